@@ -1,0 +1,48 @@
+/** `esdc-overlay create <rule> [nodes|all] [raw rule]`: a new overlay rule, Danube's semantics. */
+import type { Command } from 'commander';
+import { createRule } from '../../rules/edit.js';
+import { canonicalRuleString } from '../../rules/rule-string.js';
+import { mutate } from '../../store/store.js';
+import { intOption, withCommonOptions } from '../common.js';
+import { CliContext, type CliIo } from '../context.js';
+
+export function registerCreate(program: Command, io: CliIo): void {
+  withCommonOptions(program.command('create'))
+    .description('create an overlay rule (port: next free unless given)')
+    .argument('<rule>', 'rule name: letters, digits and _, starting and ending with a letter, at most 19 characters')
+    .argument('[nodes]', '"all" (default) or a comma-separated list of hostnames')
+    .argument('[raw-rule]', 'dladm parameters, e.g. "-e vxlan -p vxlan/listen_port=4795 -s files -p mtu=1388"')
+    .option('--port <port>', 'UDP port (default: highest in use + 1, first 4790)', intOption('--port'))
+    .option('--mtu <mtu>', 'overlay MTU (576-9000; default 1400)', intOption('--mtu'))
+    .option('--listen-ip <ip>', 'IP the node accepts VXLAN on (default 0.0.0.0: all)')
+    .option('--files-config <path>', 'ARP table path on the node (default /opt/custom/networking/<rule>_overlay.json)')
+    .addHelpText('after', '\nExamples:\n  esdc-overlay create customers\n  esdc-overlay create lab cn01,cn03 --mtu 1388\n')
+    .action(async (name: string, nodes: string | undefined, raw: string | undefined, opts: Record<string, unknown>, cmd: Command) => {
+      const ctx = CliContext.fromCommand(io, cmd);
+      const { result, snapshot } = await mutate(ctx.store(), (snap) =>
+        createRule(snap.doc, snap.model, {
+          name,
+          ...(nodes !== undefined ? { nodes } : {}),
+          ...(raw !== undefined ? { raw } : {}),
+          options: pick(opts),
+        }),
+      );
+      const rule = snapshot.model.ruleByName.get(result.name)!;
+      ctx.log.info({ rule: rule.name, port: rule.port }, 'rule created');
+      ctx.output(
+        () => `created rule ${rule.name}: port ${rule.port}, mtu ${rule.mtu}, nodes ${rule.nodes.length} (${rule.nodeSelector === 'all' ? 'all' : rule.nodeSelector.join(',')})\n` +
+          `overlay_rule_${rule.name}="${canonicalRuleString(rule)}"`,
+        () => ({ created: { name: rule.name, port: rule.port, mtu: rule.mtu, nodes: rule.nodeSelector, rule: canonicalRuleString(rule) } }),
+      );
+    });
+}
+
+/** The rule options a command received, without undefined entries. */
+export function pick(opts: Record<string, unknown>): { port?: number; mtu?: number; listenIp?: string; filesConfig?: string } {
+  const out: { port?: number; mtu?: number; listenIp?: string; filesConfig?: string } = {};
+  if (typeof opts.port === 'number') out.port = opts.port;
+  if (typeof opts.mtu === 'number') out.mtu = opts.mtu;
+  if (typeof opts.listenIp === 'string') out.listenIp = opts.listenIp;
+  if (typeof opts.filesConfig === 'string') out.filesConfig = opts.filesConfig;
+  return out;
+}

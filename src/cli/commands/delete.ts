@@ -1,0 +1,35 @@
+/** `esdc-overlay delete <rule>`: remove a rule, after showing what goes and asking. */
+import type { Command } from 'commander';
+import { deleteRule } from '../../rules/edit.js';
+import { mutate } from '../../store/store.js';
+import { withCommonOptions, withConfirmOption } from '../common.js';
+import { CliContext, type CliIo } from '../context.js';
+
+export function registerDelete(program: Command, io: CliIo): void {
+  withConfirmOption(withCommonOptions(program.command('delete')))
+    .description('delete an overlay rule (its /usbkey/config line and ARP table go from every node at the next apply)')
+    .argument('<rule>', 'rule name')
+    .option('--force', 'also drop the VM NICs recorded on the rule')
+    .action(async (name: string, opts: { force?: boolean }, cmd: Command) => {
+      const ctx = CliContext.fromCommand(io, cmd);
+      const store = ctx.store();
+      const { result } = await mutate(store, async (snap) => {
+        const change = deleteRule(snap.doc, snap.model, name, opts.force === true);
+        const r = change.result;
+        if (!ctx.json) {
+          io.stderr.write(
+            `delete rule ${r.name}: removes overlay_rule_${r.name} and its ARP table from ${r.nodes.length} node(s)` +
+              `${r.nodes.length > 0 ? ` (${r.nodes.join(', ')})` : ''}` +
+              `${r.vnics > 0 ? `, and drops ${r.vnics} VM NIC record(s)` : ''}\n`,
+          );
+        }
+        await ctx.confirm(`Delete rule ${r.name}?`);
+        return change;
+      });
+      ctx.log.info({ rule: result.name }, 'rule deleted');
+      ctx.output(
+        () => `deleted rule ${result.name}`,
+        () => ({ deleted: { name: result.name, nodes: result.nodes, vnics: result.vnics } }),
+      );
+    });
+}

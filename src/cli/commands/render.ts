@@ -1,0 +1,43 @@
+/** `esdc-overlay render --out DIR`: every node's files as they would stand on it (DESIGN.md §5). */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { desiredNodes } from '../../plan/desired-state.js';
+import { RenderContext } from '../../plan/render-context.js';
+import { writeRenderTree } from '../../render/write-tree.js';
+import { withCommonOptions } from '../common.js';
+import { CliContext, type CliIo } from '../context.js';
+
+export function registerRender(program: Command, io: CliIo): void {
+  withCommonOptions(program.command('render'))
+    .description('write every node\'s files under DIR/<hostname>/ (never touches the store or any node)')
+    .requiredOption('--out <dir>', 'output directory (absent or empty, or replaced with --force)')
+    .option('--force', 'replace a non-empty output directory')
+    .option('--nodes <list>', 'only these nodes (comma-separated)')
+    .action(async (opts: { out: string; force?: boolean; nodes?: string }, cmd: Command) => {
+      const ctx = CliContext.fromCommand(io, cmd);
+      const snap = await ctx.store().load('require');
+      ctx.warn(snap.warnings);
+      const rctx = new RenderContext(snap.model);
+      let only: Set<string> | undefined;
+      if (opts.nodes !== undefined) {
+        only = new Set(opts.nodes.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+        const unknown = [...only].filter((n) => !snap.model.nodeByName.has(n));
+        if (unknown.length > 0) throw new UsageError(`--nodes names unknown node(s): ${unknown.join(', ')}`);
+      }
+      const total = only?.size ?? snap.model.nodes.length;
+      const out = resolve(opts.out);
+      const started = performance.now();
+      const result = await writeRenderTree(out, desiredNodes(rctx, only), {
+        force: opts.force === true,
+        onNode: (node, i) => ctx.progress(`[${i + 1}/${total}] ${node}`),
+      });
+      ctx.warn(rctx.warnings);
+      const ms = Math.round(performance.now() - started);
+      ctx.log.info({ out, ...result, ms }, 'rendered');
+      ctx.output(
+        () => `rendered ${result.nodes} node(s), ${result.files} files, ${result.bytes} bytes into ${out}`,
+        () => ({ out, nodes: result.nodes, files: result.files, bytes: result.bytes, warnings: rctx.warnings }),
+      );
+    });
+}

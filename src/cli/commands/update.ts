@@ -1,0 +1,44 @@
+/** `esdc-overlay update <rule> [nodes|all] [raw rule]`: change a rule's node list or parameters. */
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { updateRule } from '../../rules/edit.js';
+import { canonicalRuleString } from '../../rules/rule-string.js';
+import { mutate } from '../../store/store.js';
+import { intOption, withCommonOptions } from '../common.js';
+import { CliContext, type CliIo } from '../context.js';
+import { pick } from './create.js';
+
+export function registerUpdate(program: Command, io: CliIo): void {
+  withCommonOptions(program.command('update'))
+    .description("change a rule's nodes or parameters (a port, MTU or listen IP change takes effect on SmartOS at the next reboot)")
+    .argument('[rule]', 'rule name')
+    .argument('[nodes]', '"all" or a comma-separated list of hostnames (default: keep)')
+    .argument('[raw-rule]', 'dladm parameters replacing the current ones')
+    .option('--port <port>', 'new UDP port', intOption('--port'))
+    .option('--mtu <mtu>', 'new overlay MTU', intOption('--mtu'))
+    .option('--listen-ip <ip>', 'new listen IP')
+    .option('--files-config <path>', 'new ARP table path')
+    .action(async (name: string | undefined, nodes: string | undefined, raw: string | undefined, opts: Record<string, unknown>, cmd: Command) => {
+      if (name === undefined) {
+        throw new UsageError('name the rule to change; to roll out the state as it is, use plan and apply');
+      }
+      const ctx = CliContext.fromCommand(io, cmd);
+      const { result, snapshot } = await mutate(ctx.store(), (snap) =>
+        updateRule(snap.doc, snap.model, {
+          name,
+          ...(nodes !== undefined ? { nodes } : {}),
+          ...(raw !== undefined ? { raw } : {}),
+          options: pick(opts),
+        }),
+      );
+      const rule = snapshot.model.ruleByName.get(result.name)!;
+      if (result.changes.length > 0) ctx.log.info({ rule: rule.name, changes: result.changes }, 'rule updated');
+      ctx.output(
+        () =>
+          result.changes.length === 0
+            ? `rule ${rule.name} unchanged`
+            : [`updated rule ${rule.name}:`, ...result.changes.map((c) => `  ${c}`)].join('\n'),
+        () => ({ updated: { name: rule.name, changes: result.changes, rule: canonicalRuleString(rule), nodes: rule.nodeSelector } }),
+      );
+    });
+}

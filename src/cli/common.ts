@@ -1,0 +1,24 @@
+/**
+ * Options shared by every subcommand, accepted before or after the
+ * subcommand name (`esdc-overlay --state F list` and `esdc-overlay list --state F`).
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+
+export function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--state <file>', 'state file (default $ESDC_OVERLAY_STATE or /opt/erigones/var/esdc-overlay/state.yaml)')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('--log-level <level>', 'log level on stderr: fatal, error, warn, info, debug, trace, silent');
+}
+
+export function withConfirmOption(cmd: Command): Command {
+  return cmd.option('-y, --yes', 'do not ask for confirmation');
+}
+
+/** commander argument parser for integers, with a usage error naming the option. */
+export function intOption(name: string): (value: string) => number {
+  return (value: string) => {
+    if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number (got ${JSON.stringify(value)})`);
+    return Number(value);
+  };
+}

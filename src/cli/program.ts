@@ -1,0 +1,86 @@
+/**
+ * The command line: builds the commander program, runs it, and turns every
+ * outcome into an exit status (DESIGN.md §6) and text for humans or JSON.
+ * This is the only place errors become words on a terminal.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { EsdcError, EXIT, ValidationError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import { withCommonOptions } from './common.js';
+import type { CliIo } from './context.js';
+import { registerCreate } from './commands/create.js';
+import { registerDelete } from './commands/delete.js';
+import { registerList } from './commands/list.js';
+import { registerRender } from './commands/render.js';
+import { registerUpdate } from './commands/update.js';
+import { registerValidate } from './commands/validate.js';
+
+/** Subcommands, one file each; later features add theirs here. */
+const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
+  registerCreate,
+  registerUpdate,
+  registerDelete,
+  registerList,
+  registerRender,
+  registerValidate,
+];
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(io: CliIo): Command {
+  const program = withCommonOptions(new Command('esdc-overlay'))
+    .description('Overlay networking for SmartOS / Danube Cloud: rules, ARP tables, IPsec mesh, firewall, MTU')
+    .version(version(), '-V, --version')
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride();
+  for (const register of COMMANDS) register(program, io);
+  for (const cmd of program.commands) {
+    cmd.exitOverride().showHelpAfterError('(add --help for usage)').configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  }
+  return program;
+}
+
+/** Runs one command line; returns the exit status. Never throws. */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const json = argv.includes('--json');
+  try {
+    const program = buildProgram(io);
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    return report(err, io, json);
+  }
+}
+
+function report(err: unknown, io: CliIo, json: boolean): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      return EXIT.ok;
+    }
+    // commander has already printed its message.
+    return EXIT.usage;
+  }
+  if (err instanceof EsdcError) {
+    if (json) {
+      const body: Record<string, unknown> = { code: err.code, message: err.message };
+      if (err instanceof ValidationError) body.issues = err.issues;
+      io.stdout.write(`${JSON.stringify({ error: body }, null, 2)}\n`);
+    }
+    io.stderr.write(`esdc-overlay: ${err.message}\n`);
+    return err.exitStatus;
+  }
+  const e = err as Error;
+  io.stderr.write(`esdc-overlay: internal error: ${e?.stack ?? String(err)}\n`);
+  return EXIT.failure;
+}

@@ -1,0 +1,373 @@
+/**
+ * StateDoc → Model, with the consistency checks of DESIGN.md §4 (node lists
+ * naming known nodes, NICs on known nodes and rules, unique ports, MACs and
+ * IPs). Pure. The document must already have passed the shape check.
+ */
+import type { ValidationIssue } from '../errors.js';
+import { isHostOf, ipv4ToInt, parseNetwork } from '../net/ipv4.js';
+import { ADMIN_OVERLAY_RULE, looseRuleNameWarning } from '../rules/rule-name.js';
+import { nextFreePort } from '../rules/ports.js';
+import { RULE_DEFAULTS, defaultFilesConfig, filesConfigProblem, parseRuleString } from '../rules/rule-string.js';
+import { isMulticastMac, normalizeMac } from './mac.js';
+import {
+  byCodePoint,
+  orderedPair,
+  type AdminOverlay,
+  type AdminOverlayMember,
+  type Defaults,
+  type Model,
+  type Node,
+  type OverlayRule,
+  type PairKey,
+  type VNic,
+} from './model.js';
+import { NIC_TAG } from './patterns.js';
+import type { StateDoc } from './state.js';
+import { pathFromSegments } from './validate-shape.js';
+
+export const ADMIN_OVERLAY_DEFAULTS = { vxlanId: 2, vlanId: 2, mtu: 1300 } as const;
+export const DEFAULT_UNDERLAY_MTU = 1500;
+/** The VXLAN VNI is 24 bits (RFC 7348). */
+export const VNI_MAX = 16_777_215;
+
+const p = (...segs: (string | number)[]): string => pathFromSegments(segs);
+
+export function buildModel(doc: StateDoc): Model {
+  const issues: ValidationIssue[] = [];
+  const warnings: ValidationIssue[] = [];
+
+  const defaults: Defaults = {
+    underlayMtu: doc.defaults?.underlay_mtu ?? DEFAULT_UNDERLAY_MTU,
+    ipsec: { encr: doc.defaults?.ipsec?.encr ?? 'aes-cbc', auth: doc.defaults?.ipsec?.auth ?? 'sha512' },
+  };
+
+  const nodes = buildNodes(doc, defaults, issues);
+  const nodeByName = new Map(nodes.map((n) => [n.name, n]));
+  const pdcs = [...new Set(nodes.map((n) => n.pdc))].sort(byCodePoint);
+  if (pdcs.length > 1) {
+    const missing = nodes.filter((n) => n.externalIp === undefined).map((n) => n.name);
+    if (missing.length > 0) {
+      issues.push({
+        path: 'nodes',
+        value: missing,
+        message: `the installation spans ${pdcs.length} PDCs (${pdcs.join(', ')}), so every node needs an external_ip; missing on ${missing.join(', ')}`,
+      });
+    }
+  }
+
+  const rules = buildRules(doc, nodes, nodeByName, issues, warnings);
+  const adminOverlay = buildAdminOverlay(doc, nodeByName, rules, issues);
+  if (adminOverlay) {
+    rules.push({
+      name: ADMIN_OVERLAY_RULE,
+      port: adminOverlay.port,
+      listenIp: RULE_DEFAULTS.listenIp,
+      filesConfig: defaultFilesConfig(ADMIN_OVERLAY_RULE),
+      mtu: adminOverlay.mtu,
+      nodeSelector: 'all',
+      nodes: nodes.map((n) => n.name),
+      adminOverlay: true,
+    });
+    rules.sort((a, b) => byCodePoint(a.name, b.name));
+  }
+  const ruleByName = new Map(rules.map((r) => [r.name, r]));
+  checkRuleUniqueness(rules, issues);
+
+  const vnics = buildVnics(doc, nodeByName, ruleByName, issues);
+  checkMacs(vnics, adminOverlay, issues);
+  const pairKeys = buildPairKeys(doc, nodeByName, issues, warnings);
+  checkVdcRefs(doc, vnics, issues);
+
+  return {
+    doc,
+    defaults,
+    nodes,
+    nodeByName,
+    rules,
+    ruleByName,
+    adminOverlay,
+    vnics,
+    firewall: {
+      enabled: doc.firewall?.enabled ?? false,
+      administratorSources: [...(doc.firewall?.administrator_sources ?? [])],
+    },
+    pairKeys,
+    pdcs,
+    issues,
+    warnings,
+  };
+}
+
+function buildNodes(doc: StateDoc, defaults: Defaults, issues: ValidationIssue[]): Node[] {
+  const nodes: Node[] = [];
+  const byUuid = new Map<string, string>();
+  const byIp = new Map<string, string>();
+  for (const name of Object.keys(doc.nodes ?? {}).sort(byCodePoint)) {
+    const d = doc.nodes![name]!;
+    const mtu = d.underlay_mtu;
+    const node: Node = {
+      name,
+      uuid: d.uuid.toLowerCase(),
+      pdc: d.pdc,
+      adminIp: d.admin_ip,
+      externalIp: d.external_ip,
+      underlayMtu:
+        typeof mtu === 'number'
+          ? { admin: mtu, external: mtu }
+          : { admin: mtu?.admin ?? defaults.underlayMtu, external: mtu?.external ?? defaults.underlayMtu },
+      ssh: { ...d.ssh },
+    };
+    nodes.push(node);
+    const other = byUuid.get(node.uuid);
+    if (other) issues.push({ path: p('nodes', name, 'uuid'), value: d.uuid, message: `is also the uuid of ${other}` });
+    else byUuid.set(node.uuid, name);
+    for (const [field, ip] of [['admin_ip', d.admin_ip], ['external_ip', d.external_ip]] as const) {
+      if (ip === undefined) continue;
+      const owner = byIp.get(ip);
+      if (owner) issues.push({ path: p('nodes', name, field), value: ip, message: `is also an address of ${owner}` });
+      else byIp.set(ip, `${name} (${field})`);
+    }
+  }
+  return nodes;
+}
+
+function buildRules(
+  doc: StateDoc,
+  nodes: readonly Node[],
+  nodeByName: ReadonlyMap<string, Node>,
+  issues: ValidationIssue[],
+  warnings: ValidationIssue[],
+): OverlayRule[] {
+  const rules: OverlayRule[] = [];
+  for (const name of Object.keys(doc.overlay_rules ?? {}).sort(byCodePoint)) {
+    const d = doc.overlay_rules![name]!;
+    const nameWarning = looseRuleNameWarning(name, p('overlay_rules', name));
+    if (nameWarning) warnings.push(nameWarning);
+
+    let fromString = {};
+    if (d.rule !== undefined) {
+      const parsed = parseRuleString(d.rule, p('overlay_rules', name, 'rule'));
+      issues.push(...parsed.issues);
+      fromString = parsed.params;
+      for (const [field, key] of [
+        ['port', 'port'],
+        ['mtu', 'mtu'],
+        ['listen_ip', 'listenIp'],
+        ['files_config', 'filesConfig'],
+      ] as const) {
+        const a = d[field];
+        const b = (parsed.params as Record<string, unknown>)[key];
+        if (a !== undefined && b !== undefined && a !== b) {
+          warnings.push({
+            path: p('overlay_rules', name, field),
+            value: a,
+            message: `differs from the rule string (${String(b)}), which wins`,
+          });
+        }
+      }
+    }
+    const merged = {
+      port: d.port,
+      mtu: d.mtu,
+      listenIp: d.listen_ip,
+      filesConfig: d.files_config,
+      ...stripUndefined(fromString),
+    };
+    if (merged.port === undefined) {
+      issues.push({ path: p('overlay_rules', name, 'port'), message: 'is required (or give vxlan/listen_port in rule)' });
+    }
+    const filesConfig = merged.filesConfig ?? defaultFilesConfig(name);
+    if (d.files_config !== undefined) {
+      const problem = filesConfigProblem(d.files_config);
+      if (problem) issues.push({ path: p('overlay_rules', name, 'files_config'), value: d.files_config, message: problem });
+    }
+    const selector = d.nodes ?? 'all';
+    let members: string[];
+    if (selector === 'all') members = nodes.map((n) => n.name);
+    else {
+      members = [];
+      selector.forEach((host, i) => {
+        if (nodeByName.has(host)) members.push(host);
+        else issues.push({ path: p('overlay_rules', name, 'nodes', i), value: host, message: 'is not a known node' });
+      });
+      members.sort(byCodePoint);
+    }
+    rules.push({
+      name,
+      port: merged.port ?? 0,
+      listenIp: merged.listenIp ?? RULE_DEFAULTS.listenIp,
+      filesConfig,
+      mtu: merged.mtu ?? RULE_DEFAULTS.mtu,
+      nodeSelector: selector,
+      nodes: members,
+      adminOverlay: false,
+    });
+  }
+  return rules;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function buildAdminOverlay(
+  doc: StateDoc,
+  nodeByName: ReadonlyMap<string, Node>,
+  rules: readonly OverlayRule[],
+  issues: ValidationIssue[],
+): AdminOverlay | undefined {
+  const d = doc.adminoverlay;
+  if (!d) return undefined;
+  const net = parseNetwork(d.subnet);
+  if (!net) return undefined; // the shape check already reported it
+  const members: AdminOverlayMember[] = [];
+  const ipOwner = new Map<number, string>();
+  for (const host of Object.keys(d.nodes ?? {}).sort(byCodePoint)) {
+    const m = d.nodes![host]!;
+    const path = p('adminoverlay', 'nodes', host);
+    if (!nodeByName.has(host)) issues.push({ path, value: host, message: 'is not a known node' });
+    const ip = ipv4ToInt(m.ip);
+    if (!isHostOf(net, ip)) {
+      issues.push({
+        path: `${path}.ip`,
+        value: m.ip,
+        message: ip >= net.first && ip <= net.last
+          ? `is the network or broadcast address of ${d.subnet}`
+          : `is outside the adminoverlay subnet ${d.subnet}`,
+      });
+    }
+    const owner = ipOwner.get(ip);
+    if (owner) issues.push({ path: `${path}.ip`, value: m.ip, message: `is also the adminoverlay address of ${owner}` });
+    else ipOwner.set(ip, host);
+    members.push({ node: host, ip: m.ip, mac: normalizeMac(m.mac) });
+  }
+  return {
+    subnet: d.subnet,
+    network: net.network,
+    netmask: net.netmask,
+    prefix: net.prefix,
+    vxlanId: d.vxlan_id ?? ADMIN_OVERLAY_DEFAULTS.vxlanId,
+    vlanId: d.vlan_id ?? ADMIN_OVERLAY_DEFAULTS.vlanId,
+    mtu: d.mtu ?? ADMIN_OVERLAY_DEFAULTS.mtu,
+    // Unpinned: the next port after the other rules' (commands that allocate ports pin it first).
+    port: d.port ?? nextFreePort(rules.map((r) => r.port)),
+    members,
+  };
+}
+
+function checkRuleUniqueness(rules: readonly OverlayRule[], issues: ValidationIssue[]): void {
+  const rulePath = (r: OverlayRule, field: string): string =>
+    r.adminOverlay ? p('adminoverlay', field) : p('overlay_rules', r.name, field);
+  const byPort = new Map<number, OverlayRule>();
+  const byFile = new Map<string, OverlayRule>();
+  for (const r of rules) {
+    if (r.port === 0) continue;
+    const other = byPort.get(r.port);
+    if (other) issues.push({ path: rulePath(r, 'port'), value: r.port, message: `is also the port of rule ${other.name}` });
+    else byPort.set(r.port, r);
+    const sameFile = byFile.get(r.filesConfig);
+    if (sameFile) {
+      issues.push({ path: rulePath(r, 'files_config'), value: r.filesConfig, message: `is also the files/config of rule ${sameFile.name}` });
+    } else byFile.set(r.filesConfig, r);
+  }
+}
+
+function buildVnics(
+  doc: StateDoc,
+  nodeByName: ReadonlyMap<string, Node>,
+  ruleByName: ReadonlyMap<string, OverlayRule>,
+  issues: ValidationIssue[],
+): VNic[] {
+  const vnics: VNic[] = [];
+  const tagRe = new RegExp(NIC_TAG, 'u');
+  const ipOnOverlay = new Map<string, number>();
+  (doc.vnics ?? []).forEach((d, index) => {
+    const m = tagRe.exec(d.nic_tag);
+    const rule = m?.[1] ?? '';
+    const vni = Number(m?.[2] ?? 0);
+    if (!nodeByName.has(d.node)) {
+      issues.push({ path: p('vnics', index, 'node'), value: d.node, message: 'is not a known node' });
+    }
+    const r = ruleByName.get(rule);
+    if (!r) {
+      issues.push({ path: p('vnics', index, 'nic_tag'), value: d.nic_tag, message: `names rule ${JSON.stringify(rule)}, which does not exist` });
+    } else if (nodeByName.has(d.node) && !r.nodes.includes(d.node)) {
+      issues.push({ path: p('vnics', index, 'node'), value: d.node, message: `does not have rule ${rule} (its nodes: ${r.nodes.join(', ') || 'none'})` });
+    }
+    if (vni < 1 || vni > VNI_MAX) {
+      issues.push({ path: p('vnics', index, 'nic_tag'), value: d.nic_tag, message: `VNI must be 1-${VNI_MAX}` });
+    }
+    const key = `${rule}/${vni}/${d.ip}`;
+    const first = ipOnOverlay.get(key);
+    if (first !== undefined) {
+      issues.push({ path: p('vnics', index, 'ip'), value: d.ip, message: `is also the address of vnics[${first}] on ${rule}/${vni}` });
+    } else ipOnOverlay.set(key, index);
+    vnics.push({
+      index,
+      node: d.node,
+      mac: normalizeMac(d.mac),
+      ip: d.ip,
+      ip6: d.ip6,
+      rule,
+      vni,
+      vlanId: d.vlan_id ?? 0,
+      vm: d.vm,
+      vdc: d.vdc,
+    });
+  });
+  return vnics;
+}
+
+function checkMacs(vnics: readonly VNic[], admin: AdminOverlay | undefined, issues: ValidationIssue[]): void {
+  const owner = new Map<string, string>();
+  const claim = (mac: string, path: string): void => {
+    if (isMulticastMac(mac)) issues.push({ path, value: mac, message: 'is a multicast MAC address, not a NIC address' });
+    const first = owner.get(mac);
+    if (first) issues.push({ path, value: mac, message: `is also the MAC of ${first}` });
+    else owner.set(mac, path);
+  };
+  for (const m of admin?.members ?? []) claim(m.mac, p('adminoverlay', 'nodes', m.node, 'mac'));
+  for (const v of vnics) claim(v.mac, p('vnics', v.index, 'mac'));
+}
+
+function buildPairKeys(
+  doc: StateDoc,
+  nodeByName: ReadonlyMap<string, Node>,
+  issues: ValidationIssue[],
+  warnings: ValidationIssue[],
+): PairKey[] {
+  const keys: PairKey[] = [];
+  const seen = new Map<string, number>();
+  (doc.ipsec?.psk ?? []).forEach((d, i) => {
+    const [a, b] = d.nodes;
+    const path = p('ipsec', 'psk', i, 'nodes');
+    if (a === b) {
+      issues.push({ path, value: d.nodes, message: 'names one node twice' });
+      return;
+    }
+    const pair = orderedPair(a, b);
+    const id = pair.join('\u0000');
+    const first = seen.get(id);
+    if (first !== undefined) {
+      issues.push({ path, value: d.nodes, message: `is the same pair as ipsec.psk[${first}]` });
+      return;
+    }
+    seen.set(id, i);
+    const na = nodeByName.get(a);
+    const nb = nodeByName.get(b);
+    if (!na || !nb) warnings.push({ path, value: d.nodes, message: 'names a node that is not known; the key is unused' });
+    else if (na.pdc === nb.pdc) warnings.push({ path, value: d.nodes, message: 'names two nodes in one PDC; the key is unused' });
+    keys.push({ nodes: pair, key: d.key });
+  });
+  keys.sort((x, y) => byCodePoint(x.nodes[0], y.nodes[0]) || byCodePoint(x.nodes[1], y.nodes[1]));
+  return keys;
+}
+
+function checkVdcRefs(doc: StateDoc, vnics: readonly VNic[], issues: ValidationIssue[]): void {
+  const vdcs = doc.vdcs ?? {};
+  for (const v of vnics) {
+    if (v.vdc !== undefined && !(v.vdc in vdcs)) {
+      issues.push({ path: p('vnics', v.index, 'vdc'), value: v.vdc, message: 'is not a known vDC' });
+    }
+  }
+}

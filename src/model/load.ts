@@ -1,0 +1,89 @@
+/**
+ * Text → validated Model. Parsing (YAML 1.2; JSON is a subset), the shape
+ * check and the consistency check, with every problem reported at once.
+ */
+import { parseDocument, type Document } from 'yaml';
+import { ValidationError, type ValidationIssue } from '../errors.js';
+import { buildModel } from './build-model.js';
+import type { Model } from './model.js';
+import type { StateDoc } from './state.js';
+import { validateShape } from './validate-shape.js';
+
+/** Larger states are refused before parsing: 50,000 NICs take about 8 MiB of YAML. */
+export const MAX_STATE_BYTES = 32 * 1024 * 1024;
+/** No legitimate state nests deeper than a handful of levels. */
+export const MAX_NESTING = 64;
+
+/** How strictly consistency problems count (DESIGN.md §4: read-only listings only warn). */
+export type Consistency = 'require' | 'warn';
+
+export interface LoadedState {
+  doc: StateDoc;
+  model: Model;
+  /** The parsed YAML document, kept so a save can preserve comments and layout. */
+  yaml: Document | undefined;
+  /** Warnings, and consistency problems when loaded with `warn`. */
+  warnings: readonly ValidationIssue[];
+}
+
+/** Parses state text. Throws ValidationError with line and column for syntax errors. */
+export function parseStateText(text: string, source: string): { value: unknown; yaml: Document } {
+  if (Buffer.byteLength(text) > MAX_STATE_BYTES) {
+    throw new ValidationError(
+      [{ path: '', message: `is larger than ${MAX_STATE_BYTES / 1024 / 1024} MiB; refusing to parse it` }],
+      source,
+    );
+  }
+  const depth = bracketDepth(text);
+  if (depth > MAX_NESTING) {
+    throw new ValidationError([{ path: '', message: `nests ${depth} levels deep (at most ${MAX_NESTING})` }], source);
+  }
+  const yaml = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (yaml.errors.length > 0) {
+    throw new ValidationError(
+      yaml.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return { path: '', message: `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}${e.message.split('\n')[0]}` };
+      }),
+      source,
+    );
+  }
+  const value: unknown = yaml.toJS({ maxAliasCount: 100 });
+  if (value === null || value === undefined) {
+    throw new ValidationError([{ path: '', message: 'is empty; a state needs at least "version: 1"' }], source);
+  }
+  return { value, yaml };
+}
+
+/**
+ * A cheap upper bound on nesting before the YAML parser recurses: flow
+ * brackets and indentation levels. Refuses pathological input quickly.
+ */
+function bracketDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--;
+  }
+  const indents = new Set<number>();
+  for (const m of text.matchAll(/^( *)\S/gm)) indents.add(m[1]!.length);
+  return Math.max(max, indents.size);
+}
+
+/** Validates a document (already parsed). Throws ValidationError listing every problem. */
+export function validateDoc(value: unknown, source: string, consistency: Consistency = 'require'): { doc: StateDoc; model: Model; warnings: ValidationIssue[] } {
+  const shape = validateShape(value);
+  if (shape.length > 0) throw new ValidationError(shape, source);
+  const doc = value as StateDoc;
+  const model = buildModel(doc);
+  if (consistency === 'require' && model.issues.length > 0) throw new ValidationError(model.issues, source);
+  const warnings = consistency === 'warn' ? [...model.issues, ...model.warnings] : [...model.warnings];
+  return { doc, model, warnings };
+}
+
+export function loadStateText(text: string, source: string, consistency: Consistency = 'require'): LoadedState {
+  const { value, yaml } = parseStateText(text, source);
+  return { ...validateDoc(value, source, consistency), yaml };
+}

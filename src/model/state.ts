@@ -1,0 +1,100 @@
+/**
+ * The state file as it is written on disk (DESIGN.md §4). These types mirror
+ * the document, optional fields and all; `buildModel` turns a document into
+ * the normalised `Model` the generators work on. Commands edit a `StateDoc`
+ * and the store saves it, so what the operator wrote (and left out) survives.
+ */
+
+export type IpsecEncr = 'aes-cbc' | 'aes-gcm';
+export type IpsecAuth = 'sha256' | 'sha512';
+
+export interface DefaultsDoc {
+  /** MTU of admin and external links where a node gives none (1500). */
+  underlay_mtu?: number;
+  /** ESP suite of the mesh; Danube uses aes-cbc + sha512. */
+  ipsec?: { encr?: IpsecEncr; auth?: IpsecAuth };
+}
+
+/** How the head node reaches a node over SSH. */
+export interface SshDoc {
+  host?: string;
+  port?: number;
+  user?: string;
+}
+
+export interface NodeDoc {
+  uuid: string;
+  /** Physical datacenter: nodes that share it talk over the admin network. */
+  pdc: string;
+  admin_ip: string;
+  external_ip?: string;
+  underlay_mtu?: number | { admin?: number; external?: number };
+  ssh?: SshDoc;
+}
+
+export interface RuleDoc {
+  port?: number;
+  /** `all`, or the hostnames that get the rule. */
+  nodes?: 'all' | string[];
+  mtu?: number;
+  listen_ip?: string;
+  files_config?: string;
+  /** A raw dladm parameter string; what it sets wins over the fields above. */
+  rule?: string;
+}
+
+export interface AdminOverlayMemberDoc {
+  ip: string;
+  mac: string;
+}
+
+export interface AdminOverlayDoc {
+  subnet: string;
+  port?: number;
+  vxlan_id?: number;
+  vlan_id?: number;
+  mtu?: number;
+  nodes?: Record<string, AdminOverlayMemberDoc>;
+}
+
+export interface FirewallDoc {
+  enabled?: boolean;
+  administrator_sources?: string[];
+}
+
+/** One pre-shared key of the IPsec mesh, for an unordered pair of nodes. */
+export interface PskDoc {
+  nodes: [string, string];
+  key: string;
+}
+
+export interface VdcDoc {
+  vxlan_allowed?: string | Array<number | string>;
+  vlan_allowed?: string | Array<number | string>;
+  vxlan_restrict?: boolean;
+  vlan_restrict?: boolean;
+}
+
+/** A VM NIC on an overlay (`nic_tag` is `<rule>/<vni>`). */
+export interface VnicDoc {
+  node: string;
+  mac: string;
+  ip: string;
+  ip6?: string;
+  nic_tag: string;
+  vlan_id?: number;
+  vm?: string;
+  vdc?: string;
+}
+
+export interface StateDoc {
+  version: 1;
+  defaults?: DefaultsDoc;
+  nodes?: Record<string, NodeDoc>;
+  overlay_rules?: Record<string, RuleDoc>;
+  adminoverlay?: AdminOverlayDoc;
+  firewall?: FirewallDoc;
+  ipsec?: { psk?: PskDoc[] };
+  vdcs?: Record<string, VdcDoc>;
+  vnics?: VnicDoc[];
+}

@@ -1,0 +1,68 @@
+/**
+ * What a node should have: the desired half of a plan. Data only; built by
+ * desired-state.ts from the Model, consumed by render (to a directory), plan
+ * (diff against the node) and apply.
+ */
+import type { ServiceName } from './services.js';
+
+/** A `key="value"` line of /usbkey/config. */
+export interface UsbkeyLine {
+  key: string;
+  value: string;
+}
+
+/** A file on the node that we own entirely. */
+export interface DesiredFile {
+  /** Absolute path on the node. */
+  path: string;
+  /** Permission bits, e.g. 0o400 for ARP tables and keys. */
+  mode: number;
+  owner: string;
+  group: string;
+  /** Holds secrets: never shown in a diff, a log or a terminal. */
+  secret: boolean;
+  /** The service that must be refreshed when this file changes. */
+  refresh: ServiceName;
+  /**
+   * The content, in chunks, so that large ARP tables stream instead of
+   * being held whole. Every call yields the same bytes.
+   */
+  content: () => Iterable<string>;
+}
+
+/** An overlay link (`<rule><vni>`) the node needs, with its `dladm create-overlay` argv. */
+export interface OverlayLink {
+  link: string;
+  rule: string;
+  vni: number;
+  argv: readonly string[];
+}
+
+export interface DesiredNode {
+  node: string;
+  /** In emission order: rule lines by rule name, then the adminoverlay vNIC lines. */
+  usbkey: readonly UsbkeyLine[];
+  /** Sorted by link name. */
+  overlays: readonly OverlayLink[];
+  /** Sorted by path. */
+  files: readonly DesiredFile[];
+}
+
+/** What one generator adds to a node's desired state. */
+export interface Contribution {
+  usbkey?: readonly UsbkeyLine[];
+  files?: readonly DesiredFile[];
+  overlays?: readonly OverlayLink[];
+}
+
+export function fileText(file: DesiredFile): string {
+  let out = '';
+  for (const chunk of file.content()) out += chunk;
+  return out;
+}
+
+/** A DesiredFile whose content is one string. */
+export function textFile(spec: Omit<DesiredFile, 'content'> & { text: string }): DesiredFile {
+  const { text, ...rest } = spec;
+  return { ...rest, content: () => [text] };
+}

@@ -1,0 +1,52 @@
+/**
+ * DesiredNode → the files of the render tree (DESIGN.md §5), relative to
+ * `DIR/<hostname>/`. Pure: writing them is write-tree.ts's job.
+ */
+import { quoteArgv } from '../shell/quote.js';
+import type { DesiredNode } from '../plan/desired.js';
+import { SERVICE_REFRESH, sortServices, type ServiceName } from '../plan/services.js';
+import { usbkeyLineText } from '../rules/usbkey-lines.js';
+
+export interface TreeFile {
+  /** Relative to the node's directory, `/`-separated, no leading `/`. */
+  path: string;
+  mode: number;
+  content: () => Iterable<string>;
+}
+
+export const USBKEY_FRAGMENT = 'usbkey/config.overlay';
+export const COMMANDS_FILE = 'commands.sh';
+
+/** The services a node's desired state feeds, in refresh order. */
+export function servicesOf(desired: DesiredNode): ServiceName[] {
+  const names: ServiceName[] = desired.files.map((f) => f.refresh);
+  if (desired.usbkey.length > 0) names.push('net-virtual');
+  return sortServices(names);
+}
+
+export function usbkeyFragment(desired: DesiredNode): string {
+  return desired.usbkey.map((l) => `${usbkeyLineText(l)}\n`).join('');
+}
+
+/**
+ * The dladm/svcadm steps, one per line, that bring a bare node to the
+ * desired state: create each overlay (the agent skips links that exist),
+ * then refresh each service once.
+ */
+export function commandsScript(desired: DesiredNode): string {
+  const lines = [
+    `# ${desired.node}: steps in order; an overlay that already exists is left as it is`,
+    ...desired.overlays.map((o) => quoteArgv(o.argv)),
+    ...servicesOf(desired).map((s) => quoteArgv(SERVICE_REFRESH[s].argv)),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function treeFiles(desired: DesiredNode): TreeFile[] {
+  const files: TreeFile[] = [
+    { path: COMMANDS_FILE, mode: 0o644, content: () => [commandsScript(desired)] },
+    { path: USBKEY_FRAGMENT, mode: 0o644, content: () => [usbkeyFragment(desired)] },
+    ...desired.files.map((f) => ({ path: f.path.replace(/^\/+/, ''), mode: f.mode, content: f.content })),
+  ];
+  return files;
+}

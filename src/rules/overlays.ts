@@ -1,0 +1,31 @@
+/**
+ * Overlay links a node needs: one per (rule, VNI) used by a VM NIC on the
+ * node, and `adminoverlay<vni>` for the node's own adminoverlay vNIC. The
+ * link name is the rule name with the VNI appended (FORMATS.md §1.5, §1.6).
+ */
+import type { Model, Node, OverlayRule } from '../model/model.js';
+import { byCodePoint } from '../model/model.js';
+import type { OverlayLink } from '../plan/desired.js';
+import { ruleArgv } from './rule-string.js';
+
+export function overlayLinkName(rule: string, vni: number): string {
+  return `${rule}${vni}`;
+}
+
+export function createOverlayArgv(rule: OverlayRule, vni: number): string[] {
+  return ['dladm', 'create-overlay', ...ruleArgv(rule), '-v', String(vni), overlayLinkName(rule.name, vni)];
+}
+
+export function overlaysOfNode(model: Model, node: Node): OverlayLink[] {
+  const wanted = new Map<string, { rule: OverlayRule; vni: number }>();
+  const add = (rule: OverlayRule | undefined, vni: number): void => {
+    if (!rule || !rule.nodes.includes(node.name)) return;
+    wanted.set(overlayLinkName(rule.name, vni), { rule, vni });
+  };
+  for (const v of model.vnics) if (v.node === node.name) add(model.ruleByName.get(v.rule), v.vni);
+  const ao = model.adminOverlay;
+  if (ao && ao.members.some((m) => m.node === node.name)) add(model.ruleByName.get('adminoverlay'), ao.vxlanId);
+  return [...wanted.entries()]
+    .sort(([a], [b]) => byCodePoint(a, b))
+    .map(([link, { rule, vni }]) => ({ link, rule: rule.name, vni, argv: createOverlayArgv(rule, vni) }));
+}

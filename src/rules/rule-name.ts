@@ -1,0 +1,47 @@
+/**
+ * Rule names. New rules must satisfy the strict form (see patterns.ts for
+ * why each constraint exists); older, looser names that Danube accepted are
+ * still read, with a warning, so an existing installation can be imported.
+ */
+import type { ValidationIssue } from '../errors.js';
+import { RULE_NAME_LOOSE, RULE_NAME_STRICT, matches } from '../model/patterns.js';
+
+export const ADMIN_OVERLAY_RULE = 'adminoverlay';
+
+export function isStrictRuleName(name: string): boolean {
+  return matches(RULE_NAME_STRICT, name);
+}
+
+export function isReadableRuleName(name: string): boolean {
+  return matches(RULE_NAME_LOOSE, name);
+}
+
+/** The issue for a name given to `create`, or undefined when it is acceptable. */
+export function newRuleNameIssue(name: string, path = 'rule'): ValidationIssue | undefined {
+  if (name === ADMIN_OVERLAY_RULE) {
+    return { path, value: name, message: 'is reserved: use adminoverlay-init for the admin overlay' };
+  }
+  if (isStrictRuleName(name)) return undefined;
+  let why: string;
+  if (name.length < 2) why = 'must have at least 2 characters';
+  else if (name.length > 19) why = `must have at most 19 characters (has ${name.length}); nictagadm hides longer names`;
+  else if (!/^[A-Za-z]/.test(name)) why = 'must start with a letter (dladm link names do)';
+  else if (/[0-9]$/.test(name)) why = 'must not end with a digit: the VNI is appended to form the overlay link name';
+  else if (/_$/.test(name)) why = 'must not end with "_" (Danube strips trailing "_" and digits)';
+  else why = 'may only hold letters, digits and "_"';
+  return { path, value: name, message: `rule name ${why}` };
+}
+
+/** Warning for a name that loads but that `create` would refuse. */
+export function looseRuleNameWarning(name: string, path: string): ValidationIssue | undefined {
+  if (name === ADMIN_OVERLAY_RULE || isStrictRuleName(name)) {
+    return name.includes('_ip')
+      ? { path, value: name, message: 'contains "_ip", which breaks node vNICs on it in SmartOS net-virtual' }
+      : undefined;
+  }
+  return {
+    path,
+    value: name,
+    message: 'is an older rule name that new rules may not use (start with a letter, end with a letter)',
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * The default store: one YAML (or JSON) file, mode 0600, replaced
+ * atomically under a lock. A save re-validates what it is about to write
+ * and refuses if the file changed since it was read.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
+import { ConflictError, StoreError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
+import { loadStateText, type Consistency } from '../model/load.js';
+import type { StateDoc } from '../model/state.js';
+import { withFileLock } from './file-lock.js';
+import type { Snapshot, Store } from './store.js';
+import { updateYamlDocument } from './yaml-update.js';
+
+export const DEFAULT_STATE_PATH = '/opt/erigones/var/esdc-overlay/state.yaml';
+export const STATE_FILE_MODE = 0o600;
+
+export interface FileStoreOptions {
+  lockTimeoutMs?: number;
+}
+
+export class FileStore implements Store {
+  readonly location: string;
+  private readonly lockTimeoutMs: number;
+
+  constructor(path: string, opts: FileStoreOptions = {}) {
+    this.location = path;
+    this.lockTimeoutMs = opts.lockTimeoutMs ?? 10_000;
+  }
+
+  private get isJson(): boolean {
+    return this.location.endsWith('.json');
+  }
+
+  async load(consistency: Consistency = 'require'): Promise<Snapshot> {
+    const text = await this.readText();
+    return { ...loadStateText(text, this.location, consistency), revision: revisionOf(text) };
+  }
+
+  async save(doc: StateDoc, base: Snapshot): Promise<Snapshot> {
+    const current = revisionOf(await this.readText());
+    if (current !== base.revision) {
+      throw new ConflictError(`${this.location} changed while this command ran; run the command again`, {
+        code: 'StateChanged',
+      });
+    }
+    const text = this.serialize(doc, base);
+    // What we write must load: validate the exact bytes before they replace anything.
+    const loaded = loadStateText(text, this.location, 'require');
+    await writeFileAtomic(this.location, text, { mode: STATE_FILE_MODE });
+    return { ...loaded, revision: revisionOf(text) };
+  }
+
+  withLock<T>(fn: () => Promise<T>): Promise<T> {
+    return withFileLock(`${this.location}.lock`, { timeoutMs: this.lockTimeoutMs }, fn);
+  }
+
+  private serialize(doc: StateDoc, base: Snapshot): string {
+    if (this.isJson) return `${JSON.stringify(doc, null, 2)}\n`;
+    if (base.yaml) {
+      const yaml = base.yaml.clone();
+      updateYamlDocument(yaml, doc);
+      return yaml.toString({ lineWidth: 0 });
+    }
+    return stringify(doc, { lineWidth: 0 });
+  }
+
+  private async readText(): Promise<string> {
+    try {
+      return await readFile(this.location, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOENT'
+          ? 'does not exist (pass --state FILE or set ESDC_OVERLAY_STATE)'
+          : code === 'EACCES'
+            ? 'is not readable by this user'
+            : code === 'EISDIR'
+              ? 'is a directory, not a state file'
+              : (err as Error).message;
+      throw new StoreError(`state file ${this.location} ${why}`, { code: code === 'ENOENT' ? 'StateMissing' : 'StateUnreadable', cause: err });
+    }
+  }
+}
+
+function revisionOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

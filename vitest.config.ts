@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import { defineConfig } from 'vitest/config';
+
+// Projects: "unit" is pure and fast. The integration projects get real
+// servers from their global setups: "ssh" a real OpenSSH sshd (simulated
+// SmartOS nodes), "zk" a real ZooKeeper. A setup file is used once it exists.
+const setup = (...files: string[]): string[] => files.filter((f) => existsSync(f));
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/**/*.integration.test.ts', 'test/lab/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'ssh',
+          include: ['test/**/*.integration.test.ts'],
+          exclude: ['test/zk/**', 'test/lab/**'],
+          globalSetup: setup('test/support/sshd.global.ts'),
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'zk',
+          include: ['test/zk/**/*.integration.test.ts'],
+          globalSetup: setup('test/support/zk.global.ts'),
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
