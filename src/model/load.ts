@@ -43,7 +43,8 @@ export function parseStateText(text: string, source: string): { value: unknown; 
     throw new ValidationError(
       yaml.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return { path: '', message: `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}${e.message.split('\n')[0]}` };
+        const text = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+        return { path: '', message: `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}${text}` };
       }),
       source,
     );
