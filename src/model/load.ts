@@ -49,7 +49,13 @@ export function parseStateText(text: string, source: string): { value: unknown; 
       source,
     );
   }
-  const value: unknown = yaml.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    value = yaml.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // Unresolved or excessive aliases surface only when the document is turned into values.
+    throw new ValidationError([{ path: '', message: (err as Error).message.split('\n')[0] ?? 'cannot be read' }], source);
+  }
   if (value === null || value === undefined) {
     throw new ValidationError([{ path: '', message: 'is empty; a state needs at least "version: 1"' }], source);
   }

@@ -190,3 +190,20 @@ describe('state file errors', () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe('logging', () => {
+  it('writes pino JSON lines on stderr at the chosen level, never on stdout', async () => {
+    const state = await exampleCopy();
+    const r = await runCli(['--state', state, '--log-level', 'info', 'create', 'backup', '--json']);
+    expect(r.status).toBe(0);
+    const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string; rule?: string; port?: number });
+    expect(lines).toContainEqual(expect.objectContaining({ level: 30, msg: 'rule created', rule: 'backup', port: 4793 }));
+    expect(() => JSON.parse(r.stdout)).not.toThrow();
+  });
+
+  it('is quiet at the default level', async () => {
+    const state = await exampleCopy();
+    const r = await runCli(['--state', state, 'create', 'backup']);
+    expect(r.stderr).toBe('');
+  });
+});

@@ -105,3 +105,23 @@ describe('a crash between write and rename', () => {
     expect(loadStateText(await readFile(path, 'utf8'), path).model.ruleByName.has('extra')).toBe(true);
   });
 });
+
+describe('a state holding keys', () => {
+  const KEY = 'ab'.repeat(128);
+  async function stateWithKey(mode: number): Promise<string> {
+    const path = await exampleCopy();
+    await writeFile(path, `${await readFile(path, 'utf8')}ipsec:\n  psk:\n    - { nodes: [cn01.prg.example.com, cn03.brn.example.com], key: "${KEY}" }\n`);
+    await chmod(path, mode);
+    return path;
+  }
+
+  it('refuses to load when group or others can read it, naming the mode and the fix', async () => {
+    const path = await stateWithKey(0o644);
+    await expect(new FileStore(path).load()).rejects.toThrow(`holds IPsec keys but is readable by others (mode 0644); run chmod 600 ${path}`);
+  });
+
+  it('loads at 0600, or with --insecure-state', async () => {
+    await expect(new FileStore(await stateWithKey(0o600)).load()).resolves.toBeDefined();
+    await expect(new FileStore(await stateWithKey(0o640), { allowInsecure: true }).load()).resolves.toBeDefined();
+  });
+});
