@@ -16,7 +16,7 @@ export function parseSources(text: string): string[] {
     if (!isSource(item)) issues.push({ path: `sources[${i}]`, value: item, message: 'is not an IPv4 address or CIDR network without host bits (a.b.c.d or a.b.c.0/n)' });
     else if (!out.includes(item)) out.push(item);
   });
-  if (issues.length > 0) throw new ValidationError(issues, 'the administrator sources');
+  if (issues.length > 0) throw new ValidationError(issues, 'the list of administrator sources');
   return out;
 }
 
