@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/program.js';
 import { captureIo, EXAMPLE } from '../ipsec/helpers.js';
 
-describe('globally-*-firewall commands', () => {
+describe('globally-*-firewall commands', { timeout: 30_000 }, () => {
   let dir: string;
   let state: string;
   const cli = async (...argv: string[]): Promise<{ status: number; out: string; err: string }> => {

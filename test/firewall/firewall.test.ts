@@ -16,7 +16,7 @@ function fileOf(doc: StateDoc, node: string, path: string): string | undefined {
   return f && fileText(f);
 }
 
-describe('ipf.conf-090-administration', () => {
+describe('ipf.conf-090-administration', { timeout: 30_000 }, () => {
   it('lets in every other node of the state, also when only some nodes are rendered', () => {
     const model = loadStateText(readFileSync(EXAMPLE, 'utf8'), EXAMPLE).model;
     const ctx = new RenderContext(model);

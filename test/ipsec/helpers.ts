@@ -3,9 +3,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { stringify } from 'yaml';
 import type { CliIo } from '../../src/cli/context.js';
-import { loadStateText } from '../../src/model/load.js';
+import { loadStateText, validateDoc } from '../../src/model/load.js';
 import type { Model } from '../../src/model/model.js';
 import type { NodeDoc, StateDoc } from '../../src/model/state.js';
 import type { RandomBytes } from '../../src/ipsec/psk.js';
@@ -18,8 +17,9 @@ export function exampleDoc(): StateDoc {
   return loadStateText(readFileSync(EXAMPLE, 'utf8'), EXAMPLE).doc;
 }
 
+/** The model of a document, validated in full (shape and consistency) as a store would. */
 export function modelOf(doc: StateDoc): Model {
-  return loadStateText(stringify(doc), 'test', 'require').model;
+  return validateDoc(structuredClone(doc), 'test', 'require').model;
 }
 
 /** A state with the given nodes (name → PDC); addresses made up from the position. */

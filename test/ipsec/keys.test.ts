@@ -227,5 +227,5 @@ describe('no state ever holds different keys for the two ends of a pair', () => 
       }),
       { numRuns: 60 },
     );
-  });
+  }, 60_000);
 });

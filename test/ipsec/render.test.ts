@@ -25,7 +25,7 @@ function fileOf(ctx: RenderContext, node: string, path: string): DesiredFile | u
   return desiredNode(ctx, ctx.model.nodeByName.get(node)!).files.find((f) => f.path === path);
 }
 
-describe('golden render of the example after keys generate', () => {
+describe('golden render of the example after keys generate', { timeout: 30_000 }, () => {
   it('the fixture is exactly what keys generate stores with the fixed key source', () => {
     const doc = exampleDoc();
     const { doc: generated } = generateMissingKeys(doc, modelOf(doc), seededRandom('two-sites'));
@@ -63,7 +63,7 @@ describe('golden render of the example after keys generate', () => {
   });
 });
 
-describe('IPsec files of a node', () => {
+describe('IPsec files of a node', { timeout: 30_000 }, () => {
   const ctx = new RenderContext(fixtureModel());
 
   it('hold one key per peer in another PDC, the same at both ends of every pair', () => {
@@ -132,7 +132,7 @@ describe('IPsec files of a node', () => {
   });
 });
 
-describe('render-only keys for pairs without a stored key', () => {
+describe('render-only keys for pairs without a stored key', { timeout: 30_000 }, () => {
   it('give both ends one fresh key, warn once without the key, and are handed to apply', () => {
     const model = modelOf(meshDoc({ 'a-1': 'p1', 'a-2': 'p1', b: 'p2' }));
     const ctx = new RenderContext(model);

@@ -19,7 +19,7 @@ function keysAtBothEnds(model: Model, out: string): Map<string, [string | undefi
   return result;
 }
 
-describe('keys rotate --all on the example', () => {
+describe('keys rotate --all on the example', { timeout: 30_000 }, () => {
   let dir: string;
   let state: string;
   const load = (): Model => loadStateText(readFileSync(state, 'utf8'), state).model;
