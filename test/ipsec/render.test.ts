@@ -97,6 +97,22 @@ describe('IPsec files of a node', { timeout: 30_000 }, () => {
     expect(text.match(/ ipsec \{/g)).toHaveLength(3 * 2 * 2); // 3 peers, 2 ports, both directions
   });
 
+  it('protect the same ports at both ends of every pair, outbound at one end matching inbound at the other', () => {
+    const m = ctx.model;
+    const policy = (n: string): string => fileText(fileOf(ctx, n, IPSECINIT_PATH)!);
+    const ports = (text: string, local: string, remote: string, dir: 'lport' | 'rport'): number[] =>
+      [...text.matchAll(new RegExp(`laddr ${local} raddr ${remote} ${dir} (\\d+) `, 'g'))].map((x) => Number(x[1]));
+    for (const k of m.pairKeys) {
+      const [a, b] = k.nodes.map((n) => m.nodeByName.get(n)!);
+      const pa = policy(a!.name);
+      const pb = policy(b!.name);
+      const out = ports(pa, a!.externalIp!, b!.externalIp!, 'rport');
+      expect(out.length).toBeGreaterThan(0);
+      expect(ports(pb, b!.externalIp!, a!.externalIp!, 'lport')).toEqual(out);
+      expect(ports(pb, b!.externalIp!, a!.externalIp!, 'rport')).toEqual(ports(pa, a!.externalIp!, b!.externalIp!, 'lport'));
+    }
+  });
+
   it('keep Danube\'s all-UDP policy when defaults.ipsec.policy_scope is all-udp', () => {
     const doc = { ...fixtureModel().doc, defaults: { ipsec: { encr: 'aes-gcm' as const, auth: 'sha256' as const, policy_scope: 'all-udp' as const } } };
     const c = new RenderContext(modelOf(doc));
