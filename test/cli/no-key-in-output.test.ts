@@ -4,7 +4,7 @@
  * may contain a pre-shared key — stored, rotated, or made up by a render.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -58,6 +58,7 @@ describe('no key in the output of any command, at log level trace', () => {
     state = join(dir, 'state.yaml');
     bare = join(dir, 'bare.yaml');
     copyFileSync(join(FIXTURES, 'ipsec', 'two-sites-keys.yaml'), state);
+    chmodSync(state, 0o600); // a state holding keys must not be readable by others
     copyFileSync(join(packageRoot(), 'examples', 'two-sites.yaml'), bare);
     remember(keysIn(readFileSync(state, 'utf8')));
     const S = ['--state', state];
@@ -158,6 +159,7 @@ describe('the built CLI (node dist/esdc-overlay.js) prints no key at trace level
     try {
       const state = join(dir, 'state.yaml');
       copyFileSync(join(FIXTURES, 'ipsec', 'two-sites-keys.yaml'), state);
+      chmodSync(state, 0o600); // a state holding keys must not be readable by others
       const before = keysIn(readFileSync(state, 'utf8'));
       const runs = [
         ['keys', 'rotate', '--all', '--yes'],

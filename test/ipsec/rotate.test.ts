@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -33,6 +33,7 @@ describe('keys rotate --all on the example', { timeout: 30_000 }, () => {
     dir = mkdtempSync(join(tmpdir(), 'esdc-rotate-'));
     state = join(dir, 'state.yaml');
     copyFileSync(join(FIXTURES, 'ipsec', 'two-sites-keys.yaml'), state);
+    chmodSync(state, 0o600); // a state holding keys must not be readable by others
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
