@@ -15,6 +15,7 @@ import { registerList } from './commands/list.js';
 import { registerRender } from './commands/render.js';
 import { registerUpdate } from './commands/update.js';
 import { registerValidate } from './commands/validate.js';
+import { registerStore } from './commands/store.js';
 
 /** Subcommands, one file each; later features add theirs here. */
 const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
@@ -24,6 +25,7 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerList,
   registerRender,
   registerValidate,
+  registerStore,
 ];
 
 function version(): string {
