@@ -433,3 +433,39 @@ export function resolvePskName(key: string, known: ReadonlySet<string>): { nodes
         : `names two nodes, but which ones is ambiguous: ${knownSplits.map(([a, b]) => `${a} + ${b}`).join(', ')} are all known nodes`,
   };
 }
+
+// ---------------------------------------------------------------- minimal writes
+
+/** Whether two texts of znode `rel` mean the same (Danube may write `n1, n2`, wrapped base64, JSON in another key order). */
+export function equivalentText(rel: string, a: string, b: string): boolean {
+  if (a === b) return true;
+  if (/^overlay_rules\/[^/]+\/rule$/.test(rel)) {
+    const x = decodeRuleValue(a);
+    return x !== undefined && x === decodeRuleValue(b);
+  }
+  if (/^overlay_rules\/[^/]+\/nodelist$/.test(rel) || rel === 'firewall/administrator_sources') {
+    const norm = (s: string): string => s.replace(/\s+/g, '').replace(/^,+|,+$/g, '').replace(/,+/g, ',');
+    return norm(a) === norm(b);
+  }
+  if (rel.startsWith(`${OURS}/`) && rel !== `${OURS}/format`) {
+    try {
+      return stableJson(JSON.parse(a)) === stableJson(JSON.parse(b));
+    } catch {
+      return false;
+    }
+  }
+  return isKnownLeaf(rel) && a.trim() === b.trim();
+}
+
+/**
+ * `desired` with the stored text kept wherever it already means the desired
+ * value, so a save rewrites only what changed and leaves Danube's bytes alone.
+ */
+export function keepEquivalent(stored: ReadonlyMap<string, { data: string }>, desired: Tree): Tree {
+  const out: Tree = new Map();
+  for (const [rel, text] of desired) {
+    const have = stored.get(rel)?.data;
+    out.set(rel, have !== undefined && text !== '' && equivalentText(rel, have, text) ? have : text);
+  }
+  return out;
+}

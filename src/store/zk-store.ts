@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { ConflictError, StoreError } from '../errors.js';
 import { validateDoc, type Consistency } from '../model/load.js';
 import type { StateDoc } from '../model/state.js';
-import { LOCKS, OURS, READ_SCOPES, decodeState, encodeState, type Tree } from './cfgdb-layout.js';
+import { LOCKS, OURS, READ_SCOPES, decodeState, encodeState, keepEquivalent, type Tree } from './cfgdb-layout.js';
 import { emptySnapshot, type Snapshot, type Store } from './store.js';
 import { formatZkUrl, type ZkUrl } from './zk-url.js';
 import { withZkLock } from './zk-lock.js';
@@ -186,7 +186,7 @@ export class ZkStore implements Store {
   /** The multi for a save: the layout's changes plus the sequencer bump, with absolute paths. */
   private transaction(image: Image, desired: Tree): WriteOp[] {
     const meta = JSON.stringify({ txn: randomUUID(), by: `${hostname()}:${process.pid}`, at: new Date().toISOString() });
-    const ops = planWrites(image.nodes, desired).map((o) => (o.path === OURS && o.op === 'create' ? { ...o, data: meta } : o));
+    const ops = planWrites(image.nodes, keepEquivalent(image.nodes, desired)).map((o) => (o.path === OURS && o.op === 'create' ? { ...o, data: meta } : o));
     const seq = image.nodes.get(OURS);
     if (seq) ops.unshift({ op: 'set', path: OURS, data: meta, version: seq.version });
     return ops.map((o) => ({ ...o, path: this.abs(o.path) }));
