@@ -61,7 +61,7 @@ export class ZkSession {
         code: 'StoreUnavailable',
       });
       for (const f of this.onLost) f(this.lost);
-      this.client.close();
+      shutdown(this.client, true);
     };
     client.on('disconnected', () => fail('lost the connection to ZooKeeper'));
     client.on('expired', () => fail('the ZooKeeper session expired'));
@@ -78,7 +78,7 @@ export class ZkSession {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         client.removeAllListeners();
-        client.close();
+        shutdown(client, true);
         reject(
           new StoreError(`cannot reach ZooKeeper at ${opts.hosts} within ${opts.timeoutMs / 1000} s (is it running? use --store-timeout to wait longer)`, {
             code: 'StoreUnavailable',
@@ -91,7 +91,7 @@ export class ZkSession {
       });
       client.once('authenticationFailed', () => {
         clearTimeout(timer);
-        client.close();
+        shutdown(client, true);
         reject(new StoreError(`ZooKeeper at ${opts.hosts} refused the credentials of ESDC_OVERLAY_ZK_AUTH`, { code: 'StoreAuth' }));
       });
       if (opts.auth !== undefined) client.addAuthInfo('digest', Buffer.from(opts.auth, 'utf8'));
@@ -103,7 +103,7 @@ export class ZkSession {
   close(): void {
     if (!this.lost) this.lost = new StoreError('the ZooKeeper session is closed', { code: 'StoreClosed' });
     this.client.removeAllListeners();
-    this.client.close();
+    shutdown(this.client, false);
   }
 
   private acl(): InstanceType<typeof ACL>[] {
@@ -134,7 +134,7 @@ export class ZkSession {
         if (!this.lost) {
           this.lost = new StoreError(`ZooKeeper at ${this.opts.hosts} stopped answering`, { code: 'StoreUnavailable' });
           for (const f of this.onLost) f(this.lost);
-          this.client.close();
+          shutdown(this.client, true);
         }
       }, this.opts.timeoutMs);
       this.onLost.add(onLost);
@@ -203,6 +203,9 @@ export class ZkSession {
     if (stat === null) return true;
     let timer: NodeJS.Timeout | undefined;
     let onLost: ((err: StoreError) => void) | undefined;
+    // The client pings but never notices a server that stopped answering; a
+    // request of ours does (it times out), so keep one going while we wait.
+    const heartbeat = setInterval(() => void this.ping().catch(() => undefined), Math.max(250, this.opts.timeoutMs / 2));
     try {
       const lost = new Promise<never>((_, reject) => {
         onLost = (err) => reject(err);
@@ -213,8 +216,14 @@ export class ZkSession {
       return outcome === 'event';
     } finally {
       clearTimeout(timer);
+      clearInterval(heartbeat);
       if (onLost) this.onLost.delete(onLost);
     }
+  }
+
+  /** A cheap round trip: fails (and ends the session) when the server does not answer in time. */
+  async ping(): Promise<void> {
+    await this.call<unknown>('checking', '/', (done) => this.client.exists('/', (err, stat) => done(err, stat)));
   }
 
   /** Commits `ops` (absolute paths) as one multi: all of them or none. */
@@ -230,6 +239,18 @@ export class ZkSession {
       tx.commit((err, results) => done(err, results)),
     );
   }
+}
+
+/**
+ * Ends a client so the process can exit: `close()` only queues a
+ * close-session request, which a stopped or unreachable server never
+ * answers, and its socket (or reconnect timer) would keep Node alive.
+ */
+function shutdown(client: Client, dead: boolean): void {
+  client.close();
+  const manager = (client as unknown as { connectionManager?: { socket?: { destroy(): void } } }).connectionManager;
+  if (dead) manager?.socket?.destroy();
+  else setTimeout(() => manager?.socket?.destroy(), 1000).unref();
 }
 
 function commonPrefix(paths: readonly string[]): string {
