@@ -151,14 +151,16 @@ export class ZkStore implements Store {
     const rootExists = (await s.get(this.url.root)) !== undefined;
     if (rootExists) {
       const limit = limiter(READ_CONCURRENCY);
-      const readOne = async (rel: string): Promise<boolean> => {
+      /** Reads one znode; returns its number of children, or -1 when it does not exist. */
+      const readOne = async (rel: string): Promise<number> => {
         const z = await limit(() => s.get(this.abs(rel)));
-        if (!z) return false;
+        if (!z) return -1;
         nodes.set(rel, { data: z.data.toString('utf8'), version: z.stat.version, mzxid: z.stat.mzxid.toString('hex') });
-        return true;
+        return z.stat.numChildren;
       };
       const walk = async (rel: string): Promise<void> => {
-        if (rel === LOCKS || !(await readOne(rel))) return;
+        // Leaves (most znodes) need no listing: the stat says they have no children.
+        if (rel === LOCKS || (await readOne(rel)) <= 0) return;
         const kids = (await limit(() => s.children(this.abs(rel)))) ?? [];
         await Promise.all(kids.map((k) => walk(`${rel}/${k}`)));
       };

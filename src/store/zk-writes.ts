@@ -23,16 +23,25 @@ export type WriteOp =
 
 const depth = (p: string): number => p.split('/').length;
 
-function isDirIn(tree: ReadonlyMap<string, unknown>, path: string): boolean {
-  const prefix = `${path}/`;
-  for (const k of tree.keys()) if (k.startsWith(prefix)) return true;
-  return false;
+/** Every path that has a child in the tree (linear, so large trees plan quickly). */
+function dirsOf(tree: ReadonlyMap<string, unknown>): Set<string> {
+  const dirs = new Set<string>();
+  for (const k of tree.keys()) {
+    for (let i = k.lastIndexOf('/'); i > 0; i = k.lastIndexOf('/', i - 1)) {
+      const dir = k.slice(0, i);
+      if (dirs.has(dir)) break;
+      dirs.add(dir);
+    }
+  }
+  return dirs;
 }
 
 const inOurs = (p: string): boolean => p === OURS || p.startsWith(`${OURS}/`);
 
 /** Operations in a valid order: creates parents first, removes children first. Paths are relative. */
 export function planWrites(base: ReadonlyMap<string, ReadZnode>, desired: Tree): WriteOp[] {
+  const desiredDirs = dirsOf(desired);
+  const baseDirs = dirsOf(base);
   const creates: WriteOp[] = [];
   const sets: WriteOp[] = [];
   const checks: WriteOp[] = [];
@@ -40,7 +49,7 @@ export function planWrites(base: ReadonlyMap<string, ReadZnode>, desired: Tree):
   for (const path of keys) {
     const want = desired.get(path)!;
     const have = base.get(path);
-    const dir = isDirIn(desired, path);
+    const dir = desiredDirs.has(path);
     if (!have) creates.push({ op: 'create', path, data: want });
     else if (dir) continue;
     else if (have.data !== want) sets.push({ op: 'set', path, data: want, version: have.version });
@@ -48,15 +57,14 @@ export function planWrites(base: ReadonlyMap<string, ReadZnode>, desired: Tree):
   }
 
   // Removals: known leaves the state no longer has, then directories left empty by them.
+  // Deepest first, so a directory's children are decided before it is.
   const removed = new Set<string>();
-  const gone = [...base.keys()].filter((p) => !desired.has(p)).sort((a, b) => depth(b) - depth(a) || byCodePoint(a, b));
-  for (const path of gone) {
-    if (isDirIn(base, path)) {
-      if (isKeptDir(path)) continue;
-      const prefix = `${path}/`;
-      const allGone = [...base.keys()].every((k) => !k.startsWith(prefix) || removed.has(k));
-      if (allGone) removed.add(path);
-    } else if (isKnownLeaf(path)) removed.add(path);
+  const kept = new Set<string>(); // directories with a child that stays
+  const parentOf = (p: string): string => p.slice(0, Math.max(0, p.lastIndexOf('/')));
+  for (const path of [...base.keys()].sort((a, b) => depth(b) - depth(a) || byCodePoint(a, b))) {
+    const goes = !desired.has(path) && (baseDirs.has(path) ? !isKeptDir(path) && !kept.has(path) : isKnownLeaf(path));
+    if (goes) removed.add(path);
+    else kept.add(parentOf(path));
   }
   const removes: WriteOp[] = [...removed]
     .sort((a, b) => depth(b) - depth(a) || byCodePoint(a, b))
