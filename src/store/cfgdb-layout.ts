@@ -313,8 +313,16 @@ export function decodeState(tree: ReadonlyMap<string, string>, at: (rel: string)
     }
     if (Object.keys(members).length > 0) admin.nodes = members;
     doc.adminoverlay = admin;
-  } else if (children('adminoverlay/nodes').length > 0) {
-    warnings.push({ path: at('adminoverlay/nodes'), message: 'has entries but adminoverlay/subnet is missing, so the adminoverlay is off; they are ignored' });
+  } else {
+    if (children('adminoverlay/nodes').length > 0) {
+      warnings.push({ path: at('adminoverlay/nodes'), message: 'has entries but adminoverlay/subnet is missing, so the adminoverlay is off; they are ignored' });
+    }
+    if (adminRule) {
+      warnings.push({
+        path: at(`overlay_rules/${ADMIN_OVERLAY_RULE}`),
+        message: 'exists but adminoverlay/subnet does not (an unfinished adminoverlay-init?); the rule is ignored and goes at the next change',
+      });
+    }
   }
 
   // ipsec/psk/<a>-<b>

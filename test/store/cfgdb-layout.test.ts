@@ -178,3 +178,19 @@ describe('equivalent texts', () => {
     expect(equivalentText('overlay_rules/a/port', '4790', '4791')).toBe(false);
   });
 });
+
+describe('an adminoverlay rule without adminoverlay settings', () => {
+  it('is ignored with a warning that says it goes at the next change', () => {
+    const { doc, warnings } = decodeState(
+      new Map([
+        ['overlay_rules/adminoverlay/port', '4792'],
+        ['overlay_rules/adminoverlay/nodelist', 'all'],
+        ['overlay_rules/adminoverlay/rule', encodeRuleValue('-e vxlan -p vxlan/listen_port=4792 -s files -p mtu=1300')],
+      ]),
+      at,
+      'cfgdb',
+    );
+    expect(doc).toEqual({ version: 1 });
+    expect(warnings).toEqual([expect.objectContaining({ path: '/esdc/settings/overlay_rules/adminoverlay', message: expect.stringMatching(/subnet does not/) })]);
+  });
+});
