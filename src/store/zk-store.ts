@@ -8,11 +8,13 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ConflictError, StoreError } from '../errors.js';
+import { ConflictError, InternalError, StoreError } from '../errors.js';
+import { buildModel } from '../model/build-model.js';
 import { validateDoc, type Consistency } from '../model/load.js';
 import type { StateDoc } from '../model/state.js';
 import { LOCKS, OURS, READ_SCOPES, decodeState, encodeState, keepEquivalent, type Tree } from './cfgdb-layout.js';
 import { emptySnapshot, type Snapshot, type Store } from './store.js';
+import { modelDifferences } from './compare.js';
 import { formatZkUrl, type ZkUrl } from './zk-url.js';
 import { withZkLock } from './zk-lock.js';
 import { ZK, ZkSession, zkCode } from './zk-session.js';
@@ -83,6 +85,12 @@ export class ZkStore implements Store {
     // What we write must load: validate before anything is sent.
     const valid = validateDoc(doc, this.location, consistency);
     const desired = encodeState(valid.doc, valid.model);
+    // The cfgdb form must mean the same state, or we would write something else than asked.
+    const roundTrip = buildModel(decodeState(desired, (rel) => this.abs(rel), this.location).doc);
+    const lost = modelDifferences(valid.model, roundTrip);
+    if (lost.length > 0) {
+      throw new InternalError(`refusing to write ${this.location}: its cfgdb form would change ${lost.join(', ')} (a bug; nothing was written)`);
+    }
     return this.session(async (s) => {
       const image = await this.readImage(s);
       if (image.revision !== base.revision) throw changed(this.location);
@@ -102,6 +110,10 @@ export class ZkStore implements Store {
       try {
         await s.commit(ops);
       } catch (err) {
+        if (err instanceof StoreError && err.code === 'StoreUnavailable' && (await this.committedAnyway(ops))) {
+          // The answer was lost, not the transaction: the sequencer holds our id.
+          return { ...valid, yaml: undefined, warnings: valid.warnings, revision: '' };
+        }
         const code = zkCode(err);
         if (code === ZK.BAD_VERSION || code === ZK.NODE_EXISTS || code === ZK.NO_NODE || code === ZK.NOT_EMPTY) {
           throw changed(this.location);
@@ -122,6 +134,27 @@ export class ZkStore implements Store {
         return { ...valid, yaml: undefined, warnings: valid.warnings, revision: '' };
       }
     });
+  }
+
+  /**
+   * After a lost answer to a commit: whether it was applied, read from the
+   * sequencer node on a fresh session (its data carries the transaction id).
+   * False also when that cannot be told within the timeout.
+   */
+  private async committedAnyway(ops: readonly WriteOp[]): Promise<boolean> {
+    const seqPath = this.abs(OURS);
+    const mine = ops.find((o) => o.path === seqPath && (o.op === 'set' || o.op === 'create'));
+    if (!mine || !('data' in mine)) return false;
+    let s: ZkSession | undefined;
+    try {
+      s = await ZkSession.connect({ hosts: this.url.hosts, timeoutMs: this.timeoutMs, auth: this.auth });
+      const node = await s.get(seqPath);
+      return node !== undefined && node.data.toString('utf8') === mine.data;
+    } catch {
+      return false;
+    } finally {
+      s?.close();
+    }
   }
 
   withLock<T>(fn: () => Promise<T>): Promise<T> {
