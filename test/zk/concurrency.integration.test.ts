@@ -7,7 +7,8 @@
  */
 import type { Client } from 'node-zookeeper-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ConflictError } from '../../src/errors.js';
+import zookeeper from 'node-zookeeper-client';
+import { ConflictError, StoreError } from '../../src/errors.js';
 import { mutate } from '../../src/store/store.js';
 import { createRule } from '../../src/rules/edit.js';
 import { ZkSession } from '../../src/store/zk-session.js';
@@ -133,5 +134,28 @@ describe('a writer that takes no lock (Danube bash tool) between our load and sa
     expect(conflicts).toHaveLength(1);
     expect(snapshot.model.ruleByName.has('late')).toBe(true);
     expect(snapshot.model.firewall.administratorSources).toEqual(['203.0.113.0/24']);
+  });
+});
+
+describe('the ZooKeeper lock', () => {
+  it('makes a writer wait for the holder, and names the holder when it waits too long', async () => {
+    const root = await seededRoot();
+    const holderData = JSON.stringify({ pid: 4242, host: 'cn-01.prg.example.com', since: '2026-11-22T00:00:00.000Z' });
+    await new Promise<void>((res, rej) => raw.mkdirp(`${root}/esdc_overlay/locks`, (e) => (e ? rej(e) : res())));
+    const held = await new Promise<string>((res, rej) =>
+      raw.create(`${root}/esdc_overlay/locks/lock-`, Buffer.from(holderData), zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, (e, p) => (e ? rej(e) : res(p))),
+    );
+    const store = new ZkStore({ hosts, root }, { lockTimeoutMs: 700 });
+    const err = await store.withLock(async () => 'got it').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('StateLocked');
+    expect((err as Error).message).toMatch(/locked by process 4242 on cn-01\.prg\.example\.com since 2026-11-22T00:00:00\.000Z/);
+
+    const patient = new ZkStore({ hosts, root }, { lockTimeoutMs: 10_000 });
+    const waiting = patient.withLock(async () => Date.now());
+    await new Promise((r) => setTimeout(r, 300));
+    const releasedAt = Date.now();
+    await new Promise<void>((res, rej) => raw.remove(held, (e) => (e ? rej(e) : res())));
+    expect(await waiting).toBeGreaterThanOrEqual(releasedAt);
   });
 });
