@@ -121,9 +121,13 @@ export function encodeState(doc: StateDoc, model: Model): Tree {
 
   for (const rule of model.rules) {
     const base = `overlay_rules/${rule.name}`;
-    put(tree, `${base}/port`, String(rule.port));
+    // A raw string we cannot parse (only in a state saved as inconsistent, e.g. by store migrate) is kept as written.
+    const written = rule.adminOverlay ? undefined : doc.overlay_rules?.[rule.name];
+    const keepRaw = written?.rule !== undefined && parseRuleString(written.rule).issues.length > 0;
+    const port = keepRaw ? written?.port : rule.port;
+    if (port !== undefined) put(tree, `${base}/port`, String(port));
     put(tree, `${base}/nodelist`, rule.nodeSelector === 'all' ? 'all' : rule.nodeSelector.join(','));
-    put(tree, `${base}/rule`, encodeRuleValue(canonicalRuleString(rule)));
+    put(tree, `${base}/rule`, encodeRuleValue(keepRaw ? written!.rule! : canonicalRuleString(rule)));
   }
 
   const admin = doc.adminoverlay;

@@ -194,3 +194,16 @@ describe('an adminoverlay rule without adminoverlay settings', () => {
     expect(warnings).toEqual([expect.objectContaining({ path: '/esdc/settings/overlay_rules/adminoverlay', message: expect.stringMatching(/subnet does not/) })]);
   });
 });
+
+describe('a rule string the model cannot use (state copied as inconsistent)', () => {
+  it('is written back as it was, so store migrate copies it faithfully', () => {
+    const y = loadStateText(
+      'version: 1\noverlay_rules: { web: { port: 4800, nodes: [n9.local], rule: "-e vxlan -p vxlan/listen_port=4800 -s files -p vxlan/foo=1" } }\n',
+      'x',
+      'warn',
+    );
+    expect(y.model.issues.length).toBeGreaterThan(0);
+    const back = decodeState(encodeState(y.doc, y.model), at, 'x').doc;
+    expect(back).toEqual(y.doc);
+  });
+});
