@@ -17,6 +17,7 @@ import { registerUpdate } from './commands/update.js';
 import { registerValidate } from './commands/validate.js';
 import { registerKeys } from './commands/keys.js';
 import { registerFirewall } from './commands/firewall.js';
+import { registerStore } from './commands/store.js';
 
 /** Subcommands, one file each; later features add theirs here. */
 const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
@@ -28,6 +29,7 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerValidate,
   registerKeys,
   registerFirewall,
+  registerStore,
 ];
 
 function version(): string {
