@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { EsdcError, EXIT, ValidationError } from '../errors.js';
+import { EsdcError, EXIT, OutcomeReported, ValidationError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { withCommonOptions } from './common.js';
 import type { CliIo } from './context.js';
@@ -15,6 +15,7 @@ import { registerList } from './commands/list.js';
 import { registerRender } from './commands/render.js';
 import { registerUpdate } from './commands/update.js';
 import { registerValidate } from './commands/validate.js';
+import { registerVdc } from './commands/vdc.js';
 
 /** Subcommands, one file each; later features add theirs here. */
 const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
@@ -24,6 +25,7 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerList,
   registerRender,
   registerValidate,
+  registerVdc,
 ];
 
 function version(): string {
@@ -71,6 +73,7 @@ function report(err: unknown, io: CliIo, json: boolean): number {
     // commander has already printed its message.
     return EXIT.usage;
   }
+  if (err instanceof OutcomeReported) return err.exitStatus;
   if (err instanceof EsdcError) {
     if (json) {
       const body: Record<string, unknown> = { code: err.code, message: err.message };
