@@ -4,30 +4,43 @@
  * vDC may be allowed most of them. Immutable; every operation is linear in
  * the number of intervals (membership is a binary search).
  *
- * Invariant of `intervals`: each `lo <= hi`, and for consecutive intervals
+ * The bounds live in one flat typed array (`lo0, hi0, lo1, hi1, ...`): an
+ * installation's used VNIs can be 100,000 separate intervals, and one array
+ * instead of 100,000 small ones keeps `vdc allocate` clear of the garbage
+ * collector.
+ *
+ * Invariant: each `lo <= hi`, and for consecutive intervals
  * `prev.hi + 1 < next.lo` (neither overlapping nor touching), so two equal
- * sets always have equal interval lists and one canonical string.
+ * sets always have equal bounds and one canonical string.
  */
 import { InternalError } from '../errors.js';
 
 /** A closed interval `[lo, hi]` of integers. */
 export type Interval = readonly [lo: number, hi: number];
 
+/** The private constructor, for the builder below. */
+let wrap: (bounds: Float64Array) => RangeSet;
+
 export class RangeSet {
-  static readonly EMPTY = new RangeSet([]);
+  static readonly EMPTY = new RangeSet(new Float64Array(0));
 
-  /** Sorted, merged, non-touching. */
-  readonly intervals: readonly Interval[];
+  /** Flat bounds, canonical (see the invariant above). */
+  private readonly b: Float64Array;
+  private listed: readonly Interval[] | undefined;
 
-  private constructor(intervals: readonly Interval[]) {
-    this.intervals = intervals;
+  private constructor(bounds: Float64Array) {
+    this.b = bounds;
+  }
+
+  static {
+    wrap = (bounds) => new RangeSet(bounds);
   }
 
   /** The set of `lo..hi` (empty when `hi < lo`). */
   static range(lo: number, hi: number): RangeSet {
     checkBound(lo);
     checkBound(hi);
-    return hi < lo ? RangeSet.EMPTY : new RangeSet([[lo, hi]]);
+    return hi < lo ? RangeSet.EMPTY : new RangeSet(Float64Array.of(lo, hi));
   }
 
   /** Any intervals, in any order, overlapping or not. */
@@ -39,58 +52,60 @@ export class RangeSet {
       if (hi < lo) throw new InternalError(`interval [${lo}, ${hi}] is reversed`);
     }
     sorted.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    return new RangeSet(mergeSorted(sorted));
+    const out = new Builder(sorted.length);
+    for (const [lo, hi] of sorted) out.add(lo, hi);
+    return out.done();
   }
 
   /** Individual ids, in any order, with repeats. Sorts a typed copy: 100,000 ids take a few milliseconds. */
   static fromIds(ids: ArrayLike<number> | Iterable<number>): RangeSet {
     const arr = Float64Array.from(ids as ArrayLike<number>);
     arr.sort();
-    const out: Interval[] = [];
-    let i = 0;
-    while (i < arr.length) {
-      const lo = arr[i]!;
-      checkBound(lo);
-      let hi = lo;
-      i++;
-      while (i < arr.length && arr[i]! <= hi + 1) {
-        hi = Math.max(hi, arr[i]!);
-        i++;
-      }
-      checkBound(hi);
-      out.push([lo, hi]);
+    const out = new Builder(arr.length);
+    for (let i = 0; i < arr.length; i++) {
+      checkBound(arr[i]!);
+      out.add(arr[i]!, arr[i]!);
     }
-    return new RangeSet(out);
+    return out.done();
+  }
+
+  /** The intervals as `[lo, hi]` pairs, ascending. */
+  get intervals(): readonly Interval[] {
+    if (!this.listed) {
+      const list: Interval[] = [];
+      for (let i = 0; i < this.b.length; i += 2) list.push([this.b[i]!, this.b[i + 1]!]);
+      this.listed = list;
+    }
+    return this.listed;
   }
 
   get isEmpty(): boolean {
-    return this.intervals.length === 0;
+    return this.b.length === 0;
   }
 
   /** How many ids the set holds. */
   get size(): number {
     let n = 0;
-    for (const [lo, hi] of this.intervals) n += hi - lo + 1;
+    for (let i = 0; i < this.b.length; i += 2) n += this.b[i + 1]! - this.b[i]! + 1;
     return n;
   }
 
   get min(): number | undefined {
-    return this.intervals[0]?.[0];
+    return this.b.length === 0 ? undefined : this.b[0];
   }
 
   get max(): number | undefined {
-    return this.intervals[this.intervals.length - 1]?.[1];
+    return this.b.length === 0 ? undefined : this.b[this.b.length - 1];
   }
 
   contains(id: number): boolean {
-    const iv = this.intervals;
-    let a = 0;
-    let b = iv.length - 1;
-    while (a <= b) {
-      const m = (a + b) >>> 1;
-      const [lo, hi] = iv[m]!;
-      if (id < lo) b = m - 1;
-      else if (id > hi) a = m + 1;
+    const b = this.b;
+    let lo = 0;
+    let hi = b.length / 2 - 1;
+    while (lo <= hi) {
+      const m = (lo + hi) >>> 1;
+      if (id < b[2 * m]!) hi = m - 1;
+      else if (id > b[2 * m + 1]!) lo = m + 1;
       else return true;
     }
     return false;
@@ -99,104 +114,168 @@ export class RangeSet {
   union(other: RangeSet): RangeSet {
     if (other.isEmpty) return this;
     if (this.isEmpty) return other;
-    // Merge two sorted lists, then coalesce.
-    const a = this.intervals;
-    const b = other.intervals;
-    const merged: Interval[] = [];
+    const a = this.b;
+    const b = other.b;
+    const out = new Builder((a.length + b.length) / 2);
     let i = 0;
     let j = 0;
+    // Feed both lists in order of their lower bounds; the builder coalesces.
     while (i < a.length || j < b.length) {
-      if (j >= b.length || (i < a.length && a[i]![0] <= b[j]![0])) merged.push(a[i++]!);
-      else merged.push(b[j++]!);
+      if (j >= b.length || (i < a.length && a[i]! <= b[j]!)) {
+        out.add(a[i]!, a[i + 1]!);
+        i += 2;
+      } else {
+        out.add(b[j]!, b[j + 1]!);
+        j += 2;
+      }
     }
-    return new RangeSet(mergeSorted(merged));
+    return out.done();
   }
 
   intersect(other: RangeSet): RangeSet {
-    const a = this.intervals;
-    const b = other.intervals;
-    const out: Interval[] = [];
+    const a = this.b;
+    const b = other.b;
+    const out = new Builder((a.length + b.length) / 2);
     let i = 0;
     let j = 0;
     while (i < a.length && j < b.length) {
-      const lo = Math.max(a[i]![0], b[j]![0]);
-      const hi = Math.min(a[i]![1], b[j]![1]);
-      if (lo <= hi) out.push([lo, hi]);
+      const lo = Math.max(a[i]!, b[j]!);
+      const hi = Math.min(a[i + 1]!, b[j + 1]!);
+      if (lo <= hi) out.add(lo, hi);
       // Advance whichever ends first; the other may still meet the next one.
-      if (a[i]![1] < b[j]![1]) i++;
-      else j++;
+      if (a[i + 1]! < b[j + 1]!) i += 2;
+      else j += 2;
     }
-    return new RangeSet(out);
+    return out.done();
   }
 
   /** The ids of this set that are not in `other`. */
   difference(other: RangeSet): RangeSet {
     if (this.isEmpty || other.isEmpty) return this;
-    const b = other.intervals;
-    const out: Interval[] = [];
-    let j = 0;
-    for (const [lo0, hi] of this.intervals) {
-      let lo = lo0;
-      while (j < b.length && b[j]![1] < lo) j++;
-      let k = j;
-      while (k < b.length && b[k]![0] <= hi) {
-        const [blo, bhi] = b[k]!;
-        if (blo > lo) out.push([lo, blo - 1]);
-        lo = bhi + 1;
-        if (lo > hi) break;
-        k++;
-      }
-      if (lo <= hi) out.push([lo, hi]);
-    }
-    return new RangeSet(out);
+    const out = new Builder(this.b.length / 2 + other.b.length / 2);
+    this.walkDifference(other, (lo, hi) => {
+      out.add(lo, hi);
+      return true;
+    });
+    return out.done();
   }
 
   intersects(other: RangeSet): boolean {
-    return !this.intersect(other).isEmpty;
+    return this.overlapSize(other) > 0;
+  }
+
+  /** How many ids this set shares with `other`, without building the intersection. */
+  overlapSize(other: RangeSet): number {
+    const a = this.b;
+    const b = other.b;
+    let n = 0;
+    let i = 0;
+    let j = 0;
+    while (i < a.length && j < b.length) {
+      const lo = Math.max(a[i]!, b[j]!);
+      const hi = Math.min(a[i + 1]!, b[j + 1]!);
+      if (lo <= hi) n += hi - lo + 1;
+      if (a[i + 1]! < b[j + 1]!) i += 2;
+      else j += 2;
+    }
+    return n;
   }
 
   /** True when every id of this set is in `other`. */
   isSubsetOf(other: RangeSet): boolean {
-    return this.difference(other).isEmpty;
+    return this.overlapSize(other) === this.size;
   }
 
   equals(other: RangeSet): boolean {
-    const a = this.intervals;
-    const b = other.intervals;
-    return a.length === b.length && a.every(([lo, hi], i) => lo === b[i]![0] && hi === b[i]![1]);
+    const a = this.b;
+    const b = other.b;
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
   }
 
   /** The `count` smallest ids of the set, ascending (fewer when the set is smaller). */
   lowest(count: number): number[] {
+    return this.lowestNotIn(RangeSet.EMPTY, count);
+  }
+
+  /**
+   * The `count` smallest ids of this set that are not in `other`, without
+   * building the difference: it stops as soon as it has them.
+   */
+  lowestNotIn(other: RangeSet, count: number): number[] {
     const out: number[] = [];
-    for (const [lo, hi] of this.intervals) {
+    if (count <= 0) return out;
+    this.walkDifference(other, (lo, hi) => {
       for (let id = lo; id <= hi && out.length < count; id++) out.push(id);
-      if (out.length >= count) break;
-    }
+      return out.length < count;
+    });
     return out;
   }
 
   /** The shortest canonical text: `2-100,200,300-310`; `""` for the empty set. */
   toString(): string {
-    return this.intervals.map(([lo, hi]) => (lo === hi ? String(lo) : `${lo}-${hi}`)).join(',');
+    const parts: string[] = [];
+    for (let i = 0; i < this.b.length; i += 2) {
+      const lo = this.b[i]!;
+      const hi = this.b[i + 1]!;
+      parts.push(lo === hi ? String(lo) : `${lo}-${hi}`);
+    }
+    return parts.join(',');
   }
 
   /** Danube's list form (numbers for single ids, `"a-b"` for runs), for states written as lists. */
   toList(): Array<number | string> {
     return this.intervals.map(([lo, hi]) => (lo === hi ? lo : `${lo}-${hi}`));
   }
+
+  /** Calls `emit` with each interval of `this \ other` in order, until it returns false. */
+  private walkDifference(other: RangeSet, emit: (lo: number, hi: number) => boolean): void {
+    const a = this.b;
+    const b = other.b;
+    let j = 0;
+    for (let i = 0; i < a.length; i += 2) {
+      let lo = a[i]!;
+      const hi = a[i + 1]!;
+      while (j < b.length && b[j + 1]! < lo) j += 2;
+      for (let k = j; k < b.length && b[k]! <= hi; k += 2) {
+        if (b[k]! > lo && !emit(lo, b[k]! - 1)) return;
+        lo = b[k + 1]! + 1;
+        if (lo > hi) break;
+      }
+      if (lo <= hi && !emit(lo, hi)) return;
+    }
+  }
 }
 
-/** Coalesces intervals sorted by `lo` into the canonical form. */
-function mergeSorted(sorted: readonly Interval[]): Interval[] {
-  const out: Interval[] = [];
-  for (const [lo, hi] of sorted) {
-    const last = out[out.length - 1];
-    if (last && lo <= last[1] + 1) {
-      if (hi > last[1]) out[out.length - 1] = [last[0], hi];
-    } else out.push([lo, hi]);
+/** Collects intervals given in ascending order of `lo` and coalesces them into canonical bounds. */
+class Builder {
+  private b: Float64Array;
+  private n = 0;
+
+  constructor(capacity: number) {
+    this.b = new Float64Array(Math.max(2, capacity * 2));
   }
-  return out;
+
+  add(lo: number, hi: number): void {
+    if (this.n > 0 && lo <= this.b[this.n - 1]! + 1) {
+      if (hi > this.b[this.n - 1]!) this.b[this.n - 1] = hi;
+      return;
+    }
+    if (this.n === this.b.length) {
+      const grown = new Float64Array(this.b.length * 2);
+      grown.set(this.b);
+      this.b = grown;
+    }
+    this.b[this.n++] = lo;
+    this.b[this.n++] = hi;
+  }
+
+  done(): RangeSet {
+    if (this.n === 0) return RangeSet.EMPTY;
+    // A tight copy: a set may live long (the state's allowances), its scratch space need not.
+    return wrap(this.b.slice(0, this.n));
+  }
 }
 
 function checkBound(n: number): void {

@@ -98,6 +98,17 @@ describe('set algebra laws on random interval sets', () => {
       RUNS,
     );
   });
+  it('the walking shortcuts agree with the sets they avoid building', () => {
+    fc.assert(
+      fc.property(smallSet, smallSet, fc.integer({ min: 0, max: 30 }), (a, b, k) => {
+        expect(a.overlapSize(b)).toBe(a.intersect(b).size);
+        expect(a.lowestNotIn(b, k)).toEqual(a.difference(b).lowest(k));
+        expect(a.isSubsetOf(b)).toBe(a.difference(b).isEmpty);
+        expect(a.intersects(b)).toBe(!a.intersect(b).isEmpty);
+      }),
+      RUNS,
+    );
+  });
   it('sizes add up: |a ∪ b| = |a| + |b| - |a ∩ b|', () => {
     fc.assert(fc.property(vxlanSet, vxlanSet, (a, b) => a.union(b).size === a.size + b.size - a.intersect(b).size), RUNS);
   });
