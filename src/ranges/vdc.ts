@@ -124,9 +124,15 @@ export function effectiveAllowance(a: VdcAllowance, kind: IdKind): RangeSet {
   return RangeSet.range(d.min, d.max);
 }
 
-/** `1000-1099,2000`, or `none` for an empty list. */
+/** Longer lists are cut in messages (JSON output carries them whole). */
+export const MAX_SHOWN_RANGES = 200;
+
+/** `1000-1099,2000`, `none` for an empty list, the start of a very long one. */
 export function showRanges(set: RangeSet): string {
-  return set.isEmpty ? 'none' : set.toString();
+  if (set.isEmpty) return 'none';
+  const text = set.toString();
+  if (text.length <= MAX_SHOWN_RANGES) return text;
+  return `${text.slice(0, text.lastIndexOf(',', MAX_SHOWN_RANGES))},... (${set.intervals.length} ranges in all)`;
 }
 
 export interface IdCheck {

@@ -69,6 +69,12 @@ describe('checking an id against a vDC', () => {
     expect(c.allowed).toBe(false);
     expect(c.reason).toBe('VXLAN 5000 is not allowed in vDC customer-a (allowed VXLAN ids: 1000-1099,2000)');
   });
+  it('cuts a very long allowance in the message', () => {
+    const d: StateDoc = { version: 1, vdcs: { many: { vxlan_allowed: Array.from({ length: 1000 }, (_, i) => 10 * i + 1) } } };
+    const reason = checkId(requireVdc(d, 'many'), 'vxlan', 2, '--vxlan').reason;
+    expect(reason).toMatch(/^VXLAN 2 is not allowed in vDC many \(allowed VXLAN ids: 1,11,21,.*,\.\.\. \(1000 ranges in all\)\)$/);
+    expect(reason.length).toBeLessThan(300);
+  });
   it('allows an id inside the range', () => {
     expect(checkId(requireVdc(doc, 'customer-a'), 'vxlan', 2000, '--vxlan').allowed).toBe(true);
   });
