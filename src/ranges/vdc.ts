@@ -89,8 +89,8 @@ export interface IdUser {
 export function usedIds(model: Model): Readonly<Record<IdKind, RangeSet>> {
   const admin = model.adminOverlay;
   const n = model.vnics.length + (admin ? 1 : 0);
-  const vxlan = new Float64Array(n);
-  const vlan = new Float64Array(n);
+  const vxlan = new Uint32Array(n);
+  const vlan = new Uint32Array(n);
   let nx = 0;
   let nv = 0;
   // VLAN 0 is "untagged", not an id; a VNI outside 1-16777215 is a consistency problem reported elsewhere.

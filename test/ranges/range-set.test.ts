@@ -12,6 +12,12 @@ describe('a range set is kept as sorted, merged intervals', () => {
     expect(RangeSet.fromIds([5, 3, 4, 4, 10, 1]).toString()).toBe('1,3-5,10');
   });
 
+  it('reads a Uint32Array of ids the same way, leaving it unsorted', () => {
+    const ids = Uint32Array.of(9, 2, 3, 3, 1);
+    expect(RangeSet.fromIds(ids).equals(RangeSet.fromIds([9, 2, 3, 3, 1]))).toBe(true);
+    expect([...ids]).toEqual([9, 2, 3, 3, 1]);
+  });
+
   it('counts a whole VXLAN space without expanding it', () => {
     const all = RangeSet.range(1, 16_777_215);
     expect(all.size).toBe(16_777_215);
