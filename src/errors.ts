@@ -62,6 +62,13 @@ export class ConflictError extends EsdcError {}
 /** A destructive command was not confirmed. */
 export class NotConfirmedError extends EsdcError {}
 
+/**
+ * The command has printed its whole outcome (`vdc check` refusing an id,
+ * with the reason) and only a non-zero exit status is left to give: the CLI
+ * prints nothing more.
+ */
+export class OutcomeReported extends EsdcError {}
+
 /** An invariant of our own code broke: a bug, never a user error. */
 export class InternalError extends EsdcError {}
 

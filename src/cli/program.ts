@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { EsdcError, EXIT, ValidationError } from '../errors.js';
+import { EsdcError, EXIT, OutcomeReported, ValidationError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { withCommonOptions } from './common.js';
 import type { CliIo } from './context.js';
@@ -18,6 +18,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerKeys } from './commands/keys.js';
 import { registerFirewall } from './commands/firewall.js';
 import { registerStore } from './commands/store.js';
+import { registerVdc } from './commands/vdc.js';
 
 /** Subcommands, one file each; later features add theirs here. */
 const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
@@ -30,6 +31,7 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerKeys,
   registerFirewall,
   registerStore,
+  registerVdc,
 ];
 
 function version(): string {
@@ -87,6 +89,7 @@ function report(err: unknown, io: CliIo, json: boolean): number {
     // commander has already printed its message.
     return EXIT.usage;
   }
+  if (err instanceof OutcomeReported) return err.exitStatus;
   if (err instanceof EsdcError) {
     if (json) {
       const body: Record<string, unknown> = { code: err.code, message: err.message };
