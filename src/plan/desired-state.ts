@@ -4,6 +4,7 @@
  * module only assembles them in a stable order. Pure.
  */
 import { InternalError } from '../errors.js';
+import { filesConfigGenerator } from '../files-config/generator.js';
 import type { Node } from '../model/model.js';
 import { byCodePoint } from '../model/model.js';
 import { overlaysOfNode } from '../rules/overlays.js';
@@ -20,7 +21,7 @@ export const rulesGenerator: NodeGenerator = (ctx, node) => ({
 });
 
 /** Every generator, in the order their contributions are concatenated. */
-export const GENERATORS: readonly NodeGenerator[] = [rulesGenerator];
+export const GENERATORS: readonly NodeGenerator[] = [rulesGenerator, filesConfigGenerator];
 
 export function desiredNode(ctx: RenderContext, node: Node, generators: readonly NodeGenerator[] = GENERATORS): DesiredNode {
   const usbkey: UsbkeyLine[] = [];
