@@ -9,6 +9,7 @@ import { EsdcError, EXIT, ValidationError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { withCommonOptions } from './common.js';
 import type { CliIo } from './context.js';
+import { registerAdminOverlayInfo, registerAdminOverlayInit, registerAdminOverlayUpdate } from './commands/adminoverlay.js';
 import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
 import { registerList } from './commands/list.js';
@@ -24,6 +25,9 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerList,
   registerRender,
   registerValidate,
+  registerAdminOverlayInit,
+  registerAdminOverlayUpdate,
+  registerAdminOverlayInfo,
 ];
 
 function version(): string {
