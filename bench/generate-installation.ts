@@ -157,7 +157,12 @@ const USAGE = `usage: tsx bench/generate-installation.ts --out FILE [--nodes N] 
 writes a synthetic state file (JSON when FILE ends in .json, else YAML); defaults: 500 nodes, 4 PDCs,
 4 rules, 20000 NICs, seed 1`;
 
-export function main(argv: readonly string[]): number {
+export interface MainIo {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+}
+
+export function main(argv: readonly string[], io: MainIo = process): number {
   let values;
   try {
     ({ values } = parseArgs({
@@ -178,15 +183,15 @@ export function main(argv: readonly string[]): number {
       strict: true,
     }));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    io.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
     return 64;
   }
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${USAGE}\n`);
     return 0;
   }
   if (values.out === undefined) {
-    process.stderr.write(`--out is required\n${USAGE}\n`);
+    io.stderr.write(`--out is required\n${USAGE}\n`);
     return 64;
   }
   const spec: InstallationSpec = {
@@ -202,12 +207,12 @@ export function main(argv: readonly string[]): number {
   };
   const problems = checkSpec(spec);
   if (problems.length > 0) {
-    process.stderr.write(`${problems.join('\n')}\n`);
+    io.stderr.write(`${problems.join('\n')}\n`);
     return 64;
   }
   const doc = generateInstallation(spec);
   writeFileSync(values.out, serialize(doc, values.out), { mode: 0o600 });
-  process.stdout.write(`wrote ${values.out}: ${spec.nodes} nodes, ${spec.pdcs} PDCs, ${spec.rules} rules, ${spec.nics} NICs\n`);
+  io.stdout.write(`wrote ${values.out}: ${spec.nodes} nodes, ${spec.pdcs} PDCs, ${spec.rules} rules, ${spec.nics} NICs\n`);
   return 0;
 }
 

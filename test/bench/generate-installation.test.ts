@@ -30,6 +30,9 @@ describe('synthetic installations', () => {
 
   it('refuses a spec it cannot honour', () => {
     expect(() => generateInstallation({ ...SPEC, pdcs: 0 })).toThrow(/pdcs must be an integer 1-40/);
-    expect(main(['--out', '/nonexistent/x.json', '--rules', '27'])).toBe(64);
+    let err = '';
+    const io = { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) } };
+    expect(main(['--out', '/nonexistent/x.json', '--rules', '27'], io)).toBe(64);
+    expect(err).toContain('rules must be an integer 1-26 (got 27)');
   });
 });
