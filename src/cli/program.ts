@@ -60,11 +60,21 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const json = argv.includes('--json');
   try {
     const program = buildProgram(io);
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(argv.map(protectRawRule), { from: 'user' });
     return EXIT.ok;
   } catch (err) {
     return report(err, io, json);
   }
+}
+
+/**
+ * A raw rule string (`"-e vxlan -p ..."`, one argument with spaces) starts
+ * with a dash, so commander would take it for an unknown option. No option
+ * contains a space; a leading space makes it an operand, and the rule parser
+ * ignores surrounding blanks.
+ */
+function protectRawRule(arg: string): string {
+  return /^-\S*\s/.test(arg) ? ` ${arg}` : arg;
 }
 
 function report(err: unknown, io: CliIo, json: boolean): number {
