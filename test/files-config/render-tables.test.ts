@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli } from '../support/cli.js';
 
 const EXAMPLE = 'examples/two-sites.yaml';
-const GOLDEN = 'test/fixtures/two-sites-arp';
+const GOLDEN = 'test/fixtures/render/two-sites';
 
 async function walk(dir: string, base = dir): Promise<string[]> {
   const out: string[] = [];
@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 describe('render of examples/two-sites.yaml', () => {
-  it('writes every node\'s ARP tables exactly as the golden files in test/fixtures/two-sites-arp', async () => {
+  it('writes every node\'s ARP tables exactly as the golden files in test/fixtures/render/two-sites', async () => {
     const state = join(tmp, 'state.yaml');
     await copyFile(EXAMPLE, state);
     const r = await cli(['render', '--state', state, '--out', join(tmp, 'out')]);
@@ -34,13 +34,12 @@ describe('render of examples/two-sites.yaml', () => {
     expect(r.status).toBe(0);
     const tables = (await walk(join(tmp, 'out'))).filter((p) => p.endsWith('_overlay.json'));
     if (process.env.UPDATE_GOLDEN === '1') {
-      await rm(GOLDEN, { recursive: true, force: true });
       for (const t of tables) {
         await mkdir(dirname(join(GOLDEN, t)), { recursive: true });
         await writeFile(join(GOLDEN, t), await readFile(join(tmp, 'out', t)));
       }
     }
-    expect(tables).toEqual(await walk(GOLDEN));
+    expect(tables).toEqual((await walk(GOLDEN)).filter((p) => p.endsWith('_overlay.json')));
     // cn02, cn04, cn05 do not have rule "lab": no lab table there.
     expect(tables.filter((t) => t.endsWith('lab_overlay.json'))).toEqual([
       'cn01.prg.example.com/opt/custom/networking/lab_overlay.json',
