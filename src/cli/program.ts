@@ -16,6 +16,8 @@ import { registerList } from './commands/list.js';
 import { registerRender } from './commands/render.js';
 import { registerUpdate } from './commands/update.js';
 import { registerValidate } from './commands/validate.js';
+import { registerKeys } from './commands/keys.js';
+import { registerFirewall } from './commands/firewall.js';
 
 /** Subcommands, one file each; later features add theirs here. */
 const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
@@ -25,6 +27,8 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerList,
   registerRender,
   registerValidate,
+  registerKeys,
+  registerFirewall,
   registerAdminOverlayInit,
   registerAdminOverlayUpdate,
   registerAdminOverlayInfo,

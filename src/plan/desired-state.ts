@@ -5,6 +5,8 @@
  */
 import { InternalError } from '../errors.js';
 import { filesConfigGenerator } from '../files-config/generator.js';
+import { firewallGenerator } from '../firewall/generator.js';
+import { ipsecGenerator } from '../ipsec/generator.js';
 import type { Node } from '../model/model.js';
 import { byCodePoint } from '../model/model.js';
 import { overlaysOfNode } from '../rules/overlays.js';
@@ -21,7 +23,7 @@ export const rulesGenerator: NodeGenerator = (ctx, node) => ({
 });
 
 /** Every generator, in the order their contributions are concatenated. */
-export const GENERATORS: readonly NodeGenerator[] = [rulesGenerator, filesConfigGenerator];
+export const GENERATORS: readonly NodeGenerator[] = [rulesGenerator, ipsecGenerator, firewallGenerator, filesConfigGenerator];
 
 export function desiredNode(ctx: RenderContext, node: Node, generators: readonly NodeGenerator[] = GENERATORS): DesiredNode {
   const usbkey: UsbkeyLine[] = [];

@@ -3,7 +3,7 @@
  * the dladm steps, matching reviewed golden files; byte-identical on a
  * second run; never written over a non-empty directory without --force.
  */
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBuiltCli, runCli } from '../support/cli.js';
@@ -51,12 +51,27 @@ describe('render of the example', () => {
   });
 
   it('gives identical bytes and modes on a second run, also from the built CLI under plain node', async () => {
+    // With its IPsec keys stored (keys generate): a render never invents what the state holds.
     const dir = await tempDir();
-    const a = runBuiltCli(['--state', EXAMPLE, 'render', '--out', join(dir, 'a')]);
+    const state = join(dir, 'state.yaml');
+    await copyFile(join(FIXTURES, 'ipsec', 'two-sites-keys.yaml'), state);
+    await chmod(state, 0o600);
+    const a = runBuiltCli(['--state', state, 'render', '--out', join(dir, 'a')]);
     expect(a.status, a.stderr).toBe(0);
-    const b = await runCli(['--state', EXAMPLE, 'render', '--out', join(dir, 'b')]);
+    const b = await runCli(['--state', state, 'render', '--out', join(dir, 'b')]);
     expect(b.status).toBe(0);
     expect(await snapshot(join(dir, 'a'))).toEqual(await snapshot(join(dir, 'b')));
+  });
+
+  it('without stored keys, only the key files differ between renders, and a warning says so', async () => {
+    const dir = await tempDir();
+    const a = await runCli(['--state', EXAMPLE, 'render', '--out', join(dir, 'a')]);
+    const b = await runCli(['--state', EXAMPLE, 'render', '--out', join(dir, 'b')]);
+    expect(a.stderr).toContain('keys generate');
+    const [sa, sb] = [await snapshot(join(dir, 'a')), await snapshot(join(dir, 'b'))];
+    const differing = Object.keys(sa).filter((f) => sa[f] !== sb[f]);
+    expect(differing.length).toBeGreaterThan(0);
+    expect(differing.every((f) => f.endsWith('opt/custom/etc/ipsec/ike.preshared'))).toBe(true);
   });
 
   it('a node that has no VM NIC on a rule gets no overlay link for it', async () => {
