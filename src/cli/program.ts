@@ -12,6 +12,7 @@ import type { CliIo } from './context.js';
 import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
 import { registerList } from './commands/list.js';
+import { registerMtu } from './commands/mtu.js';
 import { registerRender } from './commands/render.js';
 import { registerUpdate } from './commands/update.js';
 import { registerValidate } from './commands/validate.js';
@@ -24,6 +25,7 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerList,
   registerRender,
   registerValidate,
+  registerMtu,
 ];
 
 function version(): string {

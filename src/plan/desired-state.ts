@@ -6,6 +6,7 @@
 import { InternalError } from '../errors.js';
 import type { Node } from '../model/model.js';
 import { byCodePoint } from '../model/model.js';
+import { mtuCheckGenerator } from '../mtu/mtu-warnings.js';
 import { overlaysOfNode } from '../rules/overlays.js';
 import { usbkeyLinesOf } from '../rules/usbkey-lines.js';
 import type { Contribution, DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from './desired.js';
@@ -20,7 +21,7 @@ export const rulesGenerator: NodeGenerator = (ctx, node) => ({
 });
 
 /** Every generator, in the order their contributions are concatenated. */
-export const GENERATORS: readonly NodeGenerator[] = [rulesGenerator];
+export const GENERATORS: readonly NodeGenerator[] = [rulesGenerator, mtuCheckGenerator];
 
 export function desiredNode(ctx: RenderContext, node: Node, generators: readonly NodeGenerator[] = GENERATORS): DesiredNode {
   const usbkey: UsbkeyLine[] = [];
