@@ -8,9 +8,10 @@
 #   LAB-RESULT <id> measured=<N+28> next=<fail|PASS> probes=<k> seconds=<s>
 # Usage: case.sh ID U IPVER(4|6) VLAN(0|1) NATT(0|1) PREFIX [XFRM-ALGO-ARGS...]
 #   XFRM-ALGO-ARGS: empty for no ESP, else the `ip xfrm state` algorithm
-#   arguments without keys' meaning (keys are test constants, not secrets).
-# Everything it creates lives in namespaces named PREFIX-*; they are deleted
-# on exit, also on failure.
+#   arguments (their keys are fixed test bytes, not secrets).
+# Everything it creates lives in namespaces named PREFIX-*, deleted on exit,
+# also on failure. Commands go to `ip -batch` per namespace and the probe
+# loop runs inside the guest namespace: under emulation every process costs.
 set -u
 id=$1 U=$2 ipver=$3 vlan=$4 natt=$5 prefix=$6
 shift 6
@@ -18,145 +19,172 @@ algo=("$@")
 started=$SECONDS
 hA=$prefix-hA hB=$prefix-hB gA=$prefix-gA gB=$prefix-gB
 holders=()
+work=$(mktemp -d)
 
 cleanup() {
   for p in "${holders[@]}"; do kill "$p" 2>/dev/null; done
   for ns in "$gA" "$gB" "$hA" "$hB"; do ip netns del "$ns" 2>/dev/null; done
+  rm -rf "$work"
 }
 trap cleanup EXIT
 
 fail() {
-  echo "LAB-RESULT $id error=$(echo "$*" | tr ' ' '_')"
+  echo "LAB-RESULT $id error=$(echo "$*" | tr ' \n' '__')"
   exit 1
 }
 run() {
   local out
   out=$("$@" 2>&1) || fail "command failed: $* -> $out"
 }
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# batch NS FILE-CONTENT: one `ip -batch` in namespace NS ("" = this one).
+batch() {
+  local ns=$1 file=$work/batch
+  printf '%s\n' "$2" > "$file"
+  if [ -n "$ns" ]; then run ip -n "$ns" -batch "$file"; else run ip -batch "$file"; fi
+}
 
 if [ "$ipver" = 6 ]; then
-  ulA=2001:db8:5::1 ulB=2001:db8:5::2 ulPrefix=64
+  ulA=2001:db8:5::1 ulB=2001:db8:5::2 ulPrefix=64 addrOpt=nodad df=
 else
-  ulA=192.0.2.1 ulB=192.0.2.2 ulPrefix=24
+  ulA=192.0.2.1 ulB=192.0.2.2 ulPrefix=24 addrOpt= df="df set"
 fi
 
-for ns in "$hA" "$hB" "$gA" "$gB"; do run ip netns add "$ns"; done
-for ns in "$hA" "$hB" "$gA" "$gB"; do run nsx "$ns" ip link set lo up; done
-
-# Underlay link of MTU U.
-run ip link add ul0 netns "$hA" mtu "$U" type veth peer name ul0 netns "$hB" mtu "$U"
-if [ "$ipver" = 6 ]; then
-  run nsx "$hA" ip -6 addr add "$ulA/$ulPrefix" dev ul0 nodad
-  run nsx "$hB" ip -6 addr add "$ulB/$ulPrefix" dev ul0 nodad
-else
-  run nsx "$hA" ip addr add "$ulA/$ulPrefix" dev ul0
-  run nsx "$hB" ip addr add "$ulB/$ulPrefix" dev ul0
-fi
-run nsx "$hA" ip link set ul0 up
-run nsx "$hB" ip link set ul0 up
-
-# VXLAN + bridge + guest per host. Every device gets MTU U so only the
+# Namespaces and the veths between them; every device gets MTU U so only the
 # underlay limits the probe.
-side() { # host guest local remote guestIp
-  local h=$1 g=$2 local=$3 remote=$4 gip=$5 df=()
-  [ "$ipver" = 4 ] && df=(df set)
-  run nsx "$h" ip link add vx0 mtu "$U" type vxlan id 42 local "$local" dstport 4789 nolearning "${df[@]}"
-  run nsx "$h" bridge fdb append 00:00:00:00:00:00 dev vx0 dst "$remote"
-  run nsx "$h" ip link add br0 mtu "$U" type bridge
-  run ip link add vg0 netns "$h" mtu "$U" type veth peer name eth0 netns "$g" mtu "$U"
-  run nsx "$h" ip link set vx0 master br0
-  run nsx "$h" ip link set vg0 master br0
-  for dev in vx0 vg0 br0; do run nsx "$h" ip link set "$dev" up; done
-  run nsx "$g" ip link set eth0 up
+batch "" "netns add $hA
+netns add $hB
+netns add $gA
+netns add $gB
+link add ul0 netns $hA mtu $U type veth peer name ul0 netns $hB mtu $U
+link add vg0 netns $hA mtu $U type veth peer name eth0 netns $gA mtu $U
+link add vg0 netns $hB mtu $U type veth peer name eth0 netns $gB mtu $U"
+
+host() { # ns local remote out-reqid in-reqid
+  local xfrm=""
+  if [ "${#algo[@]}" -gt 0 ]; then
+    local encap=""
+    [ "$natt" = 1 ] && encap="encap espinudp 4500 4500 0.0.0.0"
+    xfrm="xfrm state add src $ulA dst $ulB proto esp spi 0x1001 reqid 1 mode transport $encap ${algo[*]}
+xfrm state add src $ulB dst $ulA proto esp spi 0x1002 reqid 2 mode transport $encap ${algo[*]}
+xfrm policy add src $2 dst $3 proto 17 dport 4789 dir out tmpl src $2 dst $3 proto esp reqid $4 mode transport
+xfrm policy add src $3 dst $2 proto 17 dport 4789 dir in tmpl src $3 dst $2 proto esp reqid $5 mode transport"
+  fi
+  batch "$1" "link set lo up
+addr add $2/$ulPrefix dev ul0 $addrOpt
+link set ul0 up
+link add vx0 mtu $U type vxlan id 42 local $2 dstport 4789 nolearning $df
+link add br0 mtu $U type bridge
+link set vx0 master br0
+link set vg0 master br0
+link set vx0 up
+link set vg0 up
+link set br0 up
+$xfrm"
+  run bridge -n "$1" fdb append 00:00:00:00:00:00 dev vx0 dst "$3"
+}
+guest() { # ns ip
   if [ "$vlan" = 1 ]; then
-    run nsx "$g" ip link add link eth0 name eth0.100 mtu "$U" type vlan id 100
-    run nsx "$g" ip link set eth0.100 up
-    run nsx "$g" ip addr add "$gip/24" dev eth0.100
+    batch "$1" "link set lo up
+link set eth0 up
+link add link eth0 name eth0.100 mtu $U type vlan id 100
+link set eth0.100 up
+addr add $2/24 dev eth0.100"
   else
-    run nsx "$g" ip addr add "$gip/24" dev eth0
+    batch "$1" "link set lo up
+link set eth0 up
+addr add $2/24 dev eth0"
   fi
 }
-side "$hA" "$gA" "$ulA" "$ulB" 10.200.0.1
-side "$hB" "$gB" "$ulB" "$ulA" 10.200.0.2
+host "$hA" "$ulA" "$ulB" 1 2
+host "$hB" "$ulB" "$ulA" 2 1
+guest "$gA" 10.200.0.1
+guest "$gB" 10.200.0.2
 
-# ESP transport mode between the hosts for VXLAN's UDP port, both ways.
-if [ "${#algo[@]}" -gt 0 ]; then
-  encap=()
-  if [ "$natt" = 1 ]; then
-    encap=(encap espinudp 4500 4500 0.0.0.0)
-    # What an IKE daemon holds open: a UDP 4500 socket with UDP_ENCAP_ESPINUDP
-    # (SOL_UDP 17, UDP_ENCAP 100, value 2), so the kernel decapsulates.
-    for h in "$hA" "$hB"; do
-      nsx "$h" perl -e 'socket(S, 2, 2, 17) or die "socket: $!"; setsockopt(S, 17, 100, 2) or die "setsockopt: $!";
-        bind(S, pack("S n a4 x8", 2, 4500, "\0\0\0\0")) or die "bind: $!"; sleep 3600' &
-      holders+=($!)
-    done
-    sleep 0.5
-  fi
-  for h in "$hA" "$hB"; do
-    run nsx "$h" ip xfrm state add src "$ulA" dst "$ulB" proto esp spi 0x1001 reqid 1 mode transport "${encap[@]}" "${algo[@]}"
-    run nsx "$h" ip xfrm state add src "$ulB" dst "$ulA" proto esp spi 0x1002 reqid 2 mode transport "${encap[@]}" "${algo[@]}"
-  done
-  policy() { # host dir src dst reqid
-    run nsx "$1" ip xfrm policy add src "$3" dst "$4" proto 17 dport 4789 dir "$2" \
-      tmpl src "$3" dst "$4" proto esp reqid "$5" mode transport
-  }
-  policy "$hA" out "$ulA" "$ulB" 1
-  policy "$hA" in "$ulB" "$ulA" 2
-  policy "$hB" out "$ulB" "$ulA" 2
-  policy "$hB" in "$ulA" "$ulB" 1
-fi
-
-# IP fragments created or reassembled in both hosts, IPv4 and IPv6. Read
-# through a process that lives in each host namespace (/proc/PID/net is that
-# namespace's view), which is much cheaper than `ip netns exec` under emulation.
+# A process in each host namespace: /proc/PID/net/snmp{,6} is that
+# namespace's IP statistics. NAT-T: it also holds what an IKE daemon would,
+# a UDP 4500 socket with UDP_ENCAP_ESPINUDP (SOL_UDP 17, UDP_ENCAP 100,
+# value 2), so the kernel decapsulates ESP-in-UDP.
 for h in "$hA" "$hB"; do
-  nsx "$h" sleep 3600 &
+  if [ "$natt" = 1 ]; then
+    ip netns exec "$h" perl -e 'socket(S, 2, 2, 17) or die "socket: $!"; setsockopt(S, 17, 100, 2) or die "setsockopt: $!";
+      bind(S, pack("S n a4 x8", 2, 4500, "\0\0\0\0")) or die "bind: $!"; sleep 3600' &
+  else
+    ip netns exec "$h" sleep 3600 &
+  fi
   holders+=($!)
 done
-watchA=${holders[-2]} watchB=${holders[-1]}
-sleep 0.2
-frags() {
-  awk '
-    /^Ip: [A-Z]/ { for (i = 2; i <= NF; i++) name[i] = $i; next }
-    /^Ip: [0-9]/ { for (i = 2; i <= NF; i++) if (name[i] == "FragCreates" || name[i] == "ReasmReqds") s += $i; next }
-    $1 == "Ip6FragCreates" || $1 == "Ip6ReasmReqds" { s += $2 }
-    END { print s + 0 }' \
-    "/proc/$watchA/net/snmp" "/proc/$watchA/net/snmp6" "/proc/$watchB/net/snmp" "/proc/$watchB/net/snmp6"
-}
 
+# The search runs inside the guest namespace; it reads both hosts' counters
+# through the holders' /proc entries with bash builtins only.
+cat > "$work/probe.sh" <<'PROBE'
+set -u
+U=$1 watchA=$2 watchB=$3
 probes=0
-# Passes when the echo reply comes back and no fragment was made on the way.
+# IP fragments created or reassembled in both hosts, IPv4 and IPv6.
+frags() {
+  local total=0 f line names=() i
+  for f in /proc/$watchA/net/snmp /proc/$watchB/net/snmp; do
+    names=()
+    while read -r -a line; do
+      [ "${line[0]-}" = "Ip:" ] || continue
+      if [ "${#names[@]}" -eq 0 ]; then names=("${line[@]}"); continue; fi
+      for ((i = 1; i < ${#line[@]}; i++)); do
+        case ${names[i]} in FragCreates|ReasmReqds) total=$((total + line[i])) ;; esac
+      done
+      break
+    done < "$f"
+  done
+  for f in /proc/$watchA/net/snmp6 /proc/$watchB/net/snmp6; do
+    while read -r -a line; do
+      case ${line[0]-} in Ip6FragCreates|Ip6ReasmReqds) total=$((total + line[1])) ;; esac
+    done < "$f"
+  done
+  echo "$total"
+}
+# Passes when the echo reply comes back within $wait seconds and no
+# fragment was made on the way. The route cache is flushed first so no
+# learned path MTU decides for us.
+wait=0.5
 probe() {
-  local size=$1 before after
+  local before after
   probes=$((probes + 1))
-  nsx "$gA" ip route flush cache >/dev/null 2>&1
+  ip route flush cache 2>/dev/null
   before=$(frags)
-  nsx "$gA" ping -n -q -c 1 -W 1 -M do -s "$size" 10.200.0.2 >/dev/null 2>&1 || return 1
+  ping -n -q -c 1 -W "$wait" -M do -s "$1" 10.200.0.2 >/dev/null 2>&1 || return 1
   after=$(frags)
   [ "$before" = "$after" ]
 }
-
-# Warm up ARP and the fdb path with a small packet.
-warm=0
+ok=0
 for _ in 1 2 3 4 5; do
-  if probe 56; then warm=1; break; fi
-  sleep 0.3
+  if probe 56; then ok=1; break; fi
 done
-[ "$warm" = 1 ] || fail "no echo reply even for a small packet"
-
-# Largest passing payload: lo always passes, hi always fails. An overlay
-# needs at least 50 bytes of headers and no case here needs more than 200.
-lo=$((U - 200 - 28)) hi=$((U - 28))
-probe "$lo" || fail "lower bound $lo does not pass"
-probe "$hi" && fail "upper bound $hi passes"
-while [ $((hi - lo)) -gt 1 ]; do
-  mid=$(((lo + hi) / 2))
-  if probe "$mid"; then lo=$mid; else hi=$mid; fi
-done
-# Confirm both edges once more.
-probe "$lo" || fail "maximum $lo did not pass again"
+[ "$ok" = 1 ] || { echo "error=no_echo_reply_for_a_small_packet"; exit 1; }
+# lo always passes, hi always fails: an overlay needs at least 50 bytes of
+# headers and no case here more than 200.
+search() {
+  lo=$((U - 200 - 28)) hi=$((U - 28))
+  probe "$lo" || { echo "error=lower_bound_${lo}_does_not_pass"; exit 1; }
+  probe "$hi" && { echo "error=upper_bound_${hi}_passes"; exit 1; }
+  while [ $((hi - lo)) -gt 1 ]; do
+    mid=$(((lo + hi) / 2))
+    if probe "$mid"; then lo=$mid; else hi=$mid; fi
+  done
+}
+search
+# A short wait keeps failing probes cheap; a reply slower than that (a busy
+# machine) would show here: one byte more is tried again with a long wait,
+# and if it passes, the whole search is repeated with the long wait.
+wait=3
 next=fail
-probe $((lo + 1)) && next=PASS
-echo "LAB-RESULT $id measured=$((lo + 28)) next=$next probes=$probes seconds=$((SECONDS - started))"
+if probe $((lo + 1)); then
+  search
+  probe $((lo + 1)) && next=PASS
+fi
+echo "measured=$((lo + 28)) next=$next probes=$probes wait=$wait"
+PROBE
+sleep 0.3
+out=$(ip netns exec "$gA" bash "$work/probe.sh" "$U" "${holders[0]}" "${holders[1]}")
+case $out in
+  error=*) fail "${out#error=}" ;;
+esac
+echo "LAB-RESULT $id $out seconds=$((SECONDS - started))"
