@@ -120,39 +120,41 @@ cat > "$work/probe.sh" <<'PROBE'
 set -u
 U=$1 watchA=$2 watchB=$3
 probes=0
-# IP fragments created or reassembled in both hosts, IPv4 and IPv6.
+# IP fragments created or reassembled in both hosts, IPv4 and IPv6, into
+# $frag (no subshell: under emulation every fork costs).
 frags() {
-  local total=0 f line names=() i
+  local f line names=() i
+  frag=0
   for f in /proc/$watchA/net/snmp /proc/$watchB/net/snmp; do
     names=()
     while read -r -a line; do
       [ "${line[0]-}" = "Ip:" ] || continue
       if [ "${#names[@]}" -eq 0 ]; then names=("${line[@]}"); continue; fi
       for ((i = 1; i < ${#line[@]}; i++)); do
-        case ${names[i]} in FragCreates|ReasmReqds) total=$((total + line[i])) ;; esac
+        case ${names[i]} in FragCreates|ReasmReqds) frag=$((frag + line[i])) ;; esac
       done
       break
     done < "$f"
   done
   for f in /proc/$watchA/net/snmp6 /proc/$watchB/net/snmp6; do
     while read -r -a line; do
-      case ${line[0]-} in Ip6FragCreates|Ip6ReasmReqds) total=$((total + line[1])) ;; esac
+      case ${line[0]-} in Ip6FragCreates|Ip6ReasmReqds) frag=$((frag + line[1])) ;; esac
     done < "$f"
   done
-  echo "$total"
 }
 # Passes when the echo reply comes back within $wait seconds and no
 # fragment was made on the way. The route cache is flushed first so no
 # learned path MTU decides for us.
 wait=0.5
 probe() {
-  local before after
+  local before
   probes=$((probes + 1))
-  ip route flush cache 2>/dev/null
-  before=$(frags)
+  echo 1 > /proc/sys/net/ipv4/route/flush
+  frags
+  before=$frag
   ping -n -q -c 1 -W "$wait" -M do -s "$1" 10.200.0.2 >/dev/null 2>&1 || return 1
-  after=$(frags)
-  [ "$before" = "$after" ]
+  frags
+  [ "$before" = "$frag" ]
 }
 ok=0
 for _ in 1 2 3 4 5; do
@@ -174,7 +176,7 @@ search
 # A short wait keeps failing probes cheap; a reply slower than that (a busy
 # machine) would show here: one byte more is tried again with a long wait,
 # and if it passes, the whole search is repeated with the long wait.
-wait=3
+wait=1.5
 next=fail
 if probe $((lo + 1)); then
   search
@@ -182,7 +184,7 @@ if probe $((lo + 1)); then
 fi
 echo "measured=$((lo + 28)) next=$next probes=$probes wait=$wait"
 PROBE
-sleep 0.3
+[ "$natt" = 1 ] && sleep 0.3 # the NAT-T socket must be bound before ESP-in-UDP arrives
 out=$(ip netns exec "$gA" bash "$work/probe.sh" "$U" "${holders[0]}" "${holders[1]}")
 case $out in
   error=*) fail "${out#error=}" ;;

@@ -10,7 +10,7 @@
  * computed one, and one byte more must fail. Exit 0 all equal, 1 otherwise;
  * skips (exit 0, loudly) only when not run as root.
  *
- * Env: LAB_ONLY=<substring> to run matching cases, LAB_ALL_IN_GUEST=1,
+ * Env: LAB_ONLY=<substring> to run matching cases, LAB_ALL_IN_GUEST=1, LAB_LANES=2,
  * LAB_ACCEL=kvm (default tcg).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -93,6 +93,24 @@ function accel(): string[] {
   return process.env.LAB_ACCEL === 'kvm' ? ['-accel', 'kvm'] : ['-accel', 'tcg'];
 }
 
+/**
+ * Guest cases run in this many lanes at once, each lane in namespaces of its
+ * own: a failing probe waits out a timeout, and lanes overlap those waits.
+ */
+const LANES = Math.max(1, Number(process.env.LAB_LANES ?? 2));
+
+/** The guest's case list: lanes in the background, one case after another in each. */
+function lanesScript(cases: readonly LabCase[], lanes: number): string {
+  const out: string[] = [];
+  for (let lane = 0; lane < lanes; lane++) {
+    const mine = cases.filter((_, i) => i % lanes === lane);
+    if (mine.length === 0) continue;
+    out.push('(', ...mine.map((c) => `  bash /lab/case.sh ${quoteArgv(caseArgv(c, `l${lane}`))}`), ') &');
+  }
+  out.push('wait');
+  return `${out.join('\n')}\n`;
+}
+
 interface GuestRun {
   lines: string[];
   seconds: number;
@@ -103,7 +121,7 @@ interface GuestRun {
 async function runInGuest(kernelPath: string, initrd: string, timeoutMs: number): Promise<GuestRun> {
   const acc = accel();
   const args = [
-    ...acc, '-m', '1024', '-smp', '1', '-nographic', '-no-reboot', '-monitor', 'none', '-nodefaults', '-serial', 'stdio',
+    ...acc, '-m', '1024', '-smp', String(LANES), '-nographic', '-no-reboot', '-monitor', 'none', '-nodefaults', '-serial', 'stdio',
     '-kernel', kernelPath, '-initrd', initrd, '-append', 'console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init',
   ];
   const started = performance.now();
@@ -177,7 +195,7 @@ async function main(): Promise<number> {
     const files: Record<string, string> = {
       'init.sh': readFileSync(join(here, 'guest-init.sh'), 'utf8'),
       'case.sh': readFileSync(join(here, 'case.sh'), 'utf8'),
-      'cases.sh': guestCases.map((c) => `bash /lab/case.sh ${quoteArgv(caseArgv(c, 'lab'))}\n`).join(''),
+      'cases.sh': lanesScript(guestCases, LANES),
     };
     if (withThreeNodes) Object.assign(files, await threeNodeFiles(here));
     const initrd = join(cache, 'initramfs.cpio.gz');
@@ -211,7 +229,7 @@ async function main(): Promise<number> {
     else if (r.next !== 'fail') verdict = 'MISMATCH one byte more passed';
     else verdict = 'ok';
     if (verdict !== 'ok') failures++;
-    rows.push(`${c.id.padEnd(34)} ${where.padEnd(5)} computed ${String(c.expected).padStart(4)}  measured ${String(r?.measured ?? '-').padStart(4)}  ${verdict}`);
+    rows.push(`${c.id.padEnd(40)} ${where.padEnd(5)} computed ${String(c.expected).padStart(4)}  measured ${String(r?.measured ?? '-').padStart(4)}  ${verdict}`);
   }
   process.stdout.write(`\nMTU lab: ${cases.length} case(s)\n${rows.join('\n')}\n`);
   if (three) {
