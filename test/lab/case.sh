@@ -19,7 +19,8 @@ algo=("$@")
 started=$SECONDS
 hA=$prefix-hA hB=$prefix-hB gA=$prefix-gA gB=$prefix-gB
 holders=()
-work=$(mktemp -d)
+# Lanes run cases side by side: everything a case writes is in its own directory.
+work=$(mktemp -d) && [ -d "$work" ] || { echo "LAB-RESULT $id error=mktemp_failed"; exit 1; }
 
 cleanup() {
   for p in "${holders[@]}"; do kill "$p" 2>/dev/null; done

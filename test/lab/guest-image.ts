@@ -25,7 +25,7 @@ export const GUEST_MODULES = [
 const HOST_BINARIES = ['ip', 'bridge', 'ping', 'bash', 'perl'];
 const BUSYBOX_APPLETS = [
   'sh', 'mount', 'insmod', 'poweroff', 'awk', 'sed', 'cat', 'sleep', 'kill', 'tr', 'echo', 'mkdir', 'ln', 'sync', 'uname',
-  'grep', 'head', 'tail', 'wc', 'sort', 'cut', 'ls', 'rm', 'cp', 'true', 'false', 'printf', 'seq', 'timeout', 'date',
+  'grep', 'head', 'tail', 'wc', 'sort', 'cut', 'ls', 'rm', 'cp', 'true', 'false', 'printf', 'seq', 'timeout', 'date', 'mktemp',
 ];
 
 export interface Kernel {
