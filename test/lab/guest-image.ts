@@ -74,7 +74,7 @@ export function fetchKernel(cache: string, log: (s: string) => void): Kernel {
 }
 
 /** Module files to load, dependencies first, each once. */
-export function moduleOrder(cache: string, kernel: Kernel): string[] {
+export function moduleOrder(kernel: Kernel): string[] {
   const root = dirname(dirname(dirname(kernel.modulesDir)));
   const seen = new Set<string>();
   const order: string[] = [];
@@ -88,7 +88,6 @@ export function moduleOrder(cache: string, kernel: Kernel): string[] {
       }
     }
   }
-  void cache;
   return order;
 }
 
@@ -126,10 +125,16 @@ export function buildInitramfs(cache: string, kernel: Kernel, files: Record<stri
     copyInto(root, bin, `/bin/${name}`);
     for (const lib of libsOf(bin)) copyInto(root, lib);
   }
-  // /lib64/ld-linux-x86-64.so.2 is how binaries name the loader.
-  const order = moduleOrder(cache, kernel);
-  for (const path of order) copyFileSync(path, join(root, 'lab/modules', basename(path)));
-  writeFileSync(join(root, 'lab/modules.order'), order.map((r) => basename(r)).join('\n') + '\n');
+  const order = moduleOrder(kernel);
+  // Newer Debian kernels ship modules as .ko.xz; busybox insmod wants them plain.
+  const names = order.map((path) => {
+    const name = basename(path).replace(/\.xz$/, '');
+    const target = join(root, 'lab/modules', name);
+    if (path.endsWith('.xz')) writeFileSync(target, execFileSync('busybox', ['xzcat', path], { maxBuffer: 64 << 20 }));
+    else copyFileSync(path, target);
+    return name;
+  });
+  writeFileSync(join(root, 'lab/modules.order'), `${names.join('\n')}\n`);
   for (const [path, content] of Object.entries(files)) {
     const target = join(root, 'lab', path);
     mkdirSync(dirname(target), { recursive: true });
