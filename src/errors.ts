@@ -62,6 +62,16 @@ export class ConflictError extends EsdcError {}
 /** A destructive command was not confirmed. */
 export class NotConfirmedError extends EsdcError {}
 
+/**
+ * Not an error: the command has printed its result and only the exit status
+ * is left to say (2 for drift or a non-empty plan, 1 for a partial apply).
+ */
+export class QuietExit extends EsdcError {
+  constructor(exitStatus: number, code = 'QuietExit') {
+    super('', { code, exitStatus });
+  }
+}
+
 /** An invariant of our own code broke: a bug, never a user error. */
 export class InternalError extends EsdcError {}
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { EsdcError, EXIT, ValidationError } from '../errors.js';
+import { EsdcError, EXIT, QuietExit, ValidationError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { withCommonOptions } from './common.js';
 import type { CliIo } from './context.js';
@@ -15,6 +15,10 @@ import { registerList } from './commands/list.js';
 import { registerRender } from './commands/render.js';
 import { registerUpdate } from './commands/update.js';
 import { registerValidate } from './commands/validate.js';
+import { registerPlan } from './commands/plan.js';
+import { registerApply } from './commands/apply.js';
+import { registerVerify } from './commands/verify.js';
+import { registerNodes } from './commands/nodes.js';
 
 /** Subcommands, one file each; later features add theirs here. */
 const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
@@ -24,6 +28,10 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerList,
   registerRender,
   registerValidate,
+  registerPlan,
+  registerApply,
+  registerVerify,
+  registerNodes,
 ];
 
 function version(): string {
@@ -71,6 +79,7 @@ function report(err: unknown, io: CliIo, json: boolean): number {
     // commander has already printed its message.
     return EXIT.usage;
   }
+  if (err instanceof QuietExit) return err.exitStatus;
   if (err instanceof EsdcError) {
     if (json) {
       const body: Record<string, unknown> = { code: err.code, message: err.message };

@@ -224,7 +224,12 @@ export function planNode(desired: DesiredNode, actual: ActualNode): { plan: Node
   });
   let manifest: NodeWork['manifest'];
   if (sortedServices.length > 0) {
-    const atCommit = serializeManifest({ ...parseManifest(final).manifest, pendingRefresh: sortedServices });
+    // Until the refreshes ran, files being removed stay listed: a run that dies midway still owns them.
+    const files = Object.fromEntries([
+      ...remove.map((p) => [p, { refresh: prior.files[p]!.refresh }] as const),
+      ...desired.files.map((f) => [f.path, { refresh: f.refresh }] as const),
+    ]);
+    const atCommit = serializeManifest({ version: 1, files, pendingRefresh: sortedServices });
     manifest = { atCommit, final };
   } else if (actual.manifestText !== final) {
     manifest = { atCommit: final, final };
