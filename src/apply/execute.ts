@@ -7,6 +7,7 @@
  * stage removes what was staged everywhere; a failed commit is reported per
  * node with the steps that finish it.
  */
+import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
 import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../plan/plan.js';
 import { SERVICE_REFRESH } from '../plan/services.js';
 import { quoteArgv } from '../shell/quote.js';
@@ -113,16 +114,19 @@ function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutc
       },
     });
   }
-  for (const o of w.createOverlays) {
+  if (w.createOverlays.length > 0) {
     steps.push({
-      what: `create overlay ${o.link}`,
-      command: `dladm show-overlay ${quoteArgv([o.link])} >/dev/null 2>&1 || ${quoteArgv(o.argv)}`,
+      what: `create overlay(s) ${w.createOverlays.map((o) => o.link).join(', ')}`,
+      command: w.createOverlays.map((o) => `dladm show-overlay ${quoteArgv([o.link])} >/dev/null 2>&1 || ${quoteArgv(o.argv)}`).join('; '),
       run: async () => {
-        // net-virtual refresh may just have created it (the adminoverlay link).
-        const show = await t.exec(['dladm', 'show-overlay', o.link], timeoutMs);
-        if (show.code === 0) return;
-        checkExec(t.node, o.argv, await t.exec(o.argv, timeoutMs));
-        out.created.push(o.link);
+        // net-virtual refresh may just have created some (the adminoverlay link): look again, once.
+        const show = checkExec(t.node, SHOW_OVERLAY_ARGV, await t.exec(SHOW_OVERLAY_ARGV, timeoutMs));
+        const live = parseShowOverlay(show.stdout, `${t.node}: dladm show-overlay`);
+        for (const o of w.createOverlays) {
+          if (live.has(o.link)) continue;
+          checkExec(t.node, o.argv, await t.exec(o.argv, timeoutMs));
+          out.created.push(o.link);
+        }
       },
     });
   }

@@ -6,7 +6,7 @@
 import { EsdcError } from '../errors.js';
 import type { Model, Node } from '../model/model.js';
 import type { DesiredNode } from '../plan/desired.js';
-import { desiredNodes } from '../plan/desired-state.js';
+import { desiredNode, GENERATORS, type NodeGenerator } from '../plan/desired-state.js';
 import { planNode, type ActualNode, type NodePlan, type NodeWork, type Plan } from '../plan/plan.js';
 import { RenderContext } from '../plan/render-context.js';
 import type { ValidationIssue } from '../errors.js';
@@ -57,6 +57,8 @@ export interface FleetOptions {
   concurrency: number;
   timeoutMs: number;
   onProgress?: (node: string, line: string) => void;
+  /** The generators of the desired state (default: all of GENERATORS). */
+  generators?: readonly NodeGenerator[];
 }
 
 export type Opener = (node: Node) => Promise<Transport>;
@@ -65,26 +67,33 @@ async function closeAll(transports: Iterable<Transport>): Promise<void> {
   await Promise.all([...transports].map((t) => t.close().catch(() => undefined)));
 }
 
-/** Connects to `nodes`, reads them and plans; throws NodesFailedError (after closing) if any node fails. */
+/**
+ * Connects to every selected node first (every host key checked, nothing
+ * read yet), then reads each and plans. Throws NodesFailedError, after
+ * closing every connection, if any node fails either step.
+ */
 export async function planFleet(model: Model, only: ReadonlySet<string> | undefined, open: Opener, opts: FleetOptions): Promise<FleetRun> {
   const ctx = new RenderContext(model);
-  const desired = [...desiredNodes(ctx, only)];
+  const desired = model.nodes.filter((n) => !only || only.has(n.name)).map((n) => desiredNode(ctx, n, opts.generators ?? GENERATORS));
   const transports = new Map<string, Transport>();
+  const fail = async (what: string, results: ReadonlyArray<{ ok: boolean; error?: unknown }>): Promise<never> => {
+    await closeAll(transports.values());
+    throw new NodesFailedError(what, results.flatMap((r, i) => (r.ok ? [] : [failureOf(desired[i]!.node, r.error)])));
+  };
   const connected = await settleLimit(desired, opts.concurrency, async (d) => {
     const t = await open(model.nodeByName.get(d.node)!);
     transports.set(d.node, t);
     opts.onProgress?.(d.node, `connected (${t.target})`);
-    const actual = await readActual(t, d, opts.timeoutMs);
+  });
+  if (connected.some((r) => !r.ok)) await fail('could not connect', connected);
+  const read = await settleLimit(desired, opts.concurrency, async (d) => {
+    const actual = await readActual(transports.get(d.node)!, d, opts.timeoutMs);
     const { plan, work } = planNode(d, actual);
     opts.onProgress?.(d.node, plan.changed ? 'read: changes pending' : 'read: in sync');
     return { desired: d, actual, plan, work };
   });
-  const failures = connected.flatMap((r, i) => (r.ok ? [] : [failureOf(desired[i]!.node, r.error)]));
-  if (failures.length > 0) {
-    await closeAll(transports.values());
-    throw new NodesFailedError('could not read the live state', failures);
-  }
-  const nodes = connected.map((r) => (r as { ok: true; value: NodeRun }).value);
+  if (read.some((r) => !r.ok)) await fail('could not read the live state', read);
+  const nodes = read.map((r) => (r as { ok: true; value: NodeRun }).value);
   return {
     transports,
     nodes,
