@@ -62,7 +62,8 @@ function middle(a: string[], b: string[], offset: number): Op[] {
       ops.push({ kind: ' ', text: a[i]!, oldLine: offset + i + 1 });
       i++;
       j++;
-    } else if (j < b.length && (i === a.length || lcs[i * w + j + 1]! >= lcs[(i + 1) * w + j]!)) {
+    } else if (j < b.length && (i === a.length || lcs[i * w + j + 1]! > lcs[(i + 1) * w + j]!)) {
+      // Ties go to the removal, so a changed line reads - old, + new.
       ops.push({ kind: '+', text: b[j]!, oldLine: offset + i });
       j++;
     } else {
