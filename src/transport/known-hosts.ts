@@ -45,7 +45,8 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
       hashed = { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') };
     } else {
       patterns = hosts.split(',').filter((p) => p !== '' && !/[*?!]/.test(p));
-      if (patterns.length === 0) continue;
+      // A revoked key is refused for every host, whatever patterns its line has.
+      if (patterns.length === 0 && !revoked) continue;
     }
     out.push({ line: i + 1, patterns, hashed, keyType, key, revoked });
   }
