@@ -296,7 +296,8 @@ export function simState(facts: readonly SimNodeFacts[], ssh: ReadonlyArray<{ po
   return doc;
 }
 
-async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimVm[]): Promise<void> {
+/** Lays out a simulated node's root directory: commands, /usbkey/config, facts, VMs. */
+export async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimVm[]): Promise<void> {
   await mkdir(join(root, 'var/sim'), { recursive: true });
   await mkdir(join(root, 'usbkey'), { recursive: true });
   for (const [name, path] of Object.entries(COMMANDS)) {
