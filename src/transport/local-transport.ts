@@ -52,7 +52,11 @@ export class LocalTransport implements Transport {
     const staged = stagedPath(path);
     const work = async (): Promise<void> => {
       await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-      const fh = await open(staged, 'w', opts.mode);
+      // Never reuse a leftover staged file: its mode may be wider than a secret's.
+      await unlink(staged).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      const fh = await open(staged, 'wx', opts.mode);
       try {
         await fh.writeFile(content);
         await fh.chmod(opts.mode);

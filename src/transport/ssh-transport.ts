@@ -205,8 +205,11 @@ export class SshTransport implements Transport {
     const staged = stagedPath(path);
     await this.mkdirp(posix.dirname(path), timeoutMs);
     const data = typeof content === 'string' ? Buffer.from(content) : content;
+    // A leftover staged file may have a wider mode: remove it and create afresh ('wx'), so a
+    // secret is never written into a file others can read, even for a moment.
+    await this.remove(staged, timeoutMs);
     await this.op<void>(`writing ${staged}`, timeoutMs, (sftp, done) => {
-      sftp.open(staged, 'w', { mode: opts.mode }, (err, handle) => {
+      sftp.open(staged, 'wx', { mode: opts.mode }, (err, handle) => {
         if (err) return done(err);
         const finish = (e: unknown): void => sftp.close(handle, (e2) => done(e ?? e2));
         const writeAt = (offset: number): void => {

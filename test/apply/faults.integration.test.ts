@@ -12,7 +12,7 @@ import { executeWork } from '../../src/apply/execute.js';
 import { planFleet } from '../../src/apply/fleet.js';
 import { renderSummary } from '../../src/cli/commands/apply.js';
 import { remoteFrom } from '../../src/cli/remote.js';
-import { GENERATORS } from '../../src/plan/desired-state.js';
+import { GENERATORS, type NodeGenerator } from '../../src/plan/desired-state.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { startSimCluster, type SimCluster } from '../harness/sim-cluster.js';
 import { cli } from '../support/cli.js';
@@ -31,7 +31,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function libPlan(generators = GENS) {
+async function libPlan(generators: readonly NodeGenerator[] = GENS) {
   const snap = await new FileStore(c.statePath).load();
   const remote = await remoteFrom({}, c.env);
   return planFleet(snap.model, undefined, remote.open, { concurrency: 16, timeoutMs: 20_000, generators });

@@ -5,7 +5,7 @@
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -66,13 +66,23 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
     const truth = structuredClone(doc);
     doc.vnics = [];
     doc.nodes!['cn02.sim.test']!.admin_ip = '10.200.9.9';
+    // cn04 is new to the state: it is found by its address.
+    delete doc.nodes!['cn04.sim.test'];
     await writeState(c, doc);
-    const r = await cli(['nodes', 'discover', ...c.nodes.map((n) => n.name)], c.env);
+    const n4 = c.node('cn04.sim.test');
+    const user = userInfo().username;
+    const r = await cli(
+      ['nodes', 'discover', 'cn01.sim.test', 'cn02.sim.test', 'cn03.sim.test', `${user}@127.0.0.1:${n4.port}`, '--ssh-root', n4.root],
+      c.env,
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('cn02.sim.test:\n  admin_ip: 10.200.9.9 → 10.200.1.2');
     expect(r.stdout).toContain('+ vnic 52:54:00:aa:00:01 10.210.0.1 on customers/1000 vlan 10');
+    expect(r.stdout).toContain('cn04.sim.test:\n  new node: uuid 564d0000-0000-4000-8000-000000000004, pdc brn, admin 10.200.2.4, external 203.0.113.4');
     const after = await readState(c);
+    expect(after.nodes!['cn04.sim.test']!.ssh).toEqual({ host: '127.0.0.1', port: n4.port, ...(user === 'root' ? {} : { user }), root: n4.root });
+    after.nodes!['cn04.sim.test']!.ssh = truth.nodes!['cn04.sim.test']!.ssh!;
     expect(after.nodes).toEqual(truth.nodes);
     const key = (v: { mac: string }) => v.mac;
     expect([...after.vnics!].sort((a, b) => key(a).localeCompare(key(b)))).toEqual(

@@ -2,9 +2,10 @@
  * `npm run sim-nodes -- --count K --dir DIR`: starts K simulated SmartOS
  * nodes (real sshd on 127.0.0.1) and writes DIR/state.yaml, DIR/known_hosts
  * and DIR/id_ed25519; prints how to point esdc-overlay at them; stops them on
- * SIGTERM or SIGINT.
+ * SIGTERM or SIGINT. Once every node listens it writes DIR/env (shell exports
+ * of ESDC_OVERLAY_STATE, _IDENTITY, _KNOWN_HOSTS) and DIR/sim.pid.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,6 +40,9 @@ process.stdout.write(
     `(or pass --state ${cluster.statePath} --identity ${cluster.identityFile} --known-hosts ${cluster.knownHostsFile})\n` +
     'Stop with Ctrl-C or SIGTERM.\n',
 );
+// For scripts (scripts/demo.sh): written last, once every node listens.
+await writeFile(join(cluster.dir, 'sim.pid'), `${process.pid}\n`);
+await writeFile(join(cluster.dir, 'env'), `${env}\n`);
 const stop = async (): Promise<void> => {
   await cluster.stop();
   process.exit(0);
