@@ -11,7 +11,7 @@ import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
 import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../plan/plan.js';
 import { SERVICE_REFRESH } from '../plan/services.js';
 import { quoteArgv } from '../shell/quote.js';
-import { checkExec, stagedPath, stageFile, type Transport } from '../transport/transport.js';
+import { checkExec, stagedPath, type Transport } from '../transport/transport.js';
 import { settleLimit } from './pool.js';
 
 export type NodeStatus = 'unchanged' | 'applied' | 'stage-failed' | 'rolled-back' | 'commit-failed';
@@ -63,18 +63,25 @@ function stagedTargets(w: NodeWork): string[] {
 
 async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: string[]): Promise<void> {
   if (w.manifest) {
-    await stageFile(t, MANIFEST_PATH, w.manifest.atCommit, { mode: MANIFEST_MODE }, timeoutMs);
+    await t.stage(MANIFEST_PATH, w.manifest.atCommit, { mode: MANIFEST_MODE }, timeoutMs);
     staged.push(MANIFEST_PATH);
   }
+  const byOwner = new Map<string, string[]>();
   for (const f of w.stage) {
-    const opts: { mode: number; owner?: string; group?: string } = { mode: f.mode };
-    if (f.owner !== undefined) opts.owner = f.owner;
-    if (f.group !== undefined) opts.group = f.group;
-    await stageFile(t, f.path, f.content, opts, timeoutMs);
+    await t.stage(f.path, f.content, { mode: f.mode }, timeoutMs);
     staged.push(f.path);
+    if (f.owner !== undefined) {
+      const spec = `${f.owner}${f.group !== undefined ? `:${f.group}` : ''}`;
+      byOwner.set(spec, [...(byOwner.get(spec) ?? []), stagedPath(f.path)]);
+    }
+  }
+  // Owners by the node's own chown (netadm exists only there), one call per owner, on the staged copies.
+  for (const [spec, paths] of byOwner) {
+    const argv = ['chown', spec, ...paths];
+    checkExec(t.node, argv, await t.exec(argv, timeoutMs));
   }
   if (w.usbkey) {
-    await stageFile(t, USBKEY_CONFIG, w.usbkey.content, { mode: w.usbkey.mode }, timeoutMs);
+    await t.stage(USBKEY_CONFIG, w.usbkey.content, { mode: w.usbkey.mode }, timeoutMs);
     staged.push(USBKEY_CONFIG);
   }
 }
@@ -136,7 +143,7 @@ function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutc
       what: 'record the refreshes as done',
       command: `esdc-overlay apply ${t.node}`,
       run: async () => {
-        await stageFile(t, MANIFEST_PATH, final, { mode: MANIFEST_MODE }, timeoutMs);
+        await t.stage(MANIFEST_PATH, final, { mode: MANIFEST_MODE }, timeoutMs);
         await t.commit(MANIFEST_PATH, timeoutMs);
       },
     });

@@ -38,7 +38,7 @@ export interface Transport {
   /**
    * Writes `content` to `stagedPath(path)` with its final mode, creating
    * missing parent directories (0755). The target is untouched. Owners are
-   * set by `stageFile`, through the node's own `chown`.
+   * set by the executor with the node's own `chown` (src/apply/execute.ts).
    */
   stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void>;
   /** Renames a staged file over its target, atomically. */
@@ -96,20 +96,3 @@ export function checkExec(node: string, argv: readonly string[], r: ExecResult):
   );
 }
 
-/**
- * Stages a file with its mode and owner. The owner is set with the node's
- * `chown` (user names such as netadm exist only there), by argv, on the
- * staged copy: the target is never touched before commit.
- */
-export async function stageFile(
-  t: Transport,
-  path: string,
-  content: string | Buffer,
-  opts: { mode: number; owner?: string; group?: string },
-  timeoutMs: number,
-): Promise<void> {
-  await t.stage(path, content, { mode: opts.mode }, timeoutMs);
-  if (opts.owner === undefined) return;
-  const argv = ['chown', `${opts.owner}${opts.group !== undefined ? `:${opts.group}` : ''}`, stagedPath(path)];
-  checkExec(t.node, argv, await t.exec(argv, timeoutMs));
-}

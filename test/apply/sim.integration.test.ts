@@ -156,7 +156,7 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
       await fleet.close();
     }
     const n1 = c.nodes[0]!;
-    const owners = await n1.simJson<Record<string, string>>('owners.json', {});
+    const owners = await n1.owners();
     expect(owners['/opt/custom/esdc-test/customers_peers.json']).toBe('netadm:netadm');
     const { statSync } = await import('node:fs');
     expect(statSync(n1.path('/opt/custom/esdc-test/keys.secret')).mode & 0o777).toBe(0o400);

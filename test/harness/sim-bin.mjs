@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Simulated SmartOS commands for one node (test/harness). Each call is
+// Simulated SmartOS commands for one node (test/harness) that need state:
+// sysinfo, vmadm, dladm, net-virtual (svcadm, chown and the restore scripts
+// are shell scripts, see sim-cluster.ts). Each call is
 // recorded in <root>/var/sim/calls.jsonl; state lives under <root>/var/sim.
-// They stand in for the OS (sysinfo, vmadm, dladm, svcadm, net-virtual, the
-// Danube restore scripts, chown), never for esdc-overlay's own code.
+// They stand in for the OS, never for esdc-overlay's own code.
 // Usage: node sim-bin.mjs <root> <command> [args...]
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -144,10 +145,6 @@ switch (cmd) {
     } else fail(`unsupported: dladm ${sub}`);
     break;
   }
-  case 'svcadm': {
-    if (!['restart', 'refresh', 'enable', 'disable', 'clear'].includes(args[0]) || !args[1]) fail(`usage: svcadm restart|refresh|enable|disable|clear FMRI`, 2);
-    break;
-  }
   case 'net-virtual': {
     if (args[0] !== 'refresh' && args[0] !== 'start') fail(`usage: net-virtual start|refresh`);
     const cfg = usbkey();
@@ -169,22 +166,6 @@ switch (cmd) {
       writeJson('vnics.json', vnics);
     }
     process.stdout.write('Changing or removing existing VNICs is currently not supported. Only adding of new VNICs will work.\n');
-    break;
-  }
-  case '010-ipf-restore.sh':
-  case '020-ipsec-restore.sh': {
-    if (args[0] !== 'refresh' && args[0] !== 'start') fail(`usage: ${cmd} start|refresh`);
-    break;
-  }
-  case 'chown': {
-    const [spec, ...paths] = args;
-    if (!/^[a-z_][a-z0-9_-]*(:[a-z_][a-z0-9_-]*)?$/.test(spec ?? '') || paths.length === 0) fail(`usage: chown owner[:group] file...`);
-    const owners = readJson('owners.json', {});
-    for (const p of paths) {
-      if (!existsSync(under(p))) fail(`${p}: No such file or directory`);
-      owners[p.replace(/\.esdc-new$/, '')] = spec;
-    }
-    writeJson('owners.json', owners);
     break;
   }
   default:

@@ -152,6 +152,17 @@ export class SimNode {
     return text.split('\n').filter((l) => /open "[^"]*" flags [A-Z,]*WRITE|rename old|posix-rename old|remove name|mkdir name/.test(l));
   }
 
+  /** Owner of each path as the node's chown last set it (staged paths under their target's name). */
+  async owners(): Promise<Record<string, string>> {
+    const text = await readFile(this.path('/var/sim/owners.log'), 'utf8').catch(() => '');
+    const out: Record<string, string> = {};
+    for (const line of text.split('\n')) {
+      const sp = line.indexOf(' ');
+      if (sp > 0) out[line.slice(sp + 1)] = line.slice(0, sp);
+    }
+    return out;
+  }
+
   async simJson<T>(file: string, fallback: T): Promise<T> {
     try {
       return JSON.parse(await readFile(this.path(`/var/sim/${file}`), 'utf8')) as T;
@@ -296,6 +307,46 @@ export function simState(facts: readonly SimNodeFacts[], ssh: ReadonlyArray<{ po
   return doc;
 }
 
+function shQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Appends the call to calls.jsonl, as sim-bin.mjs does. */
+const SH_RECORD = `rec() {
+  line="{\\"cmd\\":\\"$1\\",\\"args\\":["; shift; sep=''
+  for a in "$@"; do e=$(printf '%s' "$a" | sed 's/\\\\/\\\\\\\\/g; s/"/\\\\"/g'); line="$line$sep\\"$e\\""; sep=','; done
+  printf '%s],"at":%s}\\n' "$line" "$(date +%s%3N)" >> "$root/var/sim/calls.jsonl"
+}
+`;
+
+/**
+ * The commands that only check their arguments and record the call are
+ * shell scripts: a Node start per call is what makes the simulation slow.
+ */
+const SH_COMMANDS: Record<string, string> = {
+  svcadm: `rec svcadm "$@"
+case "$1" in restart|refresh|enable|disable|clear) [ -n "$2" ] && exit 0 ;; esac
+echo "usage: svcadm restart|refresh|enable|disable|clear FMRI" >&2; exit 2
+`,
+  '010-ipf-restore.sh': `rec 010-ipf-restore.sh "$@"
+case "$1" in start|refresh) exit 0 ;; esac
+echo "usage: 010-ipf-restore.sh start|refresh" >&2; exit 1
+`,
+  '020-ipsec-restore.sh': `rec 020-ipsec-restore.sh "$@"
+case "$1" in start|refresh) exit 0 ;; esac
+echo "usage: 020-ipsec-restore.sh start|refresh" >&2; exit 1
+`,
+  // Records owners in owners.log ("owner:group path", the last line wins); user names are SmartOS's, not this machine's.
+  chown: `rec chown "$@"
+spec=$1; shift
+if ! printf '%s' "$spec" | grep -Eq '^[a-z_][a-z0-9_-]*(:[a-z_][a-z0-9_-]*)?$' || [ $# -eq 0 ]; then
+  echo "usage: chown owner[:group] file..." >&2; exit 2
+fi
+for p in "$@"; do [ -e "$root$p" ] || { echo "chown: $p: No such file or directory" >&2; exit 1; }; done
+for p in "$@"; do printf '%s %s\\n' "$spec" "\${p%.esdc-new}" >> "$root/var/sim/owners.log"; done
+`,
+};
+
 /** Lays out a simulated node's root directory: commands, /usbkey/config, facts, VMs. */
 export async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimVm[]): Promise<void> {
   await mkdir(join(root, 'var/sim'), { recursive: true });
@@ -303,7 +354,10 @@ export async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimV
   for (const [name, path] of Object.entries(COMMANDS)) {
     const file = join(root, path);
     await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(SIM_BIN)} ${JSON.stringify(root)} ${name} "$@"\n`, { mode: 0o755 });
+    const script = SH_COMMANDS[name]
+      ? `#!/bin/sh\nroot=${shQuote(root)}\n${SH_RECORD}${SH_COMMANDS[name]}`
+      : `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} ${shQuote(root)} ${name} "$@"\n`;
+    await writeFile(file, script, { mode: 0o755 });
   }
   // A /usbkey/config as SmartOS has it, with lines that are not ours and must survive every edit.
   await writeFile(
