@@ -15,6 +15,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.integration.test.ts', 'test/lab/**'],
+          // Generous: CI machines have two cores, and fuzz suites run hundreds of cases per test.
+          testTimeout: 30_000,
         },
       },
       {

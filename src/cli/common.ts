@@ -8,7 +8,8 @@ export function withCommonOptions(cmd: Command): Command {
   return cmd
     .option('--state <file>', 'state file (default $ESDC_OVERLAY_STATE or /opt/erigones/var/esdc-overlay/state.yaml)')
     .option('--json', 'print the result as JSON on stdout')
-    .option('--log-level <level>', 'log level on stderr: fatal, error, warn, info, debug, trace, silent');
+    .option('--log-level <level>', 'log level on stderr: fatal, error, warn, info, debug, trace, silent')
+    .option('--insecure-state', 'load a state file holding keys even if group or others can read it');
 }
 
 export function withConfirmOption(cmd: Command): Command {

@@ -23,6 +23,7 @@ export interface CommonOptions {
   json?: boolean;
   logLevel?: string;
   yes?: boolean;
+  insecureState?: boolean;
 }
 
 export class CliContext {
@@ -53,7 +54,7 @@ export class CliContext {
   }
 
   store(): Store {
-    return new FileStore(this.statePath);
+    return new FileStore(this.statePath, { allowInsecure: this.opts.insecureState === true });
   }
 
   /** Prints the result: `json()` with --json, else `text()`. */

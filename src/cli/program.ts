@@ -15,6 +15,8 @@ import { registerList } from './commands/list.js';
 import { registerRender } from './commands/render.js';
 import { registerUpdate } from './commands/update.js';
 import { registerValidate } from './commands/validate.js';
+import { registerKeys } from './commands/keys.js';
+import { registerFirewall } from './commands/firewall.js';
 import { registerPlan } from './commands/plan.js';
 import { registerApply } from './commands/apply.js';
 import { registerVerify } from './commands/verify.js';
@@ -28,6 +30,8 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerList,
   registerRender,
   registerValidate,
+  registerKeys,
+  registerFirewall,
   registerPlan,
   registerApply,
   registerVerify,
@@ -64,11 +68,21 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const json = argv.includes('--json');
   try {
     const program = buildProgram(io);
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(argv.map(protectRawRule), { from: 'user' });
     return EXIT.ok;
   } catch (err) {
     return report(err, io, json);
   }
+}
+
+/**
+ * A raw rule string (`"-e vxlan -p ..."`, one argument with spaces) starts
+ * with a dash, so commander would take it for an unknown option. No option
+ * contains a space; a leading space makes it an operand, and the rule parser
+ * ignores surrounding blanks.
+ */
+function protectRawRule(arg: string): string {
+  return /^-\S*\s/.test(arg) ? ` ${arg}` : arg;
 }
 
 function report(err: unknown, io: CliIo, json: boolean): number {

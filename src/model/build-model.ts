@@ -38,7 +38,11 @@ export function buildModel(doc: StateDoc): Model {
 
   const defaults: Defaults = {
     underlayMtu: doc.defaults?.underlay_mtu ?? DEFAULT_UNDERLAY_MTU,
-    ipsec: { encr: doc.defaults?.ipsec?.encr ?? 'aes-cbc', auth: doc.defaults?.ipsec?.auth ?? 'sha512' },
+    ipsec: {
+      encr: doc.defaults?.ipsec?.encr ?? 'aes-cbc',
+      auth: doc.defaults?.ipsec?.auth ?? 'sha512',
+      policyScope: doc.defaults?.ipsec?.policy_scope ?? 'overlay-ports',
+    },
   };
 
   const nodes = buildNodes(doc, defaults, issues);

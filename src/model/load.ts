@@ -43,12 +43,19 @@ export function parseStateText(text: string, source: string): { value: unknown; 
     throw new ValidationError(
       yaml.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return { path: '', message: `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}${e.message.split('\n')[0]}` };
+        const text = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+        return { path: '', message: `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}${text}` };
       }),
       source,
     );
   }
-  const value: unknown = yaml.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    value = yaml.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // Unresolved or excessive aliases surface only when the document is turned into values.
+    throw new ValidationError([{ path: '', message: (err as Error).message.split('\n')[0] ?? 'cannot be read' }], source);
+  }
   if (value === null || value === undefined) {
     throw new ValidationError([{ path: '', message: 'is empty; a state needs at least "version: 1"' }], source);
   }

@@ -5,7 +5,7 @@
  * shape-valid StateDoc; pure.
  */
 import type { ValidationIssue } from '../errors.js';
-import type { IpsecAuth, IpsecEncr, StateDoc } from './state.js';
+import type { IpsecAuth, IpsecEncr, IpsecPolicyScope, StateDoc } from './state.js';
 
 /** A compute node. */
 export interface Node {
@@ -89,7 +89,7 @@ export interface Firewall {
 
 export interface Defaults {
   underlayMtu: number;
-  ipsec: { encr: IpsecEncr; auth: IpsecAuth };
+  ipsec: { encr: IpsecEncr; auth: IpsecAuth; policyScope: IpsecPolicyScope };
 }
 
 export interface Model {

@@ -41,6 +41,7 @@ export const STATE_SCHEMA = {
           properties: {
             encr: { enum: ['aes-cbc', 'aes-gcm'] },
             auth: { enum: ['sha256', 'sha512'] },
+            policy_scope: { enum: ['overlay-ports', 'all-udp'] },
           },
         },
       },

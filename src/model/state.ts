@@ -7,12 +7,17 @@
 
 export type IpsecEncr = 'aes-cbc' | 'aes-gcm';
 export type IpsecAuth = 'sha256' | 'sha512';
+/**
+ * What the ESP policy between two nodes covers: only the overlay rules' UDP
+ * ports (the default), or all UDP between them as Danube did.
+ */
+export type IpsecPolicyScope = 'overlay-ports' | 'all-udp';
 
 export interface DefaultsDoc {
   /** MTU of admin and external links where a node gives none (1500). */
   underlay_mtu?: number;
   /** ESP suite of the mesh; Danube uses aes-cbc + sha512. */
-  ipsec?: { encr?: IpsecEncr; auth?: IpsecAuth };
+  ipsec?: { encr?: IpsecEncr; auth?: IpsecAuth; policy_scope?: IpsecPolicyScope };
 }
 
 /** How the head node reaches a node over SSH. */

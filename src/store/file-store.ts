@@ -4,7 +4,7 @@
  * and refuses if the file changed since it was read.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { ConflictError, StoreError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
@@ -19,15 +19,19 @@ export const STATE_FILE_MODE = 0o600;
 
 export interface FileStoreOptions {
   lockTimeoutMs?: number;
+  /** Load a state holding keys even when group or others may read it (like ssh's StrictModes off). */
+  allowInsecure?: boolean;
 }
 
 export class FileStore implements Store {
   readonly location: string;
   private readonly lockTimeoutMs: number;
+  private readonly allowInsecure: boolean;
 
   constructor(path: string, opts: FileStoreOptions = {}) {
     this.location = path;
     this.lockTimeoutMs = opts.lockTimeoutMs ?? 10_000;
+    this.allowInsecure = opts.allowInsecure ?? false;
   }
 
   private get isJson(): boolean {
@@ -36,7 +40,21 @@ export class FileStore implements Store {
 
   async load(consistency: Consistency = 'require'): Promise<Snapshot> {
     const text = await this.readText();
-    return { ...loadStateText(text, this.location, consistency), revision: revisionOf(text) };
+    const loaded = loadStateText(text, this.location, consistency);
+    if ((loaded.doc.ipsec?.psk?.length ?? 0) > 0 && !this.allowInsecure) await this.refuseIfExposed();
+    return { ...loaded, revision: revisionOf(text) };
+  }
+
+  /** Keys in a file others can read are keys others have: refuse, as ssh does for a private key. */
+  private async refuseIfExposed(): Promise<void> {
+    const mode = (await stat(this.location)).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      throw new StoreError(
+        `state file ${this.location} holds IPsec keys but is readable by others (mode ${mode.toString(8).padStart(4, '0')}); ` +
+          `run chmod 600 ${this.location}, or pass --insecure-state`,
+        { code: 'StateInsecure' },
+      );
+    }
   }
 
   async save(doc: StateDoc, base: Snapshot): Promise<Snapshot> {

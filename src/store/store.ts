@@ -42,7 +42,8 @@ export async function mutate<T>(
     // A state that is inconsistent may still be repaired by a command; what is saved must be consistent.
     const base = await store.load('warn');
     const { doc, result } = await change(base);
-    const snapshot = await store.save(doc, base);
+    // An edit that changes nothing returns the document it was given: no write, no new mtime.
+    const snapshot = doc === base.doc ? base : await store.save(doc, base);
     return { result, snapshot };
   });
 }

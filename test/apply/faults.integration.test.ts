@@ -15,7 +15,7 @@ import { remoteFrom } from '../../src/cli/remote.js';
 import { GENERATORS, type NodeGenerator } from '../../src/plan/desired-state.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { startSimCluster, type SimCluster } from '../harness/sim-cluster.js';
-import { cli } from '../support/cli.js';
+import { runCli as cli } from '../support/cli.js';
 import { peersGenerator, secretGenerator } from '../fixtures/test-generators.js';
 
 const GENS = [...GENERATORS, peersGenerator, secretGenerator];
@@ -161,5 +161,28 @@ describe('host keys', () => {
     const accepted = await cli(['plan', '--accept-new-host-keys'], c.env);
     expect(accepted.status).toBe(0);
     expect(await readFile(c.knownHostsFile, 'utf8')).toContain(`[127.0.0.1]:${a!.port} ssh-ed25519 `);
+  });
+});
+
+describe('IPsec keys on apply', () => {
+  it('a pair without a key gets one, stored on confirmation, and the next apply finds nothing to do', async () => {
+    const text = await readFile(c.statePath, 'utf8');
+    const { parse, stringify } = await import('yaml');
+    const doc = parse(text);
+    const pairs = doc.ipsec.psk.length;
+    delete doc.ipsec;
+    await writeFile(c.statePath, stringify(doc), { mode: 0o600 });
+    const declined = await cli(['apply'], c.env);
+    expect(declined.status).toBe(1);
+    expect(declined.stdout).toContain(`IPsec: ${pairs} pair(s) get a new key, stored in the state on confirmation.`);
+    expect(parse(await readFile(c.statePath, 'utf8')).ipsec).toBeUndefined();
+    const r = await cli(['apply', '--yes'], c.env);
+    expect(r.status).toBe(0);
+    const stored = parse(await readFile(c.statePath, 'utf8'));
+    expect(stored.ipsec.psk).toHaveLength(pairs);
+    for (const k of stored.ipsec.psk) expect(r.stdout + r.stderr).not.toContain(k.key.slice(0, 16));
+    const again = await cli(['plan', '--exit-code'], c.env);
+    expect(again.stdout).toContain('No changes');
+    expect(again.status).toBe(0);
   });
 });

@@ -16,7 +16,7 @@ import type { StateDoc } from '../../src/model/state.js';
 import { GENERATORS } from '../../src/plan/desired-state.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { startSimCluster, type SimCluster, type SimVm } from '../harness/sim-cluster.js';
-import { cli } from '../support/cli.js';
+import { runCli as cli } from '../support/cli.js';
 import { peersGenerator, secretGenerator } from '../fixtures/test-generators.js';
 
 const GENS = [...GENERATORS, peersGenerator, secretGenerator];

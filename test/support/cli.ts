@@ -1,6 +1,12 @@
-/** Runs the CLI in-process (src/cli/program.ts `run`) and captures what it prints. */
+/**
+ * Runs the CLI two ways: in-process through `run()` (fast, for most tests)
+ * and as the real built program under plain node (catches ESM/CJS import
+ * traps that vitest's module rewriting hides; ECOSYSTEM.md §0).
+ */
+import { spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { run } from '../../src/cli/program.js';
+import { CLI } from './paths.js';
 
 export interface CliResult {
   status: number;
@@ -8,14 +14,23 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function cli(argv: readonly string[], env: Record<string, string>): Promise<CliResult> {
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const stdin = new PassThrough();
   let out = '';
   let err = '';
-  stdout.on('data', (b: Buffer) => (out += b.toString()));
-  stderr.on('data', (b: Buffer) => (err += b.toString()));
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
   const status = await run(argv, { stdout, stderr, stdin, env: { ...env } });
   return { status, stdout: out, stderr: err };
+}
+
+export function runBuiltCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...argv], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    timeout: 30_000,
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import { EXIT, EsdcError, QuietExit } from '../../errors.js';
 import { executeWork, type ExecuteResult } from '../../apply/execute.js';
 import { planFleet } from '../../apply/fleet.js';
+import { generateMissingKeys } from '../../ipsec/keys.js';
+import { validateDoc } from '../../model/load.js';
 import { planIsEmpty } from '../../plan/plan.js';
 import { planJson, renderPlan } from '../../plan/render-plan.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
@@ -45,12 +47,18 @@ export function registerApply(program: Command, io: CliIo): void {
     .argument('[nodes...]', 'only these nodes (names, or comma-separated lists; default all)')
     .action(async (nodes: string[], opts: RemoteOptions, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('require');
+      const store = ctx.store();
+      const snap = await store.load('require');
       ctx.warn(snap.warnings);
       const only = selectNodes(snap.model, nodes);
+      // Pairs without a key get one now, so what is applied is what the state will hold;
+      // it is stored only once the operator confirms, and before any node is touched.
+      const keys = generateMissingKeys(snap.doc, snap.model);
+      const newKeys = keys.change.added.length + keys.change.pruned.length > 0;
+      const model = newKeys ? validateDoc(keys.doc, store.location).model : snap.model;
       const remote = await remoteFrom(opts, io.env);
       const progress = (node: string, line: string): void => ctx.progress(`${node}: ${line}`);
-      const fleet = await planFleet(snap.model, only, remote.open, {
+      const fleet = await planFleet(model, only, remote.open, {
         concurrency: remote.concurrency,
         timeoutMs: remote.timeoutMs,
         onProgress: progress,
@@ -59,7 +67,14 @@ export function registerApply(program: Command, io: CliIo): void {
         ctx.warn(fleet.warnings);
         const empty = planIsEmpty(fleet.plan);
         if (!ctx.json) io.stdout.write(`${renderPlan(fleet.plan)}\n`);
+        if (newKeys && !ctx.json) {
+          io.stdout.write(`IPsec: ${keys.change.added.length} pair(s) get a new key, stored in the state on confirmation.\n`);
+        }
         if (!empty) await ctx.confirm(`Apply these changes to ${fleet.plan.nodes.filter((n) => n.changed).length} node(s)?`);
+        if (newKeys) {
+          // Refuses (ConflictError) if the state changed since it was read: nothing was staged yet.
+          await store.withLock(() => store.save(keys.doc, snap));
+        }
         // An empty plan may still owe bookkeeping (our manifest); that runs without asking.
         const result = await executeWork(
           fleet.transports,

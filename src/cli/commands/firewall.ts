@@ -1,0 +1,96 @@
+/**
+ * `esdc-overlay globally-enable-firewall [sources]`, `globally-disable-firewall`,
+ * `globally-update-firewall [sources]` (Danube's names): edit the `firewall`
+ * section after showing the rules a node gets and asking; the next apply
+ * writes ipf.conf-090-administration on every node.
+ */
+import type { Command } from 'commander';
+import { administrationView, IPF_ADMIN_PATH } from '../../firewall/generator.js';
+import { disableFirewall, enableFirewall, parseSources, updateFirewall, type FirewallEdit } from '../../firewall/edit.js';
+import { buildModel } from '../../model/build-model.js';
+import type { Model, Node } from '../../model/model.js';
+import type { StateDoc } from '../../model/state.js';
+import { template } from '../../render/template.js';
+import type { Snapshot } from '../../store/store.js';
+import { withCommonOptions, withConfirmOption } from '../common.js';
+import { CliContext, type CliIo } from '../context.js';
+
+/** The 090 file of one node under `doc`, as a sample of what every node gets. */
+export function firewallPreview(doc: StateDoc): string {
+  const model: Model = buildModel(doc);
+  const withExt = model.nodes.filter((n): n is Node & { externalIp: string } => n.externalIp !== undefined);
+  if (withExt.length === 0) return 'no node has an external IP: no firewall file is written\n';
+  const sample = withExt[0]!;
+  const others = withExt.length - 1;
+  return (
+    `${IPF_ADMIN_PATH} on ${sample.name}${others > 0 ? ` (and the same with their own address on ${others} other node(s))` : ''}:\n` +
+    template('ipf.conf-090-administration.hbs')(administrationView(model, sample))
+      .split('\n')
+      .map((l) => (l === '' ? l : `  ${l}`))
+      .join('\n')
+  );
+}
+
+async function editFirewall(
+  ctx: CliContext,
+  verb: string,
+  edit: (doc: StateDoc) => FirewallEdit,
+  ask: (e: FirewallEdit) => boolean,
+): Promise<{ edit: FirewallEdit; snapshot: Snapshot }> {
+  const store = ctx.store();
+  return store.withLock(async () => {
+    const base = await store.load('warn');
+    const e = edit(base.doc);
+    if (!e.changed) return { edit: e, snapshot: base };
+    if (!ctx.json) ctx.io.stderr.write(firewallPreview(e.doc));
+    if (ask(e)) await ctx.confirm(`${verb}?`);
+    return { edit: e, snapshot: await store.save(e.doc, base) };
+  });
+}
+
+function report(ctx: CliContext, what: string, e: FirewallEdit): void {
+  ctx.log.info({ enabled: e.enabled, sources: e.sources.length, changed: e.changed }, what);
+  ctx.output(
+    () =>
+      `${what}: firewall ${e.enabled ? 'enabled' : 'disabled'}, ${e.sources.length} administrator source(s)` +
+      (e.changed ? '; run "esdc-overlay apply" to write the ipf files on every node' : ' (nothing changed)'),
+    () => ({ firewall: { enabled: e.enabled, administrator_sources: e.sources }, changed: e.changed }),
+  );
+}
+
+export function registerFirewall(program: Command, io: CliIo): void {
+  withConfirmOption(withCommonOptions(program.command('globally-enable-firewall')))
+    .description('block incoming traffic on external0 of every node except from administrator sources and other nodes')
+    .argument('[sources]', 'comma-separated IPs or CIDR networks you administer from (default: the stored ones); never empty')
+    .addHelpText('after', '\nExample:\n  esdc-overlay globally-enable-firewall 192.0.2.10,198.51.100.0/24\n')
+    .action(async (sources: string | undefined, _opts, cmd: Command) => {
+      const ctx = CliContext.fromCommand(io, cmd);
+      const list = sources === undefined ? undefined : parseSources(sources);
+      const { edit } = await editFirewall(ctx, 'Enable the firewall on every node', (doc) => enableFirewall(doc, list), () => true);
+      report(ctx, 'globally-enable-firewall', edit);
+    });
+
+  withConfirmOption(withCommonOptions(program.command('globally-disable-firewall')))
+    .description('stop blocking unmatched incoming traffic on external0 (administrator sources are kept)')
+    .action(async (_opts, cmd: Command) => {
+      const ctx = CliContext.fromCommand(io, cmd);
+      const { edit } = await editFirewall(ctx, 'Disable the firewall on every node', disableFirewall, () => true);
+      report(ctx, 'globally-disable-firewall', edit);
+    });
+
+  withConfirmOption(withCommonOptions(program.command('globally-update-firewall')))
+    .description('replace the administrator sources (never with none while enabled); without sources, only show the rules')
+    .argument('[sources]', 'comma-separated IPs or CIDR networks')
+    .action(async (sources: string | undefined, _opts, cmd: Command) => {
+      const ctx = CliContext.fromCommand(io, cmd);
+      const list = sources === undefined ? undefined : parseSources(sources);
+      const { edit, snapshot } = await editFirewall(
+        ctx,
+        'Update the firewall on every node',
+        (doc) => updateFirewall(doc, list),
+        (e) => e.enabled,
+      );
+      if (!edit.changed && !ctx.json) io.stderr.write(firewallPreview(snapshot.doc));
+      report(ctx, 'globally-update-firewall', edit);
+    });
+}

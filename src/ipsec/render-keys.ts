@@ -1,0 +1,75 @@
+/**
+ * The key each pair has in one render (DESIGN.md §5): the stored key, or,
+ * for a pair with none, a fresh random key made once per render so both
+ * ends of the pair get the same one. Such keys live only in the render; a
+ * warning says how many pairs have one (never the key), and `apply` hands
+ * them to `storeRenderedKeys` so the store learns what the nodes got.
+ */
+import type { PairKey } from '../model/model.js';
+import type { RenderContext } from '../plan/render-context.js';
+import { storedMeshKeys } from './keys.js';
+import { meshPairs, pairId, pairLabel, type Pair } from './pairs.js';
+import { newPsk, systemRandom, type RandomBytes } from './psk.js';
+
+/** How many pairs a warning names before it says "and N more". */
+const NAMED_IN_WARNING = 5;
+
+export class RenderKeys {
+  private readonly ctx: RenderContext;
+  private readonly stored: Map<string, string>;
+  private readonly fresh = new Map<string, PairKey>();
+  private readonly random: RandomBytes;
+  private warned = false;
+
+  constructor(ctx: RenderContext, random: RandomBytes = systemRandom) {
+    this.ctx = ctx;
+    this.stored = storedMeshKeys(ctx.model);
+    this.random = random;
+  }
+
+  /** The key of a mesh pair in this render. */
+  keyOf(pair: Pair): string {
+    const id = pairId(pair);
+    const stored = this.stored.get(id);
+    if (stored !== undefined) return stored;
+    let made = this.fresh.get(id);
+    if (!made) {
+      this.warnOnce();
+      made = { nodes: pair, key: newPsk(this.random) };
+      this.fresh.set(id, made);
+    }
+    return made.key;
+  }
+
+  /** The keys this render made up, in pair order: what apply stores. */
+  renderOnly(): PairKey[] {
+    return [...this.fresh.values()].sort((x, y) => (pairId(x.nodes) < pairId(y.nodes) ? -1 : 1));
+  }
+
+  private warnOnce(): void {
+    if (this.warned) return;
+    this.warned = true;
+    const missing = meshPairs(this.ctx.model).filter((p) => !this.stored.has(pairId(p)));
+    const named = missing.slice(0, NAMED_IN_WARNING).map(pairLabel).join(', ');
+    const more = missing.length > NAMED_IN_WARNING ? ` and ${missing.length - NAMED_IN_WARNING} more` : '';
+    this.ctx.warn({
+      path: 'ipsec.psk',
+      message:
+        `${missing.length} pair(s) of nodes in different PDCs have no stored key (${named}${more}); ` +
+        'this render gives them fresh random keys that are not stored: run "esdc-overlay keys generate" ' +
+        '(or apply, which stores them) so that every render and every node agrees',
+    });
+  }
+}
+
+const MEMO_KEY = 'ipsec.render-keys';
+
+/** The render's key source, one per RenderContext. */
+export function renderKeys(ctx: RenderContext): RenderKeys {
+  return ctx.shared(MEMO_KEY, () => new RenderKeys(ctx));
+}
+
+/** For apply: the keys the render made up for pairs without a stored key. */
+export function renderOnlyKeys(ctx: RenderContext): PairKey[] {
+  return renderKeys(ctx).renderOnly();
+}

@@ -1,0 +1,44 @@
+/**
+ * The real entry point under plain node (not vitest's module loader): the
+ * CJS/ESM import traps of ECOSYSTEM.md §0 only show there. Every command
+ * answers --help; usage errors exit 64.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../src/cli/program.js';
+import { runBuiltCli } from '../support/cli.js';
+import { REPO } from '../support/paths.js';
+import { PassThrough } from 'node:stream';
+
+const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env: {} };
+const commands = buildProgram(io).commands.map((c) => c.name()).filter((n) => n !== 'help');
+
+describe('the built CLI', () => {
+  it('prints its version and help', () => {
+    const v = runBuiltCli(['--version']);
+    expect(v.status).toBe(0);
+    expect(v.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    const h = runBuiltCli(['--help']);
+    expect(h.status).toBe(0);
+    for (const name of ['create', 'update', 'delete', 'list', 'render']) expect(h.stdout).toContain(name);
+  });
+
+  it.each(commands)('%s --help exits 0 and documents --state and --json', (name) => {
+    const r = runBuiltCli([name, '--help']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Usage: esdc-overlay ${name}`);
+    expect(r.stdout).toContain('--state <file>');
+    expect(r.stdout).toContain('--json');
+  });
+
+  it('an unknown command or option is a usage error (64)', () => {
+    expect(runBuiltCli(['frobnicate']).status).toBe(64);
+    expect(runBuiltCli(['list', '--frob']).status).toBe(64);
+  });
+
+  it('runs through npx as the package bin', () => {
+    const r = spawnSync('npx', ['--no-install', 'esdc-overlay', '--version'], { cwd: REPO, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * `render --out DIR` (DESIGN.md §5): per node, the /usbkey/config lines and
+ * the dladm steps, matching reviewed golden files; byte-identical on a
+ * second run; never written over a non-empty directory without --force.
+ */
+import { chmod, copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runBuiltCli, runCli } from '../support/cli.js';
+import { EXAMPLE, FIXTURES } from '../support/paths.js';
+import { tempDir } from '../support/tmp.js';
+
+const GOLDEN = join(FIXTURES, 'render', 'two-sites');
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await walk(p)));
+    else out.push(p);
+  }
+  return out.sort();
+}
+
+/** Every file of a tree with its mode and bytes. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const f of await walk(dir)) {
+    out[relative(dir, f)] = `${((await stat(f)).mode & 0o777).toString(8)} ${(await readFile(f)).toString('base64')}`;
+  }
+  return out;
+}
+
+describe('render of the example', () => {
+  it('writes each node\'s rule lines and overlay steps as reviewed', async () => {
+    const out = join(await tempDir(), 'out');
+    const r = await runCli(['--state', EXAMPLE, 'render', '--out', out]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^rendered 5 node\(s\), \d+ files, \d+ bytes into /);
+    for (const golden of await walk(GOLDEN)) {
+      const rel = relative(GOLDEN, golden);
+      expect(await readFile(join(out, rel), 'utf8'), rel).toBe(await readFile(golden, 'utf8'));
+    }
+    expect((await readdir(out)).sort()).toEqual([
+      'cn01.prg.example.com',
+      'cn02.prg.example.com',
+      'cn03.brn.example.com',
+      'cn04.brn.example.com',
+      'cn05.ams.example.com',
+    ]);
+  });
+
+  it('gives identical bytes and modes on a second run, also from the built CLI under plain node', async () => {
+    // With its IPsec keys stored (keys generate): a render never invents what the state holds.
+    const dir = await tempDir();
+    const state = join(dir, 'state.yaml');
+    await copyFile(join(FIXTURES, 'ipsec', 'two-sites-keys.yaml'), state);
+    await chmod(state, 0o600);
+    const a = runBuiltCli(['--state', state, 'render', '--out', join(dir, 'a')]);
+    expect(a.status, a.stderr).toBe(0);
+    const b = await runCli(['--state', state, 'render', '--out', join(dir, 'b')]);
+    expect(b.status).toBe(0);
+    expect(await snapshot(join(dir, 'a'))).toEqual(await snapshot(join(dir, 'b')));
+  });
+
+  it('without stored keys, only the key files differ between renders, and a warning says so', async () => {
+    const dir = await tempDir();
+    const a = await runCli(['--state', EXAMPLE, 'render', '--out', join(dir, 'a')]);
+    const b = await runCli(['--state', EXAMPLE, 'render', '--out', join(dir, 'b')]);
+    expect(a.stderr).toContain('keys generate');
+    const [sa, sb] = [await snapshot(join(dir, 'a')), await snapshot(join(dir, 'b'))];
+    const differing = Object.keys(sa).filter((f) => sa[f] !== sb[f]);
+    expect(differing.length).toBeGreaterThan(0);
+    expect(differing.every((f) => f.endsWith('opt/custom/etc/ipsec/ike.preshared'))).toBe(true);
+  });
+
+  it('a node that has no VM NIC on a rule gets no overlay link for it', async () => {
+    const out = join(await tempDir(), 'out');
+    await runCli(['--state', EXAMPLE, 'render', '--out', out]);
+    const cn04 = await readFile(join(out, 'cn04.brn.example.com', 'commands.sh'), 'utf8');
+    expect(cn04).toContain(' -v 2 adminoverlay2\n');
+    expect(cn04).not.toContain('customers1000');
+    const cn02 = await readFile(join(out, 'cn02.prg.example.com', 'usbkey', 'config.overlay'), 'utf8');
+    expect(cn02).not.toContain('overlay_rule_lab=');
+  });
+});
+
+describe('the output directory', () => {
+  it('is not overwritten when it holds anything, unless --force replaces it whole', async () => {
+    const out = join(await tempDir(), 'out');
+    await mkdir(out);
+    await writeFile(join(out, 'precious.txt'), 'keep me');
+    const refused = await runCli(['--state', EXAMPLE, 'render', '--out', out]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('is not empty; pass --force');
+    expect(await readFile(join(out, 'precious.txt'), 'utf8')).toBe('keep me');
+    const forced = await runCli(['--state', EXAMPLE, 'render', '--out', out, '--force']);
+    expect(forced.status).toBe(0);
+    expect(await readdir(out)).not.toContain('precious.txt');
+  });
+
+  it('--nodes renders a subset; an unknown node is a usage error', async () => {
+    const out = join(await tempDir(), 'out');
+    const r = await runCli(['--state', EXAMPLE, 'render', '--out', out, '--nodes', 'cn05.ams.example.com']);
+    expect(r.status).toBe(0);
+    expect(await readdir(out)).toEqual(['cn05.ams.example.com']);
+    const bad = await runCli(['--state', EXAMPLE, 'render', '--out', join(out, 'x'), '--nodes', 'cn99.example.com']);
+    expect(bad.status).toBe(64);
+  });
+});
