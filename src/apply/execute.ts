@@ -11,7 +11,7 @@ import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
 import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../plan/plan.js';
 import { SERVICE_REFRESH } from '../plan/services.js';
 import { quoteArgv } from '../shell/quote.js';
-import { checkExec, stagedPath, type Transport } from '../transport/transport.js';
+import { checkExec, stagedPath, TransportError, type Transport } from '../transport/transport.js';
 import { settleLimit } from './pool.js';
 
 export type NodeStatus = 'unchanged' | 'applied' | 'stage-failed' | 'rolled-back' | 'commit-failed';
@@ -81,6 +81,11 @@ async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: s
     checkExec(t.node, argv, await t.exec(argv, timeoutMs));
   }
   if (w.usbkey) {
+    // Other tools edit /usbkey/config too: our edit is only valid on the text it was computed from.
+    const now = (await t.readFile(USBKEY_CONFIG, timeoutMs))?.toString('utf8') ?? '';
+    if (now !== w.usbkey.base) {
+      throw new TransportError(t.node, `${USBKEY_CONFIG} changed on the node since it was read; run apply again`, { code: 'ChangedMeanwhile' });
+    }
     await t.stage(USBKEY_CONFIG, w.usbkey.content, { mode: w.usbkey.mode }, timeoutMs);
     staged.push(USBKEY_CONFIG);
   }

@@ -86,8 +86,8 @@ export interface NodeWork {
   node: string;
   stage: Array<{ path: string; content: string; mode: number; owner?: string; group?: string }>;
   remove: string[];
-  /** The new /usbkey/config, when our lines change. */
-  usbkey: { content: string; mode: number } | undefined;
+  /** The new /usbkey/config, when our lines change, and the text it was computed from. */
+  usbkey: { content: string; mode: number; base: string } | undefined;
   createOverlays: OverlayLink[];
   services: ServiceName[];
   /** The manifest to commit with the files (with the refreshes still owed), and the one after refreshes. */
@@ -252,7 +252,7 @@ export function planNode(desired: DesiredNode, actual: ActualNode): { plan: Node
       node: desired.node,
       stage,
       remove,
-      usbkey: edit.changes.length > 0 ? { content: edit.text, mode: actual.usbkey?.mode ?? 0o644 } : undefined,
+      usbkey: edit.changes.length > 0 ? { content: edit.text, mode: actual.usbkey?.mode ?? 0o644, base: usbkeyBefore } : undefined,
       createOverlays,
       services: sortedServices,
       manifest,

@@ -186,3 +186,23 @@ describe('IPsec keys on apply', () => {
     expect(again.status).toBe(0);
   });
 });
+
+describe('/usbkey/config edited by someone else while apply runs', () => {
+  it('is not overwritten: the stage fails on that node and nothing is committed anywhere', async () => {
+    const n = c.nodes[0]!;
+    const fleet = await libPlan(GENERATORS);
+    try {
+      const result = await executeWork(fleet.transports, fleet.nodes.map((x) => x.work), {
+        concurrency: 16,
+        timeoutMs: 20_000,
+        hooks: { beforeStage: () => writeFile(n.path('/usbkey/config'), 'swap=on\n', { flag: 'a' }) },
+      });
+      expect(result.phase).toBe('stage');
+      expect(result.outcomes[0]).toMatchObject({ status: 'stage-failed', error: expect.stringContaining('/usbkey/config changed on the node since it was read') });
+    } finally {
+      await fleet.close();
+    }
+    expect(await readFile(n.path('/usbkey/config'), 'utf8')).toMatch(/swap=on\n$/);
+    await untouched();
+  });
+});

@@ -36,7 +36,7 @@ export function parseAddress(text: string): SshDoc | undefined {
 }
 
 export function registerNodes(program: Command, io: CliIo): void {
-  const nodes = program.command('nodes').description('compute nodes: discovery');
+  const nodes = withCommonOptions(program.command('nodes')).description('compute nodes: discovery');
   withRemoteOptions(withCommonOptions(nodes.command('discover')))
     .description('read sysinfo and vmadm from nodes over SSH and record hostname, UUID, PDC, IPs, MTUs and overlay VM NICs')
     .argument('<targets...>', 'node names already in the state, or addresses [user@]host[:port]')
