@@ -23,6 +23,11 @@ function writeJson(file, value) {
   const p = join(sim, file);
   writeFileSync(`${p}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
   renameSync(`${p}.tmp`, p);
+  // The shell dladm answers the common `show-overlay -p -o link,property,value` from this.
+  if (file === 'overlays.json') {
+    writeFileSync(join(sim, 'overlays.txt.tmp'), showOverlayLines(value, ['link', 'property', 'value'], true, false, Object.keys(value).sort()).join(''));
+    renameSync(join(sim, 'overlays.txt.tmp'), join(sim, 'overlays.txt'));
+  }
 }
 function fail(msg, code = 1) {
   process.stderr.write(`${cmd}: ${msg}\n`);
@@ -69,6 +74,29 @@ function createOverlay(argv) {
   for (const k of ['vxlan/listen_ip', 'vxlan/listen_port', 'files/config']) if (!(k in p)) fail(`missing required property ${k}`);
   overlays[link] = { vnetid: argv[vi + 1], mtu: '1400', ...p, temporary: argv.includes('-t') };
   writeJson('overlays.json', overlays);
+}
+
+/** `dladm show-overlay` rows for `links`, one line per (link, property), or per link with -f. */
+function showOverlayLines(overlays, fields, parseable, fabric, links) {
+  const rows = [];
+  for (const l of links) {
+    if (fabric) {
+      rows.push({ link: l, status: 'ONLINE', details: '-' });
+      continue;
+    }
+    for (const prop of ['files/config', 'mtu', 'vnetid', 'vxlan/listen_ip', 'vxlan/listen_port']) {
+      if (overlays[l][prop] !== undefined) rows.push({ link: l, property: prop, value: overlays[l][prop] });
+    }
+  }
+  const seen = new Set();
+  const out = [];
+  for (const r of rows) {
+    const line = fields.map((f) => (parseable ? escapeField(r[f] ?? '') : String(r[f] ?? '-'))).join(parseable ? ':' : '  ');
+    if (seen.has(line)) continue;
+    seen.add(line);
+    out.push(`${line}\n`);
+  }
+  return out;
 }
 
 function escapeField(v) {
@@ -118,23 +146,7 @@ switch (cmd) {
       const positional = rest.filter((a, i) => !a.startsWith('-') && rest[i - 1] !== '-o');
       const links = positional.length > 0 ? positional : Object.keys(overlays).sort();
       for (const l of links) if (!overlays[l]) fail(`show-overlay failed: object not found`);
-      const rows = [];
-      for (const l of links) {
-        if (rest.includes('-f')) {
-          rows.push({ link: l, status: 'ONLINE', details: '-' });
-          continue;
-        }
-        for (const prop of ['files/config', 'mtu', 'vnetid', 'vxlan/listen_ip', 'vxlan/listen_port']) {
-          if (overlays[l][prop] !== undefined) rows.push({ link: l, property: prop, value: overlays[l][prop] });
-        }
-      }
-      const seen = new Set();
-      for (const r of rows) {
-        const line = fields.map((f) => (parseable ? escapeField(r[f] ?? '') : String(r[f] ?? '-'))).join(parseable ? ':' : '  ');
-        if (seen.has(line)) continue;
-        seen.add(line);
-        process.stdout.write(`${line}\n`);
-      }
+      process.stdout.write(showOverlayLines(overlays, fields, parseable, rest.includes('-f'), links).join(''));
     } else if (sub === 'create-overlay') {
       createOverlay(args);
     } else if (sub === 'delete-overlay') {

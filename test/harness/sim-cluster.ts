@@ -336,6 +336,14 @@ echo "usage: 010-ipf-restore.sh start|refresh" >&2; exit 1
 case "$1" in start|refresh) exit 0 ;; esac
 echo "usage: 020-ipsec-restore.sh start|refresh" >&2; exit 1
 `,
+  // The read every plan makes is answered from overlays.txt (kept by sim-bin.mjs); the rest goes to sim-bin.mjs.
+  dladm: `if [ "$*" = "show-overlay -p -o link,property,value" ]; then
+  rec dladm "$@"
+  cat "$root/var/sim/overlays.txt"
+  exit 0
+fi
+exec ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} "$root" dladm "$@"
+`,
   // Records owners in owners.log ("owner:group path", the last line wins); user names are SmartOS's, not this machine's.
   chown: `rec chown "$@"
 spec=$1; shift
@@ -380,6 +388,7 @@ export async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimV
   await writeFile(join(root, 'var/sim/node.json'), `${JSON.stringify(facts, null, 2)}\n`);
   await writeFile(join(root, 'var/sim/vms.json'), `${JSON.stringify(vms, null, 2)}\n`);
   await writeFile(join(root, 'var/sim/overlays.json'), '{}\n');
+  await writeFile(join(root, 'var/sim/overlays.txt'), '');
   await writeFile(join(root, 'var/sim/calls.jsonl'), '');
 }
 
