@@ -4,7 +4,7 @@
  * execFile (argv, no shell).
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDir } from '../io/atomic-file.js';
 import {
@@ -107,4 +107,3 @@ export class LocalTransport implements Transport {
   async close(): Promise<void> {}
 }
 
-export { chmod };

@@ -196,9 +196,14 @@ export class SshTransport implements Transport {
     if (st) return;
     const parent = posix.dirname(dir);
     if (parent !== dir) await this.mkdirp(parent, timeoutMs);
-    await this.op<void>(`mkdir ${dir}`, timeoutMs, (sftp, done) =>
-      sftp.mkdir(dir, { mode: 0o755 }, (err) => (err && !(this.closed) && isFailure(err) ? done(undefined) : done(err))),
-    );
+    try {
+      await this.op<void>(`mkdir ${dir}`, timeoutMs, (sftp, done) => sftp.mkdir(dir, { mode: 0o755 }, done));
+    } catch (err) {
+      // Another writer may have made it meanwhile; anything else (a file in the way) stands.
+      const st = await this.stat(dir, timeoutMs).catch(() => undefined);
+      if (st && !st.isFile) return;
+      throw err;
+    }
   }
 
   async stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void> {
@@ -286,7 +291,3 @@ function isNoSuchFile(err: unknown): boolean {
   return e.code === 2 || e.cause?.code === 2 || (err as Error)?.message?.includes('No such file') === true;
 }
 
-/** SFTP status 4 (generic failure): mkdir of a directory that appeared meanwhile. */
-function isFailure(err: unknown): boolean {
-  return (err as { code?: unknown })?.code === 4;
-}
