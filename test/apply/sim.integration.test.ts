@@ -16,7 +16,7 @@ import type { StateDoc } from '../../src/model/state.js';
 import { GENERATORS } from '../../src/plan/desired-state.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { startSimCluster, type SimCluster, type SimVm } from '../harness/sim-cluster.js';
-import { runCli as cli } from '../support/cli.js';
+import { runBuiltCli, runCli as cli } from '../support/cli.js';
 import { peersGenerator, secretGenerator } from '../fixtures/test-generators.js';
 
 const GENS = [...GENERATORS, peersGenerator, secretGenerator];
@@ -251,5 +251,12 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
     const pending = body.nodes.filter((n) => n.status === 'pending-reboot');
     expect(pending.map((n) => (n as unknown as { node: string }).node)).toEqual(['cn02.sim.test', 'cn03.sim.test', 'cn04.sim.test']);
     expect(pending[0]!.pending.join('\n')).toContain('overlay customers1000: vxlan/listen_port: 4790 → 4795');
+  });
+
+  it('the built CLI under plain node (where ssh2 is imported as CommonJS) verifies the same nodes', () => {
+    const r = runBuiltCli(['verify', '--json'], c.env);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect((JSON.parse(r.stdout) as { in_sync: boolean }).in_sync).toBe(true);
   });
 });
