@@ -63,14 +63,11 @@ export class ConflictError extends EsdcError {}
 export class NotConfirmedError extends EsdcError {}
 
 /**
- * Not an error: the command has printed its result and only the exit status
- * is left to say (2 for drift or a non-empty plan, 1 for a partial apply).
+ * The command has printed its whole outcome (`vdc check` refusing an id,
+ * with the reason) and only a non-zero exit status is left to give: the CLI
+ * prints nothing more.
  */
-export class QuietExit extends EsdcError {
-  constructor(exitStatus: number, code = 'QuietExit') {
-    super('', { code, exitStatus });
-  }
-}
+export class OutcomeReported extends EsdcError {}
 
 /** An invariant of our own code broke: a bug, never a user error. */
 export class InternalError extends EsdcError {}

@@ -7,8 +7,8 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { NotConfirmedError, UsageError, formatIssue, type ValidationIssue } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel, type Logger } from '../log.js';
-import { DEFAULT_STATE_PATH, FileStore } from '../store/file-store.js';
-import type { Store } from '../store/store.js';
+import { openStore, storeSpec } from '../store/open-store.js';
+import type { MutateOptions, Store } from '../store/store.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -20,6 +20,10 @@ export interface CliIo {
 /** Options every command accepts (DESIGN.md §6). */
 export interface CommonOptions {
   state?: string;
+  /** A zk:// URL or a state file path. */
+  store?: string;
+  storeTimeout?: number;
+  zkAuthFile?: string;
   json?: boolean;
   logLevel?: string;
   yes?: boolean;
@@ -49,12 +53,31 @@ export class CliContext {
     return this.opts.json === true;
   }
 
+  /** The store as given: a zk:// URL or a file path (--store, --state, $ESDC_OVERLAY_STORE, $ESDC_OVERLAY_STATE). */
   get statePath(): string {
-    return this.opts.state ?? this.io.env.ESDC_OVERLAY_STATE ?? DEFAULT_STATE_PATH;
+    return storeSpec(this.opts, this.io.env);
   }
 
   store(): Store {
-    return new FileStore(this.statePath, { allowInsecure: this.opts.insecureState === true });
+    const store = this.openStore(this.statePath);
+    store.onConflict = this.mutateOptions.onConflict;
+    return store;
+  }
+
+  /** A store named on the command line (e.g. `store migrate --from`), with this command's timeout and credentials. */
+  openStore(spec: string): Store {
+    return openStore(
+      spec,
+      { timeoutSeconds: this.opts.storeTimeout, zkAuthFile: this.opts.zkAuthFile, allowInsecure: this.opts.insecureState },
+      this.io.env,
+    );
+  }
+
+  /** For `mutate`: tells the operator when another writer got in first and the change is re-run. */
+  get mutateOptions(): MutateOptions {
+    return {
+      onConflict: (err, attempt) => this.log.warn({ attempt }, `${err.message.replace(/; run the command again$/, '')}; trying again on the new state`),
+    };
   }
 
   /** Prints the result: `json()` with --json, else `text()`. */

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { EsdcError, EXIT, QuietExit, ValidationError } from '../errors.js';
+import { EsdcError, EXIT, OutcomeReported, ValidationError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { withCommonOptions } from './common.js';
 import type { CliIo } from './context.js';
@@ -17,6 +17,8 @@ import { registerUpdate } from './commands/update.js';
 import { registerValidate } from './commands/validate.js';
 import { registerKeys } from './commands/keys.js';
 import { registerFirewall } from './commands/firewall.js';
+import { registerStore } from './commands/store.js';
+import { registerVdc } from './commands/vdc.js';
 import { registerPlan } from './commands/plan.js';
 import { registerApply } from './commands/apply.js';
 import { registerVerify } from './commands/verify.js';
@@ -32,6 +34,8 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerValidate,
   registerKeys,
   registerFirewall,
+  registerStore,
+  registerVdc,
   registerPlan,
   registerApply,
   registerVerify,
@@ -93,7 +97,7 @@ function report(err: unknown, io: CliIo, json: boolean): number {
     // commander has already printed its message.
     return EXIT.usage;
   }
-  if (err instanceof QuietExit) return err.exitStatus;
+  if (err instanceof OutcomeReported) return err.exitStatus;
   if (err instanceof EsdcError) {
     if (json) {
       const body: Record<string, unknown> = { code: err.code, message: err.message };

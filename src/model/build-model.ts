@@ -6,6 +6,7 @@
 import type { ValidationIssue } from '../errors.js';
 import { isHostOf, ipv4ToInt, parseNetwork } from '../net/ipv4.js';
 import { ADMIN_OVERLAY_RULE, looseRuleNameWarning } from '../rules/rule-name.js';
+import { vdcRangeIssues } from '../ranges/vdc.js';
 import { nextFreePort } from '../rules/ports.js';
 import { RULE_DEFAULTS, defaultFilesConfig, filesConfigProblem, parseRuleString } from '../rules/rule-string.js';
 import { isMulticastMac, normalizeMac } from './mac.js';
@@ -81,6 +82,7 @@ export function buildModel(doc: StateDoc): Model {
   checkMacs(vnics, adminOverlay, issues);
   const pairKeys = buildPairKeys(doc, nodeByName, issues, warnings);
   checkVdcRefs(doc, vnics, issues);
+  issues.push(...vdcRangeIssues(doc));
 
   return {
     doc,

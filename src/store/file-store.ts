@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../io/atomic-file.js';
 import { loadStateText, type Consistency } from '../model/load.js';
 import type { StateDoc } from '../model/state.js';
 import { withFileLock } from './file-lock.js';
-import type { Snapshot, Store } from './store.js';
+import { emptySnapshot, type Snapshot, type Store } from './store.js';
 import { updateYamlDocument } from './yaml-update.js';
 
 export const DEFAULT_STATE_PATH = '/opt/erigones/var/esdc-overlay/state.yaml';
@@ -57,8 +57,15 @@ export class FileStore implements Store {
     }
   }
 
-  async save(doc: StateDoc, base: Snapshot): Promise<Snapshot> {
-    const current = revisionOf(await this.readText());
+  async loadOrEmpty(consistency: Consistency = 'require'): Promise<Snapshot> {
+    const text = await this.readTextIfExists();
+    if (text === undefined) return emptySnapshot(ABSENT);
+    return { ...loadStateText(text, this.location, consistency), revision: revisionOf(text) };
+  }
+
+  async save(doc: StateDoc, base: Snapshot, consistency: Consistency = 'require'): Promise<Snapshot> {
+    const existing = await this.readTextIfExists();
+    const current = existing === undefined ? ABSENT : revisionOf(existing);
     if (current !== base.revision) {
       throw new ConflictError(`${this.location} changed while this command ran; run the command again`, {
         code: 'StateChanged',
@@ -66,7 +73,7 @@ export class FileStore implements Store {
     }
     const text = this.serialize(doc, base);
     // What we write must load: validate the exact bytes before they replace anything.
-    const loaded = loadStateText(text, this.location, 'require');
+    const loaded = loadStateText(text, this.location, consistency);
     await writeFileAtomic(this.location, text, { mode: STATE_FILE_MODE });
     return { ...loaded, revision: revisionOf(text) };
   }
@@ -83,6 +90,15 @@ export class FileStore implements Store {
       return yaml.toString({ lineWidth: 0 });
     }
     return stringify(doc, { lineWidth: 0 });
+  }
+
+  private async readTextIfExists(): Promise<string | undefined> {
+    try {
+      return await this.readText();
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'StateMissing') return undefined;
+      throw err;
+    }
   }
 
   private async readText(): Promise<string> {
@@ -102,6 +118,9 @@ export class FileStore implements Store {
     }
   }
 }
+
+/** The revision of a state file that does not exist (yet). */
+const ABSENT = 'absent';
 
 function revisionOf(text: string): string {
   return createHash('sha256').update(text).digest('hex');

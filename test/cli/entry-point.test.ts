@@ -11,7 +11,10 @@ import { REPO } from '../support/paths.js';
 import { PassThrough } from 'node:stream';
 
 const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env: {} };
-const commands = buildProgram(io).commands.map((c) => c.name()).filter((n) => n !== 'help');
+/** Every runnable command line: leaf commands, with their group's name in front (e.g. `store migrate`). */
+const commands = buildProgram(io).commands.flatMap((c) =>
+  c.commands.length > 0 ? c.commands.map((sub) => `${c.name()} ${sub.name()}`).filter((n) => !n.endsWith(' help')) : [c.name()],
+).filter((n) => n !== 'help');
 
 describe('the built CLI', () => {
   it('prints its version and help', () => {
@@ -24,7 +27,7 @@ describe('the built CLI', () => {
   });
 
   it.each(commands)('%s --help exits 0 and documents --state and --json', (name) => {
-    const r = runBuiltCli([name, '--help']);
+    const r = runBuiltCli([...name.split(' '), '--help']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`Usage: esdc-overlay ${name}`);
     expect(r.stdout).toContain('--state <file>');

@@ -3,7 +3,7 @@
  * selected node and commit only when all staged (DESIGN.md §7).
  */
 import type { Command } from 'commander';
-import { EXIT, EsdcError, QuietExit } from '../../errors.js';
+import { EXIT, EsdcError, OutcomeReported } from '../../errors.js';
 import { executeWork, type ExecuteResult } from '../../apply/execute.js';
 import { planFleet } from '../../apply/fleet.js';
 import { generateMissingKeys } from '../../ipsec/keys.js';
@@ -86,7 +86,7 @@ export function registerApply(program: Command, io: CliIo): void {
           () => ({ ok: result.ok, phase: result.phase, plan: planJson(fleet.plan), outcomes: result.outcomes }),
         );
         if (!result.ok) {
-          if (ctx.json) throw new QuietExit(EXIT.failure, 'ApplyFailed');
+          if (ctx.json) throw new OutcomeReported('apply failed', { code: 'ApplyFailed', exitStatus: EXIT.failure });
           const failed = result.outcomes.filter((o) => o.status === 'stage-failed' || o.status === 'commit-failed').map((o) => o.node);
           throw new EsdcError(`apply failed on ${failed.join(', ')} (see the summary above)`, { code: 'ApplyFailed' });
         }

@@ -1,6 +1,6 @@
 /** `esdc-overlay plan [nodes...]`: what apply would change on each node, read live over SSH; changes nothing. */
 import type { Command } from 'commander';
-import { EXIT, QuietExit } from '../../errors.js';
+import { EXIT, OutcomeReported } from '../../errors.js';
 import { planFleet } from '../../apply/fleet.js';
 import { planIsEmpty } from '../../plan/plan.js';
 import { planJson, renderPlan } from '../../plan/render-plan.js';
@@ -28,7 +28,7 @@ export function registerPlan(program: Command, io: CliIo): void {
       ctx.warn(fleet.warnings);
       ctx.output(() => renderPlan(fleet.plan), () => planJson(fleet.plan));
       if (opts.exitCode && !planIsEmpty(fleet.plan)) {
-        throw new QuietExit(EXIT.drift, 'PlanNotEmpty');
+        throw new OutcomeReported('the plan is not empty', { code: 'PlanNotEmpty', exitStatus: EXIT.drift });
       }
     });
 }

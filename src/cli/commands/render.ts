@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { desiredNodes } from '../../plan/desired-state.js';
+import { vdcWarnings } from '../../ranges/vdc.js';
 import { RenderContext } from '../../plan/render-context.js';
 import { writeRenderTree } from '../../render/write-tree.js';
 import { withCommonOptions } from '../common.js';
@@ -19,6 +20,7 @@ export function registerRender(program: Command, io: CliIo): void {
       const snap = await ctx.store().load('require');
       ctx.warn(snap.warnings);
       const rctx = new RenderContext(snap.model);
+      for (const w of vdcWarnings(snap.model)) rctx.warn(w);
       let only: Set<string> | undefined;
       if (opts.nodes !== undefined) {
         only = new Set(opts.nodes.split(',').map((s) => s.trim()).filter((s) => s !== ''));

@@ -8,11 +8,12 @@ export function registerValidate(program: Command, io: CliIo): void {
     .description('check the state: shape, and consistency (known nodes and rules, unique ports, MACs and IPs)')
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('require');
+      const store = ctx.store();
+      const snap = await store.load('require');
       ctx.warn(snap.warnings);
       const m = snap.model;
       ctx.output(
-        () => `${ctx.statePath}: valid (${m.nodes.length} nodes in ${m.pdcs.length} PDCs, ${m.rules.length} rules, ${m.vnics.length} VM NICs)`,
+        () => `${store.location}: valid (${m.nodes.length} nodes in ${m.pdcs.length} PDCs, ${m.rules.length} rules, ${m.vnics.length} VM NICs)`,
         () => ({ valid: true, nodes: m.nodes.length, pdcs: m.pdcs, rules: m.rules.length, vnics: m.vnics.length, warnings: snap.warnings }),
       );
     });

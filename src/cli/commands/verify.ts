@@ -4,7 +4,7 @@
  * overlay with an old rule) are reported as pending, not as drift.
  */
 import type { Command } from 'commander';
-import { EXIT, QuietExit } from '../../errors.js';
+import { EXIT, OutcomeReported } from '../../errors.js';
 import { planFleet } from '../../apply/fleet.js';
 import type { NodePlan } from '../../plan/plan.js';
 import { renderNodePlan } from '../../plan/render-plan.js';
@@ -47,6 +47,6 @@ export function registerVerify(program: Command, io: CliIo): void {
         },
         () => ({ in_sync: drift.length === 0, nodes: results.map((r) => ({ node: r.node, status: r.status, drift: r.status === 'drift' ? r.plan : undefined, pending: r.plan.reboot })) }),
       );
-      if (drift.length > 0) throw new QuietExit(EXIT.drift, 'Drift');
+      if (drift.length > 0) throw new OutcomeReported('drift', { code: 'Drift', exitStatus: EXIT.drift });
     });
 }

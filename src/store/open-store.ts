@@ -1,0 +1,87 @@
+/**
+ * From what the operator gave (`--store`, `--state`, the environment) to a
+ * Store. A `zk://` URL is the ZooKeeper store; anything else is a state file.
+ * ZooKeeper credentials come from ESDC_OVERLAY_ZK_AUTH or a file given with
+ * --zk-auth-file, never from argv, where any local user could read them.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { StoreError, UsageError } from '../errors.js';
+import { DEFAULT_STATE_PATH, FileStore } from './file-store.js';
+import type { Store } from './store.js';
+import { isZkUrl, parseZkUrl } from './zk-url.js';
+import { ZkStore } from './zk-store.js';
+
+export interface StoreSelection {
+  /** `--store`: a zk:// URL or a file path. */
+  store?: string | undefined;
+  /** `--state`: a file path. */
+  state?: string | undefined;
+  /** `--store-timeout` in seconds. */
+  timeoutSeconds?: number | undefined;
+  /** `--zk-auth-file`. */
+  zkAuthFile?: string | undefined;
+  /** `--insecure-state`: load a state file holding keys that others can read. */
+  allowInsecure?: boolean | undefined;
+}
+
+/** Which store: --store or --state (not both), else ESDC_OVERLAY_STORE, ESDC_OVERLAY_STATE, the default file. */
+export function storeSpec(sel: StoreSelection, env: NodeJS.ProcessEnv): string {
+  if (sel.store !== undefined && sel.state !== undefined) {
+    throw new UsageError('give either --store or --state, not both');
+  }
+  return sel.store ?? sel.state ?? nonEmpty(env.ESDC_OVERLAY_STORE) ?? nonEmpty(env.ESDC_OVERLAY_STATE) ?? DEFAULT_STATE_PATH;
+}
+
+function nonEmpty(s: string | undefined): string | undefined {
+  return s === undefined || s === '' ? undefined : s;
+}
+
+export function openStore(spec: string, sel: StoreSelection, env: NodeJS.ProcessEnv): Store {
+  if (!isZkUrl(spec)) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
+      throw new UsageError(`store ${JSON.stringify(spec)}: only zk:// URLs and file paths are stores`);
+    }
+    return new FileStore(spec, { allowInsecure: sel.allowInsecure === true });
+  }
+  const timeout = sel.timeoutSeconds ?? envSeconds(env.ESDC_OVERLAY_STORE_TIMEOUT);
+  return new ZkStore(parseZkUrl(spec), {
+    ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
+    auth: zkAuth(sel.zkAuthFile, env),
+  });
+}
+
+function envSeconds(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d{1,5}(?:\.\d{1,3})?$/.test(text) || Number(text) <= 0) {
+    throw new UsageError(`ESDC_OVERLAY_STORE_TIMEOUT must be a number of seconds (got ${JSON.stringify(text)})`);
+  }
+  return Number(text);
+}
+
+/** `user:password` from the file (which must not be readable by others) or the environment. */
+export function zkAuth(file: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  let auth: string | undefined;
+  let from: string;
+  if (file !== undefined) {
+    from = `--zk-auth-file ${file}`;
+    try {
+      const st = statSync(file);
+      if ((st.mode & 0o077) !== 0) {
+        throw new StoreError(`${file} holds ZooKeeper credentials but is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`, {
+          code: 'StoreAuth',
+        });
+      }
+      auth = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(`cannot read --zk-auth-file ${file}: ${(err as Error).message}`, { code: 'StoreAuth', cause: err });
+    }
+  } else {
+    from = 'ESDC_OVERLAY_ZK_AUTH';
+    auth = nonEmpty(env.ESDC_OVERLAY_ZK_AUTH);
+  }
+  if (auth === undefined) return undefined;
+  // The value itself is a secret: never echo it.
+  if (!/^[^:\s]+:\S+$/.test(auth)) throw new UsageError(`${from} must hold "user:password" (digest credentials)`);
+  return auth;
+}

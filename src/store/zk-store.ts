@@ -1,0 +1,251 @@
+/**
+ * The state in ZooKeeper, in Danube's cfgdb layout (cfgdb-layout.ts), so
+ * Danube's `esdc-overlay` and this tool share one state. A save is one multi
+ * transaction: the changed znodes, a version check of every Danube key it
+ * read, and a bump of our sequencer node (`<root>/esdc_overlay`), so two
+ * writers can never interleave and a lost connection leaves all or nothing.
+ * Writers also queue on a ZooKeeper lock so they rarely collide at all.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { ConflictError, InternalError, StoreError } from '../errors.js';
+import { buildModel } from '../model/build-model.js';
+import { validateDoc, type Consistency } from '../model/load.js';
+import type { StateDoc } from '../model/state.js';
+import { LOCKS, OURS, READ_SCOPES, decodeState, encodeState, keepEquivalent, type Tree } from './cfgdb-layout.js';
+import { emptySnapshot, type Snapshot, type Store } from './store.js';
+import { modelDifferences } from './compare.js';
+import { formatZkUrl, type ZkUrl } from './zk-url.js';
+import { withZkLock } from './zk-lock.js';
+import { ZK, ZkSession, zkCode } from './zk-session.js';
+import { changesAnything, planWrites, type ReadZnode, type WriteOp } from './zk-writes.js';
+
+export interface ZkStoreOptions {
+  /** Bound on connecting and on every request (ms); default 10 s. */
+  timeoutMs?: number;
+  /** How long a writer waits for another to finish (ms); default 10 s. */
+  lockTimeoutMs?: number;
+  /** Digest credentials `user:password`. */
+  auth?: string | undefined;
+  /**
+   * Largest transaction we send. ZooKeeper drops the connection on a request
+   * above its jute.maxbuffer (1 MiB by default) instead of answering with an
+   * error, so we refuse before sending.
+   */
+  maxTransactionBytes?: number;
+}
+
+export const DEFAULT_ZK_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_TRANSACTION_BYTES = 1_000_000;
+/** Concurrent reads while loading: enough to hide latency, few enough not to flood the server. */
+const READ_CONCURRENCY = 64;
+
+interface Image {
+  rootExists: boolean;
+  nodes: Map<string, ReadZnode & { mzxid: string }>;
+  revision: string;
+}
+
+export class ZkStore implements Store {
+  readonly location: string;
+  private readonly url: ZkUrl;
+  private readonly timeoutMs: number;
+  private readonly lockTimeoutMs: number;
+  private readonly auth: string | undefined;
+  private readonly maxTransactionBytes: number;
+  /** The session of the lock being held, reused by load and save inside it. */
+  private active: ZkSession | undefined;
+
+  constructor(url: ZkUrl, opts: ZkStoreOptions = {}) {
+    this.url = url;
+    this.location = formatZkUrl(url);
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_ZK_TIMEOUT_MS;
+    this.lockTimeoutMs = opts.lockTimeoutMs ?? 10_000;
+    this.auth = opts.auth;
+    this.maxTransactionBytes = opts.maxTransactionBytes ?? DEFAULT_MAX_TRANSACTION_BYTES;
+  }
+
+  async load(consistency: Consistency = 'require'): Promise<Snapshot> {
+    return this.session(async (s) => {
+      const image = await this.readImage(s);
+      if (!image.rootExists) {
+        throw new StoreError(`${this.location}: ${this.url.root} does not exist in ZooKeeper (wrong root? or run store migrate to fill it)`, {
+          code: 'StateMissing',
+        });
+      }
+      return this.snapshotOf(image, consistency);
+    });
+  }
+
+  async loadOrEmpty(consistency: Consistency = 'require'): Promise<Snapshot> {
+    return this.session(async (s) => this.snapshotOf(await this.readImage(s), consistency));
+  }
+
+  async save(doc: StateDoc, base: Snapshot, consistency: Consistency = 'require'): Promise<Snapshot> {
+    // What we write must load: validate before anything is sent.
+    const valid = validateDoc(doc, this.location, consistency);
+    const desired = encodeState(valid.doc, valid.model);
+    // The cfgdb form must mean the same state, or we would write something else than asked.
+    const roundTrip = buildModel(decodeState(desired, (rel) => this.abs(rel), this.location).doc);
+    const lost = modelDifferences(valid.model, roundTrip);
+    if (lost.length > 0) {
+      throw new InternalError(`refusing to write ${this.location}: its cfgdb form would change ${lost.join(', ')} (a bug; nothing was written)`);
+    }
+    return this.session(async (s) => {
+      const image = await this.readImage(s);
+      if (image.revision !== base.revision) throw changed(this.location);
+      const ops = this.transaction(image, desired);
+      if (!changesAnything(ops.filter((o) => o.path !== this.abs(OURS)))) {
+        return { ...valid, yaml: undefined, warnings: valid.warnings, revision: image.revision };
+      }
+      const bytes = ops.reduce((n, o) => n + Buffer.byteLength(o.path) + ('data' in o ? Buffer.byteLength(o.data) : 0) + 24, 0);
+      if (bytes > this.maxTransactionBytes) {
+        throw new StoreError(
+          `this change writes ${ops.length} znodes (${bytes} bytes), more than one ZooKeeper transaction may carry ` +
+            `(${this.maxTransactionBytes} bytes; the server's jute.maxbuffer); nothing was written`,
+          { code: 'TransactionTooLarge' },
+        );
+      }
+      if (!image.rootExists) await s.mkdirp(this.url.root);
+      try {
+        await s.commit(ops);
+      } catch (err) {
+        if (err instanceof StoreError && err.code === 'StoreUnavailable' && (await this.committedAnyway(ops))) {
+          // The answer was lost, not the transaction: the sequencer holds our id.
+          return { ...valid, yaml: undefined, warnings: valid.warnings, revision: '' };
+        }
+        const code = zkCode(err);
+        if (code === ZK.BAD_VERSION || code === ZK.NODE_EXISTS || code === ZK.NO_NODE || code === ZK.NOT_EMPTY) {
+          throw changed(this.location);
+        }
+        if (err instanceof StoreError && err.code === 'StoreUnavailable') {
+          throw new StoreError(
+            `${err.message}. The change is one transaction, so it was applied completely or not at all; ` +
+              `run "esdc-overlay list --store ${this.location}" when ZooKeeper is back to see which`,
+            { code: 'StoreUnavailable', cause: err },
+          );
+        }
+        throw err;
+      }
+      try {
+        return this.snapshotOf(await this.readImage(s), consistency);
+      } catch {
+        // Saved, but not re-read: an empty revision makes any save based on this snapshot reload first.
+        return { ...valid, yaml: undefined, warnings: valid.warnings, revision: '' };
+      }
+    });
+  }
+
+  /**
+   * After a lost answer to a commit: whether it was applied, read from the
+   * sequencer node on a fresh session (its data carries the transaction id).
+   * False also when that cannot be told within the timeout.
+   */
+  private async committedAnyway(ops: readonly WriteOp[]): Promise<boolean> {
+    const seqPath = this.abs(OURS);
+    const mine = ops.find((o) => o.path === seqPath && (o.op === 'set' || o.op === 'create'));
+    if (!mine || !('data' in mine)) return false;
+    let s: ZkSession | undefined;
+    try {
+      s = await ZkSession.connect({ hosts: this.url.hosts, timeoutMs: this.timeoutMs, auth: this.auth });
+      const node = await s.get(seqPath);
+      return node !== undefined && node.data.toString('utf8') === mine.data;
+    } catch {
+      return false;
+    } finally {
+      s?.close();
+    }
+  }
+
+  withLock<T>(fn: () => Promise<T>): Promise<T> {
+    return this.session((s) => withZkLock(s, this.abs(LOCKS), this.lockTimeoutMs, fn));
+  }
+
+  private abs(rel: string): string {
+    return rel === '' ? this.url.root : `${this.url.root}/${rel}`;
+  }
+
+  /** Runs `fn` on the session of the enclosing lock, or on a session of its own that is closed after. */
+  private async session<T>(fn: (s: ZkSession) => Promise<T>): Promise<T> {
+    if (this.active) return fn(this.active);
+    const s = await ZkSession.connect({ hosts: this.url.hosts, timeoutMs: this.timeoutMs, auth: this.auth });
+    this.active = s;
+    try {
+      return await fn(s);
+    } finally {
+      this.active = undefined;
+      s.close();
+    }
+  }
+
+  /** Every znode of the layout's scopes (not the lock nodes), with versions, and the revision they make. */
+  private async readImage(s: ZkSession): Promise<Image> {
+    const nodes: Image['nodes'] = new Map();
+    const rootExists = (await s.get(this.url.root)) !== undefined;
+    if (rootExists) {
+      const limit = limiter(READ_CONCURRENCY);
+      /** Reads one znode; returns its number of children, or -1 when it does not exist. */
+      const readOne = async (rel: string): Promise<number> => {
+        const z = await limit(() => s.get(this.abs(rel)));
+        if (!z) return -1;
+        nodes.set(rel, { data: z.data.toString('utf8'), version: z.stat.version, mzxid: z.stat.mzxid.toString('hex') });
+        return z.stat.numChildren;
+      };
+      const walk = async (rel: string): Promise<void> => {
+        // Leaves (most znodes) need no listing: the stat says they have no children.
+        if (rel === LOCKS || (await readOne(rel)) <= 0) return;
+        const kids = (await limit(() => s.children(this.abs(rel)))) ?? [];
+        await Promise.all(kids.map((k) => walk(`${rel}/${k}`)));
+      };
+      // Containers first, so a save knows they exist and never tries to create them.
+      await Promise.all(['ipsec', 'firewall'].map(readOne));
+      await Promise.all([...READ_SCOPES.subtrees.map(walk), ...READ_SCOPES.leaves.map(readOne)]);
+    }
+    const hash = createHash('sha256').update(rootExists ? 'root' : 'no root');
+    for (const rel of [...nodes.keys()].sort()) {
+      const n = nodes.get(rel)!;
+      hash.update(`\0${rel}\0${n.version}\0${n.mzxid}\0${n.data}`);
+    }
+    return { rootExists, nodes, revision: hash.digest('hex') };
+  }
+
+  private snapshotOf(image: Image, consistency: Consistency): Snapshot {
+    if (image.nodes.size === 0) return emptySnapshot(image.revision);
+    const tree: Tree = new Map([...image.nodes].map(([rel, n]) => [rel, n.data]));
+    tree.delete(OURS); // the sequencer's own data is bookkeeping, not state
+    const decoded = decodeState(tree, (rel) => this.abs(rel), this.location);
+    const valid = validateDoc(decoded.doc, this.location, consistency);
+    return { ...valid, yaml: undefined, warnings: [...decoded.warnings, ...valid.warnings], revision: image.revision };
+  }
+
+  /** The multi for a save: the layout's changes plus the sequencer bump, with absolute paths. */
+  private transaction(image: Image, desired: Tree): WriteOp[] {
+    const meta = JSON.stringify({ txn: randomUUID(), by: `${hostname()}:${process.pid}`, at: new Date().toISOString() });
+    const ops = planWrites(image.nodes, keepEquivalent(image.nodes, desired)).map((o) => (o.path === OURS && o.op === 'create' ? { ...o, data: meta } : o));
+    const seq = image.nodes.get(OURS);
+    if (seq) ops.unshift({ op: 'set', path: OURS, data: meta, version: seq.version });
+    return ops.map((o) => ({ ...o, path: this.abs(o.path) }));
+  }
+}
+
+function changed(location: string): ConflictError {
+  return new ConflictError(`${location} changed while this command ran (another writer got there first); run the command again`, {
+    code: 'StateChanged',
+  });
+}
+
+/** Runs at most `n` of the given tasks at a time. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running >= n) await new Promise<void>((r) => queue.push(r));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      queue.shift()?.();
+    }
+  };
+}
