@@ -88,7 +88,7 @@ export async function planFleet(model: Model, only: ReadonlySet<string> | undefi
   if (connected.some((r) => !r.ok)) await fail('could not connect', connected);
   const read = await settleLimit(desired, opts.concurrency, async (d) => {
     const actual = await readActual(transports.get(d.node)!, d, opts.timeoutMs);
-    const { plan, work } = planNode(d, actual);
+    const { plan, work } = planNode(d, actual, { pdc: model.nodeByName.get(d.node)!.pdc });
     opts.onProgress?.(d.node, plan.changed ? 'read: changes pending' : 'read: in sync');
     return { desired: d, actual, plan, work };
   });

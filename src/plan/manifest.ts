@@ -17,6 +17,8 @@ export interface Manifest {
   files: Readonly<Record<string, { refresh: ServiceName }>>;
   /** Refreshes committed files still need. */
   pendingRefresh: readonly ServiceName[];
+  /** The node's PDC when last applied: a change is a PDC rename, which is disruptive. */
+  pdc?: string;
 }
 
 export const EMPTY_MANIFEST: Manifest = { version: 1, files: {}, pendingRefresh: [] };
@@ -24,7 +26,9 @@ export const EMPTY_MANIFEST: Manifest = { version: 1, files: {}, pendingRefresh:
 export function serializeManifest(m: Manifest): string {
   const files: Record<string, { refresh: ServiceName }> = {};
   for (const path of Object.keys(m.files).sort()) files[path] = { refresh: m.files[path]!.refresh };
-  return `${JSON.stringify({ version: 1, files, pending_refresh: sortServices(m.pendingRefresh) }, null, 2)}\n`;
+  const body: Record<string, unknown> = { version: 1, files, pending_refresh: sortServices(m.pendingRefresh) };
+  if (m.pdc !== undefined) body.pdc = m.pdc;
+  return `${JSON.stringify(body, null, 2)}\n`;
 }
 
 /**
@@ -39,7 +43,7 @@ export function parseManifest(text: string | undefined): { manifest: Manifest; p
   } catch (err) {
     return { manifest: EMPTY_MANIFEST, problem: `${MANIFEST_PATH} is not JSON (${(err as Error).message}); treated as empty` };
   }
-  const r = raw as { version?: unknown; files?: unknown; pending_refresh?: unknown };
+  const r = raw as { version?: unknown; files?: unknown; pending_refresh?: unknown; pdc?: unknown };
   if (typeof raw !== 'object' || raw === null || r.version !== 1 || typeof r.files !== 'object' || r.files === null) {
     return { manifest: EMPTY_MANIFEST, problem: `${MANIFEST_PATH} is not a version 1 manifest; treated as empty` };
   }
@@ -53,5 +57,7 @@ export function parseManifest(text: string | undefined): { manifest: Manifest; p
   const pending = Array.isArray(r.pending_refresh)
     ? r.pending_refresh.filter((s): s is ServiceName => typeof s === 'string' && (SERVICE_ORDER as readonly string[]).includes(s))
     : [];
-  return { manifest: { version: 1, files, pendingRefresh: sortServices(pending) } };
+  const manifest: Manifest = { version: 1, files, pendingRefresh: sortServices(pending) };
+  if (typeof r.pdc === 'string') manifest.pdc = r.pdc;
+  return { manifest };
 }

@@ -149,8 +149,14 @@ function usbkeyNotes(changes: readonly UsbkeyChange[]): { reboot: string[]; disr
   return { reboot, disruptive };
 }
 
+/** What the model says about the node itself, beyond its DesiredNode. */
+export interface NodeContext {
+  /** Recorded in the manifest, so a later PDC rename is recognised. */
+  pdc?: string;
+}
+
 /** Compares one node's desired state with what it has. */
-export function planNode(desired: DesiredNode, actual: ActualNode): { plan: NodePlan; work: NodeWork } {
+export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeContext = {}): { plan: NodePlan; work: NodeWork } {
   const warnings: string[] = [];
   const parsed = parseManifest(actual.manifestText);
   if (parsed.problem) warnings.push(parsed.problem);
@@ -216,12 +222,17 @@ export function planNode(desired: DesiredNode, actual: ActualNode): { plan: Node
   }
   const createOverlays = desired.overlays.filter((o) => overlays.some((p) => p.link === o.link && p.action === 'create'));
 
+  if (prior.pdc !== undefined && node.pdc !== undefined && prior.pdc !== node.pdc) {
+    notes.disruptive.push(
+      `PDC ${prior.pdc} → ${node.pdc}: the node's peers switch between the admin and the external network (and IPsec) ` +
+        'for it; until every node has the new tables and keys, some of them reach it on the old path',
+    );
+  }
+
   const sortedServices = sortServices(services);
-  const final = serializeManifest({
-    version: 1,
-    files: Object.fromEntries(desired.files.map((f) => [f.path, { refresh: f.refresh }])),
-    pendingRefresh: [],
-  });
+  const base = (pendingRefresh: ServiceName[], files: Manifest['files']): string =>
+    serializeManifest({ version: 1, files, pendingRefresh, ...(node.pdc !== undefined ? { pdc: node.pdc } : {}) });
+  const final = base([], Object.fromEntries(desired.files.map((f) => [f.path, { refresh: f.refresh }])));
   let manifest: NodeWork['manifest'];
   if (sortedServices.length > 0) {
     // Until the refreshes ran, files being removed stay listed: a run that dies midway still owns them.
@@ -229,7 +240,7 @@ export function planNode(desired: DesiredNode, actual: ActualNode): { plan: Node
       ...remove.map((p) => [p, { refresh: prior.files[p]!.refresh }] as const),
       ...desired.files.map((f) => [f.path, { refresh: f.refresh }] as const),
     ]);
-    const atCommit = serializeManifest({ version: 1, files, pendingRefresh: sortedServices });
+    const atCommit = base(sortedServices, files);
     manifest = { atCommit, final };
   } else if (actual.manifestText !== final) {
     manifest = { atCommit: final, final };

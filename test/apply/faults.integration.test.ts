@@ -206,3 +206,17 @@ describe('/usbkey/config edited by someone else while apply runs', () => {
     await untouched();
   });
 });
+
+describe('a PDC rename', () => {
+  it('is flagged disruptive in the plan of the renamed node', async () => {
+    expect((await cli(['apply', '--yes'], c.env)).status).toBe(0);
+    const { parse, stringify } = await import('yaml');
+    const doc = parse(await readFile(c.statePath, 'utf8'));
+    doc.nodes['cn03.sim.test'].pdc = 'ams';
+    await writeFile(c.statePath, stringify(doc), { mode: 0o600 });
+    const r = await cli(['plan'], c.env);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('DISRUPTIVE: PDC brn → ams');
+    expect(r.stdout.match(/DISRUPTIVE: PDC/g)).toHaveLength(1);
+  });
+});

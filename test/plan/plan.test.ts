@@ -100,3 +100,13 @@ describe('planning one node', () => {
     expect(MANIFEST_PATH).toBe('/opt/custom/esdc-overlay/managed.json');
   });
 });
+
+describe('a node whose PDC changed since the last apply', () => {
+  it('is flagged disruptive, and the manifest records the new PDC', () => {
+    const before = serializeManifest({ ...parseManifest(finalManifest).manifest, pdc: 'prg' });
+    const { plan, work } = planNode(desired, actual({ manifestText: before }), { pdc: 'brn' });
+    expect(plan.disruptive).toEqual([expect.stringContaining('PDC prg → brn')]);
+    expect(parseManifest(work.manifest!.final).manifest.pdc).toBe('brn');
+    expect(planNode(desired, actual({ manifestText: before }), { pdc: 'prg' }).plan.disruptive).toEqual([]);
+  });
+});
