@@ -1,14 +1,13 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
+import { ed25519Pair } from '../harness/sim-cluster.js';
 import { checkHostKey, fingerprint, hostPattern, keyTypeOf, knownHostsLine, parseKnownHosts } from '../../src/transport/known-hosts.js';
 
-const { utils } = ssh2;
 function blobOf(publicLine: string): Buffer {
   return Buffer.from(publicLine.split(' ')[1]!, 'base64');
 }
-const k1 = utils.generateKeyPairSync('ed25519').public;
-const k2 = utils.generateKeyPairSync('ed25519').public;
+const k1 = ed25519Pair('k1').public.replace(/ k1$/, '');
+const k2 = ed25519Pair('k2').public.replace(/ k2$/, '');
 const b1 = blobOf(k1);
 const b2 = blobOf(k2);
 
