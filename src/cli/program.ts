@@ -9,6 +9,7 @@ import { EsdcError, EXIT, OutcomeReported, ValidationError } from '../errors.js'
 import { packageRoot } from '../paths.js';
 import { withCommonOptions } from './common.js';
 import type { CliIo } from './context.js';
+import { registerAdminOverlayInfo, registerAdminOverlayInit, registerAdminOverlayUpdate } from './commands/adminoverlay.js';
 import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
 import { registerList } from './commands/list.js';
@@ -36,6 +37,9 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerFirewall,
   registerStore,
   registerVdc,
+  registerAdminOverlayInit,
+  registerAdminOverlayUpdate,
+  registerAdminOverlayInfo,
   registerPlan,
   registerApply,
   registerVerify,

@@ -5,6 +5,7 @@
  */
 import type { ValidationIssue } from '../errors.js';
 import { isHostOf, ipv4ToInt, parseNetwork } from '../net/ipv4.js';
+import { canonicalIpv6 } from '../net/ipv6.js';
 import { ADMIN_OVERLAY_RULE, looseRuleNameWarning } from '../rules/rule-name.js';
 import { vdcRangeIssues } from '../ranges/vdc.js';
 import { nextFreePort } from '../rules/ports.js';
@@ -80,6 +81,7 @@ export function buildModel(doc: StateDoc): Model {
 
   const vnics = buildVnics(doc, nodeByName, ruleByName, issues);
   checkMacs(vnics, adminOverlay, issues);
+  checkAdminOverlayAddresses(vnics, adminOverlay, issues);
   const pairKeys = buildPairKeys(doc, nodeByName, issues, warnings);
   checkVdcRefs(doc, vnics, issues);
   issues.push(...vdcRangeIssues(doc));
@@ -303,11 +305,16 @@ function buildVnics(
     if (vni < 1 || vni > VNI_MAX) {
       issues.push({ path: p('vnics', index, 'nic_tag'), value: d.nic_tag, message: `VNI must be 1-${VNI_MAX}` });
     }
-    const key = `${rule}/${vni}/${d.ip}`;
-    const first = ipOnOverlay.get(key);
-    if (first !== undefined) {
-      issues.push({ path: p('vnics', index, 'ip'), value: d.ip, message: `is also the address of vnics[${first}] on ${rule}/${vni}` });
-    } else ipOnOverlay.set(key, index);
+    // One address twice on one overlay (rule and VNI): varpd's proxy ARP/NDP would answer for one NIC only.
+    const addresses: Array<['ip' | 'ip6', string]> = [['ip', d.ip]];
+    if (d.ip6 !== undefined) addresses.push(['ip6', canonicalIpv6(d.ip6) ?? d.ip6]);
+    for (const [field, ip] of addresses) {
+      const key = `${rule}/${vni}/${ip}`;
+      const first = ipOnOverlay.get(key);
+      if (first !== undefined) {
+        issues.push({ path: p('vnics', index, field), value: d[field], message: `is also the address of vnics[${first}] on ${rule}/${vni}` });
+      } else ipOnOverlay.set(key, index);
+    }
     vnics.push({
       index,
       node: d.node,
@@ -334,6 +341,19 @@ function checkMacs(vnics: readonly VNic[], admin: AdminOverlay | undefined, issu
   };
   for (const m of admin?.members ?? []) claim(m.mac, p('adminoverlay', 'nodes', m.node, 'mac'));
   for (const v of vnics) claim(v.mac, p('vnics', v.index, 'mac'));
+}
+
+/** A VM NIC on the adminoverlay's own VNI must not take a node's adminoverlay address. */
+function checkAdminOverlayAddresses(vnics: readonly VNic[], admin: AdminOverlay | undefined, issues: ValidationIssue[]): void {
+  if (!admin) return;
+  const owner = new Map(admin.members.map((m) => [m.ip, m.node]));
+  for (const v of vnics) {
+    if (v.rule !== ADMIN_OVERLAY_RULE || v.vni !== admin.vxlanId) continue;
+    const node = owner.get(v.ip);
+    if (node !== undefined) {
+      issues.push({ path: p('vnics', v.index, 'ip'), value: v.ip, message: `is also the adminoverlay address of node ${node}` });
+    }
+  }
 }
 
 function buildPairKeys(

@@ -5,6 +5,7 @@
 import { parseDocument, type Document } from 'yaml';
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { buildModel } from './build-model.js';
+import { looksLikeJson, parseJsonState } from './json-text.js';
 import type { Model } from './model.js';
 import type { StateDoc } from './state.js';
 import { validateShape } from './validate-shape.js';
@@ -27,7 +28,7 @@ export interface LoadedState {
 }
 
 /** Parses state text. Throws ValidationError with line and column for syntax errors. */
-export function parseStateText(text: string, source: string): { value: unknown; yaml: Document } {
+export function parseStateText(text: string, source: string): { value: unknown; yaml: Document | undefined } {
   if (Buffer.byteLength(text) > MAX_STATE_BYTES) {
     throw new ValidationError(
       [{ path: '', message: `is larger than ${MAX_STATE_BYTES / 1024 / 1024} MiB; refusing to parse it` }],
@@ -38,6 +39,7 @@ export function parseStateText(text: string, source: string): { value: unknown; 
   if (depth > MAX_NESTING) {
     throw new ValidationError([{ path: '', message: `nests ${depth} levels deep (at most ${MAX_NESTING})` }], source);
   }
+  if (looksLikeJson(text)) return { value: parseJsonState(text, source), yaml: undefined };
   const yaml = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (yaml.errors.length > 0) {
     throw new ValidationError(

@@ -4,6 +4,7 @@
  * module only assembles them in a stable order. Pure.
  */
 import { InternalError } from '../errors.js';
+import { filesConfigGenerator } from '../files-config/generator.js';
 import { firewallGenerator } from '../firewall/generator.js';
 import { ipsecGenerator } from '../ipsec/generator.js';
 import type { Node } from '../model/model.js';
@@ -22,7 +23,7 @@ export const rulesGenerator: NodeGenerator = (ctx, node) => ({
 });
 
 /** Every generator, in the order their contributions are concatenated. */
-export const GENERATORS: readonly NodeGenerator[] = [rulesGenerator, ipsecGenerator, firewallGenerator];
+export const GENERATORS: readonly NodeGenerator[] = [rulesGenerator, ipsecGenerator, firewallGenerator, filesConfigGenerator];
 
 export function desiredNode(ctx: RenderContext, node: Node, generators: readonly NodeGenerator[] = GENERATORS): DesiredNode {
   const usbkey: UsbkeyLine[] = [];

@@ -34,3 +34,8 @@ export function runBuiltCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliRes
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** `runCli` with logging silenced, for tests that assert an empty stderr. */
+export function cli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCli([...argv], { ESDC_OVERLAY_LOG_LEVEL: 'silent', ...env });
+}

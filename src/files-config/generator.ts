@@ -1,0 +1,49 @@
+/**
+ * The ARP-table generator: for every rule a node has, its `files/config`
+ * table at the rule's path, mode 0400, owned by netadm:netadm (varpd drops
+ * to netadm and reads the file once at start, hence the varpd restart;
+ * FORMATS.md §2.1, §2.3, §10).
+ *
+ * Work is shared through the render context: a rule's entries are compiled
+ * once per render and its underlay addresses once per PDC, so N nodes cost
+ * one compile and P columns, not N tables; each file is streamed when written.
+ */
+import type { Node, OverlayRule } from '../model/model.js';
+import type { DesiredFile } from '../plan/desired.js';
+import type { NodeGenerator } from '../plan/desired-state.js';
+import type { RenderContext } from '../plan/render-context.js';
+import { rulesOfNode } from '../rules/usbkey-lines.js';
+import { arpTableChunks, compileRuleTable, indexOfNode, underlayColumn, type CompiledRuleTable } from './arp-table.js';
+
+export const ARP_TABLE_MODE = 0o400;
+export const ARP_TABLE_OWNER = 'netadm';
+
+function compiled(ctx: RenderContext, rule: OverlayRule): CompiledRuleTable {
+  return ctx.shared(`files-config:rule:${rule.name}`, () => compileRuleTable(ctx.model, rule));
+}
+
+function column(ctx: RenderContext, rule: OverlayRule, viewer: Node): readonly string[] {
+  // With a concrete listen IP every viewer sees the same addresses; else they differ only by PDC.
+  const scope = rule.listenIp !== '0.0.0.0' ? '*' : viewer.pdc;
+  return ctx.shared(`files-config:column:${rule.name}:${scope}`, () => underlayColumn(ctx.model, rule, viewer));
+}
+
+export function arpTableFile(ctx: RenderContext, rule: OverlayRule, node: Node): DesiredFile {
+  const table = compiled(ctx, rule);
+  const col = column(ctx, rule, node);
+  const viewer = indexOfNode(ctx.model, node);
+  return {
+    path: rule.filesConfig,
+    mode: ARP_TABLE_MODE,
+    owner: ARP_TABLE_OWNER,
+    group: ARP_TABLE_OWNER,
+    secret: false,
+    refresh: 'varpd',
+    content: () => arpTableChunks(table, col, viewer),
+  };
+}
+
+export const filesConfigGenerator: NodeGenerator = (ctx, node) => ({
+  files: rulesOfNode(ctx.model, node).map((rule) => arpTableFile(ctx, rule, node)),
+});
+
