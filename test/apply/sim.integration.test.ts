@@ -187,7 +187,7 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
         if (n.node === n1.name || n.node === n2.name) continue;
         // Every other node: one entry of the customers table, the underlay IP of the moved VM.
         const tables = n.files.filter((f) => f.refresh === 'varpd');
-        expect(tables.map((f) => f.path)).toContain('/opt/custom/esdc-test/customers_peers.json');
+        expect(tables.map((f) => f.path).sort()).toEqual(['/opt/custom/esdc-test/customers_peers.json', '/opt/custom/networking/customers_overlay.json']);
         for (const t of tables) {
           expect(t.action).toBe('change');
           const changed = t.diff.filter((l) => l.startsWith('-') || l.startsWith('+'));
@@ -221,7 +221,11 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
     const fleet = await libPlan(c);
     try {
       const n1 = fleet.plan.nodes.find((n) => n.node === 'cn01.sim.test')!;
-      expect(n1.files.filter((f) => f.action === 'remove').map((f) => f.path)).toEqual(['/opt/custom/esdc-test/lab_peers.json']);
+      // Every file of the rule goes: ours, and the ARP table the real generator made for it.
+      const removed = n1.files.filter((f) => f.action === 'remove').map((f) => f.path);
+      expect(removed).toContain('/opt/custom/esdc-test/lab_peers.json');
+      expect(removed).toContain('/opt/custom/networking/lab_overlay.json');
+      expect(removed.every((p) => p.includes('lab_'))).toBe(true);
       expect(n1.usbkey).toEqual([expect.objectContaining({ key: 'overlay_rule_lab', action: 'remove' })]);
       expect(n1.reboot.join('\n')).toContain('rule lab removed');
       const result = await executeWork(fleet.transports, fleet.nodes.map((n) => n.work), { concurrency: 4, timeoutMs: 30_000 });
@@ -230,6 +234,8 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
       await fleet.close();
     }
     expect(existsSync(c.nodes[0]!.path('/opt/custom/esdc-test/lab_peers.json'))).toBe(false);
+    expect(existsSync(c.nodes[0]!.path('/opt/custom/networking/lab_overlay.json'))).toBe(false);
+    expect(existsSync(c.nodes[0]!.path('/opt/custom/networking/customers_overlay.json'))).toBe(true);
     expect(existsSync(foreign)).toBe(true);
     expect(await readFile(c.nodes[0]!.path('/usbkey/config'), 'utf8')).not.toContain('overlay_rule_lab');
   });
