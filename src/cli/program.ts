@@ -21,6 +21,10 @@ import { registerKeys } from './commands/keys.js';
 import { registerFirewall } from './commands/firewall.js';
 import { registerStore } from './commands/store.js';
 import { registerVdc } from './commands/vdc.js';
+import { registerPlan } from './commands/plan.js';
+import { registerApply } from './commands/apply.js';
+import { registerVerify } from './commands/verify.js';
+import { registerNodes } from './commands/nodes.js';
 
 /** Subcommands, one file each; later features add theirs here. */
 const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
@@ -38,6 +42,10 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerAdminOverlayUpdate,
   registerAdminOverlayInfo,
   registerMtu,
+  registerPlan,
+  registerApply,
+  registerVerify,
+  registerNodes,
 ];
 
 function version(): string {

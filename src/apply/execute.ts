@@ -1,0 +1,236 @@
+/**
+ * The two-phase executor (DESIGN.md §7). Stage: every changed file is written
+ * beside its target (`.esdc-new`) on every node. Only when every node staged
+ * everything: commit on each node (the manifest with the refreshes it owes
+ * first, then renames and removals), refresh each needed service once,
+ * create missing overlays, and record that the refreshes are done. A failed
+ * stage removes what was staged everywhere; a failed commit is reported per
+ * node with the steps that finish it.
+ */
+import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
+import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../plan/plan.js';
+import { SERVICE_REFRESH } from '../plan/services.js';
+import { quoteArgv } from '../shell/quote.js';
+import { checkExec, stagedPath, TransportError, type Transport } from '../transport/transport.js';
+import { settleLimit } from './pool.js';
+
+export type NodeStatus = 'unchanged' | 'applied' | 'stage-failed' | 'rolled-back' | 'commit-failed';
+
+export interface NodeOutcome {
+  node: string;
+  status: NodeStatus;
+  /** What failed, for stage-failed and commit-failed. */
+  error?: string;
+  /** Remote commands that finish a failed commit, in order. */
+  finish?: string[];
+  /** Files written, removed; services refreshed; overlays created. */
+  wrote: number;
+  removed: number;
+  refreshed: string[];
+  created: string[];
+  ms: number;
+}
+
+export interface ExecuteOptions {
+  concurrency: number;
+  /** Per operation (one file, one command). */
+  timeoutMs: number;
+  onProgress?: (node: string, line: string) => void;
+  /** Test hooks: run between reading and staging, and between the phases. */
+  hooks?: { beforeStage?: () => Promise<void>; afterStage?: () => Promise<void> };
+}
+
+export interface ExecuteResult {
+  /** True when every node with work committed it. */
+  ok: boolean;
+  phase: 'none' | 'stage' | 'commit';
+  outcomes: NodeOutcome[];
+}
+
+/** One step of a node's commit, with the command a person runs to do it by hand. */
+interface Step {
+  what: string;
+  command: string;
+  run: () => Promise<void>;
+}
+
+function stagedTargets(w: NodeWork): string[] {
+  const paths = w.stage.map((s) => s.path);
+  if (w.usbkey) paths.push(USBKEY_CONFIG);
+  if (w.manifest) paths.push(MANIFEST_PATH);
+  return paths;
+}
+
+async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: string[]): Promise<void> {
+  if (w.manifest) {
+    await t.stage(MANIFEST_PATH, w.manifest.atCommit, { mode: MANIFEST_MODE }, timeoutMs);
+    staged.push(MANIFEST_PATH);
+  }
+  const byOwner = new Map<string, string[]>();
+  for (const f of w.stage) {
+    await t.stage(f.path, f.content, { mode: f.mode }, timeoutMs);
+    staged.push(f.path);
+    if (f.owner !== undefined) {
+      const spec = `${f.owner}${f.group !== undefined ? `:${f.group}` : ''}`;
+      byOwner.set(spec, [...(byOwner.get(spec) ?? []), stagedPath(f.path)]);
+    }
+  }
+  // Owners by the node's own chown (netadm exists only there), one call per owner, on the staged copies.
+  for (const [spec, paths] of byOwner) {
+    const argv = ['chown', spec, ...paths];
+    checkExec(t.node, argv, await t.exec(argv, timeoutMs));
+  }
+  if (w.usbkey) {
+    // Other tools edit /usbkey/config too: our edit is only valid on the text it was computed from.
+    const now = (await t.readFile(USBKEY_CONFIG, timeoutMs))?.toString('utf8') ?? '';
+    if (now !== w.usbkey.base) {
+      throw new TransportError(t.node, `${USBKEY_CONFIG} changed on the node since it was read; run apply again`, { code: 'ChangedMeanwhile' });
+    }
+    await t.stage(USBKEY_CONFIG, w.usbkey.content, { mode: w.usbkey.mode }, timeoutMs);
+    staged.push(USBKEY_CONFIG);
+  }
+}
+
+function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutcome): Step[] {
+  const steps: Step[] = [];
+  const rename = (path: string): Step => ({
+    what: `rename ${stagedPath(path)}`,
+    command: quoteArgv(['mv', '-f', stagedPath(path), path]),
+    run: async () => {
+      await t.commit(path, timeoutMs);
+      out.wrote++;
+    },
+  });
+  // The manifest goes first: from then on the node itself records which refreshes it is owed.
+  if (w.manifest) steps.push(rename(MANIFEST_PATH));
+  for (const f of w.stage) steps.push(rename(f.path));
+  if (w.usbkey) steps.push(rename(USBKEY_CONFIG));
+  for (const path of w.remove) {
+    steps.push({
+      what: `remove ${path}`,
+      command: quoteArgv(['rm', '-f', path]),
+      run: async () => {
+        await t.remove(path, timeoutMs);
+        out.removed++;
+      },
+    });
+  }
+  for (const s of w.services) {
+    const argv = SERVICE_REFRESH[s].argv;
+    steps.push({
+      what: `refresh ${s}`,
+      command: quoteArgv(argv),
+      run: async () => {
+        checkExec(t.node, argv, await t.exec(argv, timeoutMs));
+        out.refreshed.push(s);
+      },
+    });
+  }
+  if (w.createOverlays.length > 0) {
+    steps.push({
+      what: `create overlay(s) ${w.createOverlays.map((o) => o.link).join(', ')}`,
+      command: w.createOverlays.map((o) => `dladm show-overlay ${quoteArgv([o.link])} >/dev/null 2>&1 || ${quoteArgv(o.argv)}`).join('; '),
+      run: async () => {
+        // net-virtual refresh may just have created some (the adminoverlay link): look again, once.
+        const show = checkExec(t.node, SHOW_OVERLAY_ARGV, await t.exec(SHOW_OVERLAY_ARGV, timeoutMs));
+        const live = parseShowOverlay(show.stdout, `${t.node}: dladm show-overlay`);
+        for (const o of w.createOverlays) {
+          if (live.has(o.link)) continue;
+          checkExec(t.node, o.argv, await t.exec(o.argv, timeoutMs));
+          out.created.push(o.link);
+        }
+      },
+    });
+  }
+  if (w.manifest && w.manifest.final !== w.manifest.atCommit) {
+    const final = w.manifest.final;
+    steps.push({
+      what: 'record the refreshes as done',
+      command: `esdc-overlay apply ${t.node}`,
+      run: async () => {
+        await t.stage(MANIFEST_PATH, final, { mode: MANIFEST_MODE }, timeoutMs);
+        await t.commit(MANIFEST_PATH, timeoutMs);
+      },
+    });
+  }
+  return steps;
+}
+
+function message(err: unknown): string {
+  return (err as Error)?.message ?? String(err);
+}
+
+export async function executeWork(
+  transports: ReadonlyMap<string, Transport>,
+  works: readonly NodeWork[],
+  opts: ExecuteOptions,
+): Promise<ExecuteResult> {
+  const outcomes = new Map<string, NodeOutcome>();
+  const blank = (node: string, status: NodeStatus): NodeOutcome => ({
+    node,
+    status,
+    wrote: 0,
+    removed: 0,
+    refreshed: [],
+    created: [],
+    ms: 0,
+  });
+  for (const w of works) outcomes.set(w.node, blank(w.node, 'unchanged'));
+  const busy = works.filter(
+    (w) => w.stage.length + w.remove.length + w.createOverlays.length + w.services.length > 0 || w.usbkey || w.manifest,
+  );
+  const ordered = (): NodeOutcome[] => works.map((w) => outcomes.get(w.node)!);
+  if (busy.length === 0) return { ok: true, phase: 'none', outcomes: ordered() };
+
+  await opts.hooks?.beforeStage?.();
+  // Phase 1: stage everywhere.
+  const staged = new Map<string, string[]>(busy.map((w) => [w.node, []]));
+  const stageResults = await settleLimit(busy, opts.concurrency, async (w) => {
+    const started = performance.now();
+    await stageNode(transports.get(w.node)!, w, opts.timeoutMs, staged.get(w.node)!);
+    outcomes.get(w.node)!.ms += performance.now() - started;
+    opts.onProgress?.(w.node, `staged ${stagedTargets(w).length} file(s)`);
+  });
+  const stageFailures = stageResults.flatMap((r, i) => (r.ok ? [] : [{ w: busy[i]!, error: r.error }]));
+  if (stageFailures.length > 0) {
+    // Take back what was staged, everywhere; targets were never touched.
+    await settleLimit(busy, opts.concurrency, async (w) => {
+      const t = transports.get(w.node)!;
+      const paths = stagedTargets(w);
+      await Promise.all(paths.map((p) => t.remove(stagedPath(p), opts.timeoutMs).catch(() => undefined)));
+    });
+    for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
+    for (const f of stageFailures) {
+      const o = outcomes.get(f.w.node)!;
+      o.status = 'stage-failed';
+      o.error = message(f.error);
+      opts.onProgress?.(f.w.node, `stage failed: ${o.error}`);
+    }
+    return { ok: false, phase: 'stage', outcomes: ordered() };
+  }
+
+  await opts.hooks?.afterStage?.();
+  // Phase 2: commit and refresh, node by node.
+  await settleLimit(busy, opts.concurrency, async (w) => {
+    const out = outcomes.get(w.node)!;
+    const started = performance.now();
+    const steps = commitSteps(transports.get(w.node)!, w, opts.timeoutMs, out);
+    for (let i = 0; i < steps.length; i++) {
+      try {
+        await steps[i]!.run();
+      } catch (err) {
+        out.status = 'commit-failed';
+        out.error = `${steps[i]!.what}: ${message(err)}`;
+        out.finish = steps.slice(i).map((s) => s.command);
+        out.ms += performance.now() - started;
+        opts.onProgress?.(w.node, `commit failed at ${steps[i]!.what}`);
+        return;
+      }
+    }
+    out.status = 'applied';
+    out.ms += performance.now() - started;
+    opts.onProgress?.(w.node, `applied: ${out.wrote} written, ${out.removed} removed, refreshed ${out.refreshed.join(', ') || 'nothing'}`);
+  });
+  const ok = [...outcomes.values()].every((o) => o.status === 'applied' || o.status === 'unchanged');
+  return { ok, phase: 'commit', outcomes: ordered() };
+}

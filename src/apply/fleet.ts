@@ -1,0 +1,104 @@
+/**
+ * The nodes of one run: open a connection to each (bounded concurrency),
+ * read what each has, plan. Every connection is made, and every host key
+ * checked, before anything is staged anywhere.
+ */
+import { EsdcError } from '../errors.js';
+import type { Model, Node } from '../model/model.js';
+import type { DesiredNode } from '../plan/desired.js';
+import { desiredNode, GENERATORS, type NodeGenerator } from '../plan/desired-state.js';
+import { planNode, type ActualNode, type NodePlan, type NodeWork, type Plan } from '../plan/plan.js';
+import { RenderContext } from '../plan/render-context.js';
+import type { ValidationIssue } from '../errors.js';
+import { TransportError, type Transport } from '../transport/transport.js';
+import { settleLimit } from './pool.js';
+import { readActual } from './read-actual.js';
+
+export interface NodeFailure {
+  node: string;
+  code: string;
+  message: string;
+}
+
+/** Some nodes could not be reached or read; nothing was changed anywhere. */
+export class NodesFailedError extends EsdcError {
+  readonly failures: readonly NodeFailure[];
+  constructor(what: string, failures: readonly NodeFailure[]) {
+    const hostKey = failures.find((f) => f.code.startsWith('HostKey'));
+    super(`${what} on ${failures.length} node(s); nothing was changed:\n${failures.map((f) => `  - ${f.message}`).join('\n')}`, {
+      code: hostKey ? hostKey.code : 'NodesFailed',
+    });
+    this.failures = failures;
+  }
+}
+
+export function failureOf(node: string, err: unknown): NodeFailure {
+  const e = err as EsdcError;
+  const message = err instanceof TransportError ? e.message : `${node}: ${e?.message ?? String(err)}`;
+  return { node, code: e?.code ?? 'Error', message };
+}
+
+export interface NodeRun {
+  desired: DesiredNode;
+  actual: ActualNode;
+  plan: NodePlan;
+  work: NodeWork;
+}
+
+export interface FleetRun {
+  transports: Map<string, Transport>;
+  nodes: NodeRun[];
+  plan: Plan;
+  warnings: ValidationIssue[];
+  close(): Promise<void>;
+}
+
+export interface FleetOptions {
+  concurrency: number;
+  timeoutMs: number;
+  onProgress?: (node: string, line: string) => void;
+  /** The generators of the desired state (default: all of GENERATORS). */
+  generators?: readonly NodeGenerator[];
+}
+
+export type Opener = (node: Node) => Promise<Transport>;
+
+async function closeAll(transports: Iterable<Transport>): Promise<void> {
+  await Promise.all([...transports].map((t) => t.close().catch(() => undefined)));
+}
+
+/**
+ * Connects to every selected node first (every host key checked, nothing
+ * read yet), then reads each and plans. Throws NodesFailedError, after
+ * closing every connection, if any node fails either step.
+ */
+export async function planFleet(model: Model, only: ReadonlySet<string> | undefined, open: Opener, opts: FleetOptions): Promise<FleetRun> {
+  const ctx = new RenderContext(model);
+  const desired = model.nodes.filter((n) => !only || only.has(n.name)).map((n) => desiredNode(ctx, n, opts.generators ?? GENERATORS));
+  const transports = new Map<string, Transport>();
+  const fail = async (what: string, results: ReadonlyArray<{ ok: boolean; error?: unknown }>): Promise<never> => {
+    await closeAll(transports.values());
+    throw new NodesFailedError(what, results.flatMap((r, i) => (r.ok ? [] : [failureOf(desired[i]!.node, r.error)])));
+  };
+  const connected = await settleLimit(desired, opts.concurrency, async (d) => {
+    const t = await open(model.nodeByName.get(d.node)!);
+    transports.set(d.node, t);
+    opts.onProgress?.(d.node, `connected (${t.target})`);
+  });
+  if (connected.some((r) => !r.ok)) await fail('could not connect', connected);
+  const read = await settleLimit(desired, opts.concurrency, async (d) => {
+    const actual = await readActual(transports.get(d.node)!, d, opts.timeoutMs);
+    const { plan, work } = planNode(d, actual, { pdc: model.nodeByName.get(d.node)!.pdc });
+    opts.onProgress?.(d.node, plan.changed ? 'read: changes pending' : 'read: in sync');
+    return { desired: d, actual, plan, work };
+  });
+  if (read.some((r) => !r.ok)) await fail('could not read the live state', read);
+  const nodes = read.map((r) => (r as { ok: true; value: NodeRun }).value);
+  return {
+    transports,
+    nodes,
+    plan: { nodes: nodes.map((n) => n.plan) },
+    warnings: ctx.warnings,
+    close: () => closeAll(transports.values()),
+  };
+}

@@ -1,0 +1,27 @@
+/** Reads what a node has, for the paths and links its desired state names: the actual half of a plan. */
+import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
+import type { DesiredNode } from '../plan/desired.js';
+import { parseManifest } from '../plan/manifest.js';
+import { MANIFEST_PATH, USBKEY_CONFIG, type ActualFile, type ActualNode } from '../plan/plan.js';
+import { checkExec, type Transport } from '../transport/transport.js';
+import { mapLimit } from './pool.js';
+
+async function readOne(t: Transport, path: string, timeoutMs: number): Promise<ActualFile | null> {
+  const st = await t.stat(path, timeoutMs);
+  if (!st) return null;
+  const data = await t.readFile(path, timeoutMs);
+  if (data === undefined) return null;
+  return { mode: st.mode, text: data.toString('utf8') };
+}
+
+export async function readActual(t: Transport, desired: DesiredNode, timeoutMs: number): Promise<ActualNode> {
+  const manifestText = (await t.readFile(MANIFEST_PATH, timeoutMs))?.toString('utf8');
+  const managed = Object.keys(parseManifest(manifestText).manifest.files);
+  const paths = [...new Set([...desired.files.map((f) => f.path), ...managed])].sort();
+  const read = await mapLimit(paths, 8, (p) => readOne(t, p, timeoutMs));
+  const files = new Map(paths.map((p, i) => [p, read[i]!]));
+  const usbkey = await readOne(t, USBKEY_CONFIG, timeoutMs);
+  const show = checkExec(t.node, SHOW_OVERLAY_ARGV, await t.exec(SHOW_OVERLAY_ARGV, timeoutMs));
+  const overlays = parseShowOverlay(show.stdout, `${t.node}: dladm show-overlay`);
+  return { node: t.node, files, usbkey, overlays, manifestText };
+}

@@ -1,0 +1,97 @@
+/**
+ * `esdc-overlay apply [nodes...]`: show the plan, ask, then stage on every
+ * selected node and commit only when all staged (DESIGN.md §7).
+ */
+import type { Command } from 'commander';
+import { EXIT, EsdcError, OutcomeReported } from '../../errors.js';
+import { executeWork, type ExecuteResult } from '../../apply/execute.js';
+import { planFleet } from '../../apply/fleet.js';
+import { generateMissingKeys } from '../../ipsec/keys.js';
+import { validateDoc } from '../../model/load.js';
+import { planIsEmpty } from '../../plan/plan.js';
+import { planJson, renderPlan } from '../../plan/render-plan.js';
+import { withCommonOptions, withConfirmOption } from '../common.js';
+import { CliContext, type CliIo } from '../context.js';
+import { remoteFrom, selectNodes, withRemoteOptions, type RemoteOptions } from '../remote.js';
+import { table } from '../table.js';
+
+export function renderSummary(result: ExecuteResult): string {
+  const rows = result.outcomes.map((o) => [
+    o.node,
+    o.status,
+    String(o.wrote),
+    String(o.removed),
+    o.refreshed.join(',') || '-',
+    o.created.join(',') || '-',
+    `${Math.round(o.ms)} ms`,
+  ]);
+  const lines = [table(['NODE', 'STATUS', 'WROTE', 'REMOVED', 'REFRESHED', 'OVERLAYS', 'TIME'], rows)];
+  for (const o of result.outcomes) {
+    if (o.status === 'stage-failed') lines.push(`\n${o.node}: staging failed: ${o.error}`);
+    if (o.status === 'commit-failed') {
+      lines.push(
+        `\n${o.node}: commit failed: ${o.error}`,
+        `  finish it with: esdc-overlay apply --yes ${o.node}`,
+        '  or by hand on the node:',
+        ...(o.finish ?? []).map((c) => `    ${c}`),
+      );
+    }
+  }
+  if (result.phase === 'stage' && !result.ok) lines.push('\nNothing was committed on any node; staged files were removed.');
+  return lines.join('\n');
+}
+
+export function registerApply(program: Command, io: CliIo): void {
+  withConfirmOption(withRemoteOptions(withCommonOptions(program.command('apply'))))
+    .description('apply the desired state to nodes over SSH: plan, confirm, stage everywhere, then commit and refresh')
+    .argument('[nodes...]', 'only these nodes (names, or comma-separated lists; default all)')
+    .action(async (nodes: string[], opts: RemoteOptions, cmd: Command) => {
+      const ctx = CliContext.fromCommand(io, cmd);
+      const store = ctx.store();
+      const snap = await store.load('require');
+      ctx.warn(snap.warnings);
+      const only = selectNodes(snap.model, nodes);
+      // Pairs without a key get one now, so what is applied is what the state will hold;
+      // it is stored only once the operator confirms, and before any node is touched.
+      const keys = generateMissingKeys(snap.doc, snap.model);
+      const newKeys = keys.change.added.length + keys.change.pruned.length > 0;
+      const model = newKeys ? validateDoc(keys.doc, store.location).model : snap.model;
+      const remote = await remoteFrom(opts, io.env);
+      const progress = (node: string, line: string): void => ctx.progress(`${node}: ${line}`);
+      const fleet = await planFleet(model, only, remote.open, {
+        concurrency: remote.concurrency,
+        timeoutMs: remote.timeoutMs,
+        onProgress: progress,
+      });
+      try {
+        ctx.warn(fleet.warnings);
+        const empty = planIsEmpty(fleet.plan);
+        if (!ctx.json) io.stdout.write(`${renderPlan(fleet.plan)}\n`);
+        if (newKeys && !ctx.json) {
+          io.stdout.write(`IPsec: ${keys.change.added.length} pair(s) get a new key, stored in the state on confirmation.\n`);
+        }
+        if (!empty) await ctx.confirm(`Apply these changes to ${fleet.plan.nodes.filter((n) => n.changed).length} node(s)?`);
+        if (newKeys) {
+          // Refuses (ConflictError) if the state changed since it was read: nothing was staged yet.
+          await store.withLock(() => store.save(keys.doc, snap));
+        }
+        // An empty plan may still owe bookkeeping (our manifest); that runs without asking.
+        const result = await executeWork(
+          fleet.transports,
+          fleet.nodes.map((n) => n.work),
+          { concurrency: remote.concurrency, timeoutMs: remote.timeoutMs, onProgress: progress },
+        );
+        ctx.output(
+          () => (empty ? '' : `\n${renderSummary(result)}`),
+          () => ({ ok: result.ok, phase: result.phase, plan: planJson(fleet.plan), outcomes: result.outcomes }),
+        );
+        if (!result.ok) {
+          if (ctx.json) throw new OutcomeReported('apply failed', { code: 'ApplyFailed', exitStatus: EXIT.failure });
+          const failed = result.outcomes.filter((o) => o.status === 'stage-failed' || o.status === 'commit-failed').map((o) => o.node);
+          throw new EsdcError(`apply failed on ${failed.join(', ')} (see the summary above)`, { code: 'ApplyFailed' });
+        }
+      } finally {
+        await fleet.close();
+      }
+    });
+}

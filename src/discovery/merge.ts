@@ -1,0 +1,94 @@
+/**
+ * Discovered facts → a new state document, and what changed, in words.
+ * Pure: the store writes the result through mutate().
+ */
+import { normalizeMac } from '../model/mac.js';
+import type { NodeDoc, SshDoc, StateDoc, VnicDoc } from '../model/state.js';
+import type { NodeFacts } from './sysinfo.js';
+
+export interface Discovered {
+  facts: NodeFacts;
+  vnics: VnicDoc[];
+  /** How the node was reached, recorded for a new node when it is not the default. */
+  ssh: SshDoc | undefined;
+}
+
+function vnicKey(v: VnicDoc): string {
+  return [normalizeMac(v.mac), v.ip, v.nic_tag, v.vlan_id ?? 0, v.vm ?? ''].join(' ');
+}
+
+function vnicText(v: VnicDoc): string {
+  return `${normalizeMac(v.mac)} ${v.ip} on ${v.nic_tag}${v.vlan_id ? ` vlan ${v.vlan_id}` : ''}${v.vm ? ` (vm ${v.vm})` : ''}`;
+}
+
+export function mergeDiscovery(doc: StateDoc, found: readonly Discovered[]): { doc: StateDoc; changes: Record<string, string[]> } {
+  const next: StateDoc = structuredClone(doc);
+  const nodes: Record<string, NodeDoc> = (next.nodes ??= {});
+  const changes: Record<string, string[]> = {};
+  let vnics = [...(next.vnics ?? [])];
+  let vnicsChanged = false;
+  const rules = new Set([...Object.keys(next.overlay_rules ?? {}), ...(next.adminoverlay ? ['adminoverlay'] : [])]);
+  for (const { facts, vnics: seen, ssh } of found) {
+    const name = facts.hostname;
+    const log: string[] = (changes[name] = []);
+    const old = nodes[name];
+    const updated: NodeDoc = old ? { ...old } : { uuid: facts.uuid, pdc: facts.pdc, admin_ip: facts.adminIp };
+    if (!old) {
+      log.push(`new node: uuid ${facts.uuid}, pdc ${facts.pdc}, admin ${facts.adminIp}${facts.externalIp ? `, external ${facts.externalIp}` : ''}`);
+      if (ssh && Object.keys(ssh).length > 0) updated.ssh = ssh;
+    }
+    const set = <K extends 'uuid' | 'pdc' | 'admin_ip' | 'external_ip'>(key: K, value: NodeDoc[K] | undefined): void => {
+      if (old && old[key] !== value && value !== undefined) log.push(`${key}: ${old[key] ?? '(none)'} → ${value}`);
+      if (value !== undefined) updated[key] = value;
+    };
+    set('uuid', old && old.uuid.toLowerCase() === facts.uuid ? old.uuid : facts.uuid);
+    set('pdc', facts.pdc);
+    set('admin_ip', facts.adminIp);
+    set('external_ip', facts.externalIp);
+    if (facts.mtu.admin !== undefined || facts.mtu.external !== undefined) {
+      const defaultMtu = next.defaults?.underlay_mtu ?? 1500;
+      const admin = facts.mtu.admin ?? defaultMtu;
+      const external = facts.mtu.external ?? defaultMtu;
+      const want: NodeDoc['underlay_mtu'] = admin === external ? admin : { admin, external };
+      const had = updated.underlay_mtu;
+      const same = JSON.stringify(had ?? defaultMtu) === JSON.stringify(want) || (admin === defaultMtu && external === defaultMtu && had === undefined);
+      if (!same) {
+        log.push(`underlay_mtu: ${JSON.stringify(had ?? defaultMtu)} → ${JSON.stringify(want)}`);
+        updated.underlay_mtu = want;
+      }
+    }
+    nodes[name] = updated;
+
+    const wanted = seen.filter((v) => {
+      const rule = v.nic_tag.split('/')[0]!;
+      if (rules.has(rule)) return true;
+      log.push(`skipped NIC ${vnicText(v)}: the state has no rule ${rule}`);
+      return false;
+    });
+    const mine = vnics.filter((v) => v.node === name);
+    const before = new Set(mine.map(vnicKey));
+    const after = new Set(wanted.map(vnicKey));
+    for (const v of mine) if (!after.has(vnicKey(v))) log.push(`- vnic ${vnicText(v)}`);
+    for (const v of wanted) if (!before.has(vnicKey(v))) log.push(`+ vnic ${vnicText(v)}`);
+    if (mine.length !== wanted.length || [...after].some((k) => !before.has(k))) {
+      // Keep the entries that did not change where they were; add the new ones at the end.
+      vnics = vnics.filter((v) => v.node !== name || after.has(vnicKey(v)));
+      for (const v of wanted) if (!before.has(vnicKey(v))) vnics.push(v);
+      vnicsChanged = true;
+    }
+    const ruleNames = Object.keys(facts.overlayRules).sort();
+    for (const r of ruleNames) if (!rules.has(r)) log.push(`note: the node has overlay rule ${r}, which the state does not`);
+  }
+  // A VM that moved is on its new node only: drop its old entry on a node not rediscovered in this run.
+  const rediscovered = new Set(found.map((f) => f.facts.hostname));
+  const macsSeen = new Map(found.flatMap((f) => f.vnics.map((v) => [normalizeMac(v.mac), f.facts.hostname] as const)));
+  const kept = vnics.filter((v) => {
+    const now = macsSeen.get(normalizeMac(v.mac));
+    if (now === undefined || now === v.node || rediscovered.has(v.node)) return true;
+    (changes[v.node] ??= []).push(`- vnic ${vnicText(v)} (now on ${now})`);
+    return false;
+  });
+  if (kept.length !== vnics.length) vnicsChanged = true;
+  if (vnicsChanged) next.vnics = kept;
+  return { doc: next, changes };
+}

@@ -1,0 +1,274 @@
+/**
+ * The plan: per node, what differs between the desired state and what the
+ * node has (DESIGN.md §2, §7). Pure: data in (DesiredNode, ActualNode), data
+ * out (NodePlan for people and scripts, NodeWork for the executor).
+ */
+import { createHash } from 'node:crypto';
+import type { DesiredNode, OverlayLink } from './desired.js';
+import { fileText } from './desired.js';
+import { lineDiff } from './line-diff.js';
+import { MANIFEST_MODE, MANIFEST_PATH, parseManifest, serializeManifest, type Manifest } from './manifest.js';
+import { sortServices, type ServiceName } from './services.js';
+import { editUsbkeyConfig, type UsbkeyChange } from './usbkey-config.js';
+
+export const USBKEY_CONFIG = '/usbkey/config';
+
+/** What was read from a node. */
+export interface ActualFile {
+  mode: number;
+  text: string;
+}
+
+export interface ActualNode {
+  node: string;
+  /** Every desired and managed path that was read; null when absent. */
+  files: ReadonlyMap<string, ActualFile | null>;
+  /** /usbkey/config, or null when the node has none. */
+  usbkey: ActualFile | null;
+  /** Overlay links (`dladm show-overlay`) and their properties. */
+  overlays: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  /** Our manifest, or undefined when absent. */
+  manifestText: string | undefined;
+}
+
+export interface FilePlan {
+  path: string;
+  action: 'add' | 'change' | 'remove';
+  /** The mode it will have (add, change) and has (change, remove). */
+  mode?: number;
+  oldMode?: number;
+  contentChanged: boolean;
+  secret: boolean;
+  refresh: ServiceName;
+  /** Short line diff; always empty for secret files. */
+  diff: string[];
+  /** SHA-256 of the new content (not for secret files). */
+  sha256?: string;
+}
+
+export interface OverlayPlan {
+  link: string;
+  rule: string;
+  vni: number;
+  /** `create`: apply creates it; `pending`: it exists with other properties until reboot. */
+  action: 'create' | 'pending';
+  argv: readonly string[];
+  /** For `pending`: `property: live → desired`. */
+  differences: string[];
+}
+
+export interface NodePlan {
+  node: string;
+  files: FilePlan[];
+  usbkey: UsbkeyChange[];
+  overlays: OverlayPlan[];
+  /** Refreshes apply runs, in order, once each. */
+  services: ServiceName[];
+  /** Changes that are written now but take effect only at the node's next reboot. */
+  reboot: string[];
+  /** Changes that break connectivity while they roll out. */
+  disruptive: string[];
+  warnings: string[];
+  /** True when apply has something to do that a person should see. */
+  changed: boolean;
+}
+
+export interface Plan {
+  nodes: NodePlan[];
+}
+
+export function planIsEmpty(plan: Plan): boolean {
+  return plan.nodes.every((n) => !n.changed);
+}
+
+/** What the executor does on one node; holds file contents, so it is never printed. */
+export interface NodeWork {
+  node: string;
+  stage: Array<{ path: string; content: string; mode: number; owner?: string; group?: string }>;
+  remove: string[];
+  /** The new /usbkey/config, when our lines change, and the text it was computed from. */
+  usbkey: { content: string; mode: number; base: string } | undefined;
+  createOverlays: OverlayLink[];
+  services: ServiceName[];
+  /** The manifest to commit with the files (with the refreshes still owed), and the one after refreshes. */
+  manifest: { atCommit: string; final: string } | undefined;
+}
+
+export function workIsEmpty(w: NodeWork): boolean {
+  return w.stage.length === 0 && w.remove.length === 0 && !w.usbkey && w.createOverlays.length === 0 && w.services.length === 0 && !w.manifest;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** `-p key=value` pairs of a `dladm create-overlay` argv. */
+export function overlayProperties(argv: readonly string[]): Map<string, string> {
+  const props = new Map<string, string>();
+  for (let i = 0; i < argv.length - 1; i++) {
+    if (argv[i] !== '-p') continue;
+    for (const kv of argv[i + 1]!.split(',')) {
+      const eq = kv.indexOf('=');
+      if (eq > 0) props.set(kv.slice(0, eq), kv.slice(eq + 1));
+    }
+  }
+  return props;
+}
+
+/** Rule-string properties, for "what changed in this rule". */
+function ruleProps(value: string | undefined): Map<string, string> {
+  return overlayProperties(value === undefined ? [] : value.split(/\s+/));
+}
+
+const LIVE_AT_REFRESH = 'net-virtual refresh creates new overlays and vNICs but never changes existing ones';
+
+/** Reboot and disruption notes for /usbkey/config changes (FORMATS.md §1.5, §9 item 10). */
+function usbkeyNotes(changes: readonly UsbkeyChange[]): { reboot: string[]; disruptive: string[] } {
+  const reboot: string[] = [];
+  const disruptive: string[] = [];
+  for (const c of changes) {
+    const rule = c.key.startsWith('overlay_rule_') ? c.key.slice('overlay_rule_'.length) : undefined;
+    if (rule !== undefined && c.action === 'change') {
+      const before = ruleProps(c.old);
+      const after = ruleProps(c.new);
+      const keys = [...new Set([...before.keys(), ...after.keys()])].sort();
+      const diffs = keys.filter((k) => before.get(k) !== after.get(k)).map((k) => `${k} ${before.get(k) ?? '(none)'} → ${after.get(k) ?? '(none)'}`);
+      reboot.push(`rule ${rule}: ${diffs.join(', ') || 'rule string'} (existing overlays keep the old rule: ${LIVE_AT_REFRESH})`);
+      if (before.get('vxlan/listen_port') !== after.get('vxlan/listen_port')) {
+        disruptive.push(
+          `rule ${rule}: port ${before.get('vxlan/listen_port') ?? '?'} → ${after.get('vxlan/listen_port') ?? '?'}: ` +
+            'nodes on different ports cannot reach each other until every node of the rule has rebooted',
+        );
+      }
+    } else if (rule !== undefined && c.action === 'remove') {
+      reboot.push(`rule ${rule} removed: its overlays stay until reboot`);
+    } else if (c.key.startsWith('adminoverlay_0_') && c.action !== 'add') {
+      reboot.push(`adminoverlay vNIC ${c.key.slice('adminoverlay_0_'.length)}: ${c.old ?? '(none)'} → ${c.new ?? '(removed)'} (${LIVE_AT_REFRESH})`);
+    }
+  }
+  return { reboot, disruptive };
+}
+
+/** What the model says about the node itself, beyond its DesiredNode. */
+export interface NodeContext {
+  /** Recorded in the manifest, so a later PDC rename is recognised. */
+  pdc?: string;
+}
+
+/** Compares one node's desired state with what it has. */
+export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeContext = {}): { plan: NodePlan; work: NodeWork } {
+  const warnings: string[] = [];
+  const parsed = parseManifest(actual.manifestText);
+  if (parsed.problem) warnings.push(parsed.problem);
+  const prior: Manifest = parsed.manifest;
+
+  const files: FilePlan[] = [];
+  const stage: NodeWork['stage'] = [];
+  const services = new Set<ServiceName>(prior.pendingRefresh);
+  const wantedPaths = new Set<string>();
+  for (const f of desired.files) {
+    wantedPaths.add(f.path);
+    const text = fileText(f);
+    const have = actual.files.get(f.path) ?? null;
+    const contentChanged = have === null || have.text !== text;
+    const modeChanged = have !== null && have.mode !== f.mode;
+    if (!contentChanged && !modeChanged) continue;
+    const plan: FilePlan = {
+      path: f.path,
+      action: have === null ? 'add' : 'change',
+      mode: f.mode,
+      contentChanged,
+      secret: f.secret,
+      refresh: f.refresh,
+      diff: f.secret || have === null ? [] : lineDiff(have.text, text),
+    };
+    if (have !== null) plan.oldMode = have.mode;
+    if (!f.secret) plan.sha256 = sha256(text);
+    files.push(plan);
+    stage.push({ path: f.path, content: text, mode: f.mode, owner: f.owner, group: f.group });
+    if (contentChanged) services.add(f.refresh);
+  }
+  const remove: string[] = [];
+  for (const [path, { refresh }] of Object.entries(prior.files)) {
+    if (wantedPaths.has(path)) continue;
+    const have = actual.files.get(path) ?? null;
+    if (have === null) continue;
+    files.push({ path, action: 'remove', oldMode: have.mode, contentChanged: true, secret: false, refresh, diff: [] });
+    remove.push(path);
+    services.add(refresh);
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+  const usbkeyBefore = actual.usbkey?.text ?? '';
+  const edit = editUsbkeyConfig(usbkeyBefore, desired.usbkey);
+  if (edit.changes.length > 0) services.add('net-virtual');
+  const notes = usbkeyNotes(edit.changes);
+
+  const overlays: OverlayPlan[] = [];
+  for (const o of desired.overlays) {
+    const live = actual.overlays.get(o.link);
+    if (!live) {
+      overlays.push({ link: o.link, rule: o.rule, vni: o.vni, action: 'create', argv: o.argv, differences: [] });
+      continue;
+    }
+    const want = overlayProperties(o.argv);
+    const differences = [...want.entries()]
+      .filter(([k, v]) => live.has(k) && live.get(k) !== v)
+      .map(([k, v]) => `${k}: ${live.get(k)} → ${v}`);
+    if (differences.length > 0) {
+      overlays.push({ link: o.link, rule: o.rule, vni: o.vni, action: 'pending', argv: o.argv, differences });
+      notes.reboot.push(`overlay ${o.link}: ${differences.join(', ')} (the live overlay keeps its properties until reboot)`);
+    }
+  }
+  const createOverlays = desired.overlays.filter((o) => overlays.some((p) => p.link === o.link && p.action === 'create'));
+
+  if (prior.pdc !== undefined && node.pdc !== undefined && prior.pdc !== node.pdc) {
+    notes.disruptive.push(
+      `PDC ${prior.pdc} → ${node.pdc}: the node's peers switch between the admin and the external network (and IPsec) ` +
+        'for it; until every node has the new tables and keys, some of them reach it on the old path',
+    );
+  }
+
+  const sortedServices = sortServices(services);
+  const base = (pendingRefresh: ServiceName[], files: Manifest['files']): string =>
+    serializeManifest({ version: 1, files, pendingRefresh, ...(node.pdc !== undefined ? { pdc: node.pdc } : {}) });
+  const final = base([], Object.fromEntries(desired.files.map((f) => [f.path, { refresh: f.refresh }])));
+  let manifest: NodeWork['manifest'];
+  if (sortedServices.length > 0) {
+    // Until the refreshes ran, files being removed stay listed: a run that dies midway still owns them.
+    const files = Object.fromEntries([
+      ...remove.map((p) => [p, { refresh: prior.files[p]!.refresh }] as const),
+      ...desired.files.map((f) => [f.path, { refresh: f.refresh }] as const),
+    ]);
+    const atCommit = base(sortedServices, files);
+    manifest = { atCommit, final };
+  } else if (actual.manifestText !== final) {
+    manifest = { atCommit: final, final };
+  }
+
+  const changed = files.length > 0 || edit.changes.length > 0 || createOverlays.length > 0 || sortedServices.length > 0;
+  return {
+    plan: {
+      node: desired.node,
+      files,
+      usbkey: edit.changes,
+      overlays,
+      services: sortedServices,
+      reboot: notes.reboot,
+      disruptive: notes.disruptive,
+      warnings,
+      changed,
+    },
+    work: {
+      node: desired.node,
+      stage,
+      remove,
+      usbkey: edit.changes.length > 0 ? { content: edit.text, mode: actual.usbkey?.mode ?? 0o644, base: usbkeyBefore } : undefined,
+      createOverlays,
+      services: sortedServices,
+      manifest,
+    },
+  };
+}
+
+export { MANIFEST_MODE, MANIFEST_PATH };

@@ -1,0 +1,59 @@
+/**
+ * A transport whose node paths live under a directory prefix: a simulated
+ * node (test/harness) keeps its "/" in `<root>/` because every simulated node
+ * shares one machine's filesystem. Wraps any transport, so the SSH transport
+ * itself is the production one, unchanged; only `nodes.<host>.ssh.root` in
+ * the state turns this on.
+ *
+ * Commands: an absolute argv[0] is mapped under the root, and a bare name is
+ * looked up first in the root's /usr/sbin, /usr/bin, /sbin (through `env
+ * PATH=...`), so `sysinfo` or `svcadm` reach the node's simulated commands.
+ */
+import { posix } from 'node:path';
+import type { ExecResult, FileStat, StageOptions, Transport } from './transport.js';
+
+export class RootedTransport implements Transport {
+  readonly node: string;
+  readonly target: string;
+
+  constructor(private readonly inner: Transport, readonly root: string) {
+    this.node = inner.node;
+    this.target = `${inner.target} (root ${root})`;
+  }
+
+  /** `/usbkey/config` → `<root>/usbkey/config`. */
+  map(path: string): string {
+    return posix.join(this.root, posix.normalize(`/${path}`));
+  }
+
+  readFile(path: string, timeoutMs: number): Promise<Buffer | undefined> {
+    return this.inner.readFile(this.map(path), timeoutMs);
+  }
+
+  stat(path: string, timeoutMs: number): Promise<FileStat | undefined> {
+    return this.inner.stat(this.map(path), timeoutMs);
+  }
+
+  stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void> {
+    return this.inner.stage(this.map(path), content, opts, timeoutMs);
+  }
+
+  commit(path: string, timeoutMs: number): Promise<void> {
+    return this.inner.commit(this.map(path), timeoutMs);
+  }
+
+  remove(path: string, timeoutMs: number): Promise<void> {
+    return this.inner.remove(this.map(path), timeoutMs);
+  }
+
+  exec(argv: readonly string[], timeoutMs: number): Promise<ExecResult> {
+    const [cmd, ...args] = argv;
+    const path = ['/usr/sbin', '/usr/bin', '/sbin'].map((d) => this.map(d)).join(':');
+    const mapped = cmd !== undefined && cmd.startsWith('/') ? this.map(cmd) : cmd;
+    return this.inner.exec(['env', `PATH=${path}:/usr/bin:/bin`, `ESDC_SIM_ROOT=${this.root}`, ...(mapped === undefined ? [] : [mapped]), ...args], timeoutMs);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

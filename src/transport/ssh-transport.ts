@@ -1,0 +1,293 @@
+/**
+ * The SSH transport: one ssh2 connection per node, kept for the whole run,
+ * with one SFTP session for files and exec channels for commands. The host
+ * key is checked against known_hosts before authentication, so nothing (not
+ * even the user name) is sent to a host we do not know.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { posix } from 'node:path';
+import ssh2, { type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import { quoteArgv } from '../shell/quote.js';
+import {
+  checkHostKey,
+  fingerprint,
+  hostPattern,
+  keyTypeOf,
+  knownHostsLine,
+  type KnownHostEntry,
+} from './known-hosts.js';
+import {
+  HostKeyError,
+  stagedPath,
+  TransportError,
+  withTimeout,
+  type ExecResult,
+  type FileStat,
+  type StageOptions,
+  type Transport,
+} from './transport.js';
+
+const { Client } = ssh2;
+type Client = InstanceType<typeof Client>;
+
+/** At most this much output is kept from a command (sysinfo of a big node is ~100 KiB). */
+const MAX_OUTPUT = 16 * 1024 * 1024;
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+}
+
+export interface SshOptions extends SshTarget {
+  node: string;
+  privateKey: Buffer;
+  knownHosts: readonly KnownHostEntry[];
+  /** Where to record a key seen for the first time; only with `acceptNewHostKeys`. */
+  knownHostsFile: string;
+  acceptNewHostKeys: boolean;
+  connectTimeoutMs: number;
+}
+
+/** Host key algorithms ssh2 may negotiate for a known key type (RSA keys sign with SHA-2). */
+function algorithmsFor(keyType: string): string[] {
+  return keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType];
+}
+
+export class SshTransport implements Transport {
+  readonly node: string;
+  readonly target: string;
+  private sftpSession: Promise<SFTPWrapper> | undefined;
+  private closed = false;
+
+  private constructor(node: string, target: string, private readonly client: Client) {
+    this.node = node;
+    this.target = target;
+    client.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  /** Connects and authenticates; a host key problem is a HostKeyError and nothing else is sent. */
+  static connect(opts: SshOptions): Promise<SshTransport> {
+    const target = `${opts.user}@${hostPattern(opts.host, opts.port)}`;
+    const client = new Client();
+    let keyProblem: HostKeyError | undefined;
+    const known = opts.knownHosts.filter((e) => !e.revoked);
+    const knownTypes = [...new Set(known.filter((e) => checkHostKey([e], opts.host, opts.port, e.key).ok).map((e) => e.keyType))];
+    const config: ConnectConfig = {
+      host: opts.host,
+      port: opts.port,
+      username: opts.user,
+      privateKey: opts.privateKey,
+      readyTimeout: opts.connectTimeoutMs,
+      keepaliveInterval: 5000,
+      keepaliveCountMax: 3,
+      hostVerifier: (key: Buffer): boolean => {
+        const verdict = checkHostKey(opts.knownHosts, opts.host, opts.port, key);
+        if (verdict.ok) return true;
+        const fp = `${keyTypeOf(key)} ${fingerprint(key)}`;
+        if (verdict.reason === 'unknown' && opts.acceptNewHostKeys) {
+          mkdirSync(dirname(opts.knownHostsFile), { recursive: true, mode: 0o700 });
+          appendFileSync(opts.knownHostsFile, `${knownHostsLine(opts.host, opts.port, key)}\n`, { mode: 0o600 });
+          return true;
+        }
+        keyProblem =
+          verdict.reason === 'unknown'
+            ? new HostKeyError(
+                opts.node,
+                `host key of ${hostPattern(opts.host, opts.port)} is not in ${opts.knownHostsFile} (it offers ${fp}); ` +
+                  'check the fingerprint on the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) and run again with --accept-new-host-keys',
+                { code: 'HostKeyUnknown' },
+              )
+            : verdict.reason === 'revoked'
+              ? new HostKeyError(opts.node, `host ${hostPattern(opts.host, opts.port)} offers a revoked key (${fp})`, { code: 'HostKeyRevoked' })
+              : new HostKeyError(
+                  opts.node,
+                  `HOST KEY MISMATCH for ${hostPattern(opts.host, opts.port)}: it offers ${fp}, but ${opts.knownHostsFile} ` +
+                    `line${verdict.known.length > 1 ? 's' : ''} ${verdict.known.map((e) => e.line).join(', ')} ` +
+                    'say otherwise; refusing to connect (someone may be intercepting, or the node was reinstalled: ' +
+                    'then remove the old line)',
+                  { code: 'HostKeyMismatch' },
+                );
+        return false;
+      },
+    };
+    if (knownTypes.length > 0) config.algorithms = { serverHostKey: knownTypes.flatMap(algorithmsFor) as never };
+    return new Promise<SshTransport>((resolve, reject) => {
+      const fail = (err: Error): void => {
+        client.removeAllListeners('ready');
+        client.end();
+        reject(
+          keyProblem ??
+            new TransportError(opts.node, `cannot connect to ${target}: ${err.message}`, { code: 'ConnectFailed', cause: err }),
+        );
+      };
+      client.once('error', fail);
+      client.once('ready', () => {
+        client.removeListener('error', fail);
+        // Later errors surface through the operation that hit them.
+        client.on('error', () => undefined);
+        resolve(new SshTransport(opts.node, target, client));
+      });
+      client.connect(config);
+    });
+  }
+
+  private sftp(timeoutMs: number): Promise<SFTPWrapper> {
+    this.sftpSession ??= withTimeout(
+      this.node,
+      'opening SFTP',
+      timeoutMs,
+      new Promise<SFTPWrapper>((resolve, reject) => {
+        this.client.sftp((err, sftp) => (err ? reject(this.wrap('SFTP', err)) : resolve(sftp)));
+      }),
+    );
+    // A failed session is not cached: the next operation tries again.
+    this.sftpSession.catch(() => {
+      this.sftpSession = undefined;
+    });
+    return this.sftpSession;
+  }
+
+  private wrap(what: string, err: unknown): TransportError {
+    if (err instanceof TransportError) return err;
+    const msg = (err as Error)?.message ?? String(err);
+    return new TransportError(this.node, `${what}: ${msg}${this.closed ? ' (connection closed)' : ''}`, { cause: err });
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new TransportError(this.node, `connection to ${this.target} is closed`, { code: 'ConnectionClosed' });
+  }
+
+  private async op<T>(what: string, timeoutMs: number, fn: (sftp: SFTPWrapper, done: (err: unknown, v?: T) => void) => void): Promise<T> {
+    this.ensureOpen();
+    const sftp = await this.sftp(timeoutMs);
+    const work = new Promise<T>((resolve, reject) => {
+      fn(sftp, (err, v) => (err ? reject(this.wrap(what, err)) : resolve(v as T)));
+    });
+    return withTimeout(this.node, what, timeoutMs, work);
+  }
+
+  async readFile(path: string, timeoutMs: number): Promise<Buffer | undefined> {
+    try {
+      return await this.op<Buffer>(`reading ${path}`, timeoutMs, (sftp, done) => sftp.readFile(path, done));
+    } catch (err) {
+      if (isNoSuchFile(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async stat(path: string, timeoutMs: number): Promise<FileStat | undefined> {
+    try {
+      const st = await this.op<{ mode: number; size: number; isFile(): boolean }>(`stat ${path}`, timeoutMs, (sftp, done) =>
+        sftp.stat(path, done),
+      );
+      return { mode: st.mode & 0o7777, size: st.size, isFile: st.isFile() };
+    } catch (err) {
+      if (isNoSuchFile(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async mkdirp(dir: string, timeoutMs: number): Promise<void> {
+    const st = await this.stat(dir, timeoutMs);
+    if (st) return;
+    const parent = posix.dirname(dir);
+    if (parent !== dir) await this.mkdirp(parent, timeoutMs);
+    try {
+      await this.op<void>(`mkdir ${dir}`, timeoutMs, (sftp, done) => sftp.mkdir(dir, { mode: 0o755 }, done));
+    } catch (err) {
+      // Another writer may have made it meanwhile; anything else (a file in the way) stands.
+      const st = await this.stat(dir, timeoutMs).catch(() => undefined);
+      if (st && !st.isFile) return;
+      throw err;
+    }
+  }
+
+  async stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void> {
+    const staged = stagedPath(path);
+    await this.mkdirp(posix.dirname(path), timeoutMs);
+    const data = typeof content === 'string' ? Buffer.from(content) : content;
+    // A leftover staged file may have a wider mode: remove it and create afresh ('wx'), so a
+    // secret is never written into a file others can read, even for a moment.
+    await this.remove(staged, timeoutMs);
+    await this.op<void>(`writing ${staged}`, timeoutMs, (sftp, done) => {
+      sftp.open(staged, 'wx', { mode: opts.mode }, (err, handle) => {
+        if (err) return done(err);
+        const finish = (e: unknown): void => sftp.close(handle, (e2) => done(e ?? e2));
+        const writeAt = (offset: number): void => {
+          if (offset >= data.length) {
+            // The open mode passes through the server's umask: set the exact bits.
+            sftp.fchmod(handle, opts.mode, finish);
+            return;
+          }
+          const n = Math.min(32 * 1024, data.length - offset);
+          sftp.write(handle, data, offset, n, offset, (e) => (e ? finish(e) : writeAt(offset + n)));
+        };
+        writeAt(0);
+      });
+    });
+  }
+
+  async commit(path: string, timeoutMs: number): Promise<void> {
+    // posix-rename@openssh.com replaces the target atomically; plain SFTP rename refuses an existing target.
+    await this.op<void>(`renaming ${stagedPath(path)} to ${path}`, timeoutMs, (sftp, done) =>
+      sftp.ext_openssh_rename(stagedPath(path), path, done),
+    );
+  }
+
+  async remove(path: string, timeoutMs: number): Promise<void> {
+    try {
+      await this.op<void>(`removing ${path}`, timeoutMs, (sftp, done) => sftp.unlink(path, done));
+    } catch (err) {
+      if (!isNoSuchFile(err)) throw err;
+    }
+  }
+
+  exec(argv: readonly string[], timeoutMs: number): Promise<ExecResult> {
+    this.ensureOpen();
+    const command = quoteArgv(argv);
+    let channel: { close(): void } | undefined;
+    const work = new Promise<ExecResult>((resolve, reject) => {
+      this.client.exec(command, (err, stream) => {
+        if (err) return reject(this.wrap(`running ${argv[0]}`, err));
+        channel = stream;
+        const out: Buffer[] = [];
+        const errs: Buffer[] = [];
+        let size = 0;
+        const keep = (into: Buffer[]) => (b: Buffer) => {
+          size += b.length;
+          if (size <= MAX_OUTPUT) into.push(b);
+        };
+        stream.on('data', keep(out));
+        stream.stderr.on('data', keep(errs));
+        stream.on('close', (code: number | null | undefined) => {
+          resolve({
+            code: typeof code === 'number' ? code : null,
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(errs).toString('utf8'),
+          });
+        });
+      });
+    });
+    return withTimeout(this.node, `running ${argv.join(' ')}`, timeoutMs, work, () => channel?.close());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await new Promise<void>((resolve) => {
+      this.client.once('close', () => resolve());
+      this.client.end();
+      setTimeout(resolve, 1000).unref();
+    });
+  }
+}
+
+/** SFTP status 2 (no such file). */
+function isNoSuchFile(err: unknown): boolean {
+  const e = (err as { cause?: { code?: unknown }; code?: unknown }) ?? {};
+  return e.code === 2 || e.cause?.code === 2 || (err as Error)?.message?.includes('No such file') === true;
+}
+

@@ -1,0 +1,98 @@
+/**
+ * How the tool reaches a node's files and commands. The executor (src/apply)
+ * works only through this interface, so the same plan/apply/verify code runs
+ * over SSH (head node → compute nodes), locally (the agent), and under a
+ * root prefix (simulated nodes that share one machine's filesystem).
+ *
+ * Every operation takes a timeout; paths are absolute paths on the node.
+ */
+import { EsdcError } from '../errors.js';
+
+export interface ExecResult {
+  /** Exit status; null when the command died of a signal or the channel closed early. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface FileStat {
+  /** Permission bits only (& 0o7777). */
+  mode: number;
+  size: number;
+  isFile: boolean;
+}
+
+export interface StageOptions {
+  mode: number;
+}
+
+export interface Transport {
+  /** The node, for messages. */
+  readonly node: string;
+  /** Where it is reached, e.g. `root@10.0.0.1:22`, for messages. */
+  readonly target: string;
+  /** The file's bytes, or undefined when it does not exist. */
+  readFile(path: string, timeoutMs: number): Promise<Buffer | undefined>;
+  /** The file's mode and size, or undefined when it does not exist. */
+  stat(path: string, timeoutMs: number): Promise<FileStat | undefined>;
+  /**
+   * Writes `content` to `stagedPath(path)` with its final mode, creating
+   * missing parent directories (0755). The target is untouched. Owners are
+   * set by the executor with the node's own `chown` (src/apply/execute.ts).
+   */
+  stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void>;
+  /** Renames a staged file over its target, atomically. */
+  commit(path: string, timeoutMs: number): Promise<void>;
+  /** Removes a file (staged or not); a missing file is not an error. */
+  remove(path: string, timeoutMs: number): Promise<void>;
+  /** Runs argv on the node (no shell unless the transport needs one; then every word is quoted). */
+  exec(argv: readonly string[], timeoutMs: number): Promise<ExecResult>;
+  close(): Promise<void>;
+}
+
+/** Where a file is staged before commit (DESIGN.md §7). */
+export function stagedPath(path: string): string {
+  return `${path}.esdc-new`;
+}
+
+/** A node could not be reached, or an operation on it failed or timed out. */
+export class TransportError extends EsdcError {
+  readonly node: string;
+  constructor(node: string, message: string, opts: { code?: string; cause?: unknown } = {}) {
+    super(`${node}: ${message}`, { code: opts.code ?? 'TransportFailed', cause: opts.cause });
+    this.node = node;
+  }
+}
+
+/** The host key a node presented is not the one known_hosts has, or none is known. */
+export class HostKeyError extends TransportError {}
+
+/** Runs `op` with a deadline; `onTimeout` may abort the underlying work. */
+export function withTimeout<T>(
+  node: string,
+  what: string,
+  timeoutMs: number,
+  op: Promise<T>,
+  onTimeout?: () => void,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout?.();
+      reject(new TransportError(node, `${what} timed out after ${timeoutMs} ms`, { code: 'Timeout' }));
+    }, timeoutMs);
+  });
+  return Promise.race([op, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Throws unless a command exited 0; the message names the command and its stderr. */
+export function checkExec(node: string, argv: readonly string[], r: ExecResult): ExecResult {
+  if (r.code === 0) return r;
+  const err = r.stderr.trim().split('\n').slice(-3).join(' / ');
+  throw new TransportError(
+    node,
+    `${argv.join(' ')} failed (${r.code === null ? 'no exit status' : `exit ${r.code}`})${err ? `: ${err}` : ''}`,
+    { code: 'CommandFailed' },
+  );
+}
+

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
+import { parseShowOverlay } from '../../src/discovery/dladm.js';
+import { mergeDiscovery } from '../../src/discovery/merge.js';
+import { parseSysinfo } from '../../src/discovery/sysinfo.js';
+import { parseVmadmLookup } from '../../src/discovery/vmadm.js';
+
+const SYSINFO = {
+  UUID: '564D1A2B-0001-4A6E-9C1E-000000000001',
+  Hostname: 'node01.local',
+  'Datacenter Name': 'prg',
+  'Network Interfaces': {
+    ixgbe0: { 'MAC Address': '00:1b:21:00:00:01', ip4addr: '10.0.66.11', 'Link Status': 'up', MTU: '9000', 'NIC Names': ['admin'] },
+    ixgbe1: { 'MAC Address': '00:1b:21:00:00:02', ip4addr: '', 'Link Status': 'up', 'NIC Names': ['external'] },
+  },
+  'Virtual Network Interfaces': {
+    external0: { 'MAC Address': '00:1b:21:00:00:03', ip4addr: '203.0.113.140', 'Host Interface': 'ixgbe1', VLAN: '0' },
+    adminoverlay_0: { 'MAC Address': '00:e5:dc:00:00:01', ip4addr: '10.44.44.11', 'Host Interface': 'adminoverlay2', VLAN: '2' },
+  },
+  Overlays: { adminoverlay2: '' },
+  'Overlay Rules': { adminoverlay: '-e vxlan -p vxlan/listen_port=4792' },
+};
+
+function issuesOf(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ValidationError);
+    return (err as ValidationError).issues;
+  }
+  throw new Error('no ValidationError');
+}
+
+describe('sysinfo', () => {
+  it('gives hostname, UUID, PDC, admin and external IPs, MTUs, overlay rules and overlays', () => {
+    expect(parseSysinfo(SYSINFO)).toEqual({
+      hostname: 'node01.local',
+      uuid: '564d1a2b-0001-4a6e-9c1e-000000000001',
+      pdc: 'prg',
+      adminIp: '10.0.66.11',
+      externalIp: '203.0.113.140',
+      mtu: { admin: 9000 },
+      overlayRules: { adminoverlay: '-e vxlan -p vxlan/listen_port=4792' },
+      overlays: ['adminoverlay2'],
+    });
+  });
+  it('names every bad field', () => {
+    const bad = { ...SYSINFO, Hostname: 'bad host', 'Datacenter Name': 'prg;reboot', 'Network Interfaces': { e0: { ip4addr: '10.0.0.300', 'NIC Names': ['admin'], MTU: 'big' } } };
+    expect(issuesOf(() => parseSysinfo(bad))).toEqual([
+      { path: 'Hostname', value: 'bad host', message: 'is not a valid hostname' },
+      { path: 'Datacenter Name', value: 'prg;reboot', message: 'is not a valid datacenter name' },
+      { path: 'Network Interfaces.e0.ip4addr', value: '10.0.0.300', message: 'is not an IPv4 address' },
+    ]);
+  });
+  it('requires an admin interface', () => {
+    expect(issuesOf(() => parseSysinfo({ ...SYSINFO, 'Network Interfaces': {} }))).toEqual([
+      expect.objectContaining({ path: 'Network Interfaces', message: expect.stringContaining('admin network') }),
+    ]);
+  });
+});
+
+describe('vmadm lookup -j', () => {
+  const vms = [
+    { uuid: '0B1E0000-0000-4000-8000-000000000001', nics: [
+      { mac: '52:54:0:AA:0:1', ip: '10.10.0.1', nic_tag: 'customers/1000', vlan_id: 10 },
+      { mac: '52:54:00:aa:00:02', ip: '10.0.0.5', nic_tag: 'admin' },
+      { mac: '52:54:00:aa:00:03', ip: 'dhcp', nic_tag: 'customers/1000' },
+    ] },
+    { uuid: '0b1e0000-0000-4000-8000-000000000002' },
+  ];
+  it('keeps NICs on overlay tags with a static IPv4, normalised', () => {
+    expect(parseVmadmLookup(vms, 'node01')).toEqual([
+      { vm: '0b1e0000-0000-4000-8000-000000000001', node: 'node01', mac: '52:54:00:aa:00:01', ip: '10.10.0.1', nic_tag: 'customers/1000', vlan_id: 10 },
+    ]);
+  });
+  it('names the VM and field of bad input', () => {
+    expect(issuesOf(() => parseVmadmLookup([{ uuid: 'x' }, { uuid: vms[1]!.uuid, nics: [{ mac: 'zz', ip: '1.2.3.4', nic_tag: 'a/1' }] }], 'n'))).toEqual([
+      { path: '[0].uuid', value: 'x', message: 'is not a UUID' },
+      { path: '[1].nics[0].mac', value: 'zz', message: 'is not a MAC address' },
+    ]);
+    expect(issuesOf(() => parseVmadmLookup({}, 'n'))).toEqual([{ path: '', message: 'is not a JSON array of VMs' }]);
+  });
+});
+
+describe('dladm show-overlay -p', () => {
+  it('reads link:property:value with escaped colons', () => {
+    const m = parseShowOverlay('c1000:vxlan/listen_port:4790\nc1000:files/config:/a\\:b\nadminoverlay2:mtu:1300\n');
+    expect([...m.keys()]).toEqual(['c1000', 'adminoverlay2']);
+    expect(m.get('c1000')!.get('files/config')).toBe('/a:b');
+  });
+  it('refuses lines it does not understand', () => {
+    expect(() => parseShowOverlay('garbage\n')).toThrow(ValidationError);
+  });
+});
+
+describe('recording discovered facts in the state', () => {
+  const doc = {
+    version: 1 as const,
+    nodes: { 'node01.local': { uuid: '564d1a2b-0001-4a6e-9c1e-000000000001', pdc: 'prg', admin_ip: '10.0.66.1', ssh: { port: 2222 } } },
+    overlay_rules: { customers: {} },
+    vnics: [
+      { node: 'node02.local', mac: '52:54:00:aa:00:01', ip: '10.10.0.1', nic_tag: 'customers/1000' },
+      { node: 'node01.local', mac: '52:54:00:aa:00:09', ip: '10.10.0.9', nic_tag: 'customers/1000' },
+    ],
+  };
+  it('updates facts, keeps ssh settings, replaces the node\'s NICs, and drops a moved VM from its old node', () => {
+    const facts = parseSysinfo(SYSINFO);
+    const vnics = [{ node: 'node01.local', mac: '52:54:00:aa:00:01', ip: '10.10.0.1', nic_tag: 'customers/1000' }, { node: 'node01.local', mac: '52:54:00:cc:00:01', ip: '10.9.0.1', nic_tag: 'other/5' }];
+    const { doc: next, changes } = mergeDiscovery(doc, [{ facts, vnics, ssh: undefined }]);
+    expect(next.nodes!['node01.local']).toEqual({ uuid: '564d1a2b-0001-4a6e-9c1e-000000000001', pdc: 'prg', admin_ip: '10.0.66.11', external_ip: '203.0.113.140', underlay_mtu: { admin: 9000, external: 1500 }, ssh: { port: 2222 } });
+    expect(next.vnics).toEqual([{ node: 'node01.local', mac: '52:54:00:aa:00:01', ip: '10.10.0.1', nic_tag: 'customers/1000' }]);
+    expect(changes['node01.local']).toEqual([
+      'admin_ip: 10.0.66.1 → 10.0.66.11',
+      'external_ip: (none) → 203.0.113.140',
+      'underlay_mtu: 1500 → {"admin":9000,"external":1500}',
+      'skipped NIC 52:54:00:cc:00:01 10.9.0.1 on other/5: the state has no rule other',
+      '- vnic 52:54:00:aa:00:09 10.10.0.9 on customers/1000',
+      '+ vnic 52:54:00:aa:00:01 10.10.0.1 on customers/1000',
+      'note: the node has overlay rule adminoverlay, which the state does not',
+    ]);
+    expect(changes['node02.local']).toEqual(['- vnic 52:54:00:aa:00:01 10.10.0.1 on customers/1000 (now on node01.local)']);
+    expect(doc.nodes['node01.local'].admin_ip).toBe('10.0.66.1');
+  });
+});

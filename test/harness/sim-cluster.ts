@@ -1,0 +1,495 @@
+/**
+ * K simulated SmartOS nodes, each a real OpenSSH sshd on 127.0.0.1 with its
+ * own port, host key and root directory. The node's "/" is `<dir>/nodes/<name>/root`;
+ * the state gives each node `ssh.root`, so the tool's SSH transport (the
+ * production one) is wrapped in a root prefix (src/transport/rooted-transport.ts).
+ * The simulated commands (sim-bin.mjs) record every call and keep their
+ * state under that root.
+ *
+ * sshd runs as this user. As root it needs /run/sshd: without touching the
+ * host, it gets a private mount namespace with its own /run (ECOSYSTEM.md §2).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ssh2 from 'ssh2';
+import { stringify } from 'yaml';
+import type { StateDoc } from '../../src/model/state.js';
+
+const { utils } = ssh2;
+const SIM_BIN = resolve(dirname(fileURLToPath(import.meta.url)), 'sim-bin.mjs');
+const SSHD = '/usr/sbin/sshd';
+
+export interface SimNodeFacts {
+  hostname: string;
+  uuid: string;
+  pdc: string;
+  admin_ip: string;
+  admin_mac: string;
+  external_ip: string;
+  external_mac: string;
+}
+
+export interface SimVm {
+  uuid: string;
+  alias: string;
+  nics: Array<{ mac: string; ip: string; nic_tag: string; vlan_id?: number }>;
+}
+
+export interface SimCall {
+  cmd: string;
+  args: string[];
+  at: number;
+}
+
+/** Where each simulated command lives on the node, as SmartOS has it. */
+const COMMANDS: Record<string, string> = {
+  sysinfo: '/usr/bin/sysinfo',
+  vmadm: '/usr/sbin/vmadm',
+  dladm: '/usr/sbin/dladm',
+  svcadm: '/usr/sbin/svcadm',
+  chown: '/usr/bin/chown',
+  'net-virtual': '/lib/svc/method/net-virtual',
+  '010-ipf-restore.sh': '/opt/custom/etc/rc-pre-network.d/010-ipf-restore.sh',
+  '020-ipsec-restore.sh': '/opt/custom/etc/rc-pre-network.d/020-ipsec-restore.sh',
+};
+
+export class SimNode {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly name: string,
+    readonly dir: string,
+    readonly port: number,
+    readonly hostKeyPublic: string,
+    private readonly configPath: string,
+  ) {}
+
+  get root(): string {
+    return join(this.dir, 'root');
+  }
+
+  /** A path on the node, on this machine. */
+  path(nodePath: string): string {
+    return join(this.root, nodePath);
+  }
+
+  async start(): Promise<void> {
+    const asRoot = process.getuid?.() === 0 && !existsSync('/run/sshd');
+    const child = asRoot
+      ? spawn(
+          'unshare',
+          ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 755 /run/sshd && exec "$0" -D -e -f "$1"', SSHD, this.configPath],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        )
+      : spawn(SSHD, ['-D', '-e', '-f', this.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    this.exited = new Promise((res) => child.once('exit', () => res()));
+    const log = join(this.dir, 'sshd.log');
+    await new Promise<void>((res, rej) => {
+      let seen = '';
+      const timer = setTimeout(() => rej(new Error(`${this.name}: sshd not ready after 10 s:\n${seen}`)), 10_000);
+      child.stderr!.on('data', (b: Buffer) => {
+        const text = b.toString();
+        void writeFile(log, text, { flag: 'a' });
+        if (seen.length < 1 << 20) seen += text;
+        if (seen.includes('Server listening on')) {
+          clearTimeout(timer);
+          res();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        rej(new Error(`${this.name}: sshd exited (${code}):\n${seen}`));
+      });
+    });
+  }
+
+  /** Stops the listener (existing connections stay, as with a real sshd restart). */
+  async stop(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    this.child.kill('SIGTERM');
+    await this.exited;
+  }
+
+  /** The node drops off the network: the listener and every connection it serves are killed. */
+  async drop(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    const victims = await descendants(pid);
+    for (const p of [pid, ...victims]) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await this.exited;
+  }
+
+  async calls(): Promise<SimCall[]> {
+    try {
+      const text = await readFile(this.path('/var/sim/calls.jsonl'), 'utf8');
+      return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as SimCall);
+    } catch {
+      return [];
+    }
+  }
+
+  async clearCalls(): Promise<void> {
+    await writeFile(this.path('/var/sim/calls.jsonl'), '');
+  }
+
+  /** SFTP operations sshd logged (internal-sftp -l INFO): opens for writing, renames, removals. */
+  async sftpWrites(): Promise<string[]> {
+    const text = await readFile(join(this.dir, 'sshd.log'), 'utf8').catch(() => '');
+    return text.split('\n').filter((l) => /open "[^"]*" flags [A-Z,]*WRITE|rename old|posix-rename old|remove name|mkdir name/.test(l));
+  }
+
+  /** Owner of each path as the node's chown last set it (staged paths under their target's name). */
+  async owners(): Promise<Record<string, string>> {
+    const text = await readFile(this.path('/var/sim/owners.log'), 'utf8').catch(() => '');
+    const out: Record<string, string> = {};
+    for (const line of text.split('\n')) {
+      const sp = line.indexOf(' ');
+      if (sp > 0) out[line.slice(sp + 1)] = line.slice(0, sp);
+    }
+    return out;
+  }
+
+  async simJson<T>(file: string, fallback: T): Promise<T> {
+    try {
+      return JSON.parse(await readFile(this.path(`/var/sim/${file}`), 'utf8')) as T;
+    } catch {
+      return fallback;
+    }
+  }
+
+  async writeSimJson(file: string, value: unknown): Promise<void> {
+    await writeFile(this.path(`/var/sim/${file}`), `${JSON.stringify(value, null, 2)}\n`);
+  }
+}
+
+/** Every process below `pid` (from /proc): sshd's per-connection children and their sessions. */
+async function descendants(pid: number): Promise<number[]> {
+  const parent = new Map<number, number>();
+  for (const e of await readdir('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = await readFile(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(Number(e), ppid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const [child, pp] of parent) {
+      if (pp === p) {
+        out.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/**
+ * An ed25519 key pair in OpenSSH format. ssh2's generateKeyPairSync drops a
+ * leading zero byte of the public key (13 of 3000 keys in a trial), which
+ * neither ssh2 nor OpenSSH can then load; such a pair is drawn again.
+ */
+export function ed25519Pair(comment: string): { private: string; public: string } {
+  for (let i = 0; i < 100; i++) {
+    const k = utils.generateKeyPairSync('ed25519', { comment });
+    if (!(utils.parseKey(k.private) instanceof Error)) return k;
+  }
+  throw new Error('could not generate a loadable ed25519 key');
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+export interface SimClusterOptions {
+  count: number;
+  /** Created if missing; everything of the cluster lives here. */
+  dir: string;
+}
+
+export interface SimCluster {
+  dir: string;
+  nodes: SimNode[];
+  statePath: string;
+  identityFile: string;
+  knownHostsFile: string;
+  /** Environment that points esdc-overlay at the client key and known_hosts. */
+  env: Record<string, string>;
+  /** The state written to statePath. */
+  state: StateDoc;
+  node(name: string): SimNode;
+  stop(): Promise<void>;
+}
+
+function hex(n: number): string {
+  return randomBytes(n).toString('hex');
+}
+
+/** Facts of node i (0-based): two PDCs when there are two or more nodes. */
+export function simFacts(i: number, count: number): SimNodeFacts {
+  const n = i + 1;
+  const pdc = count >= 2 && i >= Math.ceil(count / 2) ? 'brn' : 'prg';
+  const two = (x: number): string => x.toString(16).padStart(2, '0');
+  return {
+    hostname: `cn${String(n).padStart(2, '0')}.sim.test`,
+    uuid: `564d0000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`,
+    pdc,
+    admin_ip: `10.200.${pdc === 'prg' ? 1 : 2}.${n}`,
+    admin_mac: `02:08:20:00:01:${two(n)}`,
+    external_ip: `${pdc === 'prg' ? '198.51.100' : '203.0.113'}.${n}`,
+    external_mac: `02:08:20:00:02:${two(n)}`,
+  };
+}
+
+/** One VM per node on customers/1000; every second node also has one on lab/2000 if it is in lab. */
+export function simVms(i: number, labNodes: readonly number[]): SimVm[] {
+  const n = i + 1;
+  const two = (x: number): string => x.toString(16).padStart(2, '0');
+  const vms: SimVm[] = [
+    { uuid: `0b1e0000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`, alias: `web${n}`, nics: [{ mac: `52:54:00:aa:00:${two(n)}`, ip: `10.210.0.${n}`, nic_tag: 'customers/1000', vlan_id: 10 }] },
+  ];
+  if (labNodes.includes(i)) {
+    vms.push({ uuid: `0b1e0000-0000-4000-8001-${n.toString(16).padStart(12, '0')}`, alias: `lab${n}`, nics: [{ mac: `52:54:00:bb:00:${two(n)}`, ip: `10.220.0.${n}`, nic_tag: 'lab/2000' }] });
+  }
+  return vms;
+}
+
+export function simState(facts: readonly SimNodeFacts[], ssh: ReadonlyArray<{ port: number; user: string; root: string }>): StateDoc {
+  const lab = facts.length >= 3 ? [0, 2] : [0];
+  const doc: StateDoc = {
+    version: 1,
+    defaults: { underlay_mtu: 1500, ipsec: { encr: 'aes-cbc', auth: 'sha512' } },
+    nodes: Object.fromEntries(
+      facts.map((f, i) => [
+        f.hostname,
+        { uuid: f.uuid, pdc: f.pdc, admin_ip: f.admin_ip, external_ip: f.external_ip, ssh: { host: '127.0.0.1', port: ssh[i]!.port, user: ssh[i]!.user, root: ssh[i]!.root } },
+      ]),
+    ),
+    overlay_rules: {
+      // The MTUs the cross-PDC paths allow (`esdc-overlay mtu --state`), so the simulated installation plans clean.
+      customers: { port: 4790, nodes: 'all', mtu: 1388 },
+      lab: { port: 4791, nodes: lab.map((i) => facts[i]!.hostname), mtu: 1392 },
+    },
+    adminoverlay: {
+      subnet: '10.200.250.0/24',
+      port: 4792,
+      vxlan_id: 2,
+      vlan_id: 2,
+      mtu: 1300,
+      nodes: Object.fromEntries(facts.map((f, i) => [f.hostname, { ip: `10.200.250.${i + 1}`, mac: `02:e5:dc:00:00:${(i + 1).toString(16).padStart(2, '0')}` }])),
+    },
+    firewall: { enabled: true, administrator_sources: ['192.0.2.0/26'] },
+    vnics: facts.flatMap((f, i) =>
+      simVms(i, lab).flatMap((vm) =>
+        vm.nics.map((nic) => ({ vm: vm.uuid, node: f.hostname, mac: nic.mac, ip: nic.ip, nic_tag: nic.nic_tag, ...(nic.vlan_id ? { vlan_id: nic.vlan_id } : {}) })),
+      ),
+    ),
+  };
+  // Keys for every cross-PDC pair, so a render never has to invent one.
+  const psk: Array<{ nodes: [string, string]; key: string }> = [];
+  for (let a = 0; a < facts.length; a++) {
+    for (let b = a + 1; b < facts.length; b++) {
+      if (facts[a]!.pdc !== facts[b]!.pdc) psk.push({ nodes: [facts[a]!.hostname, facts[b]!.hostname], key: hex(128) });
+    }
+  }
+  if (psk.length > 0) doc.ipsec = { psk };
+  return doc;
+}
+
+function shQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Appends the call to calls.jsonl, as sim-bin.mjs does. */
+const SH_RECORD = `rec() {
+  line="{\\"cmd\\":\\"$1\\",\\"args\\":["; shift; sep=''
+  for a in "$@"; do e=$(printf '%s' "$a" | sed 's/\\\\/\\\\\\\\/g; s/"/\\\\"/g'); line="$line$sep\\"$e\\""; sep=','; done
+  printf '%s],"at":%s}\\n' "$line" "$(date +%s%3N)" >> "$root/var/sim/calls.jsonl"
+}
+`;
+
+/**
+ * The commands that only check their arguments and record the call are
+ * shell scripts: a Node start per call is what makes the simulation slow.
+ */
+const SH_COMMANDS: Record<string, string> = {
+  svcadm: `rec svcadm "$@"
+case "$1" in restart|refresh|enable|disable|clear) [ -n "$2" ] && exit 0 ;; esac
+echo "usage: svcadm restart|refresh|enable|disable|clear FMRI" >&2; exit 2
+`,
+  '010-ipf-restore.sh': `rec 010-ipf-restore.sh "$@"
+case "$1" in start|refresh) exit 0 ;; esac
+echo "usage: 010-ipf-restore.sh start|refresh" >&2; exit 1
+`,
+  '020-ipsec-restore.sh': `rec 020-ipsec-restore.sh "$@"
+case "$1" in start|refresh) exit 0 ;; esac
+echo "usage: 020-ipsec-restore.sh start|refresh" >&2; exit 1
+`,
+  // The read every plan makes is answered from overlays.txt (kept by sim-bin.mjs); the rest goes to sim-bin.mjs.
+  dladm: `if [ "$*" = "show-overlay -p -o link,property,value" ]; then
+  rec dladm "$@"
+  cat "$root/var/sim/overlays.txt"
+  exit 0
+fi
+exec ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} "$root" dladm "$@"
+`,
+  // Records owners in owners.log ("owner:group path", the last line wins); user names are SmartOS's, not this machine's.
+  chown: `rec chown "$@"
+spec=$1; shift
+if ! printf '%s' "$spec" | grep -Eq '^[a-z_][a-z0-9_-]*(:[a-z_][a-z0-9_-]*)?$' || [ $# -eq 0 ]; then
+  echo "usage: chown owner[:group] file..." >&2; exit 2
+fi
+for p in "$@"; do [ -e "$root$p" ] || { echo "chown: $p: No such file or directory" >&2; exit 1; }; done
+for p in "$@"; do printf '%s %s\\n' "$spec" "\${p%.esdc-new}" >> "$root/var/sim/owners.log"; done
+`,
+};
+
+/** Lays out a simulated node's root directory: commands, /usbkey/config, facts, VMs. */
+export async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimVm[]): Promise<void> {
+  await mkdir(join(root, 'var/sim'), { recursive: true });
+  await mkdir(join(root, 'usbkey'), { recursive: true });
+  for (const [name, path] of Object.entries(COMMANDS)) {
+    const file = join(root, path);
+    await mkdir(dirname(file), { recursive: true });
+    const script = SH_COMMANDS[name]
+      ? `#!/bin/sh\nroot=${shQuote(root)}\n${SH_RECORD}${SH_COMMANDS[name]}`
+      : `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} ${shQuote(root)} ${name} "$@"\n`;
+    await writeFile(file, script, { mode: 0o755 });
+  }
+  // A /usbkey/config as SmartOS has it, with lines that are not ours and must survive every edit.
+  await writeFile(
+    join(root, 'usbkey/config'),
+    [
+      '#',
+      '# This file was auto-generated and must be source-able by bash.',
+      '#',
+      `hostname=${facts.hostname.split('.')[0]}`,
+      `admin_nic=${facts.admin_mac}`,
+      `admin_ip=${facts.admin_ip}`,
+      'admin_netmask=255.255.255.0',
+      `datacenter_name=${facts.pdc}`,
+      `external0_ip=${facts.external_ip}`,
+      'root_shadow=\'$5$simulated$notarealhash\'',
+      '',
+    ].join('\n'),
+    { mode: 0o644 },
+  );
+  await writeFile(join(root, 'var/sim/node.json'), `${JSON.stringify(facts, null, 2)}\n`);
+  await writeFile(join(root, 'var/sim/vms.json'), `${JSON.stringify(vms, null, 2)}\n`);
+  await writeFile(join(root, 'var/sim/overlays.json'), '{}\n');
+  await writeFile(join(root, 'var/sim/overlays.txt'), '');
+  await writeFile(join(root, 'var/sim/calls.jsonl'), '');
+}
+
+function sshdConfig(port: number, hostKey: string, authorizedKeys: string, user: string): string {
+  return [
+    `Port ${port}`,
+    'ListenAddress 127.0.0.1',
+    `HostKey ${hostKey}`,
+    'PidFile none',
+    `AuthorizedKeysFile ${authorizedKeys}`,
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    'StrictModes no',
+    user === 'root' ? 'PermitRootLogin prohibit-password' : 'PermitRootLogin no',
+    `AllowUsers ${user}`,
+    // -l INFO: every SFTP open/rename/remove is logged, so tests can prove "no write".
+    'Subsystem sftp internal-sftp -l INFO',
+    'LogLevel VERBOSE',
+    'MaxStartups 100',
+    'MaxSessions 100',
+    '',
+  ].join('\n');
+}
+
+/** Starts `count` simulated nodes under `dir` and writes state.yaml, known_hosts and the client key there. */
+export async function startSimCluster(opts: SimClusterOptions): Promise<SimCluster> {
+  const dir = resolve(opts.dir);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  const user = userInfo().username;
+  const client = ed25519Pair('esdc-overlay-sim');
+  const identityFile = join(dir, 'id_ed25519');
+  await writeFile(identityFile, client.private, { mode: 0o600 });
+  const authorizedKeys = join(dir, 'authorized_keys');
+  await writeFile(authorizedKeys, `${client.public}\n`, { mode: 0o600 });
+  const count = opts.count;
+  const facts = Array.from({ length: count }, (_, i) => simFacts(i, count));
+  const lab = count >= 3 ? [0, 2] : [0];
+  const ports = await Promise.all(facts.map(() => freePort()));
+  const nodes: SimNode[] = [];
+  await Promise.all(
+    facts.map(async (f, i) => {
+      const ndir = join(dir, 'nodes', f.hostname);
+      await rm(ndir, { recursive: true, force: true });
+      await mkdir(ndir, { recursive: true, mode: 0o700 });
+      const host = ed25519Pair(f.hostname);
+      const hostKey = join(ndir, 'ssh_host_ed25519_key');
+      await writeFile(hostKey, host.private, { mode: 0o600 });
+      const cfg = join(ndir, 'sshd_config');
+      await writeFile(cfg, sshdConfig(ports[i]!, hostKey, authorizedKeys, user));
+      await writeNodeRoot(join(ndir, 'root'), f, simVms(i, lab));
+      nodes[i] = new SimNode(f.hostname, ndir, ports[i]!, host.public, cfg);
+    }),
+  );
+  const knownHostsFile = join(dir, 'known_hosts');
+  await writeFile(knownHostsFile, nodes.map((n) => `[127.0.0.1]:${n.port} ${n.hostKeyPublic.split(' ').slice(0, 2).join(' ')}\n`).join(''), { mode: 0o600 });
+  const state = simState(facts, nodes.map((n) => ({ port: n.port, user, root: n.root })));
+  const statePath = join(dir, 'state.yaml');
+  await writeFile(
+    statePath,
+    `# ${count} simulated SmartOS nodes (test/harness/sim-cluster.ts); ssh.root maps each node's / into its directory.\n${stringify(state, { lineWidth: 0 })}`,
+    { mode: 0o600 },
+  );
+  const started = await Promise.allSettled(nodes.map((n) => n.start()));
+  const failed = started.find((r) => r.status === 'rejected');
+  const cluster: SimCluster = {
+    dir,
+    nodes,
+    statePath,
+    identityFile,
+    knownHostsFile,
+    env: { ESDC_OVERLAY_STATE: statePath, ESDC_OVERLAY_IDENTITY: identityFile, ESDC_OVERLAY_KNOWN_HOSTS: knownHostsFile },
+    state,
+    node: (name) => {
+      const n = nodes.find((x) => x.name === name);
+      if (!n) throw new Error(`no simulated node ${name}`);
+      return n;
+    },
+    stop: async () => {
+      await Promise.all(nodes.map((n) => n.drop()));
+    },
+  };
+  if (failed) {
+    await cluster.stop();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return cluster;
+}
