@@ -58,6 +58,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       name: 'esdc-overlay-agent',
       noOverlap: true,
       maxRandomDelay: Math.round(c.start_delay_max_seconds * 1000),
+      // node-cron's own messages (missed or overlapping executions) as log lines like ours.
+      logger: {
+        info: (m) => log.debug({ source: 'node-cron' }, String(m)),
+        warn: (m) => log.warn({ source: 'node-cron' }, String(m)),
+        error: (m, e) => log.error({ source: 'node-cron', error: (e ?? m) instanceof Error ? ((e ?? m) as Error).message : undefined }, String(m)),
+        debug: (m) => log.debug({ source: 'node-cron' }, String(m)),
+      },
     });
 
   await markState(config, 'running', log);

@@ -171,7 +171,8 @@ export async function runOnce(config: AgentConfig, opts: RunOptions): Promise<Ru
     });
   } catch (err) {
     // The lock or the status file itself: nothing was changed on the node.
-    report = failed('failed', err);
+    const busy = (err as EsdcError).code === 'StateLocked';
+    report = failed('failed', busy ? new Error(`another agent run is in progress (${config.status}.lock); this one is skipped`) : err);
   }
   const line = { node: report.node, result: report.result, version: report.bundle_version, changes: report.drift.files.length + report.drift.usbkey.length + report.drift.overlays.length, refreshed: report.refreshed, ms: report.duration_ms };
   if (report.result === 'failed' || report.result === 'refused') opts.log.error({ ...line, error: report.error }, 'agent run');
