@@ -5,7 +5,7 @@
  * damaged bundles.
  */
 import { mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_PATH } from '../../src/agent/bundle.js';
@@ -180,6 +180,22 @@ describe('agent --once refuses bundles it must not apply', () => {
     expect(r.stderr).toContain('checksum mismatch');
     expect(await mtimes(s.sim.root, watched)).toEqual(before);
     expect(await calls(s.sim.root)).toEqual([]);
+  });
+
+  it('never runs while another run holds the lock: it says so and changes nothing', async () => {
+    await s.sim.writeBundle(s.sim.bundleFor(s.sim.doc, undefined, 4_000_000));
+    const lock = `${s.statusPath}.lock`;
+    await writeFile(lock, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }));
+    try {
+      await clearCalls(s.sim.root);
+      const r = await once(s);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('another agent run is in progress');
+      expect(await calls(s.sim.root)).toEqual([]);
+    } finally {
+      await unlink(lock);
+    }
+    expect((await once(s)).status).toBe(0);
   });
 
   it('a missing bundle is refused, naming the path', async () => {
