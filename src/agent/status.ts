@@ -78,13 +78,23 @@ export async function writeStatus(path: string, status: AgentStatus): Promise<vo
   await writeFileAtomic(path, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644, mkdirMode: 0o755 });
 }
 
-export function renderStatus(s: AgentStatus): string {
+/** True when `pid` names a live process (a `running` status whose process died is shown as such). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function renderStatus(s: AgentStatus, alive: (pid: number) => boolean = processAlive): string {
   const d = s.last_drift;
   const drift = d
     ? [...d.files.map((f) => `file ${f}`), ...d.usbkey.map((k) => `/usbkey/config ${k}`), ...d.overlays.map((o) => `overlay ${o}`)].join(', ') || 'none'
     : '-';
   return [
-    `state:          ${s.state}${s.pid !== null && s.state === 'running' ? ` (pid ${s.pid})` : ''}`,
+    `state:          ${s.state}${s.pid !== null && s.state === 'running' ? ` (pid ${s.pid}${alive(s.pid) ? '' : ', no such process: it died without recording a stop'})` : ''}`,
     `bundle version: ${s.bundle_version ?? '-'}`,
     `last run:       ${s.last_run ?? 'never'}${s.last_duration_ms !== null ? ` (${s.last_duration_ms} ms)` : ''}`,
     `last result:    ${s.last_result ?? '-'}`,
