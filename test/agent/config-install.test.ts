@@ -33,6 +33,9 @@ describe('agent install', () => {
     expect(r.stdout).toMatch(/exec="\/opt\/local\/bin\/node \/\S+\/dist\/esdc-overlay\.js agent --config \/opt\/custom\/esdc-overlay\/agent\.json &amp;"/);
     expect(r.stdout).toContain('name="stop" exec=":kill"');
     expect(r.stdout).toContain('name="refresh" exec=":kill -HUP"');
+    // Well-formed XML: no "--" inside a comment (svccfg refuses the manifest otherwise).
+    for (const comment of r.stdout.match(/<!--([\s\S]*?)-->/g) ?? []) expect(comment.slice(4, -3)).not.toContain('--');
+    expect(r.stdout.match(/<!--/g)).toHaveLength(1);
   });
 
   it('writes a systemd unit with --out, leaves an identical one alone, and replaces a different one only with --yes', async () => {
