@@ -42,11 +42,11 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerAdminOverlayInit,
   registerAdminOverlayUpdate,
   registerAdminOverlayInfo,
+  registerMtu,
   registerPlan,
   registerApply,
   registerVerify,
   registerNodes,
-  registerMtu,
   registerAgent,
 ];
 

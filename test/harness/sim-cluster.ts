@@ -291,8 +291,9 @@ export function simState(facts: readonly SimNodeFacts[], ssh: ReadonlyArray<{ po
       ]),
     ),
     overlay_rules: {
-      customers: { port: 4790, nodes: 'all', mtu: 1400 },
-      lab: { port: 4791, nodes: lab.map((i) => facts[i]!.hostname), mtu: 1400 },
+      // The MTUs the cross-PDC paths allow (`esdc-overlay mtu --state`), so the simulated installation plans clean.
+      customers: { port: 4790, nodes: 'all', mtu: 1388 },
+      lab: { port: 4791, nodes: lab.map((i) => facts[i]!.hostname), mtu: 1392 },
     },
     adminoverlay: {
       subnet: '10.200.250.0/24',
