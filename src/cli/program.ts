@@ -25,6 +25,7 @@ import { registerPlan } from './commands/plan.js';
 import { registerApply } from './commands/apply.js';
 import { registerVerify } from './commands/verify.js';
 import { registerNodes } from './commands/nodes.js';
+import { registerAgent } from './commands/agent.js';
 
 /** Subcommands, one file each; later features add theirs here. */
 const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
@@ -46,6 +47,7 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerApply,
   registerVerify,
   registerNodes,
+  registerAgent,
 ];
 
 function version(): string {
