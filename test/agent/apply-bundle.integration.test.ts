@@ -37,7 +37,13 @@ describe('apply writes the agent bundle', () => {
       const b = parseBundle(await readFile(n.path(BUNDLE_PATH), 'utf8'));
       expect(b.node).toBe(n.name);
       // The staged copy was renamed in the same commit as the files (sshd's SFTP log).
-      expect((await n.sftpWrites()).some((l) => l.includes(`${BUNDLE_PATH}.esdc-new`) && /rename/.test(l))).toBe(true);
+      // sshd's log reaches the file a little after the session ends: wait for it, a bounded while.
+      let renamed = false;
+      for (let i = 0; i < 40 && !renamed; i++) {
+        renamed = (await n.sftpWrites()).some((l) => l.includes(`${BUNDLE_PATH}.esdc-new`) && /rename/.test(l));
+        if (!renamed) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(renamed).toBe(true);
     }
     const n1 = c.nodes[0]!;
     await n1.clearCalls();

@@ -46,6 +46,7 @@ async function resetActivity(c: SimCluster): Promise<void> {
   for (const n of c.nodes) {
     await n.clearCalls();
     await writeFile(join(n.dir, 'sshd.log'), '');
+    await writeFile(join(n.dir, 'sftp.log'), '');
   }
 }
 

@@ -149,9 +149,9 @@ export class SimNode {
     await writeFile(this.path('/var/sim/calls.jsonl'), '');
   }
 
-  /** SFTP operations sshd logged (internal-sftp -l INFO): opens for writing, renames, removals. */
+  /** SFTP operations the node's sftp-server logged (DIR/nodes/<host>/sftp.log): writes, renames, removals. */
   async sftpWrites(): Promise<string[]> {
-    const text = await readFile(join(this.dir, 'sshd.log'), 'utf8').catch(() => '');
+    const text = await readFile(join(this.dir, 'sftp.log'), 'utf8').catch(() => '');
     return text.split('\n').filter((l) => /open "[^"]*" flags [A-Z,]*WRITE|rename old|posix-rename old|remove name|mkdir name/.test(l));
   }
 
@@ -409,7 +409,7 @@ export async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimV
   await writeFile(join(root, 'var/sim/calls.jsonl'), '');
 }
 
-function sshdConfig(port: number, hostKey: string, authorizedKeys: string, user: string): string {
+function sshdConfig(port: number, hostKey: string, authorizedKeys: string, user: string, sftpLog: string): string {
   return [
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
@@ -423,8 +423,10 @@ function sshdConfig(port: number, hostKey: string, authorizedKeys: string, user:
     'StrictModes no',
     user === 'root' ? 'PermitRootLogin prohibit-password' : 'PermitRootLogin no',
     `AllowUsers ${user}`,
-    // -l INFO: every SFTP open/rename/remove is logged, so tests can prove "no write".
-    'Subsystem sftp internal-sftp -l INFO',
+    // -l INFO logs every SFTP open/rename/remove, so tests can prove "no write". internal-sftp would log to
+    // syslog, which has no /dev/log here: those lines were lost and "no write" held vacuously. The external
+    // server logs to stderr (-e), which the shell sshd runs it with sends to a file of ours.
+    `Subsystem sftp /usr/lib/openssh/sftp-server -e -l INFO 2>>${sftpLog}`,
     'LogLevel VERBOSE',
     'MaxStartups 100',
     'MaxSessions 100',
@@ -457,7 +459,7 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
       const hostKey = join(ndir, 'ssh_host_ed25519_key');
       await writeFile(hostKey, host.private, { mode: 0o600 });
       const cfg = join(ndir, 'sshd_config');
-      await writeFile(cfg, sshdConfig(ports[i]!, hostKey, authorizedKeys, user));
+      await writeFile(cfg, sshdConfig(ports[i]!, hostKey, authorizedKeys, user, join(ndir, 'sftp.log')));
       await writeNodeRoot(join(ndir, 'root'), f, simVms(i, lab));
       nodes[i] = new SimNode(f.hostname, ndir, ports[i]!, host.public, cfg);
     }),
