@@ -41,6 +41,11 @@ const cli = join(repo, 'dist', 'esdc-overlay.js');
 const playbook = join(repo, 'bench', 'apply', 'baseline-playbook.yml');
 const dir = resolve(values.dir, `k${count}`);
 
+// Debian's ansible, installed here when missing (as root, like the CI).
+if (await run('sh', ['-c', 'command -v ansible-playbook']).then(() => false, () => true)) {
+  process.stderr.write('ansible-playbook missing: apt-get install -y ansible\n');
+  await run('apt-get', ['install', '-y', '--no-install-recommends', 'ansible'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, maxBuffer: 1 << 26 });
+}
 await rm(dir, { recursive: true, force: true });
 const c = await startSimCluster({ count, dir: join(dir, 'sim') });
 const lab = count >= 3 ? [0, 2] : [0];
