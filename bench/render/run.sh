@@ -34,7 +34,7 @@ state="$work/state-$case.json"
 tsv="$work/runs-$case.tsv"
 printf 'run\tside\twall_s\tcpu_s\tpeak_rss_kib\tfiles\tbytes\n' >"$tsv"
 
-tree_size() { find "$1" -type f -printf '%s\n' | awk '{ n++; b += $1 } END { printf "%d\t%d", n, b }'; }
+tree_size() { find "$1" -type f -printf '%s\n' | awk '{ n++; b += $1 } END { printf "%d\t%.0f", n, b }'; }
 measure() { # run side outdir cmd...
   local run=$1 side=$2 out=$3; shift 3
   rm -rf "$out"
