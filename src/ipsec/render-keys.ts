@@ -5,6 +5,7 @@
  * warning says how many pairs have one (never the key), and `apply` hands
  * them to `storeRenderedKeys` so the store learns what the nodes got.
  */
+import { hkdfSync } from 'node:crypto';
 import type { PairKey } from '../model/model.js';
 import type { RenderContext } from '../plan/render-context.js';
 import { storedMeshKeys } from './keys.js';
@@ -14,11 +15,21 @@ import { newPsk, systemRandom, type RandomBytes } from './psk.js';
 /** How many pairs a warning names before it says "and N more". */
 const NAMED_IN_WARNING = 5;
 
+/**
+ * Render-only keys are derived, not remembered: HKDF-SHA-512 of one random
+ * secret per render and the pair's id gives each pair 128 bytes that both
+ * ends compute alike, with no per-pair memory. Keeping one random key per pair
+ * until its other end was rendered cost ~1.4 KiB a pair: 600 MiB of a
+ * 1,000-node render (bench/RESULTS.md). The secret is never stored or shown,
+ * so the keys are as unpredictable as independent random ones.
+ */
+const PSK_BYTES = 128;
+
 export class RenderKeys {
   private readonly ctx: RenderContext;
   private readonly stored: Map<string, string>;
-  private readonly fresh = new Map<string, PairKey>();
   private readonly random: RandomBytes;
+  private secret: Buffer | undefined;
   private warned = false;
 
   constructor(ctx: RenderContext, random: RandomBytes = systemRandom) {
@@ -32,18 +43,21 @@ export class RenderKeys {
     const id = pairId(pair);
     const stored = this.stored.get(id);
     if (stored !== undefined) return stored;
-    let made = this.fresh.get(id);
-    if (!made) {
-      this.warnOnce();
-      made = { nodes: pair, key: newPsk(this.random) };
-      this.fresh.set(id, made);
-    }
-    return made.key;
+    this.warnOnce();
+    return this.derived(id);
   }
 
-  /** The keys this render made up, in pair order: what apply stores. */
+  /** The keys this render makes up (every mesh pair without a stored key), in pair order: what apply stores. */
   renderOnly(): PairKey[] {
-    return [...this.fresh.values()].sort((x, y) => (pairId(x.nodes) < pairId(y.nodes) ? -1 : 1));
+    return meshPairs(this.ctx.model)
+      .filter((p) => !this.stored.has(pairId(p)))
+      .map((p) => ({ nodes: p, key: this.derived(pairId(p)) }))
+      .sort((x, y) => (pairId(x.nodes) < pairId(y.nodes) ? -1 : 1));
+  }
+
+  private derived(id: string): string {
+    this.secret ??= Buffer.from(newPsk(this.random), 'hex');
+    return Buffer.from(hkdfSync('sha512', this.secret, 'esdc-overlay render-only psk', id, PSK_BYTES)).toString('hex');
   }
 
   private warnOnce(): void {
