@@ -13,6 +13,7 @@ import { registerAdminOverlayInfo, registerAdminOverlayInit, registerAdminOverla
 import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
 import { registerList } from './commands/list.js';
+import { registerMtu } from './commands/mtu.js';
 import { registerRender } from './commands/render.js';
 import { registerUpdate } from './commands/update.js';
 import { registerValidate } from './commands/validate.js';
@@ -44,6 +45,7 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerApply,
   registerVerify,
   registerNodes,
+  registerMtu,
 ];
 
 function version(): string {

@@ -9,6 +9,7 @@ import { firewallGenerator } from '../firewall/generator.js';
 import { ipsecGenerator } from '../ipsec/generator.js';
 import type { Node } from '../model/model.js';
 import { byCodePoint } from '../model/model.js';
+import { mtuCheckGenerator } from '../mtu/mtu-warnings.js';
 import { overlaysOfNode } from '../rules/overlays.js';
 import { usbkeyLinesOf } from '../rules/usbkey-lines.js';
 import type { Contribution, DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from './desired.js';
@@ -23,7 +24,13 @@ export const rulesGenerator: NodeGenerator = (ctx, node) => ({
 });
 
 /** Every generator, in the order their contributions are concatenated. */
-export const GENERATORS: readonly NodeGenerator[] = [rulesGenerator, ipsecGenerator, firewallGenerator, filesConfigGenerator];
+export const GENERATORS: readonly NodeGenerator[] = [
+  rulesGenerator,
+  ipsecGenerator,
+  firewallGenerator,
+  filesConfigGenerator,
+  mtuCheckGenerator,
+];
 
 export function desiredNode(ctx: RenderContext, node: Node, generators: readonly NodeGenerator[] = GENERATORS): DesiredNode {
   const usbkey: UsbkeyLine[] = [];

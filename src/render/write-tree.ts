@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EsdcError } from '../errors.js';
 import type { DesiredNode } from '../plan/desired.js';
-import { treeFiles } from './render-tree.js';
+import { treeFiles, type TreeFile } from './render-tree.js';
 
 export interface WriteTreeResult {
   nodes: number;
@@ -28,6 +28,25 @@ export async function writeRenderTree(
   nodes: Iterable<DesiredNode>,
   opts: WriteTreeOptions,
 ): Promise<WriteTreeResult> {
+  return writeTree(outDir, mapNodes(nodes, (d) => ({ node: d.node, files: treeFiles(d) })), opts);
+}
+
+function* mapNodes<A, B>(items: Iterable<A>, fn: (a: A) => B): Generator<B> {
+  for (const a of items) yield fn(a);
+}
+
+/** One node's directory of the tree: its files relative to `DIR/<node>/`. */
+export interface NodeTree {
+  node: string;
+  files: readonly TreeFile[];
+}
+
+/** Writes any per-node tree (the SmartOS render, the Linux target) with the same all-or-nothing rename. */
+export async function writeTree(
+  outDir: string,
+  nodes: Iterable<NodeTree>,
+  opts: WriteTreeOptions,
+): Promise<WriteTreeResult> {
   const existing = await dirState(outDir);
   if (existing === 'file') throw new EsdcError(`${outDir} exists and is not a directory`, { code: 'OutputNotDirectory' });
   if (existing === 'nonempty' && !opts.force) {
@@ -41,7 +60,7 @@ export async function writeRenderTree(
     let index = 0;
     for (const desired of nodes) {
       const base = join(tmp, desired.node);
-      for (const file of treeFiles(desired)) {
+      for (const file of desired.files) {
         const path = join(base, file.path);
         await mkdir(dirname(path), { recursive: true, mode: 0o755 });
         result.bytes += await writeChunks(path, file.content(), file.mode);

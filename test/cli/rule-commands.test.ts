@@ -36,6 +36,7 @@ describe('create', () => {
     const r = await runCli(['--state', state, 'create', 'dmz', 'cn01.prg.example.com, cn05.ams.example.com', raw, '--json']);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
+      safe_mtu: 1392,
       created: {
         name: 'dmz',
         port: 4800,
@@ -201,9 +202,9 @@ describe('logging', () => {
     expect(() => JSON.parse(r.stdout)).not.toThrow();
   });
 
-  it('is quiet at the default level', async () => {
+  it('writes no log line at the default level (only the MTU hint meant for a person)', async () => {
     const state = await exampleCopy();
     const r = await runCli(['--state', state, 'create', 'backup']);
-    expect(r.stderr).toBe('');
+    expect(r.stderr.trim().split('\n').every((l) => l.startsWith('hint: the safe MTU of backup is 1392'))).toBe(true);
   });
 });

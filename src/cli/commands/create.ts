@@ -1,5 +1,6 @@
 /** `esdc-overlay create <rule> [nodes|all] [raw rule]`: a new overlay rule, Danube's semantics. */
 import type { Command } from 'commander';
+import { ruleMtu } from '../../mtu/rule-mtu.js';
 import { createRule } from '../../rules/edit.js';
 import { canonicalRuleString } from '../../rules/rule-string.js';
 import { mutate } from '../../store/store.js';
@@ -29,10 +30,28 @@ export function registerCreate(program: Command, io: CliIo): void {
       );
       const rule = snapshot.model.ruleByName.get(result.name)!;
       ctx.log.info({ rule: rule.name, port: rule.port }, 'rule created');
+      // No MTU asked for: keep the stored default (Danube's), but say what the paths allow.
+      const mtuGiven = pick(opts).mtu !== undefined || /(^|\s)mtu=/.test(raw ?? '');
+      const safe = mtuGiven ? undefined : ruleMtu(snapshot.model, rule);
+      if (safe?.safe !== undefined && !ctx.json) {
+        const l = safe.limiting!;
+        // A new rule has no NICs yet; most carry a VLAN tag later, which costs 4 more bytes.
+        const tagged = safe.vlan ? undefined : ruleMtu(snapshot.model, rule, new Set([rule.name])).safe;
+        const withTag = tagged !== undefined ? ` (${tagged} once its NICs carry VLAN tags)` : '';
+        ctx.io.stderr.write(
+          safe.ok
+            ? `hint: the safe MTU of ${rule.name} is ${safe.safe}${withTag}, limited by the path ${l.pair[0]} - ${l.pair[1]}; ${rule.mtu} fits\n`
+            : `hint: the safe MTU of ${rule.name} is ${safe.safe}${withTag}, limited by the path ${l.pair[0]} - ${l.pair[1]}; the stored ${rule.mtu} is too big, ` +
+                `set it with: esdc-overlay update ${rule.name} --mtu ${safe.safe}\n`,
+        );
+      }
       ctx.output(
         () => `created rule ${rule.name}: port ${rule.port}, mtu ${rule.mtu}, nodes ${rule.nodes.length} (${rule.nodeSelector === 'all' ? 'all' : rule.nodeSelector.join(',')})\n` +
           `overlay_rule_${rule.name}="${canonicalRuleString(rule)}"`,
-        () => ({ created: { name: rule.name, port: rule.port, mtu: rule.mtu, nodes: rule.nodeSelector, rule: canonicalRuleString(rule) } }),
+        () => ({
+          created: { name: rule.name, port: rule.port, mtu: rule.mtu, nodes: rule.nodeSelector, rule: canonicalRuleString(rule) },
+          ...(safe?.safe !== undefined ? { safe_mtu: safe.safe } : {}),
+        }),
       );
     });
 }

@@ -5,7 +5,10 @@ import { UsageError } from '../../errors.js';
 import { desiredNodes } from '../../plan/desired-state.js';
 import { vdcWarnings } from '../../ranges/vdc.js';
 import { RenderContext } from '../../plan/render-context.js';
-import { writeRenderTree } from '../../render/write-tree.js';
+import { randomBytes } from 'node:crypto';
+import { linuxTarget, linuxTreeFiles } from '../../linux/linux-target.js';
+import { mtuWarnings } from '../../mtu/mtu-warnings.js';
+import { writeRenderTree, writeTree } from '../../render/write-tree.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 
@@ -15,7 +18,8 @@ export function registerRender(program: Command, io: CliIo): void {
     .requiredOption('--out <dir>', 'output directory (absent or empty, or replaced with --force)')
     .option('--force', 'replace a non-empty output directory')
     .option('--nodes <list>', 'only these nodes (comma-separated)')
-    .action(async (opts: { out: string; force?: boolean; nodes?: string }, cmd: Command) => {
+    .option('--target <os>', 'smartos (default): the files of each node; linux: iproute2 batches that build the same overlay', 'smartos')
+    .action(async (opts: { out: string; force?: boolean; nodes?: string; target: string }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const snap = await ctx.store().load('require');
       ctx.warn(snap.warnings);
@@ -27,13 +31,22 @@ export function registerRender(program: Command, io: CliIo): void {
         const unknown = [...only].filter((n) => !snap.model.nodeByName.has(n));
         if (unknown.length > 0) throw new UsageError(`--nodes names unknown node(s): ${unknown.join(', ')}`);
       }
+      if (opts.target !== 'smartos' && opts.target !== 'linux') {
+        throw new UsageError(`--target must be smartos or linux (got ${JSON.stringify(opts.target)})`);
+      }
       const total = only?.size ?? snap.model.nodes.length;
       const out = resolve(opts.out);
       const started = performance.now();
-      const result = await writeRenderTree(out, desiredNodes(rctx, only), {
-        force: opts.force === true,
-        onNode: (node, i) => ctx.progress(`[${i + 1}/${total}] ${node}`),
-      });
+      const writeOpts = { force: opts.force === true, onNode: (node: string, i: number) => ctx.progress(`[${i + 1}/${total}] ${node}`) };
+      let result;
+      if (opts.target === 'linux') {
+        for (const w of mtuWarnings(snap.model)) rctx.warn(w);
+        const linux = linuxTarget(snap.model, () => randomBytes(128).toString('hex'), only);
+        for (const w of linux.warnings) rctx.warn(w);
+        result = await writeTree(out, linux.nodes.map((n) => ({ node: n.node, files: linuxTreeFiles(n) })), writeOpts);
+      } else {
+        result = await writeRenderTree(out, desiredNodes(rctx, only), writeOpts);
+      }
       ctx.warn(rctx.warnings);
       const ms = Math.round(performance.now() - started);
       ctx.log.info({ out, ...result, ms }, 'rendered');
