@@ -92,7 +92,7 @@ describe('a state edited by hand to carry hostile values', () => {
     ['a node name', (d) => (d.nodes[`cn09$(${MARK})`] = structuredClone(d.nodes[n1]))],
     ['an SSH user', (d) => (d.nodes[n1].ssh.user = `root;${MARK}`)],
     ['a files_config path', (d) => (d.overlay_rules.customers.files_config = `/opt/custom/../../${MARK}`)],
-    ['a firewall source', (d) => (d.firewall = { enabled: true, sources: [`192.0.2.1 ${MARK}`] })],
+    ['a firewall source', (d) => (d.firewall = { enabled: true, administrator_sources: [`192.0.2.1;${MARK}`] })],
   ];
   for (const [what, edit] of edits) {
     it(`${what}: apply refuses before contacting any node`, async () => {
