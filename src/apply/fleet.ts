@@ -3,6 +3,8 @@
  * read what each has, plan. Every connection is made, and every host key
  * checked, before anything is staged anywhere.
  */
+import { BUNDLE_PATH, buildBundle } from '../agent/bundle.js';
+import { stageBundle } from '../agent/stage-bundle.js';
 import { EsdcError } from '../errors.js';
 import type { Model, Node } from '../model/model.js';
 import type { DesiredNode } from '../plan/desired.js';
@@ -59,6 +61,10 @@ export interface FleetOptions {
   onProgress?: (node: string, line: string) => void;
   /** The generators of the desired state (default: all of GENERATORS). */
   generators?: readonly NodeGenerator[];
+  /** Stage each node's agent bundle with its files (default true). */
+  bundle?: boolean;
+  /** The clock for bundle versions (tests). */
+  now?: () => number;
 }
 
 export type Opener = (node: Node) => Promise<Transport>;
@@ -87,8 +93,14 @@ export async function planFleet(model: Model, only: ReadonlySet<string> | undefi
   });
   if (connected.some((r) => !r.ok)) await fail('could not connect', connected);
   const read = await settleLimit(desired, opts.concurrency, async (d) => {
-    const actual = await readActual(transports.get(d.node)!, d, opts.timeoutMs);
-    const { plan, work } = planNode(d, actual, { pdc: model.nodeByName.get(d.node)!.pdc });
+    const withBundle = opts.bundle ?? true;
+    const actual = await readActual(transports.get(d.node)!, d, opts.timeoutMs, withBundle ? [BUNDLE_PATH] : []);
+    const pdc = model.nodeByName.get(d.node)!.pdc;
+    const { plan, work } = planNode(d, actual, { pdc });
+    if (withBundle) {
+      const have = actual.files.get(BUNDLE_PATH) ?? null;
+      stageBundle(plan, work, buildBundle(d, pdc, have?.text, (opts.now ?? Date.now)()), have);
+    }
     opts.onProgress?.(d.node, plan.changed ? 'read: changes pending' : 'read: in sync');
     return { desired: d, actual, plan, work };
   });

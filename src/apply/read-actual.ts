@@ -14,10 +14,11 @@ async function readOne(t: Transport, path: string, timeoutMs: number): Promise<A
   return { mode: st.mode, text: data.toString('utf8') };
 }
 
-export async function readActual(t: Transport, desired: DesiredNode, timeoutMs: number): Promise<ActualNode> {
+/** `extra`: more paths to read into `files` (the agent's bundle). */
+export async function readActual(t: Transport, desired: DesiredNode, timeoutMs: number, extra: readonly string[] = []): Promise<ActualNode> {
   const manifestText = (await t.readFile(MANIFEST_PATH, timeoutMs))?.toString('utf8');
   const managed = Object.keys(parseManifest(manifestText).manifest.files);
-  const paths = [...new Set([...desired.files.map((f) => f.path), ...managed])].sort();
+  const paths = [...new Set([...desired.files.map((f) => f.path), ...managed, ...extra])].sort();
   const read = await mapLimit(paths, 8, (p) => readOne(t, p, timeoutMs));
   const files = new Map(paths.map((p, i) => [p, read[i]!]));
   const usbkey = await readOne(t, USBKEY_CONFIG, timeoutMs);

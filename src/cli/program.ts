@@ -25,6 +25,7 @@ import { registerPlan } from './commands/plan.js';
 import { registerApply } from './commands/apply.js';
 import { registerVerify } from './commands/verify.js';
 import { registerNodes } from './commands/nodes.js';
+import { registerAgent } from './commands/agent.js';
 
 /** Subcommands, one file each; later features add theirs here. */
 const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
@@ -41,11 +42,12 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerAdminOverlayInit,
   registerAdminOverlayUpdate,
   registerAdminOverlayInfo,
+  registerMtu,
   registerPlan,
   registerApply,
   registerVerify,
   registerNodes,
-  registerMtu,
+  registerAgent,
 ];
 
 function version(): string {

@@ -11,7 +11,7 @@
  */
 import { hkdfSync } from 'node:crypto';
 import type { ValidationIssue } from '../errors.js';
-import type { Model, Node, OverlayRule } from '../model/model.js';
+import type { Model, Node, OverlayRule, VNic } from '../model/model.js';
 import { byCodePoint, orderedPair } from '../model/model.js';
 import { pathKind, underlayIp } from '../model/underlay.js';
 import { ESP_SUITES, suiteOf, type EspSuiteName } from '../mtu/overhead.js';
@@ -48,14 +48,7 @@ export interface LinuxTarget {
 }
 
 /** A NIC on an overlay segment, from a VM NIC or an adminoverlay member. */
-interface SegmentNic {
-  node: string;
-  mac: string;
-  ip: string;
-  ip6: string | undefined;
-  rule: string;
-  vni: number;
-}
+type SegmentNic = Pick<VNic, 'node' | 'mac' | 'ip' | 'ip6' | 'rule' | 'vni'>;
 
 const KDF_SALT = 'esdc-overlay linux xfrm v1';
 

@@ -39,7 +39,8 @@ export interface FilePlan {
   oldMode?: number;
   contentChanged: boolean;
   secret: boolean;
-  refresh: ServiceName;
+  /** null for a file no service reads (the agent's bundle). */
+  refresh: ServiceName | null;
   /** Short line diff; always empty for secret files. */
   diff: string[];
   /** SHA-256 of the new content (not for secret files). */

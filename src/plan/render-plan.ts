@@ -15,7 +15,7 @@ function fileLine(f: FilePlan): string[] {
         : [f.contentChanged ? 'content' : '', f.oldMode !== f.mode ? `mode ${mode(f.oldMode)} → ${mode(f.mode)}` : '']
             .filter((s) => s !== '')
             .join(', ');
-  const lines = [`  ${sign} ${f.path}  (${what}; refresh ${f.refresh})`];
+  const lines = [`  ${sign} ${f.path}  (${what}; refresh ${f.refresh ?? 'nothing'})`];
   if (f.secret && f.contentChanged) lines.push('      (secret: content not shown)');
   else for (const d of f.diff) lines.push(`      ${d}`);
   return lines;

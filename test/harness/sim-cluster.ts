@@ -81,11 +81,14 @@ export class SimNode {
   }
 
   async start(): Promise<void> {
+    // As root: a private mount namespace gives sshd its /run/sshd without touching the host, and an empty
+    // home, so the login shell of each session reads none of this machine's dotfiles (a pyenv init in
+    // root's .bashrc once hung every session for 60 s on a stale lock): the node is its root directory only.
     const asRoot = process.getuid?.() === 0 && !existsSync('/run/sshd');
     const child = asRoot
       ? spawn(
           'unshare',
-          ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 755 /run/sshd && exec "$0" -D -e -f "$1"', SSHD, this.configPath],
+          ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 755 /run/sshd && mount -t tmpfs -o mode=700 tmpfs "$HOME" && exec "$0" -D -e -f "$1"', SSHD, this.configPath],
           { stdio: ['ignore', 'ignore', 'pipe'] },
         )
       : spawn(SSHD, ['-D', '-e', '-f', this.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -291,8 +294,9 @@ export function simState(facts: readonly SimNodeFacts[], ssh: ReadonlyArray<{ po
       ]),
     ),
     overlay_rules: {
-      customers: { port: 4790, nodes: 'all', mtu: 1400 },
-      lab: { port: 4791, nodes: lab.map((i) => facts[i]!.hostname), mtu: 1400 },
+      // The MTUs the cross-PDC paths allow (`esdc-overlay mtu --state`), so the simulated installation plans clean.
+      customers: { port: 4790, nodes: 'all', mtu: 1388 },
+      lab: { port: 4791, nodes: lab.map((i) => facts[i]!.hostname), mtu: 1392 },
     },
     adminoverlay: {
       subnet: '10.200.250.0/24',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { directionKey, linuxTarget, type LinuxNodeFiles } from '../../src/linux/linux-target.js';
 import { loadStateText } from '../../src/model/load.js';
-import { runCli } from '../mtu/run-cli.js';
+import { runCli } from '../support/cli.js';
 
 const FIXTURE = new URL('../fixtures/linux-three-nodes.yaml', import.meta.url);
 const model = () => loadStateText(readFileSync(FIXTURE, 'utf8'), 'linux-three-nodes.yaml').model;

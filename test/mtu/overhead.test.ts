@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { ESP_CHOICES, innerMtu, type EspChoice, type PathSpec } from '../../src/mtu/overhead.js';
-import { runCli } from './run-cli.js';
+import { runCli } from '../support/cli.js';
 
 /** One row of MTU.md's table, both VLAN columns. */
 interface Row {

@@ -9,7 +9,7 @@ import { innerMtu } from '../../src/mtu/overhead.js';
 import { mtuReport, pathSpec, taggedRules } from '../../src/mtu/rule-mtu.js';
 import { mtuWarnings } from '../../src/mtu/mtu-warnings.js';
 import type { StateDoc } from '../../src/model/state.js';
-import { runCli } from './run-cli.js';
+import { runCli } from '../support/cli.js';
 
 const EXAMPLE = new URL('../../examples/two-sites.yaml', import.meta.url);
 const example = (): Model => loadStateText(readFileSync(EXAMPLE, 'utf8'), 'two-sites.yaml').model;

@@ -4,7 +4,7 @@
  * traps that vitest's module rewriting hides; ECOSYSTEM.md §0).
  */
 import { spawnSync } from 'node:child_process';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { run } from '../../src/cli/program.js';
 import { CLI } from './paths.js';
 
@@ -14,16 +14,23 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const status = await run(argv, { stdout, stderr, stdin, env: { ...env } });
-  return { status, stdout: out, stderr: err };
+/** A stream that keeps what is written to it, synchronously. */
+function sink(): { stream: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      chunks.push(Buffer.from(chunk));
+      cb();
+    },
+  });
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const out = sink();
+  const err = sink();
+  const status = await run(argv, { stdout: out.stream, stderr: err.stream, stdin: new PassThrough(), env: { ...env } });
+  return { status, stdout: out.text(), stderr: err.text() };
 }
 
 export function runBuiltCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliResult {

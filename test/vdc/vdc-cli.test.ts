@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { StateDoc } from '../../src/model/state.js';
-import { runCli } from './cli-io.js';
+import { runCli } from '../support/cli.js';
 
 const EXAMPLE = new URL('../../examples/two-sites.yaml', import.meta.url);
 let dir: string;

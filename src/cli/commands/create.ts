@@ -1,7 +1,7 @@
 /** `esdc-overlay create <rule> [nodes|all] [raw rule]`: a new overlay rule, Danube's semantics. */
 import type { Command } from 'commander';
 import { ruleMtu } from '../../mtu/rule-mtu.js';
-import { createRule } from '../../rules/edit.js';
+import { createRule, type RuleChangeRequest } from '../../rules/edit.js';
 import { canonicalRuleString } from '../../rules/rule-string.js';
 import { mutate } from '../../store/store.js';
 import { intOption, withCommonOptions } from '../common.js';
@@ -21,12 +21,7 @@ export function registerCreate(program: Command, io: CliIo): void {
     .action(async (name: string, nodes: string | undefined, raw: string | undefined, opts: Record<string, unknown>, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const { result, snapshot } = await mutate(ctx.store(), (snap) =>
-        createRule(snap.doc, snap.model, {
-          name,
-          ...(nodes !== undefined ? { nodes } : {}),
-          ...(raw !== undefined ? { raw } : {}),
-          options: pick(opts),
-        }),
+        createRule(snap.doc, snap.model, ruleRequest(name, nodes, raw, opts)),
       );
       const rule = snapshot.model.ruleByName.get(result.name)!;
       ctx.log.info({ rule: rule.name, port: rule.port }, 'rule created');
@@ -54,6 +49,11 @@ export function registerCreate(program: Command, io: CliIo): void {
         }),
       );
     });
+}
+
+/** A rule change as create and update receive it: positional arguments and options. */
+export function ruleRequest(name: string, nodes: string | undefined, raw: string | undefined, opts: Record<string, unknown>): RuleChangeRequest {
+  return { name, ...(nodes !== undefined ? { nodes } : {}), ...(raw !== undefined ? { raw } : {}), options: pick(opts) };
 }
 
 /** The rule options a command received, without undefined entries. */

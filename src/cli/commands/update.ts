@@ -6,7 +6,7 @@ import { canonicalRuleString } from '../../rules/rule-string.js';
 import { mutate } from '../../store/store.js';
 import { intOption, withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
-import { pick } from './create.js';
+import { ruleRequest } from './create.js';
 
 export function registerUpdate(program: Command, io: CliIo): void {
   withCommonOptions(program.command('update'))
@@ -24,12 +24,7 @@ export function registerUpdate(program: Command, io: CliIo): void {
       }
       const ctx = CliContext.fromCommand(io, cmd);
       const { result, snapshot } = await mutate(ctx.store(), (snap) =>
-        updateRule(snap.doc, snap.model, {
-          name,
-          ...(nodes !== undefined ? { nodes } : {}),
-          ...(raw !== undefined ? { raw } : {}),
-          options: pick(opts),
-        }),
+        updateRule(snap.doc, snap.model, ruleRequest(name, nodes, raw, opts)),
       );
       const rule = snapshot.model.ruleByName.get(result.name)!;
       if (result.changes.length > 0) ctx.log.info({ rule: rule.name, changes: result.changes }, 'rule updated');

@@ -1,0 +1,196 @@
+/**
+ * The bundle: everything one node needs to reconcile itself, left on the
+ * node by `apply` and read by the agent (DESIGN.md §7). Pure data derived
+ * from the node's DesiredNode, a version and a SHA-256 checksum. Pure:
+ * build, serialise, parse and verify.
+ *
+ * Version: a millisecond timestamp, bumped only when the content changes,
+ * and never below the previous bundle's version + 1. A counter in the state
+ * would make every apply write the state (one more store write, contended
+ * between head nodes) for what is a per-node fact; the timestamp needs no
+ * store and orders bundles from any head node, and `max(now, previous + 1)`
+ * keeps it increasing on one node even when a clock steps back. Because an
+ * unchanged content keeps its version (and its bytes), an apply with nothing
+ * to do rewrites no bundle.
+ */
+import { createHash } from 'node:crypto';
+import { EsdcError, formatIssue, type ValidationIssue } from '../errors.js';
+import type { DesiredNode, OverlayLink, UsbkeyLine } from '../plan/desired.js';
+import { fileText, textFile } from '../plan/desired.js';
+import { SERVICE_ORDER, type ServiceName } from '../plan/services.js';
+import { isOwnedUsbkeyKey } from '../rules/usbkey-lines.js';
+
+/** Where apply leaves the bundle on the node. */
+export const BUNDLE_PATH = '/opt/custom/esdc-overlay/bundle.json';
+/** It holds keys. */
+export const BUNDLE_MODE = 0o400;
+export const BUNDLE_FORMAT = 'esdc-overlay-bundle/1';
+
+export interface BundleFile {
+  path: string;
+  mode: number;
+  owner: string;
+  group: string;
+  secret: boolean;
+  refresh: ServiceName;
+  content: string;
+}
+
+/** What the checksum covers, in this key order. */
+export interface BundleBody {
+  format: typeof BUNDLE_FORMAT;
+  node: string;
+  version: number;
+  pdc?: string;
+  files: BundleFile[];
+  usbkey: UsbkeyLine[];
+  overlays: Array<{ link: string; rule: string; vni: number; argv: string[] }>;
+}
+
+export interface Bundle extends BundleBody {
+  sha256: string;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The body without version: what decides whether a new version is due. */
+function contentKey(b: Omit<BundleBody, 'version' | 'format'>): string {
+  return JSON.stringify({ node: b.node, pdc: b.pdc ?? null, files: b.files, usbkey: b.usbkey, overlays: b.overlays });
+}
+
+function bodyOf(desired: DesiredNode, pdc: string | undefined): Omit<BundleBody, 'version' | 'format'> {
+  return {
+    node: desired.node,
+    ...(pdc !== undefined ? { pdc } : {}),
+    files: desired.files.map((f) => ({
+      path: f.path,
+      mode: f.mode,
+      owner: f.owner,
+      group: f.group,
+      secret: f.secret,
+      refresh: f.refresh,
+      content: fileText(f),
+    })),
+    usbkey: desired.usbkey.map((l) => ({ key: l.key, value: l.value })),
+    overlays: desired.overlays.map((o) => ({ link: o.link, rule: o.rule, vni: o.vni, argv: [...o.argv] })),
+  };
+}
+
+export function serializeBundle(body: BundleBody): string {
+  const ordered: BundleBody = {
+    format: BUNDLE_FORMAT,
+    node: body.node,
+    version: body.version,
+    ...(body.pdc !== undefined ? { pdc: body.pdc } : {}),
+    files: body.files,
+    usbkey: body.usbkey,
+    overlays: body.overlays,
+  };
+  const text = JSON.stringify(ordered);
+  return `${JSON.stringify({ ...ordered, sha256: sha256(text) })}\n`;
+}
+
+/**
+ * The bundle text apply stages for a node. `previous` is the bundle the node
+ * has (undefined when none or unreadable): same content → the same text,
+ * else a new version above both `nowMs` and the previous one.
+ */
+export function buildBundle(desired: DesiredNode, pdc: string | undefined, previous: string | undefined, nowMs: number): string {
+  const body = bodyOf(desired, pdc);
+  let prior: Bundle | undefined;
+  try {
+    prior = previous === undefined ? undefined : parseBundle(previous);
+  } catch {
+    prior = undefined;
+  }
+  if (prior && contentKey(prior) === contentKey(body)) return previous!;
+  const version = Math.max(Math.trunc(nowMs), (prior?.version ?? 0) + 1);
+  return serializeBundle({ format: BUNDLE_FORMAT, version, ...body });
+}
+
+/** Raised for a bundle that is malformed or whose checksum does not match; nothing is changed. */
+export class BundleError extends EsdcError {
+  readonly issues: readonly ValidationIssue[];
+  constructor(message: string, issues: readonly ValidationIssue[], opts: { code: string }) {
+    super(`${message}:\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`, opts);
+    this.issues = issues;
+  }
+}
+
+const OWNER = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Parses and verifies a bundle: JSON, checksum, then the shape of every
+ * field. Messages name the field, never a file's content (it may be a key).
+ */
+export function parseBundle(text: string, source = 'bundle'): Bundle {
+  const fail = (issues: ValidationIssue[]): never => {
+    throw new BundleError(`${source} is not a valid bundle`, issues, { code: 'BadBundle' });
+  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return fail([{ path: '', message: `not JSON (${(err as Error).message})` }]);
+  }
+  if (!isRecord(raw)) return fail([{ path: '', message: 'not a JSON object' }]);
+  const { sha256: sum, ...body } = raw;
+  if (body.format !== BUNDLE_FORMAT) return fail([{ path: 'format', value: body.format, message: `must be ${BUNDLE_FORMAT}` }]);
+  if (typeof sum !== 'string' || sum !== sha256(JSON.stringify(body))) {
+    throw new BundleError(`${source}: checksum mismatch: the bundle is damaged or was edited`, [{ path: 'sha256', message: 'does not match the content' }], {
+      code: 'BundleChecksum',
+    });
+  }
+  const issues: ValidationIssue[] = [];
+  const b = body as Record<string, unknown>;
+  if (typeof b.node !== 'string' || b.node === '') issues.push({ path: 'node', value: b.node, message: 'must be a node name' });
+  if (typeof b.version !== 'number' || !Number.isSafeInteger(b.version) || b.version < 1) issues.push({ path: 'version', value: b.version, message: 'must be a positive integer' });
+  if (b.pdc !== undefined && typeof b.pdc !== 'string') issues.push({ path: 'pdc', value: b.pdc, message: 'must be a string' });
+  const files = Array.isArray(b.files) ? b.files : (issues.push({ path: 'files', message: 'must be a list' }), []);
+  files.forEach((f: unknown, i) => {
+    const at = `files[${i}]`;
+    if (!isRecord(f)) return issues.push({ path: at, message: 'must be an object' });
+    if (typeof f.path !== 'string' || !f.path.startsWith('/') || f.path.split('/').includes('..')) issues.push({ path: `${at}.path`, value: f.path, message: 'must be an absolute path without ..' });
+    if (typeof f.mode !== 'number' || !Number.isInteger(f.mode) || f.mode < 0 || f.mode > 0o7777) issues.push({ path: `${at}.mode`, value: f.mode, message: 'must be permission bits' });
+    for (const k of ['owner', 'group'] as const) if (typeof f[k] !== 'string' || !OWNER.test(f[k] as string)) issues.push({ path: `${at}.${k}`, value: f[k], message: 'must be a user or group name' });
+    if (typeof f.secret !== 'boolean') issues.push({ path: `${at}.secret`, message: 'must be true or false' });
+    if (typeof f.refresh !== 'string' || !(SERVICE_ORDER as readonly string[]).includes(f.refresh)) issues.push({ path: `${at}.refresh`, value: f.refresh, message: `must be one of ${SERVICE_ORDER.join(', ')}` });
+    if (typeof f.content !== 'string') issues.push({ path: `${at}.content`, message: 'must be a string' });
+    return undefined;
+  });
+  const usbkey = Array.isArray(b.usbkey) ? b.usbkey : (issues.push({ path: 'usbkey', message: 'must be a list' }), []);
+  usbkey.forEach((l: unknown, i) => {
+    if (!isRecord(l) || typeof l.key !== 'string' || !isOwnedUsbkeyKey(l.key)) issues.push({ path: `usbkey[${i}].key`, value: isRecord(l) ? l.key : l, message: 'must be an overlay key we own' });
+    else if (typeof l.value !== 'string' || /[\n"]/.test(l.value)) issues.push({ path: `usbkey[${i}].value`, message: 'must be one line without double quotes' });
+  });
+  const overlays = Array.isArray(b.overlays) ? b.overlays : (issues.push({ path: 'overlays', message: 'must be a list' }), []);
+  overlays.forEach((o: unknown, i) => {
+    const at = `overlays[${i}]`;
+    if (!isRecord(o) || typeof o.link !== 'string' || typeof o.rule !== 'string' || typeof o.vni !== 'number') return issues.push({ path: at, message: 'must have link, rule and vni' });
+    const argv = o.argv;
+    if (!Array.isArray(argv) || argv[0] !== 'dladm' || argv[1] !== 'create-overlay' || !argv.every((a) => typeof a === 'string')) {
+      issues.push({ path: `${at}.argv`, message: 'must be a dladm create-overlay command' });
+    }
+    return undefined;
+  });
+  if (issues.length > 0) fail(issues);
+  return raw as unknown as Bundle;
+}
+
+/** The DesiredNode a bundle describes: what the agent plans against. */
+export function desiredFromBundle(b: Bundle): DesiredNode {
+  return {
+    node: b.node,
+    usbkey: b.usbkey.map((l) => ({ key: l.key, value: l.value })),
+    overlays: b.overlays.map((o): OverlayLink => ({ link: o.link, rule: o.rule, vni: o.vni, argv: o.argv })),
+    files: b.files.map((f) =>
+      textFile({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, secret: f.secret, refresh: f.refresh, text: f.content }),
+    ),
+  };
+}

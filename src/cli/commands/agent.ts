@@ -1,0 +1,103 @@
+/**
+ * `esdc-overlay agent [--once]`, `agent status`, `agent install`: the
+ * compute-node agent (src/agent/). Runs on the node itself, so it needs no
+ * state file and no SSH.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { EXIT, EsdcError, OutcomeReported, UsageError } from '../../errors.js';
+import { DEFAULT_CONFIG_PATH, loadAgentConfig } from '../../agent/config.js';
+import { runDaemon } from '../../agent/daemon.js';
+import { DEFAULT_OUT, PLATFORMS, renderService, type Platform } from '../../agent/install.js';
+import { runOnce, type RunReport } from '../../agent/reconcile.js';
+import { readStatus, renderStatus, EMPTY_STATUS } from '../../agent/status.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
+import { packageRoot } from '../../paths.js';
+import { withCommonOptions, withConfirmOption } from '../common.js';
+import { CliContext, type CliIo } from '../context.js';
+
+interface AgentOptions {
+  once?: boolean;
+  config?: string;
+}
+
+/** `--config` after a subcommand name may be taken by `agent` itself (commander passes parent options through). */
+function configPath(opts: { config?: string }, env: NodeJS.ProcessEnv, cmd?: Command): string | undefined {
+  return opts.config ?? (cmd?.parent?.opts() as { config?: string } | undefined)?.config ?? env.ESDC_OVERLAY_AGENT_CONFIG;
+}
+
+export function renderReport(r: RunReport): string {
+  const what = [...r.drift.files.map((f) => `  file ${f}`), ...r.drift.usbkey.map((k) => `  /usbkey/config ${k}`), ...r.drift.overlays.map((o) => `  overlay ${o}`)];
+  const lines = [`${r.node ?? 'agent'}: ${r.result}${r.bundle_version !== null ? ` (bundle version ${r.bundle_version})` : ''}, ${r.duration_ms} ms`];
+  if (r.result === 'repaired' || (r.result === 'failed' && what.length > 0)) lines.push(...what);
+  if (r.refreshed.length > 0) lines.push(`  refreshed: ${r.refreshed.join(', ')}`);
+  if (r.pending_reboot.length > 0) lines.push(`  pending reboot: ${r.pending_reboot.join(', ')}`);
+  if (r.error !== null) lines.push(`  error: ${r.error}`);
+  return lines.join('\n');
+}
+
+export function registerAgent(program: Command, io: CliIo): void {
+  const agent = withCommonOptions(program.command('agent'))
+    .description('reconcile this node with the bundle apply left on it: once (--once) or as a service on a cron schedule')
+    .option('--once', 'one run, then exit (0 in sync or repaired, 1 failed or refused)')
+    .option('--config <file>', 'agent configuration (JSON; default $ESDC_OVERLAY_AGENT_CONFIG or /opt/custom/esdc-overlay/agent.json)')
+    .action(async (opts: AgentOptions, cmd: Command) => {
+      const ctx = CliContext.fromCommand(io, cmd);
+      // The service logs what it does: info by default, unless --log-level says otherwise.
+      const log = ctx.opts.logLevel === undefined && io.env.ESDC_OVERLAY_LOG_LEVEL === undefined ? ctx.log.child({}, { level: 'info' }) : ctx.log;
+      if (!opts.once) {
+        const status = await runDaemon({ configPath: configPath(opts, io.env), log });
+        if (status !== 0) throw new OutcomeReported('agent stopped with an error', { exitStatus: status });
+        return;
+      }
+      const { config } = await loadAgentConfig(configPath(opts, io.env));
+      const report = await runOnce(config, { log, state: 'once' });
+      ctx.output(() => renderReport(report), () => report);
+      if (report.result === 'failed' || report.result === 'refused') {
+        if (ctx.json) throw new OutcomeReported(`agent run ${report.result}`, { code: 'AgentRunFailed', exitStatus: EXIT.failure });
+        throw new EsdcError(`agent run ${report.result}: ${report.error}`, { code: report.result === 'refused' ? 'BundleRefused' : 'AgentRunFailed' });
+      }
+    });
+
+  withCommonOptions(agent.command('status'))
+    .description('what the agent did last: bundle version, last run and result, drift repaired, last error')
+    .option('--config <file>', 'agent configuration (names the status file)')
+    .action(async (opts: { config?: string }, cmd: Command) => {
+      const ctx = CliContext.fromCommand(io, cmd);
+      const { config } = await loadAgentConfig(configPath(opts, io.env, cmd));
+      const status = await readStatus(config.status);
+      if (!status && !ctx.json) {
+        io.stdout.write(`no agent status yet (${config.status})\n`);
+        return;
+      }
+      ctx.output(() => renderStatus(status!), () => status ?? { ...EMPTY_STATUS, state: null });
+    });
+
+  withConfirmOption(withCommonOptions(agent.command('install')))
+    .description('render the service definition that runs the agent: SMF manifest (smartos) or systemd unit (linux); prints it unless --out')
+    .addOption(new Option('--platform <platform>', 'smartos or linux').choices(PLATFORMS).makeOptionMandatory())
+    .option('--out <file>', `write it there (e.g. ${DEFAULT_OUT.smartos} or ${DEFAULT_OUT.linux}); replacing a different file needs --yes`)
+    .option('--config <file>', `the agent configuration the service passes (default ${DEFAULT_CONFIG_PATH})`)
+    .option('--node <path>', 'the node binary the service runs', process.execPath)
+    .action(async (opts: { platform: Platform; out?: string; config?: string; node: string }, cmd: Command) => {
+      const ctx = CliContext.fromCommand(io, cmd);
+      const agentConfig = configPath(opts, {}, cmd) ?? DEFAULT_CONFIG_PATH;
+      const out = opts.out ?? DEFAULT_OUT[opts.platform];
+      if (opts.out !== undefined && !opts.out.startsWith('/')) throw new UsageError(`--out must be an absolute path (got ${JSON.stringify(opts.out)})`);
+      const text = renderService(opts.platform, { node: opts.node, cli: join(packageRoot(), 'dist', 'esdc-overlay.js'), config: agentConfig, out });
+      const next = opts.platform === 'smartos' ? `svccfg import ${out}` : 'systemctl daemon-reload && systemctl enable --now esdc-overlay-agent';
+      if (opts.out === undefined) {
+        ctx.output(() => text, () => ({ platform: opts.platform, path: out, content: text, written: false, next }));
+        return;
+      }
+      const existing = await readFile(opts.out, 'utf8').catch(() => undefined);
+      if (existing === text) {
+        ctx.output(() => `${opts.out} is up to date; then: ${next}`, () => ({ platform: opts.platform, path: opts.out, written: false, next }));
+        return;
+      }
+      if (existing !== undefined) await ctx.confirm(`Replace ${opts.out}?`);
+      await writeFileAtomic(opts.out, text, { mode: 0o644, mkdirMode: 0o755 });
+      ctx.output(() => `wrote ${opts.out}; then: ${next}`, () => ({ platform: opts.platform, path: opts.out, written: true, next }));
+    });
+}

@@ -1,0 +1,66 @@
+/**
+ * apply leaves each node its bundle (staged and committed with the rest,
+ * mode 0400), and the agent on that node then finds nothing to do; after a
+ * state change the next apply's bundle has a higher version.
+ */
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { BUNDLE_PATH, parseBundle } from '../../src/agent/bundle.js';
+import type { StateDoc } from '../../src/model/state.js';
+import { startSimCluster, type SimCluster } from '../harness/sim-cluster.js';
+import { cli } from '../support/cli.js';
+
+describe('apply writes the agent bundle', () => {
+  let c: SimCluster;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'esdc-bundle-'));
+    c = await startSimCluster({ count: 2, dir });
+  });
+  afterAll(async () => {
+    await c?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('on every node, 0400, checksummed, for that node; the agent there is then in sync', async () => {
+    const plan = await cli(['plan'], c.env);
+    expect(plan.stdout).toContain(`+ ${BUNDLE_PATH}  (new, mode 0400; refresh nothing)`);
+    const apply = await cli(['apply', '--yes'], c.env);
+    expect(apply.stderr).toBe('');
+    expect(apply.status).toBe(0);
+    for (const n of c.nodes) {
+      const st = await stat(n.path(BUNDLE_PATH));
+      expect(st.mode & 0o777).toBe(0o400);
+      const b = parseBundle(await readFile(n.path(BUNDLE_PATH), 'utf8'));
+      expect(b.node).toBe(n.name);
+      // The staged copy was renamed in the same commit as the files (sshd's SFTP log).
+      expect((await n.sftpWrites()).some((l) => l.includes(`${BUNDLE_PATH}.esdc-new`) && /rename/.test(l))).toBe(true);
+    }
+    const n1 = c.nodes[0]!;
+    await n1.clearCalls();
+    const statusPath = join(dir, 'agent-status.json');
+    await writeFile(join(dir, 'agent.json'), JSON.stringify({ root: n1.root, status: statusPath }));
+    const once = await cli(['agent', '--once', '--json', '--config', join(dir, 'agent.json')]);
+    expect(once.status).toBe(0);
+    expect(JSON.parse(once.stdout).result).toBe('in-sync');
+    expect((await n1.calls()).map((x) => x.cmd)).toEqual(['dladm']);
+  }, 240_000);
+
+  it('a second apply leaves the bundle alone; a state change gives a higher version', async () => {
+    const n1 = c.nodes[0]!;
+    const before = await stat(n1.path(BUNDLE_PATH));
+    const v1 = parseBundle(await readFile(n1.path(BUNDLE_PATH), 'utf8')).version;
+    expect((await cli(['apply', '--yes'], c.env)).stdout).toContain('No changes');
+    expect((await stat(n1.path(BUNDLE_PATH))).mtimeMs).toBe(before.mtimeMs);
+
+    const doc = parse(await readFile(c.statePath, 'utf8')) as StateDoc;
+    doc.overlay_rules!.customers!.mtu = 1300;
+    await writeFile(c.statePath, stringify(doc, { lineWidth: 0 }), { mode: 0o600 });
+    expect((await cli(['apply', '--yes'], c.env)).status).toBe(0);
+    const v2 = parseBundle(await readFile(n1.path(BUNDLE_PATH), 'utf8')).version;
+    expect(v2).toBeGreaterThan(v1);
+  }, 240_000);
+});

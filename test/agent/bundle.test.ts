@@ -1,0 +1,104 @@
+/** The bundle apply leaves on a node: pure data, versioned, checksummed, verified field by field. */
+import { describe, expect, it } from 'vitest';
+import { BundleError, buildBundle, desiredFromBundle, parseBundle, serializeBundle, type Bundle } from '../../src/agent/bundle.js';
+import { checkVersion } from '../../src/agent/reconcile.js';
+import { EMPTY_STATUS } from '../../src/agent/status.js';
+import { fileText, textFile, type DesiredNode } from '../../src/plan/desired.js';
+
+function desired(arp = '{"02:00:00:00:00:01":{"arp":"10.0.0.1"}}\n'): DesiredNode {
+  return {
+    node: 'cn1',
+    usbkey: [{ key: 'overlay_rule_customers', value: '-e vxlan -p vxlan/listen_ip=0.0.0.0 -p vxlan/listen_port=4790 -s files -p files/config=/opt/custom/networking/customers_overlay.json -p mtu=1400' }],
+    overlays: [{ link: 'customers1000', rule: 'customers', vni: 1000, argv: ['dladm', 'create-overlay', '-t', '-v', '1000', 'customers1000'] }],
+    files: [
+      textFile({ path: '/opt/custom/etc/ipsec/ike.preshared', mode: 0o400, owner: 'root', group: 'root', secret: true, refresh: 'ipsec', text: 'secret-key-material\n' }),
+      textFile({ path: '/opt/custom/networking/customers_overlay.json', mode: 0o400, owner: 'netadm', group: 'netadm', secret: false, refresh: 'varpd', text: arp }),
+    ],
+  };
+}
+
+describe('building a bundle', () => {
+  it('holds every file with content, mode, owner and refresh, the usbkey lines, the overlays, the PDC; its checksum verifies', () => {
+    const b = parseBundle(buildBundle(desired(), 'prg', undefined, 1_700_000_000_000));
+    expect(b.version).toBe(1_700_000_000_000);
+    expect(b.pdc).toBe('prg');
+    expect(b.files.map((f) => [f.path, f.mode, f.owner, f.refresh])).toEqual([
+      ['/opt/custom/etc/ipsec/ike.preshared', 0o400, 'root', 'ipsec'],
+      ['/opt/custom/networking/customers_overlay.json', 0o400, 'netadm', 'varpd'],
+    ]);
+    const back = desiredFromBundle(b);
+    expect(back.files.map(fileText)).toEqual(desired().files.map(fileText));
+    expect(back.usbkey).toEqual(desired().usbkey);
+    expect(back.overlays).toEqual(desired().overlays);
+  });
+
+  it('keeps the previous bundle byte for byte when the content is the same (an apply with nothing to do writes none)', () => {
+    const first = buildBundle(desired(), 'prg', undefined, 1000);
+    expect(buildBundle(desired(), 'prg', first, 99_999)).toBe(first);
+  });
+
+  it('gets a higher version when the content changes, even when the clock went back', () => {
+    const first = buildBundle(desired(), 'prg', undefined, 5000);
+    const later = parseBundle(buildBundle(desired('{}\n'), 'prg', first, 9000));
+    expect(later.version).toBe(9000);
+    const skewed = parseBundle(buildBundle(desired('{}\n'), 'prg', first, 10));
+    expect(skewed.version).toBe(5001);
+  });
+
+  it('starts afresh from the clock when the previous bundle is damaged', () => {
+    expect(parseBundle(buildBundle(desired(), 'prg', '{"not":"a bundle"}', 42)).version).toBe(42);
+  });
+});
+
+describe('verifying a bundle', () => {
+  const good = buildBundle(desired(), 'prg', undefined, 1000);
+
+  it('refuses one whose content was changed after it was made', () => {
+    const bad = good.replace('10.0.0.1', '10.0.0.9');
+    expect(() => parseBundle(bad)).toThrow(/checksum mismatch/);
+    try {
+      parseBundle(bad);
+    } catch (err) {
+      expect((err as BundleError).code).toBe('BundleChecksum');
+    }
+  });
+
+  it('refuses one that is not JSON, or of another format', () => {
+    expect(() => parseBundle('{')).toThrow(/not JSON/);
+    expect(() => parseBundle(good.replace('esdc-overlay-bundle/1', 'esdc-overlay-bundle/9'))).toThrow(/format: .*must be esdc-overlay-bundle\/1/s);
+  });
+
+  it('names every bad field of a well-checksummed bundle, and never a file content', () => {
+    const b = JSON.parse(good) as Bundle;
+    const { sha256: _, ...body } = b;
+    body.files[0]!.path = 'relative/../path';
+    body.files[1]!.refresh = 'sshd' as never;
+    body.usbkey[0]!.key = 'root_shadow';
+    body.overlays[0]!.argv = ['rm', '-rf', '/'];
+    const text = serializeBundle(body);
+    let err: BundleError | undefined;
+    try {
+      parseBundle(text, '/x/bundle.json');
+    } catch (e) {
+      err = e as BundleError;
+    }
+    expect(err?.issues.map((i) => i.path)).toEqual(['files[0].path', 'files[1].refresh', 'usbkey[0].key', 'overlays[0].argv']);
+    expect(err?.message).toContain('/x/bundle.json is not a valid bundle');
+    expect(err?.message).not.toContain('secret-key-material');
+  });
+});
+
+describe('the version floor', () => {
+  const b = parseBundle(buildBundle(desired(), 'prg', undefined, 2000));
+
+  it('accepts the first bundle, the same one again, and a newer one', () => {
+    expect(() => checkVersion(b, EMPTY_STATUS)).not.toThrow();
+    expect(() => checkVersion(b, { ...EMPTY_STATUS, bundle_version: 2000, bundle_sha256: b.sha256 })).not.toThrow();
+    expect(() => checkVersion(b, { ...EMPTY_STATUS, bundle_version: 1999, bundle_sha256: 'x' })).not.toThrow();
+  });
+
+  it('refuses an older one, and another one with the applied version', () => {
+    expect(() => checkVersion(b, { ...EMPTY_STATUS, bundle_version: 2001, bundle_sha256: 'x' })).toThrow(/older than version 2001/);
+    expect(() => checkVersion(b, { ...EMPTY_STATUS, bundle_version: 2000, bundle_sha256: 'other' })).toThrow(/differs from the one applied/);
+  });
+});
