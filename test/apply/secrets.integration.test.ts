@@ -14,6 +14,7 @@ import { parse, stringify } from 'yaml';
 import { executeWork } from '../../src/apply/execute.js';
 import { planFleet } from '../../src/apply/fleet.js';
 import { remoteFrom } from '../../src/cli/remote.js';
+import { BUNDLE_PATH } from '../../src/agent/bundle.js';
 import { GENERATORS } from '../../src/plan/desired-state.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { startSimCluster, type SimCluster } from '../harness/sim-cluster.js';
@@ -107,12 +108,13 @@ describe('keys through a whole run', () => {
     } finally {
       await fleet.close();
     }
-    expect(stagedModes.filter((f) => f.path.endsWith('.esdc-new')).length).toBe(c.nodes.length);
+    // Per node: ike.preshared and the agent's bundle (which carries every file of the node).
+    expect(stagedModes.filter((f) => f.path.endsWith('.esdc-new')).length).toBe(2 * c.nodes.length);
     for (const f of stagedModes) expect(f.mode & 0o077, f.path).toBe(0);
     for (const n of c.nodes) {
       const held = await filesWithKeys(n.root, ks);
-      expect(held.map((f) => f.path)).toEqual([n.path('/opt/custom/etc/ipsec/ike.preshared')]);
-      expect(held[0]!.mode).toBe(0o400);
+      expect(held.map((f) => f.path).sort()).toEqual([n.path(BUNDLE_PATH), n.path('/opt/custom/etc/ipsec/ike.preshared')].sort());
+      for (const f of held) expect(f.mode, f.path).toBe(0o400);
     }
   });
 
