@@ -77,8 +77,11 @@ function bracketDepth(text: string): number {
     else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--;
   }
   const indents = new Set<number>();
+  // Compact block collections (`- - - x`, `? ? x`) nest on one line without indentation.
+  let compact = 0;
   for (const m of text.matchAll(/^( *)\S/gm)) indents.add(m[1]!.length);
-  return Math.max(max, indents.size);
+  for (const m of text.matchAll(/(?:[-?:][ \t]+){2,}/g)) compact = Math.max(compact, (m[0].match(/[-?:]/g) ?? []).length);
+  return Math.max(max, indents.size + compact);
 }
 
 /** Validates a document (already parsed). Throws ValidationError listing every problem. */

@@ -5,6 +5,7 @@
  * (so a run that died between rename and refresh is finished by the next).
  * Pure: parse and serialise.
  */
+import { FILES_CONFIG_PATH, FILES_CONFIG_ROOTS, matches } from '../model/patterns.js';
 import type { ServiceName } from './services.js';
 import { SERVICE_ORDER, sortServices } from './services.js';
 
@@ -32,6 +33,15 @@ export function serializeManifest(m: Manifest): string {
 }
 
 /**
+ * A path the manifest may hand to `remove`: anything listed is deleted once
+ * the desired state drops it, so a damaged or edited manifest must not reach
+ * /usbkey/config, /etc, or out of /opt/custom by `..` or `.` segments.
+ */
+function mayRemove(path: string): boolean {
+  return path !== MANIFEST_PATH && matches(FILES_CONFIG_PATH, path) && FILES_CONFIG_ROOTS.some((root) => path.startsWith(root));
+}
+
+/**
  * Reads a manifest; an unreadable one counts as empty (we then remove
  * nothing), and says why.
  */
@@ -50,7 +60,7 @@ export function parseManifest(text: string | undefined): { manifest: Manifest; p
   const files: Record<string, { refresh: ServiceName }> = {};
   for (const [path, v] of Object.entries(r.files as Record<string, unknown>)) {
     const refresh = (v as { refresh?: unknown })?.refresh;
-    if (path.startsWith('/') && !path.includes('/../') && typeof refresh === 'string' && (SERVICE_ORDER as readonly string[]).includes(refresh)) {
+    if (mayRemove(path) && typeof refresh === 'string' && (SERVICE_ORDER as readonly string[]).includes(refresh)) {
       files[path] = { refresh: refresh as ServiceName };
     }
   }

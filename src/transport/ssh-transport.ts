@@ -118,6 +118,9 @@ export class SshTransport implements Transport {
     return new Promise<SshTransport>((resolve, reject) => {
       const fail = (err: Error): void => {
         client.removeAllListeners('ready');
+        // ssh2 may emit more errors as the socket closes (after a ready timeout: "Connection lost
+        // before handshake"); with no listener left they would crash the process.
+        client.on('error', () => undefined);
         client.end();
         reject(
           keyProblem ??

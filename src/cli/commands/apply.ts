@@ -48,50 +48,55 @@ export function registerApply(program: Command, io: CliIo): void {
     .action(async (nodes: string[], opts: RemoteOptions, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const store = ctx.store();
-      const snap = await store.load('require');
-      ctx.warn(snap.warnings);
-      const only = selectNodes(snap.model, nodes);
-      // Pairs without a key get one now, so what is applied is what the state will hold;
-      // it is stored only once the operator confirms, and before any node is touched.
-      const keys = generateMissingKeys(snap.doc, snap.model);
-      const newKeys = keys.change.added.length + keys.change.pruned.length > 0;
-      const model = newKeys ? validateDoc(keys.doc, store.location).model : snap.model;
-      const remote = await remoteFrom(opts, io.env);
-      const progress = (node: string, line: string): void => ctx.progress(`${node}: ${line}`);
-      const fleet = await planFleet(model, only, remote.open, {
-        concurrency: remote.concurrency,
-        timeoutMs: remote.timeoutMs,
-        onProgress: progress,
+      // One apply at a time per store: a second one waits for the lock (then plans afresh and finds the
+      // work done) or gives up with StateLocked; two runs staging the same .esdc-new files interleave
+      // (one removes what the other staged). The key save below runs under this same lock.
+      await store.withLock(async () => {
+        const snap = await store.load('require');
+        ctx.warn(snap.warnings);
+        const only = selectNodes(snap.model, nodes);
+        // Pairs without a key get one now, so what is applied is what the state will hold;
+        // it is stored only once the operator confirms, and before any node is touched.
+        const keys = generateMissingKeys(snap.doc, snap.model);
+        const newKeys = keys.change.added.length + keys.change.pruned.length > 0;
+        const model = newKeys ? validateDoc(keys.doc, store.location).model : snap.model;
+        const remote = await remoteFrom(opts, io.env);
+        const progress = (node: string, line: string): void => ctx.progress(`${node}: ${line}`);
+        const fleet = await planFleet(model, only, remote.open, {
+          concurrency: remote.concurrency,
+          timeoutMs: remote.timeoutMs,
+          onProgress: progress,
+        });
+        try {
+          ctx.warn(fleet.warnings);
+          const empty = planIsEmpty(fleet.plan);
+          if (!ctx.json) io.stdout.write(`${renderPlan(fleet.plan)}\n`);
+          if (newKeys && !ctx.json) {
+            io.stdout.write(`IPsec: ${keys.change.added.length} pair(s) get a new key, stored in the state on confirmation.\n`);
+          }
+          if (!empty) await ctx.confirm(`Apply these changes to ${fleet.plan.nodes.filter((n) => n.changed).length} node(s)?`);
+          if (newKeys) {
+            // Refuses (ConflictError) if the state changed since it was read: nothing was staged yet.
+            await store.save(keys.doc, snap);
+          }
+          // An empty plan may still owe bookkeeping (our manifest); that runs without asking.
+          const result = await executeWork(
+            fleet.transports,
+            fleet.nodes.map((n) => n.work),
+            { concurrency: remote.concurrency, timeoutMs: remote.timeoutMs, onProgress: progress },
+          );
+          ctx.output(
+            () => (empty ? '' : `\n${renderSummary(result)}`),
+            () => ({ ok: result.ok, phase: result.phase, plan: planJson(fleet.plan), outcomes: result.outcomes }),
+          );
+          if (!result.ok) {
+            if (ctx.json) throw new OutcomeReported('apply failed', { code: 'ApplyFailed', exitStatus: EXIT.failure });
+            const failed = result.outcomes.filter((o) => o.status === 'stage-failed' || o.status === 'commit-failed').map((o) => o.node);
+            throw new EsdcError(`apply failed on ${failed.join(', ')} (see the summary above)`, { code: 'ApplyFailed' });
+          }
+        } finally {
+          await fleet.close();
+        }
       });
-      try {
-        ctx.warn(fleet.warnings);
-        const empty = planIsEmpty(fleet.plan);
-        if (!ctx.json) io.stdout.write(`${renderPlan(fleet.plan)}\n`);
-        if (newKeys && !ctx.json) {
-          io.stdout.write(`IPsec: ${keys.change.added.length} pair(s) get a new key, stored in the state on confirmation.\n`);
-        }
-        if (!empty) await ctx.confirm(`Apply these changes to ${fleet.plan.nodes.filter((n) => n.changed).length} node(s)?`);
-        if (newKeys) {
-          // Refuses (ConflictError) if the state changed since it was read: nothing was staged yet.
-          await store.withLock(() => store.save(keys.doc, snap));
-        }
-        // An empty plan may still owe bookkeeping (our manifest); that runs without asking.
-        const result = await executeWork(
-          fleet.transports,
-          fleet.nodes.map((n) => n.work),
-          { concurrency: remote.concurrency, timeoutMs: remote.timeoutMs, onProgress: progress },
-        );
-        ctx.output(
-          () => (empty ? '' : `\n${renderSummary(result)}`),
-          () => ({ ok: result.ok, phase: result.phase, plan: planJson(fleet.plan), outcomes: result.outcomes }),
-        );
-        if (!result.ok) {
-          if (ctx.json) throw new OutcomeReported('apply failed', { code: 'ApplyFailed', exitStatus: EXIT.failure });
-          const failed = result.outcomes.filter((o) => o.status === 'stage-failed' || o.status === 'commit-failed').map((o) => o.node);
-          throw new EsdcError(`apply failed on ${failed.join(', ')} (see the summary above)`, { code: 'ApplyFailed' });
-        }
-      } finally {
-        await fleet.close();
-      }
     });
 }
