@@ -15,9 +15,9 @@
  */
 import { createHash } from 'node:crypto';
 import { EsdcError, formatIssue, type ValidationIssue } from '../errors.js';
-import type { DesiredNode, OverlayLink, UsbkeyLine } from '../plan/desired.js';
+import type { DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from '../plan/desired.js';
 import { fileText, textFile } from '../plan/desired.js';
-import { SERVICE_ORDER, type ServiceName } from '../plan/services.js';
+import { SERVICE_ORDER } from '../plan/services.js';
 import { isOwnedUsbkeyKey } from '../rules/usbkey-lines.js';
 
 /** Where apply leaves the bundle on the node. */
@@ -26,15 +26,8 @@ export const BUNDLE_PATH = '/opt/custom/esdc-overlay/bundle.json';
 export const BUNDLE_MODE = 0o400;
 export const BUNDLE_FORMAT = 'esdc-overlay-bundle/1';
 
-export interface BundleFile {
-  path: string;
-  mode: number;
-  owner: string;
-  group: string;
-  secret: boolean;
-  refresh: ServiceName;
-  content: string;
-}
+/** A desired file with its content as one string, as the bundle carries it. */
+export type BundleFile = Omit<DesiredFile, 'content'> & { content: string };
 
 /** What the checksum covers, in this key order. */
 export interface BundleBody {

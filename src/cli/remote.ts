@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { Model } from '../model/model.js';
 import { Connector, sshSettings, sshTargetOf } from '../transport/connect.js';
-import type { Opener } from '../apply/fleet.js';
+import { planFleet, type Opener } from '../apply/fleet.js';
+import type { CliContext } from './context.js';
 import { intOption } from './common.js';
 
 export interface RemoteOptions {
@@ -64,4 +65,22 @@ export function selectNodes(model: Model, args: readonly string[]): Set<string> 
   const unknown = names.filter((n) => !model.nodeByName.has(n));
   if (unknown.length > 0) throw new UsageError(`unknown node(s): ${unknown.join(', ')} (known: ${model.nodes.map((n) => n.name).join(', ')})`);
   return new Set(names);
+}
+
+/**
+ * Loads the state and reads the selected nodes over their transports into a
+ * plan, changing nothing: what plan and verify both start with.
+ */
+export async function planSelectedNodes(ctx: CliContext, nodes: readonly string[], opts: RemoteOptions) {
+  const snap = await ctx.store().load('require');
+  ctx.warn(snap.warnings);
+  const only = selectNodes(snap.model, nodes);
+  const remote = await remoteFrom(opts, ctx.io.env);
+  const fleet = await planFleet(snap.model, only, remote.open, {
+    concurrency: remote.concurrency,
+    timeoutMs: remote.timeoutMs,
+    onProgress: (node, line) => ctx.progress(`${node}: ${line}`),
+  });
+  await fleet.close();
+  return fleet;
 }

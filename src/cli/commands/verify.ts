@@ -5,12 +5,11 @@
  */
 import type { Command } from 'commander';
 import { EXIT, OutcomeReported } from '../../errors.js';
-import { planFleet } from '../../apply/fleet.js';
 import type { NodePlan } from '../../plan/plan.js';
 import { renderNodePlan } from '../../plan/render-plan.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
-import { remoteFrom, selectNodes, withRemoteOptions, type RemoteOptions } from '../remote.js';
+import { planSelectedNodes, withRemoteOptions, type RemoteOptions } from '../remote.js';
 import { table } from '../table.js';
 
 export type VerifyStatus = 'in-sync' | 'pending-reboot' | 'drift';
@@ -26,16 +25,7 @@ export function registerVerify(program: Command, io: CliIo): void {
     .argument('[nodes...]', 'only these nodes (names, or comma-separated lists; default all)')
     .action(async (nodes: string[], opts: RemoteOptions, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('require');
-      ctx.warn(snap.warnings);
-      const only = selectNodes(snap.model, nodes);
-      const remote = await remoteFrom(opts, io.env);
-      const fleet = await planFleet(snap.model, only, remote.open, {
-        concurrency: remote.concurrency,
-        timeoutMs: remote.timeoutMs,
-        onProgress: (node, line) => ctx.progress(`${node}: ${line}`),
-      });
-      await fleet.close();
+      const fleet = await planSelectedNodes(ctx, nodes, opts);
       const results = fleet.plan.nodes.map((p) => ({ node: p.node, status: verifyStatus(p), plan: p }));
       const drift = results.filter((r) => r.status === 'drift');
       ctx.output(
