@@ -7,7 +7,8 @@
 # Per run: (1) full render (all artifacts) with the built CLI, (2) our ARP
 # tables only (bench/render/arp-only.mjs), (3) the Python baseline; each under
 # /usr/bin/time -v (wall, user+sys, peak RSS). Afterwards: the last two full
-# renders must be byte-identical (diff -r), and our ARP-only tree must be
+# renders must be byte-identical (diff -r, every file: the keys the render
+# derives come from one --key-secret file), and our ARP-only tree must be
 # byte-identical to the baseline's. Prints a TSV of all runs and a summary.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -31,6 +32,10 @@ esac
 mkdir -p "$work"
 state="$work/state-$case.json"
 [ -f "$state" ] || npx tsx bench/generate-installation.ts "${gen[@]}" --out "$state" >&2
+# The secret render-only keys are derived from (render --key-secret): one per
+# bench directory, so that every run of the full render writes the same bytes.
+secret="$work/key-secret"
+[ -f "$secret" ] || (umask 077 && head -c 64 /dev/urandom >"$secret")
 tsv="$work/runs-$case.tsv"
 printf 'run\tside\twall_s\tcpu_s\tpeak_rss_kib\tfiles\tbytes\n' >"$tsv"
 
@@ -47,7 +52,7 @@ measure() { # run side outdir cmd...
 }
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for ((i = 1; i <= runs; i++)); do
-  measure "$i" full "$work/full-$((i % 2))" node dist/esdc-overlay.js --state "$state" render --out "$work/full-$((i % 2))"
+  measure "$i" full "$work/full-$((i % 2))" node dist/esdc-overlay.js --state "$state" render --key-secret "$secret" --out "$work/full-$((i % 2))"
   measure "$i" arp "$work/arp" node bench/render/arp-only.mjs "$state" "$work/arp"
   if [ "$i" -le "$pyruns" ]; then
     measure "$i" python "$work/py" python3 bench/render/baseline.py "$state" "$work/py"
@@ -55,12 +60,10 @@ for ((i = 1; i <= runs; i++)); do
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 if [ "$runs" -ge 2 ]; then
-  # ike.preshared holds keys the render makes up for pairs the state has no key
-  # for (fresh random per render, DESIGN.md section 5); the synthetic states store none.
-  differ=$(diff -rq "$work/full-0" "$work/full-1" | grep -v '/opt/custom/etc/ipsec/ike.preshared differ$' || true)
-  keys=$(diff -rq "$work/full-0" "$work/full-1" | grep -c '/opt/custom/etc/ipsec/ike.preshared differ$' || true)
-  if [ -z "$differ" ]; then
-    echo "full render: second run byte-identical to the first, but for $keys ike.preshared files (render-only random keys)"
+  # Every file, ike.preshared included: the synthetic states store no keys, and
+  # --key-secret makes the keys the render derives for them the same each run.
+  if differ=$(diff -rq "$work/full-0" "$work/full-1"); then
+    echo "full render: second run byte-identical to the first ($(tree_size "$work/full-0" | cut -f1) files, ike.preshared included)"
   else
     echo "full render: RUNS DIFFER:"; echo "$differ" | head -20
   fi

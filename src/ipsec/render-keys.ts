@@ -21,9 +21,16 @@ const NAMED_IN_WARNING = 5;
  * ends compute alike, with no per-pair memory. Keeping one random key per pair
  * until its other end was rendered cost ~1.4 KiB a pair: 600 MiB of a
  * 1,000-node render (bench/RESULTS.md). The secret is never stored or shown,
- * so the keys are as unpredictable as independent random ones.
+ * so the keys are as unpredictable as independent random ones. An operator's
+ * secret (`render --key-secret`) replaces the random one: the same secret
+ * gives the same keys, so two renders can be compared byte for byte.
  */
 const PSK_BYTES = 128;
+
+/** The render-only key of the pair `id` (`pairId`) under `secret`: hex, as stored keys are. */
+export function deriveRenderKey(secret: Buffer, id: string): string {
+  return Buffer.from(hkdfSync('sha512', secret, 'esdc-overlay render-only psk', id, PSK_BYTES)).toString('hex');
+}
 
 export class RenderKeys {
   private readonly ctx: RenderContext;
@@ -36,6 +43,7 @@ export class RenderKeys {
     this.ctx = ctx;
     this.stored = storedMeshKeys(ctx.model);
     this.random = random;
+    this.secret = ctx.options.keySecret;
   }
 
   /** The key of a mesh pair in this render. */
@@ -57,7 +65,7 @@ export class RenderKeys {
 
   private derived(id: string): string {
     this.secret ??= Buffer.from(newPsk(this.random), 'hex');
-    return Buffer.from(hkdfSync('sha512', this.secret, 'esdc-overlay render-only psk', id, PSK_BYTES)).toString('hex');
+    return deriveRenderKey(this.secret, id);
   }
 
   private warnOnce(): void {
@@ -70,7 +78,10 @@ export class RenderKeys {
       path: 'ipsec.psk',
       message:
         `${missing.length} pair(s) of nodes in different PDCs have no stored key (${named}${more}); ` +
-        'this render gives them fresh random keys that are not stored: run "esdc-overlay keys generate" ' +
+        (this.ctx.options.keySecret === undefined
+          ? 'this render gives them fresh random keys that are not stored: '
+          : 'this render derives their keys from the --key-secret file; they are not stored: ') +
+        'run "esdc-overlay keys generate" ' +
         '(or apply, which stores them) so that every render and every node agrees',
     });
   }

@@ -88,7 +88,8 @@ function xfrmAlgo(suite: EspSuiteName, psk: string, from: string, to: string): s
  * fresh PSK for a cross-PDC pair with none in the state; each such pair is
  * warned about once.
  */
-export function linuxTarget(model: Model, randomKey: () => string, only?: ReadonlySet<string>): LinuxTarget {
+/** `randomKey(pairId)`: the key of a pair the state has none for (random, or derived from `render --key-secret`). */
+export function linuxTarget(model: Model, randomKey: (pairId: string) => string, only?: ReadonlySet<string>): LinuxTarget {
   const warnings: ValidationIssue[] = [];
   const suite = suiteOf(model.defaults.ipsec);
   const psk = new Map(model.pairKeys.map((k) => [k.nodes.join('\u0000'), k.key]));
@@ -96,12 +97,12 @@ export function linuxTarget(model: Model, randomKey: () => string, only?: Readon
     const id = orderedPair(a, b).join('\u0000');
     let key = psk.get(id);
     if (key === undefined) {
-      key = randomKey();
+      key = randomKey(id);
       psk.set(id, key);
       const [x, y] = orderedPair(a, b);
       warnings.push({
         path: 'ipsec.psk',
-        message: `no key for ${x} - ${y}: the Linux target uses a random one for this render only; run \`keys generate\` to store one`,
+        message: `no key for ${x} - ${y}: the Linux target makes one up for this render only (random, or derived from --key-secret); run \`keys generate\` to store one`,
       });
     }
     return key;

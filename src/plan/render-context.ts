@@ -7,13 +7,25 @@
 import type { ValidationIssue } from '../errors.js';
 import type { Model } from '../model/model.js';
 
+/** How a render is made, beyond the model. */
+export interface RenderOptions {
+  /**
+   * The secret that keys of pairs with no stored key are derived from
+   * (`render --key-secret FILE`). Absent: a random one per render, so such
+   * keys differ between renders.
+   */
+  keySecret?: Buffer;
+}
+
 export class RenderContext {
   readonly model: Model;
+  readonly options: RenderOptions;
   readonly warnings: ValidationIssue[] = [];
   private readonly memo = new Map<string, unknown>();
 
-  constructor(model: Model) {
+  constructor(model: Model, options: RenderOptions = {}) {
     this.model = model;
+    this.options = options;
   }
 
   /** Computes `fn` once per key for the whole render. */

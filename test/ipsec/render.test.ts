@@ -168,3 +168,32 @@ describe('render-only keys for pairs without a stored key', { timeout: 30_000 },
     expect(presharedKeys(fileText(fileOf(again, 'b', IKE_PRESHARED_PATH)!)).get(ea1!)).not.toBe(made[0]!.key);
   });
 });
+
+describe('render-only keys from an operator\'s secret (render --key-secret)', { timeout: 30_000 }, () => {
+  const model = modelOf(meshDoc({ 'a-1': 'p1', 'a-2': 'p1', b: 'p2' }));
+  const eb = model.nodeByName.get('b')!.externalIp!;
+  const keyAt = (ctx: RenderContext, node: string): string | undefined =>
+    presharedKeys(fileText(fileOf(ctx, node, IKE_PRESHARED_PATH)!)).get(eb);
+
+  it('are the same in every render with the same secret, and differ with another', () => {
+    const secret = Buffer.alloc(32, 7);
+    const one = new RenderContext(model, { keySecret: secret });
+    const two = new RenderContext(model, { keySecret: Buffer.from(secret) });
+    const other = new RenderContext(model, { keySecret: Buffer.alloc(32, 8) });
+    expect(keyAt(one, 'a-1')).toMatch(/^[0-9a-f]{256}$/);
+    expect(keyAt(two, 'a-1')).toBe(keyAt(one, 'a-1'));
+    expect(keyAt(other, 'a-1')).not.toBe(keyAt(one, 'a-1'));
+    expect(keyAt(one, 'a-2')).not.toBe(keyAt(one, 'a-1')); // one key per pair, still
+    expect(renderOnlyKeys(two)).toEqual(renderOnlyKeys(one));
+    expect(one.warnings[0]!.message).toContain('derives their keys from the --key-secret file');
+  });
+
+  it('never replace a stored key', () => {
+    const doc = meshDoc({ 'a-1': 'p1', b: 'p2' });
+    const stored = 'ab'.repeat(128);
+    const keyed = modelOf({ ...doc, ipsec: { psk: [{ nodes: ['a-1', 'b'], key: stored }] } });
+    const ctx = new RenderContext(keyed, { keySecret: Buffer.alloc(32, 7) });
+    expect(presharedKeys(fileText(fileOf(ctx, 'a-1', IKE_PRESHARED_PATH)!)).get(keyed.nodeByName.get('b')!.externalIp!)).toBe(stored);
+    expect(renderOnlyKeys(ctx)).toEqual([]);
+  });
+});

@@ -74,6 +74,42 @@ describe('render of the example', () => {
     expect(differing.every((f) => f.endsWith('opt/custom/etc/ipsec/ike.preshared'))).toBe(true);
   });
 
+  it('without stored keys but with the same --key-secret, two renders are byte-identical, for both targets', async () => {
+    const dir = await tempDir();
+    const secret = join(dir, 'secret');
+    await writeFile(secret, Buffer.alloc(64, 0x5a), { mode: 0o600 });
+    const other = join(dir, 'other');
+    await writeFile(other, Buffer.alloc(64, 0xa5), { mode: 0o600 });
+    for (const target of ['smartos', 'linux']) {
+      const render = (out: string, file: string): Promise<{ status: number; stderr: string }> =>
+        runCli(['--state', EXAMPLE, 'render', '--target', target, '--key-secret', file, '--out', join(dir, target, out)]);
+      for (const [out, file] of [['a', secret], ['b', secret], ['c', other]] as const) expect((await render(out, file)).status).toBe(0);
+      const [sa, sb, sc] = await Promise.all(['a', 'b', 'c'].map((o) => snapshot(join(dir, target, o))));
+      expect(sb, target).toEqual(sa);
+      // Another secret, other keys: the secret is what the keys come from.
+      expect(Object.keys(sa!).filter((f) => sa![f] !== sc![f]).length, target).toBeGreaterThan(0);
+    }
+  });
+
+  it('--key-secret refuses a file others can read, or one too short, and writes nothing', async () => {
+    const dir = await tempDir();
+    const open = join(dir, 'open');
+    await writeFile(open, Buffer.alloc(64, 1), { mode: 0o644 });
+    const short = join(dir, 'short');
+    await writeFile(short, 'tiny-secret-value', { mode: 0o600 });
+    const exposed = await runCli(['--state', EXAMPLE, 'render', '--key-secret', open, '--out', join(dir, 'o1')]);
+    expect(exposed.status).toBe(1);
+    expect(exposed.stderr).toContain(`--key-secret ${open} is readable by others (mode 0644)`);
+    const tooShort = await runCli(['--state', EXAMPLE, 'render', '--key-secret', short, '--out', join(dir, 'o2')]);
+    expect(tooShort.status).toBe(64);
+    expect(tooShort.stderr).toContain('holds 17 byte(s); at least 32 are needed');
+    expect(tooShort.stderr).not.toContain('tiny-secret-value');
+    const missing = await runCli(['--state', EXAMPLE, 'render', '--key-secret', join(dir, 'none'), '--out', join(dir, 'o3')]);
+    expect(missing.status).toBe(64);
+    expect(missing.stderr).toContain('ENOENT');
+    expect((await readdir(dir)).sort()).toEqual(['open', 'short']);
+  });
+
   it('a node that has no VM NIC on a rule gets no overlay link for it', async () => {
     const out = join(await tempDir(), 'out');
     await runCli(['--state', EXAMPLE, 'render', '--out', out]);

@@ -5,6 +5,8 @@ import { UsageError } from '../../errors.js';
 import { desiredNodes } from '../../plan/desired-state.js';
 import { vdcWarnings } from '../../ranges/vdc.js';
 import { RenderContext } from '../../plan/render-context.js';
+import { readKeySecretFile } from '../../ipsec/key-secret-file.js';
+import { deriveRenderKey } from '../../ipsec/render-keys.js';
 import { randomBytes } from 'node:crypto';
 import { linuxTarget, linuxTreeFiles } from '../../linux/linux-target.js';
 import { mtuWarnings } from '../../mtu/mtu-warnings.js';
@@ -18,12 +20,14 @@ export function registerRender(program: Command, io: CliIo): void {
     .requiredOption('--out <dir>', 'output directory (absent or empty, or replaced with --force)')
     .option('--force', 'replace a non-empty output directory')
     .option('--nodes <list>', 'only these nodes (comma-separated)')
+    .option('--key-secret <file>', 'derive the keys of node pairs with no stored key from this secret (owner-only file, >= 32 bytes) rather than a random one, so that two renders are byte-identical')
     .option('--target <os>', 'smartos (default): the files of each node; linux: iproute2 batches that build the same overlay', 'smartos')
-    .action(async (opts: { out: string; force?: boolean; nodes?: string; target: string }, cmd: Command) => {
+    .action(async (opts: { out: string; force?: boolean; nodes?: string; target: string; keySecret?: string }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const snap = await ctx.store().load('require');
       ctx.warn(snap.warnings);
-      const rctx = new RenderContext(snap.model);
+      const keySecret = opts.keySecret === undefined ? undefined : await readKeySecretFile(opts.keySecret);
+      const rctx = new RenderContext(snap.model, keySecret === undefined ? {} : { keySecret });
       for (const w of vdcWarnings(snap.model)) rctx.warn(w);
       let only: Set<string> | undefined;
       if (opts.nodes !== undefined) {
@@ -41,7 +45,8 @@ export function registerRender(program: Command, io: CliIo): void {
       let result;
       if (opts.target === 'linux') {
         for (const w of mtuWarnings(snap.model)) rctx.warn(w);
-        const linux = linuxTarget(snap.model, () => randomBytes(128).toString('hex'), only);
+        const keyFor = keySecret === undefined ? () => randomBytes(128).toString('hex') : (id: string) => deriveRenderKey(keySecret, id);
+        const linux = linuxTarget(snap.model, keyFor, only);
         for (const w of linux.warnings) rctx.warn(w);
         result = await writeTree(out, linux.nodes.map((n) => ({ node: n.node, files: linuxTreeFiles(n) })), writeOpts);
       } else {
