@@ -16,10 +16,11 @@
  * ansible-playbook (apt-get install ansible).
  */
 import { execFile } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { summarize, type Sample } from './summary.js';
 import { simFacts, simVms, startSimCluster, writeNodeRoot } from '../../test/harness/sim-cluster.js';
 
 const run = promisify(execFile);
@@ -104,23 +105,31 @@ const ansibleEnv = {
   ANSIBLE_LOCAL_TEMP: join(dir, 'ansible-tmp'),
 };
 
-interface Sample { run: number; side: string; step: string; ms: number; exit: number; changed?: string }
 const samples: Sample[] = [];
+const cpuFile = join(dir, 'cpu.txt');
 
+/**
+ * One timed step. GNU time gives the controller's CPU (the command and the
+ * children it waits for: Ansible's forks, ours is one process): on real
+ * hardware each node's share runs on that node, so this is the part that
+ * does not shrink with more nodes' CPUs. Ansible's ControlPersist masters
+ * detach, so their encryption is not in it.
+ */
 async function timed(side: string, step: string, i: number, file: string, args: string[], e: NodeJS.ProcessEnv): Promise<string> {
   const t0 = performance.now();
-  const r = await run(file, args, { env: e, maxBuffer: 1 << 28 }).then(
+  const r = await run('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, file, ...args], { env: e, maxBuffer: 1 << 28 }).then(
     (x) => ({ code: 0, stdout: x.stdout, stderr: x.stderr }),
     (x: { code: number; stdout: string; stderr: string }) => x,
   );
   const ms = performance.now() - t0;
-  const s: Sample = { run: i, side, step, ms, exit: r.code };
+  const [user, sys] = (await readFile(cpuFile, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
+  const s: Sample = { run: i, side, step, ms, cpuS: user! + sys!, exit: r.code };
   const recap = /changed=(\d+)/g;
   if (side !== 'esdc-overlay') s.changed = String([...r.stdout.matchAll(recap)].reduce((a, m) => a + Number(m[1]), 0));
   samples.push(s);
   // Written after every sample: a run stopped half-way still leaves its figures.
   await writeFile(join(dir, 'samples.json'), JSON.stringify(samples, null, 2));
-  process.stderr.write(`run ${i} ${side.padEnd(16)} (${step}) ${ms.toFixed(0).padStart(7)} ms exit ${r.code}${s.changed !== undefined ? ` changed=${s.changed}` : ''}  load ${loadavg()[0]!.toFixed(1)}\n`);
+  process.stderr.write(`run ${i} ${side.padEnd(16)} (${step}) ${ms.toFixed(0).padStart(7)} ms cpu ${s.cpuS!.toFixed(1)} s exit ${r.code}${s.changed !== undefined ? ` changed=${s.changed}` : ''}  load ${loadavg()[0]!.toFixed(1)}\n`);
   if (r.code !== 0) process.stderr.write(`${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}\n`);
   return r.stdout;
 }
@@ -150,29 +159,5 @@ try {
   await c.stop();
 }
 
-// Summary: per side and step the median/min/max, and per run the ratio Ansible/ours (same run, same load).
-const med = (v: number[]): number => { const s = [...v].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 console.log(`K=${count}, ${runs} runs, load average before ${loadBefore.map((x) => x.toFixed(1)).join(' ')}, after ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-console.log('| side | step | median s | min s | max s | exit codes |');
-console.log('|---|---|---|---|---|---|');
-const sides = ['esdc-overlay', ...forks.map((f) => `ansible -f ${f}`)];
-for (const side of sides) {
-  for (const s of steps) {
-    const v = samples.filter((x) => x.side === side && x.step === s);
-    const ms = v.map((x) => x.ms / 1000);
-    console.log(`| ${side} | (${s}) | ${med(ms).toFixed(2)} | ${Math.min(...ms).toFixed(2)} | ${Math.max(...ms).toFixed(2)} | ${[...new Set(v.map((x) => x.exit))].join(',')} |`);
-  }
-}
-console.log('| ratio | step | median | min | max |');
-console.log('|---|---|---|---|---|');
-for (const side of sides.slice(1)) {
-  for (const s of steps) {
-    const q: number[] = [];
-    for (let i = 1; i <= runs; i++) {
-      const a = samples.find((x) => x.run === i && x.side === side && x.step === s);
-      const o = samples.find((x) => x.run === i && x.side === 'esdc-overlay' && x.step === s);
-      if (a && o) q.push(a.ms / o.ms);
-    }
-    console.log(`| ${side} / esdc-overlay | (${s}) | ${med(q).toFixed(1)}x | ${Math.min(...q).toFixed(1)}x | ${Math.max(...q).toFixed(1)}x |`);
-  }
-}
+console.log(summarize(samples));
