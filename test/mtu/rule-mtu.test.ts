@@ -1,4 +1,5 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -54,6 +55,38 @@ describe('`esdc-overlay mtu --state`', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^customers\s+1400\s+1388\s+cn01\.prg\.example\.com - cn03\.brn\.example\.com\s+external 1500, ESP aes-cbc-sha512, VLAN\s+too big$/m);
     expect(r.stdout).toMatch(/^adminoverlay\s+1300\s+1388\s.*\sok$/m);
+  });
+});
+
+describe('`esdc-overlay mtu --state --exit-code`, for CI checks of a state', () => {
+  it('exits 2 when a rule is too big, after printing the whole report', async () => {
+    const r = await runCli(['mtu', '--state', EXAMPLE.pathname, '--exit-code']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/^adminoverlay\s+1300\s+1388\s.*\sok$/m);
+    expect(r.stdout).toMatch(/^lab\s+1400\s+1392\s.*\stoo big$/m);
+  });
+
+  it('exits 0 once every rule fits its safe MTU', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esdc-mtu-'));
+    try {
+      const doc = parse(readFileSync(EXAMPLE, 'utf8')) as { overlay_rules: Record<string, { mtu?: number }> };
+      doc.overlay_rules.customers!.mtu = 1388;
+      doc.overlay_rules.lab!.mtu = 1392;
+      const state = join(dir, 'fits.yaml');
+      writeFileSync(state, stringify(doc));
+      const r = await runCli(['mtu', '--state', state, '--exit-code']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).not.toContain('too big');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is a usage error beside the calculator, which has no verdict', async () => {
+    const r = await runCli(['mtu', '--underlay-mtu', '1500', '--exit-code']);
+    expect(r.status).toBe(64);
+    expect(r.stderr).toContain('--exit-code is for the per-rule report');
   });
 });
 

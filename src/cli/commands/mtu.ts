@@ -3,7 +3,7 @@
  * per-rule report (the state's rules against their paths), MTU.md.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { UsageError } from '../../errors.js';
+import { EXIT, OutcomeReported, UsageError } from '../../errors.js';
 import { ESP_CHOICES, innerMtu, type EspChoice } from '../../mtu/overhead.js';
 import { mtuReport, type RuleMtu } from '../../mtu/rule-mtu.js';
 import { intOption, withCommonOptions } from '../common.js';
@@ -16,6 +16,7 @@ interface MtuOptions {
   vlan?: boolean;
   esp?: EspChoice;
   natT?: boolean;
+  exitCode?: boolean;
 }
 
 function espOption(value: string): EspChoice {
@@ -33,13 +34,15 @@ export function registerMtu(program: Command, io: CliIo): void {
     .option('--vlan', 'calculator: the overlay frames carry an 802.1Q tag')
     .option('--esp <suite>', `calculator: ESP transport mode suite: ${ESP_CHOICES.join(', ')} (default none)`, espOption)
     .option('--nat-t', 'calculator: ESP inside UDP 4500 (NAT traversal)')
+    .option('--exit-code', 'report: exit 2 when a rule\'s MTU is above its safe value (for CI checks of a state)')
     .addHelpText(
       'after',
-      '\nExamples:\n  esdc-overlay mtu --underlay-mtu 1500 --vlan --esp aes-cbc-sha512\n  esdc-overlay mtu --state state.yaml --json\n',
+      '\nExamples:\n  esdc-overlay mtu --underlay-mtu 1500 --vlan --esp aes-cbc-sha512\n  esdc-overlay mtu --state state.yaml --json\n  esdc-overlay mtu --state state.yaml --exit-code   # exit 2 if a rule is too big\n',
     )
     .action(async (opts: MtuOptions, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       if (opts.underlayMtu !== undefined) {
+        if (opts.exitCode) throw new UsageError('--exit-code is for the per-rule report; the calculator has no verdict');
         calculator(ctx, opts);
         return;
       }
@@ -48,7 +51,12 @@ export function registerMtu(program: Command, io: CliIo): void {
       }
       const snap = await ctx.store().load('warn');
       ctx.warn(snap.warnings);
-      report(ctx, mtuReport(snap.model));
+      const rules = mtuReport(snap.model);
+      report(ctx, rules);
+      const tooBig = rules.filter((r) => !r.ok).map((r) => r.rule);
+      if (opts.exitCode && tooBig.length > 0) {
+        throw new OutcomeReported(`MTU above the safe value: ${tooBig.join(', ')}`, { code: 'MtuTooBig', exitStatus: EXIT.drift });
+      }
     });
 }
 
