@@ -1,25 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import { parseShowOverlay } from '../../src/discovery/dladm.js';
 import { mergeDiscovery } from '../../src/discovery/merge.js';
 import { parseSysinfo } from '../../src/discovery/sysinfo.js';
 import { parseVmadmLookup } from '../../src/discovery/vmadm.js';
+import { FIXTURES } from '../support/paths.js';
 
-const SYSINFO = {
-  UUID: '564D1A2B-0001-4A6E-9C1E-000000000001',
-  Hostname: 'node01.local',
-  'Datacenter Name': 'prg',
-  'Network Interfaces': {
-    ixgbe0: { 'MAC Address': '00:1b:21:00:00:01', ip4addr: '10.0.66.11', 'Link Status': 'up', MTU: '9000', 'NIC Names': ['admin'] },
-    ixgbe1: { 'MAC Address': '00:1b:21:00:00:02', ip4addr: '', 'Link Status': 'up', 'NIC Names': ['external'] },
-  },
-  'Virtual Network Interfaces': {
-    external0: { 'MAC Address': '00:1b:21:00:00:03', ip4addr: '203.0.113.140', 'Host Interface': 'ixgbe1', VLAN: '0' },
-    adminoverlay_0: { 'MAC Address': '00:e5:dc:00:00:01', ip4addr: '10.44.44.11', 'Host Interface': 'adminoverlay2', VLAN: '2' },
-  },
-  Overlays: { adminoverlay2: '' },
-  'Overlay Rules': { adminoverlay: '-e vxlan -p vxlan/listen_port=4792' },
-};
+/** A node's `sysinfo` as SmartOS prints it: admin on ixgbe0, external on a VLAN-0 vNIC, the adminoverlay vNIC. */
+const SYSINFO = JSON.parse(readFileSync(join(FIXTURES, 'discovery', 'sysinfo-node01.json'), 'utf8')) as Record<string, unknown>;
 
 function issuesOf(fn: () => unknown): unknown {
   try {

@@ -5,6 +5,8 @@
  * and state text far too big or too deep. Same contract: a value, or a
  * ValidationError whose every issue names a place; nothing else, and fast.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAssignments } from '../../src/adminoverlay/edit.js';
@@ -20,6 +22,7 @@ import { parseManifest } from '../../src/plan/manifest.js';
 import { parseRangeList, parseRanges } from '../../src/ranges/parse.js';
 import { VLAN, VXLAN } from '../../src/ranges/id-kinds.js';
 import { FUZZ } from './fuzz-config.js';
+import { FIXTURES } from '../support/paths.js';
 
 /** Runs `fn`: its value, or undefined after a ValidationError whose issues each have a path and a message. */
 function typedOrValue<T>(fn: () => T): T | undefined {
@@ -124,20 +127,8 @@ describe('the adminoverlay node=ip list and --reserve', () => {
   });
 });
 
-const SYSINFO = {
-  UUID: '564D1A2B-0001-4A6E-9C1E-000000000001',
-  Hostname: 'node01.local',
-  'Datacenter Name': 'prg',
-  'Network Interfaces': {
-    ixgbe0: { 'MAC Address': '00:1b:21:00:00:01', ip4addr: '10.0.66.11', 'Link Status': 'up', MTU: '9000', 'NIC Names': ['admin'] },
-    ixgbe1: { 'MAC Address': '00:1b:21:00:00:02', ip4addr: '', 'Link Status': 'up', 'NIC Names': ['external'] },
-  },
-  'Virtual Network Interfaces': {
-    external0: { 'MAC Address': '00:1b:21:00:00:03', ip4addr: '203.0.113.140', 'Host Interface': 'ixgbe1', VLAN: '0' },
-  },
-  Overlays: { adminoverlay2: '' },
-  'Overlay Rules': { adminoverlay: '-e vxlan -p vxlan/listen_port=4792' },
-};
+/** A node's `sysinfo` as SmartOS prints it: admin on ixgbe0, external on a VLAN-0 vNIC, the adminoverlay vNIC. */
+const SYSINFO = JSON.parse(readFileSync(join(FIXTURES, 'discovery', 'sysinfo-node01.json'), 'utf8')) as Record<string, unknown>;
 
 const VMADM = [
   {
