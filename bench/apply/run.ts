@@ -41,6 +41,11 @@ const repo = resolve(import.meta.dirname, '..', '..');
 const cli = join(repo, 'dist', 'esdc-overlay.js');
 const playbook = join(repo, 'bench', 'apply', 'baseline-playbook.yml');
 const dir = resolve(values.dir, `k${count}`);
+if (!Number.isInteger(count) || count < 2 || !Number.isInteger(runs) || runs < 1) {
+  // Step (c) moves a VM from the first node to the second.
+  process.stderr.write(`--count must be an integer >= 2 and --runs >= 1 (got ${values.count}, ${values.runs})\n`);
+  process.exit(64);
+}
 
 // Debian's ansible, installed here when missing (as root, like the CI).
 if (await run('sh', ['-c', 'command -v ansible-playbook']).then(() => false, () => true)) {
