@@ -1,7 +1,7 @@
 /**
  * A real ZooKeeper (Debian's zookeeper package) for tests: its own data
  * directory, 127.0.0.1 on a free port, started from the jar's main class
- * (ECOSYSTEM.md §3), ready when it answers "ruok" with "imok", stopped by PID.
+ * (ECOSYSTEM.md §3), ready when "srvr" reports its mode (it serves requests), stopped by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -91,8 +91,10 @@ export async function startZooKeeper(): Promise<ZkServer> {
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`ZooKeeper exited with ${child.exitCode}:\n${log}`);
-      if ((await fourLetter(port, 'ruok', 200)) === 'imok') return;
-      if (Date.now() > deadline) throw new Error(`ZooKeeper did not answer ruok within 30 s:\n${log}`);
+      // "ruok" says imok as soon as the process listens; after a crash it may still be replaying its
+      // log, and until then "srvr" says it is not serving requests. Only "Mode:" means sessions work.
+      if (/^Mode: /m.test(await fourLetter(port, 'srvr', 500))) return;
+      if (Date.now() > deadline) throw new Error(`ZooKeeper was not serving requests within 30 s:\n${log}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   };
