@@ -46,7 +46,14 @@ export function registerStore(program: Command, io: CliIo): void {
         }
         await to.save(source.doc, target, 'warn');
       });
-      const copy = await to.load('warn');
+      // The write is done; if the store drops now, say so, or an operator would take it for a failed copy.
+      const copy = await to.load('warn').catch((err: unknown) => {
+        if (!(err instanceof StoreError)) throw err;
+        throw new StoreError(`wrote the state to ${redact(to.location)} but could not read it back to verify it: ${err.message}`, {
+          code: err.code,
+          cause: err,
+        });
+      });
       const differences = modelDifferences(source.model, copy.model);
       if (differences.length > 0) {
         throw new StoreError(`the copy in ${to.location} differs from ${from.location} in: ${differences.join(', ')}`, { code: 'MigrationMismatch' });
