@@ -3,27 +3,19 @@
  * mode 0400), and the agent on that node then finds nothing to do; after a
  * state change the next apply's bundle has a higher version.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { BUNDLE_PATH, parseBundle } from '../../src/agent/bundle.js';
 import type { StateDoc } from '../../src/model/state.js';
-import { startSimCluster, type SimCluster } from '../harness/sim-cluster.js';
+import type { SimCluster } from '../harness/sim-cluster.js';
+import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { cli } from '../support/cli.js';
 
 describe('apply writes the agent bundle', () => {
   let c: SimCluster;
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'esdc-bundle-'));
-    c = await startSimCluster({ count: 2, dir });
-  });
-  afterAll(async () => {
-    await c?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  useSimCluster({ count: 2 }, (started) => (c = started));
 
   it('on every node, 0400, checksummed, for that node; the agent there is then in sync', async () => {
     const plan = await cli(['plan'], c.env);
@@ -47,9 +39,9 @@ describe('apply writes the agent bundle', () => {
     }
     const n1 = c.nodes[0]!;
     await n1.clearCalls();
-    const statusPath = join(dir, 'agent-status.json');
-    await writeFile(join(dir, 'agent.json'), JSON.stringify({ root: n1.root, status: statusPath }));
-    const once = await cli(['agent', '--once', '--json', '--config', join(dir, 'agent.json')]);
+    const statusPath = join(c.dir, 'agent-status.json');
+    await writeFile(join(c.dir, 'agent.json'), JSON.stringify({ root: n1.root, status: statusPath }));
+    const once = await cli(['agent', '--once', '--json', '--config', join(c.dir, 'agent.json')]);
     expect(once.status).toBe(0);
     expect(JSON.parse(once.stdout).result).toBe('in-sync');
     expect((await n1.calls()).map((x) => x.cmd)).toEqual(['dladm']);

@@ -4,32 +4,24 @@
  * between staging and committing, and a host key that is wrong or unknown.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { executeWork } from '../../src/apply/execute.js';
 import { planFleet } from '../../src/apply/fleet.js';
 import { renderSummary } from '../../src/cli/commands/apply.js';
 import { remoteFrom } from '../../src/cli/remote.js';
 import { GENERATORS, type NodeGenerator } from '../../src/plan/desired-state.js';
 import { FileStore } from '../../src/store/file-store.js';
-import { startSimCluster, type SimCluster } from '../harness/sim-cluster.js';
+import type { SimCluster } from '../harness/sim-cluster.js';
+import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { runCli as cli } from '../support/cli.js';
 import { peersGenerator, secretGenerator } from '../fixtures/test-generators.js';
 
 const GENS = [...GENERATORS, peersGenerator, secretGenerator];
 
 let c: SimCluster;
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'esdc-sim-'));
-  c = await startSimCluster({ count: 3, dir });
-});
-afterEach(async () => {
-  await c?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+useSimCluster({ count: 3, each: true }, (started) => (c = started));
 
 async function libPlan(generators: readonly NodeGenerator[] = GENS) {
   const snap = await new FileStore(c.statePath).load();

@@ -9,32 +9,27 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { executeWork } from '../../src/apply/execute.js';
 import { planFleet } from '../../src/apply/fleet.js';
 import { remoteFrom } from '../../src/cli/remote.js';
 import { GENERATORS } from '../../src/plan/desired-state.js';
 import { FileStore } from '../../src/store/file-store.js';
 import type { Transport } from '../../src/transport/transport.js';
-import { startSimCluster, type SimCluster, type SimNode } from '../harness/sim-cluster.js';
+import type { SimCluster, SimNode } from '../harness/sim-cluster.js';
+import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { runCli as cli } from '../support/cli.js';
 import { CLI } from '../support/paths.js';
 
 let c: SimCluster;
-let dir: string;
 const cleanups: Array<() => Promise<void> | void> = [];
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'esdc-hard-'));
-  c = await startSimCluster({ count: 3, dir });
-});
+useSimCluster({ count: 3, each: true }, (started) => (c = started));
+// Registered after the cluster's hooks, so it runs before the cluster stops.
 afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
-  await c?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 // Each case runs two or three full applies against three nodes; CI machines are slow and shared.

@@ -8,26 +8,18 @@
  * SFTP operation sshd logged and every file on the nodes is searched for
  * the marker each hostile input carries: none is there.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { startSimCluster, type SimCluster } from '../harness/sim-cluster.js';
+import type { SimCluster } from '../harness/sim-cluster.js';
+import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { runCli as cli } from '../support/cli.js';
 
 const MARK = 'PWNED';
 
 let c: SimCluster;
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'esdc-inj-'));
-  c = await startSimCluster({ count: 3, dir });
-});
-afterAll(async () => {
-  await c?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+useSimCluster({ count: 3 }, (started) => (c = started));
 
 /** Every text a node holds about what it was told: recorded calls, sshd's log, its files. */
 async function everythingOnNodes(): Promise<string> {

@@ -6,10 +6,9 @@
  * than 0600 — the staged copy included, checked at the moment between
  * stage and commit.
  */
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { executeWork } from '../../src/apply/execute.js';
 import { planFleet } from '../../src/apply/fleet.js';
@@ -17,22 +16,17 @@ import { remoteFrom } from '../../src/cli/remote.js';
 import { BUNDLE_PATH } from '../../src/agent/bundle.js';
 import { GENERATORS } from '../../src/plan/desired-state.js';
 import { FileStore } from '../../src/store/file-store.js';
-import { startSimCluster, type SimCluster } from '../harness/sim-cluster.js';
+import type { SimCluster } from '../harness/sim-cluster.js';
+import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { runCli as cli } from '../support/cli.js';
 
 let c: SimCluster;
-let dir: string;
+useSimCluster({ count: 3 }, (started) => (c = started));
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'esdc-sec-'));
-  c = await startSimCluster({ count: 3, dir });
   // No keys yet: apply makes them, so the whole life of a key is in this run.
   const doc = parse(await readFile(c.statePath, 'utf8')) as Record<string, unknown>;
   delete doc.ipsec;
   await writeFile(c.statePath, stringify(doc), { mode: 0o600 });
-});
-afterAll(async () => {
-  await c?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function keys(): Promise<string[]> {
@@ -119,7 +113,7 @@ describe('keys through a whole run', () => {
   });
 
   it('render writes key files 0600 or tighter, and nothing else holds a key', async () => {
-    const out = join(dir, 'render');
+    const out = join(c.dir, 'render');
     const r = await cli(['render', '--out', out], c.env);
     expect(r.status, r.stderr).toBe(0);
     printed.push(['render output', r.stdout + r.stderr]);

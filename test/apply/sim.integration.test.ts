@@ -3,11 +3,11 @@
  * real sshd (test/harness). What a node received is read back from its root
  * directory, the calls its commands recorded, and sshd's SFTP log.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { executeWork } from '../../src/apply/execute.js';
 import { planFleet } from '../../src/apply/fleet.js';
@@ -15,7 +15,8 @@ import { remoteFrom } from '../../src/cli/remote.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { GENERATORS } from '../../src/plan/desired-state.js';
 import { FileStore } from '../../src/store/file-store.js';
-import { startSimCluster, type SimCluster, type SimVm } from '../harness/sim-cluster.js';
+import type { SimCluster, SimVm } from '../harness/sim-cluster.js';
+import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { runBuiltCli, runCli as cli } from '../support/cli.js';
 import { peersGenerator, secretGenerator } from '../fixtures/test-generators.js';
 
@@ -52,15 +53,7 @@ async function resetActivity(c: SimCluster): Promise<void> {
 
 describe('discover, plan, apply, verify on 4 simulated nodes', () => {
   let c: SimCluster;
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'esdc-sim-'));
-    c = await startSimCluster({ count: 4, dir });
-  });
-  afterAll(async () => {
-    await c?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  useSimCluster({ count: 4 }, (started) => (c = started));
 
   it('nodes discover records what sysinfo and vmadm say, and shows the changes', async () => {
     const doc = await readState(c);
