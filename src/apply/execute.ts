@@ -82,7 +82,7 @@ async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: s
   }
   if (w.usbkey) {
     // Other tools edit /usbkey/config too: our edit is only valid on the text it was computed from.
-    const now = (await t.readFile(USBKEY_CONFIG, timeoutMs))?.toString('utf8') ?? '';
+    const now = (await t.readFile(USBKEY_CONFIG, timeoutMs))?.data.toString('utf8') ?? '';
     if (now !== w.usbkey.base) {
       throw new TransportError(t.node, `${USBKEY_CONFIG} changed on the node since it was read; run apply again`, { code: 'ChangedMeanwhile' });
     }

@@ -7,16 +7,13 @@ import { checkExec, type Transport } from '../transport/transport.js';
 import { mapLimit } from './pool.js';
 
 async function readOne(t: Transport, path: string, timeoutMs: number): Promise<ActualFile | null> {
-  const st = await t.stat(path, timeoutMs);
-  if (!st) return null;
-  const data = await t.readFile(path, timeoutMs);
-  if (data === undefined) return null;
-  return { mode: st.mode, text: data.toString('utf8') };
+  const got = await t.readFile(path, timeoutMs);
+  return got ? { mode: got.mode, text: got.data.toString('utf8') } : null;
 }
 
 /** `extra`: more paths to read into `files` (the agent's bundle). */
 export async function readActual(t: Transport, desired: DesiredNode, timeoutMs: number, extra: readonly string[] = []): Promise<ActualNode> {
-  const manifestText = (await t.readFile(MANIFEST_PATH, timeoutMs))?.toString('utf8');
+  const manifestText = (await t.readFile(MANIFEST_PATH, timeoutMs))?.data.toString('utf8');
   const managed = Object.keys(parseManifest(manifestText).manifest.files);
   const paths = [...new Set([...desired.files.map((f) => f.path), ...managed, ...extra])].sort();
   const read = await mapLimit(paths, 8, (p) => readOne(t, p, timeoutMs));

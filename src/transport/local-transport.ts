@@ -4,7 +4,7 @@
  * execFile (argv, no shell).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDir } from '../io/atomic-file.js';
 import {
@@ -12,6 +12,7 @@ import {
   TransportError,
   withTimeout,
   type ExecResult,
+  type FileContent,
   type FileStat,
   type StageOptions,
   type Transport,
@@ -29,9 +30,18 @@ export class LocalTransport implements Transport {
     return new TransportError(this.node, `${what}: ${(err as Error).message}`, { cause: err });
   }
 
-  async readFile(path: string, timeoutMs: number): Promise<Buffer | undefined> {
+  async readFile(path: string, timeoutMs: number): Promise<FileContent | undefined> {
+    const read = async (): Promise<FileContent> => {
+      const fh = await open(path, 'r');
+      try {
+        const st = await fh.stat();
+        return { data: await fh.readFile(), mode: st.mode & 0o7777 };
+      } finally {
+        await fh.close();
+      }
+    };
     try {
-      return await withTimeout(this.node, `reading ${path}`, timeoutMs, readFile(path));
+      return await withTimeout(this.node, `reading ${path}`, timeoutMs, read());
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw this.wrap(`reading ${path}`, err);

@@ -10,7 +10,7 @@
  * PATH=...`), so `sysinfo` or `svcadm` reach the node's simulated commands.
  */
 import { posix } from 'node:path';
-import type { ExecResult, FileStat, StageOptions, Transport } from './transport.js';
+import type { ExecResult, FileContent, FileStat, StageOptions, Transport } from './transport.js';
 
 export class RootedTransport implements Transport {
   readonly node: string;
@@ -26,7 +26,7 @@ export class RootedTransport implements Transport {
     return posix.join(this.root, posix.normalize(`/${path}`));
   }
 
-  readFile(path: string, timeoutMs: number): Promise<Buffer | undefined> {
+  readFile(path: string, timeoutMs: number): Promise<FileContent | undefined> {
     return this.inner.readFile(this.map(path), timeoutMs);
   }
 

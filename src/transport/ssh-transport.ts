@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { posix } from 'node:path';
 import ssh2, { type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { quoteArgv } from '../shell/quote.js';
+import { sftpReadWithMode } from './sftp-read.js';
 import {
   checkHostKey,
   fingerprint,
@@ -23,6 +24,7 @@ import {
   TransportError,
   withTimeout,
   type ExecResult,
+  type FileContent,
   type FileStat,
   type StageOptions,
   type Transport,
@@ -173,9 +175,11 @@ export class SshTransport implements Transport {
     return withTimeout(this.node, what, timeoutMs, work);
   }
 
-  async readFile(path: string, timeoutMs: number): Promise<Buffer | undefined> {
+  async readFile(path: string, timeoutMs: number): Promise<FileContent | undefined> {
     try {
-      return await this.op<Buffer>(`reading ${path}`, timeoutMs, (sftp, done) => sftp.readFile(path, done));
+      return await this.op<FileContent>(`reading ${path}`, timeoutMs, (sftp, done) => {
+        sftpReadWithMode(sftp, path).then((v) => done(undefined, v), done);
+      });
     } catch (err) {
       if (isNoSuchFile(err)) return undefined;
       throw err;

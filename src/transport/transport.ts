@@ -22,6 +22,13 @@ export interface FileStat {
   isFile: boolean;
 }
 
+/** A file's bytes with the mode they were read under (one open, so the two agree). */
+export interface FileContent {
+  data: Buffer;
+  /** Permission bits only (& 0o7777). */
+  mode: number;
+}
+
 export interface StageOptions {
   mode: number;
 }
@@ -31,8 +38,8 @@ export interface Transport {
   readonly node: string;
   /** Where it is reached, e.g. `root@10.0.0.1:22`, for messages. */
   readonly target: string;
-  /** The file's bytes, or undefined when it does not exist. */
-  readFile(path: string, timeoutMs: number): Promise<Buffer | undefined>;
+  /** The file's bytes and mode, or undefined when it does not exist. */
+  readFile(path: string, timeoutMs: number): Promise<FileContent | undefined>;
   /** The file's mode and size, or undefined when it does not exist. */
   stat(path: string, timeoutMs: number): Promise<FileStat | undefined>;
   /**

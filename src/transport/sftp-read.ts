@@ -1,0 +1,50 @@
+/**
+ * Reading a node's file over SFTP, with its mode, in as few round trips as
+ * the protocol allows. The no-op apply is bound by these round trips (the
+ * K = 50 profile in bench/RESULTS.md): a `stat` then ssh2's `readFile` cost
+ * five (stat, open, fstat, read, close) per file.
+ */
+import type { SFTPWrapper, Stats } from 'ssh2';
+import type { FileContent } from './transport.js';
+
+/** Asked for by the first read, sent along with the fstat: every file we manage is smaller. */
+const FIRST_READ = 64 * 1024;
+/** Later reads, for larger files; ssh2 splits each into the server's own maximum. */
+const NEXT_READ = 1024 * 1024;
+
+type Callback<T> = (err: Error | null | undefined, value: T) => void;
+const call = <T>(f: (cb: Callback<T>) => void): Promise<T> =>
+  new Promise((resolve, reject) => f((err, value) => (err ? reject(err) : resolve(value))));
+
+/**
+ * The whole file and its permission bits through one handle: open, then
+ * fstat and the first read in flight together, then close (three round
+ * trips for a file under 64 KiB). Mode and bytes belong to the same open
+ * file, so a rename between them cannot pair one file's mode with another's
+ * bytes. Errors are ssh2's (a missing file: code 2).
+ */
+export async function sftpReadWithMode(sftp: SFTPWrapper, path: string): Promise<FileContent> {
+  const handle = await call<Buffer>((cb) => sftp.open(path, 'r', cb));
+  try {
+    const readAt = (len: number, position: number): Promise<Buffer> =>
+      call<Buffer>((cb) => {
+        const buf = Buffer.allocUnsafe(len);
+        // At end of file ssh2 reports 0 bytes, not an error.
+        sftp.read(handle, buf, 0, len, position, (err, n) => cb(err, buf.subarray(0, n ?? 0)));
+      });
+    const [st, first] = await Promise.all([call<Stats>((cb) => sftp.fstat(handle, cb)), readAt(FIRST_READ, 0)]);
+    const chunks = [first];
+    let total = first.length;
+    // Up to the size fstat gave, or end of file if it shrank meanwhile.
+    while (total < st.size) {
+      const more = await readAt(Math.min(st.size - total, NEXT_READ), total);
+      if (more.length === 0) break;
+      chunks.push(more);
+      total += more.length;
+    }
+    return { data: Buffer.concat(chunks, total), mode: st.mode & 0o7777 };
+  } finally {
+    // A read-only handle: nothing to lose if closing fails, and the read's own error matters more.
+    await call<void>((cb) => sftp.close(handle, (err) => cb(err, undefined))).catch(() => undefined);
+  }
+}
