@@ -3,8 +3,9 @@
  * readable form when stderr is a terminal. Redaction is a second line of
  * defence: secrets are kept out of log calls in the first place.
  */
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -24,6 +25,8 @@ export interface LoggerOptions {
 export function createLogger(opts: LoggerOptions): Logger {
   const base = { level: opts.level, base: null, redact: { paths: REDACT_PATHS, censor: '[secret]' } };
   if (opts.pretty ?? opts.stream.isTTY === true) {
+    // Loaded only for a terminal (a CommonJS package, so synchronously): scripts and services never pay for it.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
     return pino(base, pretty({ destination: opts.stream, sync: true, colorize: true, ignore: 'pid,hostname' }));
   }
   return pino(base, opts.stream);

@@ -8,6 +8,7 @@
 import zookeeper from 'node-zookeeper-client';
 import type { Client, Exception as ZkException, Stat } from 'node-zookeeper-client';
 import { StoreError } from '../errors.js';
+import { zkCode } from './zk-codes.js';
 import type { WriteOp } from './zk-writes.js';
 
 const { ACL, CreateMode, Exception, Id, Permission, createClient } = zookeeper;
@@ -31,19 +32,6 @@ export interface Znode {
   stat: Stat;
 }
 
-/** The ZooKeeper error code of a failed call (`BAD_VERSION` → -103), if it is one. */
-export function zkCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-export const ZK = {
-  NO_NODE: Exception.NO_NODE,
-  NODE_EXISTS: Exception.NODE_EXISTS,
-  BAD_VERSION: Exception.BAD_VERSION,
-  NOT_EMPTY: Exception.NOT_EMPTY,
-  NO_AUTH: Exception.NO_AUTH,
-} as const;
 
 export class ZkSession {
   private readonly client: Client;

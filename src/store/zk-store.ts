@@ -17,7 +17,8 @@ import { emptySnapshot, type Snapshot, type Store } from './store.js';
 import { modelDifferences } from './compare.js';
 import { formatZkUrl, type ZkUrl } from './zk-url.js';
 import { withZkLock } from './zk-lock.js';
-import { ZK, ZkSession, zkCode } from './zk-session.js';
+import { ZK, zkCode } from './zk-codes.js';
+import type { ZkSession } from './zk-session.js';
 import { changesAnything, planWrites, type ReadZnode, type WriteOp } from './zk-writes.js';
 
 export interface ZkStoreOptions {
@@ -147,7 +148,7 @@ export class ZkStore implements Store {
     if (!mine || !('data' in mine)) return false;
     let s: ZkSession | undefined;
     try {
-      s = await ZkSession.connect({ hosts: this.url.hosts, timeoutMs: this.timeoutMs, auth: this.auth });
+      s = await this.connect();
       const node = await s.get(seqPath);
       return node !== undefined && node.data.toString('utf8') === mine.data;
     } catch {
@@ -165,10 +166,16 @@ export class ZkStore implements Store {
     return rel === '' ? this.url.root : `${this.url.root}/${rel}`;
   }
 
+  /** The client library is loaded here, not at start-up: most commands never reach ZooKeeper. */
+  private async connect(): Promise<ZkSession> {
+    const { ZkSession } = await import('./zk-session.js');
+    return ZkSession.connect({ hosts: this.url.hosts, timeoutMs: this.timeoutMs, auth: this.auth });
+  }
+
   /** Runs `fn` on the session of the enclosing lock, or on a session of its own that is closed after. */
   private async session<T>(fn: (s: ZkSession) => Promise<T>): Promise<T> {
     if (this.active) return fn(this.active);
-    const s = await ZkSession.connect({ hosts: this.url.hosts, timeoutMs: this.timeoutMs, auth: this.auth });
+    const s = await this.connect();
     this.active = s;
     try {
       return await fn(s);

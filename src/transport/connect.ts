@@ -10,7 +10,7 @@ import { EsdcError, UsageError } from '../errors.js';
 import type { Node } from '../model/model.js';
 import { parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
 import { RootedTransport } from './rooted-transport.js';
-import { SshTransport, type SshTarget } from './ssh-transport.js';
+import type { SshTarget } from './ssh-transport.js';
 import type { Transport } from './transport.js';
 
 export interface ResolvedTarget extends SshTarget {
@@ -83,6 +83,8 @@ export class Connector {
   }
 
   async open(nodeName: string, target: ResolvedTarget): Promise<Transport> {
+    // ssh2 is loaded at the first connection, not at start-up: most commands reach no node.
+    const { SshTransport } = await import('./ssh-transport.js');
     const ssh = await SshTransport.connect({
       node: nodeName,
       host: target.host,
