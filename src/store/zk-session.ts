@@ -32,7 +32,6 @@ export interface Znode {
   stat: Stat;
 }
 
-
 export class ZkSession {
   private readonly client: Client;
   private readonly opts: ZkSessionOptions;

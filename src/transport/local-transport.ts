@@ -4,7 +4,7 @@
  * execFile (argv, no shell).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDir } from '../io/atomic-file.js';
 import {
@@ -13,7 +13,6 @@ import {
   withTimeout,
   type ExecResult,
   type FileContent,
-  type FileStat,
   type StageOptions,
   type Transport,
 } from './transport.js';
@@ -45,16 +44,6 @@ export class LocalTransport implements Transport {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw this.wrap(`reading ${path}`, err);
-    }
-  }
-
-  async stat(path: string, timeoutMs: number): Promise<FileStat | undefined> {
-    try {
-      const st = await withTimeout(this.node, `stat ${path}`, timeoutMs, stat(path));
-      return { mode: st.mode & 0o7777, size: st.size, isFile: st.isFile() };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw this.wrap(`stat ${path}`, err);
     }
   }
 

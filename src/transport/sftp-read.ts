@@ -1,13 +1,13 @@
 /**
  * Reading a node's file over SFTP, with its mode, in as few round trips as
- * the protocol allows. The no-op apply is bound by these round trips (the
- * K = 50 profile in bench/RESULTS.md): a `stat` then ssh2's `readFile` cost
- * five (stat, open, fstat, read, close) per file.
+ * the protocol allows. Every plan reads back every file we manage on every
+ * node; a `stat` then ssh2's `readFile` cost five round trips per file
+ * (stat, open, fstat, read, close).
  */
 import type { SFTPWrapper, Stats } from 'ssh2';
 import type { FileContent } from './transport.js';
 
-/** Asked for by the first read, sent along with the fstat: every file we manage is smaller. */
+/** Asked for by the first read, sent along with the fstat: most files we manage fit (large rules' ARP tables do not). */
 const FIRST_READ = 64 * 1024;
 /** Later reads, for larger files; ssh2 splits each into the server's own maximum. */
 const NEXT_READ = 1024 * 1024;

@@ -25,7 +25,6 @@ import {
   withTimeout,
   type ExecResult,
   type FileContent,
-  type FileStat,
   type StageOptions,
   type Transport,
 } from './transport.js';
@@ -186,12 +185,11 @@ export class SshTransport implements Transport {
     }
   }
 
-  async stat(path: string, timeoutMs: number): Promise<FileStat | undefined> {
+  /** Whether `path` is a regular file, or undefined when nothing is there (for mkdirp). */
+  private async isFileAt(path: string, timeoutMs: number): Promise<boolean | undefined> {
     try {
-      const st = await this.op<{ mode: number; size: number; isFile(): boolean }>(`stat ${path}`, timeoutMs, (sftp, done) =>
-        sftp.stat(path, done),
-      );
-      return { mode: st.mode & 0o7777, size: st.size, isFile: st.isFile() };
+      const st = await this.op<{ isFile(): boolean }>(`stat ${path}`, timeoutMs, (sftp, done) => sftp.stat(path, done));
+      return st.isFile();
     } catch (err) {
       if (isNoSuchFile(err)) return undefined;
       throw err;
@@ -199,16 +197,14 @@ export class SshTransport implements Transport {
   }
 
   private async mkdirp(dir: string, timeoutMs: number): Promise<void> {
-    const st = await this.stat(dir, timeoutMs);
-    if (st) return;
+    if ((await this.isFileAt(dir, timeoutMs)) !== undefined) return;
     const parent = posix.dirname(dir);
     if (parent !== dir) await this.mkdirp(parent, timeoutMs);
     try {
       await this.op<void>(`mkdir ${dir}`, timeoutMs, (sftp, done) => sftp.mkdir(dir, { mode: 0o755 }, done));
     } catch (err) {
       // Another writer may have made it meanwhile; anything else (a file in the way) stands.
-      const st = await this.stat(dir, timeoutMs).catch(() => undefined);
-      if (st && !st.isFile) return;
+      if ((await this.isFileAt(dir, timeoutMs).catch(() => undefined)) === false) return;
       throw err;
     }
   }

@@ -15,13 +15,6 @@ export interface ExecResult {
   stderr: string;
 }
 
-export interface FileStat {
-  /** Permission bits only (& 0o7777). */
-  mode: number;
-  size: number;
-  isFile: boolean;
-}
-
 /** A file's bytes with the mode they were read under (one open, so the two agree). */
 export interface FileContent {
   data: Buffer;
@@ -40,8 +33,6 @@ export interface Transport {
   readonly target: string;
   /** The file's bytes and mode, or undefined when it does not exist. */
   readFile(path: string, timeoutMs: number): Promise<FileContent | undefined>;
-  /** The file's mode and size, or undefined when it does not exist. */
-  stat(path: string, timeoutMs: number): Promise<FileStat | undefined>;
   /**
    * Writes `content` to `stagedPath(path)` with its final mode, creating
    * missing parent directories (0755). The target is untouched. Owners are
