@@ -4,39 +4,33 @@
  * for byte (CI diffs, benchmarks). It stands in for every key it derives, so
  * it is held to the rules of a key file: readable by its owner only.
  */
-import { open } from 'node:fs/promises';
 import { EsdcError, UsageError } from '../errors.js';
+import { readFileWithMode, type FileWithMode } from '../io/read-with-mode.js';
 
 /** Below this, HKDF would stretch a guessable secret into keys that look strong. */
 export const KEY_SECRET_MIN_BYTES = 32;
 
 export async function readKeySecretFile(path: string): Promise<Buffer> {
-  // One open: the mode checked is the mode of the file whose bytes are read.
-  let file;
+  let file: FileWithMode;
   try {
-    file = await open(path, 'r');
+    file = await readFileWithMode(path);
   } catch (e) {
     throw new UsageError(`--key-secret ${path}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
-  try {
-    const mode = (await file.stat()).mode;
-    if ((mode & 0o077) !== 0) {
-      throw new EsdcError(
-        `--key-secret ${path} is readable by others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); ` +
-          `every key it derives would be too: run chmod 600 ${path}`,
-        { code: 'KeySecretInsecure' },
-      );
-    }
-    const secret = await file.readFile();
-    if (secret.length < KEY_SECRET_MIN_BYTES) {
-      // The length, never the content.
-      throw new UsageError(
-        `--key-secret ${path} holds ${secret.length} byte(s); at least ${KEY_SECRET_MIN_BYTES} are needed ` +
-          '(e.g. head -c 64 /dev/urandom > FILE)',
-      );
-    }
-    return secret;
-  } finally {
-    await file.close();
+  const { data: secret, mode } = file;
+  if ((mode & 0o077) !== 0) {
+    throw new EsdcError(
+      `--key-secret ${path} is readable by others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); ` +
+        `every key it derives would be too: run chmod 600 ${path}`,
+      { code: 'KeySecretInsecure' },
+    );
   }
+  if (secret.length < KEY_SECRET_MIN_BYTES) {
+    // The length, never the content.
+    throw new UsageError(
+      `--key-secret ${path} holds ${secret.length} byte(s); at least ${KEY_SECRET_MIN_BYTES} are needed ` +
+        '(e.g. head -c 64 /dev/urandom > FILE)',
+    );
+  }
+  return secret;
 }

@@ -4,10 +4,10 @@
  * and refuses if the file changed since it was read.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { ConflictError, StoreError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
+import { readFileWithMode } from '../io/read-with-mode.js';
 import { loadStateText, type Consistency } from '../model/load.js';
 import type { StateDoc } from '../model/state.js';
 import { withFileLock } from './file-lock.js';
@@ -39,18 +39,17 @@ export class FileStore implements Store {
   }
 
   async load(consistency: Consistency = 'require'): Promise<Snapshot> {
-    const text = await this.readText();
+    const { text, mode } = await this.readText();
     const loaded = loadStateText(text, this.location, consistency);
-    if ((loaded.doc.ipsec?.psk?.length ?? 0) > 0 && !this.allowInsecure) await this.refuseIfExposed();
+    if ((loaded.doc.ipsec?.psk?.length ?? 0) > 0 && !this.allowInsecure) this.refuseIfExposed(mode);
     return { ...loaded, revision: revisionOf(text) };
   }
 
   /** Keys in a file others can read are keys others have: refuse, as ssh does for a private key. */
-  private async refuseIfExposed(): Promise<void> {
-    const mode = (await stat(this.location)).mode & 0o777;
+  private refuseIfExposed(mode: number): void {
     if ((mode & 0o077) !== 0) {
       throw new StoreError(
-        `state file ${this.location} holds IPsec keys but is readable by others (mode ${mode.toString(8).padStart(4, '0')}); ` +
+        `state file ${this.location} holds IPsec keys but is readable by others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); ` +
           `run chmod 600 ${this.location}, or pass --insecure-state`,
         { code: 'StateInsecure' },
       );
@@ -94,16 +93,18 @@ export class FileStore implements Store {
 
   private async readTextIfExists(): Promise<string | undefined> {
     try {
-      return await this.readText();
+      return (await this.readText()).text;
     } catch (err) {
       if (err instanceof StoreError && err.code === 'StateMissing') return undefined;
       throw err;
     }
   }
 
-  private async readText(): Promise<string> {
+  /** The text with the mode of the same open file (the mode guards the keys in that text). */
+  private async readText(): Promise<{ text: string; mode: number }> {
     try {
-      return await readFile(this.location, 'utf8');
+      const { data, mode } = await readFileWithMode(this.location);
+      return { text: data.toString('utf8'), mode };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why =

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDir } from '../io/atomic-file.js';
+import { readFileWithMode } from '../io/read-with-mode.js';
 import {
   stagedPath,
   TransportError,
@@ -30,17 +31,8 @@ export class LocalTransport implements Transport {
   }
 
   async readFile(path: string, timeoutMs: number): Promise<FileContent | undefined> {
-    const read = async (): Promise<FileContent> => {
-      const fh = await open(path, 'r');
-      try {
-        const st = await fh.stat();
-        return { data: await fh.readFile(), mode: st.mode & 0o7777 };
-      } finally {
-        await fh.close();
-      }
-    };
     try {
-      return await withTimeout(this.node, `reading ${path}`, timeoutMs, read());
+      return await withTimeout(this.node, `reading ${path}`, timeoutMs, readFileWithMode(path));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw this.wrap(`reading ${path}`, err);
