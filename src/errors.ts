@@ -1,7 +1,7 @@
 /**
  * Error taxonomy. Every error the tool raises on purpose carries a stable
  * `code` (for `--json` consumers) and the process `exitStatus` the CLI edge
- * uses (DESIGN.md §6: 0 done, 1 failure, 2 drift / plan not empty, 64 usage).
+ * uses (docs/operations.md#commands: 0 done, 1 failure, 2 drift / plan not empty, 64 usage).
  * The core throws these; only `esdc-overlay.ts` turns them into text.
  */
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Baseline for bench/render: the ARP tables the way Danube's management
-server builds them today (FORMATS.md section 2.3/2.4): for each node, for each
+server builds them today (docs/file-formats.md#arp-table): for each node, for each
 overlay rule the node has, a dict of the rule's VM NICs on the *other* nodes of
 that rule, each {arp, ip, [ndp], port}, serialised with json.dumps(indent=2)
 and written to DIR/<node>/opt/custom/networking/<rule>_overlay.json.

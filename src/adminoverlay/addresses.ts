@@ -1,5 +1,5 @@
 /**
- * Handing out adminoverlay addresses (FORMATS.md §5, §9 item 1). Danube
+ * Handing out adminoverlay addresses (docs/state-format.md#adminoverlay, docs/file-formats.md#danube-defects item 1). Danube
  * starts at subnet + 11 and took "highest assigned + 1" comparing IPs as
  * strings, so `.9` beat `.100` and an address could be handed out twice.
  * Here addresses are numbers: from subnet + 11 up to the last host, then

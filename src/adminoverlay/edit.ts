@@ -1,5 +1,5 @@
 /**
- * Pure edits of the `adminoverlay` section (DESIGN.md §4, FORMATS.md §5):
+ * Pure edits of the `adminoverlay` section (docs/state-format.md#adminoverlay):
  * `init` creates it with an address and a MAC for every node; `update`
  * changes the addresses of the nodes named, gives nodes that have none an
  * address and a MAC, and keeps every MAC it does not have to create. Each
@@ -152,7 +152,7 @@ function assign(
   for (const node of model.nodes.map((n) => n.name)) {
     const before = current[node];
     const ip = explicit.get(node) ?? before?.ip ?? formatIp(pool.take(node));
-    // A MAC is never changed for an address: the vNIC keeps its identity (FORMATS.md §9 item 2).
+    // A MAC is never changed for an address: the vNIC keeps its identity (docs/file-formats.md#danube-defects, item 2).
     const mac = before ? normalizeMac(before.mac) : newAdminOverlayMac(macs, random);
     nodes[node] = { ip, mac };
     const kind: MemberChangeKind = !before ? 'added' : before.ip !== ip ? 'address changed' : 'unchanged';

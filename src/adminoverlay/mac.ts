@@ -1,5 +1,5 @@
 /**
- * MACs of adminoverlay vNICs (FORMATS.md §9 items 2, 3). Danube drew 24
+ * MACs of adminoverlay vNICs (docs/file-formats.md#danube-defects, items 2, 3). Danube drew 24
  * bits from bash `$RANDOM` behind 00:e5:dc, a universally administered
  * prefix (someone's OUI space), checked uniqueness only among adminoverlay
  * MACs, wrote empty MACs on init and new ones on every update.

@@ -1,7 +1,7 @@
 /**
  * The adminoverlay subnet as an operator types it: CIDR (`10.44.0.0/24`) or
- * Danube's `<net>/<dotted netmask>` (`10.44.0.0/255.255.255.0`, FORMATS.md
- * §5). Either way the network address must be the network itself (Danube
+ * Danube's `<net>/<dotted netmask>` (`10.44.0.0/255.255.255.0`,
+ * docs/state-format.md#adminoverlay). Either way the network address must be the network itself (Danube
  * checks `net == net & mask`); we say which network was probably meant.
  */
 import { IPv4Mask, Validator } from 'ip-num';

@@ -1,6 +1,6 @@
 /**
  * The bundle: everything one node needs to reconcile itself, left on the
- * node by `apply` and read by the agent (DESIGN.md §7). Pure data derived
+ * node by `apply` and read by the agent (docs/file-formats.md#bundle-json). Pure data derived
  * from the node's DesiredNode, a version and a SHA-256 checksum. Pure:
  * build, serialise, parse and verify.
  *

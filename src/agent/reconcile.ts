@@ -1,5 +1,5 @@
 /**
- * One agent run on the node it runs on (DESIGN.md §7, PEERS.md §10.6): load
+ * One agent run on the node it runs on (docs/operations.md#the-agent): load
  * the bundle, refuse it if it is damaged or older than the one last applied,
  * plan against the local files, apply through the local transport with the
  * executor apply uses (staged files, atomic renames, each owed refresh once),

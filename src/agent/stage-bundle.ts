@@ -1,6 +1,6 @@
 /**
  * apply's part of the agent: the node's bundle joins the files apply stages,
- * so it commits with the rest (DESIGN.md §7). It feeds no service, so it
+ * so it commits with the rest (docs/operations.md#apply). It feeds no service, so it
  * refreshes nothing, and it is not in the manifest (apply never removes it).
  */
 import type { ActualFile, NodePlan, NodeWork } from '../plan/plan.js';

@@ -1,5 +1,5 @@
 /**
- * The two-phase executor (DESIGN.md §7). Stage: every changed file is written
+ * The two-phase executor (docs/operations.md#apply). Stage: every changed file is written
  * beside its target (`.esdc-new`) on every node. Only when every node staged
  * everything: commit on each node (the manifest with the refreshes it owes
  * first, then renames and removals), refresh each needed service once,

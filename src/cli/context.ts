@@ -17,7 +17,7 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-/** Options every command accepts (DESIGN.md §6). */
+/** Options every command accepts (docs/operations.md#commands). */
 export interface CommonOptions {
   state?: string;
   /** A zk:// URL or a state file path. */

@@ -1,6 +1,6 @@
 /**
  * The command line: builds the commander program, runs it, and turns every
- * outcome into an exit status (DESIGN.md §6) and text for humans or JSON.
+ * outcome into an exit status (docs/operations.md#commands) and text for humans or JSON.
  * This is the only place errors become words on a terminal.
  */
 import { readFileSync } from 'node:fs';

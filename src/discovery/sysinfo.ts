@@ -1,5 +1,5 @@
 /**
- * `sysinfo` JSON (FORMATS.md §7.1) → the facts the state records about a
+ * `sysinfo` JSON (docs/file-formats.md#sysinfo) → the facts the state records about a
  * node. Pure; bad input is a ValidationError naming the field.
  */
 import { Validator } from 'ip-num';

@@ -1,5 +1,5 @@
 /**
- * `vmadm lookup -j` (FORMATS.md §7.2) → the VM NICs on overlay tags
+ * `vmadm lookup -j` (docs/file-formats.md#vmadm) → the VM NICs on overlay tags
  * (`<rule>/<vni>`), as state `vnics` entries. Pure; bad input is a
  * ValidationError naming the VM and field. NICs on plain tags, and NICs
  * without a static IPv4 (dhcp), are not ARP-table material and are skipped.

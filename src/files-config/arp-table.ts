@@ -1,5 +1,5 @@
 /**
- * varpd `files/config` ARP tables (FORMATS.md §2, DESIGN.md §5), pure.
+ * varpd `files/config` ARP tables (docs/file-formats.md#arp-table), pure.
  *
  * The table of rule R on node N holds one entry per overlay NIC that sits on
  * another node that also has R: every VM NIC tagged `R/<vni>`, and for the
@@ -79,7 +79,7 @@ function ndp(ip6: string | undefined): string | undefined {
 export function entryUnderlayIp(rule: OverlayRule, viewer: Node, owner: Node): string {
   const ip = underlayIp(rule, viewer, owner);
   if (ip === undefined) {
-    // Validation refuses a multi-PDC installation with a node lacking external_ip (FORMATS.md §9 item 17).
+    // Validation refuses a multi-PDC installation with a node lacking external_ip (docs/file-formats.md#danube-defects, item 17).
     throw new InternalError(`${owner.name} has no external IP, needed by ${viewer.name} in PDC ${viewer.pdc}`);
   }
   return ip;

@@ -2,7 +2,7 @@
  * The ARP-table generator: for every rule a node has, its `files/config`
  * table at the rule's path, mode 0400, owned by netadm:netadm (varpd drops
  * to netadm and reads the file once at start, hence the varpd restart;
- * FORMATS.md §2.1, §2.3, §10).
+ * docs/file-formats.md#arp-table).
  *
  * Work is shared through the render context: a rule's entries are compiled
  * once per render and its underlay addresses once per PDC, so N nodes cost

@@ -1,7 +1,7 @@
 /**
  * Pure edits of the `firewall` section, with Danube's safety rule: the
  * firewall is never enabled with no administrator source, which would cut
- * the operator off every node's external interface (PEERS.md §1.1).
+ * the operator off every node's external interface (docs/state-format.md#firewall).
  */
 import { UsageError, ValidationError, type ValidationIssue } from '../errors.js';
 import { isIpv4, parseNetwork } from '../net/ipv4.js';

@@ -1,11 +1,11 @@
 /**
- * A node's ipf files (FORMATS.md §4): `ipf.conf-020-overlays` drops plain
+ * A node's ipf files (docs/file-formats.md#ipf-files): `ipf.conf-020-overlays` drops plain
  * VXLAN on external0 for every rule on the node (fail closed when IPsec is
  * down), `ipf.conf-090-administration` lets in the administrator sources and
  * every other node's external IP, then blocks the rest when the firewall is
  * enabled. Every node of the model is listed, not only the nodes of the run:
  * Danube's templates used facts of the play's hosts only, so a subset run
- * wrote firewalls that shut out the other nodes (FORMATS.md §9 item 6).
+ * wrote firewalls that shut out the other nodes (docs/file-formats.md#danube-defects, item 6).
  * Nodes without an external IP get neither file (there is no external0 to
  * protect). Pure.
  */

@@ -1,6 +1,6 @@
 /**
- * Danube's cfgdb names a key `/esdc/settings/ipsec/psk/<a>-<b>` (FORMATS.md
- * §6.2). `-` also occurs inside hostnames, so `<a>-<b>` alone does not say
+ * Danube's cfgdb names a key `/esdc/settings/ipsec/psk/<a>-<b>`
+ * (docs/file-formats.md#cfgdb-layout). `-` also occurs inside hostnames, so `<a>-<b>` alone does not say
  * where one name ends: it is read back against the known node names, and
  * only here, where the cfgdb layout needs it. Danube ordered the two names
  * by bash's locale collation when it created a key but looked it up in

@@ -1,9 +1,9 @@
 /**
- * A node's IPsec files (FORMATS.md §3): the policy (ipsecinit.conf), the
+ * A node's IPsec files (docs/file-formats.md#ipsecinit-conf): the policy (ipsecinit.conf), the
  * IKE rules (ike/config) and the pre-shared keys (ike.preshared), one ESP
  * policy, IKE rule and key per peer in another PDC, between external IPs.
- * Differences from Danube, on purpose (FORMATS.md §9 item 15, PEERS.md §12
- * items 7, 12): no TCP/111 test rules; the ESP policy covers only the UDP
+ * Differences from Danube, on purpose (docs/file-formats.md#danube-defects
+ * item 15): no TCP/111 test rules; the ESP policy covers only the UDP
  * ports of the overlay rules both nodes have (`defaults.ipsec.policy_scope:
  * all-udp` restores Danube's all-UDP policy); keys unquoted, as the man page
  * writes them; IKE group 14 (MODP-2048) instead of 5. Pure but for the
@@ -23,7 +23,7 @@ export const IPSECINIT_PATH = `${IPSEC_DIR}/ipsecinit.conf`;
 export const IKE_CONFIG_PATH = `${IPSEC_DIR}/config`;
 export const IKE_PRESHARED_PATH = `${IPSEC_DIR}/ike.preshared`;
 
-/** Danube's lifetimes (FORMATS.md §3.3). */
+/** Danube's lifetimes (docs/file-formats.md#ike-config). */
 export const IKE_LIFETIMES = { p1: 900, p2: 300, p2Soft: 150 } as const;
 /** MODP-2048 for phase 1 and PFS: Danube's group 5 (MODP-1536) is below today's floor. */
 export const IKE_DH_GROUP = 14;

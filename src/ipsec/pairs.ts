@@ -1,12 +1,12 @@
 /**
  * The IPsec mesh: which nodes talk through IPsec. Every unordered pair of
  * nodes whose PDC names differ is a pair; nodes that share a PDC reach each
- * other over the admin network and get no pair (FORMATS.md §3.5). Pure.
+ * other over the admin network and get no pair (docs/state-format.md#ipsec). Pure.
  */
 import type { Model, Node } from '../model/model.js';
 import { byCodePoint } from '../model/model.js';
 
-/** Two node names in code-point order (never locale order: FORMATS.md §9 item 8). */
+/** Two node names in code-point order (never locale order: docs/file-formats.md#danube-defects, item 8). */
 export type Pair = readonly [string, string];
 
 /** A stable map key for a pair; NUL cannot occur in a hostname, unlike Danube's `-`. */

@@ -1,5 +1,5 @@
 /**
- * The key each pair has in one render (DESIGN.md §5): the stored key, or,
+ * The key each pair has in one render (docs/operations.md#render): the stored key, or,
  * for a pair with none, a fresh random key made once per render so both
  * ends of the pair get the same one. Such keys live only in the render; a
  * warning says how many pairs have one (never the key), and `apply` hands

@@ -1,5 +1,5 @@
 /**
- * StateDoc → Model, with the consistency checks of DESIGN.md §4 (node lists
+ * StateDoc → Model, with the consistency checks of docs/state-format.md (node lists
  * naming known nodes, NICs on known nodes and rules, unique ports, MACs and
  * IPs). Pure. The document must already have passed the shape check.
  */

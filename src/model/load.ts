@@ -15,7 +15,7 @@ export const MAX_STATE_BYTES = 32 * 1024 * 1024;
 /** No legitimate state nests deeper than a handful of levels. */
 export const MAX_NESTING = 64;
 
-/** How strictly consistency problems count (DESIGN.md §4: read-only listings only warn). */
+/** How strictly consistency problems count (docs/state-format.md#two-levels-of-validation: read-only listings only warn). */
 export type Consistency = 'require' | 'warn';
 
 export interface LoadedState {

@@ -115,7 +115,7 @@ export interface Model {
   warnings: readonly ValidationIssue[];
 }
 
-/** Code-point order, never locale order: Danube's bash and Jinja disagreed on pair keys (FORMATS.md §9.8). */
+/** Code-point order, never locale order: Danube's bash and Jinja disagreed on pair keys (docs/file-formats.md#danube-defects, item 8). */
 export function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

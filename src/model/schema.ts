@@ -1,5 +1,5 @@
 /**
- * JSON Schema of the state file (DESIGN.md §4). Shape only: types, ranges,
+ * JSON Schema of the state file (docs/state-format.md). Shape only: types, ranges,
  * formats, unknown keys. Whether names refer to things that exist is the
  * consistency check's job (consistency.ts), which some read-only commands
  * may downgrade to warnings.

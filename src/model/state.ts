@@ -1,5 +1,5 @@
 /**
- * The state file as it is written on disk (DESIGN.md §4). These types mirror
+ * The state file as it is written on disk (docs/state-format.md). These types mirror
  * the document, optional fields and all; `buildModel` turns a document into
  * the normalised `Model` the generators work on. Commands edit a `StateDoc`
  * and the store saves it, so what the operator wrote (and left out) survives.

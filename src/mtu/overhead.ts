@@ -1,6 +1,6 @@
 /**
  * The bytes a VXLAN overlay packet carries on top of the guest's IP packet,
- * and from that the largest inner MTU an underlay MTU allows (MTU.md). Pure.
+ * and from that the largest inner MTU an underlay MTU allows (docs/mtu.md#the-formula). Pure.
  *
  * Every size comes from one of two tables: `HEADER` (fixed protocol header
  * sizes, from their RFCs) and `ESP_SUITES` (what an ESP suite adds). The

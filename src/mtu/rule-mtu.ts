@@ -1,6 +1,6 @@
 /**
  * The safe MTU of each overlay rule: the smallest inner MTU over every path
- * between two of its nodes (MTU.md). A path in one PDC runs over the admin
+ * between two of its nodes (docs/mtu.md#per-rule). A path in one PDC runs over the admin
  * network without ESP; a path across PDCs over the external network inside
  * the mesh's ESP suite. Pure.
  *

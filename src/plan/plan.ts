@@ -1,6 +1,6 @@
 /**
  * The plan: per node, what differs between the desired state and what the
- * node has (DESIGN.md §2, §7). Pure: data in (DesiredNode, ActualNode), data
+ * node has (docs/operations.md#plan). Pure: data in (DesiredNode, ActualNode), data
  * out (NodePlan for people and scripts, NodeWork for the executor).
  */
 import { createHash } from 'node:crypto';
@@ -123,7 +123,7 @@ function ruleProps(value: string | undefined): Map<string, string> {
 
 const LIVE_AT_REFRESH = 'net-virtual refresh creates new overlays and vNICs but never changes existing ones';
 
-/** Reboot and disruption notes for /usbkey/config changes (FORMATS.md §1.5, §9 item 10). */
+/** Reboot and disruption notes for /usbkey/config changes (docs/file-formats.md#usbkey-config). */
 function usbkeyNotes(changes: readonly UsbkeyChange[]): { reboot: string[]; disruptive: string[] } {
   const reboot: string[] = [];
   const disruptive: string[] = [];

@@ -1,6 +1,6 @@
 /**
- * The node services our files feed, and how each is refreshed (FORMATS.md
- * §1.5, §2.3, §3.1, §4, §10). The order is the order refreshes run in on a
+ * The node services our files feed, and how each is refreshed
+ * (docs/file-formats.md#summary). The order is the order refreshes run in on a
  * node: encryption before the firewall that blocks cleartext VXLAN, varpd
  * (ARP tables) before net-virtual creates overlays that need it.
  */

@@ -1,6 +1,6 @@
 /**
  * `vdc grant`: add ids to a vDC's allowance, as a pure edit of the state
- * document. Grants are exclusive by default (PEERS.md §12 item 10): a range
+ * document. Grants are exclusive by default (docs/state-format.md#vdcs): a range
  * that shares ids with another vDC's allowance is refused, naming the vDC and
  * the shared ids, unless the operator asks for a shared grant.
  */

@@ -1,5 +1,5 @@
 /**
- * The two kinds of network id a vDC is allowed (FORMATS.md §8): VXLAN
+ * The two kinds of network id a vDC is allowed (docs/state-format.md#vdcs): VXLAN
  * network identifiers, 24 bits, 1-16777215 (RFC 7348; 0 is left out as
  * Danube does), and VLAN ids inside an overlay, 1-4094 (illumos
  * VLAN_ID_MAX). VLAN 0 means "untagged", so it is never handed out, and 4095

@@ -1,12 +1,12 @@
 /**
- * Virtual datacenters' VXLAN and VLAN allowances (DESIGN.md §4 `vdcs`,
- * FORMATS.md §8) and what the installation uses: the questions a vDC admin
+ * Virtual datacenters' VXLAN and VLAN allowances (docs/state-format.md#vdcs)
+ * and what the installation uses: the questions a vDC admin
  * asks (is this id allowed? which ids are free? which vDCs share ids?) as
  * pure functions of the state.
  *
  * "Used" ids are installation-wide: the VNIs and VLAN ids of the VM NICs on
  * overlays, and the adminoverlay's. Danube never made grants exclusive
- * (PEERS.md §1.7), so a state may hold overlapping allowances; `overlaps`
+ * (docs/state-format.md#vdcs), so a state may hold overlapping allowances; `overlaps`
  * reports them and `grant` refuses to create new ones unless asked.
  */
 import { EsdcError, ValidationError, type ValidationIssue } from '../errors.js';
@@ -149,7 +149,7 @@ export interface IdCheck {
 
 /**
  * Whether the vDC may use `id`, as Danube's network serializer decides it
- * (FORMATS.md §8): in the list when restricted, anything valid when not.
+ * (docs/state-format.md#vdcs): in the list when restricted, anything valid when not.
  * An id that is no id of its kind at all is a ValidationError at `path`.
  */
 export function checkId(a: VdcAllowance, kind: IdKind, id: number, path: string): IdCheck {

@@ -1,5 +1,5 @@
 /**
- * DesiredNode → the files of the render tree (DESIGN.md §5), relative to
+ * DesiredNode → the files of the render tree (docs/operations.md#render), relative to
  * `DIR/<hostname>/`. Pure: writing them is write-tree.ts's job.
  */
 import { quoteArgv } from '../shell/quote.js';

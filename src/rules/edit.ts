@@ -1,6 +1,6 @@
 /**
  * Pure edits of the rules in a state document, with Danube's semantics
- * (FORMATS.md §1.3, PEERS.md §1.1): `create` refuses an existing rule and
+ * (docs/operations.md#commands): `create` refuses an existing rule and
  * names the `update` to run; ports are unique across rules and the
  * adminoverlay; node lists name known nodes. Each function returns a new
  * document and never touches the one it was given.

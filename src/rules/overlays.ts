@@ -1,7 +1,7 @@
 /**
  * Overlay links a node needs: one per (rule, VNI) used by a VM NIC on the
  * node, and `adminoverlay<vni>` for the node's own adminoverlay vNIC. The
- * link name is the rule name with the VNI appended (FORMATS.md §1.5, §1.6).
+ * link name is the rule name with the VNI appended (docs/file-formats.md#dladm-create-overlay).
  */
 import type { Model, Node, OverlayRule } from '../model/model.js';
 import { byCodePoint } from '../model/model.js';

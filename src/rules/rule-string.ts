@@ -1,6 +1,6 @@
 /**
  * Overlay rule strings: the `dladm create-overlay` parameters without `-v`
- * and the link name (FORMATS.md §1.1-1.3), e.g.
+ * and the link name (docs/file-formats.md#dladm-create-overlay), e.g.
  *   -e vxlan -p vxlan/listen_ip=0.0.0.0 -p vxlan/listen_port=4790 -s files
  *   -p files/config=/opt/custom/networking/customers_overlay.json -p mtu=1400
  * Properties may be repeated `-p` or comma-joined. Only what this tool can

@@ -1,5 +1,5 @@
 /**
- * /usbkey/config lines (FORMATS.md §1.5, §5): `overlay_rule_<name>="<rule>"`
+ * /usbkey/config lines (docs/file-formats.md#usbkey-config): `overlay_rule_<name>="<rule>"`
  * for each rule on the node, and the adminoverlay vNIC keys. SmartOS
  * evaluates the file as shell, so every value is checked against a plain
  * character set here even though validation already guarantees it.

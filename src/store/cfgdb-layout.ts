@@ -1,5 +1,5 @@
 /**
- * Danube's cfgdb layout (FORMATS.md §6.2) ⇄ our state document. Pure: a tree
+ * Danube's cfgdb layout (docs/file-formats.md#cfgdb-layout) ⇄ our state document. Pure: a tree
  * is a map from znode path (relative to the store root, e.g.
  * `overlay_rules/lab/port`) to its text. Danube's own keys carry what Danube
  * knows, in exactly the form its bash tool writes, so `esdc-overlay` of
@@ -90,12 +90,12 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
-/** Danube's `echo "$rule" | base64`: the rule plus its newline (FORMATS.md §6.2). */
+/** Danube's `echo "$rule" | base64`: the rule plus its newline (docs/file-formats.md#cfgdb-layout). */
 export function encodeRuleValue(rule: string): string {
   return Buffer.from(`${rule}\n`, 'utf8').toString('base64');
 }
 
-/** The key name Danube uses for a pair: `<a>-<b>`, code-point order (Jinja's, FORMATS.md §9.8). */
+/** The key name Danube uses for a pair: `<a>-<b>`, code-point order (Jinja's, docs/file-formats.md#danube-defects item 8). */
 export function pskKeyName(a: string, b: string): string {
   const [x, y] = orderedPair(a, b);
   return `${x}-${y}`;
@@ -305,7 +305,7 @@ export function decodeState(tree: ReadonlyMap<string, string>, at: (rel: string)
         continue;
       }
       if (mac.trim() === '') {
-        // Danube's adminoverlay-init leaves it empty (FORMATS.md §9.2): the node gets a random MAC at every boot.
+        // Danube's adminoverlay-init leaves it empty (docs/file-formats.md#danube-defects, item 2): the node gets a random MAC at every boot.
         mac = derivedAdminMac(host);
         warnings.push({
           path: at(`adminoverlay/nodes/${host}/mac`),

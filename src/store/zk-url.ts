@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 
-/** Danube keeps this tool's settings here (FORMATS.md §6.2). */
+/** Danube keeps this tool's settings here (docs/file-formats.md#cfgdb-layout). */
 export const DEFAULT_ZK_ROOT = '/esdc/settings';
 export const DEFAULT_ZK_PORT = 2181;
 

@@ -1,6 +1,6 @@
 /**
  * From a node of the model to an open transport: the SSH target with its
- * defaults (DESIGN.md §4), the client key and known_hosts, and the root
+ * defaults (docs/state-format.md#nodes), the client key and known_hosts, and the root
  * prefix of simulated nodes.
  */
 import { readFile } from 'node:fs/promises';

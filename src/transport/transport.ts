@@ -48,7 +48,7 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-/** Where a file is staged before commit (DESIGN.md §7). */
+/** Where a file is staged before commit (docs/operations.md#apply). */
 export function stagedPath(path: string): string {
   return `${path}.esdc-new`;
 }

@@ -1,6 +1,6 @@
 /**
  * The real entry point under plain node (not vitest's module loader): the
- * CJS/ESM import traps of ECOSYSTEM.md §0 only show there. Every command
+ * CJS/ESM import traps of docs/testing.md#esm-and-commonjs only show there. Every command
  * answers --help; usage errors exit 64.
  */
 import { spawnSync } from 'node:child_process';

@@ -1,6 +1,6 @@
 /**
  * create / update / delete / list on a copy of the example, with Danube's
- * semantics (DESIGN.md §6): what they refuse, what they write, and that the
+ * semantics (docs/operations.md#commands): what they refuse, what they write, and that the
  * file stays valid, 0600, and keeps the operator's comments.
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';

@@ -162,7 +162,7 @@ switch (cmd) {
     const cfg = usbkey();
     const rules = {};
     for (const [k, v] of Object.entries(cfg)) if (/^overlay_rule_[a-zA-Z0-9_]*[a-zA-Z_]$/.test(k)) rules[k.slice('overlay_rule_'.length)] = v;
-    // Like the platform: rewritten only when at least one rule exists (FORMATS.md §9 item 10).
+    // Like the platform: rewritten only when at least one rule exists (docs/file-formats.md#danube-defects, item 10).
     if (Object.keys(rules).length > 0) {
       const p = under('/var/run/smartdc/networking/overlay_rules.json');
       mkdirSync(dirname(p), { recursive: true });

@@ -7,7 +7,7 @@
  * state under that root.
  *
  * sshd runs as this user. As root it needs /run/sshd: without touching the
- * host, it gets a private mount namespace with its own /run (ECOSYSTEM.md §2).
+ * host, it gets a private mount namespace with its own /run (docs/testing.md#a-real-sshd).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 #!/bin/bash
-# One MTU lab case (MTU.md, "How the numbers were checked"): two underlay
+# One MTU lab case (docs/mtu.md#values): two underlay
 # hosts joined by a link of MTU U, a VXLAN device and a bridge in each, a
 # guest behind each bridge; optional ESP transport mode (+ NAT-T) between the
 # hosts and an 802.1Q tag inside the overlay. Finds the largest

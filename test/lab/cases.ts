@@ -1,5 +1,5 @@
 /**
- * The lab's cases (MTU.md): every combination the issue asks the lab to
+ * The lab's cases (docs/mtu.md#values): every combination the issue asks the lab to
  * prove, each with the value `src/mtu` computes and the `ip xfrm state`
  * algorithm arguments for its suite, taken from the same suite table.
  */

@@ -10,7 +10,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, sy
 import { basename, dirname, join } from 'node:path';
 
 /**
- * Modules the guest loads with their dependencies, in this order (MTU.md's
+ * Modules the guest loads with their dependencies, in this order (docs/mtu.md's
  * list, plus the default RNG: ESP's IV generators (seqiv, echainiv) seed
  * from "stdrng", and without drbg every `ip xfrm state add` fails with
  * "unable to initialize cryptographic operations"; nothing autoloads it in a

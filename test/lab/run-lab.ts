@@ -1,5 +1,5 @@
 /**
- * `npm run lab`: proves src/mtu's numbers with real packets (MTU.md).
+ * `npm run lab`: proves src/mtu's numbers with real packets (docs/mtu.md#values).
  *
  * Each case builds two underlay hosts, VXLAN, bridges and guests in network
  * namespaces (test/lab/case.sh) and measures the largest DF ping that is
@@ -86,7 +86,7 @@ async function runOnHost(cases: readonly LabCase[]): Promise<LabResult[]> {
 }
 
 /**
- * Software emulation by default, as MTU.md describes: nested KVM on the
+ * Software emulation by default, as docs/mtu.md#values describes: nested KVM on the
  * machines here accepts the guest and then hangs it. LAB_ACCEL=kvm opts in.
  */
 function accel(): string[] {

@@ -5,7 +5,7 @@ import { UsageError } from '../../src/errors.js';
 import { ESP_CHOICES, innerMtu, type EspChoice, type PathSpec } from '../../src/mtu/overhead.js';
 import { runCli } from '../support/cli.js';
 
-/** One row of MTU.md's table, both VLAN columns. */
+/** One row of the MTU lab's table (docs/mtu.md#values), both VLAN columns. */
 interface Row {
   U: number;
   ipVersion: 4 | 6;
@@ -41,7 +41,7 @@ const cases = rows.flatMap((r) => [
 const label = (c: { U: number; ipVersion: number; esp: string; natT: boolean; vlan: boolean }): string =>
   `U=${c.U} IPv${c.ipVersion} ${c.esp}${c.natT ? ' NAT-T' : ''}${c.vlan ? ' VLAN' : ''}`;
 
-describe('the table in MTU.md', () => {
+describe('the table of docs/mtu.md#values', () => {
   it('has all 21 rows', () => {
     expect(rows).toHaveLength(21);
   });

@@ -1,5 +1,5 @@
 /**
- * `render --out DIR` (DESIGN.md §5): per node, the /usbkey/config lines and
+ * `render --out DIR` (docs/operations.md#render): per node, the /usbkey/config lines and
  * the dladm steps, matching reviewed golden files; byte-identical on a
  * second run; never written over a non-empty directory without --force.
  */

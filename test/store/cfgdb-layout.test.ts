@@ -1,4 +1,4 @@
-/** The cfgdb layout codec, pure: FORMATS.md §6.2 keys ⇄ our state document. */
+/** The cfgdb layout codec, pure: docs/file-formats.md#cfgdb-layout keys ⇄ our state document. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -76,7 +76,7 @@ describe('decoding a Danube tree', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('replaces an empty adminoverlay MAC (Danube bug, FORMATS.md §9.2) by a stable derived one, with a warning', () => {
+  it('replaces an empty adminoverlay MAC (Danube bug, docs/file-formats.md#danube-defects item 2) by a stable derived one, with a warning', () => {
     const tree = new Map([
       ['adminoverlay/subnet', '10.44.0.0'],
       ['adminoverlay/netmask', '255.255.255.0'],

@@ -1,7 +1,7 @@
 /**
  * Runs the CLI two ways: in-process through `run()` (fast, for most tests)
  * and as the real built program under plain node (catches ESM/CJS import
- * traps that vitest's module rewriting hides; ECOSYSTEM.md §0).
+ * traps that vitest's module rewriting hides; docs/testing.md#esm-and-commonjs).
  */
 import { spawnSync } from 'node:child_process';
 import { PassThrough, Writable } from 'node:stream';

@@ -1,7 +1,7 @@
 /**
  * A real ZooKeeper (Debian's zookeeper package) for tests: its own data
  * directory, 127.0.0.1 on a free port, started from the jar's main class
- * (ECOSYSTEM.md §3), ready when "srvr" reports its mode (it serves requests), stopped by PID.
+ * (docs/testing.md#a-real-zookeeper), ready when "srvr" reports its mode (it serves requests), stopped by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 /**
  * `adminoverlay-init <subnet> [node=ip,...]`, `adminoverlay-update
- * [node=ip,...]`, `adminoverlay-info`: the admin overlay (FORMATS.md §5),
+ * [node=ip,...]`, `adminoverlay-info`: the admin overlay (docs/state-format.md#adminoverlay),
  * the rule `adminoverlay` on every node with a vNIC per node.
  */
 import type { Command } from 'commander';

@@ -1,6 +1,6 @@
 /**
  * `esdc-overlay apply [nodes...]`: show the plan, ask, then stage on every
- * selected node and commit only when all staged (DESIGN.md §7).
+ * selected node and commit only when all staged (docs/operations.md#apply).
  */
 import type { Command } from 'commander';
 import { EXIT, EsdcError, OutcomeReported } from '../../errors.js';

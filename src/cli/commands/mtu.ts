@@ -1,6 +1,6 @@
 /**
  * `esdc-overlay mtu`: the MTU calculator (`--underlay-mtu U ...`) and the
- * per-rule report (the state's rules against their paths), MTU.md.
+ * per-rule report (the state's rules against their paths), docs/mtu.md.
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { EXIT, OutcomeReported, UsageError } from '../../errors.js';

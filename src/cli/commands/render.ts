@@ -1,4 +1,4 @@
-/** `esdc-overlay render --out DIR`: every node's files as they would stand on it (DESIGN.md §5). */
+/** `esdc-overlay render --out DIR`: every node's files as they would stand on it (docs/operations.md#render). */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';

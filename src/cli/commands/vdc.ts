@@ -1,6 +1,6 @@
 /**
  * `esdc-overlay vdc ...`: VXLAN and VLAN ranges of virtual datacenters, for
- * vDC admins (DESIGN.md §1, §6). One command with a subcommand per question.
+ * vDC admins (docs/state-format.md#vdcs). One command with a subcommand per question.
  */
 import type { Command } from 'commander';
 import { withCommonOptions } from '../common.js';
