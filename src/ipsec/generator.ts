@@ -1,5 +1,5 @@
 /**
- * A node's IPsec files (FORMATS.md §3): the policy (ipsecinit.conf), the
+ * A node's IPsec files: the policy (ipsecinit.conf), the
  * IKE rules (ike/config) and the pre-shared keys (ike.preshared), one ESP
  * policy, IKE rule and key per peer in another PDC, between external IPs.
  * The parameters come from the profile (profile.ts): `danube` writes
