@@ -6,6 +6,8 @@
 import { BUNDLE_PATH, buildBundle } from '../agent/bundle.js';
 import { stageBundle } from '../agent/stage-bundle.js';
 import { EsdcError } from '../errors.js';
+import { IKE_CONFIG_PATH } from '../ipsec/generator.js';
+import { refuseIkeSplits } from '../ipsec/ike-subset.js';
 import type { Model, Node } from '../model/model.js';
 import type { DesiredNode } from '../plan/desired.js';
 import { desiredNode, GENERATORS, type NodeGenerator } from '../plan/desired-state.js';
@@ -50,6 +52,8 @@ export interface NodeRun {
 export interface FleetRun {
   transports: Map<string, Transport>;
   nodes: NodeRun[];
+  /** The selected nodes, or undefined for all. */
+  only: ReadonlySet<string> | undefined;
   plan: Plan;
   warnings: ValidationIssue[];
   close(): Promise<void>;
@@ -109,8 +113,24 @@ export async function planFleet(model: Model, only: ReadonlySet<string> | undefi
   return {
     transports,
     nodes,
+    only,
     plan: { nodes: nodes.map((n) => n.plan) },
     warnings: ctx.warnings,
     close: () => closeAll(transports.values()),
   };
+}
+
+/** What a node of the run has as `path` now (null when absent), or undefined for a node not in the run. */
+export function currentText(fleet: Pick<FleetRun, 'nodes'>, node: string, path: string): string | null | undefined {
+  const run = fleet.nodes.find((n) => n.desired.node === node);
+  if (!run) return undefined;
+  return run.actual.files.get(path)?.text ?? null;
+}
+
+/**
+ * Refuses a subset run that would leave an IPsec pair with different IKE
+ * parameters at its two ends (src/ipsec/ike-subset.ts).
+ */
+export function refuseSplitPairs(model: Model, fleet: Pick<FleetRun, 'nodes' | 'only'>): void {
+  refuseIkeSplits(model, fleet.only, (node) => currentText(fleet, node, IKE_CONFIG_PATH));
 }

@@ -82,5 +82,5 @@ export async function planSelectedNodes(ctx: CliContext, nodes: readonly string[
     onProgress: (node, line) => ctx.progress(`${node}: ${line}`),
   });
   await fleet.close();
-  return fleet;
+  return { ...fleet, model: snap.model };
 }

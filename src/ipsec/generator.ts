@@ -1,21 +1,23 @@
 /**
- * A node's IPsec files (docs/file-formats.md#ipsecinit-conf): the policy (ipsecinit.conf), the
+ * A node's IPsec files: the policy (ipsecinit.conf), the
  * IKE rules (ike/config) and the pre-shared keys (ike.preshared), one ESP
  * policy, IKE rule and key per peer in another PDC, between external IPs.
- * Differences from Danube, on purpose (docs/file-formats.md#danube-defects
- * item 15): no TCP/111 test rules; the ESP policy covers only the UDP
- * ports of the overlay rules both nodes have (`defaults.ipsec.policy_scope:
- * all-udp` restores Danube's all-UDP policy); keys unquoted, as the man page
- * writes them; IKE group 14 (MODP-2048) instead of 5. Pure but for the
- * random keys of pairs with none stored (render-keys.ts).
+ * The parameters come from the profile (profile.ts): `danube` writes
+ * Danube's IKE parameters and all-UDP ESP policy, `strong` larger groups and
+ * (by default) a policy on the shared overlay ports only. Keys are quoted, as
+ * Danube's ike.preshared.j2:42 writes them: the only form proven on its
+ * platform (in.iked's parser is not in illumos' open source). Never written:
+ * Danube's TCP/111 test policies (ipsecinit.j2:1-3), a debugging aid that
+ * requires ESP for port 111 towards every host. Pure but for the random keys
+ * of pairs with none stored (render-keys.ts).
  */
 import type { Model, Node, OverlayRule } from '../model/model.js';
-import type { IpsecAuth, IpsecEncr } from '../model/state.js';
 import type { Contribution, DesiredFile } from '../plan/desired.js';
 import type { NodeGenerator } from '../plan/desired-state.js';
 import type { RenderContext } from '../plan/render-context.js';
 import { template } from '../render/template.js';
 import { makePair, meshPeers } from './pairs.js';
+import { p1XformText, profileParams, type ProfileParams } from './profile.js';
 import { renderKeys } from './render-keys.js';
 
 export const IPSEC_DIR = '/opt/custom/etc/ipsec';
@@ -23,20 +25,13 @@ export const IPSECINIT_PATH = `${IPSEC_DIR}/ipsecinit.conf`;
 export const IKE_CONFIG_PATH = `${IPSEC_DIR}/config`;
 export const IKE_PRESHARED_PATH = `${IPSEC_DIR}/ike.preshared`;
 
-/** Danube's lifetimes (docs/file-formats.md#ike-config). */
+/** Danube's lifetimes, both profiles (erigones/esdc-ce ans/overlays/files/ike-config.j2:2-4). */
 export const IKE_LIFETIMES = { p1: 900, p2: 300, p2Soft: 150 } as const;
-/** MODP-2048 for phase 1 and PFS: Danube's group 5 (MODP-1536) is below today's floor. */
-export const IKE_DH_GROUP = 14;
 
-/** ipsecconf(8) names. AES-GCM is an AEAD cipher, which carries its own integrity check. */
-export function espProperties(encr: IpsecEncr, auth: IpsecAuth): string {
-  if (encr === 'aes-gcm') return 'encr_algs aes-gcm sa shared';
-  return `encr_algs aes encr_auth_algs hmac-${auth} sa shared`;
-}
-
-/** ike.config(5) phase-1 transform. */
-export function p1Xform(auth: IpsecAuth): string {
-  return `auth_method preshared oakley_group ${IKE_DH_GROUP} auth_alg ${auth} encr_alg aes`;
+/** The profile parameters the model's defaults select. */
+export function modelProfile(model: Model): ProfileParams {
+  const { profile, encr, auth, policyScope } = model.defaults.ipsec;
+  return profileParams(profile, encr, auth, policyScope === 'all-udp');
 }
 
 /** The UDP ports of the overlay rules both nodes have, ascending. */
@@ -70,7 +65,7 @@ interface PeerView {
   key: string;
 }
 
-function peerViews(ctx: RenderContext, node: Node): PeerView[] {
+function peerViews(ctx: RenderContext, node: Node, profile: ProfileParams): PeerView[] {
   const keys = renderKeys(ctx);
   return meshPeers(ctx.model, node).map((peer) => ({
     name: peer.name,
@@ -78,7 +73,7 @@ function peerViews(ctx: RenderContext, node: Node): PeerView[] {
     // Validation guarantees external IPs once there is more than one PDC.
     local: node.externalIp ?? '',
     remote: peer.externalIp ?? '',
-    label: `esdc-overlay ${peer.name}`,
+    label: profile.label(node.name, peer.name),
     ports: sharedOverlayPorts(ctx.model, node, peer),
     key: keys.keyOf(makePair(node.name, peer.name)),
   }));
@@ -87,17 +82,17 @@ function peerViews(ctx: RenderContext, node: Node): PeerView[] {
 const base = { owner: 'root', group: 'root', refresh: 'ipsec' as const };
 
 export function ipsecFiles(ctx: RenderContext, node: Node): DesiredFile[] {
-  const { encr, auth, policyScope } = ctx.model.defaults.ipsec;
+  const profile = modelProfile(ctx.model);
   // Keys are looked up now, so renderOnlyKeys() is complete once every node's
   // desired state exists; the text is made only when asked for.
-  const views = peerViews(ctx, node);
+  const views = peerViews(ctx, node, profile);
   const peers = (): PeerView[] => views;
   const policy = (): string =>
     template('ipsecinit.conf.hbs')({
       node: node.name,
       adminIp: node.adminIp,
-      allUdp: policyScope === 'all-udp',
-      esp: espProperties(encr, auth),
+      allUdp: profile.allUdp,
+      esp: profile.esp,
       peers: peers(),
     });
   const ike = (): string =>
@@ -106,8 +101,9 @@ export function ipsecFiles(ctx: RenderContext, node: Node): DesiredFile[] {
       p1Lifetime: IKE_LIFETIMES.p1,
       p2Lifetime: IKE_LIFETIMES.p2,
       p2Softlife: IKE_LIFETIMES.p2Soft,
-      p1Xform: p1Xform(auth),
-      pfs: IKE_DH_GROUP,
+      p1Xform: p1XformText(profile.ike.p1),
+      pfsDefault: profile.ike.pfsDefault,
+      pfsRule: profile.ike.pfsRule,
       peers: peers(),
     });
   const preshared = (): string => template('ike.preshared.hbs')({ node: node.name, peers: peers() });

@@ -1,8 +1,8 @@
 /**
  * Pre-shared keys: how one is made, and how it is named without being
  * shown. A key is 128 random bytes as 256 lower-case hex characters, the
- * size Danube used (`openssl rand -hex 128`), written unquoted into
- * ike.preshared as the man page shows (docs/file-formats.md#ike-preshared).
+ * size Danube used (`openssl rand -hex 128`), written quoted into
+ * ike.preshared as Danube writes it (docs/file-formats.md#ike-preshared; generator.ts says why).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { InternalError } from '../errors.js';

@@ -23,8 +23,9 @@ import {
   type PairKey,
   type VNic,
 } from './model.js';
+import { DANUBE_ESP, DEFAULT_IPSEC_PROFILE, unverifiedSettings } from '../ipsec/profile.js';
 import { NIC_TAG } from './patterns.js';
-import type { StateDoc } from './state.js';
+import type { DefaultsDoc, StateDoc } from './state.js';
 import { pathFromSegments } from './validate-shape.js';
 
 export const ADMIN_OVERLAY_DEFAULTS = { vxlanId: 2, vlanId: 2, mtu: 1300 } as const;
@@ -34,17 +35,40 @@ export const VNI_MAX = 16_777_215;
 
 const p = (...segs: (string | number)[]): string => pathFromSegments(segs);
 
+/**
+ * The IPsec settings in effect. Under `danube` the ESP suite and scope are
+ * Danube's: a different `encr`, `auth` or `policy_scope` beside it would
+ * silently not be Danube's policy, so it is refused naming the field.
+ */
+function ipsecDefaults(d: DefaultsDoc['ipsec'], issues: ValidationIssue[], warnings: ValidationIssue[]): Defaults['ipsec'] {
+  const profile = d?.profile ?? DEFAULT_IPSEC_PROFILE;
+  if (profile === 'danube') {
+    const given = { encr: d?.encr, auth: d?.auth, policy_scope: d?.policy_scope };
+    const danube = { encr: DANUBE_ESP.encr, auth: DANUBE_ESP.auth, policy_scope: DANUBE_ESP.policyScope };
+    for (const field of ['encr', 'auth', 'policy_scope'] as const) {
+      if (given[field] !== undefined && given[field] !== danube[field]) {
+        issues.push({
+          path: p('defaults', 'ipsec', field),
+          value: given[field],
+          message: `must be ${danube[field]} or left out with profile danube, which writes Danube's ESP policy (aes, sha512, all UDP); use profile strong for another suite`,
+        });
+      }
+    }
+    return { profile, ...DANUBE_ESP };
+  }
+  const encr = d?.encr ?? 'aes-cbc';
+  const auth = d?.auth ?? 'sha512';
+  warnings.push(...unverifiedSettings(profile, encr, auth));
+  return { profile, encr, auth, policyScope: d?.policy_scope ?? 'overlay-ports' };
+}
+
 export function buildModel(doc: StateDoc): Model {
   const issues: ValidationIssue[] = [];
   const warnings: ValidationIssue[] = [];
 
   const defaults: Defaults = {
     underlayMtu: doc.defaults?.underlay_mtu ?? DEFAULT_UNDERLAY_MTU,
-    ipsec: {
-      encr: doc.defaults?.ipsec?.encr ?? 'aes-cbc',
-      auth: doc.defaults?.ipsec?.auth ?? 'sha512',
-      policyScope: doc.defaults?.ipsec?.policy_scope ?? 'overlay-ports',
-    },
+    ipsec: ipsecDefaults(doc.defaults?.ipsec, issues, warnings),
   };
 
   const nodes = buildNodes(doc, defaults, issues);

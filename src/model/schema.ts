@@ -39,6 +39,7 @@ export const STATE_SCHEMA = {
           type: 'object',
           additionalProperties: false,
           properties: {
+            profile: { enum: ['danube', 'strong'] },
             encr: { enum: ['aes-cbc', 'aes-gcm'] },
             auth: { enum: ['sha256', 'sha512'] },
             policy_scope: { enum: ['overlay-ports', 'all-udp'] },

@@ -12,12 +12,18 @@ export type IpsecAuth = 'sha256' | 'sha512';
  * ports (the default), or all UDP between them as Danube did.
  */
 export type IpsecPolicyScope = 'overlay-ports' | 'all-udp';
+/**
+ * Which IKE and ESP parameters the mesh uses: `danube` writes exactly what
+ * Danube's playbook writes (adopting an installation changes no IPsec
+ * parameter); `strong` (the default) uses larger groups (src/ipsec/profile.ts).
+ */
+export type IpsecProfile = 'danube' | 'strong';
 
 export interface DefaultsDoc {
   /** MTU of admin and external links where a node gives none (1500). */
   underlay_mtu?: number;
   /** ESP suite of the mesh; Danube uses aes-cbc + sha512. */
-  ipsec?: { encr?: IpsecEncr; auth?: IpsecAuth; policy_scope?: IpsecPolicyScope };
+  ipsec?: { profile?: IpsecProfile; encr?: IpsecEncr; auth?: IpsecAuth; policy_scope?: IpsecPolicyScope };
 }
 
 /** How the head node reaches a node over SSH. */

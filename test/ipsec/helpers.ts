@@ -8,6 +8,7 @@ import { loadStateText, validateDoc } from '../../src/model/load.js';
 import type { Model } from '../../src/model/model.js';
 import type { NodeDoc, StateDoc } from '../../src/model/state.js';
 import type { RandomBytes } from '../../src/ipsec/psk.js';
+import { parsePreshared } from '../../src/ipsec/ike-files.js';
 import { packageRoot } from '../../src/paths.js';
 
 export const EXAMPLE = join(packageRoot(), 'examples', 'two-sites.yaml');
@@ -82,11 +83,5 @@ export function captureIo(env: NodeJS.ProcessEnv = {}): CapturedIo {
 
 /** Every `key <hex>` line of an ike.preshared text, with the remote IP it is for. */
 export function presharedKeys(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const block of text.matchAll(/\{([^}]*)\}/g)) {
-    const remote = /remoteid\s+(\S+)/.exec(block[1]!)?.[1];
-    const key = /\bkey\s+(\S+)/.exec(block[1]!)?.[1];
-    if (remote && key) out.set(remote, key);
-  }
-  return out;
+  return parsePreshared(text);
 }

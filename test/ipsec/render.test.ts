@@ -90,7 +90,7 @@ describe('IPsec files of a node', { timeout: 30_000 }, () => {
     const text = fileText(fileOf(ctx, 'cn04.brn.example.com', IPSECINIT_PATH)!);
     expect(text).toContain('{ laddr 10.101.0.14 dir both } bypass {}');
     // cn04 has customers (4790) and adminoverlay (4792), not lab (4791).
-    expect(text).toContain('{ ulp udp laddr 203.0.113.14 raddr 198.51.100.11 rport 4790 } ipsec { encr_algs aes encr_auth_algs hmac-sha512 sa shared }');
+    expect(text).toContain('{ ulp udp laddr 203.0.113.14 raddr 198.51.100.11 rport 4790 } ipsec { encr_algs aes encr_auth_algs sha512 sa shared }');
     expect(text).toContain('{ ulp udp laddr 203.0.113.14 raddr 198.51.100.11 lport 4792 }');
     expect(text).not.toContain('4791');
     expect(text).not.toMatch(/tcp|111/);

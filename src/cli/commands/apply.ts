@@ -5,8 +5,9 @@
 import type { Command } from 'commander';
 import { EXIT, EsdcError, OutcomeReported } from '../../errors.js';
 import { executeWork, type ExecuteResult } from '../../apply/execute.js';
-import { planFleet } from '../../apply/fleet.js';
+import { planFleet, refuseSplitPairs } from '../../apply/fleet.js';
 import { generateMissingKeys } from '../../ipsec/keys.js';
+import { IPSEC_PROFILE_HELP } from '../../ipsec/profile.js';
 import { validateDoc } from '../../model/load.js';
 import { planIsEmpty } from '../../plan/plan.js';
 import { planJson, renderPlan } from '../../plan/render-plan.js';
@@ -45,6 +46,7 @@ export function registerApply(program: Command, io: CliIo): void {
   withConfirmOption(withRemoteOptions(withCommonOptions(program.command('apply'))))
     .description('apply the desired state to nodes over SSH: plan, confirm, stage everywhere, then commit and refresh')
     .argument('[nodes...]', 'only these nodes (names, or comma-separated lists; default all)')
+    .addHelpText('after', IPSEC_PROFILE_HELP)
     .action(async (nodes: string[], opts: RemoteOptions, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const store = ctx.store();
@@ -69,6 +71,8 @@ export function registerApply(program: Command, io: CliIo): void {
         });
         try {
           ctx.warn(fleet.warnings);
+          // Before anything is shown as to be done: a run that would cut IPsec pairs is not offered.
+          refuseSplitPairs(model, fleet);
           const empty = planIsEmpty(fleet.plan);
           if (!ctx.json) io.stdout.write(`${renderPlan(fleet.plan)}\n`);
           if (newKeys && !ctx.json) {

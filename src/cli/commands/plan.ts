@@ -1,6 +1,8 @@
 /** `esdc-overlay plan [nodes...]`: what apply would change on each node, read live over SSH; changes nothing. */
 import type { Command } from 'commander';
 import { EXIT, OutcomeReported } from '../../errors.js';
+import { refuseSplitPairs } from '../../apply/fleet.js';
+import { IPSEC_PROFILE_HELP } from '../../ipsec/profile.js';
 import { planIsEmpty } from '../../plan/plan.js';
 import { planJson, renderPlan } from '../../plan/render-plan.js';
 import { withCommonOptions } from '../common.js';
@@ -12,10 +14,12 @@ export function registerPlan(program: Command, io: CliIo): void {
     .description('show, per node, what apply would change (files with a short diff, /usbkey/config lines, overlays, refreshes)')
     .argument('[nodes...]', 'only these nodes (names, or comma-separated lists; default all)')
     .option('--exit-code', 'exit 2 when the plan is not empty')
+    .addHelpText('after', IPSEC_PROFILE_HELP)
     .action(async (nodes: string[], opts: RemoteOptions & { exitCode?: boolean }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const fleet = await planSelectedNodes(ctx, nodes, opts);
       ctx.warn(fleet.warnings);
+      refuseSplitPairs(fleet.model, fleet);
       ctx.output(() => renderPlan(fleet.plan), () => planJson(fleet.plan));
       if (opts.exitCode && !planIsEmpty(fleet.plan)) {
         throw new OutcomeReported('the plan is not empty', { code: 'PlanNotEmpty', exitStatus: EXIT.drift });

@@ -6,6 +6,7 @@ import { desiredNodes } from '../../plan/desired-state.js';
 import { vdcWarnings } from '../../ranges/vdc.js';
 import { RenderContext } from '../../plan/render-context.js';
 import { readKeySecretFile } from '../../ipsec/key-secret-file.js';
+import { IPSEC_PROFILE_HELP } from '../../ipsec/profile.js';
 import { deriveRenderKey } from '../../ipsec/render-keys.js';
 import { randomBytes } from 'node:crypto';
 import { linuxTarget, linuxTreeFiles } from '../../linux/linux-target.js';
@@ -17,6 +18,7 @@ import { CliContext, type CliIo } from '../context.js';
 export function registerRender(program: Command, io: CliIo): void {
   withCommonOptions(program.command('render'))
     .description('write every node\'s files under DIR/<hostname>/ (never touches the store or any node)')
+    .addHelpText('after', IPSEC_PROFILE_HELP)
     .requiredOption('--out <dir>', 'output directory (absent or empty, or replaced with --force)')
     .option('--force', 'replace a non-empty output directory')
     .option('--nodes <list>', 'only these nodes (comma-separated)')
