@@ -9,6 +9,7 @@
  * production. Values neither documents are opt-in and warned about as
  * "unverified on illumos" (see docs/migrating-from-danube.md).
  */
+import { DANUBE_ESP } from '../model/ipsec-settings.js';
 import type { IpsecAuth, IpsecEncr, IpsecProfile } from '../model/state.js';
 
 /** The IKE parameters two ends of a pair must agree on, as ike.config(5) names them. */
@@ -30,15 +31,6 @@ export interface ProfileParams {
   /** The label of the IKE rule for `peer` on `node` (a local name only; never sent to the peer). */
   label(node: string, peer: string): string;
 }
-
-export const IPSEC_PROFILES: readonly IpsecProfile[] = ['danube', 'strong'];
-export const DEFAULT_IPSEC_PROFILE: IpsecProfile = 'strong';
-
-/**
- * Danube's ESP suite and policy scope: what `defaults.ipsec.encr`, `auth`
- * and `policy_scope` may say, if anything, under the `danube` profile.
- */
-export const DANUBE_ESP = { encr: 'aes-cbc', auth: 'sha512', policyScope: 'all-udp' } as const;
 
 /**
  * Danube's IKE parameters: ike-config.j2:7 (file-level p1_xform: group 5,
@@ -94,31 +86,6 @@ export function profileParams(profile: IpsecProfile, encr: IpsecEncr, auth: Ipse
 /** ike.config(5) phase-1 transform body. */
 export function p1XformText(p: IkeParams['p1']): string {
   return `auth_method ${p.authMethod} oakley_group ${p.oakleyGroup} auth_alg ${p.authAlg} encr_alg ${p.encrAlg}`;
-}
-
-/**
- * Settings that neither illumos' man pages nor Danube's production document:
- * ipsecconf(8) names no AES-GCM ESP, and ESP `sha256` appears in neither
- * (IKE `auth_alg sha256` is documented in ike.config(5); Danube's ESP uses
- * sha512). Each is a warning naming its path, never a refusal.
- */
-export function unverifiedSettings(profile: IpsecProfile, encr: IpsecEncr, auth: IpsecAuth): Array<{ path: string; value: string; message: string }> {
-  if (profile !== 'strong') return [];
-  const out: Array<{ path: string; value: string; message: string }> = [];
-  if (encr === 'aes-gcm') {
-    out.push({
-      path: 'defaults.ipsec.encr',
-      value: encr,
-      message: 'ESP aes-gcm is unverified on illumos: ipsecconf(8) does not document it and Danube never ran it; test it on one pair of nodes first',
-    });
-  } else if (auth === 'sha256') {
-    out.push({
-      path: 'defaults.ipsec.auth',
-      value: auth,
-      message: 'ESP encr_auth_algs sha256 is unverified on illumos: ipsecconf(8) does not document it and Danube ran sha512; test it on one pair of nodes first',
-    });
-  }
-  return out;
 }
 
 /** For --help of the commands that render or apply the mesh. */

@@ -23,7 +23,7 @@ import {
   type PairKey,
   type VNic,
 } from './model.js';
-import { DANUBE_ESP, DEFAULT_IPSEC_PROFILE, unverifiedSettings } from '../ipsec/profile.js';
+import { DANUBE_ESP, DEFAULT_IPSEC_PROFILE, unverifiedSettings } from './ipsec-settings.js';
 import { NIC_TAG } from './patterns.js';
 import type { DefaultsDoc, StateDoc } from './state.js';
 import { pathFromSegments } from './validate-shape.js';
