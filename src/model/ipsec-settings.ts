@@ -6,7 +6,6 @@
  */
 import type { IpsecAuth, IpsecEncr, IpsecProfile } from './state.js';
 
-export const IPSEC_PROFILES: readonly IpsecProfile[] = ['danube', 'strong'];
 export const DEFAULT_IPSEC_PROFILE: IpsecProfile = 'strong';
 
 /**
