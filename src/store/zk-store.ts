@@ -173,7 +173,10 @@ export class ZkStore implements Store {
    * first means a failure in between leaves the old data under a narrower
    * ACL (nothing exposed, nothing lost), where committing first would leave
    * the new keys readable by anyone until (and unless) the ACL change ran.
-   * Each setACL is checked against the ACL version it read.
+   * Each setACL is checked against the ACL version it read. The ACL names
+   * our digest user: Danube's tools authenticate as `esdc` with the install
+   * password (esdc-ce bin/query_cfgdb:11, :74), so they keep access only when
+   * we are given the same credentials (docs/zookeeper-security.md).
    */
   private async restrictOpenAcls(s: ZkSession, image: Image, ops: readonly WriteOp[]): Promise<void> {
     if (!s.authenticated) return; // --zk-insecure: nothing we could restrict to
