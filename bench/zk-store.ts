@@ -48,7 +48,7 @@ try {
   for (const [nodes, per] of [[50, 10], [200, 10], [1000, 4], [2000, 2]] as const) {
     const doc = state(nodes, per);
     validateDoc(doc, 'bench');
-    const store = new ZkStore({ hosts: zk.hosts, root: `/bench-${randomUUID().slice(0, 8)}/esdc/settings` }, { timeoutMs: 30_000 });
+    const store = new ZkStore({ hosts: zk.hosts, root: `/bench-${randomUUID().slice(0, 8)}/esdc/settings` }, { timeoutMs: 30_000, insecure: true });
     const empty = await store.loadOrEmpty();
     let first: string;
     try {

@@ -12,6 +12,7 @@ import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../p
 import { SERVICE_REFRESH } from '../plan/services.js';
 import { quoteArgv } from '../shell/quote.js';
 import { checkExec, stagedPath, TransportError, type Transport } from '../transport/transport.js';
+import { EsdcError } from '../errors.js';
 import { settleLimit } from './pool.js';
 
 export type NodeStatus = 'unchanged' | 'applied' | 'stage-failed' | 'rolled-back' | 'commit-failed';
@@ -31,11 +32,24 @@ export interface NodeOutcome {
   ms: number;
 }
 
+/**
+ * The store lock the run holds, as far as the executor needs it: a lock that
+ * can vanish while we work (ZooKeeper's goes with its session) must still be
+ * ours before we stage and before we commit, or a second apply may be doing
+ * the same beside us. Structural, so the executor need not know the store.
+ */
+export interface LockCheck {
+  /** Resolves when the lock is still ours; rejects, with an error saying why, when it is not or cannot be told. */
+  assertHeld(): Promise<void>;
+}
+
 export interface ExecuteOptions {
   concurrency: number;
   /** Per operation (one file, one command). */
   timeoutMs: number;
   onProgress?: (node: string, line: string) => void;
+  /** Checked before staging and before committing; when it fails nothing (more) is staged and nothing is committed. */
+  lock?: LockCheck | undefined;
   /** Test hooks: run between reading and staging, and between the phases. */
   hooks?: { beforeStage?: () => Promise<void>; afterStage?: () => Promise<void> };
 }
@@ -156,6 +170,19 @@ function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutc
   return steps;
 }
 
+/** Fails with LockLost, saying at which point and what was left, when the lock is not ours any more. */
+async function checkLock(lock: LockCheck | undefined, when: string, left: string): Promise<void> {
+  if (!lock) return;
+  try {
+    await lock.assertHeld();
+  } catch (err) {
+    throw new EsdcError(`apply stopped ${when}: the store lock may no longer be ours (${message(err)}); ${left}. Run apply again`, {
+      code: 'LockLost',
+      cause: err,
+    });
+  }
+}
+
 function message(err: unknown): string {
   return (err as Error)?.message ?? String(err);
 }
@@ -183,6 +210,7 @@ export async function executeWork(
   if (busy.length === 0) return { ok: true, phase: 'none', outcomes: ordered() };
 
   await opts.hooks?.beforeStage?.();
+  await checkLock(opts.lock, 'before staging', 'nothing was staged or committed');
   // Phase 1: stage everywhere.
   const staged = new Map<string, string[]>(busy.map((w) => [w.node, []]));
   const stageResults = await settleLimit(busy, opts.concurrency, async (w) => {
@@ -210,6 +238,10 @@ export async function executeWork(
   }
 
   await opts.hooks?.afterStage?.();
+  // Commit nothing once the lock is not ours. What we staged stays: another apply may hold the lock
+  // now and have staged under the same names, and removing its files would break its commit half-way;
+  // a later apply overwrites them.
+  await checkLock(opts.lock, 'before committing', 'nothing was committed; staged files were left for the next apply to replace');
   // Phase 2: commit and refresh, node by node.
   await settleLimit(busy, opts.concurrency, async (w) => {
     const out = outcomes.get(w.node)!;

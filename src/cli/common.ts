@@ -10,6 +10,7 @@ export function withCommonOptions(cmd: Command): Command {
     .option('--store <url>', 'the store: zk://host:port[,host:port]/root (Danube cfgdb layout) or a state file path (default $ESDC_OVERLAY_STORE)')
     .option('--store-timeout <seconds>', 'ZooKeeper: give up connecting or waiting for an answer after this long (default 10)', secondsOption('--store-timeout'))
     .option('--zk-auth-file <file>', 'ZooKeeper digest credentials "user:password" from this file (mode 600); default $ESDC_OVERLAY_ZK_AUTH')
+    .option('--zk-insecure', 'ZooKeeper: write without credentials, leaving every znode written (IPsec keys included) readable and writable by anyone who reaches ZooKeeper')
     .option('--json', 'print the result as JSON on stdout')
     .option('--log-level <level>', 'log level on stderr: fatal, error, warn, info, debug, trace, silent')
     .option('--insecure-state', 'load a state file holding keys even if group or others can read it');

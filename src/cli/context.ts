@@ -24,6 +24,8 @@ export interface CommonOptions {
   store?: string;
   storeTimeout?: number;
   zkAuthFile?: string;
+  /** `--zk-insecure`: allow writing to ZooKeeper without credentials. */
+  zkInsecure?: boolean;
   json?: boolean;
   logLevel?: string;
   yes?: boolean;
@@ -68,7 +70,12 @@ export class CliContext {
   openStore(spec: string): Store {
     return openStore(
       spec,
-      { timeoutSeconds: this.opts.storeTimeout, zkAuthFile: this.opts.zkAuthFile, allowInsecure: this.opts.insecureState },
+      {
+        timeoutSeconds: this.opts.storeTimeout,
+        zkAuthFile: this.opts.zkAuthFile,
+        zkInsecure: this.opts.zkInsecure,
+        allowInsecure: this.opts.insecureState,
+      },
       this.io.env,
     );
   }

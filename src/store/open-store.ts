@@ -20,6 +20,8 @@ export interface StoreSelection {
   timeoutSeconds?: number | undefined;
   /** `--zk-auth-file`. */
   zkAuthFile?: string | undefined;
+  /** `--zk-insecure`: write to ZooKeeper without credentials (open ACLs). */
+  zkInsecure?: boolean | undefined;
   /** `--insecure-state`: load a state file holding keys that others can read. */
   allowInsecure?: boolean | undefined;
 }
@@ -47,6 +49,7 @@ export function openStore(spec: string, sel: StoreSelection, env: NodeJS.Process
   return new ZkStore(parseZkUrl(spec), {
     ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
     auth: zkAuth(sel.zkAuthFile, env),
+    insecure: sel.zkInsecure === true,
   });
 }
 

@@ -28,8 +28,19 @@ export interface Store {
   save(doc: StateDoc, base: Snapshot, consistency?: Consistency): Promise<Snapshot>;
   /** Told when `mutate` re-runs a change because another writer got in first (the CLI prints it). */
   onConflict?: ((err: ConflictError, attempt: number) => void) | undefined;
-  /** Runs `fn` holding the store's write lock, so concurrent commands never interleave. */
-  withLock<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` holding the store's write lock, so concurrent commands never
+   * interleave. A lock that can be lost while the process lives (ZooKeeper's
+   * vanishes with its session) hands `fn` a HeldLock to check before each
+   * step that must not run beside another holder; the file lock passes none.
+   */
+  withLock<T>(fn: (lock?: HeldLock) => Promise<T>): Promise<T>;
+}
+
+/** A lock being held, as long work sees it. */
+export interface HeldLock {
+  /** Resolves when the lock is still ours; rejects (StoreError LockLost or StoreUnavailable) when it is not, or cannot be told. */
+  assertHeld(): Promise<void>;
 }
 
 /** The state of a store that holds nothing yet. */

@@ -2,12 +2,17 @@
  * The ZooKeeper lock recipe: an ephemeral sequential node under the lock
  * directory; the lowest sequence number holds the lock, the others each
  * watch their predecessor (no herd). Ephemeral nodes vanish with the session,
- * so a command that dies never leaves the state locked. The lock only makes
- * our own writers queue instead of retrying; correctness does not depend on
- * it (every save is a version-checked transaction).
+ * so a command that dies never leaves the state locked. For saves the lock
+ * only makes our writers queue instead of retrying (every save is a
+ * version-checked transaction); `apply` depends on it more, since its work on
+ * the nodes is no transaction. The same property that frees a dead command's
+ * lock frees a live one's when its session expires (a network partition, a
+ * paused process): so long work checks `assertHeld` before each step that
+ * must not run beside another holder.
  */
 import { hostname } from 'node:os';
 import { StoreError } from '../errors.js';
+import type { HeldLock } from './store.js';
 import type { ZkSession } from './zk-session.js';
 
 const PREFIX = 'lock-';
@@ -18,7 +23,7 @@ interface Holder {
   since?: string;
 }
 
-export async function withZkLock<T>(session: ZkSession, dir: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+export async function withZkLock<T>(session: ZkSession, dir: string, timeoutMs: number, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
   await session.mkdirp(dir);
   const me = await session.createEphemeralSequential(
     `${dir}/${PREFIX}`,
@@ -27,9 +32,30 @@ export async function withZkLock<T>(session: ZkSession, dir: string, timeoutMs: 
   const myName = me.slice(dir.length + 1);
   try {
     await waitTurn(session, dir, myName, Date.now() + timeoutMs);
-    return await fn();
+    return await fn({ assertHeld: () => assertHeld(session, me) });
   } finally {
     await session.remove(me).catch(() => undefined); // gone with the session anyway
+  }
+}
+
+/**
+ * The lock is ours while our node exists and belongs to our session. A round
+ * trip, not a flag: a client that was paused or cut off learns that its
+ * session expired only when it next talks to the server, and by then another
+ * command may hold the lock. A lost session fails here (the session refuses
+ * every call after a disconnect or expiry); so does a server that does not
+ * answer within the timeout, since then nobody can tell.
+ */
+async function assertHeld(session: ZkSession, me: string): Promise<void> {
+  const node = await session.get(me);
+  if (node === undefined) {
+    throw new StoreError(`our lock ${me} is gone (the ZooKeeper session was lost or the node was removed); stopping before another step`, {
+      code: 'LockLost',
+    });
+  }
+  const owner = node.stat.ephemeralOwner.toString('hex');
+  if (owner !== session.sessionId()) {
+    throw new StoreError(`our lock ${me} now belongs to another ZooKeeper session (${owner}); stopping before another step`, { code: 'LockLost' });
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import zookeeper from 'node-zookeeper-client';
 import type { Client, Exception as ZkException, Stat } from 'node-zookeeper-client';
-import { StoreError } from '../errors.js';
+import { InternalError, StoreError } from '../errors.js';
 import { zkCode } from './zk-codes.js';
 import type { WriteOp } from './zk-writes.js';
 
@@ -25,6 +25,14 @@ export interface ZkSessionOptions {
   timeoutMs: number;
   /** Digest credentials `user:password`; when given, nodes we create are readable by that user only. */
   auth?: string | undefined;
+}
+
+/** One entry of a znode's ACL, e.g. `world` `anyone` with perms 31 (all). */
+export interface ZnodeAcl {
+  scheme: string;
+  id: string;
+  /** ZooKeeper permission bits: READ 1, WRITE 2, CREATE 4, DELETE 8, ADMIN 16. */
+  perms: number;
 }
 
 export interface Znode {
@@ -139,6 +147,41 @@ export class ZkSession {
       return new StoreError(`ZooKeeper refused ${what} ${path}: not authorised (set ESDC_OVERLAY_ZK_AUTH=user:password)`, { code: 'StoreAuth', cause: err });
     }
     return err; // BAD_VERSION, NO_NODE, NODE_EXISTS...: the caller decides
+  }
+
+  /** True when the session carries digest credentials (what we create is then creator-only). */
+  get authenticated(): boolean {
+    return this.opts.auth !== undefined;
+  }
+
+  /** Our session id as ZooKeeper reports it in an ephemeral node's `ephemeralOwner` (16 hex digits). */
+  sessionId(): string {
+    return this.client.getSessionId().toString('hex');
+  }
+
+  /** The ACL of `path` and its ACL version, or undefined when it does not exist. */
+  async getAcl(path: string): Promise<{ acl: ZnodeAcl[]; aversion: number } | undefined> {
+    try {
+      return await this.call('reading the ACL of', path, (done) =>
+        this.client.getACL(path, (err, acls, stat) =>
+          // The library's ACL objects carry `permission` (lib/ACL.js); its type declarations say `perms`.
+          done(err, { acl: (acls ?? []).map((a) => ({ scheme: a.id.scheme, id: a.id.id, perms: (a as unknown as { permission: number }).permission })), aversion: stat?.aversion ?? 0 }),
+        ),
+      );
+    } catch (err) {
+      if (zkCode(err) === Exception.NO_NODE) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Makes `path` creator-only (our digest identity, all permissions), if its
+   * ACL is still at `aversion` (else BAD_VERSION: someone changed it meanwhile).
+   * Only with credentials: an `auth` ACL without them is refused by the server.
+   */
+  async restrictAcl(path: string, aversion: number): Promise<void> {
+    if (!this.authenticated) throw new InternalError(`restrictAcl(${path}) without credentials`);
+    await this.call<unknown>('restricting the ACL of', path, (done) => this.client.setACL(path, CREATOR_ACL, aversion, (err, stat) => done(err, stat)));
   }
 
   /** The node's data and stat, or undefined when it does not exist. */

@@ -13,7 +13,8 @@ import { buildModel } from '../model/build-model.js';
 import { validateDoc, type Consistency } from '../model/load.js';
 import type { StateDoc } from '../model/state.js';
 import { LOCKS, OURS, READ_SCOPES, decodeState, encodeState, keepEquivalent, type Tree } from './cfgdb-layout.js';
-import { emptySnapshot, type Snapshot, type Store } from './store.js';
+import { emptySnapshot, type HeldLock, type Snapshot, type Store } from './store.js';
+import { isOpenAcl, isWorldReadable, KEY_ZNODE, worldReadableKeysWarning } from './zk-acl.js';
 import { modelDifferences } from './compare.js';
 import { formatZkUrl, type ZkUrl } from './zk-url.js';
 import { withZkLock } from './zk-lock.js';
@@ -28,6 +29,12 @@ export interface ZkStoreOptions {
   lockTimeoutMs?: number;
   /** Digest credentials `user:password`. */
   auth?: string | undefined;
+  /**
+   * `--zk-insecure`: write without credentials, so every znode written
+   * (PSKs included) is readable and writable by anyone who reaches ZooKeeper.
+   * Without it a save without credentials is refused.
+   */
+  insecure?: boolean | undefined;
   /**
    * Largest transaction we send. ZooKeeper drops the connection on a request
    * above its jute.maxbuffer (1 MiB by default) instead of answering with an
@@ -44,6 +51,8 @@ const READ_CONCURRENCY = 64;
 interface Image {
   rootExists: boolean;
   nodes: Map<string, ReadZnode & { mzxid: string }>;
+  /** Key znodes (relative paths) whose ACL grants world:anyone anything, with their ACL version. */
+  openKeys: Map<string, { aversion: number; readable: boolean }>;
   revision: string;
 }
 
@@ -53,6 +62,7 @@ export class ZkStore implements Store {
   private readonly timeoutMs: number;
   private readonly lockTimeoutMs: number;
   private readonly auth: string | undefined;
+  private readonly insecure: boolean;
   private readonly maxTransactionBytes: number;
   /** The session of the lock being held, reused by load and save inside it. */
   private active: ZkSession | undefined;
@@ -63,6 +73,7 @@ export class ZkStore implements Store {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_ZK_TIMEOUT_MS;
     this.lockTimeoutMs = opts.lockTimeoutMs ?? 10_000;
     this.auth = opts.auth;
+    this.insecure = opts.insecure === true;
     this.maxTransactionBytes = opts.maxTransactionBytes ?? DEFAULT_MAX_TRANSACTION_BYTES;
   }
 
@@ -83,6 +94,7 @@ export class ZkStore implements Store {
   }
 
   async save(doc: StateDoc, base: Snapshot, consistency: Consistency = 'require'): Promise<Snapshot> {
+    this.refuseOpenWrite();
     // What we write must load: validate before anything is sent.
     const valid = validateDoc(doc, this.location, consistency);
     const desired = encodeState(valid.doc, valid.model);
@@ -108,6 +120,7 @@ export class ZkStore implements Store {
         );
       }
       if (!image.rootExists) await s.mkdirp(this.url.root);
+      await this.restrictOpenAcls(s, image, ops);
       try {
         await s.commit(ops);
       } catch (err) {
@@ -138,6 +151,61 @@ export class ZkStore implements Store {
   }
 
   /**
+   * Without credentials every znode we create is `world:anyone` (ZooKeeper
+   * has no other choice for an anonymous session), PSKs included: refused
+   * unless the operator said so with --zk-insecure. Checked before connecting.
+   */
+  private refuseOpenWrite(): void {
+    if (this.auth !== undefined || this.insecure) return;
+    throw new StoreError(
+      `refusing to write to ${this.location} without ZooKeeper credentials: every znode written, the IPsec keys included, ` +
+        'would be readable and writable by anyone who can reach ZooKeeper. Give digest credentials with ' +
+        'ESDC_OVERLAY_ZK_AUTH=user:password or --zk-auth-file FILE (on Danube, the user esdc and its esdc_install_password), ' +
+        'or pass --zk-insecure to write open znodes anyway; nothing was written',
+      { code: 'StoreInsecure' },
+    );
+  }
+
+  /**
+   * Makes creator-only, before the transaction, every existing znode it sets
+   * and every key znode it keeps whose ACL is open. ZooKeeper's multi has no
+   * setACL operation, so this cannot be part of the transaction: tightening
+   * first means a failure in between leaves the old data under a narrower
+   * ACL (nothing exposed, nothing lost), where committing first would leave
+   * the new keys readable by anyone until (and unless) the ACL change ran.
+   * Each setACL is checked against the ACL version it read. The ACL names
+   * our digest user: Danube's tools authenticate as `esdc` with the install
+   * password (esdc-ce bin/query_cfgdb:11, :74), so they keep access only when
+   * we are given the same credentials (docs/zookeeper-security.md).
+   */
+  private async restrictOpenAcls(s: ZkSession, image: Image, ops: readonly WriteOp[]): Promise<void> {
+    if (!s.authenticated) return; // --zk-insecure: nothing we could restrict to
+    const targets = new Map<string, number>();
+    for (const [rel, k] of image.openKeys) targets.set(this.abs(rel), k.aversion);
+    const limit = limiter(READ_CONCURRENCY);
+    await Promise.all(
+      ops
+        .filter((o) => o.op === 'set' && !targets.has(o.path))
+        .map((o) =>
+          limit(async () => {
+            const acl = await s.getAcl(o.path);
+            if (acl && isOpenAcl(acl.acl)) targets.set(o.path, acl.aversion);
+          }),
+        ),
+    );
+    await Promise.all([...targets].map(([path, aversion]) => limit(() => this.restrict(s, path, aversion))));
+  }
+
+  private async restrict(s: ZkSession, path: string, aversion: number): Promise<void> {
+    try {
+      await s.restrictAcl(path, aversion);
+    } catch (err) {
+      if (zkCode(err) === ZK.BAD_VERSION || zkCode(err) === ZK.NO_NODE) throw changed(this.location);
+      throw err;
+    }
+  }
+
+  /**
    * After a lost answer to a commit: whether it was applied, read from the
    * sequencer node on a fresh session (its data carries the transaction id).
    * False also when that cannot be told within the timeout.
@@ -158,7 +226,10 @@ export class ZkStore implements Store {
     }
   }
 
-  withLock<T>(fn: () => Promise<T>): Promise<T> {
+  async withLock<T>(fn: (lock: HeldLock) => Promise<T>): Promise<T> {
+    // The lock is taken only to write (state, or nodes in apply), and its znodes are writes too: an open
+    // lock directory lets anyone remove the lock node of a running apply.
+    this.refuseOpenWrite();
     return this.session((s) => withZkLock(s, this.abs(LOCKS), this.lockTimeoutMs, fn));
   }
 
@@ -188,13 +259,19 @@ export class ZkStore implements Store {
   /** Every znode of the layout's scopes (not the lock nodes), with versions, and the revision they make. */
   private async readImage(s: ZkSession): Promise<Image> {
     const nodes: Image['nodes'] = new Map();
+    const openKeys: Image['openKeys'] = new Map();
     const rootExists = (await s.get(this.url.root)) !== undefined;
     if (rootExists) {
       const limit = limiter(READ_CONCURRENCY);
       /** Reads one znode; returns its number of children, or -1 when it does not exist. */
       const readOne = async (rel: string): Promise<number> => {
-        const z = await limit(() => s.get(this.abs(rel)));
+        // A key znode's ACL is read with it: a load warns when anyone may read it, a save tightens it.
+        const [z, acl] = await Promise.all([
+          limit(() => s.get(this.abs(rel))),
+          KEY_ZNODE.test(rel) ? limit(() => s.getAcl(this.abs(rel))) : undefined,
+        ]);
         if (!z) return -1;
+        if (acl && isOpenAcl(acl.acl)) openKeys.set(rel, { aversion: acl.aversion, readable: isWorldReadable(acl.acl) });
         nodes.set(rel, { data: z.data.toString('utf8'), version: z.stat.version, mzxid: z.stat.mzxid.toString('hex') });
         return z.stat.numChildren;
       };
@@ -213,7 +290,7 @@ export class ZkStore implements Store {
       const n = nodes.get(rel)!;
       hash.update(`\0${rel}\0${n.version}\0${n.mzxid}\0${n.data}`);
     }
-    return { rootExists, nodes, revision: hash.digest('hex') };
+    return { rootExists, nodes, openKeys, revision: hash.digest('hex') };
   }
 
   private snapshotOf(image: Image, consistency: Consistency): Snapshot {
@@ -222,7 +299,8 @@ export class ZkStore implements Store {
     tree.delete(OURS); // the sequencer's own data is bookkeeping, not state
     const decoded = decodeState(tree, (rel) => this.abs(rel), this.location);
     const valid = validateDoc(decoded.doc, this.location, consistency);
-    return { ...valid, yaml: undefined, warnings: [...decoded.warnings, ...valid.warnings], revision: image.revision };
+    const exposed = worldReadableKeysWarning([...image.openKeys].filter(([, k]) => k.readable).map(([rel]) => this.abs(rel)));
+    return { ...valid, yaml: undefined, warnings: [...exposed, ...decoded.warnings, ...valid.warnings], revision: image.revision };
   }
 
   /** The multi for a save: the layout's changes plus the sequencer bump, with absolute paths. */

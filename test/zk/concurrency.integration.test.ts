@@ -35,12 +35,12 @@ describe('two processes writing at the same time', () => {
   it('updating different rules: both succeed and both changes are kept', async () => {
     const root = await seededRoot();
     const url = `zk://${hosts}${root}`;
-    const a = runCli(['update', 'customers', '--mtu', '1380', '--store', url]);
-    const b = runCli(['update', 'lab', '--mtu', '1360', '--store', url]);
+    const a = runCli(['update', 'customers', '--mtu', '1380', '--store', url, '--zk-insecure']);
+    const b = runCli(['update', 'lab', '--mtu', '1360', '--store', url, '--zk-insecure']);
     const [ra, rb] = await Promise.all([a.done, b.done]);
     expect([ra.code, ra.stderr]).toEqual([0, '']);
     expect([rb.code, rb.stderr]).toEqual([0, '']);
-    const store = new ZkStore({ hosts, root });
+    const store = new ZkStore({ hosts, root }, { insecure: true });
     const snap = await store.load('require');
     expect(snap.model.ruleByName.get('customers')!.mtu).toBe(1380);
     expect(snap.model.ruleByName.get('lab')!.mtu).toBe(1360);
@@ -49,7 +49,7 @@ describe('two processes writing at the same time', () => {
   it('creating different rules: both get distinct ports', async () => {
     const root = await seededRoot();
     const url = `zk://${hosts}${root}`;
-    const runs = await Promise.all(['alpha', 'beta', 'gamma'].map((r) => runCli(['create', r, '--store', url, '--json']).done));
+    const runs = await Promise.all(['alpha', 'beta', 'gamma'].map((r) => runCli(['create', r, '--store', url, '--json', '--zk-insecure']).done));
     for (const r of runs) expect([r.code, r.stderr]).toEqual([0, '']);
     const ports = runs.map((r) => (JSON.parse(r.stdout) as { created: { port: number } }).created.port).sort();
     expect(ports).toEqual([4793, 4794, 4795]);
@@ -59,8 +59,8 @@ describe('two processes writing at the same time', () => {
     const root = await seededRoot();
     const url = `zk://${hosts}${root}`;
     const runs = await Promise.all([
-      runCli(['create', 'web', '--port', '4900', '--store', url]).done,
-      runCli(['create', 'web', '--port', '4901', '--store', url]).done,
+      runCli(['create', 'web', '--port', '4900', '--store', url, '--zk-insecure']).done,
+      runCli(['create', 'web', '--port', '4901', '--store', url, '--zk-insecure']).done,
     ]);
     const won = runs.filter((r) => r.code === 0);
     const lost = runs.filter((r) => r.code !== 0);
@@ -68,7 +68,7 @@ describe('two processes writing at the same time', () => {
     expect(lost).toHaveLength(1);
     expect(lost[0]!.code).toBe(1);
     expect(lost[0]!.stderr).toMatch(/rule web exists already; to change it run: esdc-overlay update web/);
-    const snap = await new ZkStore({ hosts, root }).load('require');
+    const snap = await new ZkStore({ hosts, root }, { insecure: true }).load('require');
     const port = snap.model.ruleByName.get('web')!.port;
     expect(won[0]!.stdout).toContain(`created rule web: port ${port}`);
   });
@@ -77,7 +77,7 @@ describe('two processes writing at the same time', () => {
 describe('a writer that takes no lock (Danube bash tool) between our load and save', () => {
   it('makes the save fail with a conflict instead of overwriting its change', async () => {
     const root = await seededRoot();
-    const store = new ZkStore({ hosts, root });
+    const store = new ZkStore({ hosts, root }, { insecure: true });
     const snap = await store.load('require');
     await setRaw(raw, `${root}/overlay_rules/lab/nodelist`, 'all');
     const doc = structuredClone(snap.doc);
@@ -93,7 +93,7 @@ describe('a writer that takes no lock (Danube bash tool) between our load and sa
 
   it('is caught even inside the transaction window: a version check on every Danube key read', async () => {
     const root = await seededRoot();
-    const store = new ZkStore({ hosts, root });
+    const store = new ZkStore({ hosts, root }, { insecure: true });
     const snap = await store.load('require');
     // The foreign write lands after our save re-read the tree and planned its
     // writes, just before the multi is sent: only the transaction's checks can see it.
@@ -118,7 +118,7 @@ describe('a writer that takes no lock (Danube bash tool) between our load and sa
 
   it('mutate re-runs the change on the new state and says so; both changes survive', async () => {
     const root = await seededRoot();
-    const store = new ZkStore({ hosts, root });
+    const store = new ZkStore({ hosts, root }, { insecure: true });
     const conflicts: string[] = [];
     let calls = 0;
     const { snapshot } = await mutate(
@@ -145,13 +145,13 @@ describe('the ZooKeeper lock', () => {
     const held = await new Promise<string>((res, rej) =>
       raw.create(`${root}/esdc_overlay/locks/lock-`, Buffer.from(holderData), zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, (e, p) => (e ? rej(e) : res(p))),
     );
-    const store = new ZkStore({ hosts, root }, { lockTimeoutMs: 700 });
+    const store = new ZkStore({ hosts, root }, { insecure: true, lockTimeoutMs: 700 });
     const err = await store.withLock(async () => 'got it').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreError);
     expect((err as StoreError).code).toBe('StateLocked');
     expect((err as Error).message).toMatch(/locked by process 4242 on cn-01\.prg\.example\.com since 2026-11-22T00:00:00\.000Z/);
 
-    const patient = new ZkStore({ hosts, root }, { lockTimeoutMs: 10_000 });
+    const patient = new ZkStore({ hosts, root }, { insecure: true, lockTimeoutMs: 10_000 });
     const waiting = patient.withLock(async () => Date.now());
     await new Promise((r) => setTimeout(r, 300));
     const releasedAt = Date.now();

@@ -62,7 +62,7 @@ describe('ZooKeeper stops answering in the middle of a command', () => {
       await cb<string>((d) => raw.mkdirp(`${root}/esdc_overlay/locks`, (e, p) => d(e, p)));
       holder = await cb<string>((d) => raw.create(`${root}/esdc_overlay/locks/lock-`, Buffer.from('{}'), zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, (e, p) => d(e, p)));
       const before = await dumpTree(raw, root);
-      const cmd = runCli(['create', 'delta', '--store', `zk://${zk.hosts}${root}`, '--store-timeout', String(TIMEOUT_S)]);
+      const cmd = runCli(['create', 'delta', '--store', `zk://${zk.hosts}${root}`, '--store-timeout', String(TIMEOUT_S), '--zk-insecure']);
       for (let i = 0; i < 400; i++) {
         const locks = await cb<string[]>((d) => raw.getChildren(`${root}/esdc_overlay/locks`, (e, c) => d(e, c)));
         if (locks.length >= 2) break;
@@ -112,7 +112,7 @@ describe('ZooKeeper crashes while a large state is being written', () => {
     for (const delay of [0, 30, 100, 200, 400, 1500]) {
       const root = freshRoot();
       const raw = await rawClient(zk.hosts);
-      const cmd = runCli(['store', 'migrate', '--from', file, '--to', `zk://${zk.hosts}${root}`, '--yes', '--store-timeout', String(TIMEOUT_S)]);
+      const cmd = runCli(['store', 'migrate', '--from', file, '--to', `zk://${zk.hosts}${root}`, '--yes', '--store-timeout', String(TIMEOUT_S), '--zk-insecure']);
       try {
         await waitForLockNode(raw, root, cmd.done);
       } finally {
@@ -126,7 +126,7 @@ describe('ZooKeeper crashes while a large state is being written', () => {
       await zk.restart();
 
       // Not a bound under test: a restarted server on a loaded machine may take a while to accept a session.
-      const snap = await new ZkStore({ hosts: zk.hosts, root }, { timeoutMs: 20_000 }).loadOrEmpty('warn');
+      const snap = await new ZkStore({ hosts: zk.hosts, root }, { insecure: true, timeoutMs: 20_000 }).loadOrEmpty('warn');
       const all = !isEmptyDoc(snap.doc);
       if (all) expect(comparableModel(snap.model)).toEqual(comparableModel(expected.model));
       if (result.code === 0) {

@@ -36,7 +36,7 @@ describe('a commit whose answer is lost', () => {
   it('counts as done when the sequencer shows it was applied', async () => {
     const root = freshRoot();
     await writeTree(raw, root, new Map([...readTsv('two-sites.danube.tsv'), ...readTsv('two-sites.ours.tsv')]));
-    const store = new ZkStore({ hosts, root }, { timeoutMs: 3000 });
+    const store = new ZkStore({ hosts, root }, { insecure: true, timeoutMs: 3000 });
     const snap = await store.load();
     const doc = structuredClone(snap.doc);
     doc.overlay_rules!.lab!.mtu = 1300;
@@ -53,7 +53,7 @@ describe('a commit whose answer is lost', () => {
     const root = freshRoot();
     await writeTree(raw, root, new Map([...readTsv('two-sites.danube.tsv'), ...readTsv('two-sites.ours.tsv')]));
     const before = await dumpTree(raw, root);
-    const store = new ZkStore({ hosts, root }, { timeoutMs: 3000 });
+    const store = new ZkStore({ hosts, root }, { insecure: true, timeoutMs: 3000 });
     const snap = await store.load();
     const doc = structuredClone(snap.doc);
     doc.overlay_rules!.lab!.mtu = 1300;

@@ -39,7 +39,7 @@ async function privateFixture(): Promise<string> {
 describe('store migrate', () => {
   it('copies a state file into an empty cfgdb and back, verifying each copy', async () => {
     const url = `zk://${hosts}${freshRoot()}`;
-    const there = await runCli(['store', 'migrate', '--from', await privateFixture(), '--to', url]).done;
+    const there = await runCli(['store', 'migrate', '--from', await privateFixture(), '--to', url, '--zk-insecure']).done;
     expect([there.code, there.stderr]).toEqual([0, '']);
     expect(there.stdout).toMatch(/^copied 5 nodes, 3 rules, 8 IPsec keys, 6 VM NICs from .*source-[0-9a-f]*\.yaml to zk:\/\/.*; verified: both load to the same model$/m);
 
@@ -71,7 +71,7 @@ describe('store migrate', () => {
     const before = await dumpTree(raw, root);
     const other = join(tmp, 'other.yaml');
     await writeFile(other, 'version: 1\nnodes: {}\n', { mode: 0o600 });
-    const r = await runCli(['store', 'migrate', '--from', other, '--to', url]).done;
+    const r = await runCli(['store', 'migrate', '--from', other, '--to', url, '--zk-insecure']).done;
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/holds a state \(0 nodes, 3 rules, 8 IPsec keys, 0 VM NICs\); it will be replaced/);
     expect(r.stderr).toMatch(/not confirmed: pass --yes/);
@@ -80,9 +80,9 @@ describe('store migrate', () => {
     after.delete('esdc_overlay');
     expect(after).toEqual(before);
 
-    const y = await runCli(['store', 'migrate', '--from', other, '--to', url, '--yes']).done;
+    const y = await runCli(['store', 'migrate', '--from', other, '--to', url, '--yes', '--zk-insecure']).done;
     expect(y.code).toBe(0);
-    expect((await new ZkStore({ hosts, root }).load('warn')).model.rules).toEqual([]);
+    expect((await new ZkStore({ hosts, root }, { insecure: true }).load('warn')).model.rules).toEqual([]);
   });
 
   it('says clearly when ZooKeeper is not there, within the timeout', async () => {

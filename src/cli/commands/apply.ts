@@ -53,7 +53,7 @@ export function registerApply(program: Command, io: CliIo): void {
       // One apply at a time per store: a second one waits for the lock (then plans afresh and finds the
       // work done) or gives up with StateLocked; two runs staging the same .esdc-new files interleave
       // (one removes what the other staged). The key save below runs under this same lock.
-      await store.withLock(async () => {
+      await store.withLock(async (lock) => {
         const snap = await store.load('require');
         ctx.warn(snap.warnings);
         const only = selectNodes(snap.model, nodes);
@@ -87,7 +87,8 @@ export function registerApply(program: Command, io: CliIo): void {
           const result = await executeWork(
             fleet.transports,
             fleet.nodes.map((n) => n.work),
-            { concurrency: remote.concurrency, timeoutMs: remote.timeoutMs, onProgress: progress },
+            // The lock is checked again before staging and before committing: a ZooKeeper lock goes with a lost session.
+            { concurrency: remote.concurrency, timeoutMs: remote.timeoutMs, onProgress: progress, lock },
           );
           ctx.output(
             () => (empty ? '' : `\n${renderSummary(result)}`),

@@ -1,0 +1,172 @@
+/**
+ * Issue 15: the ZooKeeper lock vanishes with a lost session while apply keeps
+ * staging; a second apply then runs beside it. The executor now checks that
+ * the lock is still ours (our ephemeral node exists and belongs to our
+ * session) before staging and before committing. The ZooKeeper is real; the
+ * nodes are a fake Transport whose staging waits until the test lets it go.
+ */
+import type { Client } from 'node-zookeeper-client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { executeWork } from '../../src/apply/execute.js';
+import type { NodeWork } from '../../src/plan/plan.js';
+import { ZkStore } from '../../src/store/zk-store.js';
+import type { ExecResult, FileContent, Transport } from '../../src/transport/transport.js';
+import { startProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { close, freshRoot, rawClient } from '../support/zk-tree.js';
+
+const hosts = inject('zkHosts');
+const AUTH = 'esdc:install-pw';
+const ARP = '/opt/custom/networking/customers_overlay.json';
+const RULE = '/opt/custom/etc/overlay-rules';
+let admin: Client;
+let proxy: TcpProxy;
+
+beforeAll(async () => {
+  admin = await rawClient(hosts);
+  admin.addAuthInfo('digest', Buffer.from(AUTH));
+  const [h, p] = hosts.split(':');
+  proxy = await startProxy(h!, Number(p));
+});
+afterAll(async () => {
+  close(admin);
+  await proxy.close();
+});
+
+const cb = <T>(f: (done: (err: unknown, v?: T) => void) => void): Promise<T> =>
+  new Promise((resolve, reject) => f((err, v) => (err ? reject(err) : resolve(v as T))));
+
+/** A node in memory: staging the first file signals `staging` and waits for `release`. */
+class GatedNode implements Transport {
+  readonly node = 'cn-01';
+  readonly target = 'fake';
+  readonly files = new Map<string, string>();
+  readonly calls: string[] = [];
+  staging!: Promise<void>;
+  private started!: () => void;
+  private gate: Promise<void>;
+  release!: () => void;
+  constructor() {
+    this.staging = new Promise((r) => (this.started = r));
+    this.gate = new Promise((r) => (this.release = r));
+  }
+  async readFile(path: string): Promise<FileContent | undefined> {
+    const d = this.files.get(path);
+    return d === undefined ? undefined : { data: Buffer.from(d), mode: 0o644 };
+  }
+  async stage(path: string, content: string | Buffer): Promise<void> {
+    this.calls.push(`stage ${path}`);
+    this.started();
+    await this.gate;
+    this.files.set(`${path}.esdc-new`, content.toString());
+  }
+  async commit(path: string): Promise<void> {
+    this.calls.push(`commit ${path}`);
+    this.files.set(path, this.files.get(`${path}.esdc-new`)!);
+    this.files.delete(`${path}.esdc-new`);
+  }
+  async remove(path: string): Promise<void> {
+    this.calls.push(`remove ${path}`);
+    this.files.delete(path);
+  }
+  async exec(argv: readonly string[]): Promise<ExecResult> {
+    this.calls.push(`exec ${argv.join(' ')}`);
+    return { code: 0, stdout: '', stderr: '' } as ExecResult;
+  }
+  async close(): Promise<void> {}
+}
+
+/** A rule and its ARP table: committing one without the other is the harm. */
+const work: NodeWork = {
+  node: 'cn-01',
+  stage: [
+    { path: ARP, content: '{"52:54:00:00:00:01":{"arp":"10.10.0.1","ip":"10.100.0.11","port":4790}}\n', mode: 0o644 },
+    { path: RULE, content: 'customers=-e vxlan ...\n', mode: 0o644 },
+  ],
+  remove: [],
+  usbkey: undefined,
+  createOverlays: [],
+  services: [],
+  manifest: undefined,
+};
+
+async function lockNodes(root: string): Promise<string[]> {
+  return cb<string[]>((d) => admin.getChildren(`${root}/esdc_overlay/locks`, (e, c) => d(e, c))).catch(() => []);
+}
+
+async function until(what: string, ms: number, ok: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Runs the executor under the store's lock, as `apply` does. */
+function applyUnderLock(store: ZkStore, node: GatedNode): Promise<unknown> {
+  return store.withLock((lock) => executeWork(new Map([[node.node, node]]), [work], { concurrency: 1, timeoutMs: 5000, lock }));
+}
+
+describe('apply under a ZooKeeper lock that is lost while it stages', () => {
+  it('aborts before committing when its session expired, and a second apply could take the lock meanwhile', async () => {
+    const root = freshRoot();
+    // Through the proxy, so the test can cut this session off; 4 s session timeout (the least the store asks for).
+    const store = new ZkStore({ hosts: proxy.hosts, root }, { auth: AUTH, timeoutMs: 2000 });
+    const node = new GatedNode();
+    const run = applyUnderLock(store, node);
+    const outcome = run.then(
+      () => 'committed',
+      (err: { code?: string; message?: string }) => err,
+    );
+    await node.staging;
+    expect(await lockNodes(root)).toHaveLength(1);
+
+    // A partition (or a paused process): the client hears nothing, the server expires the session
+    // and drops its ephemeral lock node.
+    proxy.freeze();
+    await until('the server to expire the session', 15_000, async () => (await lockNodes(root)).length === 0);
+    // Another apply now gets the lock at once.
+    const second = new ZkStore({ hosts, root }, { auth: AUTH, timeoutMs: 2000, lockTimeoutMs: 1000 });
+    expect(await second.withLock(async () => 'second apply ran')).toBe('second apply ran');
+
+    proxy.thaw();
+    node.release();
+    const err = (await outcome) as { code?: string; message?: string };
+    expect(err).not.toBe('committed');
+    expect(err.code).toBe('LockLost');
+    expect(err.message).toMatch(/^apply stopped before committing: the store lock may no longer be ours/);
+    expect(err.message).toMatch(/nothing was committed/);
+    // Nothing committed: no target exists, no rename was attempted.
+    expect(node.calls.filter((c) => c.startsWith('commit'))).toEqual([]);
+    expect(node.files.has(ARP)).toBe(false);
+    expect(node.files.has(RULE)).toBe(false);
+  });
+
+  it('aborts before committing when its lock node was removed (the lock is not ours any more)', async () => {
+    const root = freshRoot();
+    const store = new ZkStore({ hosts, root }, { auth: AUTH, timeoutMs: 2000 });
+    const node = new GatedNode();
+    const outcome = applyUnderLock(store, node).then(
+      () => 'committed',
+      (err: { code?: string; message?: string }) => err,
+    );
+    await node.staging;
+    const [mine] = await lockNodes(root);
+    await cb<void>((d) => admin.remove(`${root}/esdc_overlay/locks/${mine!}`, -1, (e) => d(e)));
+    node.release();
+    const err = (await outcome) as { code?: string; message?: string };
+    expect(err.code).toBe('LockLost');
+    expect(err.message).toMatch(/our lock \S+ is gone/);
+    expect(node.calls.filter((c) => c.startsWith('commit'))).toEqual([]);
+  });
+
+  it('commits as before while the lock is held', async () => {
+    const root = freshRoot();
+    const store = new ZkStore({ hosts, root }, { auth: AUTH, timeoutMs: 2000 });
+    const node = new GatedNode();
+    const run = applyUnderLock(store, node);
+    await node.staging;
+    node.release();
+    expect(await run).toMatchObject({ ok: true, phase: 'commit' });
+    expect(node.files.has(ARP) && node.files.has(RULE)).toBe(true);
+  });
+});
