@@ -33,9 +33,16 @@ export const RULE_DEFAULTS = {
   listenIp: '0.0.0.0',
   /** dladm's own default overlay MTU (overlay.7). */
   mtu: 1400,
+  /**
+   * The overlay driver's MTU range (OVERLAY_MTU_MIN / OVERLAY_MTU_MAX in
+   * illumos overlay.c, enforced by overlay_m_setprop). dladm's man page says
+   * 9000, but the kernel refuses anything above 8900 with EINVAL.
+   */
   mtuMin: 576,
-  mtuMax: 9000,
+  mtuMax: 8900,
 } as const;
+
+export const OVERLAY_MTU_RULE = `the illumos overlay driver accepts an overlay MTU of ${RULE_DEFAULTS.mtuMin}-${RULE_DEFAULTS.mtuMax} only (OVERLAY_MTU_MIN/OVERLAY_MTU_MAX in overlay.c)`;
 
 /** Where Danube (and we) put a rule's ARP table unless told otherwise. */
 export function defaultFilesConfig(ruleName: string): string {
@@ -155,7 +162,7 @@ function setProperty(
     case 'mtu': {
       const mtu = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
       if (mtu >= RULE_DEFAULTS.mtuMin && mtu <= RULE_DEFAULTS.mtuMax) params.mtu = mtu;
-      else fail(`mtu must be ${RULE_DEFAULTS.mtuMin}-${RULE_DEFAULTS.mtuMax}`, value);
+      else fail(`mtu must be ${RULE_DEFAULTS.mtuMin}-${RULE_DEFAULTS.mtuMax}: ${OVERLAY_MTU_RULE}`, value);
       return;
     }
   }
