@@ -9,7 +9,8 @@
  */
 import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
 import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../plan/plan.js';
-import { SERVICE_REFRESH } from '../plan/services.js';
+import { AWAIT_ONLINE_SH, ONLINE_WAIT_SECONDS, refreshShellLines, SERVICE_REFRESH } from '../plan/services.js';
+import { awaitOnline } from './await-online.js';
 import { quoteArgv } from '../shell/quote.js';
 import { checkExec, stagedPath, TransportError, type Transport } from '../transport/transport.js';
 import { settleLimit } from './pool.js';
@@ -35,6 +36,8 @@ export interface ExecuteOptions {
   concurrency: number;
   /** Per operation (one file, one command). */
   timeoutMs: number;
+  /** How long a restarted service may take to come online (default ONLINE_WAIT_SECONDS). */
+  onlineWaitMs?: number;
   onProgress?: (node: string, line: string) => void;
   /** Test hooks: run between reading and staging, and between the phases. */
   hooks?: { beforeStage?: () => Promise<void>; afterStage?: () => Promise<void> };
@@ -91,7 +94,7 @@ async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: s
   }
 }
 
-function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutcome): Step[] {
+function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutcome, onlineWaitMs: number): Step[] {
   const steps: Step[] = [];
   const rename = (path: string): Step => ({
     what: `rename ${stagedPath(path)}`,
@@ -116,12 +119,14 @@ function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutc
     });
   }
   for (const s of w.services) {
-    const argv = SERVICE_REFRESH[s].argv;
+    const r = SERVICE_REFRESH[s];
     steps.push({
       what: `refresh ${s}`,
-      command: quoteArgv(argv),
+      command: `${r.awaitOnline ? `${AWAIT_ONLINE_SH}; ` : ''}${refreshShellLines(s, quoteArgv).join(' && ')}`,
       run: async () => {
-        checkExec(t.node, argv, await t.exec(argv, timeoutMs));
+        checkExec(t.node, r.argv, await t.exec(r.argv, timeoutMs));
+        if (r.awaitOnline) await awaitOnline(t, r.awaitOnline, { timeoutMs, boundMs: onlineWaitMs });
+        for (const argv of r.then ?? []) checkExec(t.node, argv, await t.exec(argv, timeoutMs));
         out.refreshed.push(s);
       },
     });
@@ -214,7 +219,7 @@ export async function executeWork(
   await settleLimit(busy, opts.concurrency, async (w) => {
     const out = outcomes.get(w.node)!;
     const started = performance.now();
-    const steps = commitSteps(transports.get(w.node)!, w, opts.timeoutMs, out);
+    const steps = commitSteps(transports.get(w.node)!, w, opts.timeoutMs, out, opts.onlineWaitMs ?? ONLINE_WAIT_SECONDS * 1000);
     for (let i = 0; i < steps.length; i++) {
       try {
         await steps[i]!.run();

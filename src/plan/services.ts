@@ -7,10 +7,28 @@
 export const SERVICE_ORDER = ['ipsec', 'ipf', 'varpd', 'net-virtual'] as const;
 export type ServiceName = (typeof SERVICE_ORDER)[number];
 
-export const SERVICE_REFRESH: Readonly<Record<ServiceName, { argv: readonly string[]; what: string }>> = {
+/** How one service is refreshed on a node. */
+export interface ServiceRefresh {
+  /** The command that refreshes it. */
+  argv: readonly string[];
+  /** Commands that must follow `argv`, in order (a refresh that leaves part of the service's input unread). */
+  then?: ReadonlyArray<readonly string[]>;
+  /**
+   * The SMF instance `argv` restarts. `svcadm restart` only asks svc.startd and
+   * returns (svcadm(8): only enable and disable have -s), so the next steps
+   * wait until `svcs` shows it online with no state pending.
+   */
+  awaitOnline?: string;
+  what: string;
+}
+
+export const SERVICE_REFRESH: Readonly<Record<ServiceName, ServiceRefresh>> = {
   ipsec: {
     argv: ['/opt/custom/etc/rc-pre-network.d/020-ipsec-restore.sh', 'refresh'],
-    what: 'copy IPsec policy, IKE config and keys into /etc and refresh ipsec/policy and ipsec/ike',
+    // in.iked reads ike.preshared at start and on `ikeadm read preshared`; an SMF refresh of ipsec/ike
+    // is documented to re-read only ike/config (ikeadm(8), in.iked(8)): new keys need the read.
+    then: [['ikeadm', 'read', 'preshared']],
+    what: 'copy IPsec policy, IKE config and keys into /etc, refresh ipsec/policy and ipsec/ike, and have in.iked re-read the keys',
   },
   ipf: {
     argv: ['/opt/custom/etc/rc-pre-network.d/010-ipf-restore.sh', 'refresh'],
@@ -18,13 +36,43 @@ export const SERVICE_REFRESH: Readonly<Record<ServiceName, { argv: readonly stri
   },
   varpd: {
     argv: ['svcadm', 'restart', 'network/varpd'],
-    what: 'restart varpd, which reads files/config ARP tables only at start',
+    awaitOnline: 'svc:/network/varpd:default',
+    what: 'restart varpd, which reads files/config ARP tables only at start, and wait until it is online again',
   },
   'net-virtual': {
     argv: ['/lib/svc/method/net-virtual', 'refresh'],
     what: 'create overlays and vNICs for new /usbkey/config lines (existing ones change only at reboot)',
   },
 };
+
+/** `svcs` argv that prints `<state> <next state>` of one instance, no header. */
+export function svcsStateArgv(fmri: string): string[] {
+  return ['svcs', '-H', '-o', 'state,nstate', fmri];
+}
+
+/** Every command of a service's refresh, in order, as one would type them (the wait is a loop over svcsStateArgv). */
+export function refreshCommands(s: ServiceName): Array<readonly string[]> {
+  const r = SERVICE_REFRESH[s];
+  return [r.argv, ...(r.then ?? [])];
+}
+
+/** How long a restarted service may take to come online again, apply's and commands.sh's bound. */
+export const ONLINE_WAIT_SECONDS = 60;
+
+/**
+ * A POSIX sh function for commands.sh that waits, at most
+ * ONLINE_WAIT_SECONDS, until an SMF instance is online with no state pending.
+ */
+export const AWAIT_ONLINE_SH =
+  'await_online() { f=$1; n=0; while :; do set -- $(svcs -H -o state,nstate "$f"); ' +
+  '[ "$1 $2" = "online -" ] && return 0; n=$((n + 1)); ' +
+  `[ "$n" -ge ${ONLINE_WAIT_SECONDS} ] && { echo "$f is not online after ${ONLINE_WAIT_SECONDS} s (state: $1 $2)" >&2; return 1; }; sleep 1; done; }`;
+
+/** The shell lines of one service's refresh (commands.sh; the finish steps of a failed commit). */
+export function refreshShellLines(s: ServiceName, quote: (argv: readonly string[]) => string): string[] {
+  const r = SERVICE_REFRESH[s];
+  return [quote(r.argv), ...(r.awaitOnline ? [`await_online ${quote([r.awaitOnline])}`] : []), ...(r.then ?? []).map(quote)];
+}
 
 export function sortServices(names: Iterable<ServiceName>): ServiceName[] {
   const set = new Set(names);
