@@ -438,8 +438,8 @@ export function adminOverlayGaps(nodes: readonly Node[], admin: AdminOverlay | u
       value: missing,
       message:
         `has no address for ${missing.join(', ')}: the adminoverlay rule is rendered there but no adminoverlay vNIC is created; ` +
-        'run esdc-overlay adminoverlay-update (it gives each node without an address the next free one and a MAC, ' +
-        'or name one: adminoverlay-update <node>=<ip>), then apply',
+        'run esdc-overlay apply --assign-adminoverlay, or adminoverlay-update (each gives every node without an address ' +
+        'the next free one and a MAC; or name one: adminoverlay-update <node>=<ip>)',
     },
   ];
 }

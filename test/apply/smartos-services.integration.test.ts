@@ -4,8 +4,10 @@
  * online only later, so apply must wait before the steps that need it; after
  * new IPsec keys, in.iked is told to re-read them.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import type { StateDoc } from '../../src/model/state.js';
 import type { SimCall, SimCluster } from '../harness/sim-cluster.js';
 import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { runCli as cli } from '../support/cli.js';
@@ -38,5 +40,28 @@ describe('apply on nodes whose varpd comes back online only after a delay', () =
       expect(ipsec).toBeGreaterThanOrEqual(0);
       expect(calls[ipsec + 1]).toMatchObject({ cmd: 'ikeadm', args: ['read', 'preshared'] });
     }
+  });
+});
+
+describe('a node without an adminoverlay address (issue 16, defect 10)', () => {
+  let c: SimCluster;
+  useSimCluster({ count: 2 }, (started) => (c = started));
+
+  it('is named by validate, plan and verify, and apply --assign-adminoverlay gives it one', async () => {
+    const doc = parse(await readFile(c.statePath, 'utf8')) as StateDoc;
+    const gap = c.nodes[1]!;
+    delete doc.adminoverlay!.nodes![gap.name];
+    await writeFile(c.statePath, stringify(doc, { lineWidth: 0 }), { mode: 0o600 });
+    for (const command of ['validate', 'plan', 'verify']) {
+      const r = await cli([command], c.env);
+      expect(r.stderr, command).toContain(`adminoverlay.nodes: has no address for ${gap.name}`);
+      expect(r.stderr, command).toContain('apply --assign-adminoverlay');
+    }
+    const apply = await cli(['apply', '--yes', '--assign-adminoverlay'], c.env);
+    expect(apply.status).toBe(0);
+    const stored = (parse(await readFile(c.statePath, 'utf8')) as StateDoc).adminoverlay!.nodes![gap.name]!;
+    expect(apply.stdout).toContain(`adminoverlay: ${gap.name} gets ${stored.ip} (${stored.mac}); stored in the state on confirmation.`);
+    expect((await gap.simJson<Record<string, { ip4addr: string }>>('vnics.json', {})).adminoverlay_0?.ip4addr).toBe(stored.ip);
+    expect((await cli(['validate'], c.env)).stderr).not.toContain('has no address');
   });
 });

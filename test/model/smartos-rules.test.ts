@@ -162,7 +162,7 @@ describe('defect 10: a node without an adminoverlay address', () => {
     delete doc.adminoverlay!.nodes![CN2];
     const { warnings } = load(doc);
     expect(warnings).toEqual([
-      expect.objectContaining({ path: 'adminoverlay.nodes', value: [CN2], message: expect.stringContaining('esdc-overlay adminoverlay-update') }),
+      expect.objectContaining({ path: 'adminoverlay.nodes', value: [CN2], message: expect.stringContaining('esdc-overlay apply --assign-adminoverlay') }),
     ]);
   });
 
