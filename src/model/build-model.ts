@@ -361,8 +361,9 @@ function checkAdminOverlayAddresses(vnics: readonly VNic[], admin: AdminOverlay 
 
 /**
  * One VXLAN overlay per VNI on a host: the illumos overlay driver refuses a
- * second overlay with the same VNI and encapsulation (overlay_i_create
- * returns EEXIST), whatever its port or name. Two rules whose NICs share a
+ * second overlay with the same VNI and encapsulation (overlay_i_create returns
+ * EEXIST, illumos-joyent usr/src/uts/common/io/overlay/overlay.c:1327-1333;
+ * docs/smartos-rules.md), whatever its port or name. Two rules whose NICs share a
  * VNI on one node would render two create-overlay steps, and the second
  * fails on the node. The adminoverlay's own overlay counts.
  */

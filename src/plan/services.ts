@@ -14,9 +14,9 @@ export interface ServiceRefresh {
   /** Commands that must follow `argv`, in order (a refresh that leaves part of the service's input unread). */
   then?: ReadonlyArray<readonly string[]>;
   /**
-   * The SMF instance `argv` restarts. `svcadm restart` only asks svc.startd and
-   * returns (svcadm(8): only enable and disable have -s), so the next steps
-   * wait until `svcs` shows it online with no state pending.
+   * The SMF instance `argv` restarts. `svcadm restart` only requests it and
+   * returns (svcadm.1m:169; only enable and disable have -s, :130, :154), so the
+   * next steps wait until `svcs` shows it online with no next state (svcs.1:482).
    */
   awaitOnline?: string;
   what: string;
@@ -25,8 +25,8 @@ export interface ServiceRefresh {
 export const SERVICE_REFRESH: Readonly<Record<ServiceName, ServiceRefresh>> = {
   ipsec: {
     argv: ['/opt/custom/etc/rc-pre-network.d/020-ipsec-restore.sh', 'refresh'],
-    // in.iked reads ike.preshared at start and on `ikeadm read preshared`; an SMF refresh of ipsec/ike
-    // is documented to re-read only ike/config (ikeadm(8), in.iked(8)): new keys need the read.
+    // A refresh of ipsec/ike sends in.iked SIGHUP, documented to re-read /etc/inet/ike/config (in.iked.1m:97);
+    // `ikeadm read preshared` is what updates the running keys (ikeadm.1m:195-200): new keys need it.
     then: [['ikeadm', 'read', 'preshared']],
     what: 'copy IPsec policy, IKE config and keys into /etc, refresh ipsec/policy and ipsec/ike, and have in.iked re-read the keys',
   },

@@ -1,7 +1,7 @@
 /**
- * Datalink names as libdladm accepts them (dladm_valid_linkname in illumos
- * usr/src/lib/libdladm/common/libdladm.c; docs/smartos-rules.md): fewer than
- * MAXLINKNAMELEN (32) characters of letters, digits, `_` and `.`; not
+ * Datalink names as libdladm accepts them (dladm_valid_linkname, illumos-joyent
+ * usr/src/lib/libdladm/common/libdladm.c:861-891; docs/smartos-rules.md): fewer than
+ * MAXLINKNAMELEN (32, sys/param.h:209) characters of letters, digits, `_` and `.`; not
  * starting with a digit; ending in a number with no leading zero. Overlay
  * links we create are `<rule><VNI>`, but a node may hold others (e.g. with a
  * `.`), and reading them must not fail.

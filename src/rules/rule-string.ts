@@ -34,9 +34,10 @@ export const RULE_DEFAULTS = {
   /** dladm's own default overlay MTU (overlay.7). */
   mtu: 1400,
   /**
-   * The overlay driver's MTU range (OVERLAY_MTU_MIN / OVERLAY_MTU_MAX in
-   * illumos overlay.c, enforced by overlay_m_setprop). dladm's man page says
-   * 9000, but the kernel refuses anything above 8900 with EINVAL.
+   * The overlay driver's MTU range (illumos-joyent
+   * usr/src/uts/common/io/overlay/overlay.c:844-846, OVERLAY_MTU_MIN/MAX,
+   * enforced at :1145 by overlay_m_setprop with EINVAL; docs/smartos-rules.md).
+   * The kernel refuses anything above 8900, whatever a man page says.
    */
   mtuMin: 576,
   mtuMax: 8900,

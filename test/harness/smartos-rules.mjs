@@ -1,23 +1,27 @@
 // What SmartOS refuses, in one place, for the simulated commands (sim-bin.mjs).
-// Each rule names the illumos source it is read from (illumos-gate; the same
-// code ships in illumos-joyent, SmartOS's kernel); docs/smartos-rules.md lists
-// them with the same sources. Facts only: no code is taken from there.
+// Each rule names the illumos source it is read from, as file:line in
+// illumos-joyent (SmartOS's illumos) at 6e2c24e1 (Dec 2019; read in a fork,
+// zssfred/illumos-joyent), checked against illumos-gate today;
+// docs/smartos-rules.md lists them with the same sources. Facts only: no code
+// is taken from there.
 
 /**
- * Overlay MTU range. usr/src/uts/common/io/overlay/overlay.c: the defines
- * OVERLAY_MTU_MIN 576, OVERLAY_MTU_DEF 1400, OVERLAY_MTU_MAX 8900, enforced by
- * overlay_m_setprop (EINVAL outside the range). dladm(8) says 9000; the kernel wins.
+ * Overlay MTU range. usr/src/uts/common/io/overlay/overlay.c:844-846 define
+ * OVERLAY_MTU_MIN 576 and OVERLAY_MTU_MAX 8900; overlay.c:1145
+ * (overlay_m_setprop) returns EINVAL outside them.
  */
 export const OVERLAY_MTU_MIN = 576;
 export const OVERLAY_MTU_MAX = 8900;
 
-/** MAXLINKNAMELEN (usr/src/uts/common/sys/param.h), the terminating NUL included. */
+/** MAXLINKNAMELEN, usr/src/uts/common/sys/param.h:209, the terminating NUL included. */
 export const MAXLINKNAMELEN = 32;
 
 /**
- * Link names. usr/src/lib/libdladm/common/libdladm.c, dladm_valid_linkname:
- * shorter than MAXLINKNAMELEN; not starting with a digit; ending in a number
- * without leading zeroes; only letters, digits, `_` and `.`.
+ * Link names. usr/src/lib/libdladm/common/libdladm.c:861-891
+ * (dladm_valid_linkname): shorter than MAXLINKNAMELEN (:867); not starting
+ * with a digit (:871); ending in a number without leading zeroes (:875-880);
+ * only letters, digits, `_` and `.` (:887). dladm create-overlay checks it
+ * first (usr/src/cmd/dladm/dladm.c:9948).
  */
 export function linkNameProblem(name) {
   if (name.length === 0 || name.length >= MAXLINKNAMELEN) return `link name must have 1-${MAXLINKNAMELEN - 1} characters`;
@@ -33,10 +37,11 @@ export function linkNameProblem(name) {
 export const OVERLAY_PROPERTIES = ['mtu', 'vxlan/listen_ip', 'vxlan/listen_port', 'files/config'];
 
 /**
- * `-p` arguments. dladm joins every -p with ',' and splits the whole with
- * dladm_parse_args (libdladm.c): `,` and `=` are separators wherever they
- * stand, so a value cannot hold either; a piece without `=value` is a name
- * with no value. Returns { props } or { error }.
+ * `-p` arguments. dladm create-overlay joins every -p with ','
+ * (usr/src/cmd/dladm/dladm.c:9912-9915) and parses the whole with
+ * dladm_parse_link_props (dladm.c:9957), which splits with dladm_parse_args
+ * (libdladm.c:1065): `,` and `=` separate wherever they stand (:1092), so a
+ * value cannot hold either. Returns { props } or { error }.
  */
 export function parsePropArgs(argv) {
   const props = {};
@@ -53,29 +58,33 @@ export function parsePropArgs(argv) {
 }
 
 /**
- * One overlay per VNI and encapsulation on a host. overlay.c, overlay_i_create:
- * a device with the same odd_vid and plugin as an existing one is refused with
- * EEXIST, as is one with an existing link id. Returns the link that holds `vnetid`.
+ * One overlay per VNI and encapsulation on a host. overlay.c:1327-1333
+ * (overlay_i_create): a device with the same odd_vid and plugin as an existing
+ * one is refused with EEXIST, whatever its name or port. Returns the link that
+ * holds `vnetid`.
  */
 export function linkHoldingVni(overlays, vnetid, encap = 'vxlan') {
   return Object.keys(overlays).find((l) => String(overlays[l].vnetid) === String(vnetid) && (overlays[l].encap ?? 'vxlan') === encap);
 }
 
 /**
- * varpd's files plugin reads files/config at start (libvarpd_files.c,
- * varpd_files_start) with its own JSON parser (libvarpd_files_json.c,
- * nvlist_parse_json with NVJSON_FORCE_INTEGER), whose rules are:
- * - the text must start (after white space) with `{` or `[` (hdlr_rest): an empty file fails;
- * - numbers are integers only: a `.`, `e` or `E` after the digits fails (collect_number);
- * - after `,` in an object a `"` must follow (hdlr_object_comma), in an array a value
- *   (hdlr_array_value): no trailing commas;
- * - barewords are lower-case true, false, null only (hdlr_bareword);
- * - string escapes: \" \\ \/ \b \f \n \r \t and \uXXXX up to 0x7f (collect_string_escape);
+ * varpd's files plugin reads files/config at start
+ * (usr/src/lib/varpd/files/common/libvarpd_files.c:159, varpd_files_start)
+ * with its own JSON parser (libvarpd_files.c:189 calls nvlist_parse_json of
+ * libvarpd_files_json.c with NVJSON_FORCE_INTEGER), whose rules are:
+ * - the text must start (after white space) with `{` or `[`
+ *   (libvarpd_files_json.c:412, hdlr_rest): an empty file fails;
+ * - numbers are integers only: `.`, `e` or `E` after the digits fails (:362);
+ *   they are stored as int32 (:741);
+ * - after `,` in an object a `"` must follow (:667, hdlr_object_comma), in an
+ *   array a value (:520-568, hdlr_array_value): no trailing commas;
+ * - barewords are lower-case true, false, null only (:324);
+ * - string escapes: \" \\ \/ \b \f \n \r \t and \uXXXX up to 0x7f (:221, :246);
  * - text after the top-level value is not read.
- * Then varpd_files_normalize_nvlist: every top-level member must be an object
- * whose key ether_aton accepts (a MAC): `{}` is a valid, empty table; a
- * top-level array is not (its "length" member is no object).
- * Returns { table } or { error, pos }.
+ * Then libvarpd_files.c:111-150 (varpd_files_normalize_nvlist): every
+ * top-level member must be an object (:127) whose key ether_aton accepts
+ * (:138): `{}` is a valid, empty table; a top-level array is not (its
+ * "length" member is no object). Returns { table } or { error, pos }.
  */
 export function parseVarpdFilesConfig(text) {
   let pos = 0;
@@ -207,9 +216,10 @@ export function etherAton(s) {
 }
 
 /**
- * Entries whose lookups varpd drops (libvarpd_files.c, varpd_files_lookup):
- * `port` must be an integer 1-65535 and `ip` an address inet_pton accepts.
- * These do not fail the start; traffic to that MAC is dropped.
+ * Entries whose lookups varpd drops (libvarpd_files.c:295-320,
+ * varpd_files_lookup): `port` must be an int32 of 1-65535 (:295, :300) and
+ * `ip` an address inet_pton accepts (:306). These do not fail the start;
+ * traffic to that MAC is dropped.
  */
 export function droppedEntries(table) {
   const out = [];

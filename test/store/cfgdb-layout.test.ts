@@ -81,7 +81,7 @@ describe('decoding a Danube tree', () => {
       [...tsv('two-sites.danube.tsv'), ...tsv('two-sites.ours.tsv')].map(([k, v]) => [k.replace(/^overlay_rules\/lab\//, 'overlay_rules/customer1/'), v] as [string, string]),
     );
     const { doc } = decodeState(renamed, at, 'cfgdb');
-    doc.vnics = doc.vnics?.map((v) => ({ ...v, nic_tag: v.nic_tag.replace(/^lab\//, 'customer1/') }));
+    doc.vnics = (doc.vnics ?? []).map((v) => ({ ...v, nic_tag: v.nic_tag.replace(/^lab\//, 'customer1/') }));
     const { model, warnings } = validateDoc(doc, 'cfgdb', 'require');
     expect(model.ruleByName.has('customer1')).toBe(true);
     expect(warnings).toContainEqual(expect.objectContaining({ path: 'overlay_rules.customer1', message: expect.stringMatching(/ends in a digit: its overlay links run into the VNI/) }));
