@@ -9,8 +9,8 @@
  */
 import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
 import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../plan/plan.js';
-import { AWAIT_ONLINE_SH, ONLINE_WAIT_SECONDS, refreshShellLines, SERVICE_REFRESH } from '../plan/services.js';
-import { awaitOnline } from './await-online.js';
+import { AWAIT_ONLINE_SH, ONLINE_WAIT_SECONDS, refreshShellLines, SERVICE_REFRESH, svcsStateArgv } from '../plan/services.js';
+import { awaitOnline, parseSvcsState } from './await-online.js';
 import { quoteArgv } from '../shell/quote.js';
 import { checkExec, stagedPath, TransportError, type Transport } from '../transport/transport.js';
 import { settleLimit } from './pool.js';
@@ -126,7 +126,11 @@ function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutc
       run: async () => {
         checkExec(t.node, r.argv, await t.exec(r.argv, timeoutMs));
         if (r.awaitOnline) await awaitOnline(t, r.awaitOnline, { timeoutMs, boundMs: onlineWaitMs });
-        for (const argv of r.then ?? []) checkExec(t.node, argv, await t.exec(argv, timeoutMs));
+        if (r.then) {
+          const svcs = svcsStateArgv(r.then.ifOnline);
+          const state = parseSvcsState(checkExec(t.node, svcs, await t.exec(svcs, timeoutMs)).stdout);
+          if (state?.[0] === 'online') checkExec(t.node, r.then.argv, await t.exec(r.then.argv, timeoutMs));
+        }
         out.refreshed.push(s);
       },
     });

@@ -11,8 +11,11 @@ export type ServiceName = (typeof SERVICE_ORDER)[number];
 export interface ServiceRefresh {
   /** The command that refreshes it. */
   argv: readonly string[];
-  /** Commands that must follow `argv`, in order (a refresh that leaves part of the service's input unread). */
-  then?: ReadonlyArray<readonly string[]>;
+  /**
+   * A command that must follow `argv` (a refresh that leaves part of the service's input unread), run
+   * only while `ifOnline` is online: a daemon that is not running reads its input when it starts.
+   */
+  then?: { argv: readonly string[]; ifOnline: string };
   /**
    * The SMF instance `argv` restarts. `svcadm restart` only requests it and
    * returns (svcadm.1m:169; only enable and disable have -s, :130, :154), so the
@@ -27,7 +30,7 @@ export const SERVICE_REFRESH: Readonly<Record<ServiceName, ServiceRefresh>> = {
     argv: ['/opt/custom/etc/rc-pre-network.d/020-ipsec-restore.sh', 'refresh'],
     // A refresh of ipsec/ike sends in.iked SIGHUP, documented to re-read /etc/inet/ike/config (in.iked.1m:97);
     // `ikeadm read preshared` is what updates the running keys (ikeadm.1m:195-200): new keys need it.
-    then: [['ikeadm', 'read', 'preshared']],
+    then: { argv: ['ikeadm', 'read', 'preshared'], ifOnline: 'svc:/network/ipsec/ike:default' },
     what: 'copy IPsec policy, IKE config and keys into /etc, refresh ipsec/policy and ipsec/ike, and have in.iked re-read the keys',
   },
   ipf: {
@@ -50,12 +53,6 @@ export function svcsStateArgv(fmri: string): string[] {
   return ['svcs', '-H', '-o', 'state,nstate', fmri];
 }
 
-/** Every command of a service's refresh, in order, as one would type them (the wait is a loop over svcsStateArgv). */
-export function refreshCommands(s: ServiceName): Array<readonly string[]> {
-  const r = SERVICE_REFRESH[s];
-  return [r.argv, ...(r.then ?? [])];
-}
-
 /** How long a restarted service may take to come online again, apply's and commands.sh's bound. */
 export const ONLINE_WAIT_SECONDS = 60;
 
@@ -71,7 +68,10 @@ export const AWAIT_ONLINE_SH =
 /** The shell lines of one service's refresh (commands.sh; the finish steps of a failed commit). */
 export function refreshShellLines(s: ServiceName, quote: (argv: readonly string[]) => string): string[] {
   const r = SERVICE_REFRESH[s];
-  return [quote(r.argv), ...(r.awaitOnline ? [`await_online ${quote([r.awaitOnline])}`] : []), ...(r.then ?? []).map(quote)];
+  const then = r.then
+    ? [`if ${quote(svcsStateArgv(r.then.ifOnline))} | grep -q '^online '; then ${quote(r.then.argv)}; fi`]
+    : [];
+  return [quote(r.argv), ...(r.awaitOnline ? [`await_online ${quote([r.awaitOnline])}`] : []), ...then];
 }
 
 export function sortServices(names: Iterable<ServiceName>): ServiceName[] {

@@ -32,13 +32,14 @@ describe('apply on nodes whose varpd comes back online only after a delay', () =
       // net-virtual refresh and create-overlay come after varpd is back (the restart time plus the delay).
       expect(later.map((x) => x.cmd)).toContain('net-virtual');
       for (const x of later) expect(x.at - restart.at, `${n.name}: ${x.cmd} ${x.args.join(' ')}`).toBeGreaterThanOrEqual(DELAY_MS);
-      const polls = calls.filter((x) => x.cmd === 'svcs');
+      const polls = calls.filter((x) => x.cmd === 'svcs' && x.args.join(' ') === '-H -o state,nstate svc:/network/varpd:default');
       expect(polls.length).toBeGreaterThan(1);
-      expect(polls[0]!.args).toEqual(['-H', '-o', 'state,nstate', 'svc:/network/varpd:default']);
-      // ikeadm read preshared right after the IPsec restore script.
+      expect(polls[0]!.at).toBeGreaterThanOrEqual(restart.at);
+      // ikeadm read preshared right after the IPsec restore script, once svcs says ike is online.
       const ipsec = at((x) => x.cmd === '020-ipsec-restore.sh');
       expect(ipsec).toBeGreaterThanOrEqual(0);
-      expect(calls[ipsec + 1]).toMatchObject({ cmd: 'ikeadm', args: ['read', 'preshared'] });
+      expect(calls[ipsec + 1]).toMatchObject({ cmd: 'svcs', args: ['-H', '-o', 'state,nstate', 'svc:/network/ipsec/ike:default'] });
+      expect(calls[ipsec + 2]).toMatchObject({ cmd: 'ikeadm', args: ['read', 'preshared'] });
     }
   });
 });

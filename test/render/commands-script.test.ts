@@ -4,7 +4,12 @@
  * guarded so a node that has the link is left alone, varpd's asynchronous
  * restart waited for, and in.iked told to re-read the keys.
  */
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadStateText } from '../../src/model/load.js';
 import { desiredNodes } from '../../src/plan/desired-state.js';
@@ -42,9 +47,24 @@ describe('commands.sh', () => {
     expect(fn).toContain('"online -"');
   });
 
-  it('has in.iked re-read the keys after the IPsec refresh', () => {
+  it('has in.iked re-read the keys after the IPsec refresh, when it runs (else it reads them as it starts)', async () => {
     const i = cn01.lines.indexOf('/opt/custom/etc/rc-pre-network.d/020-ipsec-restore.sh refresh');
     expect(i).toBeGreaterThan(0);
-    expect(cn01.lines[i + 1]).toBe('ikeadm read preshared');
+    const line = cn01.lines[i + 1]!;
+    expect(line).toBe("if svcs -H -o state,nstate svc:/network/ipsec/ike:default | grep -q '^online '; then ikeadm read preshared; fi");
+    // The line under sh, with svcs and ikeadm stand-ins: ikeadm runs only while ike is online.
+    const dir = await mkdtemp(join(tmpdir(), 'esdc-ike-'));
+    try {
+      await writeFile(join(dir, 'svcs'), '#!/bin/sh\ncat "$(dirname "$0")/state"\n', { mode: 0o755 });
+      await writeFile(join(dir, 'ikeadm'), '#!/bin/sh\necho "$*" >> "$(dirname "$0")/ikeadm.log"\n', { mode: 0o755 });
+      const run = (state: string) =>
+        writeFile(join(dir, 'state'), state).then(() => promisify(execFile)('sh', ['-ec', line], { env: { PATH: `${dir}:${process.env.PATH}` } }));
+      await run('offline        online\n');
+      expect(existsSync(join(dir, 'ikeadm.log'))).toBe(false);
+      await run('online         -\n');
+      expect(await readFile(join(dir, 'ikeadm.log'), 'utf8')).toBe('read preshared\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
