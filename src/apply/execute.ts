@@ -9,7 +9,8 @@
  */
 import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
 import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../plan/plan.js';
-import { SERVICE_REFRESH } from '../plan/services.js';
+import { AWAIT_ONLINE_SH, ONLINE_WAIT_SECONDS, refreshShellLines, SERVICE_REFRESH, svcsStateArgv } from '../plan/services.js';
+import { awaitOnline, parseSvcsState } from './await-online.js';
 import { quoteArgv } from '../shell/quote.js';
 import { checkExec, stagedPath, TransportError, type Transport } from '../transport/transport.js';
 import { EsdcError } from '../errors.js';
@@ -47,6 +48,8 @@ export interface ExecuteOptions {
   concurrency: number;
   /** Per operation (one file, one command). */
   timeoutMs: number;
+  /** How long a restarted service may take to come online (default ONLINE_WAIT_SECONDS). */
+  onlineWaitMs?: number;
   onProgress?: (node: string, line: string) => void;
   /** Checked before staging and before committing; when it fails nothing (more) is staged and nothing is committed. */
   lock?: LockCheck | undefined;
@@ -105,7 +108,7 @@ async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: s
   }
 }
 
-function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutcome): Step[] {
+function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutcome, onlineWaitMs: number): Step[] {
   const steps: Step[] = [];
   const rename = (path: string): Step => ({
     what: `rename ${stagedPath(path)}`,
@@ -130,12 +133,18 @@ function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutc
     });
   }
   for (const s of w.services) {
-    const argv = SERVICE_REFRESH[s].argv;
+    const r = SERVICE_REFRESH[s];
     steps.push({
       what: `refresh ${s}`,
-      command: quoteArgv(argv),
+      command: `${r.awaitOnline ? `${AWAIT_ONLINE_SH}; ` : ''}${refreshShellLines(s, quoteArgv).join(' && ')}`,
       run: async () => {
-        checkExec(t.node, argv, await t.exec(argv, timeoutMs));
+        checkExec(t.node, r.argv, await t.exec(r.argv, timeoutMs));
+        if (r.awaitOnline) await awaitOnline(t, r.awaitOnline, { timeoutMs, boundMs: onlineWaitMs });
+        if (r.then) {
+          const svcs = svcsStateArgv(r.then.ifOnline);
+          const state = parseSvcsState(checkExec(t.node, svcs, await t.exec(svcs, timeoutMs)).stdout);
+          if (state?.[0] === 'online') checkExec(t.node, r.then.argv, await t.exec(r.then.argv, timeoutMs));
+        }
         out.refreshed.push(s);
       },
     });
@@ -246,7 +255,7 @@ export async function executeWork(
   await settleLimit(busy, opts.concurrency, async (w) => {
     const out = outcomes.get(w.node)!;
     const started = performance.now();
-    const steps = commitSteps(transports.get(w.node)!, w, opts.timeoutMs, out);
+    const steps = commitSteps(transports.get(w.node)!, w, opts.timeoutMs, out, opts.onlineWaitMs ?? ONLINE_WAIT_SECONDS * 1000);
     for (let i = 0; i < steps.length; i++) {
       try {
         await steps[i]!.run();

@@ -17,11 +17,14 @@ export const HOSTNAME =
 export const RULE_NAME_STRICT = '^[A-Za-z][A-Za-z0-9_]{0,17}[A-Za-z]$';
 
 /**
- * Rule names we still read: Danube's own rule (`^[a-zA-Z0-9_]+[a-zA-Z_]$`)
- * within nictagadm's length limit. A state holding such a name loads with a
- * warning; `create` insists on the strict form.
+ * Rule names we still read: older names Danube installations hold (e.g.
+ * `customer1`, which ends in a digit), within nictagadm's length limit. A
+ * leading digit is refused even here: the overlay link `<name><VNI>` would
+ * start with one, and libdladm's dladm_valid_linkname refuses that (see
+ * docs/smartos-rules.md). Such a name loads with a warning; `create` insists
+ * on the strict form.
  */
-export const RULE_NAME_LOOSE = '^[A-Za-z0-9_]{1,18}[A-Za-z_]$';
+export const RULE_NAME_LOOSE = '^[A-Za-z_][A-Za-z0-9_]{1,18}$';
 
 /** A MAC address: six octets of one or two hex digits (illumos ether_aton accepts both). */
 export const MAC = '^[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}$';

@@ -33,9 +33,17 @@ export const RULE_DEFAULTS = {
   listenIp: '0.0.0.0',
   /** dladm's own default overlay MTU (overlay.7). */
   mtu: 1400,
+  /**
+   * The overlay driver's MTU range (illumos-joyent
+   * usr/src/uts/common/io/overlay/overlay.c:844-846, OVERLAY_MTU_MIN/MAX,
+   * enforced at :1145 by overlay_m_setprop with EINVAL; docs/smartos-rules.md).
+   * The kernel refuses anything above 8900, whatever a man page says.
+   */
   mtuMin: 576,
-  mtuMax: 9000,
+  mtuMax: 8900,
 } as const;
+
+export const OVERLAY_MTU_RULE = `the illumos overlay driver accepts an overlay MTU of ${RULE_DEFAULTS.mtuMin}-${RULE_DEFAULTS.mtuMax} only (OVERLAY_MTU_MIN/OVERLAY_MTU_MAX in overlay.c)`;
 
 /** Where Danube (and we) put a rule's ARP table unless told otherwise. */
 export function defaultFilesConfig(ruleName: string): string {
@@ -155,7 +163,7 @@ function setProperty(
     case 'mtu': {
       const mtu = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
       if (mtu >= RULE_DEFAULTS.mtuMin && mtu <= RULE_DEFAULTS.mtuMax) params.mtu = mtu;
-      else fail(`mtu must be ${RULE_DEFAULTS.mtuMin}-${RULE_DEFAULTS.mtuMax}`, value);
+      else fail(`mtu must be ${RULE_DEFAULTS.mtuMin}-${RULE_DEFAULTS.mtuMax}: ${OVERLAY_MTU_RULE}`, value);
       return;
     }
   }

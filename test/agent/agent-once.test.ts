@@ -40,7 +40,8 @@ async function calls(root: string): Promise<string[]> {
 }
 const clearCalls = (root: string): Promise<void> => writeFile(join(root, 'var/sim/calls.jsonl'), '');
 /** Refreshes and creates: every recorded call but the plan's read of dladm and chown of staged files. */
-const changes = (all: string[]): string[] => all.filter((c) => c !== 'dladm show-overlay -p -o link,property,value' && !c.startsWith('chown '));
+// Reads (show-overlay; svcs, polled while a restarted service comes back) and owners are not changes.
+const changes = (all: string[]): string[] => all.filter((c) => c !== 'dladm show-overlay -p -o link,property,value' && !c.startsWith('chown ') && !c.startsWith('svcs '));
 
 async function mtimes(root: string, paths: readonly string[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -106,6 +107,7 @@ describe('agent --once repairs drift on a simulated node', () => {
     expect(await readFile(join(s.sim.root, 'usbkey/config'), 'utf8')).toBe(usbBefore);
     const all = await calls(s.sim.root);
     expect(changes(all)).toEqual(['svcadm restart network/varpd', 'net-virtual refresh']);
+    expect(all.indexOf('svcs -H -o state,nstate svc:/network/varpd:default')).toBeGreaterThan(all.indexOf('svcadm restart network/varpd'));
     expect(all.filter((c) => c.startsWith('chown '))).toEqual([`chown netadm:netadm ${ARP}.esdc-new`]);
 
     const st = await cli(['agent', 'status', '--json', '--config', s.configPath]);

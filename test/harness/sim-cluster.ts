@@ -53,6 +53,8 @@ const COMMANDS: Record<string, string> = {
   vmadm: '/usr/sbin/vmadm',
   dladm: '/usr/sbin/dladm',
   svcadm: '/usr/sbin/svcadm',
+  svcs: '/usr/bin/svcs',
+  ikeadm: '/usr/sbin/ikeadm',
   chown: '/usr/bin/chown',
   'net-virtual': '/lib/svc/method/net-virtual',
   '010-ipf-restore.sh': '/opt/custom/etc/rc-pre-network.d/010-ipf-restore.sh',
@@ -341,9 +343,30 @@ const SH_RECORD = `rec() {
  * shell scripts: a Node start per call is what makes the simulation slow.
  */
 const SH_COMMANDS: Record<string, string> = {
+  // restart returns at once (svcadm(8): no -s for restart); the instance is offline, next state online, for
+  // var/sim/svc-delay-ms (default 200) and then online, as svcs shows. varpd's restart re-reads every files/config.
   svcadm: `rec svcadm "$@"
-case "$1" in restart|refresh|enable|disable|clear) [ -n "$2" ] && exit 0 ;; esac
-echo "usage: svcadm restart|refresh|enable|disable|clear FMRI" >&2; exit 2
+case "$1" in restart|refresh|enable|disable|clear) [ -n "$2" ] || { echo "usage: svcadm restart|refresh|enable|disable|clear FMRI" >&2; exit 2; } ;;
+  *) echo "usage: svcadm restart|refresh|enable|disable|clear FMRI" >&2; exit 2 ;; esac
+svc=\${2#svc:/}; svc=\${svc%:default}
+if [ "$1" = restart ]; then
+  if [ "$svc" = network/varpd ]; then ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} "$root" varpd-restart || exit 1; fi
+  delay=$(cat "$root/var/sim/svc-delay-ms" 2>/dev/null || echo 200)
+  mkdir -p "$root/var/sim/svc"
+  echo $(( $(date +%s%3N) + delay )) > "$root/var/sim/svc/$(printf '%s' "$svc" | tr / _)"
+fi
+exit 0
+`,
+  svcs: `rec svcs "$@"
+if [ "$1 $2 $3" != "-H -o state,nstate" ] || [ -z "$4" ]; then echo "usage: svcs -H -o state,nstate FMRI" >&2; exit 2; fi
+svc=\${4#svc:/}; svc=\${svc%:default}
+f="$root/var/sim/svc/$(printf '%s' "$svc" | tr / _)"
+if [ -f "$f" ] && [ "$(date +%s%3N)" -lt "$(cat "$f")" ]; then echo 'offline        online'; else echo 'online         -'; fi
+`,
+  // in.iked re-reads ike.preshared on this (ikeadm(8)); the simulation records the call.
+  ikeadm: `rec ikeadm "$@"
+[ "$*" = "read preshared" ] && exit 0
+echo "usage: ikeadm read preshared" >&2; exit 1
 `,
   '010-ipf-restore.sh': `rec 010-ipf-restore.sh "$@"
 case "$1" in start|refresh) exit 0 ;; esac

@@ -33,7 +33,7 @@ describe('rule strings that would misbehave are refused by name', () => {
     ['-e geneve -s files', 'encapsulation "geneve" is not supported'],
     ['-e vxlan -s direct', 'search plugin "direct" is not supported'],
     ['-e vxlan -s files -v 12', 'must not contain -v'],
-    ['-e vxlan -s files -p mtu=20000', 'mtu must be 576-9000'],
+    ['-e vxlan -s files -p mtu=20000', 'mtu must be 576-8900'],
     ['-e vxlan -s files -p vxlan/listen_port=0', 'vxlan/listen_port must be a UDP port'],
     ['-e vxlan -s files -p vxlan/listen_ip=10.0.0', 'vxlan/listen_ip must be an IPv4 address'],
     ['-e vxlan -s files -p files/config=/etc/shadow', 'files/config must lie under /opt/custom/'],
