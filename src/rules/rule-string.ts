@@ -11,6 +11,7 @@
  */
 import { Validator } from 'ip-num';
 import type { ValidationIssue } from '../errors.js';
+import { OVERLAY_MTU_MAX, OVERLAY_MTU_MIN } from '../model/overlay-limits.js';
 import { FILES_CONFIG_PATH, FILES_CONFIG_ROOTS, matches } from '../model/patterns.js';
 
 /** What a rule string can set. Every field is optional: a raw string may leave the port to us. */
@@ -33,14 +34,9 @@ export const RULE_DEFAULTS = {
   listenIp: '0.0.0.0',
   /** dladm's own default overlay MTU (overlay.7). */
   mtu: 1400,
-  /**
-   * The overlay driver's MTU range (illumos-joyent
-   * usr/src/uts/common/io/overlay/overlay.c:844-846, OVERLAY_MTU_MIN/MAX,
-   * enforced at :1145 by overlay_m_setprop with EINVAL; docs/smartos-rules.md).
-   * The kernel refuses anything above 8900, whatever a man page says.
-   */
-  mtuMin: 576,
-  mtuMax: 8900,
+  /** The overlay driver's MTU range (model/overlay-limits.ts). */
+  mtuMin: OVERLAY_MTU_MIN,
+  mtuMax: OVERLAY_MTU_MAX,
 } as const;
 
 export const OVERLAY_MTU_RULE = `the illumos overlay driver accepts an overlay MTU of ${RULE_DEFAULTS.mtuMin}-${RULE_DEFAULTS.mtuMax} only (OVERLAY_MTU_MIN/OVERLAY_MTU_MAX in overlay.c)`;
