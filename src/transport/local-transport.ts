@@ -4,16 +4,19 @@
  * execFile (argv, no shell).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDir } from '../io/atomic-file.js';
-import { readFileWithMode } from '../io/read-with-mode.js';
 import {
+  checkReadable,
+  MAX_READ_BYTES,
   stagedPath,
   TransportError,
   withTimeout,
   type ExecResult,
   type FileContent,
+  type ReadOptions,
   type StageOptions,
   type Transport,
 } from './transport.js';
@@ -30,12 +33,33 @@ export class LocalTransport implements Transport {
     return new TransportError(this.node, `${what}: ${(err as Error).message}`, { cause: err });
   }
 
-  async readFile(path: string, timeoutMs: number): Promise<FileContent | undefined> {
+  async readFile(path: string, timeoutMs: number, opts: ReadOptions = {}): Promise<FileContent | undefined> {
+    const maxBytes = opts.maxBytes ?? MAX_READ_BYTES;
+    const work = async (): Promise<FileContent> => {
+      checkReadable(this.node, path, await lstat(path), maxBytes);
+      // O_NONBLOCK: a FIFO swapped in after the lstat fails the fstat check below instead of blocking the open.
+      const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      try {
+        const st = await fh.stat();
+        checkReadable(this.node, path, st, maxBytes);
+        // Up to the size fstat gave (checked against the limit), or end of file if it shrank meanwhile.
+        const buf = Buffer.allocUnsafe(st.size);
+        let total = 0;
+        while (total < buf.length) {
+          const { bytesRead } = await fh.read(buf, total, buf.length - total, total);
+          if (bytesRead === 0) break;
+          total += bytesRead;
+        }
+        return { data: buf.subarray(0, total), mode: st.mode & 0o7777 };
+      } finally {
+        await fh.close();
+      }
+    };
     try {
-      return await withTimeout(this.node, `reading ${path}`, timeoutMs, readFileWithMode(path));
+      return await withTimeout(this.node, `reading ${path}`, timeoutMs, work());
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw this.wrap(`reading ${path}`, err);
+      throw err instanceof TransportError ? err : this.wrap(`reading ${path}`, err);
     }
   }
 

@@ -10,7 +10,7 @@
  * PATH=...`), so `sysinfo` or `svcadm` reach the node's simulated commands.
  */
 import { posix } from 'node:path';
-import type { ExecResult, FileContent, StageOptions, Transport } from './transport.js';
+import type { ExecResult, FileContent, ReadOptions, StageOptions, Transport } from './transport.js';
 
 export class RootedTransport implements Transport {
   readonly node: string;
@@ -26,8 +26,8 @@ export class RootedTransport implements Transport {
     return posix.join(this.root, posix.normalize(`/${path}`));
   }
 
-  readFile(path: string, timeoutMs: number): Promise<FileContent | undefined> {
-    return this.inner.readFile(this.map(path), timeoutMs);
+  readFile(path: string, timeoutMs: number, opts?: ReadOptions): Promise<FileContent | undefined> {
+    return this.inner.readFile(this.map(path), timeoutMs, opts);
   }
 
   stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void> {

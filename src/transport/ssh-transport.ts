@@ -20,11 +20,13 @@ import {
 } from './known-hosts.js';
 import {
   HostKeyError,
+  MAX_READ_BYTES,
   stagedPath,
   TransportError,
   withTimeout,
   type ExecResult,
   type FileContent,
+  type ReadOptions,
   type StageOptions,
   type Transport,
 } from './transport.js';
@@ -174,10 +176,10 @@ export class SshTransport implements Transport {
     return withTimeout(this.node, what, timeoutMs, work);
   }
 
-  async readFile(path: string, timeoutMs: number): Promise<FileContent | undefined> {
+  async readFile(path: string, timeoutMs: number, opts: ReadOptions = {}): Promise<FileContent | undefined> {
     try {
       return await this.op<FileContent>(`reading ${path}`, timeoutMs, (sftp, done) => {
-        sftpReadWithMode(sftp, path).then((v) => done(undefined, v), done);
+        sftpReadWithMode(sftp, path, this.node, opts.maxBytes ?? MAX_READ_BYTES).then((v) => done(undefined, v), done);
       });
     } catch (err) {
       if (isNoSuchFile(err)) return undefined;

@@ -22,6 +22,14 @@ export interface FileContent {
   mode: number;
 }
 
+/** Largest file read from a node by default (64 MiB): our biggest, an ARP table of a large rule, is well below. */
+export const MAX_READ_BYTES = 64 * 1024 * 1024;
+
+export interface ReadOptions {
+  /** Refuse a file larger than this many bytes (default MAX_READ_BYTES). */
+  maxBytes?: number;
+}
+
 export interface StageOptions {
   mode: number;
 }
@@ -31,8 +39,13 @@ export interface Transport {
   readonly node: string;
   /** Where it is reached, e.g. `root@10.0.0.1:22`, for messages. */
   readonly target: string;
-  /** The file's bytes and mode, or undefined when it does not exist. */
-  readFile(path: string, timeoutMs: number): Promise<FileContent | undefined>;
+  /**
+   * The file's bytes and mode, or undefined when it does not exist. Only a
+   * regular file is read (a FIFO would block the reader for good) and only
+   * up to `maxBytes`: anything else is a TransportError naming node, path
+   * and what was found, before any byte is read.
+   */
+  readFile(path: string, timeoutMs: number, opts?: ReadOptions): Promise<FileContent | undefined>;
   /**
    * Writes `content` to `stagedPath(path)` with its final mode, creating
    * missing parent directories (0755). The target is untouched. Owners are
@@ -51,6 +64,19 @@ export interface Transport {
 /** Where a file is staged before commit (DESIGN.md §7). */
 export function stagedPath(path: string): string {
   return `${path}.esdc-new`;
+}
+
+/** Refuses what readFile must not read: not a regular file, or larger than the limit. */
+export function checkReadable(node: string, path: string, st: { isFile(): boolean; isFIFO?(): boolean; isDirectory?(): boolean; isSymbolicLink?(): boolean; size: number }, maxBytes: number): void {
+  if (!st.isFile()) {
+    const kind = st.isFIFO?.() ? 'a FIFO' : st.isDirectory?.() ? 'a directory' : st.isSymbolicLink?.() ? 'a symbolic link' : 'not a regular file';
+    throw new TransportError(node, `${path} is ${kind}; only regular files are read (nothing was read)`, { code: 'NotRegularFile' });
+  }
+  if (st.size > maxBytes) {
+    throw new TransportError(node, `${path} is ${st.size} bytes, above the limit of ${maxBytes} bytes for a file read from a node (nothing was read)`, {
+      code: 'FileTooLarge',
+    });
+  }
 }
 
 /** A node could not be reached, or an operation on it failed or timed out. */
