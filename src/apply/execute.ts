@@ -1,6 +1,6 @@
 /**
  * The two-phase executor (DESIGN.md §7). Stage: every changed file is written
- * beside its target (`.esdc-new`) on every node. Only when every node staged
+ * beside its target (`.<name>.esdc-new-<run>`, stagedPath) on every node. Only when every node staged
  * everything: commit on each node (the manifest with the refreshes it owes
  * first, then renames and removals), refresh each needed service once,
  * create missing overlays, and record that the refreshes are done. A failed
@@ -72,7 +72,7 @@ async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: s
     staged.push(f.path);
     if (f.owner !== undefined) {
       const spec = `${f.owner}${f.group !== undefined ? `:${f.group}` : ''}`;
-      byOwner.set(spec, [...(byOwner.get(spec) ?? []), stagedPath(f.path)]);
+      byOwner.set(spec, [...(byOwner.get(spec) ?? []), stagedPath(f.path, t.runId)]);
     }
   }
   // Owners by the node's own chown (netadm exists only there), one call per owner, on the staged copies.
@@ -94,8 +94,8 @@ async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: s
 function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutcome): Step[] {
   const steps: Step[] = [];
   const rename = (path: string): Step => ({
-    what: `rename ${stagedPath(path)}`,
-    command: quoteArgv(['mv', '-f', stagedPath(path), path]),
+    what: `rename ${stagedPath(path, t.runId)}`,
+    command: quoteArgv(['mv', '-f', stagedPath(path, t.runId), path]),
     run: async () => {
       await t.commit(path, timeoutMs);
       out.wrote++;
@@ -106,6 +106,16 @@ function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutc
   for (const f of w.stage) steps.push(rename(f.path));
   if (w.usbkey) steps.push(rename(USBKEY_CONFIG));
   for (const path of w.remove) {
+    steps.push({
+      what: `remove ${path}`,
+      command: quoteArgv(['rm', '-f', path]),
+      run: async () => {
+        await t.remove(path, timeoutMs);
+        out.removed++;
+      },
+    });
+  }
+  for (const path of w.leftovers) {
     steps.push({
       what: `remove ${path}`,
       command: quoteArgv(['rm', '-f', path]),
@@ -177,7 +187,7 @@ export async function executeWork(
   });
   for (const w of works) outcomes.set(w.node, blank(w.node, 'unchanged'));
   const busy = works.filter(
-    (w) => w.stage.length + w.remove.length + w.createOverlays.length + w.services.length > 0 || w.usbkey || w.manifest,
+    (w) => w.stage.length + w.remove.length + w.leftovers.length + w.createOverlays.length + w.services.length > 0 || w.usbkey || w.manifest,
   );
   const ordered = (): NodeOutcome[] => works.map((w) => outcomes.get(w.node)!);
   if (busy.length === 0) return { ok: true, phase: 'none', outcomes: ordered() };
@@ -197,7 +207,7 @@ export async function executeWork(
     await settleLimit(busy, opts.concurrency, async (w) => {
       const t = transports.get(w.node)!;
       const paths = stagedTargets(w);
-      await Promise.all(paths.map((p) => t.remove(stagedPath(p), opts.timeoutMs).catch(() => undefined)));
+      await Promise.all(paths.map((p) => t.remove(stagedPath(p, t.runId), opts.timeoutMs).catch(() => undefined)));
     });
     for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
     for (const f of stageFailures) {

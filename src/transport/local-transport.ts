@@ -5,12 +5,13 @@
  */
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDir } from '../io/atomic-file.js';
 import {
   checkReadable,
   MAX_READ_BYTES,
+  newRunId,
   stagedPath,
   TransportError,
   withTimeout,
@@ -24,9 +25,11 @@ import {
 export class LocalTransport implements Transport {
   readonly node: string;
   readonly target = 'local';
+  readonly runId: string;
 
-  constructor(node: string) {
+  constructor(node: string, runId: string = newRunId()) {
     this.node = node;
+    this.runId = runId;
   }
 
   private wrap(what: string, err: unknown): TransportError {
@@ -64,7 +67,7 @@ export class LocalTransport implements Transport {
   }
 
   async stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void> {
-    const staged = stagedPath(path);
+    const staged = stagedPath(path, this.runId);
     const work = async (): Promise<void> => {
       await mkdir(dirname(path), { recursive: true, mode: 0o755 });
       // Never reuse a leftover staged file: its mode may be wider than a secret's.
@@ -89,12 +92,21 @@ export class LocalTransport implements Transport {
 
   async commit(path: string, timeoutMs: number): Promise<void> {
     try {
-      await withTimeout(this.node, `renaming ${stagedPath(path)}`, timeoutMs, (async () => {
-        await rename(stagedPath(path), path);
+      await withTimeout(this.node, `renaming ${stagedPath(path, this.runId)}`, timeoutMs, (async () => {
+        await rename(stagedPath(path, this.runId), path);
         await fsyncDir(dirname(path));
       })());
     } catch (err) {
-      throw err instanceof TransportError ? err : this.wrap(`renaming ${stagedPath(path)} to ${path}`, err);
+      throw err instanceof TransportError ? err : this.wrap(`renaming ${stagedPath(path, this.runId)} to ${path}`, err);
+    }
+  }
+
+  async list(dir: string, timeoutMs: number): Promise<string[] | undefined> {
+    try {
+      return await withTimeout(this.node, `listing ${dir}`, timeoutMs, readdir(dir));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err instanceof TransportError ? err : this.wrap(`listing ${dir}`, err);
     }
   }
 

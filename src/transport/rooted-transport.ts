@@ -15,9 +15,11 @@ import type { ExecResult, FileContent, ReadOptions, StageOptions, Transport } fr
 export class RootedTransport implements Transport {
   readonly node: string;
   readonly target: string;
+  readonly runId: string;
 
   constructor(private readonly inner: Transport, readonly root: string) {
     this.node = inner.node;
+    this.runId = inner.runId;
     this.target = `${inner.target} (root ${root})`;
   }
 
@@ -36,6 +38,10 @@ export class RootedTransport implements Transport {
 
   commit(path: string, timeoutMs: number): Promise<void> {
     return this.inner.commit(this.map(path), timeoutMs);
+  }
+
+  list(dir: string, timeoutMs: number): Promise<string[] | undefined> {
+    return this.inner.list(this.map(dir), timeoutMs);
   }
 
   remove(path: string, timeoutMs: number): Promise<void> {

@@ -21,6 +21,7 @@ import {
 import {
   HostKeyError,
   MAX_READ_BYTES,
+  newRunId,
   stagedPath,
   TransportError,
   withTimeout,
@@ -61,6 +62,7 @@ function algorithmsFor(keyType: string): string[] {
 export class SshTransport implements Transport {
   readonly node: string;
   readonly target: string;
+  readonly runId = newRunId();
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private closed = false;
 
@@ -212,7 +214,7 @@ export class SshTransport implements Transport {
   }
 
   async stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void> {
-    const staged = stagedPath(path);
+    const staged = stagedPath(path, this.runId);
     await this.mkdirp(posix.dirname(path), timeoutMs);
     const data = typeof content === 'string' ? Buffer.from(content) : content;
     // A leftover staged file may have a wider mode: remove it and create afresh ('wx'), so a
@@ -238,9 +240,19 @@ export class SshTransport implements Transport {
 
   async commit(path: string, timeoutMs: number): Promise<void> {
     // posix-rename@openssh.com replaces the target atomically; plain SFTP rename refuses an existing target.
-    await this.op<void>(`renaming ${stagedPath(path)} to ${path}`, timeoutMs, (sftp, done) =>
-      sftp.ext_openssh_rename(stagedPath(path), path, done),
+    await this.op<void>(`renaming ${stagedPath(path, this.runId)} to ${path}`, timeoutMs, (sftp, done) =>
+      sftp.ext_openssh_rename(stagedPath(path, this.runId), path, done),
     );
+  }
+
+  async list(dir: string, timeoutMs: number): Promise<string[] | undefined> {
+    try {
+      const entries = await this.op<Array<{ filename: string }>>(`listing ${dir}`, timeoutMs, (sftp, done) => sftp.readdir(dir, done));
+      return entries.map((e) => e.filename).filter((n) => n !== '.' && n !== '..');
+    } catch (err) {
+      if (isNoSuchFile(err)) return undefined;
+      throw err;
+    }
   }
 
   async remove(path: string, timeoutMs: number): Promise<void> {

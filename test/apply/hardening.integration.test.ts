@@ -17,7 +17,7 @@ import { planFleet } from '../../src/apply/fleet.js';
 import { remoteFrom } from '../../src/cli/remote.js';
 import { GENERATORS } from '../../src/plan/desired-state.js';
 import { FileStore } from '../../src/store/file-store.js';
-import type { Transport } from '../../src/transport/transport.js';
+import { stagedTarget, type Transport } from '../../src/transport/transport.js';
 import type { SimCluster, SimNode } from '../harness/sim-cluster.js';
 import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { runCli as cli } from '../support/cli.js';
@@ -54,8 +54,8 @@ async function snapshot(n: SimNode): Promise<Snapshot> {
 async function snapshots(): Promise<Snapshot[]> {
   return Promise.all(c.nodes.map(snapshot));
 }
-const staged = (s: Snapshot): string[] => [...s.keys()].filter((p) => p.endsWith('.esdc-new'));
-const targets = (s: Snapshot): Map<string, string> => new Map([...s].filter(([p]) => !p.endsWith('.esdc-new')));
+const staged = (s: Snapshot): string[] => [...s.keys()].filter((p) => stagedTarget(p) !== undefined);
+const targets = (s: Snapshot): Map<string, string> => new Map([...s].filter(([p]) => stagedTarget(p) === undefined));
 
 const MANIFEST = '/opt/custom/esdc-overlay/managed.json';
 const BUNDLE = '/opt/custom/esdc-overlay/bundle.json';
@@ -83,8 +83,8 @@ function oldOrNew(mid: Snapshot, before: Snapshot, after: Snapshot): void {
     expect([norm(p, before.get(p)), norm(p, after.get(p))], p).toContainEqual(norm(p, mid.get(p)));
   }
   for (const p of staged(mid)) {
-    if (p === `${MANIFEST}.esdc-new`) continue;
-    const target = p.slice(0, -'.esdc-new'.length);
+    const target = stagedTarget(p)!;
+    if (target === MANIFEST) continue;
     expect(norm(target, mid.get(p)), p).toBe(norm(target, after.get(target)));
   }
 }
