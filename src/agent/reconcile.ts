@@ -7,9 +7,11 @@
  * changed are refreshed; a node in sync gets no write and no call.
  */
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { EsdcError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { executeWork } from '../apply/execute.js';
+import { acquireNodeLock, NodeLockedError } from '../apply/node-lock.js';
 import { readActual } from '../apply/read-actual.js';
 import { planNode, workIsEmpty, type NodePlan } from '../plan/plan.js';
 import { LocalTransport } from '../transport/local-transport.js';
@@ -93,6 +95,35 @@ async function reconcile(config: AgentConfig, status: AgentStatus, opts: RunOpti
   checkVersion(bundle, status);
   const t = transportFor(config, bundle.node);
   try {
+    // apply holds the node while it stages and commits: this run then stands aside (the next one repairs).
+    const lock = await acquireNodeLock(t, { holder: 'agent', host: hostname(), pid: process.pid, timeoutMs, waitMs: 0 });
+    try {
+      return await reconcileLocked(t, bundle, opts, timeoutMs, ms);
+    } finally {
+      await lock.release();
+    }
+  } catch (err) {
+    if (!(err instanceof NodeLockedError)) throw err;
+    opts.log.warn({ node: bundle.node, holder: err.info?.holder ?? null, run: err.info?.run ?? null }, 'node lock held; run skipped');
+    return {
+      report: {
+        result: 'skipped',
+        node: bundle.node,
+        bundle_version: null,
+        drift: NO_DRIFT,
+        refreshed: [],
+        pending_reboot: [],
+        error: `${err.message}; this run is skipped`,
+        duration_ms: ms(),
+      },
+    };
+  } finally {
+    await t.close();
+  }
+}
+
+async function reconcileLocked(t: Transport, bundle: Bundle, opts: RunOptions, timeoutMs: number, ms: () => number): Promise<{ report: RunReport; bundle?: Bundle }> {
+  {
     const desired = desiredFromBundle(bundle);
     const actual = await readActual(t, desired, timeoutMs);
     const { plan, work } = planNode(desired, actual, bundle.pdc !== undefined ? { pdc: bundle.pdc } : {});
@@ -107,7 +138,7 @@ async function reconcile(config: AgentConfig, status: AgentStatus, opts: RunOpti
     for (const f of plan.files) opts.log.info({ node: bundle.node, path: f.path, action: f.action, mode: f.mode?.toString(8) }, 'file');
     for (const c of plan.usbkey) opts.log.info({ node: bundle.node, key: c.key, action: c.action }, '/usbkey/config line');
     for (const o of plan.overlays.filter((x) => x.action === 'create')) opts.log.info({ node: bundle.node, link: o.link }, 'overlay missing');
-    const result = await executeWork(new Map([[bundle.node, t]]), [work], { concurrency: 1, timeoutMs });
+    const result = await executeWork(new Map([[bundle.node, t]]), [work], { concurrency: 1, timeoutMs, nodeLock: false });
     const out = result.outcomes[0]!;
     for (const s of out.refreshed) opts.log.info({ node: bundle.node, service: s }, 'refreshed');
     if (!result.ok) {
@@ -115,8 +146,6 @@ async function reconcile(config: AgentConfig, status: AgentStatus, opts: RunOpti
       return { report: { ...base, result: 'failed', drift, refreshed: out.refreshed, error: `${out.status}: ${out.error}${finish}`, duration_ms: ms() } };
     }
     return { report: { ...base, result: 'repaired', drift, refreshed: out.refreshed, duration_ms: ms() }, bundle };
-  } finally {
-    await t.close();
   }
 }
 

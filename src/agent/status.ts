@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { EsdcError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 
-export type RunResult = 'in-sync' | 'repaired' | 'failed' | 'refused';
+/** `skipped`: apply held the node lock, so this run changed nothing and read nothing. */
+export type RunResult = 'in-sync' | 'repaired' | 'failed' | 'refused' | 'skipped';
 
 export interface Drift {
   files: string[];

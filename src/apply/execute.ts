@@ -7,11 +7,13 @@
  * stage removes what was staged everywhere; a failed commit is reported per
  * node with the steps that finish it.
  */
+import { hostname } from 'node:os';
 import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
 import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../plan/plan.js';
 import { SERVICE_REFRESH } from '../plan/services.js';
 import { quoteArgv } from '../shell/quote.js';
 import { checkExec, stagedPath, TransportError, type Transport } from '../transport/transport.js';
+import { acquireNodeLock, type NodeLock } from './node-lock.js';
 import { settleLimit } from './pool.js';
 
 export type NodeStatus = 'unchanged' | 'applied' | 'stage-failed' | 'rolled-back' | 'commit-failed';
@@ -36,6 +38,12 @@ export interface ExecuteOptions {
   /** Per operation (one file, one command). */
   timeoutMs: number;
   onProgress?: (node: string, line: string) => void;
+  /**
+   * Take each node's lock (src/apply/node-lock.ts) before staging and keep it
+   * until its commit is done: apply's default, waiting up to `waitMs` for an
+   * agent run to finish. `false` for a caller that holds it already (the agent).
+   */
+  nodeLock?: false | { waitMs: number };
   /** Test hooks: run between reading and staging, and between the phases. */
   hooks?: { beforeStage?: () => Promise<void>; afterStage?: () => Promise<void> };
 }
@@ -193,6 +201,44 @@ export async function executeWork(
   if (busy.length === 0) return { ok: true, phase: 'none', outcomes: ordered() };
 
   await opts.hooks?.beforeStage?.();
+  // Phase 0: every busy node's lock, so no agent run on it writes while we stage and commit.
+  const locks = new Map<string, NodeLock>();
+  const releaseAll = async (): Promise<void> => {
+    await Promise.all([...locks.values()].map((l) => l.release()));
+  };
+  if (opts.nodeLock !== false) {
+    const waitMs = opts.nodeLock?.waitMs ?? 10_000;
+    const lockResults = await settleLimit(busy, opts.concurrency, async (w) => {
+      const lock = await acquireNodeLock(transports.get(w.node)!, { holder: 'apply', host: hostname(), pid: process.pid, timeoutMs: opts.timeoutMs, waitMs });
+      locks.set(w.node, lock);
+    });
+    const lockFailures = lockResults.flatMap((r, i) => (r.ok ? [] : [{ w: busy[i]!, error: r.error }]));
+    if (lockFailures.length > 0) {
+      await releaseAll();
+      for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
+      for (const f of lockFailures) {
+        const o = outcomes.get(f.w.node)!;
+        o.status = 'stage-failed';
+        o.error = message(f.error);
+        opts.onProgress?.(f.w.node, `not staged: ${o.error}`);
+      }
+      return { ok: false, phase: 'stage', outcomes: ordered() };
+    }
+  }
+  try {
+    return await stageAndCommit(transports, busy, opts, outcomes, ordered);
+  } finally {
+    await releaseAll();
+  }
+}
+
+async function stageAndCommit(
+  transports: ReadonlyMap<string, Transport>,
+  busy: readonly NodeWork[],
+  opts: ExecuteOptions,
+  outcomes: Map<string, NodeOutcome>,
+  ordered: () => NodeOutcome[],
+): Promise<ExecuteResult> {
   // Phase 1: stage everywhere.
   const staged = new Map<string, string[]>(busy.map((w) => [w.node, []]));
   const stageResults = await settleLimit(busy, opts.concurrency, async (w) => {

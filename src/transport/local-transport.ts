@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDir } from '../io/atomic-file.js';
 import {
@@ -53,7 +53,7 @@ export class LocalTransport implements Transport {
           if (bytesRead === 0) break;
           total += bytesRead;
         }
-        return { data: buf.subarray(0, total), mode: st.mode & 0o7777 };
+        return { data: buf.subarray(0, total), mode: st.mode & 0o7777, mtimeMs: st.mtimeMs };
       } finally {
         await fh.close();
       }
@@ -98,6 +98,29 @@ export class LocalTransport implements Transport {
       })());
     } catch (err) {
       throw err instanceof TransportError ? err : this.wrap(`renaming ${stagedPath(path, this.runId)} to ${path}`, err);
+    }
+  }
+
+  async link(existing: string, path: string, timeoutMs: number): Promise<boolean> {
+    try {
+      await withTimeout(this.node, `linking ${path}`, timeoutMs, (async () => {
+        await link(existing, path);
+        await fsyncDir(dirname(path));
+      })());
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err instanceof TransportError ? err : this.wrap(`linking ${existing} to ${path}`, err);
+    }
+  }
+
+  async rename(from: string, to: string, timeoutMs: number): Promise<boolean> {
+    try {
+      await withTimeout(this.node, `renaming ${from}`, timeoutMs, rename(from, to));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err instanceof TransportError ? err : this.wrap(`renaming ${from} to ${to}`, err);
     }
   }
 

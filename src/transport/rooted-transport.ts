@@ -40,6 +40,14 @@ export class RootedTransport implements Transport {
     return this.inner.commit(this.map(path), timeoutMs);
   }
 
+  link(existing: string, path: string, timeoutMs: number): Promise<boolean> {
+    return this.inner.link(this.map(existing), this.map(path), timeoutMs);
+  }
+
+  rename(from: string, to: string, timeoutMs: number): Promise<boolean> {
+    return this.inner.rename(this.map(from), this.map(to), timeoutMs);
+  }
+
   list(dir: string, timeoutMs: number): Promise<string[] | undefined> {
     return this.inner.list(this.map(dir), timeoutMs);
   }

@@ -55,7 +55,7 @@ export async function sftpReadWithMode(sftp: SFTPWrapper, path: string, node: st
       chunks.push(more);
       total += more.length;
     }
-    return { data: Buffer.concat(chunks, total), mode: st.mode & 0o7777 };
+    return { data: Buffer.concat(chunks, total), mode: st.mode & 0o7777, mtimeMs: st.mtime * 1000 };
   } finally {
     // A read-only handle: nothing to lose if closing fails, and the read's own error matters more.
     await call<void>((cb) => sftp.close(handle, (err) => cb(err, undefined))).catch(() => undefined);

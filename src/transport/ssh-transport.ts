@@ -245,6 +245,38 @@ export class SshTransport implements Transport {
     );
   }
 
+  async link(existing: string, path: string, timeoutMs: number): Promise<boolean> {
+    try {
+      // hardlink@openssh.com: link(2) on the node, which refuses an existing target.
+      await this.op<void>(`linking ${existing} to ${path}`, timeoutMs, (sftp, done) => sftp.ext_openssh_hardlink(existing, path, done));
+      return true;
+    } catch (err) {
+      // SFTP reports EEXIST as a bare failure: whether something is at `path` now decides.
+      if ((await this.exists(path, timeoutMs)) && (await this.exists(existing, timeoutMs))) return false;
+      throw err;
+    }
+  }
+
+  async rename(from: string, to: string, timeoutMs: number): Promise<boolean> {
+    try {
+      await this.op<void>(`renaming ${from} to ${to}`, timeoutMs, (sftp, done) => sftp.ext_openssh_rename(from, to, done));
+      return true;
+    } catch (err) {
+      if (isNoSuchFile(err)) return false;
+      throw err;
+    }
+  }
+
+  private async exists(path: string, timeoutMs: number): Promise<boolean> {
+    try {
+      await this.op<unknown>(`lstat ${path}`, timeoutMs, (sftp, done) => sftp.lstat(path, done));
+      return true;
+    } catch (err) {
+      if (isNoSuchFile(err)) return false;
+      throw err;
+    }
+  }
+
   async list(dir: string, timeoutMs: number): Promise<string[] | undefined> {
     try {
       const entries = await this.op<Array<{ filename: string }>>(`listing ${dir}`, timeoutMs, (sftp, done) => sftp.readdir(dir, done));

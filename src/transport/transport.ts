@@ -22,6 +22,8 @@ export interface FileContent {
   data: Buffer;
   /** Permission bits only (& 0o7777). */
   mode: number;
+  /** Last modification, by the node's clock, in ms (second resolution over SFTP). */
+  mtimeMs: number;
 }
 
 /** Largest file read from a node by default (64 MiB): our biggest, an ARP table of a large rule, is well below. */
@@ -58,6 +60,14 @@ export interface Transport {
   stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void>;
   /** Renames a staged file over its target, atomically. */
   commit(path: string, timeoutMs: number): Promise<void>;
+  /**
+   * Makes `path` a second name of the file at `existing` (a hard link), only
+   * if nothing is at `path`: false when something is. Atomic, so a file
+   * written whole under another name appears at `path` whole or not at all.
+   */
+  link(existing: string, path: string, timeoutMs: number): Promise<boolean>;
+  /** Renames `from` to `to`, replacing `to` atomically; false when `from` does not exist. */
+  rename(from: string, to: string, timeoutMs: number): Promise<boolean>;
   /** The names in a directory (no `.` or `..`), or undefined when it does not exist. */
   list(dir: string, timeoutMs: number): Promise<string[] | undefined>;
   /** Removes a file (staged or not); a missing file is not an error. */

@@ -8,12 +8,13 @@
  * finishes the job and `verify` agrees.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { executeWork } from '../../src/apply/execute.js';
 import { planFleet } from '../../src/apply/fleet.js';
+import { NODE_LOCK_PATH } from '../../src/apply/node-lock.js';
 import { remoteFrom } from '../../src/cli/remote.js';
 import { GENERATORS } from '../../src/plan/desired-state.js';
 import { FileStore } from '../../src/store/file-store.js';
@@ -44,6 +45,8 @@ async function snapshot(n: SimNode): Promise<Snapshot> {
       const p = join(d, e.name);
       const rel = `/${relative(n.root, p)}`;
       if (rel === '/var/sim') continue;
+      // A node lost in the middle keeps apply's node lock until the re-run takes it over (finish() checks it is gone).
+      if (rel === NODE_LOCK_PATH) continue;
       if (e.isDirectory()) await walk(p);
       else out.set(rel, await readFile(p, 'utf8'));
     }
@@ -98,6 +101,7 @@ async function finish(): Promise<Snapshot[]> {
   expect(v.status).toBe(0);
   const after = await snapshots();
   for (const s of after) expect(staged(s)).toEqual([]);
+  for (const n of c.nodes) expect(existsSync(n.path(NODE_LOCK_PATH)), `${n.name}: node lock left`).toBe(false);
   return after;
 }
 
