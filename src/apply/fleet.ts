@@ -64,6 +64,8 @@ export interface FleetOptions {
   generators?: readonly NodeGenerator[];
   /** Stage each node's agent bundle with its files (default true). */
   bundle?: boolean;
+  /** Largest file read from a node (default MAX_READ_BYTES). */
+  maxReadBytes?: number;
   /** The clock for bundle versions (tests). */
   now?: () => number;
 }
@@ -95,7 +97,7 @@ export async function planFleet(model: Model, only: ReadonlySet<string> | undefi
   if (connected.some((r) => !r.ok)) await fail('could not connect', connected);
   const read = await settleLimit(desired, opts.concurrency, async (d) => {
     const withBundle = opts.bundle ?? true;
-    const actual = await readActual(transports.get(d.node)!, d, opts.timeoutMs, withBundle ? [BUNDLE_PATH, AGENT_STATUS_PATH] : []);
+    const actual = await readActual(transports.get(d.node)!, d, opts.timeoutMs, withBundle ? [BUNDLE_PATH, AGENT_STATUS_PATH] : [], opts.maxReadBytes);
     const pdc = model.nodeByName.get(d.node)!.pdc;
     const { plan, work } = planNode(d, actual, { pdc });
     if (withBundle) {

@@ -35,6 +35,18 @@ describe('reads from a node: size and type checked first', () => {
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(256 * 1024 * 1024);
   }, 60_000);
 
+  it('--max-file-size sets the limit: a 3 MiB file is read under the default and refused with --max-file-size 2', async () => {
+    const n = c.nodes[0]!;
+    const p = n.path(IPF_OVERLAYS_PATH);
+    await mkdir(dirname(p), { recursive: true });
+    execFileSync('truncate', ['-s', '3M', p]);
+    expect((await cli(['plan'], c.env)).stderr).not.toContain('above the limit');
+    const r = await cli(['plan', '--max-file-size', '2'], c.env);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`${n.name}: `);
+    expect(r.stderr).toContain(`${IPF_OVERLAYS_PATH} is 3145728 bytes, above the limit of 2097152 bytes`);
+  }, 60_000);
+
   it('a FIFO at a managed path fails the plan fast, naming node and path; sftp-server is not left hanging', async () => {
     const n = c.nodes[1]!;
     const p = n.path(IKE_CONFIG_PATH);
