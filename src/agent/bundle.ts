@@ -104,7 +104,8 @@ export function buildBundle(desired: DesiredNode, pdc: string | undefined, previ
   const body = bodyOf(desired, pdc);
   let prior: Bundle | undefined;
   try {
-    prior = previous === undefined ? undefined : parseBundle(previous);
+    // Only to compare contents: what the agent may take is the agent's check, not apply's.
+    prior = previous === undefined ? undefined : parseBundle(previous, 'bundle', { policy: false });
   } catch {
     prior = undefined;
   }
@@ -132,9 +133,12 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /**
  * Parses and verifies a bundle: JSON, checksum, then the shape of every
- * field. Messages name the field, never a file's content (it may be a key).
+ * field, and (`policy`, the default) what the agent may take: only the paths
+ * the plan writes, no setuid/setgid/sticky or world-writable mode. Messages
+ * name the field, never a file's content (it may be a key).
  */
-export function parseBundle(text: string, source = 'bundle'): Bundle {
+export function parseBundle(text: string, source = 'bundle', opts: { policy?: boolean } = {}): Bundle {
+  const policy = opts.policy ?? true;
   const fail = (issues: ValidationIssue[]): never => {
     throw new BundleError(`${source} is not a valid bundle`, issues, { code: 'BadBundle' });
   };
@@ -161,11 +165,13 @@ export function parseBundle(text: string, source = 'bundle'): Bundle {
   files.forEach((f: unknown, i) => {
     const at = `files[${i}]`;
     if (!isRecord(f)) return issues.push({ path: at, message: 'must be an object' });
-    if (typeof f.path !== 'string' || !bundleMayWrite(f.path)) {
+    if (typeof f.path !== 'string' || !f.path.startsWith('/') || f.path.split('/').includes('..')) {
+      issues.push({ path: `${at}.path`, value: f.path, message: 'must be an absolute path without ..' });
+    } else if (policy && !bundleMayWrite(f.path)) {
       issues.push({ path: `${at}.path`, value: f.path, message: 'must be a file the plan writes (IPsec and ipf.d files, /opt/custom/networking/<name>, /opt/custom/esdc-overlay/<name>)' });
     }
     if (typeof f.mode !== 'number' || !Number.isInteger(f.mode) || f.mode < 0 || f.mode > 0o7777) issues.push({ path: `${at}.mode`, value: f.mode, message: 'must be permission bits' });
-    else if (modeProblem(f.mode)) issues.push({ path: `${at}.mode`, value: `0${f.mode.toString(8)}`, message: `${modeProblem(f.mode)}: refused` });
+    else if (policy && modeProblem(f.mode)) issues.push({ path: `${at}.mode`, value: `0${f.mode.toString(8)}`, message: `${modeProblem(f.mode)}: refused` });
     for (const k of ['owner', 'group'] as const) if (typeof f[k] !== 'string' || !OWNER.test(f[k] as string)) issues.push({ path: `${at}.${k}`, value: f[k], message: 'must be a user or group name' });
     if (typeof f.secret !== 'boolean') issues.push({ path: `${at}.secret`, message: 'must be true or false' });
     if (typeof f.refresh !== 'string' || !(SERVICE_ORDER as readonly string[]).includes(f.refresh)) issues.push({ path: `${at}.refresh`, value: f.refresh, message: `must be one of ${SERVICE_ORDER.join(', ')}` });
