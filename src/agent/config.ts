@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import nodeCron from 'node-cron';
 import { EsdcError, formatIssue, type ValidationIssue } from '../errors.js';
 import { BUNDLE_PATH } from './bundle.js';
+import { AGENT_STATUS_PATH } from './status.js';
 
 export const DEFAULT_CONFIG_PATH = '/opt/custom/esdc-overlay/agent.json';
 
@@ -24,14 +25,17 @@ export interface AgentConfig {
   start_delay_max_seconds: number;
   /** Per file operation or command. */
   timeout_seconds: number;
+  /** The uid that must own the bundle (root; tests that run as another user set theirs). */
+  bundle_owner_uid: number;
 }
 
 export const DEFAULT_CONFIG: AgentConfig = {
   schedule: '*/5 * * * *',
   bundle: BUNDLE_PATH,
-  status: '/opt/custom/esdc-overlay/agent-status.json',
+  status: AGENT_STATUS_PATH,
   start_delay_max_seconds: 60,
   timeout_seconds: 30,
+  bundle_owner_uid: 0,
 };
 
 export class AgentConfigError extends EsdcError {
@@ -42,7 +46,7 @@ export class AgentConfigError extends EsdcError {
   }
 }
 
-const KEYS = new Set(['schedule', 'bundle', 'status', 'root', 'start_delay_max_seconds', 'timeout_seconds']);
+const KEYS = new Set(['schedule', 'bundle', 'status', 'root', 'start_delay_max_seconds', 'timeout_seconds', 'bundle_owner_uid']);
 
 /** Validates a parsed configuration; missing keys take their defaults. Pure. */
 export function parseAgentConfig(raw: unknown, source: string): AgentConfig {
@@ -67,6 +71,11 @@ export function parseAgentConfig(raw: unknown, source: string): AgentConfig {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) issues.push({ path: k, value: v, message: `must be a number of seconds from ${min} to ${max}` });
     else cfg[k] = v;
   };
+  if (r.bundle_owner_uid !== undefined) {
+    const v = r.bundle_owner_uid;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) issues.push({ path: 'bundle_owner_uid', value: v, message: 'must be a uid (an integer from 0)' });
+    else cfg.bundle_owner_uid = v;
+  }
   seconds('start_delay_max_seconds', 0, 3600);
   seconds('timeout_seconds', 1, 3600);
   if (issues.length > 0) throw new AgentConfigError(source, issues);

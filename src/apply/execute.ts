@@ -1,12 +1,13 @@
 /**
  * The two-phase executor (docs/operations.md#apply). Stage: every changed file is written
- * beside its target (`.esdc-new`) on every node. Only when every node staged
+ * beside its target (`.<name>.esdc-new-<run>`, stagedPath) on every node. Only when every node staged
  * everything: commit on each node (the manifest with the refreshes it owes
  * first, then renames and removals), refresh each needed service once,
  * create missing overlays, and record that the refreshes are done. A failed
  * stage removes what was staged everywhere; a failed commit is reported per
  * node with the steps that finish it.
  */
+import { hostname } from 'node:os';
 import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
 import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../plan/plan.js';
 import { AWAIT_ONLINE_SH, ONLINE_WAIT_SECONDS, refreshShellLines, SERVICE_REFRESH, svcsStateArgv } from '../plan/services.js';
@@ -14,6 +15,7 @@ import { awaitOnline, parseSvcsState } from './await-online.js';
 import { quoteArgv } from '../shell/quote.js';
 import { checkExec, stagedPath, TransportError, type Transport } from '../transport/transport.js';
 import { EsdcError } from '../errors.js';
+import { acquireNodeLock, type NodeLock } from './node-lock.js';
 import { settleLimit } from './pool.js';
 
 export type NodeStatus = 'unchanged' | 'applied' | 'stage-failed' | 'rolled-back' | 'commit-failed';
@@ -53,6 +55,12 @@ export interface ExecuteOptions {
   onProgress?: (node: string, line: string) => void;
   /** Checked before staging and before committing; when it fails nothing (more) is staged and nothing is committed. */
   lock?: LockCheck | undefined;
+  /**
+   * Take each node's lock (src/apply/node-lock.ts) before staging and keep it
+   * until its commit is done: apply's default, waiting up to `waitMs` for an
+   * agent run to finish. `false` for a caller that holds it already (the agent).
+   */
+  nodeLock?: false | { waitMs: number };
   /** Test hooks: run between reading and staging, and between the phases. */
   hooks?: { beforeStage?: () => Promise<void>; afterStage?: () => Promise<void> };
 }
@@ -89,7 +97,7 @@ async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: s
     staged.push(f.path);
     if (f.owner !== undefined) {
       const spec = `${f.owner}${f.group !== undefined ? `:${f.group}` : ''}`;
-      byOwner.set(spec, [...(byOwner.get(spec) ?? []), stagedPath(f.path)]);
+      byOwner.set(spec, [...(byOwner.get(spec) ?? []), stagedPath(f.path, t.runId)]);
     }
   }
   // Owners by the node's own chown (netadm exists only there), one call per owner, on the staged copies.
@@ -111,8 +119,8 @@ async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: s
 function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutcome, onlineWaitMs: number): Step[] {
   const steps: Step[] = [];
   const rename = (path: string): Step => ({
-    what: `rename ${stagedPath(path)}`,
-    command: quoteArgv(['mv', '-f', stagedPath(path), path]),
+    what: `rename ${stagedPath(path, t.runId)}`,
+    command: quoteArgv(['mv', '-f', stagedPath(path, t.runId), path]),
     run: async () => {
       await t.commit(path, timeoutMs);
       out.wrote++;
@@ -123,6 +131,16 @@ function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutc
   for (const f of w.stage) steps.push(rename(f.path));
   if (w.usbkey) steps.push(rename(USBKEY_CONFIG));
   for (const path of w.remove) {
+    steps.push({
+      what: `remove ${path}`,
+      command: quoteArgv(['rm', '-f', path]),
+      run: async () => {
+        await t.remove(path, timeoutMs);
+        out.removed++;
+      },
+    });
+  }
+  for (const path of w.leftovers) {
     steps.push({
       what: `remove ${path}`,
       command: quoteArgv(['rm', '-f', path]),
@@ -213,13 +231,51 @@ export async function executeWork(
   });
   for (const w of works) outcomes.set(w.node, blank(w.node, 'unchanged'));
   const busy = works.filter(
-    (w) => w.stage.length + w.remove.length + w.createOverlays.length + w.services.length > 0 || w.usbkey || w.manifest,
+    (w) => w.stage.length + w.remove.length + w.leftovers.length + w.createOverlays.length + w.services.length > 0 || w.usbkey || w.manifest,
   );
   const ordered = (): NodeOutcome[] => works.map((w) => outcomes.get(w.node)!);
   if (busy.length === 0) return { ok: true, phase: 'none', outcomes: ordered() };
 
   await opts.hooks?.beforeStage?.();
   await checkLock(opts.lock, 'before staging', 'nothing was staged or committed');
+  // Phase 0: every busy node's lock, so no agent run on it writes while we stage and commit.
+  const locks = new Map<string, NodeLock>();
+  const releaseAll = async (): Promise<void> => {
+    await Promise.all([...locks.values()].map((l) => l.release()));
+  };
+  if (opts.nodeLock !== false) {
+    const waitMs = opts.nodeLock?.waitMs ?? 10_000;
+    const lockResults = await settleLimit(busy, opts.concurrency, async (w) => {
+      const lock = await acquireNodeLock(transports.get(w.node)!, { holder: 'apply', host: hostname(), pid: process.pid, timeoutMs: opts.timeoutMs, waitMs });
+      locks.set(w.node, lock);
+    });
+    const lockFailures = lockResults.flatMap((r, i) => (r.ok ? [] : [{ w: busy[i]!, error: r.error }]));
+    if (lockFailures.length > 0) {
+      await releaseAll();
+      for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
+      for (const f of lockFailures) {
+        const o = outcomes.get(f.w.node)!;
+        o.status = 'stage-failed';
+        o.error = message(f.error);
+        opts.onProgress?.(f.w.node, `not staged: ${o.error}`);
+      }
+      return { ok: false, phase: 'stage', outcomes: ordered() };
+    }
+  }
+  try {
+    return await stageAndCommit(transports, busy, opts, outcomes, ordered);
+  } finally {
+    await releaseAll();
+  }
+}
+
+async function stageAndCommit(
+  transports: ReadonlyMap<string, Transport>,
+  busy: readonly NodeWork[],
+  opts: ExecuteOptions,
+  outcomes: Map<string, NodeOutcome>,
+  ordered: () => NodeOutcome[],
+): Promise<ExecuteResult> {
   // Phase 1: stage everywhere.
   const staged = new Map<string, string[]>(busy.map((w) => [w.node, []]));
   const stageResults = await settleLimit(busy, opts.concurrency, async (w) => {
@@ -234,7 +290,7 @@ export async function executeWork(
     await settleLimit(busy, opts.concurrency, async (w) => {
       const t = transports.get(w.node)!;
       const paths = stagedTargets(w);
-      await Promise.all(paths.map((p) => t.remove(stagedPath(p), opts.timeoutMs).catch(() => undefined)));
+      await Promise.all(paths.map((p) => t.remove(stagedPath(p, t.runId), opts.timeoutMs).catch(() => undefined)));
     });
     for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
     for (const f of stageFailures) {

@@ -10,14 +10,16 @@
  * PATH=...`), so `sysinfo` or `svcadm` reach the node's simulated commands.
  */
 import { posix } from 'node:path';
-import type { ExecResult, FileContent, StageOptions, Transport } from './transport.js';
+import type { ExecResult, FileContent, ReadOptions, StageOptions, Transport } from './transport.js';
 
 export class RootedTransport implements Transport {
   readonly node: string;
   readonly target: string;
+  readonly runId: string;
 
   constructor(private readonly inner: Transport, readonly root: string) {
     this.node = inner.node;
+    this.runId = inner.runId;
     this.target = `${inner.target} (root ${root})`;
   }
 
@@ -26,8 +28,8 @@ export class RootedTransport implements Transport {
     return posix.join(this.root, posix.normalize(`/${path}`));
   }
 
-  readFile(path: string, timeoutMs: number): Promise<FileContent | undefined> {
-    return this.inner.readFile(this.map(path), timeoutMs);
+  readFile(path: string, timeoutMs: number, opts?: ReadOptions): Promise<FileContent | undefined> {
+    return this.inner.readFile(this.map(path), timeoutMs, opts);
   }
 
   stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void> {
@@ -36,6 +38,18 @@ export class RootedTransport implements Transport {
 
   commit(path: string, timeoutMs: number): Promise<void> {
     return this.inner.commit(this.map(path), timeoutMs);
+  }
+
+  link(existing: string, path: string, timeoutMs: number): Promise<boolean> {
+    return this.inner.link(this.map(existing), this.map(path), timeoutMs);
+  }
+
+  rename(from: string, to: string, timeoutMs: number): Promise<boolean> {
+    return this.inner.rename(this.map(from), this.map(to), timeoutMs);
+  }
+
+  list(dir: string, timeoutMs: number): Promise<string[] | undefined> {
+    return this.inner.list(this.map(dir), timeoutMs);
   }
 
   remove(path: string, timeoutMs: number): Promise<void> {

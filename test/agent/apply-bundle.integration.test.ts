@@ -32,7 +32,7 @@ describe('apply writes the agent bundle', () => {
       // sshd's log reaches the file a little after the session ends: wait for it, a bounded while.
       let renamed = false;
       for (let i = 0; i < 40 && !renamed; i++) {
-        renamed = (await n.sftpWrites()).some((l) => l.includes(`${BUNDLE_PATH}.esdc-new`) && /rename/.test(l));
+        renamed = (await n.sftpWrites()).some((l) => l.includes('/opt/custom/esdc-overlay/.bundle.json.esdc-new-') && /rename/.test(l));
         if (!renamed) await new Promise((r) => setTimeout(r, 100));
       }
       expect(renamed).toBe(true);

@@ -4,6 +4,7 @@
  * between staging and committing, and a host key that is wrong or unknown.
  */
 import { existsSync } from 'node:fs';
+import { stagedTarget } from '../../src/transport/transport.js';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,7 +36,7 @@ async function stagedFiles(root: string): Promise<string[]> {
   const walk = async (d: string): Promise<void> => {
     for (const e of await readdir(d, { withFileTypes: true })) {
       if (e.isDirectory()) await walk(join(d, e.name));
-      else if (e.name.endsWith('.esdc-new')) out.push(join(d, e.name));
+      else if (stagedTarget(join(d, e.name)) !== undefined) out.push(join(d, e.name));
     }
   };
   await walk(root);
@@ -104,7 +105,7 @@ describe('a node lost between staging and committing', () => {
         [c.nodes[2]!.name, 'applied'],
       ]);
       const failed = result.outcomes[1]!;
-      expect(failed.finish![0]).toBe('mv -f /opt/custom/esdc-overlay/managed.json.esdc-new /opt/custom/esdc-overlay/managed.json');
+      expect(failed.finish![0]).toMatch(/^mv -f \/opt\/custom\/esdc-overlay\/\.managed\.json\.esdc-new-[0-9a-f]{12} \/opt\/custom\/esdc-overlay\/managed\.json$/);
       expect(failed.finish).toContain('/lib/svc/method/net-virtual refresh');
       summary = renderSummary(result);
     } finally {
@@ -114,7 +115,7 @@ describe('a node lost between staging and committing', () => {
     expect(summary).toContain(`finish it with: esdc-overlay apply --yes ${lost.name}`);
     // The lost node has its files staged, not committed; the others are done.
     expect(await readFile(lost.path('/usbkey/config'), 'utf8')).not.toContain('overlay_rule_');
-    expect(existsSync(lost.path('/usbkey/config.esdc-new'))).toBe(true);
+    expect((await readdir(lost.path('/usbkey'))).filter((f) => /^\.config\.esdc-new-[0-9a-f]{12}$/.test(f))).toHaveLength(1);
     expect(await readFile(c.nodes[0]!.path('/usbkey/config'), 'utf8')).toContain('overlay_rule_customers=');
 
     // The node comes back; the command the summary gave finishes it.

@@ -368,8 +368,22 @@ if [ -f "$f" ] && [ "$(date +%s%3N)" -lt "$(cat "$f")" ]; then echo 'offline    
 [ "$*" = "read preshared" ] && exit 0
 echo "usage: ikeadm read preshared" >&2; exit 1
 `,
+  // Danube's restore script concatenates every file whose name starts with the conf file's name, in `ls`
+  // order, into /etc/ipf (erigones/esdc-factory ansible/files/archives/opt-custom/etc/rc-pre-network.d/
+  // 010-ipf-restore.sh:23-25 for the directories and names, :45 `ls -1 ${RULES_DIR}/${cfgfile}*`, :54 `xargs cat`);
+  // a conf file with no match is left alone. A glob's `*` never matches a leading dot.
   '010-ipf-restore.sh': `rec 010-ipf-restore.sh "$@"
-case "$1" in start|refresh) exit 0 ;; esac
+case "$1" in
+start|refresh)
+  [ -d "$root/opt/custom/etc/ipf.d" ] || exit 0
+  mkdir -p "$root/etc/ipf"
+  for cfgfile in ipf.conf ipnat.conf ipf6.conf; do
+    list=$(ls -1 "$root/opt/custom/etc/ipf.d/$cfgfile"* 2>/dev/null)
+    [ -n "$list" ] || continue
+    printf '%s\\n' "$list" | while IFS= read -r f; do cat "$f"; done > "$root/etc/ipf/$cfgfile"
+  done
+  exit 0 ;;
+esac
 echo "usage: 010-ipf-restore.sh start|refresh" >&2; exit 1
 `,
   '020-ipsec-restore.sh': `rec 020-ipsec-restore.sh "$@"
@@ -391,7 +405,11 @@ if ! printf '%s' "$spec" | grep -Eq '^[a-z_][a-z0-9_-]*(:[a-z_][a-z0-9_-]*)?$' |
   echo "usage: chown owner[:group] file..." >&2; exit 2
 fi
 for p in "$@"; do [ -e "$root$p" ] || { echo "chown: $p: No such file or directory" >&2; exit 1; }; done
-for p in "$@"; do printf '%s %s\\n' "$spec" "\${p%.esdc-new}" >> "$root/var/sim/owners.log"; done
+for p in "$@"; do
+  d=\${p%/*}; b=\${p##*/}
+  case "$b" in .*.esdc-new-*) b=\${b#.}; b=\${b%.esdc-new-*} ;; esac
+  printf '%s %s\\n' "$spec" "$d/$b" >> "$root/var/sim/owners.log"
+done
 `,
 };
 

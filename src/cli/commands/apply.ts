@@ -78,6 +78,7 @@ export function registerApply(program: Command, io: CliIo): void {
         const fleet = await planFleet(model, only, remote.open, {
           concurrency: remote.concurrency,
           timeoutMs: remote.timeoutMs,
+          maxReadBytes: remote.maxReadBytes,
           onProgress: progress,
         });
         try {
