@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import nodeCron from 'node-cron';
 import { EsdcError, formatIssue, type ValidationIssue } from '../errors.js';
+import { simRootsFrom } from '../transport/sim-roots.js';
 import { BUNDLE_PATH } from './bundle.js';
 
 export const DEFAULT_CONFIG_PATH = '/opt/custom/esdc-overlay/agent.json';
@@ -18,7 +19,11 @@ export interface AgentConfig {
   bundle: string;
   /** The agent's status file, a path on this machine (never under `root`). */
   status: string;
-  /** Prefix of the node's "/" (simulated nodes in tests); unset on a real node. */
+  /**
+   * Prefix of the node's "/" for a simulated node: from the test harness's
+   * ESDC_OVERLAY_SIM_ROOTS only (src/transport/sim-roots.ts), never from the
+   * configuration file. Unset on a real node.
+   */
   root?: string;
   /** Each scheduled run starts after a random delay up to this, so a cluster does not refresh varpd in the same second. */
   start_delay_max_seconds: number;
@@ -42,7 +47,7 @@ export class AgentConfigError extends EsdcError {
   }
 }
 
-const KEYS = new Set(['schedule', 'bundle', 'status', 'root', 'start_delay_max_seconds', 'timeout_seconds']);
+const KEYS = new Set(['schedule', 'bundle', 'status', 'start_delay_max_seconds', 'timeout_seconds']);
 
 /** Validates a parsed configuration; missing keys take their defaults. Pure. */
 export function parseAgentConfig(raw: unknown, source: string): AgentConfig {
@@ -55,7 +60,7 @@ export function parseAgentConfig(raw: unknown, source: string): AgentConfig {
     if (typeof r.schedule !== 'string' || !nodeCron.validate(r.schedule)) issues.push({ path: 'schedule', value: r.schedule, message: 'must be a cron expression (5 fields, or 6 with seconds)' });
     else cfg.schedule = r.schedule;
   }
-  for (const k of ['bundle', 'status', 'root'] as const) {
+  for (const k of ['bundle', 'status'] as const) {
     const v = r[k];
     if (v === undefined) continue;
     if (typeof v !== 'string' || !posix.isAbsolute(v) || v.includes('\0')) issues.push({ path: k, value: v, message: 'must be an absolute path' });
@@ -77,7 +82,13 @@ export function parseAgentConfig(raw: unknown, source: string): AgentConfig {
  * Reads the configuration file. The default path may be absent (defaults
  * apply); a path the operator named must exist.
  */
-export async function loadAgentConfig(path: string | undefined): Promise<{ config: AgentConfig; source: string }> {
+export async function loadAgentConfig(path: string | undefined, env: NodeJS.ProcessEnv): Promise<{ config: AgentConfig; source: string }> {
+  const { config, source } = await readAgentConfig(path);
+  const root = simRootsFrom(env)?.local;
+  return { config: root === undefined ? config : { ...config, root }, source };
+}
+
+async function readAgentConfig(path: string | undefined): Promise<{ config: AgentConfig; source: string }> {
   const source = path ?? DEFAULT_CONFIG_PATH;
   let text: string;
   try {

@@ -142,17 +142,18 @@ describe('host keys', () => {
     for (const n of c.nodes) expect(await n.calls()).toEqual([]);
   });
 
-  it('an unknown host key is refused unless --accept-new-host-keys, which records it', async () => {
+  it('an unknown host key is refused; nodes discover --accept-new-host-keys records it, and plan then runs', async () => {
     const [a] = c.nodes;
     const text = await readFile(c.knownHostsFile, 'utf8');
     await writeFile(c.knownHostsFile, text.split('\n').filter((l) => !l.startsWith(`[127.0.0.1]:${a!.port} `)).join('\n'));
     const refused = await cli(['plan', '--json'], c.env);
     expect(refused.status).toBe(1);
     expect(JSON.parse(refused.stdout).error.code).toBe('HostKeyUnknown');
-    expect(refused.stderr).toContain('--accept-new-host-keys');
-    const accepted = await cli(['plan', '--accept-new-host-keys'], c.env);
-    expect(accepted.status).toBe(0);
+    expect(refused.stderr).toContain('nodes discover <node> --accept-new-host-keys');
+    const recorded = await cli(['nodes', 'discover', a!.name, '--accept-new-host-keys'], c.env);
+    expect(recorded.status).toBe(0);
     expect(await readFile(c.knownHostsFile, 'utf8')).toContain(`[127.0.0.1]:${a!.port} ssh-ed25519 `);
+    expect((await cli(['plan'], c.env)).status).toBe(0);
   });
 });
 

@@ -66,7 +66,7 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
     const n4 = c.node('cn04.sim.test');
     const user = userInfo().username;
     const r = await cli(
-      ['nodes', 'discover', 'cn01.sim.test', 'cn02.sim.test', 'cn03.sim.test', `${user}@127.0.0.1:${n4.port}`, '--ssh-root', n4.root],
+      ['nodes', 'discover', 'cn01.sim.test', 'cn02.sim.test', 'cn03.sim.test', `${user}@127.0.0.1:${n4.port}`],
       c.env,
     );
     expect(r.stderr).toBe('');
@@ -75,7 +75,7 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
     expect(r.stdout).toContain('+ vnic 52:54:00:aa:00:01 10.210.0.1 on customers/1000 vlan 10');
     expect(r.stdout).toContain('cn04.sim.test:\n  new node: uuid 564d0000-0000-4000-8000-000000000004, pdc brn, admin 10.200.2.4, external 203.0.113.4');
     const after = await readState(c);
-    expect(after.nodes!['cn04.sim.test']!.ssh).toEqual({ host: '127.0.0.1', port: n4.port, ...(user === 'root' ? {} : { user }), root: n4.root });
+    expect(after.nodes!['cn04.sim.test']!.ssh).toEqual({ host: '127.0.0.1', port: n4.port, ...(user === 'root' ? {} : { user }) });
     after.nodes!['cn04.sim.test']!.ssh = truth.nodes!['cn04.sim.test']!.ssh!;
     expect(after.nodes).toEqual(truth.nodes);
     const key = (v: { mac: string }) => v.mac;
