@@ -12,6 +12,8 @@ import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../p
 import { SERVICE_REFRESH } from '../plan/services.js';
 import { quoteArgv } from '../shell/quote.js';
 import { checkExec, stagedPath, TransportError, type Transport } from '../transport/transport.js';
+import { isOwnedPath } from '../plan/owned-paths.js';
+import { InternalError } from '../errors.js';
 import { settleLimit } from './pool.js';
 
 export type NodeStatus = 'unchanged' | 'applied' | 'stage-failed' | 'rolled-back' | 'commit-failed';
@@ -110,6 +112,8 @@ function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutc
       what: `remove ${path}`,
       command: quoteArgv(['rm', '-f', path]),
       run: async () => {
+        // The manifest parser already drops such paths; this is the last line before a file is gone.
+        if (!isOwnedPath(path)) throw new InternalError(`refusing to remove ${path}: not a file in a directory esdc-overlay owns`);
         await t.remove(path, timeoutMs);
         out.removed++;
       },

@@ -46,7 +46,7 @@ async function untouched(): Promise<void> {
   for (const n of c.nodes) {
     expect(await readFile(n.path('/usbkey/config'), 'utf8')).not.toContain('overlay_rule_');
     expect(existsSync(n.path('/opt/custom/esdc-overlay/managed.json'))).toBe(false);
-    expect(existsSync(n.path('/opt/custom/esdc-test/customers_peers.json'))).toBe(false);
+    expect(existsSync(n.path('/opt/custom/esdc-overlay/test/customers_peers.json'))).toBe(false);
     expect(await stagedFiles(n.root)).toEqual([]);
     expect((await n.calls()).map((x) => x.cmd)).not.toContain('net-virtual');
   }

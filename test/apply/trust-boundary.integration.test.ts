@@ -59,6 +59,24 @@ describe('nodes.<n>.ssh.root in a state', () => {
   });
 });
 
+describe('files_config naming our bundle', () => {
+  it('is refused by plan at load, naming the rule and the value; no node is read, nothing of the bundle printed', async () => {
+    expect((await cli(['apply', '--yes'], c.env)).status).toBe(0);
+    const bundle = await readFile(c.nodes[0]!.path('/opt/custom/esdc-overlay/bundle.json'), 'utf8');
+    const doc = await readState();
+    const rule = Object.keys(doc.overlay_rules!)[0]!;
+    doc.overlay_rules![rule]!.files_config = '/opt/custom/esdc-overlay/bundle.json';
+    await writeFile(c.statePath, stringify(doc), { mode: 0o600 });
+    for (const n of c.nodes) await n.clearCalls();
+    const r = await cli(['plan'], c.env);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`overlay_rules.${rule}.files_config: must not be, contain or lie in /opt/custom/esdc-overlay`);
+    expect(r.stderr).toContain('"/opt/custom/esdc-overlay/bundle.json"');
+    expect(r.stdout + r.stderr).not.toContain(bundle.slice(0, 40));
+    for (const n of c.nodes) expect(await n.calls()).toEqual([]);
+  });
+});
+
 describe('the SSH transport without ESDC_OVERLAY_SIM_ROOTS', () => {
   const probe = ['sh', '-c', 'printf "%s|%s" "$PATH" "${ESDC_SIM_ROOT-unset}"'];
 

@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ValidationError } from '../../src/errors.js';
 import { loadStateText, validateDoc } from '../../src/model/load.js';
+import { MANIFEST_PATH, parseManifest } from '../../src/plan/manifest.js';
+import { isOwnedPath } from '../../src/plan/owned-paths.js';
 import { decodeState } from '../../src/store/cfgdb-layout.js';
 import { FIXTURES } from '../support/paths.js';
 
@@ -46,5 +48,60 @@ describe('nodes.<n>.ssh.root', () => {
     const decoded = decodeState(tree, (rel) => `/esdc/settings/${rel}`, 'zk').doc;
     const err = issuesOf(() => validateDoc(decoded, 'zk', 'warn'));
     expect(err.issues.map((i) => i.path)).toContain(`nodes["${name}"].ssh.root`);
+  });
+});
+
+describe('files_config (a rule\'s ARP table)', () => {
+  const refused = [
+    ['/opt/custom/esdc-overlay/bundle.json', 'must not be, contain or lie in /opt/custom/esdc-overlay'],
+    ['/opt/custom/esdc-overlay/managed.json', 'must not be, contain or lie in /opt/custom/esdc-overlay'],
+    ['/opt/custom/etc/ipsec/ike.preshared', 'must not be, contain or lie in /opt/custom/etc/ipsec'],
+    ['/opt/custom/etc/ipf.d/ipf.conf-020-overlays', 'must not be, contain or lie in /opt/custom/etc/ipf.d'],
+    ['/opt/custom/etc/rc-pre-network.d/020-ipsec-restore.sh', 'must not be, contain or lie in /opt/custom/etc/rc-pre-network.d'],
+    ['/opt/custom/smf/esdc-overlay-agent.xml', 'must not be, contain or lie in /opt/custom/smf'],
+    ['/opt/custom/etc', 'must not be, contain or lie in /opt/custom/etc/ipsec'],
+    ['/opt/custom', 'must not be, contain or lie in /opt/custom/esdc-overlay'],
+    ['/opt/custom/x.json', 'must be a file in /opt/custom/networking/'],
+    ['/opt/custom/networking/', 'must be a file in /opt/custom/networking/'],
+  ] as const;
+
+  it('may only name a file in /opt/custom/networking/ away from every managed path: refused at load naming the rule and value', () => {
+    for (const [path, why] of refused) {
+      const doc = twoSites();
+      doc.overlay_rules.customers.files_config = path;
+      const err = issuesOf(() => loadStateText(stringify(doc), 'state.yaml'));
+      expect(err.issues, path).toContainEqual({ path: 'overlay_rules.customers.files_config', value: path, message: expect.stringContaining(why) });
+    }
+  });
+
+  it('is refused the same way inside a raw Danube rule string', () => {
+    const doc = twoSites();
+    doc.overlay_rules.customers.rule = '-e vxlan -p vxlan/listen_ip=0.0.0.0 -p vxlan/listen_port=4790 -s files -p files/config=/opt/custom/esdc-overlay/bundle.json -p mtu=1400';
+    delete doc.overlay_rules.customers.port;
+    const err = issuesOf(() => loadStateText(stringify(doc), 'state.yaml'));
+    expect(err.message).toContain('files/config must not be, contain or lie in /opt/custom/esdc-overlay');
+  });
+
+  it('a file in /opt/custom/networking/ is accepted', () => {
+    const doc = twoSites();
+    doc.overlay_rules.customers.files_config = '/opt/custom/networking/customers-2.json';
+    expect(() => loadStateText(stringify(doc), 'state.yaml')).not.toThrow();
+  });
+});
+
+describe('removal of files on a node', () => {
+  it('only files of directories we own: a manifest naming a restore script, an SMF manifest or /opt/custom itself lists none of them', () => {
+    const foreign = [
+      '/opt/custom/etc/rc-pre-network.d/020-ipsec-restore.sh',
+      '/opt/custom/smf/esdc-overlay-agent.xml',
+      '/opt/custom/other/file',
+      '/opt/custom/networking/',
+      '/opt/custom/esdc-overlay/managed.json',
+    ];
+    const own = ['/opt/custom/networking/customers_overlay.json', '/opt/custom/etc/ipsec/ike.preshared', '/opt/custom/etc/ipf.d/ipf.conf-020-overlays'];
+    const files = Object.fromEntries([...foreign, ...own].map((p) => [p, { refresh: 'varpd' }]));
+    const { manifest } = parseManifest(JSON.stringify({ version: 1, files, pending_refresh: [] }));
+    expect(Object.keys(manifest.files).sort()).toEqual([...own].sort());
+    for (const p of foreign) expect(isOwnedPath(p) && p !== MANIFEST_PATH, p).toBe(false);
   });
 });

@@ -40,8 +40,8 @@ describe('the local transport under a root prefix', () => {
     expect(result.ok).toBe(true);
     const root = roots[0]!;
     expect(await readFile(join(root, 'usbkey/config'), 'utf8')).toContain('overlay_rule_customers=');
-    expect(statSync(join(root, 'opt/custom/esdc-test/keys.secret')).mode & 0o777).toBe(0o400);
-    expect(existsSync(join(root, 'opt/custom/esdc-test/keys.secret.esdc-new'))).toBe(false);
+    expect(statSync(join(root, 'opt/custom/esdc-overlay/test/keys.secret')).mode & 0o777).toBe(0o400);
+    expect(existsSync(join(root, 'opt/custom/esdc-overlay/test/keys.secret.esdc-new'))).toBe(false);
     const again = await planFleet(model, undefined, open, opts);
     expect(again.plan.nodes.filter((n) => n.changed)).toEqual([]);
   });
