@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import nodeCron from 'node-cron';
 import { EsdcError, formatIssue, type ValidationIssue } from '../errors.js';
+import { redactIssue } from '../redact.js';
 import { simRootsFrom } from '../transport/sim-roots.js';
 import { BUNDLE_PATH } from './bundle.js';
 
@@ -43,7 +44,7 @@ export class AgentConfigError extends EsdcError {
   readonly issues: readonly ValidationIssue[];
   constructor(source: string, issues: readonly ValidationIssue[]) {
     super(`${source}: invalid agent configuration:\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`, { code: 'BadAgentConfig' });
-    this.issues = issues;
+    this.issues = issues.map(redactIssue);
   }
 }
 

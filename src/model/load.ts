@@ -4,6 +4,7 @@
  */
 import { parseDocument, type Document } from 'yaml';
 import { ValidationError, type ValidationIssue } from '../errors.js';
+import { redactIssue } from '../redact.js';
 import { buildModel } from './build-model.js';
 import { looksLikeJson, parseJsonState } from './json-text.js';
 import type { Model } from './model.js';
@@ -91,7 +92,7 @@ export function validateDoc(value: unknown, source: string, consistency: Consist
   const doc = value as StateDoc;
   const model = buildModel(doc);
   if (consistency === 'require' && model.issues.length > 0) throw new ValidationError(model.issues, source);
-  const warnings = consistency === 'warn' ? [...model.issues, ...model.warnings] : [...model.warnings];
+  const warnings = (consistency === 'warn' ? [...model.issues, ...model.warnings] : [...model.warnings]).map(redactIssue);
   return { doc, model, warnings };
 }
 
