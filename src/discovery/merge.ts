@@ -128,7 +128,8 @@ export function mergeDiscovery(doc: StateDoc, found: readonly Discovered[], opts
   const kept = vnics.filter((v) => {
     const now = macsSeen.get(normalizeMac(v.mac));
     if (now === undefined || now === v.node || rediscovered.has(v.node)) return true;
-    (changes[v.node] ??= []).push(`- vnic ${vnicText(v)} (now on ${now})`);
+    if (!Object.hasOwn(changes, v.node)) changes[v.node] = [];
+    changes[v.node]!.push(`- vnic ${vnicText(v)} (now on ${now})`);
     return false;
   });
   if (kept.length !== vnics.length) vnicsChanged = true;
