@@ -14,8 +14,9 @@ import { AWAIT_ONLINE_SH, ONLINE_WAIT_SECONDS, refreshShellLines, SERVICE_REFRES
 import { awaitOnline, parseSvcsState } from './await-online.js';
 import { quoteArgv } from '../shell/quote.js';
 import { checkExec, stagedPath, TransportError, type Transport } from '../transport/transport.js';
-import { EsdcError } from '../errors.js';
+import { EsdcError, InternalError } from '../errors.js';
 import { acquireNodeLock, type NodeLock } from './node-lock.js';
+import { isOwnedPath } from '../plan/owned-paths.js';
 import { settleLimit } from './pool.js';
 
 export type NodeStatus = 'unchanged' | 'applied' | 'stage-failed' | 'rolled-back' | 'commit-failed';
@@ -135,6 +136,8 @@ function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutc
       what: `remove ${path}`,
       command: quoteArgv(['rm', '-f', path]),
       run: async () => {
+        // The manifest parser already drops such paths; this is the last line before a file is gone.
+        if (!isOwnedPath(path)) throw new InternalError(`refusing to remove ${path}: not a file in a directory esdc-overlay owns`);
         await t.remove(path, timeoutMs);
         out.removed++;
       },

@@ -14,7 +14,6 @@ import { intOption } from './common.js';
 export interface RemoteOptions {
   identity?: string;
   knownHosts?: string;
-  acceptNewHostKeys?: boolean;
   headPdc?: string;
   concurrency?: number;
   timeout?: number;
@@ -26,7 +25,6 @@ export function withRemoteOptions(cmd: Command): Command {
   return cmd
     .option('--identity <file>', 'SSH private key (default $ESDC_OVERLAY_IDENTITY or ~/.ssh/id_ed25519)')
     .option('--known-hosts <file>', 'known_hosts file (default $ESDC_OVERLAY_KNOWN_HOSTS or ~/.ssh/known_hosts)')
-    .option('--accept-new-host-keys', 'trust and record host keys not yet in known_hosts (a changed key is still refused)')
     .option('--head-pdc <pdc>', 'PDC of the head node: nodes in it are reached on their admin IP, others on their external IP')
     .option('--concurrency <n>', 'nodes worked on at once (default 16)', intOption('--concurrency'))
     .option('--timeout <seconds>', 'limit for each file operation or command on a node (default 120)', intOption('--timeout'))
@@ -42,7 +40,13 @@ export interface Remote {
   maxReadBytes: number;
 }
 
-export async function remoteFrom(opts: RemoteOptions, env: NodeJS.ProcessEnv): Promise<Remote> {
+/**
+ * Opens the fleet. Only `nodes discover` may accept a host key not yet known
+ * (`trust.acceptNewHostKeys`): apply, plan and verify send keys and read
+ * files, so a changed `ssh.port` in a writable store must not lead them to an
+ * sshd nobody has vouched for.
+ */
+export async function remoteFrom(opts: RemoteOptions, env: NodeJS.ProcessEnv, trust: { acceptNewHostKeys?: boolean } = {}): Promise<Remote> {
   if (opts.concurrency !== undefined && opts.concurrency < 1) throw new UsageError('--concurrency must be at least 1');
   if (opts.timeout !== undefined && opts.timeout < 1) throw new UsageError('--timeout must be at least 1 second');
   if (opts.maxFileSize !== undefined && (opts.maxFileSize < 1 || opts.maxFileSize > 4096)) throw new UsageError(`--max-file-size must be from 1 to 4096 MiB (got ${opts.maxFileSize})`);
@@ -50,7 +54,7 @@ export async function remoteFrom(opts: RemoteOptions, env: NodeJS.ProcessEnv): P
     {
       ...(opts.identity !== undefined ? { identity: opts.identity } : {}),
       ...(opts.knownHosts !== undefined ? { knownHosts: opts.knownHosts } : {}),
-      ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+      ...(trust.acceptNewHostKeys === true ? { acceptNewHostKeys: true } : {}),
       ...(opts.connectTimeout !== undefined ? { connectTimeout: opts.connectTimeout * 1000 } : {}),
     },
     env,

@@ -505,7 +505,7 @@ function buildPairKeys(
 function checkVdcRefs(doc: StateDoc, vnics: readonly VNic[], issues: ValidationIssue[]): void {
   const vdcs = doc.vdcs ?? {};
   for (const v of vnics) {
-    if (v.vdc !== undefined && !(v.vdc in vdcs)) {
+    if (v.vdc !== undefined && !Object.hasOwn(vdcs, v.vdc)) {
       issues.push({ path: p('vnics', v.index, 'vdc'), value: v.vdc, message: 'is not a known vDC' });
     }
   }

@@ -41,18 +41,14 @@ export const VDC_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 /** Absolute path for a varpd files/config table: plain characters only, no `..` segment. */
 export const FILES_CONFIG_PATH = '^(?!.*/\\.\\.?(?:/|$))/[A-Za-z0-9._/-]{1,254}$';
 
-/** Directories a rule's files/config may live under: persistent on SmartOS, and ours. */
-export const FILES_CONFIG_ROOTS = ['/opt/custom/'] as const;
+/**
+ * Directories a rule's files/config may live under: persistent on SmartOS,
+ * and where Danube keeps ARP tables (src/plan/owned-paths.ts ARP_TABLE_DIR).
+ */
+export const FILES_CONFIG_ROOTS = ['/opt/custom/networking/'] as const;
 
 /** A POSIX login name for SSH. */
 export const SSH_USER = '^[a-z_][a-z0-9_-]{0,31}$';
-
-/**
- * A directory prefix under which every path of a node is resolved: set only
- * for simulated nodes, which share one machine's filesystem. Absolute, plain
- * characters, no `..`.
- */
-export const NODE_ROOT_PATH = '^(?!.*/\\.\\.?(?:/|$))/[A-Za-z0-9._/+-]{0,1023}$';
 
 /** 128 random bytes as lower-case hex (Danube: `openssl rand -hex 128`). */
 export const PSK = '^[0-9a-f]{256}$';

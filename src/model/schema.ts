@@ -78,7 +78,6 @@ export const STATE_SCHEMA = {
               host: { anyOf: [hostname, ipv4] },
               port,
               user: { type: 'string', pattern: P.SSH_USER },
-              root: { type: 'string', pattern: P.NODE_ROOT_PATH },
             },
           },
         },

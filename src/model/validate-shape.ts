@@ -125,6 +125,10 @@ function issueFromError(doc: unknown, e: ErrorObject): ValidationIssue | undefin
   }
   if (e.keyword === 'additionalProperties') {
     const key = String(e.params.additionalProperty);
+    // ssh.root was once a test seam that re-rooted a node's paths and commands: say why it is gone.
+    if (key === 'root' && segs.length === 3 && segs[0] === 'nodes' && segs[2] === 'ssh') {
+      return { path: pathFromSegments([...segs, key]), message: 'is not accepted: a state may not re-root the paths and commands run on a node (remove it)' };
+    }
     return { path: pathFromSegments([...segs, key]), message: 'is not a known key' };
   }
   if (e.keyword === 'propertyNames') return undefined; // the inner error names the key

@@ -13,6 +13,7 @@ import { Validator } from 'ip-num';
 import type { ValidationIssue } from '../errors.js';
 import { OVERLAY_MTU_MAX, OVERLAY_MTU_MIN } from '../model/overlay-limits.js';
 import { FILES_CONFIG_PATH, FILES_CONFIG_ROOTS, matches } from '../model/patterns.js';
+import { managedPathOverlap } from '../plan/owned-paths.js';
 
 /** What a rule string can set. Every field is optional: a raw string may leave the port to us. */
 export interface RuleParams {
@@ -170,8 +171,12 @@ export function filesConfigProblem(path: string): string | undefined {
   if (!matches(FILES_CONFIG_PATH, path)) {
     return 'must be an absolute path of plain characters (A-Z a-z 0-9 . _ - /) without ".." segments';
   }
-  if (!FILES_CONFIG_ROOTS.some((root) => path.startsWith(root))) {
-    return `must lie under ${FILES_CONFIG_ROOTS.join(' or ')} (persistent on SmartOS)`;
+  const managed = managedPathOverlap(path);
+  if (managed !== undefined) {
+    return `must not be, contain or lie in ${managed}, which esdc-overlay or the system manages (an ARP table there would be shown in a plan, chowned to netadm, or removed)`;
+  }
+  if (!FILES_CONFIG_ROOTS.some((root) => path.startsWith(root) && path.length > root.length)) {
+    return `must be a file in ${FILES_CONFIG_ROOTS.join(' or ')} (where Danube keeps ARP tables)`;
   }
   // dladm string properties hold at most 256 bytes including the NUL (overlay.7).
   if (Buffer.byteLength(path) > 255) return 'must be at most 255 bytes';

@@ -2,8 +2,8 @@
  * A transport whose node paths live under a directory prefix: a simulated
  * node (test/harness) keeps its "/" in `<root>/` because every simulated node
  * shares one machine's filesystem. Wraps any transport, so the SSH transport
- * itself is the production one, unchanged; only `nodes.<host>.ssh.root` in
- * the state turns this on.
+ * itself is the production one, unchanged; only the test harness's
+ * ESDC_OVERLAY_SIM_ROOTS turns this on (sim-roots.ts), never the state.
  *
  * Commands: an absolute argv[0] is mapped under the root, and a bare name is
  * looked up first in the root's /usr/sbin, /usr/bin, /sbin (through `env

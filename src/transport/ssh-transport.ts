@@ -103,7 +103,8 @@ export class SshTransport implements Transport {
             ? new HostKeyError(
                 opts.node,
                 `host key of ${hostPattern(opts.host, opts.port)} is not in ${opts.knownHostsFile} (it offers ${fp}); ` +
-                  'check the fingerprint on the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) and run again with --accept-new-host-keys',
+                  'check the fingerprint on the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then add it to known_hosts ' +
+                  'or record it with `esdc-overlay nodes discover <node> --accept-new-host-keys`',
                 { code: 'HostKeyUnknown' },
               )
             : verdict.reason === 'revoked'

@@ -28,7 +28,7 @@ async function setup(): Promise<Setup> {
   const sim = await agentSim(dir);
   const statusPath = join(dir, 'agent-status.json');
   const configPath = join(dir, 'agent.json');
-  await writeFile(configPath, JSON.stringify({ root: sim.root, status: statusPath, start_delay_max_seconds: 0 }));
+  await writeFile(configPath, JSON.stringify({ status: statusPath, start_delay_max_seconds: 0 }));
   return { sim, dir, configPath, statusPath };
 }
 
@@ -51,7 +51,7 @@ async function mtimes(root: string, paths: readonly string[]): Promise<Record<st
 }
 
 function once(s: Setup, ...extra: string[]) {
-  return cli(['agent', '--once', '--config', s.configPath, ...extra]);
+  return cli(['agent', '--once', '--config', s.configPath, ...extra], s.sim.env);
 }
 
 describe('agent --once repairs drift on a simulated node', () => {
@@ -127,7 +127,7 @@ describe('agent --once repairs drift on a simulated node', () => {
 
   it('the log has one line per change and one for the run, and never a key', async () => {
     await unlink(join(s.sim.root, '/opt/custom/etc/ipsec/ike.preshared'));
-    const r = await runCli(['agent', '--once', '--config', s.configPath]);
+    const r = await runCli(['agent', '--once', '--config', s.configPath], s.sim.env);
     expect(r.status).toBe(0);
     const lines = r.stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { msg: string; path?: string; service?: string });
     expect(lines.map((l) => l.msg)).toEqual(['file', 'refreshed', 'agent run']);

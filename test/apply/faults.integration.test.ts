@@ -47,7 +47,7 @@ async function untouched(): Promise<void> {
   for (const n of c.nodes) {
     expect(await readFile(n.path('/usbkey/config'), 'utf8')).not.toContain('overlay_rule_');
     expect(existsSync(n.path('/opt/custom/esdc-overlay/managed.json'))).toBe(false);
-    expect(existsSync(n.path('/opt/custom/esdc-test/customers_peers.json'))).toBe(false);
+    expect(existsSync(n.path('/opt/custom/esdc-overlay/test/customers_peers.json'))).toBe(false);
     expect(await stagedFiles(n.root)).toEqual([]);
     expect((await n.calls()).map((x) => x.cmd)).not.toContain('net-virtual');
   }
@@ -143,17 +143,18 @@ describe('host keys', () => {
     for (const n of c.nodes) expect(await n.calls()).toEqual([]);
   });
 
-  it('an unknown host key is refused unless --accept-new-host-keys, which records it', async () => {
+  it('an unknown host key is refused; nodes discover --accept-new-host-keys records it, and plan then runs', async () => {
     const [a] = c.nodes;
     const text = await readFile(c.knownHostsFile, 'utf8');
     await writeFile(c.knownHostsFile, text.split('\n').filter((l) => !l.startsWith(`[127.0.0.1]:${a!.port} `)).join('\n'));
     const refused = await cli(['plan', '--json'], c.env);
     expect(refused.status).toBe(1);
     expect(JSON.parse(refused.stdout).error.code).toBe('HostKeyUnknown');
-    expect(refused.stderr).toContain('--accept-new-host-keys');
-    const accepted = await cli(['plan', '--accept-new-host-keys'], c.env);
-    expect(accepted.status).toBe(0);
+    expect(refused.stderr).toContain('nodes discover <node> --accept-new-host-keys');
+    const recorded = await cli(['nodes', 'discover', a!.name, '--accept-new-host-keys'], c.env);
+    expect(recorded.status).toBe(0);
     expect(await readFile(c.knownHostsFile, 'utf8')).toContain(`[127.0.0.1]:${a!.port} ssh-ed25519 `);
+    expect((await cli(['plan'], c.env)).status).toBe(0);
   });
 });
 

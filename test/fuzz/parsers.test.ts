@@ -102,7 +102,7 @@ describe('rule strings', () => {
     const params = fc.record({
       listenIp: fc.ipV4(),
       port: fc.integer({ min: 1, max: 65535 }),
-      filesConfig: fc.stringMatching(/^\/opt\/custom\/[a-z0-9_]{1,20}\.json$/),
+      filesConfig: fc.stringMatching(/^\/opt\/custom\/networking\/[a-z0-9_]{1,20}\.json$/),
       mtu: fc.integer({ min: 576, max: 8900 }),
     });
     fc.assert(

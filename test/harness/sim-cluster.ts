@@ -1,8 +1,10 @@
 /**
  * K simulated SmartOS nodes, each a real OpenSSH sshd on 127.0.0.1 with its
  * own port, host key and root directory. The node's "/" is `<dir>/nodes/<name>/root`;
- * the state gives each node `ssh.root`, so the tool's SSH transport (the
- * production one) is wrapped in a root prefix (src/transport/rooted-transport.ts).
+ * the harness (never the state) tells the tool so: `<dir>/sim-roots.json`,
+ * named by ESDC_OVERLAY_SIM_ROOTS in `env`, maps each node's 127.0.0.1:port to
+ * its root, and the tool's SSH transport (the production one) is wrapped in a
+ * root prefix (src/transport/rooted-transport.ts, src/transport/sim-roots.ts).
  * The simulated commands (sim-bin.mjs) record every call and keep their
  * state under that root.
  *
@@ -243,8 +245,10 @@ export interface SimCluster {
   statePath: string;
   identityFile: string;
   knownHostsFile: string;
-  /** Environment that points esdc-overlay at the client key and known_hosts. */
+  /** Environment that points esdc-overlay at the client key, known_hosts and the nodes' roots (ESDC_OVERLAY_SIM_ROOTS). */
   env: Record<string, string>;
+  /** The roots file ESDC_OVERLAY_SIM_ROOTS names. */
+  rootsFile: string;
   /** The state written to statePath. */
   state: StateDoc;
   node(name: string): SimNode;
@@ -284,7 +288,7 @@ export function simVms(i: number, labNodes: readonly number[]): SimVm[] {
   return vms;
 }
 
-export function simState(facts: readonly SimNodeFacts[], ssh: ReadonlyArray<{ port: number; user: string; root: string }>): StateDoc {
+export function simState(facts: readonly SimNodeFacts[], ssh: ReadonlyArray<{ port: number; user: string }>): StateDoc {
   const lab = facts.length >= 3 ? [0, 2] : [0];
   const doc: StateDoc = {
     version: 1,
@@ -292,7 +296,7 @@ export function simState(facts: readonly SimNodeFacts[], ssh: ReadonlyArray<{ po
     nodes: Object.fromEntries(
       facts.map((f, i) => [
         f.hostname,
-        { uuid: f.uuid, pdc: f.pdc, admin_ip: f.admin_ip, external_ip: f.external_ip, ssh: { host: '127.0.0.1', port: ssh[i]!.port, user: ssh[i]!.user, root: ssh[i]!.root } },
+        { uuid: f.uuid, pdc: f.pdc, admin_ip: f.admin_ip, external_ip: f.external_ip, ssh: { host: '127.0.0.1', port: ssh[i]!.port, user: ssh[i]!.user } },
       ]),
     ),
     overlay_rules: {
@@ -413,6 +417,17 @@ done
 `,
 };
 
+/**
+ * Writes `<dir>/sim-roots.json`, the roots of simulated nodes the tool reads
+ * through ESDC_OVERLAY_SIM_ROOTS (src/transport/sim-roots.ts): `ssh` maps
+ * "127.0.0.1:port" to a node's root, `local` is the agent's. Returns its path.
+ */
+export async function writeSimRoots(dir: string, roots: { ssh?: Record<string, string>; local?: string }): Promise<string> {
+  const file = join(dir, 'sim-roots.json');
+  await writeFile(file, `${JSON.stringify(roots, null, 2)}\n`, { mode: 0o600 });
+  return file;
+}
+
 /** Lays out a simulated node's root directory: commands, /usbkey/config, facts, VMs. */
 export async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimVm[]): Promise<void> {
   await mkdir(join(root, 'var/sim'), { recursive: true });
@@ -507,13 +522,14 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
   );
   const knownHostsFile = join(dir, 'known_hosts');
   await writeFile(knownHostsFile, nodes.map((n) => `[127.0.0.1]:${n.port} ${n.hostKeyPublic.split(' ').slice(0, 2).join(' ')}\n`).join(''), { mode: 0o600 });
-  const state = simState(facts, nodes.map((n) => ({ port: n.port, user, root: n.root })));
+  const state = simState(facts, nodes.map((n) => ({ port: n.port, user })));
   const statePath = join(dir, 'state.yaml');
   await writeFile(
     statePath,
-    `# ${count} simulated SmartOS nodes (test/harness/sim-cluster.ts); ssh.root maps each node's / into its directory.\n${stringify(state, { lineWidth: 0 })}`,
+    `# ${count} simulated SmartOS nodes (test/harness/sim-cluster.ts); ESDC_OVERLAY_SIM_ROOTS maps each node's / into its directory.\n${stringify(state, { lineWidth: 0 })}`,
     { mode: 0o600 },
   );
+  const rootsFile = await writeSimRoots(dir, { ssh: Object.fromEntries(nodes.map((n) => [`127.0.0.1:${n.port}`, n.root])) });
   const started = await Promise.allSettled(nodes.map((n) => n.start()));
   const failed = started.find((r) => r.status === 'rejected');
   const cluster: SimCluster = {
@@ -522,7 +538,8 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
     statePath,
     identityFile,
     knownHostsFile,
-    env: { ESDC_OVERLAY_STATE: statePath, ESDC_OVERLAY_IDENTITY: identityFile, ESDC_OVERLAY_KNOWN_HOSTS: knownHostsFile },
+    env: { ESDC_OVERLAY_STATE: statePath, ESDC_OVERLAY_IDENTITY: identityFile, ESDC_OVERLAY_KNOWN_HOSTS: knownHostsFile, ESDC_OVERLAY_SIM_ROOTS: rootsFile },
+    rootsFile,
     state,
     node: (name) => {
       const n = nodes.find((x) => x.name === name);

@@ -31,9 +31,9 @@ describe('the local transport under a root prefix', () => {
     const facts = [simFacts(0, 2), simFacts(1, 2)];
     const roots = facts.map((f) => join(dir, f.hostname));
     await Promise.all(facts.map((f, i) => writeNodeRoot(roots[i]!, f, simVms(i, [0]))));
-    const doc = simState(facts, roots.map((root) => ({ port: 22, user: 'root', root })));
+    const doc = simState(facts, roots.map(() => ({ port: 22, user: 'root' })));
     const { model } = validateDoc(doc, 'sim');
-    const open = async (n: { name: string; ssh: { root?: string } }) => new RootedTransport(new LocalTransport(n.name), n.ssh.root!);
+    const open = async (n: { name: string }) => new RootedTransport(new LocalTransport(n.name), roots[facts.findIndex((f) => f.hostname === n.name)]!);
     const opts = { concurrency: 2, timeoutMs: 20_000, generators: [...GENERATORS, peersGenerator, secretGenerator] };
     const fleet = await planFleet(model, undefined, open, opts);
     expect(fleet.plan.nodes.every((n) => n.changed)).toBe(true);
@@ -41,8 +41,8 @@ describe('the local transport under a root prefix', () => {
     expect(result.ok).toBe(true);
     const root = roots[0]!;
     expect(await readFile(join(root, 'usbkey/config'), 'utf8')).toContain('overlay_rule_customers=');
-    expect(statSync(join(root, 'opt/custom/esdc-test/keys.secret')).mode & 0o777).toBe(0o400);
-    expect(readdirSync(join(root, 'opt/custom/esdc-test')).filter((f) => f.includes('.esdc-new'))).toEqual([]);
+    expect(statSync(join(root, 'opt/custom/esdc-overlay/test/keys.secret')).mode & 0o777).toBe(0o400);
+    expect(readdirSync(join(root, 'opt/custom/esdc-overlay/test')).filter((f) => f.includes('.esdc-new'))).toEqual([]);
     const again = await planFleet(model, undefined, open, opts);
     expect(again.plan.nodes.filter((n) => n.changed)).toEqual([]);
   });

@@ -47,11 +47,11 @@ export function registerAgent(program: Command, io: CliIo): void {
       // The service logs what it does: info by default, unless --log-level says otherwise.
       const log = ctx.opts.logLevel === undefined && io.env.ESDC_OVERLAY_LOG_LEVEL === undefined ? ctx.log.child({}, { level: 'info' }) : ctx.log;
       if (!opts.once) {
-        const status = await runDaemon({ configPath: configPath(opts, io.env), log });
+        const status = await runDaemon({ configPath: configPath(opts, io.env), env: io.env, log });
         if (status !== 0) throw new OutcomeReported('agent stopped with an error', { exitStatus: status });
         return;
       }
-      const { config } = await loadAgentConfig(configPath(opts, io.env));
+      const { config } = await loadAgentConfig(configPath(opts, io.env), io.env);
       const report = await runOnce(config, { log, state: 'once' });
       ctx.output(() => renderReport(report), () => report);
       if (report.result === 'failed' || report.result === 'refused') {
@@ -65,7 +65,7 @@ export function registerAgent(program: Command, io: CliIo): void {
     .option('--config <file>', 'agent configuration (names the status file)')
     .action(async (opts: { config?: string }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const { config } = await loadAgentConfig(configPath(opts, io.env, cmd));
+      const { config } = await loadAgentConfig(configPath(opts, io.env, cmd), io.env);
       const status = await readStatus(config.status);
       if (!status && !ctx.json) {
         io.stdout.write(`no agent status yet (${config.status})\n`);
@@ -79,7 +79,7 @@ export function registerAgent(program: Command, io: CliIo): void {
     .option('--config <file>', 'agent configuration (names the status file)')
     .action(async (opts: { config?: string }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const { config } = await loadAgentConfig(configPath(opts, io.env, cmd));
+      const { config } = await loadAgentConfig(configPath(opts, io.env, cmd), io.env);
       const was = await resetFloor(config);
       ctx.output(
         () =>
