@@ -86,8 +86,8 @@ describe('the bundle file itself, and the version floor', () => {
   let sim: AgentSim;
   let configPath: string;
   let statusPath: string;
-  const once = () => cli(['agent', '--once', '--config', configPath]);
-  const config = (extra: Record<string, unknown> = {}) => writeFile(configPath, JSON.stringify({ root: sim.root, status: statusPath, ...extra }));
+  const once = () => cli(['agent', '--once', '--config', configPath], sim.env);
+  const config = (extra: Record<string, unknown> = {}) => writeFile(configPath, JSON.stringify({ status: statusPath, ...extra }));
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'esdc-trust-file-'));
     sim = await agentSim(dir);

@@ -3,12 +3,12 @@
  * and writes a bundle above it, over real sshd to a simulated node: a head
  * node whose clock was once far ahead does not lock the agent out for good.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_PATH, parseBundle } from '../../src/agent/bundle.js';
 import { AGENT_STATUS_PATH, EMPTY_STATUS } from '../../src/agent/status.js';
-import type { SimCluster } from '../harness/sim-cluster.js';
+import { writeSimRoots, type SimCluster } from '../harness/sim-cluster.js';
 import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { runCli as cli } from '../support/cli.js';
 
@@ -30,8 +30,11 @@ describe('the agent\'s version floor', () => {
     expect(parseBundle(await readFile(n.path(BUNDLE_PATH), 'utf8')).version).toBe(ahead + 1);
 
     const config = join(c.dir, 'agent.json');
-    await writeFile(config, JSON.stringify({ root: n.root, status: n.path(AGENT_STATUS_PATH) }));
-    const r = await cli(['agent', '--once', '--json', '--config', config]);
+    await writeFile(config, JSON.stringify({ status: n.path(AGENT_STATUS_PATH) }));
+    // The agent runs on the node itself: its root comes from the harness's seam, like the cluster's.
+    await mkdir(join(c.dir, 'agent'), { recursive: true });
+    const local = { ESDC_OVERLAY_SIM_ROOTS: await writeSimRoots(join(c.dir, 'agent'), { local: n.root }) };
+    const r = await cli(['agent', '--once', '--json', '--config', config], local);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ result: 'in-sync', bundle_version: ahead + 1 });
   }, 120_000);

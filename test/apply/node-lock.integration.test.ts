@@ -19,7 +19,7 @@ import type { StateDoc } from '../../src/model/state.js';
 import { GENERATORS } from '../../src/plan/desired-state.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { stagedTarget } from '../../src/transport/transport.js';
-import type { SimCluster, SimNode } from '../harness/sim-cluster.js';
+import { writeSimRoots, type SimCluster, type SimNode } from '../harness/sim-cluster.js';
 import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { runCli as cli } from '../support/cli.js';
 
@@ -53,7 +53,10 @@ describe('the node lock between apply and the agent', () => {
     expect((await cli(['apply', '--yes'], c.env)).status).toBe(0);
     const n = c.nodes[0]!;
     const agentConfig = join(c.dir, 'agent.json');
-    await writeFile(agentConfig, JSON.stringify({ root: n.root, status: join(c.dir, 'agent-status.json') }));
+    await writeFile(agentConfig, JSON.stringify({ status: join(c.dir, 'agent-status.json') }));
+    // The agent runs on the node itself: its root comes from the harness's seam, like the cluster's.
+    await mkdir(join(c.dir, 'agent'), { recursive: true });
+    const local = { ESDC_OVERLAY_SIM_ROOTS: await writeSimRoots(join(c.dir, 'agent'), { local: n.root }) };
     // Drift the agent would repair (to the old bundle's rules), on a file this apply changes too.
     await writeFile(n.path(IPF_ADMIN_PATH), '# edited by hand\n');
     await addAdminSource(c, '192.0.2.128/26');
@@ -68,7 +71,7 @@ describe('the node lock between apply and the agent', () => {
         hooks: {
           afterStage: async () => {
             expect(existsSync(n.path(NODE_LOCK_PATH))).toBe(true);
-            const r = await cli(['agent', '--once', '--json', '--config', agentConfig]);
+            const r = await cli(['agent', '--once', '--json', '--config', agentConfig], local);
             agentRun = JSON.parse(r.stdout) as { result: string; error: string | null };
           },
         },
@@ -84,7 +87,7 @@ describe('the node lock between apply and the agent', () => {
     expect(await stagedIn(c)).toEqual([]);
     expect((await cli(['verify'], c.env)).status).toBe(0);
     // The lock is gone: the agent's next run does its work (here: nothing, the node is in sync).
-    const again = await cli(['agent', '--once', '--json', '--config', agentConfig]);
+    const again = await cli(['agent', '--once', '--json', '--config', agentConfig], local);
     expect((JSON.parse(again.stdout) as { result: string }).result).toBe('in-sync');
   }, 180_000);
 
