@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Projects: "unit" is pure and fast. The integration projects get real
@@ -16,6 +17,22 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.integration.test.ts', 'test/lab/**'],
           // Generous: CI machines have two cores, and fuzz suites run hundreds of cases per test.
+          testTimeout: 30_000,
+        },
+      },
+      {
+        // The same CLI checks against the single-file bundle (npm run build:bundle), as a SmartOS node runs it.
+        extends: true,
+        test: {
+          name: 'bundle',
+          include: [
+            'test/cli/entry-point.test.ts',
+            'test/render/render.test.ts',
+            'test/model/bad-states.test.ts',
+            'test/vdc/vdc-built-cli.test.ts',
+            'test/agent/agent-daemon.test.ts',
+          ],
+          env: { ESDC_OVERLAY_CLI_ENTRY: fileURLToPath(new URL('./dist/esdc-overlay.mjs', import.meta.url)) },
           testTimeout: 30_000,
         },
       },

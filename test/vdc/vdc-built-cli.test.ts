@@ -1,5 +1,5 @@
 /**
- * The real CLI as installed: `node dist/esdc-overlay.js vdc ...` in a child
+ * The real CLI as installed: `node dist/esdc-overlay.js vdc ...` (or the bundle) in a child
  * process (`npm test` builds dist/ first). Checks exit statuses and output
  * as a shell script would see them.
  */
@@ -7,10 +7,9 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI as ENTRY } from '../support/paths.js';
 
-const ENTRY = fileURLToPath(new URL('../../dist/esdc-overlay.js', import.meta.url));
 let dir: string;
 let state: string;
 

@@ -4,16 +4,15 @@
  * state file and no SSH.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { EXIT, EsdcError, OutcomeReported, UsageError } from '../../errors.js';
 import { DEFAULT_CONFIG_PATH, loadAgentConfig } from '../../agent/config.js';
 import { runDaemon } from '../../agent/daemon.js';
 import { DEFAULT_OUT, PLATFORMS, renderService, type Platform } from '../../agent/install.js';
+import { AGENT_LAYOUT } from '../../agent/layout.js';
 import { runOnce, type RunReport } from '../../agent/reconcile.js';
 import { readStatus, renderStatus, EMPTY_STATUS } from '../../agent/status.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
-import { packageRoot } from '../../paths.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 
@@ -80,12 +79,13 @@ export function registerAgent(program: Command, io: CliIo): void {
     .option('--out <file>', `write it there (e.g. ${DEFAULT_OUT.smartos} or ${DEFAULT_OUT.linux}); replacing a different file needs --yes`)
     .option('--config <file>', `the agent configuration the service passes (default ${DEFAULT_CONFIG_PATH})`)
     .option('--node <path>', 'the node binary the service runs', process.execPath)
-    .action(async (opts: { platform: Platform; out?: string; config?: string; node: string }, cmd: Command) => {
+    .option('--cli <path>', `the one-file bundle the service runs (default ${AGENT_LAYOUT.smartos.cli} or ${AGENT_LAYOUT.linux.cli}, where agent deploy puts it)`)
+    .action(async (opts: { platform: Platform; out?: string; config?: string; node: string; cli?: string }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const agentConfig = configPath(opts, {}, cmd) ?? DEFAULT_CONFIG_PATH;
       const out = opts.out ?? DEFAULT_OUT[opts.platform];
       if (opts.out !== undefined && !opts.out.startsWith('/')) throw new UsageError(`--out must be an absolute path (got ${JSON.stringify(opts.out)})`);
-      const text = renderService(opts.platform, { node: opts.node, cli: join(packageRoot(), 'dist', 'esdc-overlay.js'), config: agentConfig, out });
+      const text = renderService(opts.platform, { node: opts.node, cli: opts.cli ?? AGENT_LAYOUT[opts.platform].cli, config: agentConfig, out });
       const next = opts.platform === 'smartos' ? `svccfg import ${out}` : 'systemctl daemon-reload && systemctl enable --now esdc-overlay-agent';
       if (opts.out === undefined) {
         ctx.output(() => text, () => ({ platform: opts.platform, path: out, content: text, written: false, next }));
