@@ -7,6 +7,17 @@ import { defineConfig } from 'vitest/config';
 // SmartOS nodes), "zk" a real ZooKeeper. A setup file is used once it exists.
 const setup = (...files: string[]): string[] => files.filter((f) => existsSync(f));
 
+const BUNDLE = fileURLToPath(new URL('./dist/esdc-overlay.mjs', import.meta.url));
+const OLD_NODE = process.env.ESDC_OVERLAY_OLD_NODE;
+/** Tests that run the CLI as a process: rerun against the bundle (test/support/paths.ts reads the env). */
+const BUNDLE_CLI_TESTS = [
+  'test/cli/entry-point.test.ts',
+  'test/render/render.test.ts',
+  'test/model/bad-states.test.ts',
+  'test/vdc/vdc-built-cli.test.ts',
+  'test/agent/agent-daemon.test.ts',
+];
+
 export default defineConfig({
   test: {
     projects: [
@@ -25,17 +36,25 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'bundle',
-          include: [
-            'test/cli/entry-point.test.ts',
-            'test/render/render.test.ts',
-            'test/model/bad-states.test.ts',
-            'test/vdc/vdc-built-cli.test.ts',
-            'test/agent/agent-daemon.test.ts',
-          ],
-          env: { ESDC_OVERLAY_CLI_ENTRY: fileURLToPath(new URL('./dist/esdc-overlay.mjs', import.meta.url)) },
+          include: BUNDLE_CLI_TESTS,
+          env: { ESDC_OVERLAY_CLI_ENTRY: BUNDLE },
           testTimeout: 30_000,
         },
       },
+      // And under the oldest Node it supports (docs/node-on-smartos.md), when scripts/old-node.sh provided one (CI does).
+      ...(OLD_NODE
+        ? [
+            {
+              extends: true,
+              test: {
+                name: 'bundle-old-node',
+                include: BUNDLE_CLI_TESTS,
+                env: { ESDC_OVERLAY_CLI_ENTRY: BUNDLE, ESDC_OVERLAY_CLI_NODE: OLD_NODE },
+                testTimeout: 30_000,
+              },
+            },
+          ]
+        : []),
       {
         extends: true,
         test: {

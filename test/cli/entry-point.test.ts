@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
 import { runBuiltCli } from '../support/cli.js';
-import { REPO } from '../support/paths.js';
+import { CLI_NODE, REPO } from '../support/paths.js';
 import { PassThrough } from 'node:stream';
 import { readFileSync } from 'node:fs';
 
@@ -23,7 +23,7 @@ describe('the built CLI', () => {
   it('prints its version and help', () => {
     const v = runBuiltCli(['--version']);
     expect(v.status).toBe(0);
-    expect(v.stdout).toBe(`esdc-overlay ${pkgVersion} (node ${process.version})\n`);
+    expect(v.stdout).toBe(`esdc-overlay ${pkgVersion} (node ${spawnSync(CLI_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim()})\n`);
     const h = runBuiltCli(['--help']);
     expect(h.status).toBe(0);
     for (const name of ['create', 'update', 'delete', 'list', 'render']) expect(h.stdout).toContain(name);

@@ -1,7 +1,7 @@
 /** The built CLI as a separate process (`node dist/esdc-overlay.js ...`), for tests that need real concurrency. */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { CLI } from './paths.js';
+import { CLI, CLI_NODE } from './paths.js';
 
 export { CLI };
 
@@ -20,7 +20,7 @@ export function assertBuilt(): void {
 
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): { done: Promise<CliResult>; pid: number } {
   const started = Date.now();
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(CLI_NODE, [CLI, ...args], {
     env: { ...process.env, ESDC_OVERLAY_STATE: '', ESDC_OVERLAY_STORE: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -8,14 +8,14 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI as ENTRY } from '../support/paths.js';
+import { CLI as ENTRY, CLI_NODE } from '../support/paths.js';
 
 let dir: string;
 let state: string;
 
 function cli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [ENTRY, ...args], { timeout: 20_000, env: { PATH: process.env.PATH ?? '', ESDC_OVERLAY_STATE: state } }, (err, stdout, stderr) => {
+    execFile(CLI_NODE, [ENTRY, ...args], { timeout: 20_000, env: { PATH: process.env.PATH ?? '', ESDC_OVERLAY_STATE: state } }, (err, stdout, stderr) => {
       const status = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ status, stdout, stderr });
     });
