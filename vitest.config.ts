@@ -45,7 +45,7 @@ export default defineConfig({
       ...(OLD_NODE
         ? [
             {
-              extends: true,
+              extends: true as const,
               test: {
                 name: 'bundle-old-node',
                 include: BUNDLE_CLI_TESTS,
