@@ -54,6 +54,10 @@ const COMMANDS: Record<string, string> = {
   dladm: '/usr/sbin/dladm',
   svcadm: '/usr/sbin/svcadm',
   chown: '/usr/bin/chown',
+  svccfg: '/usr/sbin/svccfg',
+  svcs: '/usr/bin/svcs',
+  // Not SmartOS's: the Node an operator installs from pkgsrc-tools (docs/node-on-smartos.md); agent deploy checks it.
+  node: '/opt/tools/bin/node',
   'net-virtual': '/lib/svc/method/net-virtual',
   '010-ipf-restore.sh': '/opt/custom/etc/rc-pre-network.d/010-ipf-restore.sh',
   '020-ipsec-restore.sh': '/opt/custom/etc/rc-pre-network.d/020-ipsec-restore.sh',
@@ -361,6 +365,35 @@ echo "usage: 020-ipsec-restore.sh start|refresh" >&2; exit 1
 fi
 exec ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} "$root" dladm "$@"
 `,
+  // svccfg(8) "import [-V] file" (illumos-gate usr/src/man/man8/svccfg.8, Service Manifest Subcommands): only that
+  // subcommand. Imports a manifest that exists and is a service_bundle of type manifest; the instance it creates is
+  // online when create_default_instance says enabled="true" (service_bundle.dtd.1:899-902), else disabled.
+  svccfg: `rec svccfg "$@"
+[ "$1" = import ] && shift; [ "$1" = -V ] && shift
+[ $# -eq 1 ] || { echo "usage: svccfg import [-V] file" >&2; exit 2; }
+f="$root$1"
+[ -f "$f" ] || { echo "svccfg: couldn't open \"$1\": No such file or directory" >&2; exit 1; }
+grep -q '<service_bundle type="manifest"' "$f" || { echo "svccfg: $1 is not a service manifest" >&2; exit 1; }
+name=$(sed -n 's/.*<service name="\\([^"]*\\)".*/\\1/p' "$f" | head -n 1)
+[ -n "$name" ] || { echo "svccfg: $1: no service" >&2; exit 1; }
+mkdir -p "$root/var/sim/smf"
+state=disabled; grep -q '<create_default_instance enabled="true"' "$f" && state=online
+printf '%s\n' "$state" > "$root/var/sim/smf/$(printf '%s' "$name" | tr / _)"
+`,
+  // svcs(1) "-H -o state FMRI" only: the state svccfg import recorded, or no match.
+  svcs: `rec svcs "$@"
+[ "$1" = -H ] && [ "$2" = -o ] && [ "$3" = state ] && [ $# -eq 4 ] || { echo "usage: svcs -H -o state FMRI" >&2; exit 2; }
+name=$(printf '%s' "$4" | sed 's,^svc:/,,; s,:default$,,')
+f="$root/var/sim/smf/$(printf '%s' "$name" | tr / _)"
+[ -f "$f" ] || { echo "svcs: Pattern '$4' doesn't match any instances" >&2; exit 1; }
+cat "$f"
+`,
+  // node --version prints var/sim/node-version; node FILE ARGS... runs FILE (a path on the node) with this machine's Node.
+  node: `rec node "$@"
+if [ "$1" = --version ]; then cat "$root/var/sim/node-version"; exit 0; fi
+case "$1" in /*) f="$root$1"; shift; exec ${shQuote(process.execPath)} "$f" "$@" ;; esac
+echo "node: only --version or an absolute script path here" >&2; exit 9
+`,
   // Records owners in owners.log ("owner:group path", the last line wins); user names are SmartOS's, not this machine's.
   chown: `rec chown "$@"
 spec=$1; shift
@@ -407,6 +440,7 @@ export async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimV
   await writeFile(join(root, 'var/sim/overlays.json'), '{}\n');
   await writeFile(join(root, 'var/sim/overlays.txt'), '');
   await writeFile(join(root, 'var/sim/calls.jsonl'), '');
+  await writeFile(join(root, 'var/sim/node-version'), 'v20.11.1\n');
 }
 
 function sshdConfig(port: number, hostKey: string, authorizedKeys: string, user: string, sftpLog: string): string {

@@ -15,6 +15,8 @@ import { readStatus, renderStatus, EMPTY_STATUS } from '../../agent/status.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { withRemoteOptions, type RemoteOptions } from '../remote.js';
+import { registerAgentDeploy, remoteAgents, renderRemoteAgents } from './agent-deploy.js';
 
 interface AgentOptions {
   once?: boolean;
@@ -59,11 +61,19 @@ export function registerAgent(program: Command, io: CliIo): void {
       }
     });
 
-  withCommonOptions(agent.command('status'))
-    .description('what the agent did last: bundle version, last run and result, drift repaired, last error')
+  withRemoteOptions(withCommonOptions(agent.command('status')))
+    .description('what the agent did last: bundle version, last run and result, drift repaired, last error; --all: every node\'s agent over SSH')
+    .argument('[nodes...]', 'with --all: only these nodes (default all)')
     .option('--config <file>', 'agent configuration (names the status file)')
-    .action(async (opts: { config?: string }, cmd: Command) => {
+    .option('--all', 'ask every node of the state over SSH: agent version, Node.js, SMF state, last run')
+    .action(async (nodes: string[], opts: { config?: string; all?: boolean } & RemoteOptions, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
+      if (opts.all) {
+        const agents = await remoteAgents(ctx, nodes, opts);
+        ctx.output(() => renderRemoteAgents(agents), () => agents);
+        return;
+      }
+      if (nodes.length > 0) throw new UsageError('node names need --all (without it, agent status reads this machine\'s agent)');
       const { config } = await loadAgentConfig(configPath(opts, io.env, cmd));
       const status = await readStatus(config.status);
       if (!status && !ctx.json) {
@@ -72,6 +82,8 @@ export function registerAgent(program: Command, io: CliIo): void {
       }
       ctx.output(() => renderStatus(status!), () => status ?? { ...EMPTY_STATUS, state: null });
     });
+
+  registerAgentDeploy(agent, io);
 
   withConfirmOption(withCommonOptions(agent.command('install')))
     .description('render the service definition that runs the agent: SMF manifest (smartos) or systemd unit (linux); prints it unless --out')
