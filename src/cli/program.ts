@@ -25,6 +25,7 @@ import { registerApply } from './commands/apply.js';
 import { registerVerify } from './commands/verify.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerAgent } from './commands/agent.js';
+import { registerDaemon } from './commands/daemon.js';
 
 /** Subcommands, one file each; later features add theirs here. */
 const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
@@ -47,6 +48,7 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerVerify,
   registerNodes,
   registerAgent,
+  registerDaemon,
 ];
 
 export function buildProgram(io: CliIo): Command {
