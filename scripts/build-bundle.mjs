@@ -70,8 +70,18 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target: TARGET,
-  // CommonJS dependencies call require() for Node's builtins: give the ES module a real one.
-  banner: { js: "import { createRequire as __esdcCreateRequire } from 'node:module';\nconst require = __esdcCreateRequire(import.meta.url);" },
+  // CommonJS dependencies call require() for Node's builtins, and read __dirname and __filename (ssh2's
+  // poly1305 does as soon as a connection is made): give the ES module all three.
+  banner: {
+    js: [
+      "import { createRequire as __esdcCreateRequire } from 'node:module';",
+      "import { dirname as __esdcDirname } from 'node:path';",
+      "import { fileURLToPath as __esdcFileURLToPath } from 'node:url';",
+      'const require = __esdcCreateRequire(import.meta.url);',
+      'const __filename = __esdcFileURLToPath(import.meta.url);',
+      'const __dirname = __esdcDirname(__filename);',
+    ].join('\n'),
+  },
   alias: { handlebars: 'handlebars/dist/cjs/handlebars.js' },
   plugins: [bundleSeams],
   legalComments: 'eof',

@@ -5,6 +5,7 @@
  * without a usable Node refuses the whole run, --node names another binary;
  * `agent status --all` and `verify` report each node's agent.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { AGENT_FMRI } from '../../src/agent/deploy.js';
 import type { SimCluster } from '../harness/sim-cluster.js';
 import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { cli } from '../support/cli.js';
-import { BUNDLE } from '../support/paths.js';
+import { BUNDLE, OLD_NODE } from '../support/paths.js';
 
 const CLI = '/opt/custom/esdc-overlay/esdc-overlay.mjs';
 const CONFIG = '/opt/custom/esdc-overlay/agent.json';
@@ -71,6 +72,14 @@ describe('agent deploy on 2 simulated nodes', () => {
       expect(await n.sftpWrites()).toEqual([]);
     }
   });
+
+  const deployAsBundle = (node: string): void => {
+    const r = spawnSync(node, [BUNDLE, 'agent', 'deploy'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ESDC_OVERLAY_LOG_LEVEL: 'silent', ...c.env }, timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('The agent is up to date on every node.');
+  };
+  it('run as the bundle itself (SSH included), deploy takes its own file: the nodes are up to date', () => deployAsBundle(process.execPath));
+  it.skipIf(!OLD_NODE)('the same under the oldest supported Node (ESDC_OVERLAY_OLD_NODE)', () => deployAsBundle(OLD_NODE!));
 
   it('agent status --all and verify report each node\'s agent version, Node and SMF state', async () => {
     const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
