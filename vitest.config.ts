@@ -41,6 +41,18 @@ export default defineConfig({
           testTimeout: 30_000,
         },
       },
+      {
+        // The bundle with ZooKeeper (node-zookeeper-client inside it): store migrate through the built CLI.
+        extends: true,
+        test: {
+          name: 'bundle-zk',
+          include: ['test/zk/migrate.integration.test.ts'],
+          globalSetup: setup('test/support/zk.global.ts'),
+          env: { ESDC_OVERLAY_CLI_ENTRY: BUNDLE },
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
       // And under the oldest Node it supports (docs/node-on-smartos.md), when scripts/old-node.sh provided one (CI does).
       ...(OLD_NODE
         ? [
