@@ -3,11 +3,10 @@
  * outcome into an exit status (docs/operations.md#commands) and text for humans or JSON.
  * This is the only place errors become words on a terminal.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EsdcError, EXIT, OutcomeReported, ValidationError } from '../errors.js';
-import { packageRoot } from '../paths.js';
 import { redactIssue, redactText } from '../redact.js';
+import { versionLine } from '../version.js';
 import { withCommonOptions } from './common.js';
 import type { CliIo } from './context.js';
 import { registerAdminOverlayInfo, registerAdminOverlayInit, registerAdminOverlayUpdate } from './commands/adminoverlay.js';
@@ -27,6 +26,7 @@ import { registerApply } from './commands/apply.js';
 import { registerVerify } from './commands/verify.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerAgent } from './commands/agent.js';
+import { registerDaemon } from './commands/daemon.js';
 
 /** Subcommands, one file each; later features add theirs here. */
 const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
@@ -49,17 +49,13 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerVerify,
   registerNodes,
   registerAgent,
+  registerDaemon,
 ];
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export function buildProgram(io: CliIo): Command {
   const program = withCommonOptions(new Command('esdc-overlay'))
     .description('Overlay networking for SmartOS / Danube Cloud: rules, ARP tables, IPsec mesh, firewall, MTU')
-    .version(version(), '-V, --version')
+    .version(versionLine(), '-V, --version')
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { Model } from '../model/model.js';
 import { Connector, sshSettings, sshTargetOf } from '../transport/connect.js';
-import { planFleet, type Opener } from '../apply/fleet.js';
+import { planFleet, type FleetRun, type Opener } from '../apply/fleet.js';
 import { MAX_READ_BYTES } from '../transport/transport.js';
 import type { CliContext } from './context.js';
 import { intOption } from './common.js';
@@ -82,7 +82,13 @@ export function selectNodes(model: Model, args: readonly string[]): Set<string> 
  * Loads the state and reads the selected nodes over their transports into a
  * plan, changing nothing: what plan and verify both start with.
  */
-export async function planSelectedNodes(ctx: CliContext, nodes: readonly string[], opts: RemoteOptions) {
+export async function planSelectedNodes<T = undefined>(
+  ctx: CliContext,
+  nodes: readonly string[],
+  opts: RemoteOptions,
+  /** More reading over the same connections before they close (verify: each node's agent). */
+  inspect?: (fleet: FleetRun, remote: Remote) => Promise<T>,
+): Promise<FleetRun & { inspected: T | undefined; model: Model }> {
   const snap = await ctx.store().load('require');
   ctx.warn(snap.warnings);
   const only = selectNodes(snap.model, nodes);
@@ -93,6 +99,11 @@ export async function planSelectedNodes(ctx: CliContext, nodes: readonly string[
     maxReadBytes: remote.maxReadBytes,
     onProgress: (node, line) => ctx.progress(`${node}: ${line}`),
   });
-  await fleet.close();
-  return { ...fleet, model: snap.model };
+  let inspected: T | undefined;
+  try {
+    if (inspect) inspected = await inspect(fleet, remote);
+  } finally {
+    await fleet.close();
+  }
+  return Object.assign(fleet, { inspected, model: snap.model });
 }

@@ -58,6 +58,9 @@ const COMMANDS: Record<string, string> = {
   svcs: '/usr/bin/svcs',
   ikeadm: '/usr/sbin/ikeadm',
   chown: '/usr/bin/chown',
+  svccfg: '/usr/sbin/svccfg',
+  // Not SmartOS's: the Node an operator installs from pkgsrc-tools (docs/node-on-smartos.md); agent deploy checks it.
+  node: '/opt/tools/bin/node',
   'net-virtual': '/lib/svc/method/net-virtual',
   '010-ipf-restore.sh': '/opt/custom/etc/rc-pre-network.d/010-ipf-restore.sh',
   '020-ipsec-restore.sh': '/opt/custom/etc/rc-pre-network.d/020-ipsec-restore.sh',
@@ -361,12 +364,6 @@ if [ "$1" = restart ]; then
 fi
 exit 0
 `,
-  svcs: `rec svcs "$@"
-if [ "$1 $2 $3" != "-H -o state,nstate" ] || [ -z "$4" ]; then echo "usage: svcs -H -o state,nstate FMRI" >&2; exit 2; fi
-svc=\${4#svc:/}; svc=\${svc%:default}
-f="$root/var/sim/svc/$(printf '%s' "$svc" | tr / _)"
-if [ -f "$f" ] && [ "$(date +%s%3N)" -lt "$(cat "$f")" ]; then echo 'offline        online'; else echo 'online         -'; fi
-`,
   // in.iked re-reads ike.preshared on this (ikeadm(8)); the simulation records the call.
   ikeadm: `rec ikeadm "$@"
 [ "$*" = "read preshared" ] && exit 0
@@ -401,6 +398,44 @@ echo "usage: 020-ipsec-restore.sh start|refresh" >&2; exit 1
   exit 0
 fi
 exec ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} "$root" dladm "$@"
+`,
+  // svccfg(8) "import [-V] file" (illumos-gate usr/src/man/man8/svccfg.8, Service Manifest Subcommands): only that
+  // subcommand. Imports a manifest that exists and is a service_bundle of type manifest; the instance it creates is
+  // online when create_default_instance says enabled="true" (service_bundle.dtd.1:899-902), else disabled.
+  svccfg: `rec svccfg "$@"
+[ "$1" = import ] && shift; [ "$1" = -V ] && shift
+[ $# -eq 1 ] || { echo "usage: svccfg import [-V] file" >&2; exit 2; }
+f="$root$1"
+[ -f "$f" ] || { echo "svccfg: couldn't open \"$1\": No such file or directory" >&2; exit 1; }
+grep -q '<service_bundle type="manifest"' "$f" || { echo "svccfg: $1 is not a service manifest" >&2; exit 1; }
+name=$(sed -n 's/.*<service name="\\([^"]*\\)".*/\\1/p' "$f" | head -n 1)
+[ -n "$name" ] || { echo "svccfg: $1: no service" >&2; exit 1; }
+mkdir -p "$root/var/sim/smf"
+state=disabled; grep -q '<create_default_instance enabled="true"' "$f" && state=online
+printf '%s\n' "$state" > "$root/var/sim/smf/$(printf '%s' "$name" | tr / _)"
+`,
+  // svcs(1) "-H -o state FMRI" and "-H -o state,nstate FMRI" only. A service of ours (esdc-overlay in its name)
+  // exists once svccfg imported it, in the state that import recorded; any other FMRI stands for a platform
+  // service, online. After `svcadm restart` a service is offline (next state online) until the node's delay
+  // has passed: svcadm(8) restart is asynchronous.
+  svcs: `rec svcs "$@"
+[ "$1" = -H ] && [ "$2" = -o ] && [ $# -eq 4 ] || { echo "usage: svcs -H -o state[,nstate] FMRI" >&2; exit 2; }
+case "$3" in state|state,nstate) ;; *) echo "usage: svcs -H -o state[,nstate] FMRI" >&2; exit 2 ;; esac
+name=$(printf '%s' "$4" | sed 's,^svc:/,,; s,:default$,,')
+key=$(printf '%s' "$name" | tr / _)
+state=online; nstate=-
+if [ -f "$root/var/sim/smf/$key" ]; then state=$(cat "$root/var/sim/smf/$key")
+else case "$name" in *esdc-overlay*) echo "svcs: Pattern '$4' doesn't match any instances" >&2; exit 1 ;; esac
+fi
+f="$root/var/sim/svc/$key"
+if [ -f "$f" ] && [ "$(date +%s%3N)" -lt "$(cat "$f")" ]; then state=offline; nstate=online; fi
+if [ "$3" = state ]; then echo "$state"; else printf '%-14s %s\n' "$state" "$nstate"; fi
+`,
+  // node --version prints var/sim/node-version; node FILE ARGS... runs FILE (a path on the node) with this machine's Node.
+  node: `rec node "$@"
+if [ "$1" = --version ]; then cat "$root/var/sim/node-version"; exit 0; fi
+case "$1" in /*) f="$root$1"; shift; exec ${shQuote(process.execPath)} "$f" "$@" ;; esac
+echo "node: only --version or an absolute script path here" >&2; exit 9
 `,
   // Records owners in owners.log ("owner:group path", the last line wins); user names are SmartOS's, not this machine's.
   chown: `rec chown "$@"
@@ -463,6 +498,7 @@ export async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimV
   await writeFile(join(root, 'var/sim/overlays.json'), '{}\n');
   await writeFile(join(root, 'var/sim/overlays.txt'), '');
   await writeFile(join(root, 'var/sim/calls.jsonl'), '');
+  await writeFile(join(root, 'var/sim/node-version'), 'v20.11.1\n');
 }
 
 function sshdConfig(port: number, hostKey: string, authorizedKeys: string, user: string, sftpLog: string): string {
