@@ -11,7 +11,10 @@
 # normally (they replace nothing of another Node).
 set -euo pipefail
 dir=${1:?usage: scripts/old-node.sh DIR}
-version=${ESDC_OLD_NODE_DEB_VERSION:-18.20.4+dfsg-1~deb12u3}
+# Debian's own build, whatever its point release today: libnode108 exists only for Debian's Node 18,
+# so its version names the matching nodejs (a newer nodejs from another repository is never picked).
+version=${ESDC_OLD_NODE_DEB_VERSION:-$(apt-cache madison libnode108 | awk 'NR == 1 { print $3 }')}
+[ -n "$version" ] || { echo "old-node: no libnode108 in the apt lists (run apt-get update)" >&2; exit 1; }
 mkdir -p "${dir:?}/debs" "${dir:?}/root"
 cd "${dir:?}/debs"
 apt-get download -qq "nodejs=${version}" "libnode108=${version}" libc-ares2 2>/dev/null
