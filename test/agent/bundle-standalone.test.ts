@@ -33,6 +33,8 @@ describe.each(NODES)('the bundle alone in an empty directory, under %s', (_label
   let bundle: string;
   let config: string;
   let root: string;
+  /** The harness's seam that gives the agent the simulated node's root (never the config file). */
+  let simEnv: Record<string, string>;
   const exec = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): Run => {
     // A bare environment: nothing that could point the bundle at this checkout.
     const r = spawnSync(node!, [bundle, ...args], { cwd: run, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...extraEnv }, timeout: 60_000 });
@@ -49,9 +51,10 @@ describe.each(NODES)('the bundle alone in an empty directory, under %s', (_label
     await copyFile(BUNDLE, bundle);
     const sim = await agentSim(join(dir, 'node'));
     root = sim.root;
+    simEnv = sim.env;
     await sim.writeBundle(sim.bundleFor(sim.doc));
     config = join(dir, 'agent.json');
-    await writeFile(config, JSON.stringify({ root, status: join(dir, 'agent-status.json'), start_delay_max_seconds: 0 }));
+    await writeFile(config, JSON.stringify({ status: join(dir, 'agent-status.json'), start_delay_max_seconds: 0 }));
   });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -67,7 +70,7 @@ describe.each(NODES)('the bundle alone in an empty directory, under %s', (_label
   });
 
   it.skipIf(!node)('agent --once repairs the simulated node, logging JSON lines on stderr', async () => {
-    const r = exec(['agent', '--once', '--json', '--config', config, '--log-level', 'info']);
+    const r = exec(['agent', '--once', '--json', '--config', config, '--log-level', 'info'], simEnv);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as { result: string; drift: { files: string[] } };
     expect(report.result).toBe('repaired');
@@ -78,7 +81,7 @@ describe.each(NODES)('the bundle alone in an empty directory, under %s', (_label
     const logs = r.stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { msg: string });
     expect(logs.map((l) => l.msg)).toContain('agent run');
     // A second run has nothing to do.
-    const again = exec(['agent', '--once', '--json', '--config', config]);
+    const again = exec(['agent', '--once', '--json', '--config', config], simEnv);
     expect(again.status, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as { result: string }).result).toBe('in-sync');
   });
@@ -86,7 +89,7 @@ describe.each(NODES)('the bundle alone in an empty directory, under %s', (_label
   it.skipIf(!node || !existsSync('/usr/bin/script'))('on a terminal it logs through pino-pretty, which is inside the bundle', () => {
     // script(1) gives the run a pseudo-terminal, so the logger takes its readable form.
     const cmd = [node!, bundle, 'agent', '--once', '--config', config, '--log-level', 'info'].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
-    const r = spawnSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], { cwd: run, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'dumb' }, timeout: 60_000 });
+    const r = spawnSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], { cwd: run, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'dumb', ...simEnv }, timeout: 60_000 });
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/INFO.*agent run/);
     expect(r.stdout).not.toContain('"msg":"agent run"');
