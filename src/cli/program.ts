@@ -96,10 +96,16 @@ function protectRawRule(arg: string): string {
 
 function report(err: unknown, io: CliIo, json: boolean): number {
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+    // `commander.help` with a non-zero code is a group (`vdc`, `keys`, `nodes`...) or the program run
+    // without a subcommand: the help was printed to stderr, and it is a usage error like any other.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0)) {
       return EXIT.ok;
     }
-    // commander has already printed its message.
+    // commander has already printed its message on stderr; scripts get it as JSON too.
+    if (json) {
+      const message = err.code === 'commander.help' ? 'a subcommand is required (add --help for the list)' : err.message.replace(/^error: /, '');
+      io.stdout.write(`${JSON.stringify({ error: { code: 'Usage', message: redactText(message) } }, null, 2)}\n`);
+    }
     return EXIT.usage;
   }
   if (err instanceof OutcomeReported) return err.exitStatus;

@@ -16,6 +16,7 @@ import { HOSTNAME, PSK, matches } from '../model/patterns.js';
 import type { PskDoc, StateDoc } from '../model/state.js';
 import { makePair, meshPairs, pairId, type Pair } from './pairs.js';
 import { newPsk, systemRandom, type RandomBytes } from './psk.js';
+import { didYouMean } from '../model/suggest.js';
 
 /** What an edit did, by pair; never the keys themselves. */
 export interface KeyChange {
@@ -116,7 +117,8 @@ export function rotateKeys(
   for (const pair of mesh) {
     const id = pairId(pair);
     const had = keys.get(id);
-    if (had !== undefined && !chosen.has(id)) continue;
+    // Only the pairs asked for: a pair with no key yet is keys generate's (or apply's) business, not a rotation of A-B.
+    if (!chosen.has(id)) continue;
     let key = newPsk(random);
     // A repeat from a broken random source must not pass for a rotation.
     if (key === had) key = newPsk(random);
@@ -186,7 +188,7 @@ export function parsePairSelection(model: Model, values: readonly string[]): Pai
         issues.push({ path, value: n, message: 'is not a valid hostname' });
         ok = false;
       } else if (!model.nodeByName.has(n)) {
-        issues.push({ path, value: n, message: 'is not a known node' });
+        issues.push({ path, value: n, message: `is not a known node${didYouMean(n, model.nodes.map((x) => x.name))}` });
         ok = false;
       }
     }

@@ -27,6 +27,7 @@ import { DANUBE_ESP, DEFAULT_IPSEC_PROFILE, unverifiedSettings } from './ipsec-s
 import { NIC_TAG } from './patterns.js';
 import type { DefaultsDoc, StateDoc } from './state.js';
 import { pathFromSegments } from './validate-shape.js';
+import { didYouMean } from './suggest.js';
 
 export const ADMIN_OVERLAY_DEFAULTS = { vxlanId: 2, vlanId: 2, mtu: 1300 } as const;
 export const DEFAULT_UNDERLAY_MTU = 1500;
@@ -69,11 +70,16 @@ export function buildModel(doc: StateDoc): Model {
   const defaults: Defaults = {
     underlayMtu: doc.defaults?.underlay_mtu ?? DEFAULT_UNDERLAY_MTU,
     ipsec: ipsecDefaults(doc.defaults?.ipsec, issues, warnings),
+    headPdc: doc.defaults?.head_pdc,
   };
 
   const nodes = buildNodes(doc, defaults, issues);
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
   const pdcs = [...new Set(nodes.map((n) => n.pdc))].sort(byCodePoint);
+  // A misspelt head PDC would send every node's SSH to its external IP.
+  if (defaults.headPdc !== undefined && nodes.length > 0 && !pdcs.includes(defaults.headPdc)) {
+    issues.push({ path: 'defaults.head_pdc', value: defaults.headPdc, message: `is not the PDC of any node${didYouMean(defaults.headPdc, pdcs)}` });
+  }
   if (pdcs.length > 1) {
     const missing = nodes.filter((n) => n.externalIp === undefined).map((n) => n.name);
     if (missing.length > 0) {

@@ -24,6 +24,12 @@ export interface DefaultsDoc {
   underlay_mtu?: number;
   /** ESP suite of the mesh; Danube uses aes-cbc + sha512. */
   ipsec?: { profile?: IpsecProfile; encr?: IpsecEncr; auth?: IpsecAuth; policy_scope?: IpsecPolicyScope };
+  /**
+   * The PDC of the head node (where this tool runs): nodes in it are reached
+   * over SSH on their admin IP, nodes of other PDCs on their external IP.
+   * `nodes discover --head` records it from the head node's sysinfo.
+   */
+  head_pdc?: string;
 }
 
 /** How the head node reaches a node over SSH. */

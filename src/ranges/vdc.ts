@@ -17,6 +17,7 @@ import { DOMAINS, ID_KINDS, idProblem, VLAN, VXLAN, type IdKind } from './id-kin
 import { parseRangeList } from './parse.js';
 import { RangeSet } from './range-set.js';
 import { own } from '../model/own.js';
+import { unknownNameError } from '../model/suggest.js';
 
 /** Danube's default for `VMS_NET_*_RESTRICT`. */
 export const DEFAULT_RESTRICT = true;
@@ -70,8 +71,7 @@ export function vdcRangeIssues(doc: StateDoc): ValidationIssue[] {
 export function requireVdc(doc: StateDoc, name: string): VdcAllowance {
   const d = own(doc.vdcs, name);
   if (!d) {
-    const known = Object.keys(doc.vdcs ?? {}).sort(byCodePoint);
-    throw new EsdcError(`vDC ${JSON.stringify(name)} is not in the state (known: ${known.join(', ') || 'none'})`, { code: 'UnknownVdc' });
+    throw unknownNameError('vDC', name, Object.keys(doc.vdcs ?? {}).sort(byCodePoint));
   }
   const a = vdcAllowance(name, d);
   if (a.issues.length > 0) throw new ValidationError(a.issues, `vDC ${name}`);

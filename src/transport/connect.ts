@@ -67,9 +67,11 @@ export class Connector {
     try {
       key = await readFile(settings.identityFile);
     } catch (err) {
-      throw new UsageError(
+      // Refused, not a malformed command line: exit 1 (README, exit codes).
+      throw new EsdcError(
         `cannot read the SSH private key ${settings.identityFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ` +
           'pass --identity FILE or set ESDC_OVERLAY_IDENTITY',
+        { code: 'SshKeyUnreadable' },
       );
     }
     let text = '';

@@ -18,9 +18,10 @@ describe('create', () => {
     const state = await exampleCopy();
     const r = await runCli(['--state', state, 'create', 'backup']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('created rule backup: port 4793, mtu 1400');
+    // No --mtu: the safe MTU of the rule's paths (1392 across the example's PDCs), not Danube's 1400.
+    expect(r.stdout).toContain('created rule backup: port 4793, mtu 1392');
     expect(r.stdout).toContain(
-      'overlay_rule_backup="-e vxlan -p vxlan/listen_ip=0.0.0.0 -p vxlan/listen_port=4793 -s files -p files/config=/opt/custom/networking/backup_overlay.json -p mtu=1400"',
+      'overlay_rule_backup="-e vxlan -p vxlan/listen_ip=0.0.0.0 -p vxlan/listen_port=4793 -s files -p files/config=/opt/custom/networking/backup_overlay.json -p mtu=1392"',
     );
     const m = await model(state);
     expect(m.ruleByName.get('backup')).toMatchObject({ port: 4793, nodes: m.nodes.map((n) => n.name) });
@@ -67,8 +68,9 @@ describe('create', () => {
     const state = await exampleCopy();
     const r = await runCli(['--state', state, 'create', 'dmz', 'cn01.prg.example.com,cn09.prg.example.com,cn10.prg.example.com']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('nodes[1]: is not a known node (got "cn09.prg.example.com")');
-    expect(r.stderr).toContain('nodes[2]: is not a known node (got "cn10.prg.example.com")');
+    expect(r.stderr).toContain('nodes[1]: is not a known node (did you mean cn01.prg.example.com');
+    expect(r.stderr).toContain('(got "cn09.prg.example.com")');
+    expect(r.stderr).toContain('(got "cn10.prg.example.com")');
   });
 
   it('refuses a bad name with the reason', async () => {
@@ -121,7 +123,7 @@ describe('update', () => {
     const state = await exampleCopy();
     const r = await runCli(['--state', state, 'update', 'nosuch', 'all']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('rule nosuch does not exist; create it with: esdc-overlay create nosuch');
+    expect(r.stderr).toContain('unknown rule "nosuch" (known: customers, lab); create it with: esdc-overlay create nosuch');
   });
 });
 
@@ -195,16 +197,18 @@ describe('state file errors', () => {
 describe('logging', () => {
   it('writes pino JSON lines on stderr at the chosen level, never on stdout', async () => {
     const state = await exampleCopy();
-    const r = await runCli(['--state', state, '--log-level', 'info', 'create', 'backup', '--json']);
+    const r = await runCli(['--state', state, '--log-level', 'info', '--log-format', 'json', 'create', 'backup', '--json']);
     expect(r.status).toBe(0);
     const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string; rule?: string; port?: number });
     expect(lines).toContainEqual(expect.objectContaining({ level: 30, msg: 'rule created', rule: 'backup', port: 4793 }));
     expect(() => JSON.parse(r.stdout)).not.toThrow();
   });
 
-  it('writes no log line at the default level (only the MTU hint meant for a person)', async () => {
+  it('writes no log line at the default level: the stored MTU and the model warnings, as plain text', async () => {
     const state = await exampleCopy();
     const r = await runCli(['--state', state, 'create', 'backup']);
-    expect(r.stderr.trim().split('\n').every((l) => l.startsWith('hint: the safe MTU of backup is 1392'))).toBe(true);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.filter((l) => /^mtu: stored 1392, the safe MTU of backup's paths/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => !l.startsWith('mtu: ')).every((l) => l.startsWith('warn: '))).toBe(true);
   });
 });

@@ -18,6 +18,7 @@ import { mutate, type Snapshot } from '../../store/store.js';
 import { intOption, withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { table } from '../table.js';
+import { modelWarnings } from '../warnings.js';
 
 function reservedOption(text: string | undefined): AddressRange[] {
   return text === undefined ? [] : parseReserved(text);
@@ -152,7 +153,7 @@ export function registerAdminOverlayInfo(program: Command, io: CliIo): void {
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      ctx.warn(modelWarnings(snap));
       ctx.output(() => infoText(snap.model), () => infoJson(snap.model));
     });
 }

@@ -17,6 +17,7 @@ import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { remoteFrom, selectNodes, withRemoteOptions, type RemoteOptions } from '../remote.js';
 import { table } from '../table.js';
+import { modelWarnings } from '../warnings.js';
 
 export function renderSummary(result: ExecuteResult): string {
   const rows = result.outcomes.map((o) => [
@@ -58,7 +59,7 @@ export function registerApply(program: Command, io: CliIo): void {
       // (one removes what the other staged). The key save below runs under this same lock.
       await store.withLock(async (lock) => {
         const snap = await store.load('require');
-        ctx.warn(snap.warnings);
+        ctx.warn(modelWarnings(snap));
         const only = selectNodes(snap.model, nodes);
         // Pairs without a key get one now, so what is applied is what the state will hold;
         // it is stored only once the operator confirms, and before any node is touched.
@@ -73,7 +74,7 @@ export function registerApply(program: Command, io: CliIo): void {
         if (edit && assigned.length > 0) doc = edit.doc;
         const changedDoc = newKeys || assigned.length > 0;
         const model = changedDoc ? validateDoc(doc, store.location).model : snap.model;
-        const remote = await remoteFrom(opts, io.env);
+        const remote = await remoteFrom(opts, io.env, {}, model, ctx.log);
         const progress = (node: string, line: string): void => ctx.progress(`${node}: ${line}`);
         const fleet = await planFleet(model, only, remote.open, {
           concurrency: remote.concurrency,

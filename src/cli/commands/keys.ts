@@ -12,6 +12,7 @@ import type { Snapshot, Store } from '../../store/store.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { table } from '../table.js';
+import { modelWarnings } from '../warnings.js';
 
 /** Loads under the lock, computes the edit, and saves only when it changes something. */
 export async function editKeys(
@@ -49,7 +50,7 @@ export function registerKeys(program: Command, io: CliIo): void {
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const { change, snapshot, saved } = await editKeys(ctx.store(), (snap) => generateMissingKeys(snap.doc, snap.model));
-      ctx.warn(snapshot.warnings);
+      ctx.warn(modelWarnings(snapshot));
       const total = meshPairs(snapshot.model).length;
       ctx.log.info({ added: change.added.length, pruned: change.pruned.length, pairs: total, saved }, 'keys generated');
       ctx.output(
@@ -67,7 +68,7 @@ export function registerKeys(program: Command, io: CliIo): void {
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      ctx.warn(modelWarnings(snap));
       const stored = storedMeshKeys(snap.model);
       const rows = meshPairs(snap.model).map((p) => {
         const key = stored.get(pairId(p));
@@ -122,7 +123,7 @@ export function registerKeys(program: Command, io: CliIo): void {
         if (affected.length > 0) await ctx.confirm(`Rotate ${affected.length} key(s)?`);
         return edit;
       });
-      ctx.warn(snapshot.warnings);
+      ctx.warn(modelWarnings(snapshot));
       const after = storedMeshKeys(snapshot.model);
       ctx.log.info({ rotated: change.rotated.length, added: change.added.length, pruned: change.pruned.length, saved }, 'keys rotated');
       const fp = (p: Pair): { nodes: string[]; old: string | null; new: string | null } => ({

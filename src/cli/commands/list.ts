@@ -4,6 +4,7 @@ import { canonicalRuleString } from '../../rules/rule-string.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { table } from '../table.js';
+import { modelWarnings } from '../warnings.js';
 
 export function registerList(program: Command, io: CliIo): void {
   withCommonOptions(program.command('list'))
@@ -11,7 +12,7 @@ export function registerList(program: Command, io: CliIo): void {
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      ctx.warn(modelWarnings(snap));
       const rules = snap.model.rules;
       ctx.output(
         () =>

@@ -11,7 +11,7 @@ import type { Discovered } from '../../discovery/merge.js';
 import { mergeDiscovery } from '../../discovery/merge.js';
 import { matches, HOSTNAME, SSH_USER } from '../../model/patterns.js';
 import type { Node } from '../../model/model.js';
-import type { SshDoc } from '../../model/state.js';
+import type { SshDoc, StateDoc } from '../../model/state.js';
 import { mutate } from '../../store/store.js';
 import { Validator } from 'ip-num';
 import { withCommonOptions } from '../common.js';
@@ -43,11 +43,15 @@ export function registerNodes(program: Command, io: CliIo): void {
     .option('--dry-run', 'show what would change without writing the state')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in known_hosts (a changed key is still refused)')
     .option('--replace', 'accept a node that reports a hostname of the state with another UUID (a reinstalled or replaced node)')
-    .action(async (targets: string[], opts: RemoteOptions & { dryRun?: boolean; acceptNewHostKeys?: boolean; replace?: boolean }, cmd: Command) => {
+    .option('--head <target>', 'this target (one of those given) is the head node: record its PDC (sysinfo "Datacenter Name") as defaults.head_pdc')
+    .action(async (targets: string[], opts: RemoteOptions & { dryRun?: boolean; acceptNewHostKeys?: boolean; replace?: boolean; head?: string }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
+      if (opts.head !== undefined && !targets.includes(opts.head)) {
+        throw new UsageError(`--head ${JSON.stringify(opts.head)} must be one of the targets given (${targets.join(', ')})`);
+      }
       const store = ctx.store();
       const snap = await store.load('warn');
-      const remote = await remoteFrom(opts, io.env, { acceptNewHostKeys: opts.acceptNewHostKeys === true });
+      const remote = await remoteFrom(opts, io.env, { acceptNewHostKeys: opts.acceptNewHostKeys === true }, snap.model, ctx.log);
       // A known name keeps its SSH settings; an address is a new node.
       const jobs = targets.map((t) => {
         const known = snap.model.nodeByName.get(t);
@@ -94,10 +98,18 @@ export function registerNodes(program: Command, io: CliIo): void {
       }
       let changes: Record<string, string[]>;
       const merge = { replace: opts.replace === true };
-      if (opts.dryRun) changes = mergeDiscovery(snap.doc, found, merge).changes;
+      const head = opts.head === undefined ? undefined : found[targets.indexOf(opts.head)]!;
+      const discovered = (doc: StateDoc): { doc: StateDoc; changes: Record<string, string[]> } => {
+        const m = mergeDiscovery(doc, found, merge);
+        if (head === undefined || m.doc.defaults?.head_pdc === head.facts.pdc) return m;
+        const lines = m.changes[head.facts.hostname] ?? (m.changes[head.facts.hostname] = []);
+        lines.push(`head node: defaults.head_pdc ${m.doc.defaults?.head_pdc ?? '(none)'} → ${head.facts.pdc} (nodes of other PDCs are reached on their external IP)`);
+        return { doc: { ...m.doc, defaults: { ...m.doc.defaults, head_pdc: head.facts.pdc } }, changes: m.changes };
+      };
+      if (opts.dryRun) changes = discovered(snap.doc).changes;
       else {
         ({ result: changes } = await mutate(store, (s) => {
-          const m = mergeDiscovery(s.doc, found, merge);
+          const m = discovered(s.doc);
           return { doc: m.doc, result: m.changes };
         }));
       }

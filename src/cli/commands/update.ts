@@ -6,6 +6,7 @@ import { canonicalRuleString } from '../../rules/rule-string.js';
 import { mutate } from '../../store/store.js';
 import { intOption, withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { modelWarnings } from '../warnings.js';
 import { ruleRequest } from './create.js';
 
 export function registerUpdate(program: Command, io: CliIo): void {
@@ -27,6 +28,7 @@ export function registerUpdate(program: Command, io: CliIo): void {
         updateRule(snap.doc, snap.model, ruleRequest(name, nodes, raw, opts)),
       );
       const rule = snapshot.model.ruleByName.get(result.name)!;
+      ctx.warn(modelWarnings(snapshot));
       if (result.changes.length > 0) ctx.log.info({ rule: rule.name, changes: result.changes }, 'rule updated');
       ctx.output(
         () =>

@@ -10,6 +10,7 @@ import { RangeSet } from '../../ranges/range-set.js';
 import { allocate, allocationPool, requireVdc, usedIds } from '../../ranges/vdc.js';
 import { intOption, withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { modelWarnings } from '../warnings.js';
 
 /** More ids than any network plan needs at once; keeps the answer printable. */
 export const MAX_COUNT = 100_000;
@@ -28,7 +29,7 @@ export function registerVdcAllocate(vdc: Command, io: CliIo): void {
       if (opts.count < 1 || opts.count > MAX_COUNT) throw new UsageError(`--count must be 1-${MAX_COUNT} (got ${opts.count})`);
       const ctx = CliContext.fromCommand(io, cmd);
       const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      ctx.warn(modelWarnings(snap));
       const allowance = requireVdc(snap.doc, name);
       const used = usedIds(snap.model);
       const results = kinds.map((kind: IdKind) => ({ ...allocate(allowance, used[kind], kind, opts.count), pool: allocationPool(allowance, kind) }));

@@ -9,6 +9,7 @@ import { ID_KINDS, type IdKind } from '../../ranges/id-kinds.js';
 import { checkId, requireVdc, usersOf, type IdUser } from '../../ranges/vdc.js';
 import { intOption, withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { modelWarnings } from '../warnings.js';
 
 const SHOWN_USERS = 5;
 
@@ -24,7 +25,7 @@ export function registerVdcCheck(vdc: Command, io: CliIo): void {
       if (asked.length === 0) throw new UsageError('vdc check: give --vxlan ID, --vlan ID or both');
       const ctx = CliContext.fromCommand(io, cmd);
       const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      ctx.warn(modelWarnings(snap));
       const allowance = requireVdc(snap.doc, name);
       const checks = asked.map((kind) => {
         const check = checkId(allowance, kind, opts[kind]!, `--${kind}`);

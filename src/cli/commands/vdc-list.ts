@@ -5,6 +5,7 @@ import { usedIds, vdcAllowances, vdcUsage } from '../../ranges/vdc.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { table } from '../table.js';
+import { modelWarnings } from '../warnings.js';
 
 /** Range lists can be long; a terminal table shows their start. */
 const MAX_SHOWN = 40;
@@ -15,7 +16,7 @@ export function registerVdcList(vdc: Command, io: CliIo): void {
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      ctx.warn(modelWarnings(snap));
       const allowances = vdcAllowances(snap.doc);
       const usage = vdcUsage(allowances, usedIds(snap.model));
       ctx.output(

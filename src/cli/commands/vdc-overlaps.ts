@@ -5,6 +5,7 @@ import { overlaps, vdcAllowances } from '../../ranges/vdc.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { table } from '../table.js';
+import { modelWarnings } from '../warnings.js';
 
 export function registerVdcOverlaps(vdc: Command, io: CliIo): void {
   withCommonOptions(vdc.command('overlaps'))
@@ -12,7 +13,7 @@ export function registerVdcOverlaps(vdc: Command, io: CliIo): void {
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      ctx.warn(modelWarnings(snap));
       const found = overlaps(vdcAllowances(snap.doc));
       ctx.output(
         () =>
