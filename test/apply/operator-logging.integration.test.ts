@@ -1,0 +1,57 @@
+/**
+ * `--log-level debug|trace` through the built CLI on simulated nodes (issue
+ * 19): debug shows each remote operation with its node and duration; trace
+ * adds the bytes moved; no key ever appears, and the default level shows
+ * none of it.
+ */
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { StateDoc } from '../../src/model/state.js';
+import type { SimCluster } from '../harness/sim-cluster.js';
+import { useSimCluster } from '../harness/use-sim-cluster.js';
+import { runBuiltCli } from '../support/cli.js';
+
+let c: SimCluster;
+useSimCluster({ count: 2 }, (started) => (c = started));
+
+describe('remote operations in the log', () => {
+  it('debug: one line per operation, naming the node and the duration; default: none', async () => {
+    const node = c.nodes[0]!.name;
+    const quiet = runBuiltCli(['plan', node], c.env);
+    expect(quiet.stderr).not.toMatch(/ms\)$/m);
+    const r = runBuiltCli(['plan', node, '--log-level', 'debug'], c.env);
+    expect([0, 2]).toContain(r.status);
+    const ops = r.stderr.split('\n').filter((l) => l.startsWith(`debug: ${node}: `));
+    expect(ops.some((l) => /^debug: \S+: read \/usbkey\/config \(\d+ ms\)/.test(l))).toBe(true);
+    expect(ops.some((l) => /: exec .*\(\d+ ms\)/.test(l))).toBe(true);
+    expect(r.stderr).not.toContain('bytes_read');
+  });
+
+  it('trace adds transfer sizes; apply at trace never logs a key', async () => {
+    const r = runBuiltCli(['apply', '--yes', '--log-level', 'trace', '--log-format', 'json'], c.env);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.some((l) => l.op === 'stage' && typeof l.bytes_written === 'number' && typeof l.ms === 'number')).toBe(true);
+    expect(lines.some((l) => l.op === 'read' && typeof l.bytes_read === 'number')).toBe(true);
+    const doc = parse(await readFile(c.statePath, 'utf8')) as StateDoc;
+    for (const k of doc.ipsec?.psk ?? []) expect(r.stderr).not.toContain(k.key);
+    expect(r.stdout + r.stderr).not.toMatch(/[0-9a-f]{256}/);
+  });
+});
+
+describe('nodes discover --head', () => {
+  it("records the head node's PDC from its sysinfo as defaults.head_pdc", async () => {
+    const head = c.nodes[0]!.name;
+    const pdc = c.state.nodes![head]!.pdc;
+    const refused = runBuiltCli(['nodes', 'discover', head, '--head', 'cn99.sim.test'], c.env);
+    expect(refused.status).toBe(64);
+    const r = runBuiltCli(['nodes', 'discover', head, '--head', head], c.env);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`head node: defaults.head_pdc (none) → ${pdc}`);
+    const doc = parse(await readFile(c.statePath, 'utf8')) as StateDoc;
+    expect(doc.defaults?.head_pdc).toBe(pdc);
+    const again = runBuiltCli(['nodes', 'discover', head, '--head', head], c.env);
+    expect(again.stdout.trim()).toBe(`${head}: unchanged`);
+  });
+});
