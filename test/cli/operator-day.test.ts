@@ -174,3 +174,31 @@ describe('exit codes', () => {
     expect(s.run('globally-enable-firewall', ' , ', '--yes').status).toBe(1);
   });
 });
+
+describe("Danube's verbs end with what happens next", () => {
+  it('create, update and delete print the exact plan/apply to run and the GUI refresh Danube asked for', async () => {
+    const s = await state();
+    const created = s.run('create', 'dmz', `${CN01},${CN05}`);
+    expect(created.stdout).toContain(`next: the state is saved, the nodes are not changed yet. Review with: esdc-overlay --state ${s.path} plan`);
+    expect(created.stdout).toContain(`then run: esdc-overlay --state ${s.path} apply`);
+    expect(created.stdout).toContain(`click 'Refresh' on ${CN01}, ${CN05} once apply has run`);
+    const updated = s.run('update', 'dmz', 'all');
+    expect(updated.stdout).toContain("click 'Refresh' on every compute node");
+    const deleted = s.run('delete', 'dmz', '--yes');
+    expect(deleted.stdout).toContain(`then run: esdc-overlay --state ${s.path} apply`);
+    const ao = s.run('adminoverlay-update', `${CN01}=10.44.0.50`, '--yes');
+    expect(ao.status, ao.stderr).toBe(0);
+    expect(ao.stdout).toContain(`then run: esdc-overlay --state ${s.path} apply`);
+  });
+
+  it('update with no arguments (Danube: re-apply everything) prints the apply to run; update <rule> alone, the same', async () => {
+    const s = await state();
+    const all = s.run('update');
+    expect(all.status).toBe(0);
+    expect(all.stdout).toBe(`next: the state is unchanged; to re-apply it to the nodes: esdc-overlay --state ${s.path} apply\n`);
+    const one = s.run('update', 'lab');
+    expect(one.status).toBe(0);
+    expect(one.stdout).toContain('rule lab unchanged');
+    expect(one.stdout).toContain(`esdc-overlay --state ${s.path} apply`);
+  });
+});

@@ -16,25 +16,28 @@ import { ADMIN_OVERLAY_MAC_PREFIX } from '../../adminoverlay/mac.js';
 import type { Model } from '../../model/model.js';
 import { mutate, type Snapshot } from '../../store/store.js';
 import { intOption, withCommonOptions, withConfirmOption } from '../common.js';
-import { CliContext, type CliIo } from '../context.js';
+import { CliContext, type CliIo, type CommonOptions } from '../context.js';
 import { table } from '../table.js';
 import { modelWarnings } from '../warnings.js';
+import { nextSteps } from '../next-steps.js';
 
 function reservedOption(text: string | undefined): AddressRange[] {
   return text === undefined ? [] : parseReserved(text);
 }
 
-function changesText(verb: string, result: AdminOverlayEditResult, dryRun: boolean): string {
+function changesText(verb: string, result: AdminOverlayEditResult, dryRun: boolean, opts: CommonOptions): string {
   const shown = result.members.filter((m) => m.kind !== 'unchanged');
   const head = `${dryRun ? 'would be ' : ''}${verb}: adminoverlay ${result.subnet}, port ${result.port}`;
-  if (shown.length === 0) return `${head}; no node changes`;
+  const next = dryRun ? [] : nextSteps(opts, shown.length > 0 || verb === 'initialised', shown.length > 0 ? shown.map((m) => m.node) : 'all');
+  if (shown.length === 0) return [`${head}; no node changes`, ...next].join('\n');
   return [
     head,
     table(
       ['NODE', 'IP', 'MAC', 'CHANGE'],
       shown.map((m) => [m.node, m.ip ?? '-', m.mac ?? '-', m.kind === 'address changed' ? `address ${m.before!.ip} -> ${m.ip}` : m.kind]),
     ),
-    dryRun ? '(dry run: nothing was written)' : 'run plan/apply to roll it out; an address change takes effect on a node at its next reboot',
+    dryRun ? '(dry run: nothing was written)' : 'an address change takes effect on a node at its next reboot',
+    ...next,
   ].join('\n');
 }
 
@@ -72,7 +75,7 @@ export function registerAdminOverlayInit(program: Command, io: CliIo): void {
         });
       const result = opts.dryRun ? change(await ctx.store().load('warn')).result : (await mutate(ctx.store(), change)).result;
       ctx.log.info({ subnet: result.subnet, port: result.port }, 'adminoverlay initialised');
-      ctx.output(() => changesText('initialised', result, opts.dryRun === true), () => changesJson(result, opts.dryRun === true));
+      ctx.output(() => changesText('initialised', result, opts.dryRun === true, ctx.opts), () => changesJson(result, opts.dryRun === true));
     });
 }
 
@@ -100,7 +103,7 @@ export function registerAdminOverlayUpdate(program: Command, io: CliIo): void {
           return edit;
         }));
       }
-      ctx.output(() => changesText('updated', result, opts.dryRun === true), () => changesJson(result, opts.dryRun === true));
+      ctx.output(() => changesText('updated', result, opts.dryRun === true, ctx.opts), () => changesJson(result, opts.dryRun === true));
     });
 }
 

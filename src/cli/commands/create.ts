@@ -8,6 +8,7 @@ import { mutate } from '../../store/store.js';
 import { intOption, withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { modelWarnings } from '../warnings.js';
+import { nextSteps } from '../next-steps.js';
 
 export function registerCreate(program: Command, io: CliIo): void {
   withCommonOptions(program.command('create'))
@@ -60,7 +61,8 @@ export function registerCreate(program: Command, io: CliIo): void {
       }
       ctx.output(
         () => `created rule ${rule.name}: port ${rule.port}, mtu ${rule.mtu}, nodes ${rule.nodes.length} (${rule.nodeSelector === 'all' ? 'all' : rule.nodeSelector.join(',')})\n` +
-          `overlay_rule_${rule.name}="${canonicalRuleString(rule)}"`,
+          `overlay_rule_${rule.name}="${canonicalRuleString(rule)}"\n` +
+          nextSteps(ctx.opts, true, rule.nodeSelector === 'all' ? 'all' : rule.nodes).join('\n'),
         () => ({
           created: { name: rule.name, port: rule.port, mtu: rule.mtu, nodes: rule.nodeSelector, rule: canonicalRuleString(rule) },
           ...(safe.safe !== undefined ? { safe_mtu: safe.safe } : {}),
