@@ -63,6 +63,11 @@ function ipsecDefaults(d: DefaultsDoc['ipsec'], issues: ValidationIssue[], warni
   return { profile, encr, auth, policyScope: d?.policy_scope ?? 'overlay-ports' };
 }
 
+/** For a rule's node that is not in the state (yet). */
+export function futureNodeMessage(host: string, nodes: readonly Node[]): string {
+  return `is not a known node (yet)${didYouMean(host, nodes.map((n) => n.name))}: nothing is rendered for it until nodes discover adds it`;
+}
+
 export function buildModel(doc: StateDoc): Model {
   const issues: ValidationIssue[] = [];
   const warnings: ValidationIssue[] = [];
@@ -229,7 +234,9 @@ function buildRules(
       members = [];
       selector.forEach((host, i) => {
         if (nodeByName.has(host)) members.push(host);
-        else issues.push({ path: p('overlay_rules', name, 'nodes', i), value: host, message: 'is not a known node' });
+        // Danube's node lists may name nodes that are not installed yet: the rule reaches them once
+        // discovered. Until then nothing is rendered for them; the warning offers the close names.
+        else warnings.push({ path: p('overlay_rules', name, 'nodes', i), value: host, message: futureNodeMessage(host, nodes) });
       });
       members.sort(byCodePoint);
     }

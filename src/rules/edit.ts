@@ -14,7 +14,7 @@ import { nextFreePort } from './ports.js';
 import { ADMIN_OVERLAY_RULE, newRuleNameIssue } from './rule-name.js';
 import { defaultFilesConfig, filesConfigProblem, parseRuleString, RULE_DEFAULTS, type RuleParams } from './rule-string.js';
 import { own } from '../model/own.js';
-import { closestNames, didYouMean, unknownNameError } from '../model/suggest.js';
+import { closestNames, unknownNameError } from '../model/suggest.js';
 
 /** The rules an operator may name in create/update/delete (not the adminoverlay, which has its own commands). */
 function ruleNames(model: Model): string[] {
@@ -53,12 +53,6 @@ export function parseNodeList(text: string, path = 'nodes'): { nodes: 'all' | st
   return { nodes: [...new Set(names)], issues };
 }
 
-function unknownNodes(model: Model, nodes: 'all' | string[], path: string): ValidationIssue[] {
-  if (nodes === 'all') return [];
-  return nodes.flatMap((n, i) =>
-    model.nodeByName.has(n) ? [] : [{ path: `${path}[${i}]`, value: n, message: `is not a known node${didYouMean(n, model.nodes.map((x) => x.name))}` }],
-  );
-}
 
 /** Parameters from the raw string and the options; a raw string excludes the options. */
 function requestedParams(req: RuleChangeRequest, issues: ValidationIssue[]): RuleParams {
@@ -135,7 +129,6 @@ export function createRule(doc: StateDoc, model: Model, req: RuleChangeRequest):
   }
   const list = parseNodeList(req.nodes ?? 'all');
   issues.push(...list.issues);
-  if (list.issues.length === 0) issues.push(...unknownNodes(model, list.nodes, 'nodes'));
   const params = requestedParams(req, issues);
   if (issues.length > 0) throw new ValidationError(issues, 'create');
 
@@ -166,7 +159,6 @@ export function updateRule(doc: StateDoc, model: Model, req: RuleChangeRequest):
   if (req.nodes !== undefined) {
     const list = parseNodeList(req.nodes);
     issues.push(...list.issues);
-    if (list.issues.length === 0) issues.push(...unknownNodes(model, list.nodes, 'nodes'));
     nodes = list.nodes;
   }
   const params = requestedParams(req, issues);

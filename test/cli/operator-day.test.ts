@@ -55,11 +55,23 @@ describe('typos are refused with the closest known names, and change nothing', (
     const render = s.run('render', '--out', join(await tempDir(), 'out'), '--nodes', 'cn5.ams.example.com');
     expect(render.status).toBe(1);
     expect(render.stderr).toContain(`(did you mean ${CN05}?)`);
-    const create = s.run('create', 'dmz', `${CN01},cn99.nowhere.example.com`);
-    expect(create.status).toBe(1);
     const rotate = s.run('keys', 'rotate', '--pair', `cn01,${CN05}`, '--yes');
     expect(rotate.status).toBe(1);
     expect(rotate.stderr).toContain(`is not a known node (did you mean ${CN01}?)`);
+  });
+});
+
+describe('rule node lists may name nodes not known yet', () => {
+  it('create accepts them with a warning and renders nothing for them', async () => {
+    const s = await state();
+    const create = s.run('create', 'dmz', `${CN01},cn06.ams.example.com`);
+    expect(create.status, create.stderr).toBe(0);
+    expect(create.stderr).toContain('overlay_rules.dmz.nodes[1]: is not a known node (yet) (did you mean cn05.ams.example.com?): nothing is rendered for it until nodes discover adds it');
+    const out = join(await tempDir(), 'out');
+    expect(s.run('render', '--out', out).status).toBe(0);
+    const config = await readFile(join(out, CN01, 'usbkey/config.overlay'), 'utf8');
+    expect(config).toContain('overlay_rule_dmz=');
+    expect(s.run('validate').status).toBe(0);
   });
 });
 

@@ -64,13 +64,14 @@ describe('create', () => {
     expect(r.stderr).toContain('port 4792 is already used by rule adminoverlay');
   });
 
-  it('refuses unknown nodes, naming each', async () => {
+  it('accepts nodes not known yet (Danube allows future nodes), warning about each', async () => {
     const state = await exampleCopy();
     const r = await runCli(['--state', state, 'create', 'dmz', 'cn01.prg.example.com,cn09.prg.example.com,cn10.prg.example.com']);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain('nodes[1]: is not a known node (did you mean cn01.prg.example.com');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('overlay_rules.dmz.nodes[1]: is not a known node (yet) (did you mean cn01.prg.example.com');
     expect(r.stderr).toContain('(got "cn09.prg.example.com")');
     expect(r.stderr).toContain('(got "cn10.prg.example.com")');
+    expect((await model(state)).ruleByName.get('dmz')!.nodes).toEqual(['cn01.prg.example.com']);
   });
 
   it('refuses a bad name with the reason', async () => {
