@@ -27,6 +27,7 @@ import { registerVerify } from './commands/verify.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerAgent } from './commands/agent.js';
 import { registerDaemon } from './commands/daemon.js';
+import { registerInit } from './commands/init.js';
 
 /** Subcommands, one file each; later features add theirs here. */
 const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
@@ -50,6 +51,7 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerNodes,
   registerAgent,
   registerDaemon,
+  registerInit,
 ];
 
 export function buildProgram(io: CliIo): Command {

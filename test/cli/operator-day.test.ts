@@ -214,3 +214,18 @@ describe("Danube's verbs end with what happens next", () => {
     expect(one.stdout).toContain(`esdc-overlay --state ${s.path} apply`);
   });
 });
+
+describe('init', () => {
+  it('writes a minimal valid state, and refuses a store that holds one', async () => {
+    const path = join(await tempDir(), 'new.yaml');
+    const r = runBuiltCli(['--state', path, 'init', '--head-pdc', 'prg']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`wrote a new state to ${path}`);
+    expect(parse(await readFile(path, 'utf8'))).toEqual({ version: 1, defaults: { head_pdc: 'prg' } });
+    expect(runBuiltCli(['--state', path, 'validate']).status).toBe(0);
+    expect(runBuiltCli(['--state', path, 'list']).status).toBe(0);
+    const again = runBuiltCli(['--state', path, 'init']);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('already holds a state');
+  });
+});
