@@ -4,13 +4,16 @@
  * adds the bytes moved; no key ever appears, and the default level shows
  * none of it.
  */
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { StateDoc } from '../../src/model/state.js';
 import type { SimCluster } from '../harness/sim-cluster.js';
 import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { runBuiltCli } from '../support/cli.js';
+import { tempDir } from '../support/tmp.js';
 
 let c: SimCluster;
 useSimCluster({ count: 2 }, (started) => (c = started));
@@ -53,5 +56,26 @@ describe('nodes discover --head', () => {
     expect(doc.defaults?.head_pdc).toBe(pdc);
     const again = runBuiltCli(['nodes', 'discover', head, '--head', head], c.env);
     expect(again.stdout.trim()).toBe(`${head}: unchanged`);
+  });
+});
+
+describe('ssh-agent', () => {
+  it('with SSH_AUTH_SOCK and no key file, the agent authenticates', async () => {
+    const dir = await tempDir();
+    const sock = join(dir, 'agent.sock');
+    const started = spawnSync('ssh-agent', ['-a', sock, '-s'], { encoding: 'utf8' });
+    expect(started.status).toBe(0);
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(started.stdout)![1]);
+    try {
+      expect(spawnSync('ssh-add', ['-q', c.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: sock } }).status).toBe(0);
+      const { ESDC_OVERLAY_IDENTITY: _key, ...env } = c.env;
+      const home = await tempDir();
+      const withoutAgent = runBuiltCli(['plan', c.nodes[0]!.name], { ...env, HOME: home });
+      expect(withoutAgent.status).toBe(1);
+      const r = runBuiltCli(['plan', c.nodes[0]!.name], { ...env, HOME: home, SSH_AUTH_SOCK: sock });
+      expect([0, 2], r.stderr).toContain(r.status);
+    } finally {
+      process.kill(pid, 'SIGTERM');
+    }
   });
 });

@@ -229,3 +229,29 @@ describe('init', () => {
     expect(again.stderr).toContain('already holds a state');
   });
 });
+
+describe('SSH keys', () => {
+  it("searches OpenSSH's default keys, and names them all when none exists", async () => {
+    const s = await state();
+    const home = await tempDir();
+    const r = runBuiltCli(['--state', s.path, 'plan'], { HOME: home });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`none of ${home}/.ssh/id_ed25519, ${home}/.ssh/id_ecdsa, ${home}/.ssh/id_rsa exists and SSH_AUTH_SOCK is not set`);
+  });
+
+  it('a key with a passphrase is refused off a terminal, naming the key and the fix', async () => {
+    const s = await state();
+    const home = await tempDir();
+    const { mkdir } = await import('node:fs/promises');
+    const { spawnSync } = await import('node:child_process');
+    await mkdir(join(home, '.ssh'), { mode: 0o700 });
+    const key = join(home, '.ssh', 'id_ecdsa');
+    const gen = spawnSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', 'correct-horse-7', '-f', key]);
+    expect(gen.status).toBe(0);
+    const r = runBuiltCli(['--state', s.path, 'plan'], { HOME: home });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`the SSH private key ${key} is protected by a passphrase`);
+    expect(r.stderr).toContain(`ssh-add ${key}`);
+    expect(r.stderr).not.toContain('correct-horse-7');
+  });
+});
