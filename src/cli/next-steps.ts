@@ -34,7 +34,7 @@ export function danubeRefreshNote(nodes: readonly string[] | 'all'): string {
  */
 export function nextSteps(opts: CommonOptions, changed: boolean, affected: readonly string[] | 'all'): string[] {
   const prefix = commandPrefix(opts);
-  const plan = quoteArgv([...prefix, 'plan']);
+  const plan = quoteArgv([...prefix, 'plan', '--summary']);
   const apply = quoteArgv([...prefix, 'apply']);
   if (!changed) return [`next: the state is unchanged; to re-apply it to the nodes: ${apply}`];
   return [`next: the state is saved, the nodes are not changed yet. Review with: ${plan}`, `      then run: ${apply}`, `      ${danubeRefreshNote(affected)}`];

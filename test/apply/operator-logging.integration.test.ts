@@ -18,6 +18,28 @@ import { tempDir } from '../support/tmp.js';
 let c: SimCluster;
 useSimCluster({ count: 2 }, (started) => (c = started));
 
+describe('plan --summary and --json style', () => {
+  it('one line per node with counts and refreshes; JSON keys snake_case, modes octal strings', () => {
+    // Runs before any apply of this file: every node has everything to add.
+    const r = runBuiltCli(['plan', '--summary'], c.env);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    for (const n of c.nodes) {
+      expect(lines.filter((l) => l.startsWith(`${n.name}: files +`))).toHaveLength(1);
+    }
+    expect(r.stdout).toMatch(/: files \+\d+ ~0 -0; \/usbkey\/config \d+ line\(s\); overlays \+\d+; refresh \S+/);
+    expect(r.stdout).toContain(`${c.nodes.length} of ${c.nodes.length} node(s) to change.`);
+    const json = runBuiltCli(['plan', '--json'], c.env);
+    const text = json.stdout;
+    expect(text).not.toMatch(/"[a-z]+[A-Z][A-Za-z]*":/);
+    const plan = JSON.parse(text) as { nodes: Array<{ files: Array<{ mode: unknown; content_changed: boolean }> }> };
+    const modes = plan.nodes.flatMap((n) => n.files.map((f) => f.mode));
+    expect(modes.length).toBeGreaterThan(0);
+    for (const m of modes) expect(m).toMatch(/^0[0-7]{3}$/);
+    expect(modes).toContain('0400');
+  });
+});
+
 describe('remote operations in the log', () => {
   it('debug: one line per operation, naming the node and the duration; default: none', async () => {
     const node = c.nodes[0]!.name;

@@ -191,7 +191,7 @@ describe("Danube's verbs end with what happens next", () => {
   it('create, update and delete print the exact plan/apply to run and the GUI refresh Danube asked for', async () => {
     const s = await state();
     const created = s.run('create', 'dmz', `${CN01},${CN05}`);
-    expect(created.stdout).toContain(`next: the state is saved, the nodes are not changed yet. Review with: esdc-overlay --state ${s.path} plan`);
+    expect(created.stdout).toContain(`next: the state is saved, the nodes are not changed yet. Review with: esdc-overlay --state ${s.path} plan --summary`);
     expect(created.stdout).toContain(`then run: esdc-overlay --state ${s.path} apply`);
     expect(created.stdout).toContain(`click 'Refresh' on ${CN01}, ${CN05} once apply has run`);
     const updated = s.run('update', 'dmz', 'all');

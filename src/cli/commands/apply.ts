@@ -15,6 +15,7 @@ import { planIsEmpty } from '../../plan/plan.js';
 import { planJson, renderPlan } from '../../plan/render-plan.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { snakeJson } from '../json-style.js';
 import { remoteFrom, selectNodes, withRemoteOptions, type RemoteOptions } from '../remote.js';
 import { table } from '../table.js';
 import { modelWarnings } from '../warnings.js';
@@ -108,7 +109,7 @@ export function registerApply(program: Command, io: CliIo): void {
           );
           ctx.output(
             () => (empty ? '' : `\n${renderSummary(result)}`),
-            () => ({ ok: result.ok, phase: result.phase, plan: planJson(fleet.plan), outcomes: result.outcomes }),
+            () => snakeJson({ ok: result.ok, phase: result.phase, plan: planJson(fleet.plan), outcomes: result.outcomes }),
           );
           if (!result.ok) {
             if (ctx.json) throw new OutcomeReported('apply failed', { code: 'ApplyFailed', exitStatus: EXIT.failure });

@@ -9,6 +9,7 @@ import type { NodePlan } from '../../plan/plan.js';
 import { renderNodePlan } from '../../plan/render-plan.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { snakeJson } from '../json-style.js';
 import { planSelectedNodes, withRemoteOptions, type RemoteOptions } from '../remote.js';
 import { table } from '../table.js';
 import { mapLimit } from '../../apply/pool.js';
@@ -41,7 +42,7 @@ export function registerVerify(program: Command, io: CliIo): void {
           lines.push('', drift.length === 0 ? 'In sync.' : `Drift on ${drift.length} node(s): run esdc-overlay apply.`);
           return lines.join('\n');
         },
-        () => ({ in_sync: drift.length === 0, nodes: results.map((r) => ({ node: r.node, status: r.status, drift: r.status === 'drift' ? r.plan : undefined, pending: r.plan.reboot, agent: r.agent })) }),
+        () => snakeJson({ in_sync: drift.length === 0, nodes: results.map((r) => ({ node: r.node, status: r.status, drift: r.status === 'drift' ? r.plan : undefined, pending: r.plan.reboot, agent: r.agent })) }),
       );
       if (drift.length > 0) throw new OutcomeReported('drift', { code: 'Drift', exitStatus: EXIT.drift });
     });
