@@ -255,3 +255,25 @@ describe('SSH keys', () => {
     expect(r.stderr).not.toContain('correct-horse-7');
   });
 });
+
+describe('adminoverlay-update --mtu --port', () => {
+  it('changes the MTU and port with the reboot and disruptive marks; a taken port is refused', async () => {
+    const s = await state();
+    const mtu = s.run('adminoverlay-update', '--mtu', '1280');
+    expect(mtu.status, mtu.stderr).toBe(0);
+    expect(mtu.stdout).toContain("adminoverlay mtu 1300 -> 1280 (takes effect at each node's next reboot)");
+    const taken = s.run('adminoverlay-update', '--port', '4790', '--yes');
+    expect(taken.status).toBe(1);
+    expect(taken.stderr).toContain('port 4790 is already used by rule customers');
+    const unasked = s.run('adminoverlay-update', '--port', '4800');
+    expect(unasked.status).toBe(1);
+    expect(unasked.stderr).toContain('DISRUPTIVE');
+    const port = s.run('adminoverlay-update', '--port', '4800', '--yes');
+    expect(port.status, port.stderr).toBe(0);
+    expect(port.stdout).toContain('adminoverlay port 4792 -> 4800');
+    expect(port.stdout).toContain('DISRUPTIVE');
+    const info = (JSON.parse(s.run('adminoverlay-info', '--json').stdout) as { adminoverlay: { mtu: number; port: number } }).adminoverlay;
+    expect([info.mtu, info.port]).toEqual([1280, 4800]);
+    expect(s.run('adminoverlay-update', '--mtu', '9000').status).toBe(1);
+  });
+});

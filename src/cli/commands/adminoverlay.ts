@@ -13,6 +13,7 @@ import {
   type MemberChange,
 } from '../../adminoverlay/edit.js';
 import { ADMIN_OVERLAY_MAC_PREFIX } from '../../adminoverlay/mac.js';
+import { paramChangeText, setAdminOverlayParams, type AdminOverlayParamChange } from '../../adminoverlay/params.js';
 import type { Model } from '../../model/model.js';
 import { mutate, type Snapshot } from '../../store/store.js';
 import { intOption, withCommonOptions, withConfirmOption } from '../common.js';
@@ -25,10 +26,10 @@ function reservedOption(text: string | undefined): AddressRange[] {
   return text === undefined ? [] : parseReserved(text);
 }
 
-function changesText(verb: string, result: AdminOverlayEditResult, dryRun: boolean, opts: CommonOptions): string {
+function changesText(verb: string, result: AdminOverlayEditResult, dryRun: boolean, opts: CommonOptions, allNodes = false): string {
   const shown = result.members.filter((m) => m.kind !== 'unchanged');
   const head = `${dryRun ? 'would be ' : ''}${verb}: adminoverlay ${result.subnet}, port ${result.port}`;
-  const next = dryRun ? [] : nextSteps(opts, shown.length > 0 || verb === 'initialised', shown.length > 0 ? shown.map((m) => m.node) : 'all');
+  const next = dryRun ? [] : nextSteps(opts, shown.length > 0 || verb === 'initialised' || allNodes, shown.length > 0 && !allNodes ? shown.map((m) => m.node) : 'all');
   if (shown.length === 0) return [`${head}; no node changes`, ...next].join('\n');
   return [
     head,
@@ -85,11 +86,23 @@ export function registerAdminOverlayUpdate(program: Command, io: CliIo): void {
     .argument('[assignments]', 'node=ip,... ; without it only nodes that have no address get one')
     .option('--reserve <list>', 'addresses never handed out automatically: IPs, CIDRs, first-last ranges (not stored)')
     .option('--dry-run', 'show what would change; write nothing')
-    .action(async (assignments: string | undefined, opts: { reserve?: string; dryRun?: boolean }, cmd: Command) => {
+    .option('--mtu <mtu>', "the adminoverlay's MTU (takes effect at each node's next reboot)", intOption('--mtu'))
+    .option('--port <port>', "the adminoverlay's UDP port (disruptive: takes effect at each node's next reboot; asks, or --yes)", intOption('--port'))
+    .action(async (assignments: string | undefined, opts: { reserve?: string; dryRun?: boolean; mtu?: number; port?: number }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const list = assignments === undefined ? [] : parseAssignments(assignments);
       const reserved = reservedOption(opts.reserve);
-      const compute = (snap: Snapshot) => updateAdminOverlay(snap.doc, snap.model, { assignments: list, reserved });
+      let params: AdminOverlayParamChange[] = [];
+      const compute = (snap: Snapshot) => {
+        const members = updateAdminOverlay(snap.doc, snap.model, { assignments: list, reserved });
+        const p = setAdminOverlayParams(members.doc, snap.model, {
+          ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}),
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+        });
+        params = p.changes;
+        const port = p.changes.find((c) => c.field === 'port')?.to ?? members.result.port;
+        return { doc: p.doc, result: { ...members.result, port } };
+      };
       let result: AdminOverlayEditResult;
       if (opts.dryRun) result = compute(await ctx.store().load('warn')).result;
       else {
@@ -100,10 +113,17 @@ export function registerAdminOverlayUpdate(program: Command, io: CliIo): void {
             // A node's adminoverlay address is how VNC and monitoring reach it: ask before moving it.
             await ctx.confirm(`change the adminoverlay address of ${moved.map((m) => `${m.node} (${m.before!.ip} -> ${m.ip})`).join(', ')}?`);
           }
+          if (params.some((c) => c.disruptive)) {
+            if (!ctx.json) for (const c of params) io.stderr.write(`${paramChangeText(c)}\n`);
+            await ctx.confirm('change the adminoverlay port?');
+          }
           return edit;
         }));
       }
-      ctx.output(() => changesText('updated', result, opts.dryRun === true, ctx.opts), () => changesJson(result, opts.dryRun === true));
+      ctx.output(
+        () => [...params.map(paramChangeText), changesText('updated', result, opts.dryRun === true, ctx.opts, params.length > 0)].join('\n'),
+        () => ({ ...(changesJson(result, opts.dryRun === true) as object), params: params.map((c) => ({ field: c.field, from: c.from, to: c.to, reboot: c.reboot, disruptive: c.disruptive })) }),
+      );
     });
 }
 
