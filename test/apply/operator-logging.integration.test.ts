@@ -62,6 +62,10 @@ describe('remote operations in the log', () => {
     const doc = parse(await readFile(c.statePath, 'utf8')) as StateDoc;
     for (const k of doc.ipsec?.psk ?? []) expect(r.stderr).not.toContain(k.key);
     expect(r.stdout + r.stderr).not.toMatch(/[0-9a-f]{256}/);
+    // In sync: verify says what Danube's tool said after each run, that the GUI needs a node refresh.
+    const v = runBuiltCli(['verify'], c.env);
+    expect(v.status, v.stderr).toBe(0);
+    expect(v.stdout).toContain(`click 'Refresh' on ${c.nodes.map((n) => n.name).join(', ')}`);
   });
 });
 

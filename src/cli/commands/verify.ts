@@ -10,6 +10,7 @@ import { renderNodePlan } from '../../plan/render-plan.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { snakeJson } from '../json-style.js';
+import { danubeRefreshNote } from '../next-steps.js';
 import { planSelectedNodes, withRemoteOptions, type RemoteOptions } from '../remote.js';
 import { table } from '../table.js';
 import { mapLimit } from '../../apply/pool.js';
@@ -40,6 +41,9 @@ export function registerVerify(program: Command, io: CliIo): void {
           const lines = [table(['NODE', 'STATUS', 'AGENT'], results.map((r) => [r.node, r.status, r.agent ? `agent ${agentSummary(r.agent)}` : '-']))];
           for (const r of results) if (r.status !== 'in-sync') lines.push('', renderNodePlan(r.plan));
           lines.push('', drift.length === 0 ? 'In sync.' : `Drift on ${drift.length} node(s): run esdc-overlay apply.`);
+          // Danube's tool asked for this after every run (erigones/esdc-ce bin/esdc-overlay:1074-1075): the GUI reads a
+          // node's NICs and overlays at a refresh, not when they change.
+          if (drift.length === 0) lines.push(danubeRefreshNote(results.map((r) => r.node)).replace(' once apply has run', ' if it still shows the old ones'));
           return lines.join('\n');
         },
         () => snakeJson({ in_sync: drift.length === 0, nodes: results.map((r) => ({ node: r.node, status: r.status, drift: r.status === 'drift' ? r.plan : undefined, pending: r.plan.reboot, agent: r.agent })) }),
