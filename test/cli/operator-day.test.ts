@@ -277,3 +277,27 @@ describe('adminoverlay-update --mtu --port', () => {
     expect(s.run('adminoverlay-update', '--mtu', '9000').status).toBe(1);
   });
 });
+
+describe('nodes remove', () => {
+  it('refuses while VM NICs or rule lists name the node, unless --force; a typo gets "did you mean"', async () => {
+    const s = await state();
+    const before = await readFile(s.path, 'utf8');
+    const typo = s.run('nodes', 'remove', 'cn01.prg.exampel.com', '--yes');
+    expect(typo.status).toBe(1);
+    expect(typo.stderr).toContain(`(did you mean ${CN01}?)`);
+    const refused = s.run('nodes', 'remove', CN01, '--yes');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`node ${CN01} is still referenced by`);
+    expect(refused.stderr).toContain('pass --force');
+    expect(await readFile(s.path, 'utf8')).toBe(before);
+    const forced = s.run('nodes', 'remove', CN01, '--force', '--yes');
+    expect(forced.status, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain(`removed node ${CN01} from the state`);
+    expect(forced.stdout).toContain(`then run: esdc-overlay --state ${s.path} apply`);
+    const doc = parse(await readFile(s.path, 'utf8')) as StateDoc;
+    expect(Object.keys(doc.nodes!)).not.toContain(CN01);
+    expect((doc.vnics ?? []).some((v) => v.node === CN01)).toBe(false);
+    expect((doc.ipsec?.psk ?? []).some((k) => k.nodes.includes(CN01))).toBe(false);
+    expect(s.run('validate').status).toBe(0);
+  });
+});
