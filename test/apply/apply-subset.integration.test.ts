@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { SimCluster } from '../harness/sim-cluster.js';
 import { useSimCluster } from '../harness/use-sim-cluster.js';
+import { userInfo } from 'node:os';
 import { runBuiltCli } from '../support/cli.js';
 
 let c: SimCluster;
@@ -51,5 +52,30 @@ describe('apply with nodes left out', () => {
     const r = runBuiltCli(['apply', '--yes', '--exclude', brn], c.env);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain(`add ${brn} to the run`);
+  });
+});
+
+describe('nodes add and nodes remove', () => {
+  it('remove --force takes a node out; add brings it back with its address and keys, then apply converges', async () => {
+    // cn02: its VM NICs are on rules of all nodes, so discovering it again brings them back as they were.
+    const n = c.nodes[1]!;
+    const removed = runBuiltCli(['nodes', 'remove', n.name, '--force', '--yes'], c.env);
+    expect(removed.status, removed.stderr).toBe(0);
+    const gone = parse(await readFile(c.statePath, 'utf8')) as { nodes: Record<string, unknown> };
+    expect(Object.keys(gone.nodes)).not.toContain(n.name);
+    const user = userInfo().username;
+    const wrong = runBuiltCli(['nodes', 'add', 'cn99.sim.test', `${user}@127.0.0.1:${n.port}`], c.env);
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain(`reports hostname ${n.name}, not cn99.sim.test`);
+    const added = runBuiltCli(['nodes', 'add', n.name, `${user}@127.0.0.1:${n.port}`], c.env);
+    expect(added.status, added.stderr).toBe(0);
+    expect(added.stdout).toContain(`${n.name}:\n  new node:`);
+    expect(added.stdout).toMatch(/IPsec: a new key for each of its \d+ pair\(s\)/);
+    expect(added.stdout).toContain('then run: esdc-overlay apply');
+    const back = parse(await readFile(c.statePath, 'utf8')) as { nodes: Record<string, unknown>; ipsec?: { psk?: Array<{ nodes: string[] }> } };
+    expect(Object.keys(back.nodes)).toContain(n.name);
+    expect((back.ipsec?.psk ?? []).some((k) => k.nodes.includes(n.name))).toBe(true);
+    const apply = runBuiltCli(['apply', '--yes'], c.env);
+    expect(apply.status, apply.stderr).toBe(0);
   });
 });
