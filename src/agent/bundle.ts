@@ -15,9 +15,9 @@
  */
 import { createHash } from 'node:crypto';
 import { EsdcError, formatIssue, type ValidationIssue } from '../errors.js';
-import type { DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from '../plan/desired.js';
-import { fileText, textFile } from '../plan/desired.js';
-import { SERVICE_ORDER } from '../plan/services.js';
+import type { DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from '../desired/desired.js';
+import { fileText, textFile } from '../desired/desired.js';
+import { SERVICE_ORDER } from '../desired/services.js';
 import { isOwnedUsbkeyKey } from '../rules/usbkey-lines.js';
 import { bundleMayWrite, modeProblem } from './bundle-paths.js';
 

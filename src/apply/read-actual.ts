@@ -1,6 +1,6 @@
 /** Reads what a node has, for the paths and links its desired state names: the actual half of a plan. */
 import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
-import type { DesiredNode } from '../plan/desired.js';
+import type { DesiredNode } from '../desired/desired.js';
 import { parseManifest } from '../plan/manifest.js';
 import { MANIFEST_PATH, USBKEY_CONFIG, type ActualFile, type ActualNode } from '../plan/plan.js';
 import { posix } from 'node:path';

@@ -6,7 +6,7 @@
  */
 import { Validator } from 'ip-num';
 import { ValidationError, type ValidationIssue } from '../errors.js';
-import { MAC, matches, NIC_TAG, UUID } from '../model/patterns.js';
+import { MAC, matches, NIC_TAG, UUID } from '../syntax/patterns.js';
 import type { VnicDoc } from '../model/state.js';
 import { normalizeMac } from '../model/mac.js';
 

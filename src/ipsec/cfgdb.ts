@@ -10,7 +10,7 @@
  */
 import type { ValidationIssue } from '../errors.js';
 import type { PairKey } from '../model/model.js';
-import { PSK, matches } from '../model/patterns.js';
+import { PSK, matches } from '../syntax/patterns.js';
 import { makePair, pairId } from './pairs.js';
 
 export const CFGDB_PSK_PATH = '/esdc/settings/ipsec/psk';

@@ -12,9 +12,8 @@
  * of pairs with none stored (render-keys.ts).
  */
 import type { Model, Node, OverlayRule } from '../model/model.js';
-import type { Contribution, DesiredFile } from '../plan/desired.js';
-import type { NodeGenerator } from '../plan/desired-state.js';
-import type { RenderContext } from '../plan/render-context.js';
+import type { Contribution, DesiredFile, NodeGenerator } from '../desired/desired.js';
+import type { RenderContext } from '../desired/render-context.js';
 import { template } from '../render/template.js';
 import { makePair, meshPeers } from './pairs.js';
 import { p1XformText, profileParams, type ProfileParams } from './profile.js';

@@ -12,7 +12,7 @@
  */
 import { ConflictError, ValidationError, type ValidationIssue } from '../errors.js';
 import type { Model, PairKey } from '../model/model.js';
-import { HOSTNAME, PSK, matches } from '../model/patterns.js';
+import { HOSTNAME, PSK, matches } from '../syntax/patterns.js';
 import type { PskDoc, StateDoc } from '../model/state.js';
 import { makePair, meshPairs, pairId, type Pair } from './pairs.js';
 import { newPsk, systemRandom, type RandomBytes } from './psk.js';

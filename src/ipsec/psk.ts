@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { InternalError } from '../errors.js';
-import { PSK, matches } from '../model/patterns.js';
+import { PSK, matches } from '../syntax/patterns.js';
 
 export const PSK_BYTES = 128;
 

@@ -7,7 +7,7 @@
  */
 import { hkdfSync } from 'node:crypto';
 import type { PairKey } from '../model/model.js';
-import type { RenderContext } from '../plan/render-context.js';
+import type { RenderContext } from '../desired/render-context.js';
 import { storedMeshKeys } from './keys.js';
 import { meshPairs, pairId, pairLabel, type Pair } from './pairs.js';
 import { newPsk, systemRandom, type RandomBytes } from './psk.js';

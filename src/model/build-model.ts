@@ -6,10 +6,9 @@
 import type { ValidationIssue } from '../errors.js';
 import { isHostOf, ipv4ToInt, parseNetwork } from '../net/ipv4.js';
 import { canonicalIpv6 } from '../net/ipv6.js';
-import { ADMIN_OVERLAY_RULE, looseRuleNameWarning } from '../rules/rule-name.js';
-import { vdcRangeIssues } from '../ranges/vdc.js';
-import { nextFreePort } from '../rules/ports.js';
-import { RULE_DEFAULTS, defaultFilesConfig, filesConfigProblem, parseRuleString } from '../rules/rule-string.js';
+import { ADMIN_OVERLAY_RULE, looseRuleNameWarning } from '../syntax/rule-name.js';
+import { nextFreePort } from '../syntax/ports.js';
+import { RULE_DEFAULTS, defaultFilesConfig, filesConfigProblem, parseRuleString } from '../syntax/rule-string.js';
 import { isMulticastMac, normalizeMac } from './mac.js';
 import {
   byCodePoint,
@@ -24,9 +23,10 @@ import {
   type VNic,
 } from './model.js';
 import { DANUBE_ESP, DEFAULT_IPSEC_PROFILE, unverifiedSettings } from './ipsec-settings.js';
-import { NIC_TAG } from './patterns.js';
+import { NIC_TAG } from '../syntax/patterns.js';
 import type { DefaultsDoc, StateDoc } from './state.js';
 import { pathFromSegments } from './validate-shape.js';
+import { vdcAllowances } from './vdcs.js';
 
 export const ADMIN_OVERLAY_DEFAULTS = { vxlanId: 2, vlanId: 2, mtu: 1300 } as const;
 export const DEFAULT_UNDERLAY_MTU = 1500;
@@ -111,7 +111,9 @@ export function buildModel(doc: StateDoc): Model {
   warnings.push(...adminOverlayGaps(nodes, adminOverlay));
   const pairKeys = buildPairKeys(doc, nodeByName, issues, warnings);
   checkVdcRefs(doc, vnics, issues);
-  issues.push(...vdcRangeIssues(doc));
+  // The deep check of every vDC range (ids in 1-16777215 / 1-4094, items well formed).
+  const vdcs = vdcAllowances(doc);
+  for (const v of vdcs) issues.push(...v.issues);
 
   return {
     doc,
@@ -128,6 +130,7 @@ export function buildModel(doc: StateDoc): Model {
     },
     pairKeys,
     pdcs,
+    vdcs,
     issues,
     warnings,
   };

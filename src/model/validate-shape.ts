@@ -7,8 +7,8 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { Validator } from 'ip-num';
 import type { ValidationIssue } from '../errors.js';
-import * as P from './patterns.js';
-import { OVERLAY_MTU_RULE } from '../rules/rule-string.js';
+import * as P from '../syntax/patterns.js';
+import { OVERLAY_MTU_RULE } from '../syntax/rule-string.js';
 import { STATE_SCHEMA } from './schema.js';
 import type { StateDoc } from './state.js';
 

@@ -4,11 +4,11 @@
  * out (NodePlan for people and scripts, NodeWork for the executor).
  */
 import { createHash } from 'node:crypto';
-import type { DesiredNode, OverlayLink } from './desired.js';
-import { fileText } from './desired.js';
+import type { DesiredNode, OverlayLink } from '../desired/desired.js';
+import { fileText } from '../desired/desired.js';
 import { lineDiff } from './line-diff.js';
 import { MANIFEST_MODE, MANIFEST_PATH, parseManifest, serializeManifest, type Manifest } from './manifest.js';
-import { sortServices, type ServiceName } from './services.js';
+import { sortServices, type ServiceName } from '../desired/services.js';
 import { editUsbkeyConfig, type UsbkeyChange } from './usbkey-config.js';
 
 export const USBKEY_CONFIG = '/usbkey/config';

@@ -5,8 +5,8 @@
  */
 import type { Model, Node, OverlayRule } from '../model/model.js';
 import { byCodePoint } from '../model/model.js';
-import type { OverlayLink } from '../plan/desired.js';
-import { ruleArgv } from './rule-string.js';
+import type { OverlayLink } from '../desired/desired.js';
+import { ruleArgv } from '../syntax/rule-string.js';
 
 export function overlayLinkName(rule: string, vni: number): string {
   return `${rule}${vni}`;

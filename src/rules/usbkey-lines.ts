@@ -6,8 +6,8 @@
  */
 import { InternalError } from '../errors.js';
 import type { Model, Node, OverlayRule } from '../model/model.js';
-import type { UsbkeyLine } from '../plan/desired.js';
-import { canonicalRuleString } from './rule-string.js';
+import type { UsbkeyLine } from '../desired/desired.js';
+import { canonicalRuleString } from '../syntax/rule-string.js';
 
 const SAFE_VALUE = /^[A-Za-z0-9 ._/=,:-]*$/;
 const SAFE_KEY = /^[A-Za-z][A-Za-z0-9_]*$/;

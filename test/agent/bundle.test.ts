@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BundleError, buildBundle, desiredFromBundle, parseBundle, serializeBundle, type Bundle } from '../../src/agent/bundle.js';
 import { checkVersion } from '../../src/agent/reconcile.js';
 import { EMPTY_STATUS } from '../../src/agent/status.js';
-import { fileText, textFile, type DesiredNode } from '../../src/plan/desired.js';
+import { fileText, textFile, type DesiredNode } from '../../src/desired/desired.js';
 
 function desired(arp = '{"02:00:00:00:00:01":{"arp":"10.0.0.1"}}\n'): DesiredNode {
   return {

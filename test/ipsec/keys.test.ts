@@ -4,11 +4,11 @@ import { ConflictError, ValidationError } from '../../src/errors.js';
 import { generateMissingKeys, parsePairSelection, rotateKeys, storedMeshKeys, storeRenderedKeys } from '../../src/ipsec/keys.js';
 import { meshPairs, pairId } from '../../src/ipsec/pairs.js';
 import { newPsk, PSK_BYTES, pskFingerprint } from '../../src/ipsec/psk.js';
-import { PSK, matches } from '../../src/model/patterns.js';
+import { PSK, matches } from '../../src/syntax/patterns.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { desiredNode } from '../../src/plan/desired-state.js';
-import { fileText } from '../../src/plan/desired.js';
-import { RenderContext } from '../../src/plan/render-context.js';
+import { fileText } from '../../src/desired/desired.js';
+import { RenderContext } from '../../src/desired/render-context.js';
 import { IKE_PRESHARED_PATH } from '../../src/ipsec/generator.js';
 import { meshDoc, modelOf, presharedKeys, seededRandom } from './helpers.js';
 

@@ -8,8 +8,8 @@ import { IPF_ADMIN_PATH, IPF_OVERLAYS_PATH } from '../../src/firewall/generator.
 import { loadStateText } from '../../src/model/load.js';
 import type { Model } from '../../src/model/model.js';
 import { desiredNode, desiredNodes } from '../../src/plan/desired-state.js';
-import { fileText, type DesiredFile } from '../../src/plan/desired.js';
-import { RenderContext } from '../../src/plan/render-context.js';
+import { fileText, type DesiredFile } from '../../src/desired/desired.js';
+import { RenderContext } from '../../src/desired/render-context.js';
 import { commandsScript } from '../../src/render/render-tree.js';
 import { exampleDoc, FIXTURES, meshDoc, modelOf, presharedKeys, seededRandom } from './helpers.js';
 

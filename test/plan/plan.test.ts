@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DesiredNode } from '../../src/plan/desired.js';
-import { textFile } from '../../src/plan/desired.js';
+import type { DesiredNode } from '../../src/desired/desired.js';
+import { textFile } from '../../src/desired/desired.js';
 import { MANIFEST_PATH, parseManifest, serializeManifest } from '../../src/plan/manifest.js';
 import { planNode, type ActualNode } from '../../src/plan/plan.js';
 

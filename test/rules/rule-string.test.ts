@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalRuleString, parseRuleString } from '../../src/rules/rule-string.js';
-import { nextFreePort } from '../../src/rules/ports.js';
-import { newRuleNameIssue } from '../../src/rules/rule-name.js';
+import { canonicalRuleString, parseRuleString } from '../../src/syntax/rule-string.js';
+import { nextFreePort } from '../../src/syntax/ports.js';
+import { newRuleNameIssue } from '../../src/syntax/rule-name.js';
 
 const DANUBE =
   '-e vxlan -p vxlan/listen_ip=0.0.0.0 -p vxlan/listen_port=4790 -s files -p files/config=/opt/custom/networking/customers_overlay.json -p mtu=1400';

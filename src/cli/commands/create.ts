@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { ruleMtu } from '../../mtu/rule-mtu.js';
 import { createRule, type RuleChangeRequest } from '../../rules/edit.js';
-import { canonicalRuleString } from '../../rules/rule-string.js';
+import { canonicalRuleString } from '../../syntax/rule-string.js';
 import { mutate } from '../../store/store.js';
 import { intOption, withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';

@@ -1,6 +1,6 @@
 /** `esdc-overlay list`: the overlay rules, their ports and nodes. Works on an inconsistent state (warns). */
 import type { Command } from 'commander';
-import { canonicalRuleString } from '../../rules/rule-string.js';
+import { canonicalRuleString } from '../../syntax/rule-string.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { table } from '../table.js';

@@ -11,9 +11,9 @@
  */
 import { Validator } from 'ip-num';
 import type { ValidationIssue } from '../errors.js';
-import { OVERLAY_MTU_MAX, OVERLAY_MTU_MIN } from '../model/overlay-limits.js';
-import { FILES_CONFIG_PATH, FILES_CONFIG_ROOTS, matches } from '../model/patterns.js';
-import { managedPathOverlap } from '../plan/owned-paths.js';
+import { OVERLAY_MTU_MAX, OVERLAY_MTU_MIN } from './overlay-limits.js';
+import { FILES_CONFIG_PATH, FILES_CONFIG_ROOTS, matches } from './patterns.js';
+import { managedPathOverlap } from './owned-paths.js';
 
 /** What a rule string can set. Every field is optional: a raw string may leave the port to us. */
 export interface RuleParams {
@@ -35,7 +35,7 @@ export const RULE_DEFAULTS = {
   listenIp: '0.0.0.0',
   /** dladm's own default overlay MTU (overlay.7). */
   mtu: 1400,
-  /** The overlay driver's MTU range (model/overlay-limits.ts). */
+  /** The overlay driver's MTU range (overlay-limits.ts). */
   mtuMin: OVERLAY_MTU_MIN,
   mtuMax: OVERLAY_MTU_MAX,
 } as const;

@@ -4,7 +4,7 @@
  * still read, with a warning, so an existing installation can be imported.
  */
 import type { ValidationIssue } from '../errors.js';
-import { RULE_NAME_LOOSE, RULE_NAME_STRICT, matches } from '../model/patterns.js';
+import { RULE_NAME_LOOSE, RULE_NAME_STRICT, matches } from './patterns.js';
 
 export const ADMIN_OVERLAY_RULE = 'adminoverlay';
 
