@@ -19,6 +19,7 @@ import type { DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from '../desir
 import { fileText, textFile } from '../desired/desired.js';
 import { SERVICE_ORDER } from '../desired/services.js';
 import { isOwnedUsbkeyKey } from '../rules/usbkey-lines.js';
+import { overlayProperties } from '../syntax/rule-string.js';
 import { bundleMayWrite, modeProblem } from './bundle-paths.js';
 
 /** Where apply leaves the bundle on the node. */
@@ -202,7 +203,8 @@ export function desiredFromBundle(b: Bundle): DesiredNode {
   return {
     node: b.node,
     usbkey: b.usbkey.map((l) => ({ key: l.key, value: l.value })),
-    overlays: b.overlays.map((o): OverlayLink => ({ link: o.link, rule: o.rule, vni: o.vni, argv: o.argv })),
+    // The bundle carries the argv; its properties are read from it here, at the edge, not by the plan.
+    overlays: b.overlays.map((o): OverlayLink => ({ link: o.link, rule: o.rule, vni: o.vni, argv: o.argv, properties: Object.fromEntries(overlayProperties(o.argv)) })),
     files: b.files.map((f) =>
       textFile({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, secret: f.secret, refresh: f.refresh, text: f.content }),
     ),

@@ -39,6 +39,8 @@ export interface OverlayLink {
   rule: string;
   vni: number;
   argv: readonly string[];
+  /** The `-p` properties `argv` sets, in argv order: what a live overlay is compared with. */
+  properties: Readonly<Record<string, string>>;
 }
 
 export interface DesiredNode {

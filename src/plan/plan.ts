@@ -10,6 +10,8 @@ import { lineDiff } from './line-diff.js';
 import { MANIFEST_MODE, MANIFEST_PATH, parseManifest, serializeManifest, type Manifest } from './manifest.js';
 import { sortServices, type ServiceName } from '../desired/services.js';
 import { editUsbkeyConfig, type UsbkeyChange } from './usbkey-config.js';
+import { usbkeyKeyOwner } from '../rules/usbkey-lines.js';
+import { overlayProperties } from '../syntax/rule-string.js';
 
 export const USBKEY_CONFIG = '/usbkey/config';
 
@@ -109,20 +111,7 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** `-p key=value` pairs of a `dladm create-overlay` argv. */
-export function overlayProperties(argv: readonly string[]): Map<string, string> {
-  const props = new Map<string, string>();
-  for (let i = 0; i < argv.length - 1; i++) {
-    if (argv[i] !== '-p') continue;
-    for (const kv of argv[i + 1]!.split(',')) {
-      const eq = kv.indexOf('=');
-      if (eq > 0) props.set(kv.slice(0, eq), kv.slice(eq + 1));
-    }
-  }
-  return props;
-}
-
-/** Rule-string properties, for "what changed in this rule". */
+/** Rule-string properties, for "what changed in this rule": the old value is what the node's file says. */
 function ruleProps(value: string | undefined): Map<string, string> {
   return overlayProperties(value === undefined ? [] : value.split(/\s+/));
 }
@@ -134,7 +123,8 @@ function usbkeyNotes(changes: readonly UsbkeyChange[]): { reboot: string[]; disr
   const reboot: string[] = [];
   const disruptive: string[] = [];
   for (const c of changes) {
-    const rule = c.key.startsWith('overlay_rule_') ? c.key.slice('overlay_rule_'.length) : undefined;
+    const owner = usbkeyKeyOwner(c.key);
+    const rule = owner?.kind === 'rule' ? owner.rule : undefined;
     if (rule !== undefined && c.action === 'change') {
       const before = ruleProps(c.old);
       const after = ruleProps(c.new);
@@ -149,8 +139,8 @@ function usbkeyNotes(changes: readonly UsbkeyChange[]): { reboot: string[]; disr
       }
     } else if (rule !== undefined && c.action === 'remove') {
       reboot.push(`rule ${rule} removed: its overlays stay until reboot`);
-    } else if (c.key.startsWith('adminoverlay_0_') && c.action !== 'add') {
-      reboot.push(`adminoverlay vNIC ${c.key.slice('adminoverlay_0_'.length)}: ${c.old ?? '(none)'} → ${c.new ?? '(removed)'} (${LIVE_AT_REFRESH})`);
+    } else if (owner?.kind === 'adminoverlay' && c.action !== 'add') {
+      reboot.push(`adminoverlay vNIC ${owner.field}: ${c.old ?? '(none)'} → ${c.new ?? '(removed)'} (${LIVE_AT_REFRESH})`);
     }
   }
   return { reboot, disruptive };
@@ -223,8 +213,7 @@ export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeCon
       overlays.push({ link: o.link, rule: o.rule, vni: o.vni, action: 'create', argv: o.argv, differences: [] });
       continue;
     }
-    const want = overlayProperties(o.argv);
-    const differences = [...want.entries()]
+    const differences = Object.entries(o.properties)
       .filter(([k, v]) => live.has(k) && live.get(k) !== v)
       .map(([k, v]) => `${k}: ${live.get(k)} → ${v}`);
     if (differences.length > 0) {
