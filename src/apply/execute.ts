@@ -87,15 +87,13 @@ function stagedTargets(w: NodeWork): string[] {
   return paths;
 }
 
-async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: string[]): Promise<void> {
+async function stageNode(t: Transport, w: NodeWork, timeoutMs: number): Promise<void> {
   if (w.manifest) {
     await t.stage(MANIFEST_PATH, w.manifest.atCommit, { mode: MANIFEST_MODE }, timeoutMs);
-    staged.push(MANIFEST_PATH);
   }
   const byOwner = new Map<string, string[]>();
   for (const f of w.stage) {
     await t.stage(f.path, f.content, { mode: f.mode }, timeoutMs);
-    staged.push(f.path);
     if (f.owner !== undefined) {
       const spec = `${f.owner}${f.group !== undefined ? `:${f.group}` : ''}`;
       byOwner.set(spec, [...(byOwner.get(spec) ?? []), stagedPath(f.path, t.runId)]);
@@ -113,7 +111,6 @@ async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: s
       throw new TransportError(t.node, `${USBKEY_CONFIG} changed on the node since it was read; run apply again`, { code: 'ChangedMeanwhile' });
     }
     await t.stage(USBKEY_CONFIG, w.usbkey.content, { mode: w.usbkey.mode }, timeoutMs);
-    staged.push(USBKEY_CONFIG);
   }
 }
 
@@ -280,10 +277,9 @@ async function stageAndCommit(
   ordered: () => NodeOutcome[],
 ): Promise<ExecuteResult> {
   // Phase 1: stage everywhere.
-  const staged = new Map<string, string[]>(busy.map((w) => [w.node, []]));
   const stageResults = await settleLimit(busy, opts.concurrency, async (w) => {
     const started = performance.now();
-    await stageNode(transports.get(w.node)!, w, opts.timeoutMs, staged.get(w.node)!);
+    await stageNode(transports.get(w.node)!, w, opts.timeoutMs);
     outcomes.get(w.node)!.ms += performance.now() - started;
     opts.onProgress?.(w.node, `staged ${stagedTargets(w).length} file(s)`);
   });

@@ -82,8 +82,8 @@ const base = { owner: 'root', group: 'root', refresh: 'ipsec' as const };
 
 export function ipsecFiles(ctx: RenderContext, node: Node): DesiredFile[] {
   const profile = modelProfile(ctx.model);
-  // Keys are looked up now, so renderOnlyKeys() is complete once every node's
-  // desired state exists; the text is made only when asked for.
+  // Keys are looked up now (one render-only key per pair, whichever end comes
+  // first); the text is made only when asked for.
   const views = peerViews(ctx, node, profile);
   const peers = (): PeerView[] => views;
   const policy = (): string =>

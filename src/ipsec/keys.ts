@@ -128,43 +128,6 @@ export function rotateKeys(
 }
 
 /**
- * For `apply`: store the keys a render made up for pairs that had none, so
- * the nodes and the store agree; stale keys dropped. A pair whose stored
- * key is no longer missing, but different, means the store changed since
- * the render: refused, nothing changes.
- */
-export function storeRenderedKeys(doc: StateDoc, model: Model, rendered: readonly PairKey[]): KeyEdit {
-  const keys = storedMeshKeys(model);
-  const mesh = new Set(meshPairs(model).map(pairId));
-  const added: Pair[] = [];
-  const issues: ValidationIssue[] = [];
-  for (const k of rendered) {
-    const pair = makePair(k.nodes[0], k.nodes[1]);
-    const id = pairId(pair);
-    if (!mesh.has(id)) {
-      issues.push({ path: 'ipsec.psk', value: pair, message: 'is not a pair of nodes in different PDCs' });
-      continue;
-    }
-    if (!matches(PSK, k.key)) {
-      issues.push({ path: 'ipsec.psk', value: pair, message: 'has a key that is not 256 lower-case hex characters' });
-      continue;
-    }
-    const stored = keys.get(id);
-    if (stored === undefined) {
-      keys.set(id, k.key);
-      added.push(pair);
-    } else if (stored !== k.key) {
-      throw new ConflictError(
-        `the key of ${pair[0]} <-> ${pair[1]} was stored by another command after the render; render again before applying`,
-        { code: 'KeyChanged' },
-      );
-    }
-  }
-  if (issues.length > 0) throw new ValidationError(issues, 'rendered keys');
-  return { doc: withKeys(doc, model, keys), change: { added, rotated: [], pruned: stalePairs(doc, model) } };
-}
-
-/**
  * Parses `--pair a,b` values into mesh pairs. Every problem is reported at
  * once, naming the value; nothing is rotated when one is wrong.
  */

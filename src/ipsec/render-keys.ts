@@ -2,11 +2,11 @@
  * The key each pair has in one render (docs/operations.md#render): the stored key, or,
  * for a pair with none, a fresh random key made once per render so both
  * ends of the pair get the same one. Such keys live only in the render; a
- * warning says how many pairs have one (never the key), and `apply` hands
- * them to `storeRenderedKeys` so the store learns what the nodes got.
+ * warning says how many pairs have one (never the key). `apply` never
+ * sends such keys: it stores the missing keys first (`generateMissingKeys`)
+ * and renders from the stored ones.
  */
 import { hkdfSync } from 'node:crypto';
-import type { PairKey } from '../model/model.js';
 import type { RenderContext } from '../desired/render-context.js';
 import { storedMeshKeys } from './keys.js';
 import { meshPairs, pairId, pairLabel, type Pair } from './pairs.js';
@@ -32,7 +32,7 @@ export function deriveRenderKey(secret: Buffer, id: string): string {
   return Buffer.from(hkdfSync('sha512', secret, 'esdc-overlay render-only psk', id, PSK_BYTES)).toString('hex');
 }
 
-export class RenderKeys {
+class RenderKeys {
   private readonly ctx: RenderContext;
   private readonly stored: Map<string, string>;
   private readonly random: RandomBytes;
@@ -53,14 +53,6 @@ export class RenderKeys {
     if (stored !== undefined) return stored;
     this.warnOnce();
     return this.derived(id);
-  }
-
-  /** The keys this render makes up (every mesh pair without a stored key), in pair order: what apply stores. */
-  renderOnly(): PairKey[] {
-    return meshPairs(this.ctx.model)
-      .filter((p) => !this.stored.has(pairId(p)))
-      .map((p) => ({ nodes: p, key: this.derived(pairId(p)) }))
-      .sort((x, y) => (pairId(x.nodes) < pairId(y.nodes) ? -1 : 1));
   }
 
   private derived(id: string): string {
@@ -92,9 +84,4 @@ const MEMO_KEY = 'ipsec.render-keys';
 /** The render's key source, one per RenderContext. */
 export function renderKeys(ctx: RenderContext): RenderKeys {
   return ctx.shared(MEMO_KEY, () => new RenderKeys(ctx));
-}
-
-/** For apply: the keys the render made up for pairs without a stored key. */
-export function renderOnlyKeys(ctx: RenderContext): PairKey[] {
-  return renderKeys(ctx).renderOnly();
 }

@@ -190,8 +190,3 @@ function anyOfIssue(doc: unknown, e: ErrorObject): ValidationIssue {
     'does not have an accepted form';
   return { path: pathFromSegments(segs), value: valueAt(doc, segs), message };
 }
-
-/** Narrowing helper for callers that have already checked the issues. */
-export function asStateDoc(doc: unknown): StateDoc {
-  return doc as StateDoc;
-}
