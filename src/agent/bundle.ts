@@ -13,8 +13,8 @@
  * unchanged content keeps its version (and its bytes), an apply with nothing
  * to do rewrites no bundle.
  */
-import { createHash } from 'node:crypto';
 import { EsdcError, formatIssue, type ValidationIssue } from '../errors.js';
+import { sha256Hex } from '../sha256.js';
 import type { DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from '../desired/desired.js';
 import { fileText, textFile } from '../desired/desired.js';
 import { SERVICE_ORDER } from '../desired/services.js';
@@ -46,9 +46,6 @@ export interface Bundle extends BundleBody {
   sha256: string;
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /** The body without version: what decides whether a new version is due. */
 function contentKey(b: Omit<BundleBody, 'version' | 'format'>): string {
@@ -84,7 +81,7 @@ export function serializeBundle(body: BundleBody): string {
     overlays: body.overlays,
   };
   const text = JSON.stringify(ordered);
-  return `${JSON.stringify({ ...ordered, sha256: sha256(text) })}\n`;
+  return `${JSON.stringify({ ...ordered, sha256: sha256Hex(text) })}\n`;
 }
 
 /** The version the node's agent last applied (its floor: it refuses anything below). */
@@ -152,7 +149,7 @@ export function parseBundle(text: string, source = 'bundle', opts: { policy?: bo
   if (!isRecord(raw)) return fail([{ path: '', message: 'not a JSON object' }]);
   const { sha256: sum, ...body } = raw;
   if (body.format !== BUNDLE_FORMAT) return fail([{ path: 'format', value: body.format, message: `must be ${BUNDLE_FORMAT}` }]);
-  if (typeof sum !== 'string' || sum !== sha256(JSON.stringify(body))) {
+  if (typeof sum !== 'string' || sum !== sha256Hex(JSON.stringify(body))) {
     throw new BundleError(`${source}: checksum mismatch: the bundle is damaged or was edited`, [{ path: 'sha256', message: 'does not match the content' }], {
       code: 'BundleChecksum',
     });

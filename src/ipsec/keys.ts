@@ -11,10 +11,10 @@
  * ends in one commit phase (see rotateKeys).
  */
 import { ConflictError, ValidationError, type ValidationIssue } from '../errors.js';
-import type { Model, PairKey } from '../model/model.js';
-import { HOSTNAME, PSK, matches } from '../syntax/patterns.js';
+import { orderedPair, type Model } from '../model/model.js';
+import { HOSTNAME, matches } from '../syntax/patterns.js';
 import type { PskDoc, StateDoc } from '../model/state.js';
-import { makePair, meshPairs, pairId, type Pair } from './pairs.js';
+import { meshPairs, pairId, type Pair } from './pairs.js';
 import { newPsk, systemRandom, type RandomBytes } from './psk.js';
 
 /** What an edit did, by pair; never the keys themselves. */
@@ -49,7 +49,7 @@ function stalePairs(doc: StateDoc, model: Model): Pair[] {
   const seen = new Set<string>();
   const stale: Pair[] = [];
   for (const d of doc.ipsec?.psk ?? []) {
-    const pair = makePair(d.nodes[0], d.nodes[1]);
+    const pair = orderedPair(d.nodes[0], d.nodes[1]);
     const id = pairId(pair);
     if (!mesh.has(id) || seen.has(id)) stale.push(pair);
     seen.add(id);
@@ -162,7 +162,7 @@ export function parsePairSelection(model: Model, values: readonly string[]): Pai
       issues.push({ path, value, message: `names two nodes of PDC ${model.nodeByName.get(a)!.pdc}, which talk without IPsec and have no key` });
       return;
     }
-    const pair = makePair(a, b);
+    const pair = orderedPair(a, b);
     if (!seen.has(pairId(pair))) pairs.push(pair);
     seen.add(pairId(pair));
   });

@@ -10,7 +10,6 @@ import type { ValidationIssue } from '../errors.js';
 import * as P from '../syntax/patterns.js';
 import { OVERLAY_MTU_RULE } from '../syntax/rule-string.js';
 import { STATE_SCHEMA } from './schema.js';
-import type { StateDoc } from './state.js';
 
 let compiled: ValidateFunction | undefined;
 

@@ -3,9 +3,9 @@
  * node has (docs/operations.md#plan). Pure: data in (DesiredNode, ActualNode), data
  * out (NodePlan for people and scripts, NodeWork for the executor).
  */
-import { createHash } from 'node:crypto';
 import type { DesiredNode, OverlayLink } from '../desired/desired.js';
 import { fileText } from '../desired/desired.js';
+import { sha256Hex } from '../sha256.js';
 import { lineDiff } from './line-diff.js';
 import { MANIFEST_MODE, MANIFEST_PATH, parseManifest, serializeManifest, type Manifest } from './manifest.js';
 import { sortServices, type ServiceName } from '../desired/services.js';
@@ -107,10 +107,6 @@ export function workIsEmpty(w: NodeWork): boolean {
   return w.stage.length === 0 && w.remove.length === 0 && w.leftovers.length === 0 && !w.usbkey && w.createOverlays.length === 0 && w.services.length === 0 && !w.manifest;
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
 /** Rule-string properties, for "what changed in this rule": the old value is what the node's file says. */
 function ruleProps(value: string | undefined): Map<string, string> {
   return overlayProperties(value === undefined ? [] : value.split(/\s+/));
@@ -180,7 +176,7 @@ export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeCon
       diff: f.secret || have === null ? [] : lineDiff(have.text, text),
     };
     if (have !== null) plan.oldMode = have.mode;
-    if (!f.secret) plan.sha256 = sha256(text);
+    if (!f.secret) plan.sha256 = sha256Hex(text);
     files.push(plan);
     stage.push({ path: f.path, content: text, mode: f.mode, owner: f.owner, group: f.group });
     if (contentChanged) services.add(f.refresh);

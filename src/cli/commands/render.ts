@@ -5,7 +5,7 @@ import { UsageError } from '../../errors.js';
 import { desiredNodes } from '../../plan/desired-state.js';
 import { vdcWarnings } from '../../ranges/vdc.js';
 import { RenderContext } from '../../desired/render-context.js';
-import { readKeySecretFile } from '../../ipsec/key-secret-file.js';
+import { readKeySecretFile } from '../../io/key-secret-file.js';
 import { IPSEC_PROFILE_HELP } from '../../ipsec/profile.js';
 import { deriveRenderKey } from '../../ipsec/render-keys.js';
 import { randomBytes } from 'node:crypto';
