@@ -66,8 +66,7 @@ export function registerKeys(program: Command, io: CliIo): void {
     .description('list the pairs of the mesh with their key fingerprints')
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      const snap = await ctx.loadAndWarn();
       const stored = storedMeshKeys(snap.model);
       const rows = meshPairs(snap.model).map((p) => {
         const key = stored.get(pairId(p));

@@ -10,8 +10,7 @@ export function registerList(program: Command, io: CliIo): void {
     .description('list overlay rules with their port, MTU and nodes')
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      const snap = await ctx.loadAndWarn();
       const rules = snap.model.rules;
       ctx.output(
         () =>

@@ -27,8 +27,7 @@ export function registerVdcAllocate(vdc: Command, io: CliIo): void {
       if (kinds.length === 0) throw new UsageError('vdc allocate: give --vxlan, --vlan or both');
       if (opts.count < 1 || opts.count > MAX_COUNT) throw new UsageError(`--count must be 1-${MAX_COUNT} (got ${opts.count})`);
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      const snap = await ctx.loadAndWarn();
       const allowance = requireVdc(snap.model.vdcs, name);
       const used = usedIds(snap.model);
       const results = kinds.map((kind: IdKind) => ({ ...allocate(allowance, used[kind], kind, opts.count), pool: allocationPool(allowance, kind) }));

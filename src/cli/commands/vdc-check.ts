@@ -23,8 +23,7 @@ export function registerVdcCheck(vdc: Command, io: CliIo): void {
       const asked = ID_KINDS.filter((k) => opts[k] !== undefined);
       if (asked.length === 0) throw new UsageError('vdc check: give --vxlan ID, --vlan ID or both');
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      const snap = await ctx.loadAndWarn();
       const allowance = requireVdc(snap.model.vdcs, name);
       const checks = asked.map((kind) => {
         const check = checkId(allowance, kind, opts[kind]!, `--${kind}`);

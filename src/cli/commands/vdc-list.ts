@@ -14,8 +14,7 @@ export function registerVdcList(vdc: Command, io: CliIo): void {
     .description('list vDCs with their allowed VXLAN and VLAN ranges, and how many of those ids are used and free')
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      const snap = await ctx.loadAndWarn();
       const allowances = snap.model.vdcs;
       const usage = vdcUsage(allowances, usedIds(snap.model));
       ctx.output(

@@ -11,8 +11,7 @@ export function registerVdcOverlaps(vdc: Command, io: CliIo): void {
     .description('list every pair of vDCs whose VXLAN or VLAN allowances intersect, with the intersection')
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      const snap = await ctx.loadAndWarn();
       const found = overlaps(snap.model.vdcs);
       ctx.output(
         () =>
