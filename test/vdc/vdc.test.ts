@@ -35,6 +35,18 @@ describe('the state rejects bad vDC ranges with their path and value', () => {
     expect(loaded.warnings.map((w) => w.path)).toEqual(['vdcs.other.vlan_allowed', 'vdcs.tenant.vxlan_allowed', 'vdcs.tenant.vlan_allowed[1]']);
     expect(vdcAllowances(loaded.doc).find((a) => a.name === 'tenant')!.allowed.vxlan.toString()).toBe('100-200');
   });
+  it('are parsed once, into the Model, in name order, the problems with them among its issues', () => {
+    const model = buildModel(example());
+    expect(model.vdcs.map((a) => a.name)).toEqual(['customer-a', 'main']);
+    expect(model.vdcs).toEqual(vdcAllowances(example()));
+    expect(model.vdcs[0]!.allowed.vxlan.toString()).toBe('1000-1099,2000');
+    expect(model.vdcs[1]!.restrict).toEqual({ vxlan: true, vlan: false });
+    const bad = example();
+    bad.vdcs!.main!.vxlan_allowed = '5-2';
+    const broken = buildModel(bad);
+    expect(broken.vdcs[1]!.issues.map((i) => i.path)).toEqual(['vdcs.main.vxlan_allowed']);
+    expect(broken.issues).toEqual(expect.arrayContaining([...broken.vdcs[1]!.issues]));
+  });
   it('the example loads unchanged', () => {
     expect(() => loadStateText(EXAMPLE, 'two-sites.yaml')).not.toThrow();
   });
