@@ -148,16 +148,22 @@ export interface NodeContext {
   pdc?: string;
 }
 
-/** Compares one node's desired state with what it has. */
-export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeContext = {}): { plan: NodePlan; work: NodeWork } {
-  const warnings: string[] = [];
-  const parsed = parseManifest(actual.manifestText);
-  if (parsed.problem) warnings.push(parsed.problem);
-  const prior: Manifest = parsed.manifest;
+/** The files part of a node's plan: what to stage, remove and refresh. */
+interface FilesPart {
+  files: FilePlan[];
+  stage: NodeWork['stage'];
+  remove: string[];
+  leftovers: string[];
+}
 
+/**
+ * Desired files against the node's, our files no longer wanted (by the prior
+ * manifest), and the staged copies an interrupted run left; adds to
+ * `services` what a change refreshes.
+ */
+function planFiles(desired: DesiredNode, actual: ActualNode, prior: Manifest, services: Set<ServiceName>): FilesPart {
   const files: FilePlan[] = [];
   const stage: NodeWork['stage'] = [];
-  const services = new Set<ServiceName>(prior.pendingRefresh);
   const wantedPaths = new Set<string>();
   for (const f of desired.files) {
     wantedPaths.add(f.path);
@@ -196,12 +202,11 @@ export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeCon
     files.push({ path, action: 'remove', contentChanged: true, secret: true, refresh: null, diff: [], leftover: true });
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files, stage, remove, leftovers };
+}
 
-  const usbkeyBefore = actual.usbkey?.text ?? '';
-  const edit = editUsbkeyConfig(usbkeyBefore, desired.usbkey);
-  if (edit.changes.length > 0) services.add('net-virtual');
-  const notes = usbkeyNotes(edit.changes);
-
+/** Overlays to create, and live ones whose properties differ (they change at reboot: noted in `reboot`). */
+function planOverlays(desired: DesiredNode, actual: ActualNode, reboot: string[]): { overlays: OverlayPlan[]; createOverlays: OverlayLink[] } {
   const overlays: OverlayPlan[] = [];
   for (const o of desired.overlays) {
     const live = actual.overlays.get(o.link);
@@ -214,10 +219,55 @@ export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeCon
       .map(([k, v]) => `${k}: ${live.get(k)} → ${v}`);
     if (differences.length > 0) {
       overlays.push({ link: o.link, rule: o.rule, vni: o.vni, action: 'pending', argv: o.argv, differences });
-      notes.reboot.push(`overlay ${o.link}: ${differences.join(', ')} (the live overlay keeps its properties until reboot)`);
+      reboot.push(`overlay ${o.link}: ${differences.join(', ')} (the live overlay keeps its properties until reboot)`);
     }
   }
   const createOverlays = desired.overlays.filter((o) => overlays.some((p) => p.link === o.link && p.action === 'create'));
+  return { overlays, createOverlays };
+}
+
+/**
+ * The manifest to commit with the files and the one after the refreshes:
+ * while refreshes are owed, files being removed stay listed (a run that dies
+ * midway still owns them). Undefined when the node's manifest is already final.
+ */
+function planManifest(
+  desired: DesiredNode,
+  actual: ActualNode,
+  prior: Manifest,
+  remove: readonly string[],
+  services: ServiceName[],
+  node: NodeContext,
+): NodeWork['manifest'] {
+  const base = (pendingRefresh: ServiceName[], files: Manifest['files']): string =>
+    serializeManifest({ version: 1, files, pendingRefresh, ...(node.pdc !== undefined ? { pdc: node.pdc } : {}) });
+  const final = base([], Object.fromEntries(desired.files.map((f) => [f.path, { refresh: f.refresh }])));
+  if (services.length > 0) {
+    const files = Object.fromEntries([
+      ...remove.map((p) => [p, { refresh: prior.files[p]!.refresh }] as const),
+      ...desired.files.map((f) => [f.path, { refresh: f.refresh }] as const),
+    ]);
+    return { atCommit: base(services, files), final };
+  }
+  return actual.manifestText !== final ? { atCommit: final, final } : undefined;
+}
+
+/** Compares one node's desired state with what it has. */
+export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeContext = {}): { plan: NodePlan; work: NodeWork } {
+  const warnings: string[] = [];
+  const parsed = parseManifest(actual.manifestText);
+  if (parsed.problem) warnings.push(parsed.problem);
+  const prior: Manifest = parsed.manifest;
+
+  const services = new Set<ServiceName>(prior.pendingRefresh);
+  const { files, stage, remove, leftovers } = planFiles(desired, actual, prior, services);
+
+  const usbkeyBefore = actual.usbkey?.text ?? '';
+  const edit = editUsbkeyConfig(usbkeyBefore, desired.usbkey);
+  if (edit.changes.length > 0) services.add('net-virtual');
+  const notes = usbkeyNotes(edit.changes);
+
+  const { overlays, createOverlays } = planOverlays(desired, actual, notes.reboot);
 
   if (prior.pdc !== undefined && node.pdc !== undefined && prior.pdc !== node.pdc) {
     notes.disruptive.push(
@@ -227,21 +277,7 @@ export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeCon
   }
 
   const sortedServices = sortServices(services);
-  const base = (pendingRefresh: ServiceName[], files: Manifest['files']): string =>
-    serializeManifest({ version: 1, files, pendingRefresh, ...(node.pdc !== undefined ? { pdc: node.pdc } : {}) });
-  const final = base([], Object.fromEntries(desired.files.map((f) => [f.path, { refresh: f.refresh }])));
-  let manifest: NodeWork['manifest'];
-  if (sortedServices.length > 0) {
-    // Until the refreshes ran, files being removed stay listed: a run that dies midway still owns them.
-    const files = Object.fromEntries([
-      ...remove.map((p) => [p, { refresh: prior.files[p]!.refresh }] as const),
-      ...desired.files.map((f) => [f.path, { refresh: f.refresh }] as const),
-    ]);
-    const atCommit = base(sortedServices, files);
-    manifest = { atCommit, final };
-  } else if (actual.manifestText !== final) {
-    manifest = { atCommit: final, final };
-  }
+  const manifest = planManifest(desired, actual, prior, remove, sortedServices, node);
 
   const changed = files.length > 0 || edit.changes.length > 0 || createOverlays.length > 0 || sortedServices.length > 0;
   return {
