@@ -255,13 +255,7 @@ export async function executeWork(
     const lockFailures = lockResults.flatMap((r, i) => (r.ok ? [] : [{ w: busy[i]!, error: r.error }]));
     if (lockFailures.length > 0) {
       await releaseAll();
-      for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
-      for (const f of lockFailures) {
-        const o = outcomes.get(f.w.node)!;
-        o.status = 'stage-failed';
-        o.error = message(f.error);
-        opts.onProgress?.(f.w.node, `not staged: ${o.error}`);
-      }
+      markStageFailed(busy, lockFailures, outcomes, opts, 'not staged');
       return { ok: false, phase: 'stage', outcomes: ordered() };
     }
   }
@@ -269,6 +263,23 @@ export async function executeWork(
     return await stageAndCommit(transports, busy, opts, outcomes, ordered);
   } finally {
     await releaseAll();
+  }
+}
+
+/** A stage that failed somewhere: every busy node is rolled back, the failed ones say why. */
+function markStageFailed(
+  busy: readonly NodeWork[],
+  failures: ReadonlyArray<{ w: NodeWork; error: unknown }>,
+  outcomes: Map<string, NodeOutcome>,
+  opts: ExecuteOptions,
+  verb: string,
+): void {
+  for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
+  for (const f of failures) {
+    const o = outcomes.get(f.w.node)!;
+    o.status = 'stage-failed';
+    o.error = message(f.error);
+    opts.onProgress?.(f.w.node, `${verb}: ${o.error}`);
   }
 }
 
@@ -295,13 +306,7 @@ async function stageAndCommit(
       const paths = stagedTargets(w);
       await Promise.all(paths.map((p) => t.remove(stagedPath(p, t.runId), opts.timeoutMs).catch(() => undefined)));
     });
-    for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
-    for (const f of stageFailures) {
-      const o = outcomes.get(f.w.node)!;
-      o.status = 'stage-failed';
-      o.error = message(f.error);
-      opts.onProgress?.(f.w.node, `stage failed: ${o.error}`);
-    }
+    markStageFailed(busy, stageFailures, outcomes, opts, 'stage failed');
     return { ok: false, phase: 'stage', outcomes: ordered() };
   }
 
