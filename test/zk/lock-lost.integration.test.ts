@@ -161,6 +161,8 @@ describe('apply under a ZooKeeper lock that is lost while it stages', () => {
     expect(node.calls.filter((c) => c.startsWith('commit'))).toEqual([]);
     expect(node.files.has(ARP)).toBe(false);
     expect(node.files.has(RULE)).toBe(false);
+    // This run's staged files were taken back (their names are the run's own); only the node lock's history may remain.
+    expect([...node.files.keys()].filter((k) => k.includes('.esdc-new-') && !k.includes('node.lock'))).toEqual([]);
   });
 
   it('aborts before committing when its lock node was removed (the lock is not ours any more)', async () => {
