@@ -26,6 +26,7 @@ import { registerApply } from './commands/apply.js';
 import { registerVerify } from './commands/verify.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerAgent } from './commands/agent.js';
+import { registerDaemon } from './commands/daemon.js';
 
 /** Subcommands, one file each; later features add theirs here. */
 const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
@@ -48,6 +49,7 @@ const COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
   registerVerify,
   registerNodes,
   registerAgent,
+  registerDaemon,
 ];
 
 function version(): string {

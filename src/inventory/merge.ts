@@ -58,7 +58,7 @@ export interface AddressConflict {
 export interface MergeReport {
   added: VnicDoc[];
   removed: VnicDoc[];
-  moved: Array<{ mac: string; vm: string | undefined; from: string; to: string }>;
+  moved: Array<{ mac: string; vm: string | undefined; from: string; to: string; before: VnicDoc; after: VnicDoc }>;
   /** Same MAC and node, another IP, tag or VLAN. */
   changed: Array<{ before: VnicDoc; after: VnicDoc }>;
   migrating: MigratingMac[];
@@ -184,7 +184,7 @@ export function mergeInventory(input: MergeInput): MergeResult {
       return next;
     }
     if (sameDoc(cur, next)) return cur;
-    if (cur.node !== next.node) report.moved.push({ mac, vm: next.vm, from: cur.node, to: next.node });
+    if (cur.node !== next.node) report.moved.push({ mac, vm: next.vm, from: cur.node, to: next.node, before: cur, after: next });
     else report.changed.push({ before: cur, after: next });
     return next;
   };
@@ -236,13 +236,13 @@ export function mergeInventory(input: MergeInput): MergeResult {
   return { vnics: changed ? out : [...input.vnics], changed, report };
 }
 
-/** The rules whose ARP tables a merge changed: every rule of an entry added, removed, moved or changed. */
+/** The rules whose ARP tables a merge changed: every rule of an entry added, removed, moved or changed (old and new tag). */
 export function affectedRules(report: MergeReport): Set<string> {
   const rules = new Set<string>();
   const add = (v: VnicDoc): void => void rules.add(v.nic_tag.split('/')[0]!);
   report.added.forEach(add);
   report.removed.forEach(add);
-  for (const c of report.changed) {
+  for (const c of [...report.changed, ...report.moved]) {
     add(c.before);
     add(c.after);
   }

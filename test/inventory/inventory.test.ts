@@ -118,7 +118,8 @@ describe('merge', () => {
     // Source stopped, target running: it moves.
     let r = mergeInventory(input(cur, views(obs(VM1, 'cn01', 'stopped', nic), obs(VM1, 'cn02', 'running', nic))));
     expect(r.vnics[0]!.node).toBe('cn02');
-    expect(r.report.moved).toEqual([{ mac: MAC1, vm: VM1, from: 'cn01', to: 'cn02' }]);
+    expect(r.report.moved).toMatchObject([{ mac: MAC1, vm: VM1, from: 'cn01', to: 'cn02' }]);
+    expect([...affectedRules(r.report)]).toEqual(['customers']);
     expect(r.report.migrating).toEqual([{ mac: MAC1, vm: VM1, nodes: ['cn01', 'cn02'], owner: 'cn02' }]);
     // Both running (the moment of switch-over): cn01 keeps it.
     r = mergeInventory(input(cur, views(obs(VM1, 'cn01', 'running', nic), obs(VM1, 'cn02', 'running', nic))));
