@@ -20,7 +20,8 @@ import { mutate, type Store } from '../store/store.js';
 import type { Transport } from '../transport/transport.js';
 import { NodeLink, type LinkStatus } from './node-link.js';
 import { emptyDaemonStatus, writeDaemonStatus, type DaemonStatus } from './status.js';
-import { writeTables } from './tables.js';
+import { NodeWriter } from './node-writer.js';
+import type { TableResult } from './tables.js';
 
 export type ArpTableOwner = 'esdc-overlay' | 'danube';
 
@@ -36,6 +37,8 @@ export interface InventoryDaemonOptions {
   readyTimeoutMs?: number;
   backoff?: { minMs: number; maxMs: number };
   concurrency?: number;
+  /** How long a batch waits for the nodes' table writes before it logs and goes on (default 5000). */
+  batchWaitMs?: number;
 }
 
 /** What sysinfo says that the state does not (reported by `daemon status`, never applied). */
@@ -70,6 +73,7 @@ export class InventoryDaemon {
   private readonly dirty = new Set<string>();
   private readonly resynced = new Set<string>();
   private readonly tableRetry = new Set<string>();
+  private readonly writers = new Map<string, NodeWriter>();
   private firstEventAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -166,7 +170,7 @@ export class InventoryDaemon {
   private onState(node: string, st: LinkStatus): void {
     // A node we cannot see is unknown: its entries stay as they are until it is back and resynced.
     if (st.state !== 'connected') this.views.delete(node);
-    this.status.nodes[node] = structuredClone(st);
+    this.status.nodes[node] = st; // the link's live record: counters move without a state change
     this.writeStatus();
   }
 
@@ -256,28 +260,26 @@ export class InventoryDaemon {
     let appliedAt: number | undefined;
     let tableError: string | null = null;
     if (this.owner === 'esdc-overlay') {
-      const retry = new Set([...resynced, ...this.tableRetry]);
+      const rules = affectedRules(r);
+      const all = new Set([...resynced, ...this.tableRetry]);
       this.tableRetry.clear();
-      const transports = new Map<string, Transport>();
-      for (const [name, link] of this.links) {
-        const t = link.connected;
-        if (t) transports.set(name, t);
+      const runs: Array<Promise<TableResult>> = [];
+      for (const node of model.nodes) {
+        if (!this.links.get(node.name)?.connected) continue;
+        const mine = new Set(node && model.rules.filter((x) => x.nodes.includes(node.name) && rules.has(x.name)).map((x) => x.name));
+        if (mine.size === 0 && !all.has(node.name)) continue;
+        runs.push(this.writer(node.name).request({ model, rules: mine, all: all.has(node.name) }));
       }
-      const tables = await writeTables(model, { rules: affectedRules(r), nodes: retry }, transports, {
-        timeoutMs: this.opts.timeoutMs,
-        concurrency: this.opts.concurrency ?? 16,
-      });
-      appliedAt = performance.now();
-      for (const paths of tables.written.values()) written += paths.length;
-      c.tables_written += written;
-      c.table_failures += tables.failed.size;
-      this.status.tables_missing = tables.missing.map((m) => `${m.node}:${m.path}`);
-      if (tables.failed.size > 0) {
-        tableError = [...tables.failed].map(([n, e]) => `${n}: ${e}`).join('; ');
-        this.opts.log.warn({ failed: Object.fromEntries(tables.failed) }, 'ARP tables not written on some nodes; retrying');
-        for (const n of tables.failed.keys()) this.tableRetry.add(n);
-        this.schedule(5000);
-      }
+      // A node that hangs holds back only itself: the batch waits a bounded while, then goes on.
+      const settled = await Promise.race([
+        Promise.all(runs).then((results) => ({ results, complete: true })),
+        new Promise<{ results: TableResult[]; complete: boolean }>((res) => setTimeout(() => res({ results: [], complete: false }), this.opts.batchWaitMs ?? 5000).unref()),
+      ]);
+      appliedAt = settled.complete ? performance.now() : undefined;
+      for (const t of settled.results) for (const paths of t.written.values()) written += paths.length;
+      const failed = settled.results.flatMap((t) => [...t.failed]);
+      if (failed.length > 0) tableError = failed.map(([n, e]) => `${n}: ${e}`).join('; ');
+      if (!settled.complete) tableError = `${tableError ? `${tableError}; ` : ''}some nodes still writing after ${this.opts.batchWaitMs ?? 5000} ms`;
     }
     const ms = (t: number | undefined): number | null => (started === undefined || t === undefined ? null : Math.round(t - started));
     this.status.last_batch = {
@@ -312,6 +314,30 @@ export class InventoryDaemon {
     this.events.emit('batch', this.status.last_batch);
   }
 
+  private writer(node: string): NodeWriter {
+    let w = this.writers.get(node);
+    if (!w) {
+      w = new NodeWriter(node, () => this.links.get(node)?.connected, { timeoutMs: this.opts.timeoutMs, concurrency: 1 }, (n, r) => this.tablesDone(n, r));
+      this.writers.set(node, w);
+    }
+    return w;
+  }
+
+  private tablesDone(node: string, r: TableResult): void {
+    const c = this.status.counters;
+    for (const paths of r.written.values()) c.tables_written += paths.length;
+    this.status.tables_missing = [...this.status.tables_missing.filter((m) => !m.startsWith(`${node}:`)), ...r.missing.map((m) => `${m.node}:${m.path}`)];
+    if (r.failed.size > 0) {
+      c.table_failures++;
+      this.opts.log.warn({ node, error: r.failed.get(node) }, 'ARP tables not written; retrying with the next batch');
+      this.tableRetry.add(node);
+      this.schedule(5000);
+    } else if (r.written.size > 0) {
+      this.opts.log.debug({ node, tables: r.written.get(node) }, 'ARP tables written');
+    }
+    this.writeStatus();
+  }
+
   private emptyBatch(nodes: string[]): DaemonStatus['last_batch'] & object {
     return { at: new Date().toISOString(), nodes, added: 0, removed: 0, moved: 0, changed: 0, tables_written: 0, event_to_commit_ms: null, event_to_applied_ms: null, error: null };
   }
@@ -330,6 +356,7 @@ export class InventoryDaemon {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
+    await Promise.all([...this.writers.values()].map((w) => w.idle()));
     await Promise.all([...this.links.values()].map((l) => l.stop()));
     this.status.state = 'stopped';
     this.status.stopped_at = new Date().toISOString();

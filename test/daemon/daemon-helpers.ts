@@ -10,7 +10,7 @@ import type { SimCluster, SimNode } from '../harness/sim-cluster.js';
 export async function startDaemon(c: SimCluster, opts: { debounceMs?: number; log?: pino.Logger } = {}): Promise<InventoryDaemon> {
   const remote = await remoteFrom({ connectTimeout: 10 }, { ...process.env, ...c.env });
   const daemon = new InventoryDaemon({
-    store: new FileStore(c.statePath, {}),
+    store: new FileStore(c.statePath, { lockTimeoutMs: 1000 }),
     open: remote.open,
     log: opts.log ?? pino({ level: process.env.DAEMON_TEST_LOG ?? 'silent' }),
     statusPath: join(c.dir, 'daemon-status.json'),
@@ -55,5 +55,20 @@ export async function processesWith(...needles: string[]): Promise<number[]> {
     const cmd = await readFile(`/proc/${e}/cmdline`, 'utf8').catch(() => '');
     if (needles.every((n) => cmd.includes(n))) out.push(Number(e));
   }
+  return out;
+}
+
+/** sshd of a simulated node and every process below it (its sessions, their commands). */
+export async function sshdTree(n: SimNode): Promise<number[]> {
+  const { readdir } = await import('node:fs/promises');
+  const parent = new Map<number, number>();
+  for (const e of await readdir('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    const stat = await readFile(`/proc/${e}/stat`, 'utf8').catch(() => '');
+    if (stat) parent.set(Number(e), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+  }
+  const roots = await processesWith(join(n.dir, 'sshd_config'));
+  const out = [...roots];
+  for (let i = 0; i < out.length; i++) for (const [child, pp] of parent) if (pp === out[i] && !out.includes(child)) out.push(child);
   return out;
 }
