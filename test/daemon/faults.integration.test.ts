@@ -81,6 +81,10 @@ describe('daemon faults', () => {
     try {
       createVm(c.dir, cn01.name, { mac: '52:54:00:cc:00:11', ip: '10.210.0.111', nicTag: 'customers/1000' });
       await waitFor('cn02 has the new cn01 VM while cn03 hangs', BOUND_MS, async () => (await table(cn02, 'customers'))?.['52:54:00:cc:00:11'] !== undefined);
+      // The write to cn03 still hangs (keepalives need ~15 s): the next batch must not wait for it.
+      createVm(c.dir, cn01.name, { mac: '52:54:00:cc:00:12', ip: '10.210.0.112', nicTag: 'customers/1000' });
+      const took = await waitFor('cn02 has the second VM while cn03 still hangs', 9000, async () => (await table(cn02, 'customers'))?.['52:54:00:cc:00:12'] !== undefined);
+      expect(d.status.nodes[cn03.name]!.state, `second VM took ${took} ms`).toBe('connected');
       // SSH keepalives (5 s, 3 missed) find the hung node.
       await waitFor('cn03 marked disconnected', 40_000, () => d.status.nodes[cn03.name]?.state !== 'connected');
       createVm(c.dir, cn03.name, { mac: '52:54:00:cc:00:13', ip: '10.210.0.113', nicTag: 'customers/1000' });
