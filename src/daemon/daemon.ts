@@ -16,6 +16,7 @@ import type { VmObservation } from '../inventory/observation.js';
 import type { VmEvent } from '../inventory/events.js';
 import type { Logger } from '../log.js';
 import type { Model, Node } from '../model/model.js';
+import type { ArpTableOwner } from '../model/state.js';
 import { mutate, type Store } from '../store/store.js';
 import type { Transport } from '../transport/transport.js';
 import { NodeLink, type LinkStatus } from './node-link.js';
@@ -23,7 +24,6 @@ import { emptyDaemonStatus, writeDaemonStatus, type DaemonStatus } from './statu
 import { NodeWriter } from './node-writer.js';
 import type { TableResult } from './tables.js';
 
-export type ArpTableOwner = 'esdc-overlay' | 'danube';
 
 export interface InventoryDaemonOptions {
   store: Store;
@@ -59,8 +59,9 @@ function targetKey(n: Node): string {
   return JSON.stringify([n.ssh, n.adminIp, n.externalIp]);
 }
 
+/** `danube`: the daemon records vnics and writes no table (Danube's management server does). */
 export function arpTableOwner(model: Model): ArpTableOwner {
-  return (model.doc.defaults as { arp_tables?: ArpTableOwner } | undefined)?.arp_tables ?? 'esdc-overlay';
+  return model.defaults.arpTables;
 }
 
 export class InventoryDaemon {

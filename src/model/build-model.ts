@@ -40,6 +40,7 @@ export function buildModel(doc: StateDoc): Model {
 
   const defaults: Defaults = {
     underlayMtu: doc.defaults?.underlay_mtu ?? DEFAULT_UNDERLAY_MTU,
+    arpTables: doc.defaults?.arp_tables ?? 'esdc-overlay',
     ipsec: {
       encr: doc.defaults?.ipsec?.encr ?? 'aes-cbc',
       auth: doc.defaults?.ipsec?.auth ?? 'sha512',
