@@ -3,16 +3,18 @@
  * deleted on one node reaches every peer's ARP table within the bound, and
  * the state's vnics follow.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { BUNDLE_PATH, parseBundle } from '../../src/agent/bundle.js';
 import type { InventoryDaemon } from '../../src/daemon/daemon.js';
+import type { DaemonStatus } from '../../src/daemon/status.js';
 import type { StateDoc } from '../../src/model/state.js';
 import type { SimCluster } from '../harness/sim-cluster.js';
 import { createVm, deleteVm, migrateVm } from '../harness/sim-vms.mjs';
 import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { cli } from '../support/cli.js';
+import { runCli } from '../support/cli-process.js';
 import { allConnected, processesWith, startDaemon, table, waitFor } from './daemon-helpers.js';
 
 /** From an event to every peer's table: the goal is 2 s; the bound allows for a machine shared with other work. */
@@ -74,5 +76,50 @@ describe('daemon: VMs come, move and go', () => {
     await daemon.stop();
     daemon = undefined;
     await waitFor('the nodes\' vmadm events processes gone', 5000, async () => (await processesWith(c.dir, 'vmadm', 'events')).length === 0);
+  }, 120_000);
+});
+
+describe('daemon: the built CLI as a service', () => {
+  let c: SimCluster;
+  useSimCluster({ count: 2 }, (started) => (c = started));
+
+  it('daemon status shows the nodes; SIGHUP reloads the state (arp_tables: danube stops table writes); SIGTERM stops it cleanly', async () => {
+    expect((await cli(['apply', '--yes'], c.env)).status).toBe(0);
+    const statusFile = `${c.dir}/daemon-status.json`;
+    const env = { ...c.env, ESDC_OVERLAY_DAEMON_STATUS: statusFile };
+    const run = runCli(['daemon', '--log-level', 'info'], env);
+    try {
+      const status = async (): Promise<DaemonStatus | undefined> => {
+        const r = await cli(['daemon', 'status', '--json'], env);
+        return r.status === 0 ? (JSON.parse(r.stdout) as DaemonStatus & { state: string | null }) : undefined;
+      };
+      await waitFor('both nodes connected per daemon status', BOUND_MS, async () => {
+        const s = await status();
+        return s?.state === 'running' && Object.values(s.nodes ?? {}).filter((n) => n.state === 'connected').length === 2;
+      });
+      const text = await cli(['daemon', 'status'], env);
+      expect(text.stdout).toMatch(new RegExp(`${c.nodes[0]!.name}: connected since`));
+      expect(text.stdout).toContain('esdc-overlay (the daemon writes them)');
+
+      // Danube takes over the tables: after SIGHUP the daemon records VMs but writes no table.
+      const doc = parse(await readFile(c.statePath, 'utf8')) as StateDoc;
+      doc.defaults = { ...doc.defaults, arp_tables: 'danube' };
+      await writeFile(c.statePath, stringify(doc, { lineWidth: 0 }), { mode: 0o600 });
+      process.kill(run.pid, 'SIGHUP');
+      await waitFor('arp_tables danube after SIGHUP', BOUND_MS, async () => (await status())?.arp_tables === 'danube');
+      const before = await readFile(c.nodes[1]!.path('/opt/custom/networking/customers_overlay.json'), 'utf8');
+      createVm(c.dir, c.nodes[0]!.name, { mac: '52:54:00:dd:00:01', ip: '10.210.0.200', nicTag: 'customers/1000' });
+      await waitFor('the VM recorded in the state', BOUND_MS, async () => (await stateVnics(c)).some((v) => v.mac === '52:54:00:dd:00:01'));
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await readFile(c.nodes[1]!.path('/opt/custom/networking/customers_overlay.json'), 'utf8')).toBe(before);
+    } finally {
+      process.kill(run.pid, 'SIGTERM');
+    }
+    const end = await run.done;
+    expect(end.code).toBe(0);
+    expect(end.stderr).toMatch(/"msg":"batch"/);
+    expect(end.stderr).toMatch(/"msg":"daemon stopped"/);
+    const last = JSON.parse(await readFile(statusFile, 'utf8')) as DaemonStatus;
+    expect(last.state).toBe('stopped');
   }, 120_000);
 });
