@@ -57,14 +57,29 @@ describe('daemon: VMs come, move and go', () => {
     const restarts = (await cn02.calls()).filter((x) => x.cmd === 'svcadm' && x.args.join(' ') === 'restart network/varpd');
     expect(restarts.length).toBeGreaterThanOrEqual(1);
 
+    // The agent on a peer, checking against its bundle, finds the daemon's table in sync: it reverts nothing.
+    await writeFile(`${c.dir}/agent.json`, JSON.stringify({ root: cn02.root, status: `${c.dir}/agent-status.json` }));
+    const agent = await cli(['agent', '--once', '--json', '--config', `${c.dir}/agent.json`]);
+    expect(JSON.parse(agent.stdout).result).toBe('in-sync');
+
     migrateVm(c.dir, uuid, cn02.name);
     await waitFor('the MAC at cn02 in cn01 and cn03 tables, not in cn02 own', BOUND_MS, async () =>
       (await table(cn01, 'customers'))?.[MAC]?.ip === '10.200.1.2' && (await table(cn03, 'customers'))?.[MAC] !== undefined && (await table(cn02, 'customers'))?.[MAC] === undefined);
     expect((await stateVnics(c)).filter((v) => v.mac === MAC).map((v) => v.node)).toEqual([cn02.name]);
 
+    // Mid-migration (the stopped source kept): the running copy owns the MAC, daemon status shows it.
+    const MAC2 = '52:54:00:cc:00:02';
+    const uuid2 = createVm(c.dir, cn01.name, { mac: MAC2, ip: '10.210.0.102', nicTag: 'customers/1000' });
+    migrateVm(c.dir, uuid2, cn03.name, { keepSource: true });
+    await waitFor('MAC2 at cn03 (running) in cn02 table, listed as migrating', BOUND_MS, async () =>
+      (await table(cn02, 'customers'))?.[MAC2]?.ip === '203.0.113.3' && daemon!.status.migrating.some((m) => m.mac === MAC2));
+    expect(daemon.status.migrating.find((m) => m.mac === MAC2)).toEqual({ mac: MAC2, vm: uuid2, nodes: [cn01.name, cn03.name], owner: cn03.name });
+    deleteVm(c.dir, uuid2); // the copy on cn01 (found first)
+    deleteVm(c.dir, uuid2); // the one on cn03
+
     deleteVm(c.dir, uuid);
     await waitFor('the MAC gone from every table', BOUND_MS, async () => {
-      for (const n of c.nodes) if ((await table(n, 'customers'))?.[MAC] !== undefined) return false;
+      for (const n of c.nodes) if ((await table(n, 'customers'))?.[MAC] !== undefined || (await table(n, 'customers'))?.[MAC2] !== undefined) return false;
       return true;
     });
     expect((await stateVnics(c)).filter((v) => v.mac === MAC)).toEqual([]);
