@@ -33,7 +33,7 @@ export interface VmObservation {
   state: string;
   /**
    * vmadm's do_not_inventory: set on the target of a `vmadm migrate` until it
-   * takes over (sdc-net-agent lib/vmadm-watcher-fsm.js:158-168 skips such VMs).
+   * takes over (sdc-net-agent lib/vmadm-watcher-fsm.js:170-181 skips such VMs).
    */
   doNotInventory: boolean;
   nics: NicObservation[];

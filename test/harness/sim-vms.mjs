@@ -149,9 +149,9 @@ export function lookup(root, args) {
 
 /**
  * `vmadm events -j [-r]`: with -r, first the ready event (smartos-live
- * src/vm/sbin/vmadm.js:776-794 prints it; vminfod.js:1034-1039 gives it `vms`,
+ * src/vm/sbin/vmadm.js:775-795 prints it; vminfod.js:1034-1039 gives it `vms`,
  * keyed by zonename once VM.js parsed it, VM.js:19560-19565), then one line per
- * event as it happens (vmadm.js:743-747), forever. It ends when the SSH channel
+ * event as it happens (vmadm.js:742-747), forever. It ends when the SSH channel
  * goes (stdin closes, stdout breaks) or its parent dies.
  */
 export function events(root, args) {
