@@ -122,10 +122,12 @@ export class InventoryDaemon {
       const link = this.links.get(n.name);
       if (link && had && targetKey(had) === targetKey(n)) continue;
       if (link) void this.dropLink(n.name);
-      const fresh = new NodeLink(n, {
-        onResync: (node, vms, facts) => this.onResync(node, vms, facts),
-        onEvent: (node, ev, at) => this.onEvent(node, ev, at),
-        onState: (node, st) => this.onState(node, st),
+      // A link replaced (SIGHUP, new target) may still report while it stops: only the current one counts.
+      const current = (): boolean => this.links.get(n.name) === fresh;
+      const fresh: NodeLink = new NodeLink(n, {
+        onResync: (node, vms, facts) => current() && this.onResync(node, vms, facts),
+        onEvent: (node, ev, at) => current() && this.onEvent(node, ev, at),
+        onState: (node, st) => current() && this.onState(node, st),
       }, {
         open: this.opts.open,
         log: this.opts.log,
@@ -267,7 +269,7 @@ export class InventoryDaemon {
       const runs: Array<Promise<TableResult>> = [];
       for (const node of model.nodes) {
         if (!this.links.get(node.name)?.connected) continue;
-        const mine = new Set(node && model.rules.filter((x) => x.nodes.includes(node.name) && rules.has(x.name)).map((x) => x.name));
+        const mine = new Set(model.rules.filter((x) => x.nodes.includes(node.name) && rules.has(x.name)).map((x) => x.name));
         if (mine.size === 0 && !all.has(node.name)) continue;
         runs.push(this.writer(node.name).request({ model, rules: mine, all: all.has(node.name) }));
       }
