@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { InventoryDaemon } from '../../src/daemon/daemon.js';
 import { FileStore } from '../../src/store/file-store.js';
+import type { Store } from '../../src/store/store.js';
 import { remoteFrom } from '../../src/cli/remote.js';
 import type { SimCluster, SimNode } from '../harness/sim-cluster.js';
 
-export async function startDaemon(c: SimCluster, opts: { debounceMs?: number; log?: pino.Logger } = {}): Promise<InventoryDaemon> {
+export async function startDaemon(c: SimCluster, opts: { debounceMs?: number; log?: pino.Logger; store?: Store } = {}): Promise<InventoryDaemon> {
   const remote = await remoteFrom({ connectTimeout: 10 }, { ...process.env, ...c.env });
   const daemon = new InventoryDaemon({
-    store: new FileStore(c.statePath, { lockTimeoutMs: 1000 }),
+    store: opts.store ?? new FileStore(c.statePath, { lockTimeoutMs: 1000 }),
     open: remote.open,
     log: opts.log ?? pino({ level: process.env.DAEMON_TEST_LOG ?? 'silent' }),
     statusPath: join(c.dir, 'daemon-status.json'),
