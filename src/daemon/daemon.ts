@@ -367,10 +367,6 @@ export class InventoryDaemon {
     await this.statusWrite;
   }
 
-  /** Test hook: drop a node's connection as if the network had. */
-  dropNode(name: string): void {
-    this.links.get(name)?.drop();
-  }
 }
 
 /** Runs until SIGTERM or SIGINT (SIGHUP reloads); resolves with the exit status. */

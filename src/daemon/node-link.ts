@@ -116,12 +116,6 @@ export class NodeLink {
     this.setState('stopped');
   }
 
-  /** Drops the connection now (tests, SIGHUP with a new target); the loop reconnects. */
-  drop(): void {
-    this.stream?.cancel();
-    void this.transport?.close().catch(() => undefined);
-  }
-
   private setState(state: LinkState, error?: string): void {
     if (this.status.state !== state) {
       this.status.state = state;
