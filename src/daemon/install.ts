@@ -18,6 +18,8 @@ export interface DaemonServiceView {
   /** `--state` with a file, or `--store` with a zk:// URL (credentials never go here). */
   storeOption: '--state' | '--store';
   store: string;
+  /** ZooKeeper credentials file (mode 0600), passed on; the credentials themselves never are. */
+  zkAuthFile?: string;
   status: string;
   out: string;
 }
@@ -27,8 +29,8 @@ const SAFE_PATH = /^\/[A-Za-z0-9._+/-]*$/;
 const SAFE_ZK = /^zk:\/\/[A-Za-z0-9.:,[\]-]+(\/[A-Za-z0-9._/-]*)?$/;
 
 export function renderDaemonService(platform: Platform, view: DaemonServiceView): string {
-  for (const k of ['node', 'cli', 'status', 'out'] as const) {
-    if (!SAFE_PATH.test(view[k])) throw new UsageError(`${k} path ${JSON.stringify(view[k])} must be absolute and hold only letters, digits and . _ + - /`);
+  for (const k of ['node', 'cli', 'status', 'out', 'zkAuthFile'] as const) {
+    if (view[k] !== undefined && !SAFE_PATH.test(view[k])) throw new UsageError(`${k} path ${JSON.stringify(view[k])} must be absolute and hold only letters, digits and . _ + - /`);
   }
   const ok = view.storeOption === '--state' ? SAFE_PATH.test(view.store) : SAFE_ZK.test(view.store);
   if (!ok) throw new UsageError(`${view.storeOption} ${JSON.stringify(view.store)} must be an absolute path or a zk://host:port/root URL without credentials`);

@@ -81,6 +81,7 @@ export function registerDaemon(program: Command, io: CliIo): void {
         cli: join(packageRoot(), 'dist', 'esdc-overlay.js'),
         storeOption: zk ? '--store' : '--state',
         store: zk ? spec : resolve(spec),
+        ...(zk && ctx.opts.zkAuthFile !== undefined ? { zkAuthFile: resolve(ctx.opts.zkAuthFile) } : {}),
         status: statusPath(opts, {}, cmd),
         out,
       });
