@@ -28,7 +28,7 @@ export const BUNDLE_MODE = 0o400;
 export const BUNDLE_FORMAT = 'esdc-overlay-bundle/1';
 
 /** A desired file with its content as one string, as the bundle carries it. */
-export type BundleFile = Omit<DesiredFile, 'content'> & { content: string };
+export type BundleFile = Omit<DesiredFile, 'content' | 'onlyIfMissing'> & { content: string; /** DesiredFile.onlyIfMissing */ only_if_missing?: true };
 
 /** What the checksum covers, in this key order. */
 export interface BundleBody {
@@ -65,6 +65,7 @@ function bodyOf(desired: DesiredNode, pdc: string | undefined): Omit<BundleBody,
       group: f.group,
       secret: f.secret,
       refresh: f.refresh,
+      ...(f.onlyIfMissing ? { only_if_missing: true } : {}),
       content: fileText(f),
     })),
     usbkey: desired.usbkey.map((l) => ({ key: l.key, value: l.value })),
@@ -176,6 +177,7 @@ export function parseBundle(text: string, source = 'bundle', opts: { policy?: bo
     if (typeof f.secret !== 'boolean') issues.push({ path: `${at}.secret`, message: 'must be true or false' });
     if (typeof f.refresh !== 'string' || !(SERVICE_ORDER as readonly string[]).includes(f.refresh)) issues.push({ path: `${at}.refresh`, value: f.refresh, message: `must be one of ${SERVICE_ORDER.join(', ')}` });
     if (typeof f.content !== 'string') issues.push({ path: `${at}.content`, message: 'must be a string' });
+    if (f.only_if_missing !== undefined && f.only_if_missing !== true) issues.push({ path: `${at}.only_if_missing`, value: f.only_if_missing, message: 'must be true or absent' });
     return undefined;
   });
   const usbkey = Array.isArray(b.usbkey) ? b.usbkey : (issues.push({ path: 'usbkey', message: 'must be a list' }), []);
@@ -204,7 +206,7 @@ export function desiredFromBundle(b: Bundle): DesiredNode {
     usbkey: b.usbkey.map((l) => ({ key: l.key, value: l.value })),
     overlays: b.overlays.map((o): OverlayLink => ({ link: o.link, rule: o.rule, vni: o.vni, argv: o.argv })),
     files: b.files.map((f) =>
-      textFile({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, secret: f.secret, refresh: f.refresh, text: f.content }),
+      textFile({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, secret: f.secret, refresh: f.refresh, text: f.content, ...(f.only_if_missing ? { onlyIfMissing: true } : {}) }),
     ),
   };
 }

@@ -43,7 +43,27 @@ export function arpTableFile(ctx: RenderContext, rule: OverlayRule, node: Node):
   };
 }
 
+/**
+ * With `defaults.arp_tables: danube`, Danube's management server writes the
+ * tables (esdc-ce api/node/network/tasks.py:74-123; the write itself, with
+ * mode 0400, netadm:netadm and the varpd restart, at :107-112); we only create
+ * `{}` where one is missing, as Danube's own playbook does
+ * (esdc-ce ans/overlays/esdc-overlay.yml:109-117), so varpd can start.
+ */
+function placeholder(rule: OverlayRule): DesiredFile {
+  return {
+    path: rule.filesConfig,
+    mode: ARP_TABLE_MODE,
+    owner: ARP_TABLE_OWNER,
+    group: ARP_TABLE_OWNER,
+    secret: false,
+    refresh: 'varpd',
+    content: () => ['{}\n'],
+    onlyIfMissing: true,
+  };
+}
+
 export const filesConfigGenerator: NodeGenerator = (ctx, node) => ({
-  files: rulesOfNode(ctx.model, node).map((rule) => arpTableFile(ctx, rule, node)),
+  files: rulesOfNode(ctx.model, node).map((rule) => (ctx.model.defaults.arpTables === 'danube' ? placeholder(rule) : arpTableFile(ctx, rule, node))),
 });
 

@@ -68,6 +68,7 @@ export function buildModel(doc: StateDoc): Model {
 
   const defaults: Defaults = {
     underlayMtu: doc.defaults?.underlay_mtu ?? DEFAULT_UNDERLAY_MTU,
+    arpTables: doc.defaults?.arp_tables ?? 'esdc-overlay',
     ipsec: ipsecDefaults(doc.defaults?.ipsec, issues, warnings),
   };
 

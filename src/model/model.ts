@@ -5,7 +5,7 @@
  * shape-valid StateDoc; pure.
  */
 import type { ValidationIssue } from '../errors.js';
-import type { IpsecAuth, IpsecEncr, IpsecPolicyScope, IpsecProfile, StateDoc } from './state.js';
+import type { ArpTableOwner, IpsecAuth, IpsecEncr, IpsecPolicyScope, IpsecProfile, StateDoc } from './state.js';
 
 /** A compute node. */
 export interface Node {
@@ -89,6 +89,8 @@ export interface Firewall {
 
 export interface Defaults {
   underlayMtu: number;
+  /** Who writes the ARP tables (`defaults.arp_tables`, default esdc-overlay). */
+  arpTables: ArpTableOwner;
   /** The ESP suite and scope in effect: under `danube`, always Danube's (aes-cbc, sha512, all-udp). */
   ipsec: { profile: IpsecProfile; encr: IpsecEncr; auth: IpsecAuth; policyScope: IpsecPolicyScope };
 }

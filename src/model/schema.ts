@@ -47,6 +47,7 @@ export const STATE_SCHEMA = {
             policy_scope: { enum: ['overlay-ports', 'all-udp'] },
           },
         },
+        arp_tables: { enum: ['esdc-overlay', 'danube'] },
       },
     },
     nodes: {

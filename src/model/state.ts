@@ -24,7 +24,15 @@ export interface DefaultsDoc {
   underlay_mtu?: number;
   /** ESP suite of the mesh; Danube uses aes-cbc + sha512. */
   ipsec?: { profile?: IpsecProfile; encr?: IpsecEncr; auth?: IpsecAuth; policy_scope?: IpsecPolicyScope };
+  /**
+   * Who writes the varpd ARP tables (docs/daemon.md#ownership): `esdc-overlay`
+   * (the default: apply, the agent and the daemon) or `danube` (Danube's
+   * management server; we only create `{}` where a table is missing).
+   */
+  arp_tables?: ArpTableOwner;
 }
+
+export type ArpTableOwner = 'esdc-overlay' | 'danube';
 
 /** How the head node reaches a node over SSH. */
 export interface SshDoc {

@@ -28,6 +28,12 @@ export interface DesiredFile {
    * being held whole. Every call yields the same bytes.
    */
   content: () => Iterable<string>;
+  /**
+   * Another writer owns the content (ARP tables with `defaults.arp_tables:
+   * danube`): the file is created with this content when missing, and never
+   * changed, repaired or removed; it is not in our manifest.
+   */
+  onlyIfMissing?: boolean;
 }
 
 /** An overlay link (`<rule><vni>`) the node needs, with its `dladm create-overlay` argv. */

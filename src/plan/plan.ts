@@ -177,6 +177,8 @@ export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeCon
     wantedPaths.add(f.path);
     const text = fileText(f);
     const have = actual.files.get(f.path) ?? null;
+    // Another writer's file: ours only to create.
+    if (f.onlyIfMissing && have !== null) continue;
     const contentChanged = have === null || have.text !== text;
     const modeChanged = have !== null && have.mode !== f.mode;
     if (!contentChanged && !modeChanged) continue;
@@ -244,13 +246,15 @@ export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeCon
   const sortedServices = sortServices(services);
   const base = (pendingRefresh: ServiceName[], files: Manifest['files']): string =>
     serializeManifest({ version: 1, files, pendingRefresh, ...(node.pdc !== undefined ? { pdc: node.pdc } : {}) });
-  const final = base([], Object.fromEntries(desired.files.map((f) => [f.path, { refresh: f.refresh }])));
+  // Files another writer owns are not ours to remove later: they stay out of the manifest.
+  const owned = desired.files.filter((f) => !f.onlyIfMissing);
+  const final = base([], Object.fromEntries(owned.map((f) => [f.path, { refresh: f.refresh }])));
   let manifest: NodeWork['manifest'];
   if (sortedServices.length > 0) {
     // Until the refreshes ran, files being removed stay listed: a run that dies midway still owns them.
     const files = Object.fromEntries([
       ...remove.map((p) => [p, { refresh: prior.files[p]!.refresh }] as const),
-      ...desired.files.map((f) => [f.path, { refresh: f.refresh }] as const),
+      ...owned.map((f) => [f.path, { refresh: f.refresh }] as const),
     ]);
     const atCommit = base(sortedServices, files);
     manifest = { atCommit, final };

@@ -74,6 +74,13 @@ export interface Transport {
   remove(path: string, timeoutMs: number): Promise<void>;
   /** Runs argv on the node (no shell unless the transport needs one; then every word is quoted). */
   exec(argv: readonly string[], timeoutMs: number): Promise<ExecResult>;
+  /**
+   * Runs a long-lived command (`vmadm events -jr`) and hands over its stdout
+   * line by line. Opening the channel is bounded by `openTimeoutMs`; the stream
+   * itself may stay idle forever (a dead peer is found by SSH keepalives).
+   * Only transports that keep a connection implement it (the daemon's).
+   */
+  stream?(argv: readonly string[], onLine: (line: string) => void, opts: StreamOptions): Promise<LineStream>;
   close(): Promise<void>;
 }
 
@@ -116,6 +123,60 @@ export function checkReadable(node: string, path: string, st: { isFile(): boolea
     throw new TransportError(node, `${path} is ${st.size} bytes, above the limit of ${maxBytes} bytes for a file read from a node (nothing was read)`, {
       code: 'FileTooLarge',
     });
+  }
+}
+
+export interface StreamOptions {
+  openTimeoutMs: number;
+  /** A longer line is handed over cut at this length + 1, so its parser can refuse it. */
+  maxLineLength: number;
+}
+
+export interface StreamEnd {
+  /** `exit`: the command ended; `cancelled`: by cancel(); `closed`: the connection went. */
+  reason: 'exit' | 'cancelled' | 'closed';
+  code: number | null;
+  /** The last few KiB of stderr, for messages. */
+  stderr: string;
+}
+
+export interface LineStream {
+  /** Settles once, when the stream ends for any reason; never rejects. */
+  done: Promise<StreamEnd>;
+  /** Closes the channel; the remote command sees its stdin end. */
+  cancel(): void;
+}
+
+/** Splits chunks into lines (\n, a trailing \r dropped); an overlong line is cut at max + 1 characters. */
+export class LineSplitter {
+  private buf = '';
+  private skipping = false;
+  constructor(private readonly onLine: (line: string) => void, private readonly max: number) {}
+
+  push(chunk: string): void {
+    let start = 0;
+    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+      this.take(chunk.slice(start, nl), true);
+      start = nl + 1;
+    }
+    this.take(chunk.slice(start), false);
+  }
+
+  private take(part: string, ends: boolean): void {
+    if (!this.skipping) {
+      this.buf += part;
+      if (this.buf.length > this.max) {
+        this.onLine(this.buf.slice(0, this.max + 1));
+        this.buf = '';
+        this.skipping = !ends;
+        return;
+      }
+    }
+    if (ends) {
+      if (!this.skipping) this.onLine(this.buf.endsWith('\r') ? this.buf.slice(0, -1) : this.buf);
+      this.buf = '';
+      this.skipping = false;
+    }
   }
 }
 

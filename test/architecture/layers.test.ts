@@ -21,11 +21,11 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
 /** Pure: model → desired files → plan, deterministic, no I/O (docs/architecture.md#folders). */
 const CORE = new Set([
-  'adminoverlay', 'files-config', 'firewall', 'ipsec', 'linux', 'model', 'mtu', 'net', 'plan', 'ranges',
+  'adminoverlay', 'files-config', 'firewall', 'inventory', 'ipsec', 'linux', 'model', 'mtu', 'net', 'plan', 'ranges',
   'render', 'rules', 'shell',
 ]);
 /** The shell around it: I/O, processes, the network, humans. */
-const EDGE = new Set(['agent', 'apply', 'cli', 'discovery', 'io', 'store', 'transport']);
+const EDGE = new Set(['agent', 'apply', 'cli', 'daemon', 'discovery', 'io', 'store', 'transport']);
 /** Top-level modules (src/*.ts): errors and paths are shared vocabulary; the logger is an edge. */
 const TOP_EDGE = new Set(['log.ts']);
 

@@ -168,8 +168,15 @@ switch (cmd) {
     break;
   }
   case 'vmadm': {
-    if (args[0] !== 'lookup') fail(`unsupported: vmadm ${args.join(' ')}`);
-    process.stdout.write(`${JSON.stringify(readJson('vms.json', []))}\n`);
+    // lookup and events live in sim-vms.mjs, with the VMs they show.
+    if (args[0] !== 'lookup' && args[0] !== 'events') fail(`unsupported: vmadm ${args.join(' ')}`);
+    const vmadm = await import('./sim-vms.mjs');
+    try {
+      if (args[0] === 'lookup') vmadm.lookup(root, args.slice(1));
+      else vmadm.events(root, args.slice(1));
+    } catch (err) {
+      fail(err.message);
+    }
     break;
   }
   case 'dladm': {
