@@ -54,8 +54,9 @@ export function registerApply(program: Command, io: CliIo): void {
       const ctx = CliContext.fromCommand(io, cmd);
       const store = ctx.store();
       // One apply at a time per store: a second one waits for the lock (then plans afresh and finds the
-      // work done) or gives up with StateLocked; two runs staging the same .esdc-new files interleave
-      // (one removes what the other staged). The key save below runs under this same lock.
+      // work done) or gives up with StateLocked. Staged names are the run's own (.<name>.esdc-new-<run>),
+      // but two runs would still commit over the same targets and manifest, each from its own plan.
+      // The key save below runs under this same lock.
       await store.withLock(async (lock) => {
         const snap = await store.load('require');
         ctx.warn(snap.warnings);
