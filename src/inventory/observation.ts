@@ -39,7 +39,7 @@ export interface VmObservation {
   nics: NicObservation[];
 }
 
-/** True when the VM counts as running for MAC ownership (docs/daemon.md#migration). */
+/** True when the VM counts as running for MAC ownership (docs/daemon.md#merge). */
 export function isRunning(vm: VmObservation): boolean {
   return vm.state === 'running' && !vm.doNotInventory;
 }
