@@ -60,7 +60,7 @@ export function registerApply(program: Command, io: CliIo): void {
         // Pairs without a key get one now, so what is applied is what the state will hold;
         // it is stored only once the operator confirms, and before any node is touched.
         const keys = generateMissingKeys(snap.doc, snap.model);
-        const newKeys = keys.change.added.length + keys.change.pruned.length > 0;
+        const newKeys = keys.change.added.length + keys.change.pruned.length + keys.change.dropped > 0;
         const model = newKeys ? validateDoc(keys.doc, store.location).model : snap.model;
         const remote = await remoteFrom(opts, io.env);
         const progress = (node: string, line: string): void => ctx.progress(`${node}: ${line}`);
@@ -76,7 +76,8 @@ export function registerApply(program: Command, io: CliIo): void {
           const empty = planIsEmpty(fleet.plan);
           if (!ctx.json) io.stdout.write(`${renderPlan(fleet.plan)}\n`);
           if (newKeys && !ctx.json) {
-            io.stdout.write(`IPsec: ${keys.change.added.length} pair(s) get a new key, stored in the state on confirmation.\n`);
+            const unit = keys.change.unit === 'PDC pair' ? 'PDC pair(s)' : 'pair(s)';
+            io.stdout.write(`IPsec: ${keys.change.added.length} ${unit} get a new key, stored in the state on confirmation.\n`);
           }
           if (!empty) await ctx.confirm(`Apply these changes to ${fleet.plan.nodes.filter((n) => n.changed).length} node(s)?`);
           if (newKeys) {
