@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EsdcError, EXIT, OutcomeReported, ValidationError } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { redactIssue, redactText } from '../redact.js';
 import { withCommonOptions } from './common.js';
 import type { CliIo } from './context.js';
 import { registerAdminOverlayInfo, registerAdminOverlayInit, registerAdminOverlayUpdate } from './commands/adminoverlay.js';
@@ -108,11 +109,11 @@ function report(err: unknown, io: CliIo, json: boolean): number {
   if (err instanceof OutcomeReported) return err.exitStatus;
   if (err instanceof EsdcError) {
     if (json) {
-      const body: Record<string, unknown> = { code: err.code, message: err.message };
-      if (err instanceof ValidationError) body.issues = err.issues;
+      const body: Record<string, unknown> = { code: err.code, message: redactText(err.message) };
+      if (err instanceof ValidationError) body.issues = err.issues.map(redactIssue);
       io.stdout.write(`${JSON.stringify({ error: body }, null, 2)}\n`);
     }
-    io.stderr.write(`esdc-overlay: ${err.message}\n`);
+    io.stderr.write(`esdc-overlay: ${redactText(err.message)}\n`);
     return err.exitStatus;
   }
   const e = err as Error;

@@ -10,7 +10,11 @@ describe('agent configuration', () => {
   it('takes defaults for what it does not set: every 5 minutes, up to 60 s random start delay', () => {
     expect(parseAgentConfig({}, 'c')).toEqual(DEFAULT_CONFIG);
     expect(DEFAULT_CONFIG.schedule).toBe('*/5 * * * *');
-    expect(parseAgentConfig({ schedule: '*/2 * * * * *', root: '/tmp/sim' }, 'c').schedule).toBe('*/2 * * * * *');
+    expect(parseAgentConfig({ schedule: '*/2 * * * * *' }, 'c').schedule).toBe('*/2 * * * * *');
+  });
+
+  it('refuses a root in the file: only the test harness (ESDC_OVERLAY_SIM_ROOTS) re-roots a node', () => {
+    expect(() => parseAgentConfig({ root: '/tmp/sim' }, '/etc/a.json')).toThrow(/root: unknown setting/);
   });
 
   it('names every bad setting and its value', () => {

@@ -12,10 +12,11 @@
  * no shell (an exec request must be words, as the tool's quoteArgv writes
  * them), no users or file owners (chown is recorded, as on the sshd nodes),
  * only the SFTP requests the tool makes (open, read, write, fstat, fsetstat,
- * close, stat, lstat, mkdir, remove, posix-rename@openssh.com), no sftp.log.
+ * close, stat, lstat, mkdir, remove, opendir, readdir,
+ * posix-rename@openssh.com, hardlink@openssh.com), no sftp.log.
  */
 import { constants as fsc } from 'node:fs';
-import { mkdir, open, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import type { Socket } from 'node:net';
 import ssh2, { type AcceptConnection, type Connection, type ServerChannel, type SFTPWrapper } from 'ssh2';
@@ -33,6 +34,8 @@ const COMMAND_AT: Record<string, string> = {
   '/usr/sbin/vmadm': 'vmadm',
   '/usr/sbin/dladm': 'dladm',
   '/usr/sbin/svcadm': 'svcadm',
+  '/usr/bin/svcs': 'svcs',
+  '/usr/sbin/ikeadm': 'ikeadm',
   '/usr/bin/chown': 'chown',
   '/lib/svc/method/net-virtual': 'net-virtual',
   '/opt/custom/etc/rc-pre-network.d/010-ipf-restore.sh': '010-ipf-restore.sh',
@@ -193,6 +196,8 @@ class LightServer {
   private sftp(sftp: SFTPWrapper): void {
     advertisePosixRename(sftp);
     const handles = new Map<number, FileHandle>();
+    /** Open directory handles: the names not yet sent (undefined once all were). */
+    const dirs = new Map<number, string[] | undefined>();
     let next = 0;
     const handleOf = (h: Buffer): FileHandle | undefined => (h.length === 4 ? handles.get(h.readUInt32BE(0)) : undefined);
     const status = (reqid: number, err: unknown): void => {
@@ -253,8 +258,28 @@ class LightServer {
         status(reqid, undefined);
       }),
     );
+    sftp.on('OPENDIR', (reqid, path) =>
+      run(reqid, async () => {
+        const names = await readdir(this.at(path));
+        const id = next++;
+        dirs.set(id, ['.', '..', ...names]);
+        const h = Buffer.alloc(4);
+        h.writeUInt32BE(id, 0);
+        sftp.handle(reqid, h);
+      }),
+    );
+    sftp.on('READDIR', (reqid, handle) => {
+      const id = handle.length === 4 ? handle.readUInt32BE(0) : -1;
+      if (!dirs.has(id)) return void sftp.status(reqid, STATUS_CODE.FAILURE, 'bad handle');
+      const names = dirs.get(id);
+      if (names === undefined) return void sftp.status(reqid, STATUS_CODE.EOF);
+      dirs.set(id, undefined);
+      sftp.name(reqid, names.map((filename) => ({ filename, longname: filename, attrs: {} as never })));
+      return undefined;
+    });
     sftp.on('CLOSE', (reqid, handle) =>
       run(reqid, async () => {
+        if (handle.length === 4 && dirs.delete(handle.readUInt32BE(0))) return status(reqid, undefined);
         const fh = handleOf(handle);
         if (!fh) return void sftp.status(reqid, STATUS_CODE.FAILURE, 'bad handle');
         handles.delete(handle.readUInt32BE(0));
@@ -262,12 +287,8 @@ class LightServer {
         status(reqid, undefined);
       }),
     );
-    const statPath = (reqid: number, path: string): void =>
-      run(reqid, async () => {
-        sftp.attrs(reqid, attrsOf(await stat(this.at(path))));
-      });
-    sftp.on('STAT', statPath);
-    sftp.on('LSTAT', statPath);
+    sftp.on('STAT', (reqid, path) => run(reqid, async () => sftp.attrs(reqid, attrsOf(await stat(this.at(path))))));
+    sftp.on('LSTAT', (reqid, path) => run(reqid, async () => sftp.attrs(reqid, attrsOf(await lstat(this.at(path))))));
     sftp.on('MKDIR', (reqid, path, attrs) =>
       run(reqid, async () => {
         await mkdir(this.at(path), { mode: attrs.mode ?? 0o755 });
@@ -281,12 +302,14 @@ class LightServer {
       }),
     );
     sftp.on('EXTENDED', (reqid, name, data) => {
-      if (name !== 'posix-rename@openssh.com' || !data) return void sftp.status(reqid, STATUS_CODE.OP_UNSUPPORTED);
+      const rename2 = name === 'posix-rename@openssh.com';
+      if ((!rename2 && name !== 'hardlink@openssh.com') || !data) return void sftp.status(reqid, STATUS_CODE.OP_UNSUPPORTED);
       const from = data.subarray(4, 4 + data.readUInt32BE(0)).toString('utf8');
       const rest = data.subarray(4 + data.readUInt32BE(0));
       const to = rest.subarray(4, 4 + rest.readUInt32BE(0)).toString('utf8');
       run(reqid, async () => {
-        await rename(this.at(from), this.at(to));
+        // rename(2) replaces the target; link(2) refuses an existing one (EEXIST: a bare failure, as OpenSSH says).
+        await (rename2 ? rename(this.at(from), this.at(to)) : link(this.at(from), this.at(to)));
         status(reqid, undefined);
       });
       return undefined;
@@ -314,16 +337,17 @@ function flagsOf(flags: number): number {
 
 /**
  * ssh2's SFTP server answers INIT with a fixed VERSION naming no extension,
- * but the tool commits with posix-rename@openssh.com, which its client only
- * sends to a server that advertises it (as OpenSSH's sftp-server does). The
- * VERSION packet of this one channel is replaced on its way out.
+ * but the tool uses posix-rename@openssh.com and hardlink@openssh.com, which
+ * its client only sends to a server that advertises them (as OpenSSH's
+ * sftp-server does). The VERSION packet of this one channel is replaced on
+ * its way out.
  */
 function advertisePosixRename(sftp: SFTPWrapper): void {
   const inner = sftp as unknown as { _protocol: { channelData(id: number, data: Buffer): void }; outgoing: { id: number } };
   const proto = inner._protocol;
   const original = proto.channelData;
   const ext = (s: string): Buffer => Buffer.concat([u32(Buffer.byteLength(s)), Buffer.from(s)]);
-  const body = Buffer.concat([Buffer.from([2]), u32(3), ext('posix-rename@openssh.com'), ext('1')]);
+  const body = Buffer.concat([Buffer.from([2]), u32(3), ext('posix-rename@openssh.com'), ext('1'), ext('hardlink@openssh.com'), ext('1')]);
   const version = Buffer.concat([u32(body.length), body]);
   proto.channelData = function (this: unknown, id: number, data: Buffer): void {
     if (id === inner.outgoing.id && data.length === 9 && data[4] === 2) {

@@ -1,8 +1,10 @@
 /**
  * K simulated SmartOS nodes, each a real OpenSSH sshd on 127.0.0.1 with its
  * own port, host key and root directory. The node's "/" is `<dir>/nodes/<name>/root`;
- * the state gives each node `ssh.root`, so the tool's SSH transport (the
- * production one) is wrapped in a root prefix (src/transport/rooted-transport.ts).
+ * the harness (never the state) tells the tool so: `<dir>/sim-roots.json`,
+ * named by ESDC_OVERLAY_SIM_ROOTS in `env`, maps each node's 127.0.0.1:port to
+ * its root, and the tool's SSH transport (the production one) is wrapped in a
+ * root prefix (src/transport/rooted-transport.ts, src/transport/sim-roots.ts).
  * The simulated commands (sim-bin.mjs) record every call and keep their
  * state under that root.
  *
@@ -53,6 +55,8 @@ const COMMANDS: Record<string, string> = {
   vmadm: '/usr/sbin/vmadm',
   dladm: '/usr/sbin/dladm',
   svcadm: '/usr/sbin/svcadm',
+  svcs: '/usr/bin/svcs',
+  ikeadm: '/usr/sbin/ikeadm',
   chown: '/usr/bin/chown',
   'net-virtual': '/lib/svc/method/net-virtual',
   '010-ipf-restore.sh': '/opt/custom/etc/rc-pre-network.d/010-ipf-restore.sh',
@@ -241,8 +245,10 @@ export interface SimCluster {
   statePath: string;
   identityFile: string;
   knownHostsFile: string;
-  /** Environment that points esdc-overlay at the client key and known_hosts. */
+  /** Environment that points esdc-overlay at the client key, known_hosts and the nodes' roots (ESDC_OVERLAY_SIM_ROOTS). */
   env: Record<string, string>;
+  /** The roots file ESDC_OVERLAY_SIM_ROOTS names. */
+  rootsFile: string;
   /** The state written to statePath. */
   state: StateDoc;
   node(name: string): SimNode;
@@ -282,7 +288,7 @@ export function simVms(i: number, labNodes: readonly number[]): SimVm[] {
   return vms;
 }
 
-export function simState(facts: readonly SimNodeFacts[], ssh: ReadonlyArray<{ port: number; user: string; root: string }>): StateDoc {
+export function simState(facts: readonly SimNodeFacts[], ssh: ReadonlyArray<{ port: number; user: string }>): StateDoc {
   const lab = facts.length >= 3 ? [0, 2] : [0];
   const doc: StateDoc = {
     version: 1,
@@ -290,7 +296,7 @@ export function simState(facts: readonly SimNodeFacts[], ssh: ReadonlyArray<{ po
     nodes: Object.fromEntries(
       facts.map((f, i) => [
         f.hostname,
-        { uuid: f.uuid, pdc: f.pdc, admin_ip: f.admin_ip, external_ip: f.external_ip, ssh: { host: '127.0.0.1', port: ssh[i]!.port, user: ssh[i]!.user, root: ssh[i]!.root } },
+        { uuid: f.uuid, pdc: f.pdc, admin_ip: f.admin_ip, external_ip: f.external_ip, ssh: { host: '127.0.0.1', port: ssh[i]!.port, user: ssh[i]!.user } },
       ]),
     ),
     overlay_rules: {
@@ -341,12 +347,47 @@ const SH_RECORD = `rec() {
  * shell scripts: a Node start per call is what makes the simulation slow.
  */
 const SH_COMMANDS: Record<string, string> = {
+  // restart returns at once (svcadm(8): no -s for restart); the instance is offline, next state online, for
+  // var/sim/svc-delay-ms (default 200) and then online, as svcs shows. varpd's restart re-reads every files/config.
   svcadm: `rec svcadm "$@"
-case "$1" in restart|refresh|enable|disable|clear) [ -n "$2" ] && exit 0 ;; esac
-echo "usage: svcadm restart|refresh|enable|disable|clear FMRI" >&2; exit 2
+case "$1" in restart|refresh|enable|disable|clear) [ -n "$2" ] || { echo "usage: svcadm restart|refresh|enable|disable|clear FMRI" >&2; exit 2; } ;;
+  *) echo "usage: svcadm restart|refresh|enable|disable|clear FMRI" >&2; exit 2 ;; esac
+svc=\${2#svc:/}; svc=\${svc%:default}
+if [ "$1" = restart ]; then
+  if [ "$svc" = network/varpd ]; then ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} "$root" varpd-restart || exit 1; fi
+  delay=$(cat "$root/var/sim/svc-delay-ms" 2>/dev/null || echo 200)
+  mkdir -p "$root/var/sim/svc"
+  echo $(( $(date +%s%3N) + delay )) > "$root/var/sim/svc/$(printf '%s' "$svc" | tr / _)"
+fi
+exit 0
 `,
+  svcs: `rec svcs "$@"
+if [ "$1 $2 $3" != "-H -o state,nstate" ] || [ -z "$4" ]; then echo "usage: svcs -H -o state,nstate FMRI" >&2; exit 2; fi
+svc=\${4#svc:/}; svc=\${svc%:default}
+f="$root/var/sim/svc/$(printf '%s' "$svc" | tr / _)"
+if [ -f "$f" ] && [ "$(date +%s%3N)" -lt "$(cat "$f")" ]; then echo 'offline        online'; else echo 'online         -'; fi
+`,
+  // in.iked re-reads ike.preshared on this (ikeadm(8)); the simulation records the call.
+  ikeadm: `rec ikeadm "$@"
+[ "$*" = "read preshared" ] && exit 0
+echo "usage: ikeadm read preshared" >&2; exit 1
+`,
+  // Danube's restore script concatenates every file whose name starts with the conf file's name, in `ls`
+  // order, into /etc/ipf (erigones/esdc-factory ansible/files/archives/opt-custom/etc/rc-pre-network.d/
+  // 010-ipf-restore.sh:23-25 for the directories and names, :45 `ls -1 ${RULES_DIR}/${cfgfile}*`, :54 `xargs cat`);
+  // a conf file with no match is left alone. A glob's `*` never matches a leading dot.
   '010-ipf-restore.sh': `rec 010-ipf-restore.sh "$@"
-case "$1" in start|refresh) exit 0 ;; esac
+case "$1" in
+start|refresh)
+  [ -d "$root/opt/custom/etc/ipf.d" ] || exit 0
+  mkdir -p "$root/etc/ipf"
+  for cfgfile in ipf.conf ipnat.conf ipf6.conf; do
+    list=$(ls -1 "$root/opt/custom/etc/ipf.d/$cfgfile"* 2>/dev/null)
+    [ -n "$list" ] || continue
+    printf '%s\\n' "$list" | while IFS= read -r f; do cat "$f"; done > "$root/etc/ipf/$cfgfile"
+  done
+  exit 0 ;;
+esac
 echo "usage: 010-ipf-restore.sh start|refresh" >&2; exit 1
 `,
   '020-ipsec-restore.sh': `rec 020-ipsec-restore.sh "$@"
@@ -368,9 +409,24 @@ if ! printf '%s' "$spec" | grep -Eq '^[a-z_][a-z0-9_-]*(:[a-z_][a-z0-9_-]*)?$' |
   echo "usage: chown owner[:group] file..." >&2; exit 2
 fi
 for p in "$@"; do [ -e "$root$p" ] || { echo "chown: $p: No such file or directory" >&2; exit 1; }; done
-for p in "$@"; do printf '%s %s\\n' "$spec" "\${p%.esdc-new}" >> "$root/var/sim/owners.log"; done
+for p in "$@"; do
+  d=\${p%/*}; b=\${p##*/}
+  case "$b" in .*.esdc-new-*) b=\${b#.}; b=\${b%.esdc-new-*} ;; esac
+  printf '%s %s\\n' "$spec" "$d/$b" >> "$root/var/sim/owners.log"
+done
 `,
 };
+
+/**
+ * Writes `<dir>/sim-roots.json`, the roots of simulated nodes the tool reads
+ * through ESDC_OVERLAY_SIM_ROOTS (src/transport/sim-roots.ts): `ssh` maps
+ * "127.0.0.1:port" to a node's root, `local` is the agent's. Returns its path.
+ */
+export async function writeSimRoots(dir: string, roots: { ssh?: Record<string, string>; local?: string }): Promise<string> {
+  const file = join(dir, 'sim-roots.json');
+  await writeFile(file, `${JSON.stringify(roots, null, 2)}\n`, { mode: 0o600 });
+  return file;
+}
 
 /** Lays out a simulated node's root directory: commands, /usbkey/config, facts, VMs. */
 export async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimVm[]): Promise<void> {
@@ -466,13 +522,14 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
   );
   const knownHostsFile = join(dir, 'known_hosts');
   await writeFile(knownHostsFile, nodes.map((n) => `[127.0.0.1]:${n.port} ${n.hostKeyPublic.split(' ').slice(0, 2).join(' ')}\n`).join(''), { mode: 0o600 });
-  const state = simState(facts, nodes.map((n) => ({ port: n.port, user, root: n.root })));
+  const state = simState(facts, nodes.map((n) => ({ port: n.port, user })));
   const statePath = join(dir, 'state.yaml');
   await writeFile(
     statePath,
-    `# ${count} simulated SmartOS nodes (test/harness/sim-cluster.ts); ssh.root maps each node's / into its directory.\n${stringify(state, { lineWidth: 0 })}`,
+    `# ${count} simulated SmartOS nodes (test/harness/sim-cluster.ts); ESDC_OVERLAY_SIM_ROOTS maps each node's / into its directory.\n${stringify(state, { lineWidth: 0 })}`,
     { mode: 0o600 },
   );
+  const rootsFile = await writeSimRoots(dir, { ssh: Object.fromEntries(nodes.map((n) => [`127.0.0.1:${n.port}`, n.root])) });
   const started = await Promise.allSettled(nodes.map((n) => n.start()));
   const failed = started.find((r) => r.status === 'rejected');
   const cluster: SimCluster = {
@@ -481,7 +538,8 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
     statePath,
     identityFile,
     knownHostsFile,
-    env: { ESDC_OVERLAY_STATE: statePath, ESDC_OVERLAY_IDENTITY: identityFile, ESDC_OVERLAY_KNOWN_HOSTS: knownHostsFile },
+    env: { ESDC_OVERLAY_STATE: statePath, ESDC_OVERLAY_IDENTITY: identityFile, ESDC_OVERLAY_KNOWN_HOSTS: knownHostsFile, ESDC_OVERLAY_SIM_ROOTS: rootsFile },
+    rootsFile,
     state,
     node: (name) => {
       const n = nodes.find((x) => x.name === name);

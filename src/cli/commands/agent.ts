@@ -10,7 +10,7 @@ import { EXIT, EsdcError, OutcomeReported, UsageError } from '../../errors.js';
 import { DEFAULT_CONFIG_PATH, loadAgentConfig } from '../../agent/config.js';
 import { runDaemon } from '../../agent/daemon.js';
 import { DEFAULT_OUT, PLATFORMS, renderService, type Platform } from '../../agent/install.js';
-import { runOnce, type RunReport } from '../../agent/reconcile.js';
+import { resetFloor, runOnce, type RunReport } from '../../agent/reconcile.js';
 import { readStatus, renderStatus, EMPTY_STATUS } from '../../agent/status.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { packageRoot } from '../../paths.js';
@@ -47,11 +47,11 @@ export function registerAgent(program: Command, io: CliIo): void {
       // The service logs what it does: info by default, unless --log-level says otherwise.
       const log = ctx.opts.logLevel === undefined && io.env.ESDC_OVERLAY_LOG_LEVEL === undefined ? ctx.log.child({}, { level: 'info' }) : ctx.log;
       if (!opts.once) {
-        const status = await runDaemon({ configPath: configPath(opts, io.env), log });
+        const status = await runDaemon({ configPath: configPath(opts, io.env), env: io.env, log });
         if (status !== 0) throw new OutcomeReported('agent stopped with an error', { exitStatus: status });
         return;
       }
-      const { config } = await loadAgentConfig(configPath(opts, io.env));
+      const { config } = await loadAgentConfig(configPath(opts, io.env), io.env);
       const report = await runOnce(config, { log, state: 'once' });
       ctx.output(() => renderReport(report), () => report);
       if (report.result === 'failed' || report.result === 'refused') {
@@ -65,13 +65,29 @@ export function registerAgent(program: Command, io: CliIo): void {
     .option('--config <file>', 'agent configuration (names the status file)')
     .action(async (opts: { config?: string }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const { config } = await loadAgentConfig(configPath(opts, io.env, cmd));
+      const { config } = await loadAgentConfig(configPath(opts, io.env, cmd), io.env);
       const status = await readStatus(config.status);
       if (!status && !ctx.json) {
         io.stdout.write(`no agent status yet (${config.status})\n`);
         return;
       }
       ctx.output(() => renderStatus(status!), () => status ?? { ...EMPTY_STATUS, state: null });
+    });
+
+  withCommonOptions(agent.command('reset'))
+    .description('clear the bundle version floor (the agent then accepts the next valid bundle, whatever its version)')
+    .option('--config <file>', 'agent configuration (names the status file)')
+    .action(async (opts: { config?: string }, cmd: Command) => {
+      const ctx = CliContext.fromCommand(io, cmd);
+      const { config } = await loadAgentConfig(configPath(opts, io.env, cmd), io.env);
+      const was = await resetFloor(config);
+      ctx.output(
+        () =>
+          was === null
+            ? `no bundle version floor was recorded (${config.status}); nothing to clear`
+            : `cleared the bundle version floor (was ${was}) in ${config.status}; the next run accepts any valid bundle`,
+        () => ({ status: config.status, cleared: was }),
+      );
     });
 
   withConfirmOption(withCommonOptions(agent.command('install')))
