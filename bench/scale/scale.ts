@@ -6,10 +6,12 @@
  *   npx tsx bench/scale/scale.ts migrate [--dir DIR]          (after state; starts its own ZooKeeper)
  *   npx tsx bench/scale/scale.ts apply   [--nodes 1000 --pdcs 8 --nics 10000 --dir DIR]
  *
- * `state` writes DIR/state.yaml: bench/generate-installation.ts (seed 1, 4
- * rules) with `defaults.ipsec.keys: pdc-pair` and its keys, and says its size
- * against the 32 MiB cap and what per-pair keys would have weighed. `render`
- * runs the built CLI's render under /usr/bin/time -v (peak RSS). `migrate`
+ * `state` writes DIR/state.yaml and DIR/state.json (the same document):
+ * bench/generate-installation.ts (seed 1, 4 rules) with
+ * `defaults.ipsec.keys: pdc-pair` and its keys, and says their sizes against
+ * the 32 MiB cap and what per-pair keys would have weighed. `render`
+ * (`--format json|yaml`, default json as in section 1) runs the built CLI's
+ * render under /usr/bin/time -v (peak RSS). `migrate`
  * runs `store migrate` into a fresh ZooKeeper (which reads the copy back and
  * compares it). `apply` starts light simulated nodes (test/harness/light-nodes.ts)
  * in this process and runs the built CLI's apply twice (first, no-op) with
@@ -41,6 +43,8 @@ const { positionals, values } = parseArgs({
     nics: { type: 'string' },
     dir: { type: 'string', default: join(tmpdir(), 'esdc-scale') },
     concurrency: { type: 'string', default: '64' },
+    format: { type: 'string', default: 'json' },
+    heap: { type: 'string' },
   },
 });
 const dir = resolve(values.dir!);
@@ -65,19 +69,22 @@ async function cmdState(): Promise<void> {
   const path = join(dir, 'state.yaml');
   await writeFile(path, text, { mode: 0o600 });
   const bytes = Buffer.byteLength(text);
+  const json = JSON.stringify(doc);
+  await writeFile(join(dir, 'state.json'), json, { mode: 0o600 });
   const model = validateDoc(structuredClone(doc), 'bench', 'warn').model;
   const pairs = meshPairs(model).length;
   // One per-pair entry in YAML: two hostnames and a 256-hex key, ~330 bytes.
   const sample = stringify({ ipsec: { psk: [{ nodes: [model.nodes[0]!.name, model.nodes[1]!.name], key: 'a'.repeat(256) }] } }, { lineWidth: 0 });
   const perPair = Buffer.byteLength(sample) - Buffer.byteLength('ipsec:\n  psk:\n');
   say(`state: ${nodes} nodes, ${pdcs} PDCs, ${nics} NICs, keys pdc-pair (${doc.ipsec?.pdc_psk?.length} keys): ${path} ${bytes} bytes = ${mib(bytes)} (cap ${mib(STATE_CAP)}: ${bytes < STATE_CAP ? 'under' : 'OVER'})`);
+  say(`  the same as JSON: ${Buffer.byteLength(json)} bytes = ${mib(Buffer.byteLength(json))}`);
   say(`  with per-pair keys it would add ${pairs} pairs x ~${perPair} bytes = ${mib(pairs * perPair)}`);
   const v = await run(process.execPath, [CLI, 'validate', '--state', path], { maxBuffer: 64 * 1024 * 1024 }).catch((e: { code: number; stderr: string }) => e);
   say(`  esdc-overlay validate --state: exit ${'code' in v && typeof v.code === 'number' ? v.code : 0}`);
 }
 
 async function cmdRender(): Promise<void> {
-  const path = join(dir, 'state.yaml');
+  const path = join(dir, `state.${values.format === 'yaml' ? 'yaml' : 'json'}`);
   const out = join(dir, 'render');
   await rm(out, { recursive: true, force: true });
   const t0 = performance.now();
@@ -88,9 +95,9 @@ async function cmdRender(): Promise<void> {
   const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? 'NaN');
   const user = Number(/User time \(seconds\): ([\d.]+)/.exec(r.stderr)?.[1] ?? 'NaN');
   const sys = Number(/System time \(seconds\): ([\d.]+)/.exec(r.stderr)?.[1] ?? 'NaN');
-  const du = await run('du', ['-sb', out]).then((x) => Number(x.stdout.split('\t')[0]));
-  const files = await run('sh', ['-c', `find "$1" -type f | wc -l`, 'sh', out]).then((x) => Number(x.stdout.trim()));
-  say(`render: exit ${'code' in r && typeof r.code === 'number' ? r.code : 0}, wall ${wall.toFixed(1)} s, CPU ${(user + sys).toFixed(1)} s, peak RSS ${mib(rss * 1024)} (goal < 512 MiB), ${files} files, ${du} bytes`);
+  const du = await run('du', ['-sb', out]).then((x) => Number(x.stdout.split('\t')[0]), () => 0);
+  const files = await run('sh', ['-c', `find "$1" -type f | wc -l`, 'sh', out]).then((x) => Number(x.stdout.trim()), () => 0);
+  say(`render of ${path}: exit ${'code' in r && typeof r.code === 'number' ? r.code : 0}, wall ${wall.toFixed(1)} s, CPU ${(user + sys).toFixed(1)} s, peak RSS ${mib(rss * 1024)} (goal < 512 MiB), ${files} files, ${du} bytes`);
   await rm(out, { recursive: true, force: true });
 }
 
@@ -148,7 +155,9 @@ async function cmdApply(): Promise<void> {
     const keyed = generateMissingKeys(doc, validateDoc(structuredClone(doc), 'bench', 'warn').model).doc;
     const statePath = join(adir, 'state.yaml');
     await writeFile(statePath, stringify(keyed, { lineWidth: 0 }), { mode: 0o600 });
-    const env = { ...process.env, ...cluster.env, ESDC_OVERLAY_STATE: statePath };
+    // --heap MiB: the CLI's V8 heap limit (Node's default is ~4 GiB on this machine).
+    const heap = values.heap === undefined ? {} : { NODE_OPTIONS: `--max-old-space-size=${Number(values.heap)}` };
+    const env = { ...process.env, ...cluster.env, ...heap, ESDC_OVERLAY_STATE: statePath };
     for (const label of ['first apply', 'no-op apply']) {
       const before = cluster.traffic();
       const t = performance.now();
@@ -156,10 +165,14 @@ async function cmdApply(): Promise<void> {
       const wall = (performance.now() - t) / 1000;
       const after = cluster.traffic();
       say(
-        `${label} on ${nodes} light nodes (${pdcs} PDCs, ${nics} NICs, --concurrency ${values.concurrency}): exit ${r.code}, wall ${wall.toFixed(1)} s, ` +
+        `${label} on ${nodes} light nodes (${pdcs} PDCs, ${nics} NICs, --concurrency ${values.concurrency}${values.heap ? `, heap ${values.heap} MiB` : ''}): exit ${r.code}, wall ${wall.toFixed(1)} s, ` +
           `CLI CPU ${r.cpu.toFixed(1)} s, peak RSS ${mib(r.rss)}; tool sent ${mib(after.read - before.read)}, read ${mib(after.written - before.written)}`,
       );
       if (r.code !== 0) console.log(r.stderr.slice(-3000));
+      if (label === 'first apply') {
+        const sizes = await run('du', ['-sb', '--apparent-size', join(cluster.nodes[0]!.root, 'opt'), join(cluster.nodes[0]!.root, 'var')]).catch(() => undefined);
+        if (sizes) console.log(`  one node's files after it: ${sizes.stdout.trim().replace(/\n/g, '; ')}`);
+      }
     }
   } finally {
     await cluster.stop();

@@ -95,6 +95,8 @@ export class ZkStore implements Store {
   private readonly maxTransactionBytes: number;
   /** The session of the lock being held, reused by load and save inside it. */
   private active: ZkSession | undefined;
+  /** `prepare`'s work, for the save of that same document object. */
+  private prepared: { doc: StateDoc; consistency: Consistency; valid: ReturnType<typeof validateDoc>; desired: Tree } | undefined;
 
   constructor(url: ZkUrl, opts: ZkStoreOptions = {}) {
     this.url = url;
@@ -122,17 +124,40 @@ export class ZkStore implements Store {
     return this.session(async (s) => this.snapshotOf(await this.readImage(s), consistency));
   }
 
-  async save(doc: StateDoc, base: Snapshot, consistency: Consistency = 'require'): Promise<Snapshot> {
-    this.refuseOpenWrite();
+  async prepare(doc: StateDoc, consistency: Consistency = 'require'): Promise<void> {
+    this.prepared = { doc, consistency, ...(await this.encodeChecked(doc, consistency)) };
+  }
+
+  /**
+   * What a save of `doc` writes, checked: the document validated, its cfgdb
+   * tree, and the proof that the tree reads back as the same model. Each step
+   * is synchronous and takes seconds at 2,000 nodes; between them the event
+   * loop runs timers, so a held session still sends its pings.
+   */
+  private async encodeChecked(doc: StateDoc, consistency: Consistency): Promise<{ valid: ReturnType<typeof validateDoc>; desired: Tree }> {
+    const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
     // What we write must load: validate before anything is sent.
     const valid = validateDoc(doc, this.location, consistency);
+    await tick();
     const desired = encodeState(valid.doc, valid.model);
+    await tick();
     // The cfgdb form must mean the same state, or we would write something else than asked.
-    const roundTrip = buildModel(decodeState(desired, (rel) => this.abs(rel), this.location).doc);
+    const decoded = decodeState(desired, (rel) => this.abs(rel), this.location).doc;
+    await tick();
+    const roundTrip = buildModel(decoded);
+    await tick();
     const lost = modelDifferences(valid.model, roundTrip);
     if (lost.length > 0) {
       throw new InternalError(`refusing to write ${this.location}: its cfgdb form would change ${lost.join(', ')} (a bug; nothing was written)`);
     }
+    return { valid, desired };
+  }
+
+  async save(doc: StateDoc, base: Snapshot, consistency: Consistency = 'require'): Promise<Snapshot> {
+    this.refuseOpenWrite();
+    const ready = this.prepared?.doc === doc && this.prepared.consistency === consistency ? this.prepared : await this.encodeChecked(doc, consistency);
+    this.prepared = undefined;
+    const { valid, desired } = ready;
     return this.session(async (s) => {
       const image = await this.readImage(s);
       if (image.revision !== base.revision) throw changed(this.location);
