@@ -38,13 +38,33 @@ afterAll(async () => {
 const cb = <T>(f: (done: (err: unknown, v?: T) => void) => void): Promise<T> =>
   new Promise((resolve, reject) => f((err, v) => (err ? reject(err) : resolve(v as T))));
 
-const children = (raw: Client, path: string): Promise<string[]> =>
+const childrenOn = (raw: Client, path: string): Promise<string[]> =>
   cb<string[]>((d) => raw.getChildren(path, (e, c) => d(e, c))).catch(() => [] as string[]);
 
-const pointer = async (raw: Client, root: string): Promise<string | undefined> => {
-  const data = await cb<Buffer>((d) => raw.getData(`${root}/esdc_overlay`, (e, b) => d(e, b)));
-  return (JSON.parse(data.toString('utf8')) as { gen?: string }).gen;
-};
+/**
+ * A raw client for one question only: the in-process loads of a 3.5 MiB state
+ * block this process for seconds, and a client left open meanwhile sends no
+ * pings and loses its session on a loaded machine.
+ */
+async function withRaw<T>(fn: (raw: Client) => Promise<T>): Promise<T> {
+  const raw = await rawClient(zk.hosts);
+  try {
+    return await fn(raw);
+  } finally {
+    raw.close();
+  }
+}
+
+const children = (path: string): Promise<string[]> => withRaw((raw) => childrenOn(raw, path));
+
+const pointer = (root: string): Promise<string | undefined> =>
+  withRaw(async (raw) => {
+    const data = await cb<Buffer>((d) => raw.getData(`${root}/esdc_overlay`, (e, b) => d(e, b)));
+    return (JSON.parse(data.toString('utf8')) as { gen?: string }).gen;
+  });
+
+const dataOf = (path: string): Promise<string> =>
+  withRaw(async (raw) => (await cb<Buffer>((d) => raw.getData(path, (e, b) => d(e, b)))).toString('utf8'));
 
 /**
  * 300 nodes in one PDC, one rule, 30,000 VM NICs (about 3.5 MiB in cfgdb).
@@ -93,42 +113,32 @@ describe('a save larger than one ZooKeeper request', () => {
     const back = await store(root).load('require');
     expect(comparableModel(back.model)).toEqual(modelOf(doc));
 
-    const raw = await rawClient(zk.hosts);
-    try {
-      const gen = await pointer(raw, root);
-      expect(gen).toMatch(/^\d{17}-[0-9a-z]+$/);
-      expect(await children(raw, `${root}/esdc_overlay/gen`)).toEqual([gen]);
-      expect((await children(raw, `${root}/esdc_overlay/gen/${gen}/vnics`)).length).toBe(300);
-      // Nothing of ours outside the generation; Danube's rule where Danube reads it.
-      expect((await children(raw, `${root}/esdc_overlay`)).sort()).toEqual(['gen']);
-      expect((await cb<Buffer>((d) => raw.getData(`${root}/overlay_rules/customers/port`, (e, b) => d(e, b)))).toString()).toBe('4790');
+    const gen = await pointer(root);
+    expect(gen).toMatch(/^\d{17}-[0-9a-z]+$/);
+    expect(await children(`${root}/esdc_overlay/gen`)).toEqual([gen]);
+    expect((await children(`${root}/esdc_overlay/gen/${gen}/vnics`)).length).toBe(300);
+    // Nothing of ours outside the generation; Danube's rule where Danube reads it.
+    expect((await children(`${root}/esdc_overlay`)).sort()).toEqual(['gen']);
+    expect(await dataOf(`${root}/overlay_rules/customers/port`)).toBe('4790');
 
-      // A small change is one transaction inside the current generation.
-      const changed = structuredClone(doc);
-      changed.nodes!['cn000.prg.example.com']!.admin_ip = '10.100.9.9';
-      await s.save(changed, back, 'warn');
-      expect(await pointer(raw, root)).toBe(gen);
-      expect(comparableModel((await store(root).load('require')).model)).toEqual(modelOf(changed));
-      expect((await children(raw, `${root}/esdc_overlay`)).sort()).toEqual(['gen']);
-    } finally {
-      raw.close();
-    }
+    // A small change is one transaction inside the current generation.
+    const changed = structuredClone(doc);
+    changed.nodes!['cn000.prg.example.com']!.admin_ip = '10.100.9.9';
+    await s.save(changed, back, 'warn');
+    expect(await pointer(root)).toBe(gen);
+    expect(comparableModel((await store(root).load('require')).model)).toEqual(modelOf(changed));
+    expect((await children(`${root}/esdc_overlay`)).sort()).toEqual(['gen']);
   }, 180_000);
 
   it('a large save over a tree written in one transaction (our znodes directly under esdc_overlay) moves them into a generation', async () => {
     const root = freshRoot();
     const small = bigState('33333333', 3);
     await store(root).save(small, await store(root).loadOrEmpty('warn'), 'warn');
-    const raw = await rawClient(zk.hosts);
-    try {
-      expect((await children(raw, `${root}/esdc_overlay`)).sort()).toEqual(['format', 'nodes', 'vnics']);
-      const big = bigState('44444444');
-      await store(root).save(big, await store(root).load('require'), 'warn');
-      expect((await children(raw, `${root}/esdc_overlay`)).sort()).toEqual(['gen']);
-      expect(comparableModel((await store(root).load('require')).model)).toEqual(modelOf(big));
-    } finally {
-      raw.close();
-    }
+    expect((await children(`${root}/esdc_overlay`)).sort()).toEqual(['format', 'nodes', 'vnics']);
+    const big = bigState('44444444');
+    await store(root).save(big, await store(root).load('require'), 'warn');
+    expect((await children(`${root}/esdc_overlay`)).sort()).toEqual(['gen']);
+    expect(comparableModel((await store(root).load('require')).model)).toEqual(modelOf(big));
   }, 180_000);
 
   it('a writer killed (-9) mid-way leaves the old version readable, never a mix; the next save removes its garbage', async () => {
@@ -138,50 +148,47 @@ describe('a save larger than one ZooKeeper request', () => {
     await store(root).save(v1, await store(root).loadOrEmpty('warn'), 'warn');
     const file = join(tmp, 'v2.yaml');
     await writeFile(file, stringify(v2), { mode: 0o600 });
-    const raw = await rawClient(zk.hosts);
-    try {
-      const old = await pointer(raw, root);
-      // 16 KiB requests: the new generation takes a few hundred of them, so the kill lands in the middle.
-      const cmd = runCli(['store', 'migrate', '--from', file, '--to', `zk://${zk.hosts}${root}`, '--yes', '--zk-insecure'], {
-        ESDC_OVERLAY_ZK_MAX_REQUEST_BYTES: '16384',
-      });
-      let pending: string | undefined;
+    const old = await pointer(root);
+    // 16 KiB requests: the new generation takes a few hundred of them, so the kill lands in the middle.
+    const cmd = runCli(['store', 'migrate', '--from', file, '--to', `zk://${zk.hosts}${root}`, '--yes', '--zk-insecure'], {
+      ESDC_OVERLAY_ZK_MAX_REQUEST_BYTES: '16384',
+    });
+    let pending: string | undefined;
+    await withRaw(async (raw) => {
       for (let i = 0; i < 6000 && pending === undefined; i++) {
-        const gens = await children(raw, `${root}/esdc_overlay/gen`);
+        const gens = await childrenOn(raw, `${root}/esdc_overlay/gen`);
         const fresh = gens.find((g) => g !== old);
-        if (fresh !== undefined && (await children(raw, `${root}/esdc_overlay/gen/${fresh}/vnics`)).length >= 5) pending = fresh;
+        if (fresh !== undefined && (await childrenOn(raw, `${root}/esdc_overlay/gen/${fresh}/vnics`)).length >= 5) pending = fresh;
         else await new Promise((r) => setTimeout(r, 5));
       }
-      expect(pending).toBeDefined();
-      // Frozen in the middle of writing: readers see the old version, whole.
-      process.kill(cmd.pid, 'SIGSTOP');
-      expect(comparableModel((await store(root).load('require')).model)).toEqual(modelOf(v1));
-      process.kill(cmd.pid, 'SIGKILL');
-      const result = await cmd.done;
-      expect(result.code).not.toBe(0);
+    });
+    expect(pending).toBeDefined();
+    // Frozen in the middle of writing: readers see the old version, whole.
+    process.kill(cmd.pid, 'SIGSTOP');
+    expect(comparableModel((await store(root).load('require')).model)).toEqual(modelOf(v1));
+    process.kill(cmd.pid, 'SIGKILL');
+    const result = await cmd.done;
+    expect(result.code).not.toBe(0);
 
-      const after = await pointer(raw, root);
-      const snap = await store(root).load('require');
-      // Never a mix: exactly one of the two versions.
-      expect(comparableModel(snap.model)).toEqual(modelOf(after === old ? v1 : v2));
-      expect(after).toBe(old); // 300 vnics znodes at 16 KiB a request: the kill came before the switch
-      expect((await children(raw, `${root}/esdc_overlay/gen`)).sort()).toEqual([old, pending].sort());
+    const after = await pointer(root);
+    const snap = await store(root).load('require');
+    // Never a mix: exactly one of the two versions.
+    expect(comparableModel(snap.model)).toEqual(modelOf(after === old ? v1 : v2));
+    expect(after).toBe(old); // 300 vnics znodes at 16 KiB a request: the kill came before the switch
+    expect((await children(`${root}/esdc_overlay/gen`)).sort()).toEqual([old, pending].sort());
 
-      // The next save (a small one) removes the interrupted generation; the current one stays.
-      const v3 = structuredClone(v1);
-      v3.nodes!['cn001.prg.example.com']!.admin_ip = '10.100.9.10';
-      await store(root).save(v3, snap, 'warn');
-      expect(await children(raw, `${root}/esdc_overlay/gen`)).toEqual([old]);
-      expect(comparableModel((await store(root).load('require')).model)).toEqual(modelOf(v3));
+    // The next save (a small one) removes the interrupted generation; the current one stays.
+    const v3 = structuredClone(v1);
+    v3.nodes!['cn001.prg.example.com']!.admin_ip = '10.100.9.10';
+    await store(root).save(v3, snap, 'warn');
+    expect(await children(`${root}/esdc_overlay/gen`)).toEqual([old]);
+    expect(comparableModel((await store(root).load('require')).model)).toEqual(modelOf(v3));
 
-      // And a large save replaces the generation, removing the old one once switched.
-      await store(root).save(v2, await store(root).load('require'), 'warn');
-      const now = await pointer(raw, root);
-      expect(now).not.toBe(old);
-      expect(await children(raw, `${root}/esdc_overlay/gen`)).toEqual([now]);
-      expect(comparableModel((await store(root).load('require')).model)).toEqual(modelOf(v2));
-    } finally {
-      raw.close();
-    }
+    // And a large save replaces the generation, removing the old one once switched.
+    await store(root).save(v2, await store(root).load('require'), 'warn');
+    const now = await pointer(root);
+    expect(now).not.toBe(old);
+    expect(await children(`${root}/esdc_overlay/gen`)).toEqual([now]);
+    expect(comparableModel((await store(root).load('require')).model)).toEqual(modelOf(v2));
   }, 240_000);
 });
