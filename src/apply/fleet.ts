@@ -7,10 +7,11 @@ import { BUNDLE_PATH, buildBundle } from '../agent/bundle.js';
 import { stageBundle } from '../agent/stage-bundle.js';
 import { AGENT_STATUS_PATH, floorOf } from '../agent/status.js';
 import { EsdcError } from '../errors.js';
-import { IKE_CONFIG_PATH } from '../ipsec/generator.js';
+import { IKE_CONFIG_PATH, IKE_PRESHARED_PATH } from '../ipsec/generator.js';
 import { refuseIkeSplits } from '../ipsec/ike-subset.js';
+import { refuseKeySplits } from '../ipsec/key-subset.js';
 import type { Model, Node } from '../model/model.js';
-import type { DesiredNode } from '../plan/desired.js';
+import { fileText, type DesiredNode } from '../plan/desired.js';
 import { desiredNode, GENERATORS, type NodeGenerator } from '../plan/desired-state.js';
 import { planNode, type ActualNode, type NodePlan, type NodeWork, type Plan } from '../plan/plan.js';
 import { RenderContext } from '../plan/render-context.js';
@@ -132,10 +133,23 @@ export function currentText(fleet: Pick<FleetRun, 'nodes'>, node: string, path: 
   return run.actual.files.get(path)?.text ?? null;
 }
 
+/** The text a node of the run would get as `path`, or undefined (not in the run, or no such file). */
+export function desiredText(fleet: Pick<FleetRun, 'nodes'>, node: string, path: string): string | undefined {
+  const file = fleet.nodes.find((n) => n.desired.node === node)?.desired.files.find((f) => f.path === path);
+  return file === undefined ? undefined : fileText(file);
+}
+
 /**
  * Refuses a subset run that would leave an IPsec pair with different IKE
- * parameters at its two ends (src/ipsec/ike-subset.ts).
+ * parameters (src/ipsec/ike-subset.ts) or different pre-shared keys
+ * (src/ipsec/key-subset.ts) at its two ends.
  */
 export function refuseSplitPairs(model: Model, fleet: Pick<FleetRun, 'nodes' | 'only'>): void {
   refuseIkeSplits(model, fleet.only, (node) => currentText(fleet, node, IKE_CONFIG_PATH));
+  refuseKeySplits(
+    model,
+    fleet.only,
+    (node) => currentText(fleet, node, IKE_PRESHARED_PATH),
+    (node) => desiredText(fleet, node, IKE_PRESHARED_PATH),
+  );
 }

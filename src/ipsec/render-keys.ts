@@ -8,8 +8,9 @@
 import { hkdfSync } from 'node:crypto';
 import type { PairKey } from '../model/model.js';
 import type { RenderContext } from '../plan/render-context.js';
-import { storedMeshKeys } from './keys.js';
-import { meshPairs, pairId, pairLabel, type Pair } from './pairs.js';
+import { keyUnit, keyUnits, storedUnitKeys } from './keys.js';
+import { pairId, pairLabel, type Pair } from './pairs.js';
+import { pdcPairOf } from './pdc-pairs.js';
 import { newPsk, systemRandom, type RandomBytes } from './psk.js';
 
 /** How many pairs a warning names before it says "and N more". */
@@ -41,43 +42,54 @@ export class RenderKeys {
 
   constructor(ctx: RenderContext, random: RandomBytes = systemRandom) {
     this.ctx = ctx;
-    this.stored = storedMeshKeys(ctx.model);
+    this.stored = storedUnitKeys(ctx.model);
     this.random = random;
     this.secret = ctx.options.keySecret;
   }
 
-  /** The key of a mesh pair in this render. */
+  /**
+   * The key of a mesh pair in this render: its own key under `pair`, its
+   * PDC pair's key under `pdc-pair` (the same for every node pair between
+   * two PDCs).
+   */
   keyOf(pair: Pair): string {
-    const id = pairId(pair);
+    const unit = this.ctx.model.defaults.ipsec.keys === 'pdc-pair' ? pdcPairOf(this.ctx.model, pair) : pair;
+    const id = pairId(unit);
     const stored = this.stored.get(id);
     if (stored !== undefined) return stored;
     this.warnOnce();
     return this.derived(id);
   }
 
-  /** The keys this render makes up (every mesh pair without a stored key), in pair order: what apply stores. */
+  /**
+   * The keys this render makes up (every unit of the scheme without a stored
+   * key: node pairs, or PDC pairs under `pdc-pair`, in `nodes`), in unit order.
+   */
   renderOnly(): PairKey[] {
-    return meshPairs(this.ctx.model)
+    return keyUnits(this.ctx.model)
       .filter((p) => !this.stored.has(pairId(p)))
       .map((p) => ({ nodes: p, key: this.derived(pairId(p)) }))
       .sort((x, y) => (pairId(x.nodes) < pairId(y.nodes) ? -1 : 1));
   }
 
+  /** PDC pairs get a marked HKDF info, so a PDC and a node of one name never share a derived key. */
   private derived(id: string): string {
     this.secret ??= Buffer.from(newPsk(this.random), 'hex');
-    return deriveRenderKey(this.secret, id);
+    const info = this.ctx.model.defaults.ipsec.keys === 'pdc-pair' ? `pdc\u0000${id}` : id;
+    return deriveRenderKey(this.secret, info);
   }
 
   private warnOnce(): void {
     if (this.warned) return;
     this.warned = true;
-    const missing = meshPairs(this.ctx.model).filter((p) => !this.stored.has(pairId(p)));
+    const missing = keyUnits(this.ctx.model).filter((p) => !this.stored.has(pairId(p)));
+    const what = keyUnit(this.ctx.model) === 'PDC pair' ? 'PDC pair(s)' : 'pair(s) of nodes in different PDCs';
     const named = missing.slice(0, NAMED_IN_WARNING).map(pairLabel).join(', ');
     const more = missing.length > NAMED_IN_WARNING ? ` and ${missing.length - NAMED_IN_WARNING} more` : '';
     this.ctx.warn({
       path: 'ipsec.psk',
       message:
-        `${missing.length} pair(s) of nodes in different PDCs have no stored key (${named}${more}); ` +
+        `${missing.length} ${what} have no stored key (${named}${more}); ` +
         (this.ctx.options.keySecret === undefined
           ? 'this render gives them fresh random keys that are not stored: '
           : 'this render derives their keys from the --key-secret file; they are not stored: ') +

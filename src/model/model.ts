@@ -82,6 +82,15 @@ export interface PairKey {
   key: string;
 }
 
+/** A key of the `pdc-pair` scheme: the two PDC names in code-point order. */
+export interface PdcPairKey {
+  pdcs: readonly [string, string];
+  key: string;
+}
+
+/** The key schemes this tool builds (`cert` is refused by the model). */
+export type KeyScheme = 'pair' | 'pdc-pair';
+
 export interface Firewall {
   enabled: boolean;
   administratorSources: readonly string[];
@@ -92,7 +101,7 @@ export interface Defaults {
   /** Who writes the ARP tables (`defaults.arp_tables`, default esdc-overlay). */
   arpTables: ArpTableOwner;
   /** The ESP suite and scope in effect: under `danube`, always Danube's (aes-cbc, sha512, all-udp). */
-  ipsec: { profile: IpsecProfile; encr: IpsecEncr; auth: IpsecAuth; policyScope: IpsecPolicyScope };
+  ipsec: { profile: IpsecProfile; encr: IpsecEncr; auth: IpsecAuth; policyScope: IpsecPolicyScope; keys: KeyScheme };
 }
 
 export interface Model {
@@ -110,6 +119,8 @@ export interface Model {
   vnics: readonly VNic[];
   firewall: Firewall;
   pairKeys: readonly PairKey[];
+  /** Keys of the `pdc-pair` scheme, sorted by PDC pair. */
+  pdcKeys: readonly PdcPairKey[];
   /** Sorted PDC names. */
   pdcs: readonly string[];
   /** Problems that make the state inconsistent (unknown names, duplicates...). */

@@ -46,11 +46,26 @@ export function openStore(spec: string, sel: StoreSelection, env: NodeJS.Process
     return new FileStore(spec, { allowInsecure: sel.allowInsecure === true });
   }
   const timeout = sel.timeoutSeconds ?? envSeconds(env.ESDC_OVERLAY_STORE_TIMEOUT);
+  const maxRequest = envRequestBytes(env.ESDC_OVERLAY_ZK_MAX_REQUEST_BYTES);
   return new ZkStore(parseZkUrl(spec), {
     ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
+    ...(maxRequest !== undefined ? { maxTransactionBytes: maxRequest } : {}),
     auth: zkAuth(sel.zkAuthFile, env),
     insecure: sel.zkInsecure === true,
   });
+}
+
+/**
+ * `ESDC_OVERLAY_ZK_MAX_REQUEST_BYTES`: the largest request to send, for a
+ * ZooKeeper whose jute.maxbuffer is not the default 1 MiB. At least 16 KiB:
+ * a request must hold the largest znode we write.
+ */
+function envRequestBytes(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d{1,10}$/.test(text) || Number(text) < 16_384) {
+    throw new UsageError(`ESDC_OVERLAY_ZK_MAX_REQUEST_BYTES must be a number of bytes of at least 16384 (got ${JSON.stringify(text)})`);
+  }
+  return Number(text);
 }
 
 function envSeconds(text: string | undefined): number | undefined {

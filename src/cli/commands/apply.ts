@@ -64,7 +64,7 @@ export function registerApply(program: Command, io: CliIo): void {
         // Pairs without a key get one now, so what is applied is what the state will hold;
         // it is stored only once the operator confirms, and before any node is touched.
         const keys = generateMissingKeys(snap.doc, snap.model);
-        const newKeys = keys.change.added.length + keys.change.pruned.length > 0;
+        const newKeys = keys.change.added.length + keys.change.pruned.length + keys.change.dropped > 0;
         let doc = keys.doc;
         // Nodes the adminoverlay rule reaches without an address get no adminoverlay vNIC: on request they
         // get one now (stored with the keys, on confirmation); otherwise the model's warning named them.
@@ -89,7 +89,8 @@ export function registerApply(program: Command, io: CliIo): void {
           const empty = planIsEmpty(fleet.plan);
           if (!ctx.json) io.stdout.write(`${renderPlan(fleet.plan)}\n`);
           if (newKeys && !ctx.json) {
-            io.stdout.write(`IPsec: ${keys.change.added.length} pair(s) get a new key, stored in the state on confirmation.\n`);
+            const unit = keys.change.unit === 'PDC pair' ? 'PDC pair(s)' : 'pair(s)';
+            io.stdout.write(`IPsec: ${keys.change.added.length} ${unit} get a new key, stored in the state on confirmation.\n`);
           }
           if (assigned.length > 0 && !ctx.json) {
             io.stdout.write(`adminoverlay: ${assigned.map((m) => `${m.node} gets ${m.ip} (${m.mac})`).join(', ')}; stored in the state on confirmation.\n`);
