@@ -57,18 +57,7 @@ export async function writeTree(
   await mkdir(tmp, { mode: 0o755 });
   const result: WriteTreeResult = { nodes: 0, files: 0, bytes: 0 };
   try {
-    let index = 0;
-    for (const desired of nodes) {
-      const base = join(tmp, desired.node);
-      for (const file of desired.files) {
-        const path = join(base, file.path);
-        await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-        result.bytes += await writeChunks(path, file.content(), file.mode);
-        result.files++;
-      }
-      result.nodes++;
-      opts.onNode?.(desired.node, index++);
-    }
+    await writeNodes(tmp, nodes, opts, result);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
@@ -85,6 +74,76 @@ export async function writeTree(
   return result;
 }
 
+/**
+ * Files in flight at once. Writing them one by one left the CPU idle for
+ * 41 % of a large render (bench/RESULTS.md, issue 20): each write waited for
+ * the thread pool before the next file's text was made. A few files in flight
+ * keep the pool's four threads busy while the main thread makes the next
+ * text; each holds at most one file's text, so memory stays bounded.
+ */
+export const FILES_IN_FLIGHT = 8;
+
+/** Chunks are gathered up to this many characters per write call. */
+const WRITE_CHUNK = 1 << 20;
+
+/**
+ * Writes every node's files under `base` with at most FILES_IN_FLIGHT files
+ * open at once. The first failure stops new writes; it is thrown once the
+ * ones in flight have settled, so the caller can remove the directory.
+ */
+async function writeNodes(base: string, nodes: Iterable<NodeTree>, opts: WriteTreeOptions, result: WriteTreeResult): Promise<void> {
+  const dirs = new Map<string, Promise<unknown>>();
+  const ensureDir = (dir: string): Promise<unknown> => {
+    let made = dirs.get(dir);
+    if (made === undefined) {
+      made = mkdir(dir, { recursive: true, mode: 0o755 });
+      dirs.set(dir, made);
+    }
+    return made;
+  };
+  const inFlight = new Set<Promise<void>>();
+  let failure: { err: unknown } | undefined;
+  const track = (p: Promise<void>): void => {
+    const settled = p.then(
+      () => {
+        inFlight.delete(settled);
+      },
+      (err: unknown) => {
+        inFlight.delete(settled);
+        failure ??= { err };
+      },
+    );
+    inFlight.add(settled);
+  };
+  const nodesDone: Promise<void>[] = [];
+  let index = 0;
+  for (const desired of nodes) {
+    if (failure) break;
+    const nodeDir = join(base, desired.node);
+    const writes: Promise<void>[] = [];
+    for (const file of desired.files) {
+      while (inFlight.size >= FILES_IN_FLIGHT && !failure) await Promise.race(inFlight);
+      if (failure) break;
+      const path = join(nodeDir, file.path);
+      const write = ensureDir(dirname(path)).then(() => writeChunks(path, file.content(), file.mode)).then((bytes) => {
+        result.bytes += bytes;
+        result.files++;
+      });
+      writes.push(write);
+      track(write);
+    }
+    const i = index++;
+    nodesDone.push(
+      Promise.all(writes).then(() => {
+        result.nodes++;
+        opts.onNode?.(desired.node, i);
+      }),
+    );
+  }
+  await Promise.allSettled([...inFlight, ...nodesDone]);
+  if (failure) throw failure.err;
+}
+
 async function writeChunks(path: string, chunks: Iterable<string>, mode: number): Promise<number> {
   const fh = await open(path, 'wx', mode);
   let bytes = 0;
@@ -92,7 +151,7 @@ async function writeChunks(path: string, chunks: Iterable<string>, mode: number)
     let buf = '';
     for (const chunk of chunks) {
       buf += chunk;
-      if (buf.length >= 1 << 16) {
+      if (buf.length >= WRITE_CHUNK) {
         bytes += (await fh.write(buf)).bytesWritten;
         buf = '';
       }
