@@ -28,6 +28,12 @@ export interface DesiredFile {
    * being held whole. Every call yields the same bytes.
    */
   content: () => Iterable<string>;
+  /**
+   * The same bytes as `content`, as buffers, for writers that take bytes
+   * (render's writer): an ARP table is slices of one buffer shared by every
+   * node of a PDC, so writing it copies no text (issue 20).
+   */
+  bytes?: () => Iterable<Uint8Array>;
 }
 
 /** An overlay link (`<rule><vni>`) the node needs, with its `dladm create-overlay` argv. */
