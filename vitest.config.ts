@@ -1,10 +1,22 @@
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Projects: "unit" is pure and fast. The integration projects get real
 // servers from their global setups: "ssh" a real OpenSSH sshd (simulated
 // SmartOS nodes), "zk" a real ZooKeeper. A setup file is used once it exists.
 const setup = (...files: string[]): string[] => files.filter((f) => existsSync(f));
+
+const BUNDLE = fileURLToPath(new URL('./dist/esdc-overlay.mjs', import.meta.url));
+const OLD_NODE = process.env.ESDC_OVERLAY_OLD_NODE;
+/** Tests that run the CLI as a process: rerun against the bundle (test/support/paths.ts reads the env). */
+const BUNDLE_CLI_TESTS = [
+  'test/cli/entry-point.test.ts',
+  'test/render/render.test.ts',
+  'test/model/bad-states.test.ts',
+  'test/vdc/vdc-built-cli.test.ts',
+  'test/agent/agent-daemon.test.ts',
+];
 
 export default defineConfig({
   test: {
@@ -19,6 +31,42 @@ export default defineConfig({
           testTimeout: 30_000,
         },
       },
+      {
+        // The same CLI checks against the single-file bundle (npm run build:bundle), as a SmartOS node runs it.
+        extends: true,
+        test: {
+          name: 'bundle',
+          include: BUNDLE_CLI_TESTS,
+          env: { ESDC_OVERLAY_CLI_ENTRY: BUNDLE },
+          testTimeout: 30_000,
+        },
+      },
+      {
+        // The bundle with ZooKeeper (node-zookeeper-client inside it): store migrate through the built CLI.
+        extends: true,
+        test: {
+          name: 'bundle-zk',
+          include: ['test/zk/migrate.integration.test.ts'],
+          globalSetup: setup('test/support/zk.global.ts'),
+          env: { ESDC_OVERLAY_CLI_ENTRY: BUNDLE },
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      // And under the oldest Node it supports (docs/node-on-smartos.md), when scripts/old-node.sh provided one (CI does).
+      ...(OLD_NODE
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'bundle-old-node',
+                include: BUNDLE_CLI_TESTS,
+                env: { ESDC_OVERLAY_CLI_ENTRY: BUNDLE, ESDC_OVERLAY_CLI_NODE: OLD_NODE },
+                testTimeout: 30_000,
+              },
+            },
+          ]
+        : []),
       {
         extends: true,
         test: {

@@ -5,6 +5,8 @@
  * The core throws these; only `esdc-overlay.ts` turns them into text.
  */
 
+import { redactIssue } from './redact.js';
+
 export const EXIT = {
   ok: 0,
   failure: 1,
@@ -40,8 +42,9 @@ export class ValidationError extends EsdcError {
   readonly source: string | undefined;
 
   constructor(issues: readonly ValidationIssue[], source?: string) {
-    super(formatIssues(issues, source), { exitStatus: EXIT.failure });
-    this.issues = issues;
+    const redacted = issues.map(redactIssue);
+    super(formatIssues(redacted, source), { exitStatus: EXIT.failure });
+    this.issues = redacted;
     this.source = source;
   }
 }
@@ -87,7 +90,8 @@ export function showValue(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-export function formatIssue(issue: ValidationIssue): string {
+export function formatIssue(raw: ValidationIssue): string {
+  const issue = redactIssue(raw);
   const where = issue.path === '' ? '(document)' : issue.path;
   const value = 'value' in issue ? ` (got ${showValue(issue.value)})` : '';
   return `${where}: ${issue.message}${value}`;

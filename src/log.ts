@@ -3,9 +3,8 @@
  * readable form when stderr is a terminal. Redaction is a second line of
  * defence: secrets are kept out of log calls in the first place.
  */
-import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import type PinoPretty from 'pino-pretty';
+import { loadPretty } from './log-pretty.js';
 
 export type { Logger };
 
@@ -26,7 +25,7 @@ export function createLogger(opts: LoggerOptions): Logger {
   const base = { level: opts.level, base: null, redact: { paths: REDACT_PATHS, censor: '[secret]' } };
   if (opts.pretty ?? opts.stream.isTTY === true) {
     // Loaded only for a terminal (a CommonJS package, so synchronously): scripts and services never pay for it.
-    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+    const pretty = loadPretty();
     return pino(base, pretty({ destination: opts.stream, sync: true, colorize: true, ignore: 'pid,hostname' }));
   }
   return pino(base, opts.stream);

@@ -90,8 +90,8 @@ await writeFile(
   '[nodes]\n' +
     c.nodes
       .map((n) => {
-        const ssh = (c.state.nodes![n.name] as { ssh: { port: number; user: string; root: string } }).ssh;
-        return `${n.name} ansible_host=127.0.0.1 ansible_port=${ssh.port} ansible_user=${ssh.user} root=${ssh.root}`;
+        const ssh = (c.state.nodes![n.name] as { ssh: { port: number; user: string } }).ssh;
+        return `${n.name} ansible_host=127.0.0.1 ansible_port=${ssh.port} ansible_user=${ssh.user} root=${n.root}`;
       })
       .join('\n') +
     '\n[nodes:vars]\n' +

@@ -19,6 +19,7 @@ import type { DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from '../plan/
 import { fileText, textFile } from '../plan/desired.js';
 import { SERVICE_ORDER } from '../plan/services.js';
 import { isOwnedUsbkeyKey } from '../rules/usbkey-lines.js';
+import { bundleMayWrite, modeProblem } from './bundle-paths.js';
 
 /** Where apply leaves the bundle on the node. */
 export const BUNDLE_PATH = '/opt/custom/esdc-overlay/bundle.json';
@@ -85,21 +86,33 @@ export function serializeBundle(body: BundleBody): string {
   return `${JSON.stringify({ ...ordered, sha256: sha256(text) })}\n`;
 }
 
+/** The version the node's agent last applied (its floor: it refuses anything below). */
+export interface VersionFloor {
+  version: number;
+  sha256: string | null;
+}
+
 /**
  * The bundle text apply stages for a node. `previous` is the bundle the node
  * has (undefined when none or unreadable): same content → the same text,
- * else a new version above both `nowMs` and the previous one.
+ * else a new version above `nowMs`, the previous one and the agent's floor.
+ * The floor matters when the bundle there is not the one the agent applied
+ * (removed, damaged): a head node whose clock was once ahead left a floor
+ * that `nowMs` alone would never reach, and the agent would refuse for good.
  */
-export function buildBundle(desired: DesiredNode, pdc: string | undefined, previous: string | undefined, nowMs: number): string {
+export function buildBundle(desired: DesiredNode, pdc: string | undefined, previous: string | undefined, nowMs: number, floor?: VersionFloor): string {
   const body = bodyOf(desired, pdc);
   let prior: Bundle | undefined;
   try {
-    prior = previous === undefined ? undefined : parseBundle(previous);
+    // Only to compare contents: what the agent may take is the agent's check, not apply's.
+    prior = previous === undefined ? undefined : parseBundle(previous, 'bundle', { policy: false });
   } catch {
     prior = undefined;
   }
-  if (prior && contentKey(prior) === contentKey(body)) return previous!;
-  const version = Math.max(Math.trunc(nowMs), (prior?.version ?? 0) + 1);
+  const belowFloor = (b: Bundle): boolean =>
+    floor !== undefined && (b.version < floor.version || (b.version === floor.version && floor.sha256 !== null && floor.sha256 !== b.sha256));
+  if (prior && contentKey(prior) === contentKey(body) && !belowFloor(prior)) return previous!;
+  const version = Math.max(Math.trunc(nowMs), (prior?.version ?? 0) + 1, (floor?.version ?? 0) + 1);
   return serializeBundle({ format: BUNDLE_FORMAT, version, ...body });
 }
 
@@ -120,9 +133,12 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /**
  * Parses and verifies a bundle: JSON, checksum, then the shape of every
- * field. Messages name the field, never a file's content (it may be a key).
+ * field, and (`policy`, the default) what the agent may take: only the paths
+ * the plan writes, no setuid/setgid/sticky or world-writable mode. Messages
+ * name the field, never a file's content (it may be a key).
  */
-export function parseBundle(text: string, source = 'bundle'): Bundle {
+export function parseBundle(text: string, source = 'bundle', opts: { policy?: boolean } = {}): Bundle {
+  const policy = opts.policy ?? true;
   const fail = (issues: ValidationIssue[]): never => {
     throw new BundleError(`${source} is not a valid bundle`, issues, { code: 'BadBundle' });
   };
@@ -149,8 +165,13 @@ export function parseBundle(text: string, source = 'bundle'): Bundle {
   files.forEach((f: unknown, i) => {
     const at = `files[${i}]`;
     if (!isRecord(f)) return issues.push({ path: at, message: 'must be an object' });
-    if (typeof f.path !== 'string' || !f.path.startsWith('/') || f.path.split('/').includes('..')) issues.push({ path: `${at}.path`, value: f.path, message: 'must be an absolute path without ..' });
+    if (typeof f.path !== 'string' || !f.path.startsWith('/') || f.path.split('/').includes('..')) {
+      issues.push({ path: `${at}.path`, value: f.path, message: 'must be an absolute path without ..' });
+    } else if (policy && !bundleMayWrite(f.path)) {
+      issues.push({ path: `${at}.path`, value: f.path, message: 'must be a file the plan writes (IPsec and ipf.d files, /opt/custom/networking/<name>, /opt/custom/esdc-overlay/<name>)' });
+    }
     if (typeof f.mode !== 'number' || !Number.isInteger(f.mode) || f.mode < 0 || f.mode > 0o7777) issues.push({ path: `${at}.mode`, value: f.mode, message: 'must be permission bits' });
+    else if (policy && modeProblem(f.mode)) issues.push({ path: `${at}.mode`, value: `0${f.mode.toString(8)}`, message: `${modeProblem(f.mode)}: refused` });
     for (const k of ['owner', 'group'] as const) if (typeof f[k] !== 'string' || !OWNER.test(f[k] as string)) issues.push({ path: `${at}.${k}`, value: f[k], message: 'must be a user or group name' });
     if (typeof f.secret !== 'boolean') issues.push({ path: `${at}.secret`, message: 'must be true or false' });
     if (typeof f.refresh !== 'string' || !(SERVICE_ORDER as readonly string[]).includes(f.refresh)) issues.push({ path: `${at}.refresh`, value: f.refresh, message: `must be one of ${SERVICE_ORDER.join(', ')}` });

@@ -12,6 +12,8 @@ import { EMPTY_STATUS, readStatus, writeStatus } from './status.js';
 
 export interface DaemonOptions {
   configPath: string | undefined;
+  /** The environment: ESDC_OVERLAY_SIM_ROOTS gives a simulated node's root (tests only). */
+  env: NodeJS.ProcessEnv;
   log: Logger;
   /** Where signals come from (tests pass an EventEmitter). */
   signals?: NodeJS.EventEmitter;
@@ -36,7 +38,7 @@ async function markState(config: AgentConfig, state: 'running' | 'stopped', log:
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const { log } = opts;
   const signals = opts.signals ?? process;
-  let { config, source } = await loadAgentConfig(opts.configPath);
+  let { config, source } = await loadAgentConfig(opts.configPath, opts.env);
   let stopping = false;
   let current: Promise<unknown> | undefined;
   let task: ScheduledTask | undefined;
@@ -75,7 +77,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const onHup = (): void => {
       void (async () => {
         try {
-          const next = await loadAgentConfig(opts.configPath);
+          const next = await loadAgentConfig(opts.configPath, opts.env);
           await task?.destroy();
           config = next.config;
           source = next.source;

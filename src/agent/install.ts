@@ -17,7 +17,7 @@ export const DEFAULT_OUT: Readonly<Record<Platform, string>> = {
 export interface ServiceView {
   /** The node binary. */
   node: string;
-  /** dist/esdc-overlay.js. */
+  /** The one-file bundle (src/agent/layout.ts). */
   cli: string;
   config: string;
   /** Where the file goes (named in its comments). */

@@ -6,17 +6,21 @@
  * and record the outcome in the status file. Only the services whose inputs
  * changed are refreshed; a node in sync gets no write and no call.
  */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { EsdcError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { executeWork } from '../apply/execute.js';
+import { acquireNodeLock, NodeLockedError } from '../apply/node-lock.js';
 import { readActual } from '../apply/read-actual.js';
 import { planNode, workIsEmpty, type NodePlan } from '../plan/plan.js';
 import { LocalTransport } from '../transport/local-transport.js';
 import { RootedTransport } from '../transport/rooted-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { withFileLock } from '../store/file-lock.js';
-import { desiredFromBundle, parseBundle, type Bundle } from './bundle.js';
+import { MAX_READ_BYTES } from '../transport/transport.js';
+import { BUNDLE_MODE, desiredFromBundle, parseBundle, type Bundle } from './bundle.js';
 import { onNode, type AgentConfig } from './config.js';
 import { EMPTY_STATUS, readStatus, writeStatus, type AgentStatus, type Drift, type RunResult } from './status.js';
 
@@ -55,15 +59,37 @@ function driftOf(plan: NodePlan): Drift {
   };
 }
 
+/**
+ * Reads the bundle, if it is what apply leaves: a regular file owned by root
+ * (config.bundle_owner_uid) with mode 0400. Anyone else who could write it
+ * could hand root a bundle whose checksum they computed themselves.
+ */
 async function loadBundle(config: AgentConfig): Promise<Bundle> {
   const path = onNode(config, config.bundle);
+  const refuse = (why: string): never => {
+    throw new EsdcError(`${config.bundle} ${why}; refused (apply writes it root-owned, mode 0400)`, { code: 'BadBundle' });
+  };
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // No symlink followed, and a FIFO cannot block the open.
+    const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) refuse('is not a regular file');
+      if (st.uid !== config.bundle_owner_uid) refuse(`is owned by uid ${st.uid}, not ${config.bundle_owner_uid}`);
+      if ((st.mode & 0o7777) !== BUNDLE_MODE) refuse(`has mode 0${(st.mode & 0o7777).toString(8)}, not 0${BUNDLE_MODE.toString(8)}`);
+      if (st.size > MAX_READ_BYTES) refuse(`is ${st.size} bytes, above the limit of ${MAX_READ_BYTES}`);
+      text = await fh.readFile('utf8');
+    } finally {
+      await fh.close();
+    }
   } catch (err) {
-    throw new EsdcError(`cannot read the bundle ${config.bundle}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { code: 'NoBundle' });
+    if (err instanceof EsdcError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') refuse('is a symbolic link');
+    throw new EsdcError(`cannot read the bundle ${config.bundle}: ${code ?? (err as Error).message}`, { code: 'NoBundle' });
   }
-  return parseBundle(text, config.bundle);
+  return parseBundle(text!, config.bundle);
 }
 
 /** Refuses a bundle below the applied floor, or another bundle with the applied version. */
@@ -71,12 +97,17 @@ export function checkVersion(bundle: Bundle, status: AgentStatus): void {
   const floor = status.bundle_version;
   if (floor === null) return;
   if (bundle.version < floor) {
-    throw new BundleOutdatedError(`bundle version ${bundle.version} is older than version ${floor} applied before; refused (run apply from the head node)`, {
-      code: 'BundleOutdated',
-    });
+    throw new BundleOutdatedError(
+      `bundle version ${bundle.version} is older than version ${floor} applied before; refused (run apply from the head node: it writes a version ` +
+        `above this floor; if the floor came from a head node whose clock was ahead, \`esdc-overlay agent reset\` on this node clears it)`,
+      { code: 'BundleOutdated' },
+    );
   }
   if (bundle.version === floor && status.bundle_sha256 !== null && bundle.sha256 !== status.bundle_sha256) {
-    throw new BundleOutdatedError(`bundle version ${bundle.version} differs from the one applied with that version; refused`, { code: 'BundleOutdated' });
+    throw new BundleOutdatedError(
+      `bundle version ${bundle.version} differs from the one applied with that version; refused (run apply from the head node, or \`esdc-overlay agent reset\` on this node)`,
+      { code: 'BundleOutdated' },
+    );
   }
 }
 
@@ -93,6 +124,35 @@ async function reconcile(config: AgentConfig, status: AgentStatus, opts: RunOpti
   checkVersion(bundle, status);
   const t = transportFor(config, bundle.node);
   try {
+    // apply holds the node while it stages and commits: this run then stands aside (the next one repairs).
+    const lock = await acquireNodeLock(t, { holder: 'agent', host: hostname(), pid: process.pid, timeoutMs, waitMs: 0 });
+    try {
+      return await reconcileLocked(t, bundle, opts, timeoutMs, ms);
+    } finally {
+      await lock.release();
+    }
+  } catch (err) {
+    if (!(err instanceof NodeLockedError)) throw err;
+    opts.log.warn({ node: bundle.node, holder: err.info?.holder ?? null, run: err.info?.run ?? null }, 'node lock held; run skipped');
+    return {
+      report: {
+        result: 'skipped',
+        node: bundle.node,
+        bundle_version: null,
+        drift: NO_DRIFT,
+        refreshed: [],
+        pending_reboot: [],
+        error: `${err.message}; this run is skipped`,
+        duration_ms: ms(),
+      },
+    };
+  } finally {
+    await t.close();
+  }
+}
+
+async function reconcileLocked(t: Transport, bundle: Bundle, opts: RunOptions, timeoutMs: number, ms: () => number): Promise<{ report: RunReport; bundle?: Bundle }> {
+  {
     const desired = desiredFromBundle(bundle);
     const actual = await readActual(t, desired, timeoutMs);
     const { plan, work } = planNode(desired, actual, bundle.pdc !== undefined ? { pdc: bundle.pdc } : {});
@@ -107,7 +167,7 @@ async function reconcile(config: AgentConfig, status: AgentStatus, opts: RunOpti
     for (const f of plan.files) opts.log.info({ node: bundle.node, path: f.path, action: f.action, mode: f.mode?.toString(8) }, 'file');
     for (const c of plan.usbkey) opts.log.info({ node: bundle.node, key: c.key, action: c.action }, '/usbkey/config line');
     for (const o of plan.overlays.filter((x) => x.action === 'create')) opts.log.info({ node: bundle.node, link: o.link }, 'overlay missing');
-    const result = await executeWork(new Map([[bundle.node, t]]), [work], { concurrency: 1, timeoutMs });
+    const result = await executeWork(new Map([[bundle.node, t]]), [work], { concurrency: 1, timeoutMs, nodeLock: false });
     const out = result.outcomes[0]!;
     for (const s of out.refreshed) opts.log.info({ node: bundle.node, service: s }, 'refreshed');
     if (!result.ok) {
@@ -115,9 +175,23 @@ async function reconcile(config: AgentConfig, status: AgentStatus, opts: RunOpti
       return { report: { ...base, result: 'failed', drift, refreshed: out.refreshed, error: `${out.status}: ${out.error}${finish}`, duration_ms: ms() } };
     }
     return { report: { ...base, result: 'repaired', drift, refreshed: out.refreshed, duration_ms: ms() }, bundle };
-  } finally {
-    await t.close();
   }
+}
+
+/**
+ * Clears the version floor (`agent reset`), under the run lock so no run is
+ * in the middle of recording one. Returns the floor that was there. For a
+ * floor a head node with a clock ahead left: apply goes above the floor it
+ * reads, but an operator may want the node back at once.
+ */
+export async function resetFloor(config: AgentConfig): Promise<number | null> {
+  return withFileLock(`${config.status}.lock`, { timeoutMs: 10_000 }, async () => {
+    const status = await readStatus(config.status);
+    if (!status) return null;
+    const was = status.bundle_version;
+    await writeStatus(config.status, { ...status, bundle_version: null, bundle_sha256: null });
+    return was;
+  });
 }
 
 /**

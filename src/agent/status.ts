@@ -8,7 +8,11 @@ import { readFile } from 'node:fs/promises';
 import { EsdcError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 
-export type RunResult = 'in-sync' | 'repaired' | 'failed' | 'refused';
+/** Where the agent keeps its status by default; apply reads the version floor from here. */
+export const AGENT_STATUS_PATH = '/opt/custom/esdc-overlay/agent-status.json';
+
+/** `skipped`: apply held the node lock, so this run changed nothing and read nothing. */
+export type RunResult = 'in-sync' | 'repaired' | 'failed' | 'refused' | 'skipped';
 
 export interface Drift {
   files: string[];
@@ -72,6 +76,18 @@ export async function readStatus(path: string): Promise<AgentStatus | undefined>
     throw new EsdcError(`${path}: agent status is not JSON (${(err as Error).message}); move it away to start afresh`, { code: 'BadAgentStatus' });
   }
   return { ...EMPTY_STATUS, ...raw };
+}
+
+/** The floor in a status file's text, or undefined when there is none (or the text is not a status). */
+export function floorOf(text: string | undefined): { version: number; sha256: string | null } | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const s = JSON.parse(text) as Partial<AgentStatus>;
+    if (typeof s.bundle_version !== 'number' || !Number.isSafeInteger(s.bundle_version)) return undefined;
+    return { version: s.bundle_version, sha256: typeof s.bundle_sha256 === 'string' ? s.bundle_sha256 : null };
+  } catch {
+    return undefined;
+  }
 }
 
 export async function writeStatus(path: string, status: AgentStatus): Promise<void> {

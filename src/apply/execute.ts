@@ -1,18 +1,22 @@
 /**
  * The two-phase executor (docs/operations.md#apply). Stage: every changed file is written
- * beside its target (`.esdc-new`) on every node. Only when every node staged
+ * beside its target (`.<name>.esdc-new-<run>`, stagedPath) on every node. Only when every node staged
  * everything: commit on each node (the manifest with the refreshes it owes
  * first, then renames and removals), refresh each needed service once,
  * create missing overlays, and record that the refreshes are done. A failed
  * stage removes what was staged everywhere; a failed commit is reported per
  * node with the steps that finish it.
  */
+import { hostname } from 'node:os';
 import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
 import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../plan/plan.js';
-import { SERVICE_REFRESH } from '../plan/services.js';
+import { AWAIT_ONLINE_SH, ONLINE_WAIT_SECONDS, refreshShellLines, SERVICE_REFRESH, svcsStateArgv } from '../plan/services.js';
+import { awaitOnline, parseSvcsState } from './await-online.js';
 import { quoteArgv } from '../shell/quote.js';
 import { checkExec, stagedPath, TransportError, type Transport } from '../transport/transport.js';
-import { EsdcError } from '../errors.js';
+import { EsdcError, InternalError } from '../errors.js';
+import { acquireNodeLock, type NodeLock } from './node-lock.js';
+import { isOwnedPath } from '../plan/owned-paths.js';
 import { settleLimit } from './pool.js';
 
 export type NodeStatus = 'unchanged' | 'applied' | 'stage-failed' | 'rolled-back' | 'commit-failed';
@@ -47,9 +51,17 @@ export interface ExecuteOptions {
   concurrency: number;
   /** Per operation (one file, one command). */
   timeoutMs: number;
+  /** How long a restarted service may take to come online (default ONLINE_WAIT_SECONDS). */
+  onlineWaitMs?: number;
   onProgress?: (node: string, line: string) => void;
   /** Checked before staging and before committing; when it fails nothing (more) is staged and nothing is committed. */
   lock?: LockCheck | undefined;
+  /**
+   * Take each node's lock (src/apply/node-lock.ts) before staging and keep it
+   * until its commit is done: apply's default, waiting up to `waitMs` for an
+   * agent run to finish. `false` for a caller that holds it already (the agent).
+   */
+  nodeLock?: false | { waitMs: number };
   /** Test hooks: run between reading and staging, and between the phases. */
   hooks?: { beforeStage?: () => Promise<void>; afterStage?: () => Promise<void> };
 }
@@ -86,7 +98,7 @@ async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: s
     staged.push(f.path);
     if (f.owner !== undefined) {
       const spec = `${f.owner}${f.group !== undefined ? `:${f.group}` : ''}`;
-      byOwner.set(spec, [...(byOwner.get(spec) ?? []), stagedPath(f.path)]);
+      byOwner.set(spec, [...(byOwner.get(spec) ?? []), stagedPath(f.path, t.runId)]);
     }
   }
   // Owners by the node's own chown (netadm exists only there), one call per owner, on the staged copies.
@@ -105,11 +117,11 @@ async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: s
   }
 }
 
-function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutcome): Step[] {
+function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutcome, onlineWaitMs: number): Step[] {
   const steps: Step[] = [];
   const rename = (path: string): Step => ({
-    what: `rename ${stagedPath(path)}`,
-    command: quoteArgv(['mv', '-f', stagedPath(path), path]),
+    what: `rename ${stagedPath(path, t.runId)}`,
+    command: quoteArgv(['mv', '-f', stagedPath(path, t.runId), path]),
     run: async () => {
       await t.commit(path, timeoutMs);
       out.wrote++;
@@ -124,18 +136,36 @@ function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutc
       what: `remove ${path}`,
       command: quoteArgv(['rm', '-f', path]),
       run: async () => {
+        // The manifest parser already drops such paths; this is the last line before a file is gone.
+        if (!isOwnedPath(path)) throw new InternalError(`refusing to remove ${path}: not a file in a directory esdc-overlay owns`);
+        await t.remove(path, timeoutMs);
+        out.removed++;
+      },
+    });
+  }
+  for (const path of w.leftovers) {
+    steps.push({
+      what: `remove ${path}`,
+      command: quoteArgv(['rm', '-f', path]),
+      run: async () => {
         await t.remove(path, timeoutMs);
         out.removed++;
       },
     });
   }
   for (const s of w.services) {
-    const argv = SERVICE_REFRESH[s].argv;
+    const r = SERVICE_REFRESH[s];
     steps.push({
       what: `refresh ${s}`,
-      command: quoteArgv(argv),
+      command: `${r.awaitOnline ? `${AWAIT_ONLINE_SH}; ` : ''}${refreshShellLines(s, quoteArgv).join(' && ')}`,
       run: async () => {
-        checkExec(t.node, argv, await t.exec(argv, timeoutMs));
+        checkExec(t.node, r.argv, await t.exec(r.argv, timeoutMs));
+        if (r.awaitOnline) await awaitOnline(t, r.awaitOnline, { timeoutMs, boundMs: onlineWaitMs });
+        if (r.then) {
+          const svcs = svcsStateArgv(r.then.ifOnline);
+          const state = parseSvcsState(checkExec(t.node, svcs, await t.exec(svcs, timeoutMs)).stdout);
+          if (state?.[0] === 'online') checkExec(t.node, r.then.argv, await t.exec(r.then.argv, timeoutMs));
+        }
         out.refreshed.push(s);
       },
     });
@@ -204,13 +234,51 @@ export async function executeWork(
   });
   for (const w of works) outcomes.set(w.node, blank(w.node, 'unchanged'));
   const busy = works.filter(
-    (w) => w.stage.length + w.remove.length + w.createOverlays.length + w.services.length > 0 || w.usbkey || w.manifest,
+    (w) => w.stage.length + w.remove.length + w.leftovers.length + w.createOverlays.length + w.services.length > 0 || w.usbkey || w.manifest,
   );
   const ordered = (): NodeOutcome[] => works.map((w) => outcomes.get(w.node)!);
   if (busy.length === 0) return { ok: true, phase: 'none', outcomes: ordered() };
 
   await opts.hooks?.beforeStage?.();
   await checkLock(opts.lock, 'before staging', 'nothing was staged or committed');
+  // Phase 0: every busy node's lock, so no agent run on it writes while we stage and commit.
+  const locks = new Map<string, NodeLock>();
+  const releaseAll = async (): Promise<void> => {
+    await Promise.all([...locks.values()].map((l) => l.release()));
+  };
+  if (opts.nodeLock !== false) {
+    const waitMs = opts.nodeLock?.waitMs ?? 10_000;
+    const lockResults = await settleLimit(busy, opts.concurrency, async (w) => {
+      const lock = await acquireNodeLock(transports.get(w.node)!, { holder: 'apply', host: hostname(), pid: process.pid, timeoutMs: opts.timeoutMs, waitMs });
+      locks.set(w.node, lock);
+    });
+    const lockFailures = lockResults.flatMap((r, i) => (r.ok ? [] : [{ w: busy[i]!, error: r.error }]));
+    if (lockFailures.length > 0) {
+      await releaseAll();
+      for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
+      for (const f of lockFailures) {
+        const o = outcomes.get(f.w.node)!;
+        o.status = 'stage-failed';
+        o.error = message(f.error);
+        opts.onProgress?.(f.w.node, `not staged: ${o.error}`);
+      }
+      return { ok: false, phase: 'stage', outcomes: ordered() };
+    }
+  }
+  try {
+    return await stageAndCommit(transports, busy, opts, outcomes, ordered);
+  } finally {
+    await releaseAll();
+  }
+}
+
+async function stageAndCommit(
+  transports: ReadonlyMap<string, Transport>,
+  busy: readonly NodeWork[],
+  opts: ExecuteOptions,
+  outcomes: Map<string, NodeOutcome>,
+  ordered: () => NodeOutcome[],
+): Promise<ExecuteResult> {
   // Phase 1: stage everywhere.
   const staged = new Map<string, string[]>(busy.map((w) => [w.node, []]));
   const stageResults = await settleLimit(busy, opts.concurrency, async (w) => {
@@ -225,7 +293,7 @@ export async function executeWork(
     await settleLimit(busy, opts.concurrency, async (w) => {
       const t = transports.get(w.node)!;
       const paths = stagedTargets(w);
-      await Promise.all(paths.map((p) => t.remove(stagedPath(p), opts.timeoutMs).catch(() => undefined)));
+      await Promise.all(paths.map((p) => t.remove(stagedPath(p, t.runId), opts.timeoutMs).catch(() => undefined)));
     });
     for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
     for (const f of stageFailures) {
@@ -246,7 +314,7 @@ export async function executeWork(
   await settleLimit(busy, opts.concurrency, async (w) => {
     const out = outcomes.get(w.node)!;
     const started = performance.now();
-    const steps = commitSteps(transports.get(w.node)!, w, opts.timeoutMs, out);
+    const steps = commitSteps(transports.get(w.node)!, w, opts.timeoutMs, out, opts.onlineWaitMs ?? ONLINE_WAIT_SECONDS * 1000);
     for (let i = 0; i < steps.length; i++) {
       try {
         await steps[i]!.run();

@@ -5,6 +5,7 @@
  */
 import { BUNDLE_PATH, buildBundle } from '../agent/bundle.js';
 import { stageBundle } from '../agent/stage-bundle.js';
+import { AGENT_STATUS_PATH, floorOf } from '../agent/status.js';
 import { EsdcError } from '../errors.js';
 import { IKE_CONFIG_PATH } from '../ipsec/generator.js';
 import { refuseIkeSplits } from '../ipsec/ike-subset.js';
@@ -67,6 +68,8 @@ export interface FleetOptions {
   generators?: readonly NodeGenerator[];
   /** Stage each node's agent bundle with its files (default true). */
   bundle?: boolean;
+  /** Largest file read from a node (default MAX_READ_BYTES). */
+  maxReadBytes?: number;
   /** The clock for bundle versions (tests). */
   now?: () => number;
 }
@@ -98,12 +101,14 @@ export async function planFleet(model: Model, only: ReadonlySet<string> | undefi
   if (connected.some((r) => !r.ok)) await fail('could not connect', connected);
   const read = await settleLimit(desired, opts.concurrency, async (d) => {
     const withBundle = opts.bundle ?? true;
-    const actual = await readActual(transports.get(d.node)!, d, opts.timeoutMs, withBundle ? [BUNDLE_PATH] : []);
+    const actual = await readActual(transports.get(d.node)!, d, opts.timeoutMs, withBundle ? [BUNDLE_PATH, AGENT_STATUS_PATH] : [], opts.maxReadBytes);
     const pdc = model.nodeByName.get(d.node)!.pdc;
     const { plan, work } = planNode(d, actual, { pdc });
     if (withBundle) {
       const have = actual.files.get(BUNDLE_PATH) ?? null;
-      stageBundle(plan, work, buildBundle(d, pdc, have?.text, (opts.now ?? Date.now)()), have);
+      // Above the version the agent last applied, whatever this head node's clock says.
+      const floor = floorOf(actual.files.get(AGENT_STATUS_PATH)?.text);
+      stageBundle(plan, work, buildBundle(d, pdc, have?.text, (opts.now ?? Date.now)(), floor), have);
     }
     opts.onProgress?.(d.node, plan.changed ? 'read: changes pending' : 'read: in sync');
     return { desired: d, actual, plan, work };

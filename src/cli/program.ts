@@ -3,10 +3,10 @@
  * outcome into an exit status (docs/operations.md#commands) and text for humans or JSON.
  * This is the only place errors become words on a terminal.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help } from 'commander';
 import { EsdcError, EXIT, OutcomeReported, ValidationError } from '../errors.js';
-import { packageRoot } from '../paths.js';
+import { redactIssue, redactText } from '../redact.js';
+import { versionLine } from '../version.js';
 import { withCommonOptions } from './common.js';
 import type { CliIo } from './context.js';
 
@@ -156,18 +156,19 @@ export const COMMAND_INDEX: readonly CommandEntry[] = [
     description: 'reconcile this node with the bundle apply left on it: once (--once) or as a service on a cron schedule',
     load: async () => (await import('./commands/agent.js')).registerAgent,
   },
+  {
+    name: 'daemon',
+    term: 'daemon [options]',
+    description: 'the head node daemon (not written yet): its SMF manifest',
+    load: async () => (await import('./commands/daemon.js')).registerDaemon,
+  },
 ];
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** The program without its commands: global options, version, output and error handling. */
 function rootProgram(io: CliIo): Command {
   return withCommonOptions(new Command('esdc-overlay'))
     .description('Overlay networking for SmartOS / Danube Cloud: rules, ARP tables, IPsec mesh, firewall, MTU')
-    .version(version(), '-V, --version')
+    .version(versionLine(), '-V, --version')
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -281,11 +282,11 @@ function report(err: unknown, io: CliIo, json: boolean): number {
   if (err instanceof OutcomeReported) return err.exitStatus;
   if (err instanceof EsdcError) {
     if (json) {
-      const body: Record<string, unknown> = { code: err.code, message: err.message };
-      if (err instanceof ValidationError) body.issues = err.issues;
+      const body: Record<string, unknown> = { code: err.code, message: redactText(err.message) };
+      if (err instanceof ValidationError) body.issues = err.issues.map(redactIssue);
       io.stdout.write(`${JSON.stringify({ error: body }, null, 2)}\n`);
     }
-    io.stderr.write(`esdc-overlay: ${err.message}\n`);
+    io.stderr.write(`esdc-overlay: ${redactText(err.message)}\n`);
     return err.exitStatus;
   }
   const e = err as Error;

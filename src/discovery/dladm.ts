@@ -4,6 +4,7 @@
  * a `:` inside a field as `\:`. Pure.
  */
 import { ValidationError } from '../errors.js';
+import { isValidLinkName } from '../rules/link-name.js';
 
 export const SHOW_OVERLAY_ARGV = ['dladm', 'show-overlay', '-p', '-o', 'link,property,value'] as const;
 
@@ -30,7 +31,8 @@ export function parseShowOverlay(text: string, source = 'dladm show-overlay'): M
     const line = lines[i]!.trim();
     if (line === '') continue;
     const f = splitParseable(line);
-    if (f.length !== 3 || !/^[A-Za-z][A-Za-z0-9_]*[0-9]$/.test(f[0]!)) {
+    // Any name dladm accepts (a `.` included), so one link of another tool's cannot fail the whole read.
+    if (f.length !== 3 || !isValidLinkName(f[0]!)) {
       issues.push({ path: `line ${i + 1}`, value: line, message: 'is not link:property:value' });
       continue;
     }

@@ -2,6 +2,7 @@
  * Discovered facts → a new state document, and what changed, in words.
  * Pure: the store writes the result through mutate().
  */
+import { ConflictError } from '../errors.js';
 import { normalizeMac } from '../model/mac.js';
 import type { NodeDoc, SshDoc, StateDoc, VnicDoc } from '../model/state.js';
 import type { NodeFacts } from './sysinfo.js';
@@ -21,7 +22,44 @@ function vnicText(v: VnicDoc): string {
   return `${normalizeMac(v.mac)} ${v.ip} on ${v.nic_tag}${v.vlan_id ? ` vlan ${v.vlan_id}` : ''}${v.vm ? ` (vm ${v.vm})` : ''}`;
 }
 
-export function mergeDiscovery(doc: StateDoc, found: readonly Discovered[]): { doc: StateDoc; changes: Record<string, string[]> } {
+/**
+ * A node that answers with a known hostname but another UUID: a reinstalled
+ * node, or an impostor at a new address. Either way the next apply would send
+ * it the node's keys, so it is never taken silently.
+ */
+export class IdentityChangeError extends ConflictError {
+  constructor(readonly changes: readonly string[]) {
+    super(
+      `discovery would replace the identity of ${changes.length} node(s) in the state:\n${changes.map((c) => `  ${c}`).join('\n')}\n` +
+        'nothing was written; if the node was reinstalled or replaced, run again with --replace',
+      { code: 'NodeIdentityChanged' },
+    );
+  }
+}
+
+/** `uuid a → b, admin_ip x → y, ...` for a known node whose UUID differs from what it reports; undefined when it is the same node. */
+function identityChange(old: NodeDoc, facts: NodeFacts): string | undefined {
+  if (old.uuid.toLowerCase() === facts.uuid.toLowerCase()) return undefined;
+  const parts = [`uuid ${old.uuid} → ${facts.uuid}`];
+  if (old.admin_ip !== facts.adminIp) parts.push(`admin_ip ${old.admin_ip} → ${facts.adminIp}`);
+  if ((old.external_ip ?? undefined) !== facts.externalIp) parts.push(`external_ip ${old.external_ip ?? '(none)'} → ${facts.externalIp ?? '(none)'}`);
+  if (old.pdc !== facts.pdc) parts.push(`pdc ${old.pdc} → ${facts.pdc}`);
+  return `${facts.hostname}: ${parts.join(', ')}`;
+}
+
+export interface MergeOptions {
+  /** Accept a node that reports a known hostname with another UUID (`nodes discover --replace`). */
+  replace?: boolean;
+}
+
+/** Throws IdentityChangeError when a discovered node would replace a known one's identity and `replace` is not set. */
+export function mergeDiscovery(doc: StateDoc, found: readonly Discovered[], opts: MergeOptions = {}): { doc: StateDoc; changes: Record<string, string[]> } {
+  const identity = found.flatMap(({ facts }) => {
+    const old = doc.nodes !== undefined && Object.hasOwn(doc.nodes, facts.hostname) ? doc.nodes[facts.hostname] : undefined;
+    const change = old === undefined ? undefined : identityChange(old, facts);
+    return change === undefined ? [] : [change];
+  });
+  if (identity.length > 0 && opts.replace !== true) throw new IdentityChangeError(identity);
   const next: StateDoc = structuredClone(doc);
   const nodes: Record<string, NodeDoc> = (next.nodes ??= {});
   const changes: Record<string, string[]> = {};
@@ -31,11 +69,16 @@ export function mergeDiscovery(doc: StateDoc, found: readonly Discovered[]): { d
   for (const { facts, vnics: seen, ssh } of found) {
     const name = facts.hostname;
     const log: string[] = (changes[name] = []);
-    const old = nodes[name];
+    const old = Object.hasOwn(nodes, name) ? nodes[name] : undefined;
     const updated: NodeDoc = old ? { ...old } : { uuid: facts.uuid, pdc: facts.pdc, admin_ip: facts.adminIp };
     if (!old) {
       log.push(`new node: uuid ${facts.uuid}, pdc ${facts.pdc}, admin ${facts.adminIp}${facts.externalIp ? `, external ${facts.externalIp}` : ''}`);
       if (ssh && Object.keys(ssh).length > 0) updated.ssh = ssh;
+    } else if (ssh !== undefined && identityChange(old, facts) !== undefined) {
+      // Replaced (--replace) through an address: the new node is reached where it was found.
+      log.push(`replaced: reached at ${ssh.host ?? facts.adminIp}${ssh.port !== undefined ? `:${ssh.port}` : ''}`);
+      if (Object.keys(ssh).length > 0) updated.ssh = ssh;
+      else delete updated.ssh;
     }
     const set = <K extends 'uuid' | 'pdc' | 'admin_ip' | 'external_ip'>(key: K, value: NodeDoc[K] | undefined): void => {
       if (old && old[key] !== value && value !== undefined) log.push(`${key}: ${old[key] ?? '(none)'} → ${value}`);
@@ -85,7 +128,8 @@ export function mergeDiscovery(doc: StateDoc, found: readonly Discovered[]): { d
   const kept = vnics.filter((v) => {
     const now = macsSeen.get(normalizeMac(v.mac));
     if (now === undefined || now === v.node || rediscovered.has(v.node)) return true;
-    (changes[v.node] ??= []).push(`- vnic ${vnicText(v)} (now on ${now})`);
+    if (!Object.hasOwn(changes, v.node)) changes[v.node] = [];
+    changes[v.node]!.push(`- vnic ${vnicText(v)} (now on ${now})`);
     return false;
   });
   if (kept.length !== vnics.length) vnicsChanged = true;

@@ -106,6 +106,9 @@ export function buildModel(doc: StateDoc): Model {
   const vnics = buildVnics(doc, nodeByName, ruleByName, issues);
   checkMacs(vnics, adminOverlay, issues);
   checkAdminOverlayAddresses(vnics, adminOverlay, issues);
+  checkVniPerHost(nodes, rules, vnics, adminOverlay, issues);
+  checkListenIps(rules, issues);
+  warnings.push(...adminOverlayGaps(nodes, adminOverlay));
   const pairKeys = buildPairKeys(doc, nodeByName, issues, warnings);
   checkVdcRefs(doc, vnics, issues);
   issues.push(...vdcRangeIssues(doc));
@@ -380,6 +383,92 @@ function checkAdminOverlayAddresses(vnics: readonly VNic[], admin: AdminOverlay 
   }
 }
 
+/**
+ * One VXLAN overlay per VNI on a host: the illumos overlay driver refuses a
+ * second overlay with the same VNI and encapsulation (overlay_i_create returns
+ * EEXIST, illumos-joyent usr/src/uts/common/io/overlay/overlay.c:1327-1333;
+ * docs/smartos-rules.md), whatever its port or name. Two rules whose NICs share a
+ * VNI on one node would render two create-overlay steps, and the second
+ * fails on the node. The adminoverlay's own overlay counts.
+ */
+function checkVniPerHost(
+  nodes: readonly Node[],
+  rules: readonly OverlayRule[],
+  vnics: readonly VNic[],
+  admin: AdminOverlay | undefined,
+  issues: ValidationIssue[],
+): void {
+  const ruleByName = new Map(rules.map((r) => [r.name, r]));
+  for (const node of nodes) {
+    // VNI -> rule -> the path that puts that (rule, VNI) overlay on this node.
+    const byVni = new Map<number, Map<string, string>>();
+    const use = (vni: number, rule: string, path: string): void => {
+      const rulesOfVni = byVni.get(vni) ?? new Map<string, string>();
+      if (!rulesOfVni.has(rule)) rulesOfVni.set(rule, path);
+      byVni.set(vni, rulesOfVni);
+    };
+    if (admin && admin.members.some((m) => m.node === node.name)) use(admin.vxlanId, ADMIN_OVERLAY_RULE, p('adminoverlay', 'vxlan_id'));
+    for (const v of vnics) {
+      if (v.node === node.name && ruleByName.get(v.rule)?.nodes.includes(node.name)) use(v.vni, v.rule, p('vnics', v.index, 'nic_tag'));
+    }
+    for (const [vni, users] of byVni) {
+      if (users.size < 2) continue;
+      const names = [...users.keys()];
+      const [, second] = [...users.values()];
+      issues.push({
+        path: second!,
+        value: vni,
+        message:
+          `VNI ${vni} is used on node ${node.name} by rules ${names.join(' and ')} ` +
+          `(overlays ${names.map((r) => `${r}${vni}`).join(', ')}): illumos allows one VXLAN overlay per VNI on a host, ` +
+          'so the second create-overlay would fail (overlay_i_create: EEXIST); give one rule\'s NICs another VNI',
+      });
+    }
+  }
+}
+
+/**
+ * A fixed vxlan/listen_ip is an address of one host: the overlay binds to it,
+ * and every ARP entry of the rule points at it. On a rule with more than one
+ * node the others cannot bind it and their peers' traffic all goes to that
+ * one address, so it is refused; with exactly one node it is that node's
+ * choice of interface.
+ */
+function checkListenIps(rules: readonly OverlayRule[], issues: ValidationIssue[]): void {
+  for (const r of rules) {
+    if (r.adminOverlay || r.listenIp === RULE_DEFAULTS.listenIp || r.nodes.length <= 1) continue;
+    issues.push({
+      path: p('overlay_rules', r.name, 'listen_ip'),
+      value: r.listenIp,
+      message:
+        `is fixed on rule ${r.name}, which has ${r.nodes.length} nodes (${r.nodes.join(', ')}): every ARP entry would point at ${r.listenIp}, ` +
+        `not at the peers' own addresses; a fixed listen_ip fits a rule with exactly one node (leave it out: ${RULE_DEFAULTS.listenIp})`,
+    });
+  }
+}
+
+/**
+ * Nodes the adminoverlay rule is rendered on (it spans every node) that have
+ * no adminoverlay address: they get no adminoverlay vNIC, silently. Danube
+ * assigns one on every run; we name them, and `apply` offers the assignment.
+ */
+export function adminOverlayGaps(nodes: readonly Node[], admin: AdminOverlay | undefined): ValidationIssue[] {
+  if (!admin) return [];
+  const have = new Set(admin.members.map((m) => m.node));
+  const missing = nodes.filter((n) => !have.has(n.name)).map((n) => n.name);
+  if (missing.length === 0) return [];
+  return [
+    {
+      path: 'adminoverlay.nodes',
+      value: missing,
+      message:
+        `has no address for ${missing.join(', ')}: the adminoverlay rule is rendered there but no adminoverlay vNIC is created; ` +
+        'run esdc-overlay apply --assign-adminoverlay, or adminoverlay-update (each gives every node without an address ' +
+        'the next free one and a MAC; or name one: adminoverlay-update <node>=<ip>)',
+    },
+  ];
+}
+
 function buildPairKeys(
   doc: StateDoc,
   nodeByName: ReadonlyMap<string, Node>,
@@ -416,7 +505,7 @@ function buildPairKeys(
 function checkVdcRefs(doc: StateDoc, vnics: readonly VNic[], issues: ValidationIssue[]): void {
   const vdcs = doc.vdcs ?? {};
   for (const v of vnics) {
-    if (v.vdc !== undefined && !(v.vdc in vdcs)) {
+    if (v.vdc !== undefined && !Object.hasOwn(vdcs, v.vdc)) {
       issues.push({ path: p('vnics', v.index, 'vdc'), value: v.vdc, message: 'is not a known vDC' });
     }
   }

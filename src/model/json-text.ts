@@ -19,7 +19,9 @@ export function parseJsonState(text: string, source: string): unknown {
     const message = (err as Error).message;
     const pos = /position (\d+)/.exec(message);
     const where = pos ? `${lineCol(text, Number(pos[1]))}: ` : '';
-    throw new ValidationError([{ path: '', message: `${where}${message.replace(/ in JSON at position \d+.*$/, '')}` }], source);
+    // V8 quotes a slice of the text ('Unexpected token 'x', ..."psk":x871"... is not valid JSON'): never echo it.
+    const what = message.replace(/ in JSON at position \d+.*$/, '').replace(/, (?:\.\.\.)?".*$/s, ' (not valid JSON)');
+    throw new ValidationError([{ path: '', message: `${where}${what}` }], source);
   }
   const dup = findDuplicateKey(text);
   if (dup) {

@@ -2,8 +2,9 @@
  * Text → validated Model. Parsing (YAML 1.2; JSON is a subset), the shape
  * check and the consistency check, with every problem reported at once.
  */
-import { parseDocument, type Document } from 'yaml';
+import { Lexer, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { ValidationError, type ValidationIssue } from '../errors.js';
+import { redactIssue } from '../redact.js';
 import { buildModel } from './build-model.js';
 import { looksLikeJson, parseJsonState } from './json-text.js';
 import { readPlainYaml } from './plain-yaml.js';
@@ -44,21 +45,24 @@ export function parseStateText(text: string, source: string, document = false): 
       source,
     );
   }
-  const depth = bracketDepth(text);
+  if (!document && !looksLikeJson(text)) {
+    // Plain YAML nests at most MAX_NESTING levels by nestingDepth's own count (the
+    // reader declines otherwise) and has no aliases: the checks below would pass.
+    const plain = readPlainYaml(text, MAX_NESTING);
+    if (plain !== undefined && plain.value !== null) return { value: plain.value, yaml: undefined };
+  }
+  const depth = nestingDepth(text);
   if (depth > MAX_NESTING) {
     throw new ValidationError([{ path: '', message: `nests ${depth} levels deep (at most ${MAX_NESTING})` }], source);
   }
   if (looksLikeJson(text)) return { value: parseJsonState(text, source), yaml: undefined };
-  if (!document) {
-    const plain = readPlainYaml(text);
-    if (plain !== undefined && plain.value !== null) return { value: plain.value, yaml: undefined };
-  }
   return parseYamlDocument(text, source);
 }
 
 /** Parses YAML text into a `yaml` Document and its value. Throws ValidationError like parseStateText. */
 export function parseYamlDocument(text: string, source: string): { value: unknown; yaml: Document } {
-  const yaml = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  const lines = new LineCounter();
+  const yaml = parseDocument(text, { uniqueKeys: true, prettyErrors: true, lineCounter: lines });
   if (yaml.errors.length > 0) {
     throw new ValidationError(
       yaml.errors.map((e) => {
@@ -69,6 +73,18 @@ export function parseYamlDocument(text: string, source: string): { value: unknow
       source,
     );
   }
+  // The tool never writes an alias, and an alias of a large list expands without bound (a 1.7 MB
+  // state took 4.5 GB): refuse them all, naming each place.
+  const aliases: ValidationIssue[] = [];
+  visit(yaml, {
+    Alias(_key, node) {
+      if (aliases.length >= 20) return visit.BREAK;
+      const pos = lines.linePos(node.range?.[0] ?? 0);
+      aliases.push({ path: '', message: `line ${pos.line}, column ${pos.col}: YAML alias *${node.source} is not accepted in a state (write the value out)` });
+      return undefined;
+    },
+  });
+  if (aliases.length > 0) throw new ValidationError(aliases, source);
   let value: unknown;
   try {
     value = yaml.toJS({ maxAliasCount: 100 });
@@ -85,8 +101,35 @@ export function parseYamlDocument(text: string, source: string): { value: unknow
 /**
  * A cheap upper bound on nesting before the YAML parser recurses: flow
  * brackets and indentation levels. Refuses pathological input quickly.
+ * Brackets are counted on the YAML lexer's tokens (which does not recurse),
+ * so those inside comments and quoted scalars do not count; it stops as soon
+ * as the limit is passed.
  */
-function bracketDepth(text: string): number {
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  const kept: string[] = [];
+  for (const token of new Lexer().lex(text)) {
+    if (token === '[' || token === '{') {
+      max = Math.max(max, ++depth);
+      // Refused: say how deep, by the plain count of brackets (no need to lex the rest).
+      if (max > MAX_NESTING) return Math.max(max, plainBracketDepth(text));
+    } else if ((token === ']' || token === '}') && depth > 0) depth--;
+    // Comments are dropped; control tokens (below U+0020, but line breaks) carry no text.
+    if (token.startsWith('#') || (token.length === 1 && token < ' ' && token !== '\n')) continue;
+    kept.push(token);
+  }
+  const code = kept.join('');
+  const indents = new Set<number>();
+  // Compact block collections (`- - - x`, `? ? x`) nest on one line without indentation.
+  let compact = 0;
+  for (const m of code.matchAll(/^( *)\S/gm)) indents.add(m[1]!.length);
+  for (const m of code.matchAll(/(?:[-?:][ \t]+){2,}/g)) compact = Math.max(compact, (m[0].match(/[-?:]/g) ?? []).length);
+  return Math.max(max, indents.size + compact);
+}
+
+/** Bracket depth counting every bracket, quoted or commented or not: an upper bound, linear and cheap. */
+function plainBracketDepth(text: string): number {
   let depth = 0;
   let max = 0;
   for (let i = 0; i < text.length; i++) {
@@ -94,12 +137,7 @@ function bracketDepth(text: string): number {
     if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
     else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--;
   }
-  const indents = new Set<number>();
-  // Compact block collections (`- - - x`, `? ? x`) nest on one line without indentation.
-  let compact = 0;
-  for (const m of text.matchAll(/^( *)\S/gm)) indents.add(m[1]!.length);
-  for (const m of text.matchAll(/(?:[-?:][ \t]+){2,}/g)) compact = Math.max(compact, (m[0].match(/[-?:]/g) ?? []).length);
-  return Math.max(max, indents.size + compact);
+  return max;
 }
 
 /** Validates a document (already parsed). Throws ValidationError listing every problem. */
@@ -109,7 +147,7 @@ export function validateDoc(value: unknown, source: string, consistency: Consist
   const doc = value as StateDoc;
   const model = buildModel(doc);
   if (consistency === 'require' && model.issues.length > 0) throw new ValidationError(model.issues, source);
-  const warnings = consistency === 'warn' ? [...model.issues, ...model.warnings] : [...model.warnings];
+  const warnings = (consistency === 'warn' ? [...model.issues, ...model.warnings] : [...model.warnings]).map(redactIssue);
   return { doc, model, warnings };
 }
 

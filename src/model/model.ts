@@ -19,7 +19,7 @@ export interface Node {
   /** Link MTUs of the admin and external networks. */
   underlayMtu: { admin: number; external: number };
   /** SSH overrides as written; the transport fills in the defaults. */
-  ssh: { host?: string; port?: number; user?: string; root?: string };
+  ssh: { host?: string; port?: number; user?: string };
 }
 
 /** An overlay rule: what `overlay_rule_<name>` says and which nodes get it. */

@@ -17,11 +17,14 @@ export const HOSTNAME =
 export const RULE_NAME_STRICT = '^[A-Za-z][A-Za-z0-9_]{0,17}[A-Za-z]$';
 
 /**
- * Rule names we still read: Danube's own rule (`^[a-zA-Z0-9_]+[a-zA-Z_]$`)
- * within nictagadm's length limit. A state holding such a name loads with a
- * warning; `create` insists on the strict form.
+ * Rule names we still read: older names Danube installations hold (e.g.
+ * `customer1`, which ends in a digit), within nictagadm's length limit. A
+ * leading digit is refused even here: the overlay link `<name><VNI>` would
+ * start with one, and libdladm's dladm_valid_linkname refuses that (see
+ * docs/smartos-rules.md). Such a name loads with a warning; `create` insists
+ * on the strict form.
  */
-export const RULE_NAME_LOOSE = '^[A-Za-z0-9_]{1,18}[A-Za-z_]$';
+export const RULE_NAME_LOOSE = '^[A-Za-z_][A-Za-z0-9_]{1,18}$';
 
 /** A MAC address: six octets of one or two hex digits (illumos ether_aton accepts both). */
 export const MAC = '^[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}$';
@@ -38,18 +41,14 @@ export const VDC_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 /** Absolute path for a varpd files/config table: plain characters only, no `..` segment. */
 export const FILES_CONFIG_PATH = '^(?!.*/\\.\\.?(?:/|$))/[A-Za-z0-9._/-]{1,254}$';
 
-/** Directories a rule's files/config may live under: persistent on SmartOS, and ours. */
-export const FILES_CONFIG_ROOTS = ['/opt/custom/'] as const;
+/**
+ * Directories a rule's files/config may live under: persistent on SmartOS,
+ * and where Danube keeps ARP tables (src/plan/owned-paths.ts ARP_TABLE_DIR).
+ */
+export const FILES_CONFIG_ROOTS = ['/opt/custom/networking/'] as const;
 
 /** A POSIX login name for SSH. */
 export const SSH_USER = '^[a-z_][a-z0-9_-]{0,31}$';
-
-/**
- * A directory prefix under which every path of a node is resolved: set only
- * for simulated nodes, which share one machine's filesystem. Absolute, plain
- * characters, no `..`.
- */
-export const NODE_ROOT_PATH = '^(?!.*/\\.\\.?(?:/|$))/[A-Za-z0-9._/+-]{0,1023}$';
 
 /** 128 random bytes as lower-case hex (Danube: `openssl rand -hex 128`). */
 export const PSK = '^[0-9a-f]{256}$';

@@ -32,6 +32,9 @@ const notPlain = (): never => {
 // eslint-disable-next-line no-control-regex
 const REFUSED_CHARS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
 
+/** Compact block collections (`- - x`, `? ? x`): nesting on one line, as the loader counts it. */
+const COMPACT = /(?:[-?:][ \t]+){2,}/g;
+
 /** A plain key: what field, node and rule names look like. Anything else is read by `yaml`. */
 const PLAIN_KEY = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
 
@@ -293,16 +296,25 @@ class Reader {
  * The value of `text` when it is plain YAML as described above, else
  * undefined (parse it with `yaml`). Never throws.
  */
-export function readPlainYaml(text: string): { value: unknown } | undefined {
+export function readPlainYaml(text: string, maxNesting: number): { value: unknown } | undefined {
   if (REFUSED_CHARS.test(text)) return undefined;
   const lines: Line[] = [];
+  const indents = new Set<number>();
+  let compact = 0;
   for (const raw of text.split('\n')) {
     const content = raw.trimStart();
     if (content === '' || content.startsWith('#')) continue;
     // Directives and document markers (`%YAML`, `---`, `...`) are left to `yaml`.
     if (raw.startsWith('%') || raw.startsWith('---') || raw.startsWith('...')) return undefined;
-    lines.push({ indent: raw.length - content.length, text: content.trimEnd() });
+    const indent = raw.length - content.length;
+    lines.push({ indent, text: content.trimEnd() });
+    indents.add(indent);
+    // The loader's nesting bound counts indentation levels plus compact `- - x` runs; counted
+    // here on whole lines (comments too), so never less than it counts: past the bound, decline.
+    for (const m of content.matchAll(COMPACT)) compact = Math.max(compact, (m[0].match(/[-?:]/g) ?? []).length);
   }
+  // Block nesting never exceeds the number of indentation levels, and flow collections here are one level.
+  if (indents.size + compact > maxNesting) return undefined;
   try {
     return { value: new Reader(lines).read() };
   } catch (err) {

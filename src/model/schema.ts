@@ -4,10 +4,12 @@
  * consistency check's job (consistency.ts), which some read-only commands
  * may downgrade to warnings.
  */
+import { OVERLAY_MTU_MAX, OVERLAY_MTU_MIN } from './overlay-limits.js';
 import * as P from './patterns.js';
 
 const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
-const overlayMtu = { type: 'integer', minimum: 576, maximum: 9000 } as const;
+// The illumos overlay driver's range: 8900, not the man page's 9000 (overlay-limits.ts).
+const overlayMtu = { type: 'integer', minimum: OVERLAY_MTU_MIN, maximum: OVERLAY_MTU_MAX } as const;
 const underlayMtu = { type: 'integer', minimum: 576, maximum: 9216 } as const;
 const hostname = { type: 'string', pattern: P.HOSTNAME } as const;
 const ipv4 = { type: 'string', format: 'ipv4' } as const;
@@ -76,7 +78,6 @@ export const STATE_SCHEMA = {
               host: { anyOf: [hostname, ipv4] },
               port,
               user: { type: 'string', pattern: P.SSH_USER },
-              root: { type: 'string', pattern: P.NODE_ROOT_PATH },
             },
           },
         },

@@ -31,8 +31,6 @@ export interface SshDoc {
   host?: string;
   port?: number;
   user?: string;
-  /** Directory prefix of the node's paths; only simulated nodes (test/harness) set it. */
-  root?: string;
 }
 
 export interface NodeDoc {

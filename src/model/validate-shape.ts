@@ -8,6 +8,7 @@ import addFormats from 'ajv-formats';
 import { Validator } from 'ip-num';
 import type { ValidationIssue } from '../errors.js';
 import * as P from './patterns.js';
+import { OVERLAY_MTU_RULE } from '../rules/rule-string.js';
 import { STATE_SCHEMA } from './schema.js';
 import type { StateDoc } from './state.js';
 
@@ -36,7 +37,7 @@ export function isAlignedCidr(s: string): boolean {
 const PATTERN_TEXT: Record<string, string> = {
   [P.HOSTNAME]: 'must be an RFC 1123 hostname (letters, digits, inner hyphens, dot-separated)',
   [P.RULE_NAME_LOOSE]:
-    'must be a rule name: letters, digits and "_", ending in a letter or "_", at most 19 characters',
+    'must be a rule name: 2-19 letters, digits and "_", not starting with a digit (the overlay link name <rule><VNI> must not: dladm_valid_linkname)',
   [P.MAC]: 'must be a MAC address like 52:54:00:aa:00:01',
   [P.NIC_TAG]: 'must be a nic tag "<rule>/<vni>", e.g. customers/1000',
   [P.PDC_NAME]: 'must be a datacenter name: letters, digits, ".", "_", "-", starting with a letter or digit',
@@ -104,8 +105,11 @@ function describe(e: ErrorObject): string {
     case 'type':
       return `must be ${String(e.params.type)}`;
     case 'minimum':
-    case 'maximum':
-      return `must be ${e.keyword === 'minimum' ? '>=' : '<='} ${String(e.params.limit)}`;
+    case 'maximum': {
+      const bound = `must be ${e.keyword === 'minimum' ? '>=' : '<='} ${String(e.params.limit)}`;
+      // An overlay's MTU: the kernel's range, not the man page's (docs/smartos-rules.md).
+      return e.instancePath.endsWith('/mtu') ? `${bound}: ${OVERLAY_MTU_RULE}` : bound;
+    }
     case 'uniqueItems':
       return `must not repeat items (items ${String(e.params.j)} and ${String(e.params.i)} are equal)`;
     default:
@@ -121,6 +125,10 @@ function issueFromError(doc: unknown, e: ErrorObject): ValidationIssue | undefin
   }
   if (e.keyword === 'additionalProperties') {
     const key = String(e.params.additionalProperty);
+    // ssh.root was once a test seam that re-rooted a node's paths and commands: say why it is gone.
+    if (key === 'root' && segs.length === 3 && segs[0] === 'nodes' && segs[2] === 'ssh') {
+      return { path: pathFromSegments([...segs, key]), message: 'is not accepted: a state may not re-root the paths and commands run on a node (remove it)' };
+    }
     return { path: pathFromSegments([...segs, key]), message: 'is not a known key' };
   }
   if (e.keyword === 'propertyNames') return undefined; // the inner error names the key

@@ -9,6 +9,7 @@
  * O(N + C²) for C classes instead of O(N²): a thousand nodes in a handful
  * of PDCs is a handful of class pairs.
  */
+import { OVERLAY_MTU_MAX } from '../model/overlay-limits.js';
 import type { Model, Node, OverlayRule } from '../model/model.js';
 import { byCodePoint, orderedPair } from '../model/model.js';
 import { pathKind, type PathKind } from '../model/underlay.js';
@@ -94,13 +95,16 @@ export function ruleMtu(model: Model, rule: OverlayRule, tagged: ReadonlySet<str
     }
   }
   const found = best as { safe: number; limiting: LimitingPath } | undefined;
+  // No path allows more than the overlay driver does (OVERLAY_MTU_MAX; docs/smartos-rules.md): a jumbo
+  // underlay must not suggest an MTU that create-overlay refuses.
+  const safe = found === undefined ? undefined : Math.min(found.safe, OVERLAY_MTU_MAX);
   return {
     rule: rule.name,
     configured: rule.mtu,
     vlan,
-    safe: found?.safe,
+    safe,
     limiting: found?.limiting,
-    ok: found === undefined || rule.mtu <= found.safe,
+    ok: safe === undefined || rule.mtu <= safe,
   };
 }
 

@@ -8,9 +8,11 @@ export interface LineDiffOptions {
   context: number;
   /** At most this many output lines; the rest is summarised. */
   maxLines: number;
+  /** Each shown line is cut at this many characters (a one-line 60 MiB file must not reach the terminal whole). */
+  maxLineChars: number;
 }
 
-const DEFAULTS: LineDiffOptions = { context: 2, maxLines: 40 };
+const DEFAULTS: LineDiffOptions = { context: 2, maxLines: 40, maxLineChars: 200 };
 /** Above this many cells the middle is shown as removed + added, not aligned. */
 const MAX_LCS_CELLS = 4_000_000;
 
@@ -18,7 +20,7 @@ type Op = { kind: ' ' | '-' | '+'; text: string; oldLine: number };
 
 /** Lines of a unified-style diff: `@@ line N`, ` ctx`, `-old`, `+new`. Empty when equal. */
 export function lineDiff(oldText: string, newText: string, opts: Partial<LineDiffOptions> = {}): string[] {
-  const { context, maxLines } = { ...DEFAULTS, ...opts };
+  const { context, maxLines, maxLineChars } = { ...DEFAULTS, ...opts };
   if (oldText === newText) return [];
   const a = splitLines(oldText);
   const b = splitLines(newText);
@@ -30,7 +32,11 @@ export function lineDiff(oldText: string, newText: string, opts: Partial<LineDif
   for (let i = 0; i < pre; i++) ops.push({ kind: ' ', text: a[i]!, oldLine: i + 1 });
   ops.push(...middle(a.slice(pre, a.length - suf), b.slice(pre, b.length - suf), pre));
   for (let i = a.length - suf; i < a.length; i++) ops.push({ kind: ' ', text: a[i]!, oldLine: i + 1 });
-  return hunks(ops, context, maxLines);
+  return hunks(ops, context, maxLines, maxLineChars);
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }
 
 function splitLines(text: string): string[] {
@@ -74,7 +80,7 @@ function middle(a: string[], b: string[], offset: number): Op[] {
   return ops;
 }
 
-function hunks(ops: Op[], context: number, maxLines: number): string[] {
+function hunks(ops: Op[], context: number, maxLines: number, maxLineChars: number): string[] {
   const show = new Uint8Array(ops.length);
   ops.forEach((op, k) => {
     if (op.kind === ' ') return;
@@ -89,7 +95,7 @@ function hunks(ops: Op[], context: number, maxLines: number): string[] {
     if (op.kind !== ' ') changes++;
     if (out.length >= maxLines) continue;
     if (k === 0 || !show[k - 1]) out.push(`@@ line ${Math.max(1, op.oldLine)}`);
-    out.push(`${op.kind}${op.text}`);
+    out.push(`${op.kind}${cut(op.text, maxLineChars)}`);
     if (op.kind !== ' ') shownChanges++;
   }
   if (changes > shownChanges) out.push(`... ${changes - shownChanges} more changed line(s)`);

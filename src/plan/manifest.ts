@@ -5,7 +5,7 @@
  * (so a run that died between rename and refresh is finished by the next).
  * Pure: parse and serialise.
  */
-import { FILES_CONFIG_PATH, FILES_CONFIG_ROOTS, matches } from '../model/patterns.js';
+import { isOwnedPath } from './owned-paths.js';
 import type { ServiceName } from './services.js';
 import { SERVICE_ORDER, sortServices } from './services.js';
 
@@ -35,10 +35,11 @@ export function serializeManifest(m: Manifest): string {
 /**
  * A path the manifest may hand to `remove`: anything listed is deleted once
  * the desired state drops it, so a damaged or edited manifest must not reach
- * /usbkey/config, /etc, or out of /opt/custom by `..` or `.` segments.
+ * /usbkey/config, /etc, a file in /opt/custom we do not own (restore
+ * scripts, SMF manifests), or out of our directories by `..` or `.` segments.
  */
 function mayRemove(path: string): boolean {
-  return path !== MANIFEST_PATH && matches(FILES_CONFIG_PATH, path) && FILES_CONFIG_ROOTS.some((root) => path.startsWith(root));
+  return path !== MANIFEST_PATH && isOwnedPath(path);
 }
 
 /**

@@ -29,6 +29,8 @@ export interface ActualNode {
   overlays: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** Our manifest, or undefined when absent. */
   manifestText: string | undefined;
+  /** Staged files of an interrupted run (stagedTarget's names, in directories we write). */
+  leftovers?: readonly string[];
 }
 
 export interface FilePlan {
@@ -45,6 +47,8 @@ export interface FilePlan {
   diff: string[];
   /** SHA-256 of the new content (not for secret files). */
   sha256?: string;
+  /** A remove of a staged file an interrupted run left behind. */
+  leftover?: boolean;
 }
 
 export interface OverlayPlan {
@@ -87,6 +91,8 @@ export interface NodeWork {
   node: string;
   stage: Array<{ path: string; content: string; mode: number; owner?: string; group?: string }>;
   remove: string[];
+  /** Staged files of an interrupted run, removed with the commit (they refresh nothing). */
+  leftovers: string[];
   /** The new /usbkey/config, when our lines change, and the text it was computed from. */
   usbkey: { content: string; mode: number; base: string } | undefined;
   createOverlays: OverlayLink[];
@@ -96,7 +102,7 @@ export interface NodeWork {
 }
 
 export function workIsEmpty(w: NodeWork): boolean {
-  return w.stage.length === 0 && w.remove.length === 0 && !w.usbkey && w.createOverlays.length === 0 && w.services.length === 0 && !w.manifest;
+  return w.stage.length === 0 && w.remove.length === 0 && w.leftovers.length === 0 && !w.usbkey && w.createOverlays.length === 0 && w.services.length === 0 && !w.manifest;
 }
 
 function sha256(text: string): string {
@@ -198,6 +204,11 @@ export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeCon
     remove.push(path);
     services.add(refresh);
   }
+  // A staged copy may hold a key that was never installed (ike.preshared): it goes, unread and unshown.
+  const leftovers = [...(actual.leftovers ?? [])];
+  for (const path of leftovers) {
+    files.push({ path, action: 'remove', contentChanged: true, secret: true, refresh: null, diff: [], leftover: true });
+  }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
   const usbkeyBefore = actual.usbkey?.text ?? '';
@@ -264,6 +275,7 @@ export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeCon
       node: desired.node,
       stage,
       remove,
+      leftovers,
       usbkey: edit.changes.length > 0 ? { content: edit.text, mode: actual.usbkey?.mode ?? 0o644, base: usbkeyBefore } : undefined,
       createOverlays,
       services: sortedServices,

@@ -10,12 +10,15 @@ function fileLine(f: FilePlan): string[] {
   const what =
     f.action === 'add'
       ? `new, mode ${mode(f.mode)}`
-      : f.action === 'remove'
+      : f.leftover
+        ? 'staged by an interrupted run, never committed'
+        : f.action === 'remove'
         ? 'no longer wanted (we created it)'
         : [f.contentChanged ? 'content' : '', f.oldMode !== f.mode ? `mode ${mode(f.oldMode)} → ${mode(f.mode)}` : '']
             .filter((s) => s !== '')
             .join(', ');
   const lines = [`  ${sign} ${f.path}  (${what}; refresh ${f.refresh ?? 'nothing'})`];
+  if (f.leftover) return lines;
   if (f.secret && f.contentChanged) lines.push('      (secret: content not shown)');
   else for (const d of f.diff) lines.push(`      ${d}`);
   return lines;

@@ -12,6 +12,7 @@ import { DOMAINS, ID_KINDS, type IdKind } from './id-kinds.js';
 import { parseRangeList } from './parse.js';
 import type { RangeSet } from './range-set.js';
 import { ALLOWED_FIELD, showRanges, vdcAllowance, vdcAllowances, type Overlap } from './vdc.js';
+import { own } from '../model/own.js';
 
 export interface GrantRequest {
   vdc: string;
@@ -55,7 +56,7 @@ export function grant(doc: StateDoc, req: GrantRequest): Mutation<GrantResult> {
   if (requested.size === 0) issues.push({ path: '', message: 'give --vxlan RANGE, --vlan RANGE or both' });
   if (issues.length > 0) throw new ValidationError(issues, 'vdc grant');
 
-  const existingDoc = doc.vdcs?.[req.vdc];
+  const existingDoc = own(doc.vdcs, req.vdc);
   const current = vdcAllowance(req.vdc, existingDoc ?? {});
   // The vDC's own list must be sound before it is rewritten in canonical form.
   if (current.issues.length > 0) throw new ValidationError(current.issues, `vDC ${req.vdc}`);

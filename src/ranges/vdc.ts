@@ -16,6 +16,7 @@ import { pathFromSegments } from '../model/validate-shape.js';
 import { DOMAINS, ID_KINDS, idProblem, VLAN, VXLAN, type IdKind } from './id-kinds.js';
 import { parseRangeList } from './parse.js';
 import { RangeSet } from './range-set.js';
+import { own } from '../model/own.js';
 
 /** Danube's default for `VMS_NET_*_RESTRICT`. */
 export const DEFAULT_RESTRICT = true;
@@ -67,7 +68,7 @@ export function vdcRangeIssues(doc: StateDoc): ValidationIssue[] {
 
 /** The vDC named `name`, or an error naming the known ones. Its ranges must be valid. */
 export function requireVdc(doc: StateDoc, name: string): VdcAllowance {
-  const d = doc.vdcs?.[name];
+  const d = own(doc.vdcs, name);
   if (!d) {
     const known = Object.keys(doc.vdcs ?? {}).sort(byCodePoint);
     throw new EsdcError(`vDC ${JSON.stringify(name)} is not in the state (known: ${known.join(', ') || 'none'})`, { code: 'UnknownVdc' });

@@ -4,7 +4,7 @@
  */
 import { quoteArgv } from '../shell/quote.js';
 import type { DesiredNode } from '../plan/desired.js';
-import { SERVICE_REFRESH, sortServices, type ServiceName } from '../plan/services.js';
+import { AWAIT_ONLINE_SH, refreshShellLines, SERVICE_REFRESH, sortServices, type ServiceName } from '../plan/services.js';
 import { usbkeyLineText } from '../rules/usbkey-lines.js';
 
 export interface TreeFile {
@@ -31,15 +31,21 @@ export function usbkeyFragment(desired: DesiredNode): string {
 }
 
 /**
- * The dladm/svcadm steps, one per line, that bring a bare node to the
- * desired state: create each overlay (the agent skips links that exist),
- * then refresh each service once.
+ * The steps, one per line, that bring a node to the desired state, in the
+ * order apply runs them: refresh each service once (waiting for a restarted
+ * service to come online), then create each overlay that does not exist yet.
+ * Run again on a node that has them, it changes nothing it should not:
+ * `dladm create-overlay` of an existing link fails, so each is guarded.
  */
 export function commandsScript(desired: DesiredNode): string {
+  const services = servicesOf(desired);
+  const waits = services.some((s) => SERVICE_REFRESH[s].awaitOnline !== undefined);
   const lines = [
-    `# ${desired.node}: steps in order; an overlay that already exists is left as it is`,
-    ...desired.overlays.map((o) => quoteArgv(o.argv)),
-    ...servicesOf(desired).map((s) => quoteArgv(SERVICE_REFRESH[s].argv)),
+    `# ${desired.node}: steps in order (as apply runs them); an overlay that already exists is left as it is`,
+    'set -e',
+    ...(waits ? [AWAIT_ONLINE_SH] : []),
+    ...services.flatMap((s) => refreshShellLines(s, quoteArgv)),
+    ...desired.overlays.map((o) => `dladm show-overlay ${quoteArgv([o.link])} >/dev/null 2>&1 || ${quoteArgv(o.argv)}`),
   ];
   return `${lines.join('\n')}\n`;
 }

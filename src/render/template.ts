@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
+import { EMBEDDED } from '../embedded.js';
 import { InternalError } from '../errors.js';
 import { templatesDir } from '../paths.js';
 
@@ -15,17 +16,27 @@ export type Template = (view: object) => string;
 
 const compiled = new Map<string, Template>();
 
+function embeddedTemplate(name: string): string {
+  const text = EMBEDDED?.templates[name];
+  if (text === undefined) throw new InternalError(`template ${name} is not in the bundle`);
+  return text;
+}
+
+function readTemplate(name: string): string {
+  const path = join(templatesDir(), name);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InternalError(`template ${path} cannot be read: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 /** The template `templates/<name>`, compiled. */
 export function template(name: string): Template {
   let t = compiled.get(name);
   if (t) return t;
-  const path = join(templatesDir(), name);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InternalError(`template ${path} cannot be read: ${(err as Error).message}`, { cause: err });
-  }
+  // The bundle carries its templates; a missing one there is a build defect, not a fallback to disk.
+  const text = EMBEDDED ? embeddedTemplate(name) : readTemplate(name);
   const fn = Handlebars.compile(text, { noEscape: true, strict: true });
   t = (view) => {
     try {

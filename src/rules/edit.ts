@@ -13,6 +13,7 @@ import { quoteArgv } from '../shell/quote.js';
 import { nextFreePort } from './ports.js';
 import { ADMIN_OVERLAY_RULE, newRuleNameIssue } from './rule-name.js';
 import { defaultFilesConfig, filesConfigProblem, parseRuleString, RULE_DEFAULTS, type RuleParams } from './rule-string.js';
+import { own } from '../model/own.js';
 
 /** Rule parameters given as options (`--port` ...) rather than as a raw string. */
 export interface RuleOptions {
@@ -122,7 +123,7 @@ export function createRule(doc: StateDoc, model: Model, req: RuleChangeRequest):
   const issues: ValidationIssue[] = [];
   const nameIssue = newRuleNameIssue(req.name);
   if (nameIssue) throw new ValidationError([nameIssue], 'create');
-  if (doc.overlay_rules?.[req.name] !== undefined) {
+  if (own(doc.overlay_rules, req.name) !== undefined) {
     const cmd = quoteArgv(['esdc-overlay', 'update', req.name, ...(req.nodes ? [req.nodes] : []), ...(req.raw ? [req.raw] : [])]);
     throw new ConflictError(`rule ${req.name} exists already; to change it run: ${cmd}`, { code: 'RuleExists' });
   }
@@ -147,7 +148,7 @@ export function updateRule(doc: StateDoc, model: Model, req: RuleChangeRequest):
   if (req.name === ADMIN_OVERLAY_RULE) {
     throw new EsdcError('the adminoverlay is changed with adminoverlay-update, not update', { code: 'UseAdminOverlayUpdate' });
   }
-  const current = doc.overlay_rules?.[req.name];
+  const current = own(doc.overlay_rules, req.name);
   const rule = model.ruleByName.get(req.name);
   if (current === undefined || !rule) {
     throw new EsdcError(`rule ${req.name} does not exist; create it with: esdc-overlay create ${req.name}`, { code: 'RuleNotFound' });
@@ -206,7 +207,7 @@ export function deleteRule(doc: StateDoc, model: Model, name: string, force: boo
     throw new EsdcError('the adminoverlay cannot be deleted with delete', { code: 'UseAdminOverlay' });
   }
   const rule = model.ruleByName.get(name);
-  if (doc.overlay_rules?.[name] === undefined || !rule) {
+  if (own(doc.overlay_rules, name) === undefined || !rule) {
     throw new EsdcError(`rule ${name} does not exist`, { code: 'RuleNotFound' });
   }
   const users = model.vnics.filter((v) => v.rule === name);

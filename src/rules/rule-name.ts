@@ -32,12 +32,19 @@ export function newRuleNameIssue(name: string, path = 'rule'): ValidationIssue |
   return { path, value: name, message: `rule name ${why}` };
 }
 
-/** Warning for a name that loads but that `create` would refuse. */
+/** Warning for a name that loads but that `create` would refuse, saying what breaks on SmartOS. */
 export function looseRuleNameWarning(name: string, path: string): ValidationIssue | undefined {
   if (name === ADMIN_OVERLAY_RULE || isStrictRuleName(name)) {
     return name.includes('_ip')
       ? { path, value: name, message: 'contains "_ip", which breaks node vNICs on it in SmartOS net-virtual' }
       : undefined;
+  }
+  if (/[0-9]$/.test(name)) {
+    // The link is <name><VNI>: dladm reads the trailing digits as one number (dladm_valid_linkname).
+    const breaks = name.endsWith('0')
+      ? `its overlay links (${name}<VNI>) end in a number with a leading zero, which dladm refuses: no overlay of this rule can be created`
+      : `its overlay links run into the VNI (${name} with VNI 1000 is ${name}1000, the same link name as rule ${name.replace(/[0-9]+$/, '')} with VNI ${/[0-9]+$/.exec(name)![0]}1000)`;
+    return { path, value: name, message: `is an older rule name that ends in a digit: ${breaks}; new rules may not end in a digit` };
   }
   return {
     path,

@@ -11,7 +11,9 @@
  */
 import { Validator } from 'ip-num';
 import type { ValidationIssue } from '../errors.js';
+import { OVERLAY_MTU_MAX, OVERLAY_MTU_MIN } from '../model/overlay-limits.js';
 import { FILES_CONFIG_PATH, FILES_CONFIG_ROOTS, matches } from '../model/patterns.js';
+import { managedPathOverlap } from '../plan/owned-paths.js';
 
 /** What a rule string can set. Every field is optional: a raw string may leave the port to us. */
 export interface RuleParams {
@@ -33,9 +35,12 @@ export const RULE_DEFAULTS = {
   listenIp: '0.0.0.0',
   /** dladm's own default overlay MTU (overlay.7). */
   mtu: 1400,
-  mtuMin: 576,
-  mtuMax: 9000,
+  /** The overlay driver's MTU range (model/overlay-limits.ts). */
+  mtuMin: OVERLAY_MTU_MIN,
+  mtuMax: OVERLAY_MTU_MAX,
 } as const;
+
+export const OVERLAY_MTU_RULE = `the illumos overlay driver accepts an overlay MTU of ${RULE_DEFAULTS.mtuMin}-${RULE_DEFAULTS.mtuMax} only (OVERLAY_MTU_MIN/OVERLAY_MTU_MAX in overlay.c)`;
 
 /** Where Danube (and we) put a rule's ARP table unless told otherwise. */
 export function defaultFilesConfig(ruleName: string): string {
@@ -155,7 +160,7 @@ function setProperty(
     case 'mtu': {
       const mtu = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
       if (mtu >= RULE_DEFAULTS.mtuMin && mtu <= RULE_DEFAULTS.mtuMax) params.mtu = mtu;
-      else fail(`mtu must be ${RULE_DEFAULTS.mtuMin}-${RULE_DEFAULTS.mtuMax}`, value);
+      else fail(`mtu must be ${RULE_DEFAULTS.mtuMin}-${RULE_DEFAULTS.mtuMax}: ${OVERLAY_MTU_RULE}`, value);
       return;
     }
   }
@@ -166,8 +171,12 @@ export function filesConfigProblem(path: string): string | undefined {
   if (!matches(FILES_CONFIG_PATH, path)) {
     return 'must be an absolute path of plain characters (A-Z a-z 0-9 . _ - /) without ".." segments';
   }
-  if (!FILES_CONFIG_ROOTS.some((root) => path.startsWith(root))) {
-    return `must lie under ${FILES_CONFIG_ROOTS.join(' or ')} (persistent on SmartOS)`;
+  const managed = managedPathOverlap(path);
+  if (managed !== undefined) {
+    return `must not be, contain or lie in ${managed}, which esdc-overlay or the system manages (an ARP table there would be shown in a plan, chowned to netadm, or removed)`;
+  }
+  if (!FILES_CONFIG_ROOTS.some((root) => path.startsWith(root) && path.length > root.length)) {
+    return `must be a file in ${FILES_CONFIG_ROOTS.join(' or ')} (where Danube keeps ARP tables)`;
   }
   // dladm string properties hold at most 256 bytes including the NUL (overlay.7).
   if (Buffer.byteLength(path) > 255) return 'must be at most 255 bytes';

@@ -15,6 +15,7 @@
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { byCodePoint, orderedPair, type Model } from '../model/model.js';
 import { HOSTNAME, matches } from '../model/patterns.js';
+import { own } from '../model/own.js';
 import type {
   AdminOverlayDoc,
   AdminOverlayMemberDoc,
@@ -122,7 +123,7 @@ export function encodeState(doc: StateDoc, model: Model): Tree {
   for (const rule of model.rules) {
     const base = `overlay_rules/${rule.name}`;
     // A raw string we cannot parse (only in a state saved as inconsistent, e.g. by store migrate) is kept as written.
-    const written = rule.adminOverlay ? undefined : doc.overlay_rules?.[rule.name];
+    const written = rule.adminOverlay ? undefined : own(doc.overlay_rules, rule.name);
     const keepRaw = written?.rule !== undefined && parseRuleString(written.rule).issues.length > 0;
     const port = keepRaw ? written?.port : rule.port;
     if (port !== undefined) put(tree, `${base}/port`, String(port));

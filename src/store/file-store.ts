@@ -74,7 +74,15 @@ export class FileStore implements Store {
     const text = this.serialize(doc, base, existing);
     // What we write must load: validate the exact bytes before they replace anything.
     const loaded = loadStateText(text, this.location, consistency);
-    await writeFileAtomic(this.location, text, { mode: STATE_FILE_MODE });
+    try {
+      await writeFileAtomic(this.location, text, { mode: STATE_FILE_MODE });
+    } catch (err) {
+      // writeFileAtomic replaces the file only by its final rename: any failure leaves the old state whole.
+      throw new StoreError(`cannot save ${this.location}: ${saveFailure(err as NodeJS.ErrnoException)}; the state file was not changed`, {
+        code: 'StateNotSaved',
+        cause: err,
+      });
+    }
     return { ...loaded, revision: revisionOf(text) };
   }
 
@@ -126,6 +134,19 @@ export class FileStore implements Store {
       throw new StoreError(`state file ${this.location} ${why}`, { code: code === 'ENOENT' ? 'StateMissing' : 'StateUnreadable', cause: err });
     }
   }
+}
+
+/** Why a save failed, in words (the errno code kept for searching). */
+function saveFailure(err: NodeJS.ErrnoException): string {
+  const words: Record<string, string> = {
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'the disk quota is exceeded',
+    EROFS: 'the file system is read-only',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EIO: 'an I/O error',
+  };
+  return err.code !== undefined && Object.hasOwn(words, err.code) ? `${words[err.code]} (${err.code})` : err.message;
 }
 
 /** The revision of a state file that does not exist (yet). */

@@ -1,7 +1,8 @@
 /**
  * From a node of the model to an open transport: the SSH target with its
- * defaults (docs/state-format.md#nodes), the client key and known_hosts, and the root
- * prefix of simulated nodes.
+ * defaults (docs/state-format.md#nodes), the client key and known_hosts, and (tests only) the
+ * root prefix of simulated nodes, which comes from the harness (sim-roots.ts), never from
+ * the state.
  */
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -10,13 +11,11 @@ import { EsdcError, UsageError } from '../errors.js';
 import type { Node } from '../model/model.js';
 import { parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
 import { RootedTransport } from './rooted-transport.js';
+import { endpointKey, simRootsFrom, type SimRoots } from './sim-roots.js';
 import type { SshTarget } from './ssh-transport.js';
 import type { Transport } from './transport.js';
 
-export interface ResolvedTarget extends SshTarget {
-  /** Directory prefix of a simulated node's paths. */
-  root: string | undefined;
-}
+export type ResolvedTarget = SshTarget;
 
 /**
  * How the head node reaches `node`: what `nodes.<host>.ssh` says, else the
@@ -29,7 +28,6 @@ export function sshTargetOf(node: Node, headPdc: string | undefined): ResolvedTa
     host: node.ssh.host ?? (sameSite ? node.adminIp : (node.externalIp ?? node.adminIp)),
     port: node.ssh.port ?? 22,
     user: node.ssh.user ?? 'root',
-    root: node.ssh.root,
   };
 }
 
@@ -39,6 +37,8 @@ export interface SshSettings {
   knownHostsFile: string;
   acceptNewHostKeys: boolean;
   connectTimeoutMs: number;
+  /** Simulated nodes' roots, from the test harness's environment only (sim-roots.ts). */
+  simRoots?: SimRoots | undefined;
 }
 
 export function sshSettings(
@@ -46,6 +46,7 @@ export function sshSettings(
   env: NodeJS.ProcessEnv,
 ): SshSettings {
   return {
+    simRoots: simRootsFrom(env),
     identityFile: opts.identity ?? env.ESDC_OVERLAY_IDENTITY ?? join(homedir(), '.ssh', 'id_ed25519'),
     knownHostsFile: opts.knownHosts ?? env.ESDC_OVERLAY_KNOWN_HOSTS ?? join(homedir(), '.ssh', 'known_hosts'),
     acceptNewHostKeys: opts.acceptNewHostKeys === true,
@@ -96,6 +97,7 @@ export class Connector {
       acceptNewHostKeys: this.settings.acceptNewHostKeys,
       connectTimeoutMs: this.settings.connectTimeoutMs,
     });
-    return target.root === undefined ? ssh : new RootedTransport(ssh, target.root);
+    const root = this.settings.simRoots?.ssh.get(endpointKey(target.host, target.port));
+    return root === undefined ? ssh : new RootedTransport(ssh, root);
   }
 }

@@ -4,16 +4,20 @@
  * execFile (argv, no shell).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { link, lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDir } from '../io/atomic-file.js';
-import { readFileWithMode } from '../io/read-with-mode.js';
 import {
+  checkReadable,
+  MAX_READ_BYTES,
+  newRunId,
   stagedPath,
   TransportError,
   withTimeout,
   type ExecResult,
   type FileContent,
+  type ReadOptions,
   type StageOptions,
   type Transport,
 } from './transport.js';
@@ -21,26 +25,49 @@ import {
 export class LocalTransport implements Transport {
   readonly node: string;
   readonly target = 'local';
+  readonly runId: string;
 
-  constructor(node: string) {
+  constructor(node: string, runId: string = newRunId()) {
     this.node = node;
+    this.runId = runId;
   }
 
   private wrap(what: string, err: unknown): TransportError {
     return new TransportError(this.node, `${what}: ${(err as Error).message}`, { cause: err });
   }
 
-  async readFile(path: string, timeoutMs: number): Promise<FileContent | undefined> {
+  async readFile(path: string, timeoutMs: number, opts: ReadOptions = {}): Promise<FileContent | undefined> {
+    const maxBytes = opts.maxBytes ?? MAX_READ_BYTES;
+    const work = async (): Promise<FileContent> => {
+      checkReadable(this.node, path, await lstat(path), maxBytes);
+      // O_NONBLOCK: a FIFO swapped in after the lstat fails the fstat check below instead of blocking the open.
+      const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      try {
+        const st = await fh.stat();
+        checkReadable(this.node, path, st, maxBytes);
+        // Up to the size fstat gave (checked against the limit), or end of file if it shrank meanwhile.
+        const buf = Buffer.allocUnsafe(st.size);
+        let total = 0;
+        while (total < buf.length) {
+          const { bytesRead } = await fh.read(buf, total, buf.length - total, total);
+          if (bytesRead === 0) break;
+          total += bytesRead;
+        }
+        return { data: buf.subarray(0, total), mode: st.mode & 0o7777, mtimeMs: st.mtimeMs };
+      } finally {
+        await fh.close();
+      }
+    };
     try {
-      return await withTimeout(this.node, `reading ${path}`, timeoutMs, readFileWithMode(path));
+      return await withTimeout(this.node, `reading ${path}`, timeoutMs, work());
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw this.wrap(`reading ${path}`, err);
+      throw err instanceof TransportError ? err : this.wrap(`reading ${path}`, err);
     }
   }
 
   async stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void> {
-    const staged = stagedPath(path);
+    const staged = stagedPath(path, this.runId);
     const work = async (): Promise<void> => {
       await mkdir(dirname(path), { recursive: true, mode: 0o755 });
       // Never reuse a leftover staged file: its mode may be wider than a secret's.
@@ -65,12 +92,44 @@ export class LocalTransport implements Transport {
 
   async commit(path: string, timeoutMs: number): Promise<void> {
     try {
-      await withTimeout(this.node, `renaming ${stagedPath(path)}`, timeoutMs, (async () => {
-        await rename(stagedPath(path), path);
+      await withTimeout(this.node, `renaming ${stagedPath(path, this.runId)}`, timeoutMs, (async () => {
+        await rename(stagedPath(path, this.runId), path);
         await fsyncDir(dirname(path));
       })());
     } catch (err) {
-      throw err instanceof TransportError ? err : this.wrap(`renaming ${stagedPath(path)} to ${path}`, err);
+      throw err instanceof TransportError ? err : this.wrap(`renaming ${stagedPath(path, this.runId)} to ${path}`, err);
+    }
+  }
+
+  async link(existing: string, path: string, timeoutMs: number): Promise<boolean> {
+    try {
+      await withTimeout(this.node, `linking ${path}`, timeoutMs, (async () => {
+        await link(existing, path);
+        await fsyncDir(dirname(path));
+      })());
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err instanceof TransportError ? err : this.wrap(`linking ${existing} to ${path}`, err);
+    }
+  }
+
+  async rename(from: string, to: string, timeoutMs: number): Promise<boolean> {
+    try {
+      await withTimeout(this.node, `renaming ${from}`, timeoutMs, rename(from, to));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err instanceof TransportError ? err : this.wrap(`renaming ${from} to ${to}`, err);
+    }
+  }
+
+  async list(dir: string, timeoutMs: number): Promise<string[] | undefined> {
+    try {
+      return await withTimeout(this.node, `listing ${dir}`, timeoutMs, readdir(dir));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err instanceof TransportError ? err : this.wrap(`listing ${dir}`, err);
     }
   }
 

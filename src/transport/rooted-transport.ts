@@ -2,22 +2,24 @@
  * A transport whose node paths live under a directory prefix: a simulated
  * node (test/harness) keeps its "/" in `<root>/` because every simulated node
  * shares one machine's filesystem. Wraps any transport, so the SSH transport
- * itself is the production one, unchanged; only `nodes.<host>.ssh.root` in
- * the state turns this on.
+ * itself is the production one, unchanged; only the test harness's
+ * ESDC_OVERLAY_SIM_ROOTS turns this on (sim-roots.ts), never the state.
  *
  * Commands: an absolute argv[0] is mapped under the root, and a bare name is
  * looked up first in the root's /usr/sbin, /usr/bin, /sbin (through `env
  * PATH=...`), so `sysinfo` or `svcadm` reach the node's simulated commands.
  */
 import { posix } from 'node:path';
-import type { ExecResult, FileContent, StageOptions, Transport } from './transport.js';
+import type { ExecResult, FileContent, ReadOptions, StageOptions, Transport } from './transport.js';
 
 export class RootedTransport implements Transport {
   readonly node: string;
   readonly target: string;
+  readonly runId: string;
 
   constructor(private readonly inner: Transport, readonly root: string) {
     this.node = inner.node;
+    this.runId = inner.runId;
     this.target = `${inner.target} (root ${root})`;
   }
 
@@ -26,8 +28,8 @@ export class RootedTransport implements Transport {
     return posix.join(this.root, posix.normalize(`/${path}`));
   }
 
-  readFile(path: string, timeoutMs: number): Promise<FileContent | undefined> {
-    return this.inner.readFile(this.map(path), timeoutMs);
+  readFile(path: string, timeoutMs: number, opts?: ReadOptions): Promise<FileContent | undefined> {
+    return this.inner.readFile(this.map(path), timeoutMs, opts);
   }
 
   stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void> {
@@ -36,6 +38,18 @@ export class RootedTransport implements Transport {
 
   commit(path: string, timeoutMs: number): Promise<void> {
     return this.inner.commit(this.map(path), timeoutMs);
+  }
+
+  link(existing: string, path: string, timeoutMs: number): Promise<boolean> {
+    return this.inner.link(this.map(existing), this.map(path), timeoutMs);
+  }
+
+  rename(from: string, to: string, timeoutMs: number): Promise<boolean> {
+    return this.inner.rename(this.map(from), this.map(to), timeoutMs);
+  }
+
+  list(dir: string, timeoutMs: number): Promise<string[] | undefined> {
+    return this.inner.list(this.map(dir), timeoutMs);
   }
 
   remove(path: string, timeoutMs: number): Promise<void> {

@@ -5,7 +5,7 @@
  * (stat, open, fstat, read, close).
  */
 import type { SFTPWrapper, Stats } from 'ssh2';
-import type { FileContent } from './transport.js';
+import { checkReadable, type FileContent } from './transport.js';
 
 /** Asked for by the first read, sent along with the fstat: most files we manage fit (large rules' ARP tables do not). */
 const FIRST_READ = 64 * 1024;
@@ -21,9 +21,17 @@ const call = <T>(f: (cb: Callback<T>) => void): Promise<T> =>
  * fstat and the first read in flight together, then close (three round
  * trips for a file under 64 KiB). Mode and bytes belong to the same open
  * file, so a rename between them cannot pair one file's mode with another's
- * bytes. Errors are ssh2's (a missing file: code 2).
+ * bytes. Errors are ssh2's (a missing file: code 2), or a TransportError
+ * for what checkReadable refuses.
+ *
+ * An lstat comes first, one round trip more: sftp-server serves one request
+ * at a time, and its open of a FIFO blocks until a writer comes, so the
+ * session (and every later operation of the run) would hang. Only a regular
+ * file is opened, and only up to `maxBytes` (a 2 GiB file once took 4 GB of
+ * memory and, cut by Buffer's toString, was then reported in sync).
  */
-export async function sftpReadWithMode(sftp: SFTPWrapper, path: string): Promise<FileContent> {
+export async function sftpReadWithMode(sftp: SFTPWrapper, path: string, node: string, maxBytes: number): Promise<FileContent> {
+  checkReadable(node, path, await call<Stats>((cb) => sftp.lstat(path, cb)), maxBytes);
   const handle = await call<Buffer>((cb) => sftp.open(path, 'r', cb));
   try {
     const readAt = (len: number, position: number): Promise<Buffer> =>
@@ -32,17 +40,22 @@ export async function sftpReadWithMode(sftp: SFTPWrapper, path: string): Promise
         // At end of file ssh2 reports 0 bytes, not an error.
         sftp.read(handle, buf, 0, len, position, (err, n) => cb(err, buf.subarray(0, n ?? 0)));
       });
-    const [st, first] = await Promise.all([call<Stats>((cb) => sftp.fstat(handle, cb)), readAt(FIRST_READ, 0)]);
+    const [st, first] = await Promise.all([call<Stats>((cb) => sftp.fstat(handle, cb)), readAt(Math.min(FIRST_READ, maxBytes + 1), 0)]);
+    // The open file may not be the one lstat saw (renamed over meanwhile).
+    checkReadable(node, path, st, maxBytes);
+    checkReadable(node, path, { isFile: () => true, size: first.length }, maxBytes);
     const chunks = [first];
     let total = first.length;
     // Up to the size fstat gave, or end of file if it shrank meanwhile.
-    while (total < st.size) {
-      const more = await readAt(Math.min(st.size - total, NEXT_READ), total);
+    // It may also grow meanwhile: never past the limit.
+    const size = Math.min(st.size, maxBytes);
+    while (total < size) {
+      const more = await readAt(Math.min(size - total, NEXT_READ), total);
       if (more.length === 0) break;
       chunks.push(more);
       total += more.length;
     }
-    return { data: Buffer.concat(chunks, total), mode: st.mode & 0o7777 };
+    return { data: Buffer.concat(chunks, total), mode: st.mode & 0o7777, mtimeMs: st.mtime * 1000 };
   } finally {
     // A read-only handle: nothing to lose if closing fails, and the read's own error matters more.
     await call<void>((cb) => sftp.close(handle, (err) => cb(err, undefined))).catch(() => undefined);

@@ -20,11 +20,14 @@ import {
 } from './known-hosts.js';
 import {
   HostKeyError,
+  MAX_READ_BYTES,
+  newRunId,
   stagedPath,
   TransportError,
   withTimeout,
   type ExecResult,
   type FileContent,
+  type ReadOptions,
   type StageOptions,
   type Transport,
 } from './transport.js';
@@ -59,6 +62,7 @@ function algorithmsFor(keyType: string): string[] {
 export class SshTransport implements Transport {
   readonly node: string;
   readonly target: string;
+  readonly runId = newRunId();
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private closed = false;
 
@@ -99,7 +103,8 @@ export class SshTransport implements Transport {
             ? new HostKeyError(
                 opts.node,
                 `host key of ${hostPattern(opts.host, opts.port)} is not in ${opts.knownHostsFile} (it offers ${fp}); ` +
-                  'check the fingerprint on the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) and run again with --accept-new-host-keys',
+                  'check the fingerprint on the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then add it to known_hosts ' +
+                  'or record it with `esdc-overlay nodes discover <node> --accept-new-host-keys`',
                 { code: 'HostKeyUnknown' },
               )
             : verdict.reason === 'revoked'
@@ -174,10 +179,10 @@ export class SshTransport implements Transport {
     return withTimeout(this.node, what, timeoutMs, work);
   }
 
-  async readFile(path: string, timeoutMs: number): Promise<FileContent | undefined> {
+  async readFile(path: string, timeoutMs: number, opts: ReadOptions = {}): Promise<FileContent | undefined> {
     try {
       return await this.op<FileContent>(`reading ${path}`, timeoutMs, (sftp, done) => {
-        sftpReadWithMode(sftp, path).then((v) => done(undefined, v), done);
+        sftpReadWithMode(sftp, path, this.node, opts.maxBytes ?? MAX_READ_BYTES).then((v) => done(undefined, v), done);
       });
     } catch (err) {
       if (isNoSuchFile(err)) return undefined;
@@ -210,7 +215,7 @@ export class SshTransport implements Transport {
   }
 
   async stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void> {
-    const staged = stagedPath(path);
+    const staged = stagedPath(path, this.runId);
     await this.mkdirp(posix.dirname(path), timeoutMs);
     const data = typeof content === 'string' ? Buffer.from(content) : content;
     // A leftover staged file may have a wider mode: remove it and create afresh ('wx'), so a
@@ -236,9 +241,51 @@ export class SshTransport implements Transport {
 
   async commit(path: string, timeoutMs: number): Promise<void> {
     // posix-rename@openssh.com replaces the target atomically; plain SFTP rename refuses an existing target.
-    await this.op<void>(`renaming ${stagedPath(path)} to ${path}`, timeoutMs, (sftp, done) =>
-      sftp.ext_openssh_rename(stagedPath(path), path, done),
+    await this.op<void>(`renaming ${stagedPath(path, this.runId)} to ${path}`, timeoutMs, (sftp, done) =>
+      sftp.ext_openssh_rename(stagedPath(path, this.runId), path, done),
     );
+  }
+
+  async link(existing: string, path: string, timeoutMs: number): Promise<boolean> {
+    try {
+      // hardlink@openssh.com: link(2) on the node, which refuses an existing target.
+      await this.op<void>(`linking ${existing} to ${path}`, timeoutMs, (sftp, done) => sftp.ext_openssh_hardlink(existing, path, done));
+      return true;
+    } catch (err) {
+      // SFTP reports EEXIST as a bare failure: whether something is at `path` now decides.
+      if ((await this.exists(path, timeoutMs)) && (await this.exists(existing, timeoutMs))) return false;
+      throw err;
+    }
+  }
+
+  async rename(from: string, to: string, timeoutMs: number): Promise<boolean> {
+    try {
+      await this.op<void>(`renaming ${from} to ${to}`, timeoutMs, (sftp, done) => sftp.ext_openssh_rename(from, to, done));
+      return true;
+    } catch (err) {
+      if (isNoSuchFile(err)) return false;
+      throw err;
+    }
+  }
+
+  private async exists(path: string, timeoutMs: number): Promise<boolean> {
+    try {
+      await this.op<unknown>(`lstat ${path}`, timeoutMs, (sftp, done) => sftp.lstat(path, done));
+      return true;
+    } catch (err) {
+      if (isNoSuchFile(err)) return false;
+      throw err;
+    }
+  }
+
+  async list(dir: string, timeoutMs: number): Promise<string[] | undefined> {
+    try {
+      const entries = await this.op<Array<{ filename: string }>>(`listing ${dir}`, timeoutMs, (sftp, done) => sftp.readdir(dir, done));
+      return entries.map((e) => e.filename).filter((n) => n !== '.' && n !== '..');
+    } catch (err) {
+      if (isNoSuchFile(err)) return undefined;
+      throw err;
+    }
   }
 
   async remove(path: string, timeoutMs: number): Promise<void> {

@@ -6,6 +6,8 @@
  *
  * Every operation takes a timeout; paths are absolute paths on the node.
  */
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
 import { EsdcError } from '../errors.js';
 
 export interface ExecResult {
@@ -20,6 +22,16 @@ export interface FileContent {
   data: Buffer;
   /** Permission bits only (& 0o7777). */
   mode: number;
+  /** Last modification, by the node's clock, in ms (second resolution over SFTP). */
+  mtimeMs: number;
+}
+
+/** Largest file read from a node by default (64 MiB): our biggest, an ARP table of a large rule, is well below. */
+export const MAX_READ_BYTES = 64 * 1024 * 1024;
+
+export interface ReadOptions {
+  /** Refuse a file larger than this many bytes (default MAX_READ_BYTES). */
+  maxBytes?: number;
 }
 
 export interface StageOptions {
@@ -31,16 +43,33 @@ export interface Transport {
   readonly node: string;
   /** Where it is reached, e.g. `root@10.0.0.1:22`, for messages. */
   readonly target: string;
-  /** The file's bytes and mode, or undefined when it does not exist. */
-  readFile(path: string, timeoutMs: number): Promise<FileContent | undefined>;
+  /** This run's id on the node: in its staged names (stagedPath) and its node lock. */
+  readonly runId: string;
   /**
-   * Writes `content` to `stagedPath(path)` with its final mode, creating
+   * The file's bytes and mode, or undefined when it does not exist. Only a
+   * regular file is read (a FIFO would block the reader for good) and only
+   * up to `maxBytes`: anything else is a TransportError naming node, path
+   * and what was found, before any byte is read.
+   */
+  readFile(path: string, timeoutMs: number, opts?: ReadOptions): Promise<FileContent | undefined>;
+  /**
+   * Writes `content` to `stagedPath(path, runId)` with its final mode, creating
    * missing parent directories (0755). The target is untouched. Owners are
    * set by the executor with the node's own `chown` (src/apply/execute.ts).
    */
   stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void>;
   /** Renames a staged file over its target, atomically. */
   commit(path: string, timeoutMs: number): Promise<void>;
+  /**
+   * Makes `path` a second name of the file at `existing` (a hard link), only
+   * if nothing is at `path`: false when something is. Atomic, so a file
+   * written whole under another name appears at `path` whole or not at all.
+   */
+  link(existing: string, path: string, timeoutMs: number): Promise<boolean>;
+  /** Renames `from` to `to`, replacing `to` atomically; false when `from` does not exist. */
+  rename(from: string, to: string, timeoutMs: number): Promise<boolean>;
+  /** The names in a directory (no `.` or `..`), or undefined when it does not exist. */
+  list(dir: string, timeoutMs: number): Promise<string[] | undefined>;
   /** Removes a file (staged or not); a missing file is not an error. */
   remove(path: string, timeoutMs: number): Promise<void>;
   /** Runs argv on the node (no shell unless the transport needs one; then every word is quoted). */
@@ -48,9 +77,46 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-/** Where a file is staged before commit (docs/operations.md#apply). */
-export function stagedPath(path: string): string {
-  return `${path}.esdc-new`;
+/** A fresh run id: 12 hex digits. */
+export function newRunId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/**
+ * Where a file is staged before commit (docs/operations.md#apply): a dotfile beside the target, named
+ * for the run. A dotfile, because the platform concatenates by glob: Danube's
+ * 010-ipf-restore.sh cats `ls -1 ipf.d/ipf.conf*` into /etc/ipf/ipf.conf
+ * (erigones/esdc-factory ansible/files/archives/opt-custom/etc/rc-pre-network.d/010-ipf-restore.sh:45,54),
+ * and a glob's `*` never matches a leading dot, so a staged leftover is never
+ * loaded at boot. Named for the run, so two writers (apply and the node's
+ * agent) never take each other's staged files for their own.
+ */
+export function stagedPath(path: string, runId: string): string {
+  return posix.join(posix.dirname(path), `.${posix.basename(path)}.esdc-new-${runId}`);
+}
+
+const STAGED_NAME = /^\.(.+)\.esdc-new-[0-9a-f]{12}$/;
+/** How versions before the run-named dotfile staged: `<name>.esdc-new`. */
+const LEGACY_STAGED_NAME = /^(.+)\.esdc-new$/;
+
+/** The target a staged file's name stands for (this or an earlier version's naming), or undefined for any other name. */
+export function stagedTarget(path: string): string | undefined {
+  const base = posix.basename(path);
+  const m = STAGED_NAME.exec(base) ?? LEGACY_STAGED_NAME.exec(base);
+  return m ? posix.join(posix.dirname(path), m[1]!) : undefined;
+}
+
+/** Refuses what readFile must not read: not a regular file, or larger than the limit. */
+export function checkReadable(node: string, path: string, st: { isFile(): boolean; isFIFO?(): boolean; isDirectory?(): boolean; isSymbolicLink?(): boolean; size: number }, maxBytes: number): void {
+  if (!st.isFile()) {
+    const kind = st.isFIFO?.() ? 'a FIFO' : st.isDirectory?.() ? 'a directory' : st.isSymbolicLink?.() ? 'a symbolic link' : 'not a regular file';
+    throw new TransportError(node, `${path} is ${kind}; only regular files are read (nothing was read)`, { code: 'NotRegularFile' });
+  }
+  if (st.size > maxBytes) {
+    throw new TransportError(node, `${path} is ${st.size} bytes, above the limit of ${maxBytes} bytes for a file read from a node (nothing was read)`, {
+      code: 'FileTooLarge',
+    });
+  }
 }
 
 /** A node could not be reached, or an operation on it failed or timed out. */

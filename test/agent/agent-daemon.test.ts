@@ -57,7 +57,7 @@ describe('agent daemon on a 2-second schedule', () => {
     sim = await agentSim(dir);
     statusPath = join(dir, 'agent-status.json');
     configPath = join(dir, 'agent.json');
-    await writeFile(configPath, JSON.stringify({ schedule: '*/2 * * * * *', root: sim.root, status: statusPath, start_delay_max_seconds: 0 }));
+    await writeFile(configPath, JSON.stringify({ schedule: '*/2 * * * * *', status: statusPath, start_delay_max_seconds: 0 }));
     await sim.writeBundle(sim.bundleFor(sim.doc));
   });
   afterAll(async () => {
@@ -72,7 +72,7 @@ describe('agent daemon on a 2-second schedule', () => {
   });
 
   it('runs three cycles, repairs the drift made between them, reloads on SIGHUP and stops on SIGTERM with exit 0', async () => {
-    child = runCli(['agent', '--config', configPath], { ESDC_OVERLAY_LOG_LEVEL: 'info' });
+    child = runCli(['agent', '--config', configPath], { ESDC_OVERLAY_LOG_LEVEL: 'info', ...sim.env });
     // Cycle 1: the node gets everything.
     const s1 = await until(statusPath, 'the first run', (s) => s.runs >= 1);
     expect(s1.state).toBe('running');
@@ -104,7 +104,7 @@ describe('agent daemon on a 2-second schedule', () => {
     expect(await serviceCalls(sim.root)).toEqual([]);
 
     // SIGHUP with a bad configuration keeps the running one; the schedule goes on.
-    await writeFile(configPath, JSON.stringify({ schedule: 'every two seconds', root: sim.root, status: statusPath }));
+    await writeFile(configPath, JSON.stringify({ schedule: 'every two seconds', status: statusPath }));
     process.kill(child.pid, 'SIGHUP');
     await until(statusPath, 'a run after a bad reload', (s) => s.runs > s4.runs + 1);
 

@@ -3,13 +3,13 @@
  * mode 0400), and the agent on that node then finds nothing to do; after a
  * state change the next apply's bundle has a higher version.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { BUNDLE_PATH, parseBundle } from '../../src/agent/bundle.js';
 import type { StateDoc } from '../../src/model/state.js';
-import type { SimCluster } from '../harness/sim-cluster.js';
+import { writeSimRoots, type SimCluster } from '../harness/sim-cluster.js';
 import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { cli } from '../support/cli.js';
 
@@ -32,7 +32,7 @@ describe('apply writes the agent bundle', () => {
       // sshd's log reaches the file a little after the session ends: wait for it, a bounded while.
       let renamed = false;
       for (let i = 0; i < 40 && !renamed; i++) {
-        renamed = (await n.sftpWrites()).some((l) => l.includes(`${BUNDLE_PATH}.esdc-new`) && /rename/.test(l));
+        renamed = (await n.sftpWrites()).some((l) => l.includes('/opt/custom/esdc-overlay/.bundle.json.esdc-new-') && /rename/.test(l));
         if (!renamed) await new Promise((r) => setTimeout(r, 100));
       }
       expect(renamed).toBe(true);
@@ -40,8 +40,10 @@ describe('apply writes the agent bundle', () => {
     const n1 = c.nodes[0]!;
     await n1.clearCalls();
     const statusPath = join(c.dir, 'agent-status.json');
-    await writeFile(join(c.dir, 'agent.json'), JSON.stringify({ root: n1.root, status: statusPath }));
-    const once = await cli(['agent', '--once', '--json', '--config', join(c.dir, 'agent.json')]);
+    await writeFile(join(c.dir, 'agent.json'), JSON.stringify({ status: statusPath }));
+    const agentDir = join(c.dir, 'agent');
+    await mkdir(agentDir, { recursive: true });
+    const once = await cli(['agent', '--once', '--json', '--config', join(c.dir, 'agent.json')], { ESDC_OVERLAY_SIM_ROOTS: await writeSimRoots(agentDir, { local: n1.root }) });
     expect(once.status).toBe(0);
     expect(JSON.parse(once.stdout).result).toBe('in-sync');
     expect((await n1.calls()).map((x) => x.cmd)).toEqual(['dladm']);

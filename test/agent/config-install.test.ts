@@ -10,7 +10,11 @@ describe('agent configuration', () => {
   it('takes defaults for what it does not set: every 5 minutes, up to 60 s random start delay', () => {
     expect(parseAgentConfig({}, 'c')).toEqual(DEFAULT_CONFIG);
     expect(DEFAULT_CONFIG.schedule).toBe('*/5 * * * *');
-    expect(parseAgentConfig({ schedule: '*/2 * * * * *', root: '/tmp/sim' }, 'c').schedule).toBe('*/2 * * * * *');
+    expect(parseAgentConfig({ schedule: '*/2 * * * * *' }, 'c').schedule).toBe('*/2 * * * * *');
+  });
+
+  it('refuses a root in the file: only the test harness (ESDC_OVERLAY_SIM_ROOTS) re-roots a node', () => {
+    expect(() => parseAgentConfig({ root: '/tmp/sim' }, '/etc/a.json')).toThrow(/root: unknown setting/);
   });
 
   it('names every bad setting and its value', () => {
@@ -30,7 +34,8 @@ describe('agent install', () => {
     const r = await cli(['agent', 'install', '--platform', 'smartos', '--config', '/opt/custom/esdc-overlay/agent.json', '--node', '/opt/local/bin/node']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('<service name="site/esdc-overlay-agent"');
-    expect(r.stdout).toMatch(/exec="\/opt\/local\/bin\/node \/\S+\/dist\/esdc-overlay\.js agent --config \/opt\/custom\/esdc-overlay\/agent\.json &amp;"/);
+    // The bundle where agent deploy puts it on every node, not a path of the machine that rendered it.
+    expect(r.stdout).toContain('exec="/opt/local/bin/node /opt/custom/esdc-overlay/esdc-overlay.mjs agent --config /opt/custom/esdc-overlay/agent.json &amp;"');
     expect(r.stdout).toContain('name="stop" exec=":kill"');
     expect(r.stdout).toContain('name="refresh" exec=":kill -HUP"');
     // Well-formed XML: no "--" inside a comment (svccfg refuses the manifest otherwise).
@@ -45,7 +50,7 @@ describe('agent install', () => {
       const w = await cli(['agent', 'install', '--platform', 'linux', '--out', out, '--node', '/usr/bin/node']);
       expect(w.status).toBe(0);
       const unit = await readFile(out, 'utf8');
-      expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/\S+\/dist\/esdc-overlay\.js agent --config \/opt\/custom\/esdc-overlay\/agent\.json$/m);
+      expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/esdc-overlay\/esdc-overlay\.mjs agent --config \/opt\/custom\/esdc-overlay\/agent\.json$/m);
       expect(unit).toContain('ExecReload=/bin/kill -HUP $MAINPID');
       expect(unit).toContain('KillSignal=SIGTERM');
       expect((await cli(['agent', 'install', '--platform', 'linux', '--out', out, '--node', '/usr/bin/node'])).stdout).toContain('up to date');

@@ -9,10 +9,12 @@ import { validateDoc } from '../../src/model/load.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { desiredNode, GENERATORS } from '../../src/plan/desired-state.js';
 import { RenderContext } from '../../src/plan/render-context.js';
-import { simFacts, simState, simVms, writeNodeRoot } from '../harness/sim-cluster.js';
+import { simFacts, simState, simVms, writeNodeRoot, writeSimRoots } from '../harness/sim-cluster.js';
 
 export interface AgentSim {
   root: string;
+  /** ESDC_OVERLAY_SIM_ROOTS naming a file that gives the agent this root (the harness's seam, never the config file). */
+  env: Record<string, string>;
   node: string;
   doc: StateDoc;
   /** The bundle text for a state (default the harness's), as apply would stage it. */
@@ -25,7 +27,7 @@ export async function agentSim(dir: string): Promise<AgentSim> {
   const facts = [0, 1, 2].map((i) => simFacts(i, 3));
   const root = join(dir, 'root');
   await writeNodeRoot(root, facts[0]!, simVms(0, [0, 2]));
-  const doc = simState(facts, facts.map(() => ({ port: 22, user: 'root', root })));
+  const doc = simState(facts, facts.map(() => ({ port: 22, user: 'root' })));
   const node = facts[0]!.hostname;
   const bundleFor = (d: StateDoc, previous?: string, nowMs = Date.now()): string => {
     const model = validateDoc(d, 'sim').model;
@@ -40,5 +42,6 @@ export async function agentSim(dir: string): Promise<AgentSim> {
     await writeFile(path, text, { mode: 0o400 });
     await chmod(path, 0o400);
   };
-  return { root, node, doc, bundleFor, writeBundle };
+  const env = { ESDC_OVERLAY_SIM_ROOTS: await writeSimRoots(dir, { local: root }) };
+  return { root, env, node, doc, bundleFor, writeBundle };
 }

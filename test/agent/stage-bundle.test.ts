@@ -7,7 +7,7 @@ import type { NodePlan, NodeWork } from '../../src/plan/plan.js';
 function empty(): { plan: NodePlan; work: NodeWork } {
   return {
     plan: { node: 'cn1', files: [], usbkey: [], overlays: [], services: [], reboot: [], disruptive: [], warnings: [], changed: false },
-    work: { node: 'cn1', stage: [], remove: [], usbkey: undefined, createOverlays: [], services: [], manifest: undefined },
+    work: { node: 'cn1', stage: [], remove: [], leftovers: [], usbkey: undefined, createOverlays: [], services: [], manifest: undefined },
   };
 }
 

@@ -4,6 +4,7 @@
  * between staging and committing, and a host key that is wrong or unknown.
  */
 import { existsSync } from 'node:fs';
+import { stagedTarget } from '../../src/transport/transport.js';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,7 +36,7 @@ async function stagedFiles(root: string): Promise<string[]> {
   const walk = async (d: string): Promise<void> => {
     for (const e of await readdir(d, { withFileTypes: true })) {
       if (e.isDirectory()) await walk(join(d, e.name));
-      else if (e.name.endsWith('.esdc-new')) out.push(join(d, e.name));
+      else if (stagedTarget(join(d, e.name)) !== undefined) out.push(join(d, e.name));
     }
   };
   await walk(root);
@@ -46,7 +47,7 @@ async function untouched(): Promise<void> {
   for (const n of c.nodes) {
     expect(await readFile(n.path('/usbkey/config'), 'utf8')).not.toContain('overlay_rule_');
     expect(existsSync(n.path('/opt/custom/esdc-overlay/managed.json'))).toBe(false);
-    expect(existsSync(n.path('/opt/custom/esdc-test/customers_peers.json'))).toBe(false);
+    expect(existsSync(n.path('/opt/custom/esdc-overlay/test/customers_peers.json'))).toBe(false);
     expect(await stagedFiles(n.root)).toEqual([]);
     expect((await n.calls()).map((x) => x.cmd)).not.toContain('net-virtual');
   }
@@ -104,7 +105,7 @@ describe('a node lost between staging and committing', () => {
         [c.nodes[2]!.name, 'applied'],
       ]);
       const failed = result.outcomes[1]!;
-      expect(failed.finish![0]).toBe('mv -f /opt/custom/esdc-overlay/managed.json.esdc-new /opt/custom/esdc-overlay/managed.json');
+      expect(failed.finish![0]).toMatch(/^mv -f \/opt\/custom\/esdc-overlay\/\.managed\.json\.esdc-new-[0-9a-f]{12} \/opt\/custom\/esdc-overlay\/managed\.json$/);
       expect(failed.finish).toContain('/lib/svc/method/net-virtual refresh');
       summary = renderSummary(result);
     } finally {
@@ -114,7 +115,7 @@ describe('a node lost between staging and committing', () => {
     expect(summary).toContain(`finish it with: esdc-overlay apply --yes ${lost.name}`);
     // The lost node has its files staged, not committed; the others are done.
     expect(await readFile(lost.path('/usbkey/config'), 'utf8')).not.toContain('overlay_rule_');
-    expect(existsSync(lost.path('/usbkey/config.esdc-new'))).toBe(true);
+    expect((await readdir(lost.path('/usbkey'))).filter((f) => /^\.config\.esdc-new-[0-9a-f]{12}$/.test(f))).toHaveLength(1);
     expect(await readFile(c.nodes[0]!.path('/usbkey/config'), 'utf8')).toContain('overlay_rule_customers=');
 
     // The node comes back; the command the summary gave finishes it.
@@ -142,17 +143,18 @@ describe('host keys', () => {
     for (const n of c.nodes) expect(await n.calls()).toEqual([]);
   });
 
-  it('an unknown host key is refused unless --accept-new-host-keys, which records it', async () => {
+  it('an unknown host key is refused; nodes discover --accept-new-host-keys records it, and plan then runs', async () => {
     const [a] = c.nodes;
     const text = await readFile(c.knownHostsFile, 'utf8');
     await writeFile(c.knownHostsFile, text.split('\n').filter((l) => !l.startsWith(`[127.0.0.1]:${a!.port} `)).join('\n'));
     const refused = await cli(['plan', '--json'], c.env);
     expect(refused.status).toBe(1);
     expect(JSON.parse(refused.stdout).error.code).toBe('HostKeyUnknown');
-    expect(refused.stderr).toContain('--accept-new-host-keys');
-    const accepted = await cli(['plan', '--accept-new-host-keys'], c.env);
-    expect(accepted.status).toBe(0);
+    expect(refused.stderr).toContain('nodes discover <node> --accept-new-host-keys');
+    const recorded = await cli(['nodes', 'discover', a!.name, '--accept-new-host-keys'], c.env);
+    expect(recorded.status).toBe(0);
     expect(await readFile(c.knownHostsFile, 'utf8')).toContain(`[127.0.0.1]:${a!.port} ssh-ed25519 `);
+    expect((await cli(['plan'], c.env)).status).toBe(0);
   });
 });
 

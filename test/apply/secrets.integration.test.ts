@@ -7,6 +7,7 @@
  * stage and commit.
  */
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { stagedTarget } from '../../src/transport/transport.js';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -103,7 +104,7 @@ describe('keys through a whole run', () => {
       await fleet.close();
     }
     // Per node: ike.preshared and the agent's bundle (which carries every file of the node).
-    expect(stagedModes.filter((f) => f.path.endsWith('.esdc-new')).length).toBe(2 * c.nodes.length);
+    expect(stagedModes.filter((f) => stagedTarget(f.path) !== undefined).length).toBe(2 * c.nodes.length);
     for (const f of stagedModes) expect(f.mode & 0o077, f.path).toBe(0);
     for (const n of c.nodes) {
       const held = await filesWithKeys(n.root, ks);

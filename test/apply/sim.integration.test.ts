@@ -3,7 +3,7 @@
  * real sshd (test/harness). What a node received is read back from its root
  * directory, the calls its commands recorded, and sshd's SFTP log.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -66,7 +66,7 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
     const n4 = c.node('cn04.sim.test');
     const user = userInfo().username;
     const r = await cli(
-      ['nodes', 'discover', 'cn01.sim.test', 'cn02.sim.test', 'cn03.sim.test', `${user}@127.0.0.1:${n4.port}`, '--ssh-root', n4.root],
+      ['nodes', 'discover', 'cn01.sim.test', 'cn02.sim.test', 'cn03.sim.test', `${user}@127.0.0.1:${n4.port}`],
       c.env,
     );
     expect(r.stderr).toBe('');
@@ -75,7 +75,7 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
     expect(r.stdout).toContain('+ vnic 52:54:00:aa:00:01 10.210.0.1 on customers/1000 vlan 10');
     expect(r.stdout).toContain('cn04.sim.test:\n  new node: uuid 564d0000-0000-4000-8000-000000000004, pdc brn, admin 10.200.2.4, external 203.0.113.4');
     const after = await readState(c);
-    expect(after.nodes!['cn04.sim.test']!.ssh).toEqual({ host: '127.0.0.1', port: n4.port, ...(user === 'root' ? {} : { user }), root: n4.root });
+    expect(after.nodes!['cn04.sim.test']!.ssh).toEqual({ host: '127.0.0.1', port: n4.port, ...(user === 'root' ? {} : { user }) });
     after.nodes!['cn04.sim.test']!.ssh = truth.nodes!['cn04.sim.test']!.ssh!;
     expect(after.nodes).toEqual(truth.nodes);
     const key = (v: { mac: string }) => v.mac;
@@ -108,7 +108,7 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
     const act = await activity(c);
     for (const n of c.nodes) {
       expect(act[n.name]!.calls.filter((x) => x === 'net-virtual refresh')).toHaveLength(1);
-      expect(existsSync(n.path('/usbkey/config.esdc-new'))).toBe(false);
+      expect((await readdir(n.path('/usbkey'))).filter((f) => f.includes('.esdc-new'))).toEqual([]);
     }
     // net-virtual made adminoverlay2; apply created the VM overlays it lacked.
     const overlays = await c.nodes[0]!.simJson<Record<string, Record<string, string>>>('overlays.json', {});
@@ -136,7 +136,7 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
     const fleet = await libPlan(c);
     try {
       for (const n of fleet.plan.nodes) {
-        expect(n.files.map((f) => f.path)).toContain('/opt/custom/esdc-test/customers_peers.json');
+        expect(n.files.map((f) => f.path)).toContain('/opt/custom/esdc-overlay/test/customers_peers.json');
         const secret = n.files.find((f) => f.path.endsWith('keys.secret'))!;
         expect(secret.secret).toBe(true);
         expect(secret.diff).toEqual([]);
@@ -151,12 +151,12 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
     }
     const n1 = c.nodes[0]!;
     const owners = await n1.owners();
-    expect(owners['/opt/custom/esdc-test/customers_peers.json']).toBe('netadm:netadm');
+    expect(owners['/opt/custom/esdc-overlay/test/customers_peers.json']).toBe('netadm:netadm');
     const { statSync } = await import('node:fs');
-    expect(statSync(n1.path('/opt/custom/esdc-test/keys.secret')).mode & 0o777).toBe(0o400);
+    expect(statSync(n1.path('/opt/custom/esdc-overlay/test/keys.secret')).mode & 0o777).toBe(0o400);
     const manifest = JSON.parse(await readFile(n1.path('/opt/custom/esdc-overlay/managed.json'), 'utf8'));
     expect(manifest.pending_refresh).toEqual([]);
-    expect(Object.keys(manifest.files)).toContain('/opt/custom/esdc-test/keys.secret');
+    expect(Object.keys(manifest.files)).toContain('/opt/custom/esdc-overlay/test/keys.secret');
     const again = await libPlan(c);
     await again.close();
     expect(again.plan.nodes.filter((n) => n.changed)).toEqual([]);
@@ -181,7 +181,7 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
         if (n.node === n1.name || n.node === n2.name) continue;
         // Every other node: one entry of the customers table, the underlay IP of the moved VM.
         const tables = n.files.filter((f) => f.refresh === 'varpd');
-        expect(tables.map((f) => f.path).sort()).toEqual(['/opt/custom/esdc-test/customers_peers.json', '/opt/custom/networking/customers_overlay.json']);
+        expect(tables.map((f) => f.path).sort()).toEqual(['/opt/custom/esdc-overlay/test/customers_peers.json', '/opt/custom/networking/customers_overlay.json']);
         for (const t of tables) {
           expect(t.action).toBe('change');
           const changed = t.diff.filter((l) => l.startsWith('-') || l.startsWith('+'));
@@ -206,7 +206,7 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
   });
 
   it('a rule that goes away takes its files and lines with it, never a file we did not create', async () => {
-    const foreign = c.nodes[0]!.path('/opt/custom/esdc-test/not-ours.json');
+    const foreign = c.nodes[0]!.path('/opt/custom/esdc-overlay/test/not-ours.json');
     await writeFile(foreign, '{}\n');
     const doc = await readState(c);
     delete doc.overlay_rules!.lab;
@@ -217,7 +217,7 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
       const n1 = fleet.plan.nodes.find((n) => n.node === 'cn01.sim.test')!;
       // Every file of the rule goes: ours, and the ARP table the real generator made for it.
       const removed = n1.files.filter((f) => f.action === 'remove').map((f) => f.path);
-      expect(removed).toContain('/opt/custom/esdc-test/lab_peers.json');
+      expect(removed).toContain('/opt/custom/esdc-overlay/test/lab_peers.json');
       expect(removed).toContain('/opt/custom/networking/lab_overlay.json');
       expect(removed.every((p) => p.includes('lab_'))).toBe(true);
       expect(n1.usbkey).toEqual([expect.objectContaining({ key: 'overlay_rule_lab', action: 'remove' })]);
@@ -227,7 +227,7 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
     } finally {
       await fleet.close();
     }
-    expect(existsSync(c.nodes[0]!.path('/opt/custom/esdc-test/lab_peers.json'))).toBe(false);
+    expect(existsSync(c.nodes[0]!.path('/opt/custom/esdc-overlay/test/lab_peers.json'))).toBe(false);
     expect(existsSync(c.nodes[0]!.path('/opt/custom/networking/lab_overlay.json'))).toBe(false);
     expect(existsSync(c.nodes[0]!.path('/opt/custom/networking/customers_overlay.json'))).toBe(true);
     expect(existsSync(foreign)).toBe(true);

@@ -7,8 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
 import { runBuiltCli } from '../support/cli.js';
-import { REPO } from '../support/paths.js';
+import { CLI_NODE, REPO } from '../support/paths.js';
 import { PassThrough } from 'node:stream';
+import { readFileSync } from 'node:fs';
+
+const pkgVersion = (JSON.parse(readFileSync(`${REPO}/package.json`, 'utf8')) as { version: string }).version;
 
 const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env: {} };
 /** Every runnable command line: leaf commands, with their group's name in front (e.g. `store migrate`). */
@@ -20,7 +23,7 @@ describe('the built CLI', () => {
   it('prints its version and help', () => {
     const v = runBuiltCli(['--version']);
     expect(v.status).toBe(0);
-    expect(v.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(v.stdout).toBe(`esdc-overlay ${pkgVersion} (node ${spawnSync(CLI_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim()})\n`);
     const h = runBuiltCli(['--help']);
     expect(h.status).toBe(0);
     for (const name of ['create', 'update', 'delete', 'list', 'render']) expect(h.stdout).toContain(name);
@@ -42,6 +45,6 @@ describe('the built CLI', () => {
   it('runs through npx as the package bin', () => {
     const r = spawnSync('npx', ['--no-install', 'esdc-overlay', '--version'], { cwd: REPO, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(r.stdout).toMatch(/^esdc-overlay \d+\.\d+\.\d+ \(node v\d+\.\d+\.\d+\)\n$/);
   });
 });

@@ -81,6 +81,15 @@ describe('dladm show-overlay -p', () => {
   it('refuses lines it does not understand', () => {
     expect(() => parseShowOverlay('garbage\n')).toThrow(ValidationError);
   });
+  it('reads every link name dladm allows, a "." included (dladm_valid_linkname)', () => {
+    const m = parseShowOverlay('vx.lab7:mtu:1400\nc1000:mtu:1388\n');
+    expect([...m.keys()]).toEqual(['vx.lab7', 'c1000']);
+  });
+  it('refuses link names dladm refuses: a leading digit, a leading zero in the number, 32 characters', () => {
+    for (const bad of ['1lab7', 'lab07', `${'a'.repeat(30)}10`]) {
+      expect(() => parseShowOverlay(`${bad}:mtu:1400\n`), bad).toThrow(ValidationError);
+    }
+  });
 });
 
 describe('recording discovered facts in the state', () => {

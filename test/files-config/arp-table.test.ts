@@ -42,14 +42,19 @@ describe('underlay address of an entry', () => {
     expect(t.get('b1')!.get(NET)!['52:54:00:00:00:01']).toEqual({ arp: '10.10.0.1', ip: '198.51.100.1', port: 4790 });
   });
 
-  it('is the rule\'s listen IP when the rule names one, whatever the PDCs', () => {
+  it('a fixed listen IP is accepted on a rule with exactly one node: it binds there, and the table has no peer to point at', () => {
     const doc = threeNodes({
-      overlay_rules: { net: { port: 4790, nodes: 'all', listen_ip: '192.0.2.50' } },
-      vnics: [vnic('a2', '52:54:00:00:00:02', '10.10.0.2'), vnic('b1', '52:54:00:00:00:03', '10.10.0.3')],
+      overlay_rules: { net: { port: 4790, nodes: ['a1'], listen_ip: '192.0.2.50' } },
+      vnics: [vnic('a1', '52:54:00:00:00:02', '10.10.0.2')],
     });
-    const lt = tables(validModel(doc));
-    expect(lt.get('a1')!.get(NET)!['52:54:00:00:00:02']!.ip).toBe('192.0.2.50');
-    expect(lt.get('a1')!.get(NET)!['52:54:00:00:00:03']!.ip).toBe('192.0.2.50');
+    const model = validModel(doc);
+    expect(model.ruleByName.get('net')!.listenIp).toBe('192.0.2.50');
+    expect(tables(model).get('a1')!.get(NET)).toEqual({});
+  });
+
+  it('a fixed listen IP on a rule with several nodes is refused: every entry would point at one address', () => {
+    const doc = threeNodes({ overlay_rules: { net: { port: 4790, nodes: 'all', listen_ip: '192.0.2.50' } } });
+    expect(() => validModel(doc)).toThrow(/overlay_rules\.net\.listen_ip.*has 3 nodes/s);
   });
 
   it('writes the port as a JSON number (varpd drops packets for a string port)', () => {

@@ -16,7 +16,8 @@ import { parseSysinfo } from '../../src/discovery/sysinfo.js';
 import { parseVmadmLookup } from '../../src/discovery/vmadm.js';
 import { ValidationError } from '../../src/errors.js';
 import { loadStateText, MAX_NESTING, MAX_STATE_BYTES } from '../../src/model/load.js';
-import { FILES_CONFIG_ROOTS, HOSTNAME, matches } from '../../src/model/patterns.js';
+import { HOSTNAME, matches } from '../../src/model/patterns.js';
+import { OWNED_DIRS } from '../../src/plan/owned-paths.js';
 import { isIpv4 } from '../../src/net/ipv4.js';
 import { parseManifest } from '../../src/plan/manifest.js';
 import { parseRangeList, parseRanges } from '../../src/ranges/parse.js';
@@ -215,8 +216,19 @@ describe("a node's manifest (/opt/custom/esdc-overlay/managed.json)", () => {
   it('never throws, and lists for removal only paths under the allowed roots, without dot segments', () => {
     const path = fc.oneof(
       textOf('/.abcoptusrkey-_ ;$\n', 40),
-      fc.constantFrom('/usbkey/config', '/etc/passwd', '/opt/custom/../../etc/shadow', '/opt/custom/./x', 'opt/custom/x', '/opt/custom/a b'),
+      fc.constantFrom(
+        '/usbkey/config',
+        '/etc/passwd',
+        '/opt/custom/../../etc/shadow',
+        '/opt/custom/./x',
+        'opt/custom/x',
+        '/opt/custom/a b',
+        '/opt/custom/etc/rc-pre-network.d/020-ipsec-restore.sh',
+        '/opt/custom/smf/x.xml',
+        '/opt/custom/networking/',
+      ),
       fc.string({ maxLength: 40 }).map((s) => `/opt/custom/${s}`),
+      fc.string({ maxLength: 40 }).map((s) => `/opt/custom/networking/${s}`),
     );
     const manifest = fc.record({
       version: fc.oneof(fc.constant(1), fc.jsonValue()),
@@ -227,7 +239,7 @@ describe("a node's manifest (/opt/custom/esdc-overlay/managed.json)", () => {
       fc.property(fc.oneof(manifest.map((m) => JSON.stringify(m)), fc.string({ maxLength: 80 })), (text) => {
         const { manifest: m } = parseManifest(text);
         for (const p of Object.keys(m.files)) {
-          expect(FILES_CONFIG_ROOTS.some((r) => p.startsWith(r))).toBe(true);
+          expect(OWNED_DIRS.some((r) => p.startsWith(r) && p.length > r.length)).toBe(true);
           expect(p).not.toMatch(/\/\.\.?(\/|$)|[\s;$`'"\\]/);
         }
       }),

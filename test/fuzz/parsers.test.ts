@@ -90,7 +90,7 @@ describe('rule strings', () => {
         if (r.issues.length === 0) {
           const { port, mtu } = r.params;
           if (port !== undefined) expect(port >= 1 && port <= 65535).toBe(true);
-          if (mtu !== undefined) expect(mtu >= 576 && mtu <= 9000).toBe(true);
+          if (mtu !== undefined) expect(mtu >= 576 && mtu <= 8900).toBe(true);
           expect(t).not.toMatch(/[$`"';|&<>\\\n]/);
         }
       }),
@@ -102,8 +102,8 @@ describe('rule strings', () => {
     const params = fc.record({
       listenIp: fc.ipV4(),
       port: fc.integer({ min: 1, max: 65535 }),
-      filesConfig: fc.stringMatching(/^\/opt\/custom\/[a-z0-9_]{1,20}\.json$/),
-      mtu: fc.integer({ min: 576, max: 9000 }),
+      filesConfig: fc.stringMatching(/^\/opt\/custom\/networking\/[a-z0-9_]{1,20}\.json$/),
+      mtu: fc.integer({ min: 576, max: 8900 }),
     });
     fc.assert(
       fc.property(params, (p) => {

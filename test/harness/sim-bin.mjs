@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Simulated SmartOS commands for one node (test/harness) that need state:
-// sysinfo, vmadm, dladm, net-virtual (svcadm, chown and the restore scripts
-// are shell scripts, see sim-cluster.ts). Each call is
+// sysinfo, vmadm, dladm, net-virtual, and varpd's restart for svcadm (svcadm,
+// svcs, ikeadm, chown and the restore scripts are shell scripts, see
+// sim-cluster.ts). What they refuse is in smartos-rules.mjs, with sources. Each call is
 // recorded in <root>/var/sim/calls.jsonl; state lives under <root>/var/sim.
 // They stand in for the OS, never for esdc-overlay's own code.
 // Usage: node sim-bin.mjs <root> <command> [args...]
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { linkHoldingVni, linkNameProblem, OVERLAY_MTU_MAX, OVERLAY_MTU_MIN, parsePropArgs, parseVarpdFilesConfig, droppedEntries } from './smartos-rules.mjs';
 
 const [root, cmd, ...args] = process.argv.slice(2);
 const sim = join(root, 'var/sim');
@@ -34,7 +36,8 @@ function fail(msg, code = 1) {
   process.exit(code);
 }
 
-appendFileSync(join(sim, 'calls.jsonl'), `${JSON.stringify({ cmd, args, at: Date.now() })}\n`);
+// varpd-restart is svcadm's helper, which has recorded the call already.
+if (cmd !== 'varpd-restart') appendFileSync(join(sim, 'calls.jsonl'), `${JSON.stringify({ cmd, args, at: Date.now() })}\n`);
 
 /** /usbkey/config as key → value (shell quotes removed). */
 function usbkey() {
@@ -51,29 +54,63 @@ function usbkey() {
   return out;
 }
 
-/** `-p a=b,c=d -p e=f` → { a: b, c: d, e: f }. */
-function props(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length - 1; i++) {
-    if (argv[i] !== '-p') continue;
-    for (const kv of argv[i + 1].split(',')) {
-      const eq = kv.indexOf('=');
-      if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
-    }
-  }
-  return out;
-}
-
+/** dladm create-overlay, refusing what illumos refuses (smartos-rules.mjs has each rule's source). */
 function createOverlay(argv) {
   const link = argv[argv.length - 1];
   const overlays = readJson('overlays.json', {});
+  const badName = linkNameProblem(link);
+  if (badName) fail(`create operation failed: ${badName}: ${link}`);
   if (overlays[link]) fail(`create operation failed: object already exists: ${link}`);
   const vi = argv.indexOf('-v');
   if (vi < 0 || !/^\d+$/.test(argv[vi + 1] ?? '')) fail('a virtual network id (-v) is required');
-  const p = props(argv);
+  const vnetid = argv[vi + 1];
+  const parsed = parsePropArgs(argv);
+  if (parsed.error) fail(`create operation failed: ${parsed.error}`);
+  const p = parsed.props;
   for (const k of ['vxlan/listen_ip', 'vxlan/listen_port', 'files/config']) if (!(k in p)) fail(`missing required property ${k}`);
-  overlays[link] = { vnetid: argv[vi + 1], mtu: '1400', ...p, temporary: argv.includes('-t') };
+  if (p.mtu !== undefined && !(/^\d+$/.test(p.mtu) && Number(p.mtu) >= OVERLAY_MTU_MIN && Number(p.mtu) <= OVERLAY_MTU_MAX)) {
+    fail(`create operation failed: invalid mtu value ${p.mtu}: Invalid argument`);
+  }
+  const holder = linkHoldingVni(overlays, vnetid);
+  if (holder) fail(`create operation failed: object already exists (vnetid ${vnetid} is used by ${holder})`);
+  overlays[link] = { vnetid, mtu: '1400', ...p, temporary: argv.includes('-t') };
   writeJson('overlays.json', overlays);
+}
+
+/**
+ * varpd restarting: every files/config is read again with the files plugin's
+ * rules; an overlay whose file fails loses its lookups, modelled as the
+ * overlay being gone (varpd-errors.json says why). Entries whose lookups
+ * would drop are listed there too, without dropping the overlay.
+ */
+function varpdRestart() {
+  const overlays = readJson('overlays.json', {});
+  const errors = {};
+  for (const [link, o] of Object.entries(overlays)) {
+    const path = o['files/config'];
+    if (path === undefined) continue;
+    let text;
+    try {
+      text = readFileSync(under(path), 'utf8');
+    } catch (e) {
+      text = undefined;
+      errors[link] = { dropped: true, error: `${path}: ${e.code ?? e.message}` };
+    }
+    if (text === undefined) {
+      delete overlays[link];
+      continue;
+    }
+    const r = parseVarpdFilesConfig(text);
+    if (r.error) {
+      errors[link] = { dropped: true, error: `${path}: ${r.error} (at ${r.pos})` };
+      delete overlays[link];
+      continue;
+    }
+    const drops = droppedEntries(r.table);
+    if (drops.length > 0) errors[link] = { dropped: false, lookupsDropped: drops };
+  }
+  writeJson('overlays.json', overlays);
+  writeJson('varpd-errors.json', errors);
 }
 
 /** `dladm show-overlay` rows for `links`, one line per (link, property), or per link with -f. */
@@ -180,6 +217,9 @@ switch (cmd) {
     process.stdout.write('Changing or removing existing VNICs is currently not supported. Only adding of new VNICs will work.\n');
     break;
   }
+  case 'varpd-restart':
+    varpdRestart();
+    break;
   default:
     fail(`unknown simulated command`, 127);
 }

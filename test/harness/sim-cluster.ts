@@ -1,8 +1,10 @@
 /**
  * K simulated SmartOS nodes, each a real OpenSSH sshd on 127.0.0.1 with its
  * own port, host key and root directory. The node's "/" is `<dir>/nodes/<name>/root`;
- * the state gives each node `ssh.root`, so the tool's SSH transport (the
- * production one) is wrapped in a root prefix (src/transport/rooted-transport.ts).
+ * the harness (never the state) tells the tool so: `<dir>/sim-roots.json`,
+ * named by ESDC_OVERLAY_SIM_ROOTS in `env`, maps each node's 127.0.0.1:port to
+ * its root, and the tool's SSH transport (the production one) is wrapped in a
+ * root prefix (src/transport/rooted-transport.ts, src/transport/sim-roots.ts).
  * The simulated commands (sim-bin.mjs) record every call and keep their
  * state under that root.
  *
@@ -53,7 +55,12 @@ const COMMANDS: Record<string, string> = {
   vmadm: '/usr/sbin/vmadm',
   dladm: '/usr/sbin/dladm',
   svcadm: '/usr/sbin/svcadm',
+  svcs: '/usr/bin/svcs',
+  ikeadm: '/usr/sbin/ikeadm',
   chown: '/usr/bin/chown',
+  svccfg: '/usr/sbin/svccfg',
+  // Not SmartOS's: the Node an operator installs from pkgsrc-tools (docs/node-on-smartos.md); agent deploy checks it.
+  node: '/opt/tools/bin/node',
   'net-virtual': '/lib/svc/method/net-virtual',
   '010-ipf-restore.sh': '/opt/custom/etc/rc-pre-network.d/010-ipf-restore.sh',
   '020-ipsec-restore.sh': '/opt/custom/etc/rc-pre-network.d/020-ipsec-restore.sh',
@@ -241,8 +248,10 @@ export interface SimCluster {
   statePath: string;
   identityFile: string;
   knownHostsFile: string;
-  /** Environment that points esdc-overlay at the client key and known_hosts. */
+  /** Environment that points esdc-overlay at the client key, known_hosts and the nodes' roots (ESDC_OVERLAY_SIM_ROOTS). */
   env: Record<string, string>;
+  /** The roots file ESDC_OVERLAY_SIM_ROOTS names. */
+  rootsFile: string;
   /** The state written to statePath. */
   state: StateDoc;
   node(name: string): SimNode;
@@ -282,7 +291,7 @@ export function simVms(i: number, labNodes: readonly number[]): SimVm[] {
   return vms;
 }
 
-export function simState(facts: readonly SimNodeFacts[], ssh: ReadonlyArray<{ port: number; user: string; root: string }>): StateDoc {
+export function simState(facts: readonly SimNodeFacts[], ssh: ReadonlyArray<{ port: number; user: string }>): StateDoc {
   const lab = facts.length >= 3 ? [0, 2] : [0];
   const doc: StateDoc = {
     version: 1,
@@ -290,7 +299,7 @@ export function simState(facts: readonly SimNodeFacts[], ssh: ReadonlyArray<{ po
     nodes: Object.fromEntries(
       facts.map((f, i) => [
         f.hostname,
-        { uuid: f.uuid, pdc: f.pdc, admin_ip: f.admin_ip, external_ip: f.external_ip, ssh: { host: '127.0.0.1', port: ssh[i]!.port, user: ssh[i]!.user, root: ssh[i]!.root } },
+        { uuid: f.uuid, pdc: f.pdc, admin_ip: f.admin_ip, external_ip: f.external_ip, ssh: { host: '127.0.0.1', port: ssh[i]!.port, user: ssh[i]!.user } },
       ]),
     ),
     overlay_rules: {
@@ -341,12 +350,41 @@ const SH_RECORD = `rec() {
  * shell scripts: a Node start per call is what makes the simulation slow.
  */
 const SH_COMMANDS: Record<string, string> = {
+  // restart returns at once (svcadm(8): no -s for restart); the instance is offline, next state online, for
+  // var/sim/svc-delay-ms (default 200) and then online, as svcs shows. varpd's restart re-reads every files/config.
   svcadm: `rec svcadm "$@"
-case "$1" in restart|refresh|enable|disable|clear) [ -n "$2" ] && exit 0 ;; esac
-echo "usage: svcadm restart|refresh|enable|disable|clear FMRI" >&2; exit 2
+case "$1" in restart|refresh|enable|disable|clear) [ -n "$2" ] || { echo "usage: svcadm restart|refresh|enable|disable|clear FMRI" >&2; exit 2; } ;;
+  *) echo "usage: svcadm restart|refresh|enable|disable|clear FMRI" >&2; exit 2 ;; esac
+svc=\${2#svc:/}; svc=\${svc%:default}
+if [ "$1" = restart ]; then
+  if [ "$svc" = network/varpd ]; then ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} "$root" varpd-restart || exit 1; fi
+  delay=$(cat "$root/var/sim/svc-delay-ms" 2>/dev/null || echo 200)
+  mkdir -p "$root/var/sim/svc"
+  echo $(( $(date +%s%3N) + delay )) > "$root/var/sim/svc/$(printf '%s' "$svc" | tr / _)"
+fi
+exit 0
 `,
+  // in.iked re-reads ike.preshared on this (ikeadm(8)); the simulation records the call.
+  ikeadm: `rec ikeadm "$@"
+[ "$*" = "read preshared" ] && exit 0
+echo "usage: ikeadm read preshared" >&2; exit 1
+`,
+  // Danube's restore script concatenates every file whose name starts with the conf file's name, in `ls`
+  // order, into /etc/ipf (erigones/esdc-factory ansible/files/archives/opt-custom/etc/rc-pre-network.d/
+  // 010-ipf-restore.sh:23-25 for the directories and names, :45 `ls -1 ${RULES_DIR}/${cfgfile}*`, :54 `xargs cat`);
+  // a conf file with no match is left alone. A glob's `*` never matches a leading dot.
   '010-ipf-restore.sh': `rec 010-ipf-restore.sh "$@"
-case "$1" in start|refresh) exit 0 ;; esac
+case "$1" in
+start|refresh)
+  [ -d "$root/opt/custom/etc/ipf.d" ] || exit 0
+  mkdir -p "$root/etc/ipf"
+  for cfgfile in ipf.conf ipnat.conf ipf6.conf; do
+    list=$(ls -1 "$root/opt/custom/etc/ipf.d/$cfgfile"* 2>/dev/null)
+    [ -n "$list" ] || continue
+    printf '%s\\n' "$list" | while IFS= read -r f; do cat "$f"; done > "$root/etc/ipf/$cfgfile"
+  done
+  exit 0 ;;
+esac
 echo "usage: 010-ipf-restore.sh start|refresh" >&2; exit 1
 `,
   '020-ipsec-restore.sh': `rec 020-ipsec-restore.sh "$@"
@@ -361,6 +399,44 @@ echo "usage: 020-ipsec-restore.sh start|refresh" >&2; exit 1
 fi
 exec ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} "$root" dladm "$@"
 `,
+  // svccfg(8) "import [-V] file" (illumos-gate usr/src/man/man8/svccfg.8, Service Manifest Subcommands): only that
+  // subcommand. Imports a manifest that exists and is a service_bundle of type manifest; the instance it creates is
+  // online when create_default_instance says enabled="true" (service_bundle.dtd.1:899-902), else disabled.
+  svccfg: `rec svccfg "$@"
+[ "$1" = import ] && shift; [ "$1" = -V ] && shift
+[ $# -eq 1 ] || { echo "usage: svccfg import [-V] file" >&2; exit 2; }
+f="$root$1"
+[ -f "$f" ] || { echo "svccfg: couldn't open \"$1\": No such file or directory" >&2; exit 1; }
+grep -q '<service_bundle type="manifest"' "$f" || { echo "svccfg: $1 is not a service manifest" >&2; exit 1; }
+name=$(sed -n 's/.*<service name="\\([^"]*\\)".*/\\1/p' "$f" | head -n 1)
+[ -n "$name" ] || { echo "svccfg: $1: no service" >&2; exit 1; }
+mkdir -p "$root/var/sim/smf"
+state=disabled; grep -q '<create_default_instance enabled="true"' "$f" && state=online
+printf '%s\n' "$state" > "$root/var/sim/smf/$(printf '%s' "$name" | tr / _)"
+`,
+  // svcs(1) "-H -o state FMRI" and "-H -o state,nstate FMRI" only. A service of ours (esdc-overlay in its name)
+  // exists once svccfg imported it, in the state that import recorded; any other FMRI stands for a platform
+  // service, online. After `svcadm restart` a service is offline (next state online) until the node's delay
+  // has passed: svcadm(8) restart is asynchronous.
+  svcs: `rec svcs "$@"
+[ "$1" = -H ] && [ "$2" = -o ] && [ $# -eq 4 ] || { echo "usage: svcs -H -o state[,nstate] FMRI" >&2; exit 2; }
+case "$3" in state|state,nstate) ;; *) echo "usage: svcs -H -o state[,nstate] FMRI" >&2; exit 2 ;; esac
+name=$(printf '%s' "$4" | sed 's,^svc:/,,; s,:default$,,')
+key=$(printf '%s' "$name" | tr / _)
+state=online; nstate=-
+if [ -f "$root/var/sim/smf/$key" ]; then state=$(cat "$root/var/sim/smf/$key")
+else case "$name" in *esdc-overlay*) echo "svcs: Pattern '$4' doesn't match any instances" >&2; exit 1 ;; esac
+fi
+f="$root/var/sim/svc/$key"
+if [ -f "$f" ] && [ "$(date +%s%3N)" -lt "$(cat "$f")" ]; then state=offline; nstate=online; fi
+if [ "$3" = state ]; then echo "$state"; else printf '%-14s %s\n' "$state" "$nstate"; fi
+`,
+  // node --version prints var/sim/node-version; node FILE ARGS... runs FILE (a path on the node) with this machine's Node.
+  node: `rec node "$@"
+if [ "$1" = --version ]; then cat "$root/var/sim/node-version"; exit 0; fi
+case "$1" in /*) f="$root$1"; shift; exec ${shQuote(process.execPath)} "$f" "$@" ;; esac
+echo "node: only --version or an absolute script path here" >&2; exit 9
+`,
   // Records owners in owners.log ("owner:group path", the last line wins); user names are SmartOS's, not this machine's.
   chown: `rec chown "$@"
 spec=$1; shift
@@ -368,9 +444,24 @@ if ! printf '%s' "$spec" | grep -Eq '^[a-z_][a-z0-9_-]*(:[a-z_][a-z0-9_-]*)?$' |
   echo "usage: chown owner[:group] file..." >&2; exit 2
 fi
 for p in "$@"; do [ -e "$root$p" ] || { echo "chown: $p: No such file or directory" >&2; exit 1; }; done
-for p in "$@"; do printf '%s %s\\n' "$spec" "\${p%.esdc-new}" >> "$root/var/sim/owners.log"; done
+for p in "$@"; do
+  d=\${p%/*}; b=\${p##*/}
+  case "$b" in .*.esdc-new-*) b=\${b#.}; b=\${b%.esdc-new-*} ;; esac
+  printf '%s %s\\n' "$spec" "$d/$b" >> "$root/var/sim/owners.log"
+done
 `,
 };
+
+/**
+ * Writes `<dir>/sim-roots.json`, the roots of simulated nodes the tool reads
+ * through ESDC_OVERLAY_SIM_ROOTS (src/transport/sim-roots.ts): `ssh` maps
+ * "127.0.0.1:port" to a node's root, `local` is the agent's. Returns its path.
+ */
+export async function writeSimRoots(dir: string, roots: { ssh?: Record<string, string>; local?: string }): Promise<string> {
+  const file = join(dir, 'sim-roots.json');
+  await writeFile(file, `${JSON.stringify(roots, null, 2)}\n`, { mode: 0o600 });
+  return file;
+}
 
 /** Lays out a simulated node's root directory: commands, /usbkey/config, facts, VMs. */
 export async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimVm[]): Promise<void> {
@@ -407,6 +498,7 @@ export async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimV
   await writeFile(join(root, 'var/sim/overlays.json'), '{}\n');
   await writeFile(join(root, 'var/sim/overlays.txt'), '');
   await writeFile(join(root, 'var/sim/calls.jsonl'), '');
+  await writeFile(join(root, 'var/sim/node-version'), 'v20.11.1\n');
 }
 
 function sshdConfig(port: number, hostKey: string, authorizedKeys: string, user: string, sftpLog: string): string {
@@ -466,13 +558,14 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
   );
   const knownHostsFile = join(dir, 'known_hosts');
   await writeFile(knownHostsFile, nodes.map((n) => `[127.0.0.1]:${n.port} ${n.hostKeyPublic.split(' ').slice(0, 2).join(' ')}\n`).join(''), { mode: 0o600 });
-  const state = simState(facts, nodes.map((n) => ({ port: n.port, user, root: n.root })));
+  const state = simState(facts, nodes.map((n) => ({ port: n.port, user })));
   const statePath = join(dir, 'state.yaml');
   await writeFile(
     statePath,
-    `# ${count} simulated SmartOS nodes (test/harness/sim-cluster.ts); ssh.root maps each node's / into its directory.\n${stringify(state, { lineWidth: 0 })}`,
+    `# ${count} simulated SmartOS nodes (test/harness/sim-cluster.ts); ESDC_OVERLAY_SIM_ROOTS maps each node's / into its directory.\n${stringify(state, { lineWidth: 0 })}`,
     { mode: 0o600 },
   );
+  const rootsFile = await writeSimRoots(dir, { ssh: Object.fromEntries(nodes.map((n) => [`127.0.0.1:${n.port}`, n.root])) });
   const started = await Promise.allSettled(nodes.map((n) => n.start()));
   const failed = started.find((r) => r.status === 'rejected');
   const cluster: SimCluster = {
@@ -481,7 +574,8 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
     statePath,
     identityFile,
     knownHostsFile,
-    env: { ESDC_OVERLAY_STATE: statePath, ESDC_OVERLAY_IDENTITY: identityFile, ESDC_OVERLAY_KNOWN_HOSTS: knownHostsFile },
+    env: { ESDC_OVERLAY_STATE: statePath, ESDC_OVERLAY_IDENTITY: identityFile, ESDC_OVERLAY_KNOWN_HOSTS: knownHostsFile, ESDC_OVERLAY_SIM_ROOTS: rootsFile },
+    rootsFile,
     state,
     node: (name) => {
       const n = nodes.find((x) => x.name === name);

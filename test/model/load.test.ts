@@ -46,7 +46,7 @@ describe('validation reports every problem at once', () => {
       'nodes:',
       '  cn01.example.com: { uuid: x, pdc: a, admin_ip: 10.0.0.400 }',
       'overlay_rules:',
-      '  lab1: { port: 99999 }',
+      '  1lab: { port: 99999 }',
       'vnics:',
       '  - { node: cn01.example.com, mac: "zz", ip: 1.2.3.4, nic_tag: lab/1 }',
     ].join('\n');
@@ -60,8 +60,8 @@ describe('validation reports every problem at once', () => {
         expect.arrayContaining([
           'nodes["cn01.example.com"].uuid',
           'nodes["cn01.example.com"].admin_ip',
-          'overlay_rules.lab1',
-          'overlay_rules.lab1.port',
+          'overlay_rules["1lab"]',
+          'overlay_rules["1lab"].port',
           'vnics[0].mac',
         ]),
       );
@@ -103,8 +103,8 @@ describe('validation reports every problem at once', () => {
   });
 
   it('an older Danube rule name loads with a warning', () => {
-    const { warnings } = loadStateText('version: 1\noverlay_rules:\n  "9net_": { port: 4790 }\n', 's');
-    expect(warnings).toContainEqual(expect.objectContaining({ path: 'overlay_rules["9net_"]' }));
+    const { warnings } = loadStateText('version: 1\noverlay_rules:\n  "net9_": { port: 4790 }\n', 's');
+    expect(warnings).toContainEqual(expect.objectContaining({ path: 'overlay_rules.net9_' }));
   });
 
   it('refuses oversized and absurdly nested input quickly', () => {

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { parseDocument, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { generateInstallation } from '../../bench/generate-installation.js';
+import { MAX_NESTING, parseStateText } from '../../src/model/load.js';
 import { readPlainYaml } from '../../src/model/plain-yaml.js';
 import { REPO } from '../support/paths.js';
 import { FUZZ } from '../fuzz/fuzz-config.js';
@@ -35,8 +36,12 @@ function expectSame(fast: { value: unknown }, slow: { value: unknown } | undefin
 
 /** The fast reader either declines or agrees with `yaml`. */
 function agreesOrDeclines(text: string): boolean {
-  const fast = readPlainYaml(text);
-  if (fast !== undefined) expectSame(fast, viaYaml(text), text);
+  const fast = readPlainYaml(text, 64);
+  if (fast !== undefined) {
+    expectSame(fast, viaYaml(text), text);
+    // And the loader's own checks (nesting bound, no aliases) pass on the slow path too.
+    expect(parseStateText(text, 's', true).value).toEqual(fast.value);
+  }
   return fast !== undefined;
 }
 
@@ -72,7 +77,7 @@ describe('plain YAML reader', () => {
     for (const f of files) if (agreesOrDeclines(await readFile(f, 'utf8'))) read++;
     // The examples are plain: commented, hand-written YAML must take the fast path too.
     expect(read).toBeGreaterThan(0);
-    expect(readPlainYaml(await readFile(join(REPO, 'examples/two-sites.yaml'), 'utf8'))).toBeDefined();
+    expect(readPlainYaml(await readFile(join(REPO, 'examples/two-sites.yaml'), 'utf8'), 64)).toBeDefined();
   });
 
   it('agrees with yaml on arbitrary JSON-like values written as YAML', () => {
@@ -123,15 +128,21 @@ describe('plain YAML reader', () => {
 
   it('declines what it leaves to yaml: anchors, tags, block scalars, floats, duplicates, tabs, CR', () => {
     for (const text of ['a: &x 1\nb: *x\n', 'a: !!str 1\n', 'a: |\n  x\n', 'a: 1.5\n', 'a: 1\na: 2\n', 'a:\n\tb: 1\n', 'a: 1\r\n', 'a: "\\x41"\n', 'a: [1, [2]]\n', 'a:\n  multi\n  line\n']) {
-      expect(readPlainYaml(text), JSON.stringify(text)).toBeUndefined();
+      expect(readPlainYaml(text, 64), JSON.stringify(text)).toBeUndefined();
     }
+  });
+
+  it('declines what nests deeper than the loader allows, which the loader then refuses', () => {
+    const deep = Array.from({ length: MAX_NESTING + 2 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + ' 1\n';
+    expect(readPlainYaml(deep, MAX_NESTING)).toBeUndefined();
+    expect(() => parseStateText(deep, 's')).toThrow(/nests \d+ levels deep/);
   });
 
   it('reads the shapes states use: nested maps, indented and unindented sequences, compact mappings, comments', () => {
     const text = ['# head', 'version: 1', 'nodes:', '  n1: # trailing', '    pdc: p1', 'rules:', '- name: r', '  port: 4789', '  nodes:', '  - n1', '  - "n2"', 'empty:', 'list: []', ''].join('\n');
-    expect(readPlainYaml(text)).toEqual({
+    expect(readPlainYaml(text, 64)).toEqual({
       value: { version: 1, nodes: { n1: { pdc: 'p1' } }, rules: [{ name: 'r', port: 4789, nodes: ['n1', 'n2'] }], empty: null, list: [] },
     });
-    expectSame(readPlainYaml(text)!, viaYaml(text), text);
+    expectSame(readPlainYaml(text, 64)!, viaYaml(text), text);
   });
 });

@@ -76,6 +76,17 @@ describe('decoding a Danube tree', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('loads a rule Danube named customer1 (ends in a digit), with a warning saying what breaks (issue 16, defect 3)', () => {
+    const renamed = new Map(
+      [...tsv('two-sites.danube.tsv'), ...tsv('two-sites.ours.tsv')].map(([k, v]) => [k.replace(/^overlay_rules\/lab\//, 'overlay_rules/customer1/'), v] as [string, string]),
+    );
+    const { doc } = decodeState(renamed, at, 'cfgdb');
+    doc.vnics = (doc.vnics ?? []).map((v) => ({ ...v, nic_tag: v.nic_tag.replace(/^lab\//, 'customer1/') }));
+    const { model, warnings } = validateDoc(doc, 'cfgdb', 'require');
+    expect(model.ruleByName.has('customer1')).toBe(true);
+    expect(warnings).toContainEqual(expect.objectContaining({ path: 'overlay_rules.customer1', message: expect.stringMatching(/ends in a digit: its overlay links run into the VNI/) }));
+  });
+
   it('replaces an empty adminoverlay MAC (Danube bug, docs/file-formats.md#danube-defects item 2) by a stable derived one, with a warning', () => {
     const tree = new Map([
       ['adminoverlay/subnet', '10.44.0.0'],

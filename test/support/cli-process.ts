@@ -1,9 +1,9 @@
 /** The built CLI as a separate process (`node dist/esdc-overlay.js ...`), for tests that need real concurrency. */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { CLI, CLI_NODE } from './paths.js';
 
-export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'esdc-overlay.js');
+export { CLI };
 
 export interface CliResult {
   code: number | null;
@@ -15,12 +15,12 @@ export interface CliResult {
 }
 
 export function assertBuilt(): void {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" and "npm run build:bundle" first (npm test does)`);
 }
 
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): { done: Promise<CliResult>; pid: number } {
   const started = Date.now();
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(CLI_NODE, [CLI, ...args], {
     env: { ...process.env, ESDC_OVERLAY_STATE: '', ESDC_OVERLAY_STORE: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

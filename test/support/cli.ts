@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { PassThrough, Writable } from 'node:stream';
 import { run } from '../../src/cli/program.js';
-import { CLI } from './paths.js';
+import { CLI, CLI_NODE } from './paths.js';
 
 export interface CliResult {
   status: number;
@@ -34,7 +34,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = {
 }
 
 export function runBuiltCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliResult {
-  const r = spawnSync(process.execPath, [CLI, ...argv], {
+  const r = spawnSync(CLI_NODE, [CLI, ...argv], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     timeout: 30_000,

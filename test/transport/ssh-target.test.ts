@@ -17,18 +17,17 @@ const node = (over: Partial<Node> = {}): Node => ({
 
 describe('the SSH target of a node', () => {
   it('is the admin IP in the head node\'s PDC, or when no head PDC is given; port 22, user root', () => {
-    expect(sshTargetOf(node(), 'ams')).toEqual({ host: '10.102.0.15', port: 22, user: 'root', root: undefined });
+    expect(sshTargetOf(node(), 'ams')).toEqual({ host: '10.102.0.15', port: 22, user: 'root' });
     expect(sshTargetOf(node(), undefined).host).toBe('10.102.0.15');
   });
   it('is the external IP in another PDC', () => {
     expect(sshTargetOf(node(), 'prg').host).toBe('192.0.2.15');
   });
   it('is what nodes.<host>.ssh says, field by field', () => {
-    expect(sshTargetOf(node({ ssh: { port: 2222, user: 'admin', root: '/sim/cn05' } }), 'prg')).toEqual({
+    expect(sshTargetOf(node({ ssh: { port: 2222, user: 'admin' } }), 'prg')).toEqual({
       host: '192.0.2.15',
       port: 2222,
       user: 'admin',
-      root: '/sim/cn05',
     });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The real CLI as installed: `node dist/esdc-overlay.js vdc ...` in a child
+ * The real CLI as installed: `node dist/esdc-overlay.js vdc ...` (or the bundle) in a child
  * process (`npm test` builds dist/ first). Checks exit statuses and output
  * as a shell script would see them.
  */
@@ -7,16 +7,15 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI as ENTRY, CLI_NODE } from '../support/paths.js';
 
-const ENTRY = fileURLToPath(new URL('../../dist/esdc-overlay.js', import.meta.url));
 let dir: string;
 let state: string;
 
 function cli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [ENTRY, ...args], { timeout: 20_000, env: { PATH: process.env.PATH ?? '', ESDC_OVERLAY_STATE: state } }, (err, stdout, stderr) => {
+    execFile(CLI_NODE, [ENTRY, ...args], { timeout: 20_000, env: { PATH: process.env.PATH ?? '', ESDC_OVERLAY_STATE: state } }, (err, stdout, stderr) => {
       const status = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ status, stdout, stderr });
     });

@@ -5,12 +5,13 @@
  * session) before staging and before committing. The ZooKeeper is real; the
  * nodes are a fake Transport whose staging waits until the test lets it go.
  */
+import { posix } from 'node:path';
 import type { Client } from 'node-zookeeper-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { executeWork } from '../../src/apply/execute.js';
 import type { NodeWork } from '../../src/plan/plan.js';
 import { ZkStore } from '../../src/store/zk-store.js';
-import type { ExecResult, FileContent, Transport } from '../../src/transport/transport.js';
+import { stagedPath, type ExecResult, type FileContent, type Transport } from '../../src/transport/transport.js';
 import { startProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { close, freshRoot, rawClient } from '../support/zk-tree.js';
 
@@ -39,6 +40,7 @@ const cb = <T>(f: (done: (err: unknown, v?: T) => void) => void): Promise<T> =>
 class GatedNode implements Transport {
   readonly node = 'cn-01';
   readonly target = 'fake';
+  readonly runId = '0123456789ab';
   readonly files = new Map<string, string>();
   readonly calls: string[] = [];
   staging!: Promise<void>;
@@ -51,18 +53,37 @@ class GatedNode implements Transport {
   }
   async readFile(path: string): Promise<FileContent | undefined> {
     const d = this.files.get(path);
-    return d === undefined ? undefined : { data: Buffer.from(d), mode: 0o644 };
+    return d === undefined ? undefined : { data: Buffer.from(d), mode: 0o644, mtimeMs: Date.now() };
   }
   async stage(path: string, content: string | Buffer): Promise<void> {
     this.calls.push(`stage ${path}`);
-    this.started();
-    await this.gate;
-    this.files.set(`${path}.esdc-new`, content.toString());
+    // The node lock is staged too (then linked into place); only the rule's files wait at the gate.
+    if (!path.endsWith('node.lock')) {
+      this.started();
+      await this.gate;
+    }
+    this.files.set(stagedPath(path, this.runId), content.toString());
   }
   async commit(path: string): Promise<void> {
     this.calls.push(`commit ${path}`);
-    this.files.set(path, this.files.get(`${path}.esdc-new`)!);
-    this.files.delete(`${path}.esdc-new`);
+    this.files.set(path, this.files.get(stagedPath(path, this.runId))!);
+    this.files.delete(stagedPath(path, this.runId));
+  }
+  async link(existing: string, path: string): Promise<boolean> {
+    if (this.files.has(path)) return false;
+    this.files.set(path, this.files.get(existing)!);
+    return true;
+  }
+  async rename(from: string, to: string): Promise<boolean> {
+    const d = this.files.get(from);
+    if (d === undefined) return false;
+    this.files.set(to, d);
+    this.files.delete(from);
+    return true;
+  }
+  async list(dir: string): Promise<string[] | undefined> {
+    const names = [...this.files.keys()].filter((k) => posix.dirname(k) === dir).map((k) => posix.basename(k));
+    return names.length > 0 ? names : undefined;
   }
   async remove(path: string): Promise<void> {
     this.calls.push(`remove ${path}`);
@@ -83,6 +104,7 @@ const work: NodeWork = {
     { path: RULE, content: 'customers=-e vxlan ...\n', mode: 0o644 },
   ],
   remove: [],
+  leftovers: [],
   usbkey: undefined,
   createOverlays: [],
   services: [],

@@ -4,18 +4,19 @@
  * state file and no SSH.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { EXIT, EsdcError, OutcomeReported, UsageError } from '../../errors.js';
 import { DEFAULT_CONFIG_PATH, loadAgentConfig } from '../../agent/config.js';
 import { runDaemon } from '../../agent/daemon.js';
 import { DEFAULT_OUT, PLATFORMS, renderService, type Platform } from '../../agent/install.js';
-import { runOnce, type RunReport } from '../../agent/reconcile.js';
+import { AGENT_LAYOUT } from '../../agent/layout.js';
+import { resetFloor, runOnce, type RunReport } from '../../agent/reconcile.js';
 import { readStatus, renderStatus, EMPTY_STATUS } from '../../agent/status.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
-import { packageRoot } from '../../paths.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { withRemoteOptions, type RemoteOptions } from '../remote.js';
+import { registerAgentDeploy, remoteAgents, renderRemoteAgents } from './agent-deploy.js';
 
 interface AgentOptions {
   once?: boolean;
@@ -47,11 +48,11 @@ export function registerAgent(program: Command, io: CliIo): void {
       // The service logs what it does: info by default, unless --log-level says otherwise.
       const log = ctx.opts.logLevel === undefined && io.env.ESDC_OVERLAY_LOG_LEVEL === undefined ? ctx.log.child({}, { level: 'info' }) : ctx.log;
       if (!opts.once) {
-        const status = await runDaemon({ configPath: configPath(opts, io.env), log });
+        const status = await runDaemon({ configPath: configPath(opts, io.env), env: io.env, log });
         if (status !== 0) throw new OutcomeReported('agent stopped with an error', { exitStatus: status });
         return;
       }
-      const { config } = await loadAgentConfig(configPath(opts, io.env));
+      const { config } = await loadAgentConfig(configPath(opts, io.env), io.env);
       const report = await runOnce(config, { log, state: 'once' });
       ctx.output(() => renderReport(report), () => report);
       if (report.result === 'failed' || report.result === 'refused') {
@@ -60,12 +61,20 @@ export function registerAgent(program: Command, io: CliIo): void {
       }
     });
 
-  withCommonOptions(agent.command('status'))
-    .description('what the agent did last: bundle version, last run and result, drift repaired, last error')
+  withRemoteOptions(withCommonOptions(agent.command('status')))
+    .description('what the agent did last: bundle version, last run and result, drift repaired, last error; --all: every node\'s agent over SSH')
+    .argument('[nodes...]', 'with --all: only these nodes (default all)')
     .option('--config <file>', 'agent configuration (names the status file)')
-    .action(async (opts: { config?: string }, cmd: Command) => {
+    .option('--all', 'ask every node of the state over SSH: agent version, Node.js, SMF state, last run')
+    .action(async (nodes: string[], opts: { config?: string; all?: boolean } & RemoteOptions, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const { config } = await loadAgentConfig(configPath(opts, io.env, cmd));
+      if (opts.all) {
+        const agents = await remoteAgents(ctx, nodes, opts);
+        ctx.output(() => renderRemoteAgents(agents), () => agents);
+        return;
+      }
+      if (nodes.length > 0) throw new UsageError('node names need --all (without it, agent status reads this machine\'s agent)');
+      const { config } = await loadAgentConfig(configPath(opts, io.env, cmd), io.env);
       const status = await readStatus(config.status);
       if (!status && !ctx.json) {
         io.stdout.write(`no agent status yet (${config.status})\n`);
@@ -74,18 +83,37 @@ export function registerAgent(program: Command, io: CliIo): void {
       ctx.output(() => renderStatus(status!), () => status ?? { ...EMPTY_STATUS, state: null });
     });
 
+  withCommonOptions(agent.command('reset'))
+    .description('clear the bundle version floor (the agent then accepts the next valid bundle, whatever its version)')
+    .option('--config <file>', 'agent configuration (names the status file)')
+    .action(async (opts: { config?: string }, cmd: Command) => {
+      const ctx = CliContext.fromCommand(io, cmd);
+      const { config } = await loadAgentConfig(configPath(opts, io.env, cmd), io.env);
+      const was = await resetFloor(config);
+      ctx.output(
+        () =>
+          was === null
+            ? `no bundle version floor was recorded (${config.status}); nothing to clear`
+            : `cleared the bundle version floor (was ${was}) in ${config.status}; the next run accepts any valid bundle`,
+        () => ({ status: config.status, cleared: was }),
+      );
+    });
+
+  registerAgentDeploy(agent, io);
+
   withConfirmOption(withCommonOptions(agent.command('install')))
     .description('render the service definition that runs the agent: SMF manifest (smartos) or systemd unit (linux); prints it unless --out')
     .addOption(new Option('--platform <platform>', 'smartos or linux').choices(PLATFORMS).makeOptionMandatory())
     .option('--out <file>', `write it there (e.g. ${DEFAULT_OUT.smartos} or ${DEFAULT_OUT.linux}); replacing a different file needs --yes`)
     .option('--config <file>', `the agent configuration the service passes (default ${DEFAULT_CONFIG_PATH})`)
     .option('--node <path>', 'the node binary the service runs', process.execPath)
-    .action(async (opts: { platform: Platform; out?: string; config?: string; node: string }, cmd: Command) => {
+    .option('--cli <path>', `the one-file bundle the service runs (default ${AGENT_LAYOUT.smartos.cli} or ${AGENT_LAYOUT.linux.cli}, where agent deploy puts it)`)
+    .action(async (opts: { platform: Platform; out?: string; config?: string; node: string; cli?: string }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const agentConfig = configPath(opts, {}, cmd) ?? DEFAULT_CONFIG_PATH;
       const out = opts.out ?? DEFAULT_OUT[opts.platform];
       if (opts.out !== undefined && !opts.out.startsWith('/')) throw new UsageError(`--out must be an absolute path (got ${JSON.stringify(opts.out)})`);
-      const text = renderService(opts.platform, { node: opts.node, cli: join(packageRoot(), 'dist', 'esdc-overlay.js'), config: agentConfig, out });
+      const text = renderService(opts.platform, { node: opts.node, cli: opts.cli ?? AGENT_LAYOUT[opts.platform].cli, config: agentConfig, out });
       const next = opts.platform === 'smartos' ? `svccfg import ${out}` : 'systemctl daemon-reload && systemctl enable --now esdc-overlay-agent';
       if (opts.out === undefined) {
         ctx.output(() => text, () => ({ platform: opts.platform, path: out, content: text, written: false, next }));

@@ -6,8 +6,10 @@ import type { Command } from 'commander';
 import { EXIT, EsdcError, OutcomeReported } from '../../errors.js';
 import { executeWork, type ExecuteResult } from '../../apply/execute.js';
 import { planFleet, refuseSplitPairs } from '../../apply/fleet.js';
+import { updateAdminOverlay } from '../../adminoverlay/edit.js';
 import { generateMissingKeys } from '../../ipsec/keys.js';
 import { IPSEC_PROFILE_HELP } from '../../ipsec/profile.js';
+import { adminOverlayGaps } from '../../model/build-model.js';
 import { validateDoc } from '../../model/load.js';
 import { planIsEmpty } from '../../plan/plan.js';
 import { planJson, renderPlan } from '../../plan/render-plan.js';
@@ -46,8 +48,9 @@ export function registerApply(program: Command, io: CliIo): void {
   withConfirmOption(withRemoteOptions(withCommonOptions(program.command('apply'))))
     .description('apply the desired state to nodes over SSH: plan, confirm, stage everywhere, then commit and refresh')
     .argument('[nodes...]', 'only these nodes (names, or comma-separated lists; default all)')
+    .option('--assign-adminoverlay', 'give each node without an adminoverlay address the next free one and a MAC (stored on confirmation), as adminoverlay-update does')
     .addHelpText('after', IPSEC_PROFILE_HELP)
-    .action(async (nodes: string[], opts: RemoteOptions, cmd: Command) => {
+    .action(async (nodes: string[], opts: RemoteOptions & { assignAdminoverlay?: boolean }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const store = ctx.store();
       // One apply at a time per store: a second one waits for the lock (then plans afresh and finds the
@@ -61,12 +64,21 @@ export function registerApply(program: Command, io: CliIo): void {
         // it is stored only once the operator confirms, and before any node is touched.
         const keys = generateMissingKeys(snap.doc, snap.model);
         const newKeys = keys.change.added.length + keys.change.pruned.length > 0;
-        const model = newKeys ? validateDoc(keys.doc, store.location).model : snap.model;
+        let doc = keys.doc;
+        // Nodes the adminoverlay rule reaches without an address get no adminoverlay vNIC: on request they
+        // get one now (stored with the keys, on confirmation); otherwise the model's warning named them.
+        const gaps = opts.assignAdminoverlay ? adminOverlayGaps(snap.model.nodes, snap.model.adminOverlay) : [];
+        const edit = gaps.length > 0 ? updateAdminOverlay(doc, snap.model, {}) : undefined;
+        const assigned = edit?.result.members.filter((m) => m.kind !== 'unchanged') ?? [];
+        if (edit && assigned.length > 0) doc = edit.doc;
+        const changedDoc = newKeys || assigned.length > 0;
+        const model = changedDoc ? validateDoc(doc, store.location).model : snap.model;
         const remote = await remoteFrom(opts, io.env);
         const progress = (node: string, line: string): void => ctx.progress(`${node}: ${line}`);
         const fleet = await planFleet(model, only, remote.open, {
           concurrency: remote.concurrency,
           timeoutMs: remote.timeoutMs,
+          maxReadBytes: remote.maxReadBytes,
           onProgress: progress,
         });
         try {
@@ -78,10 +90,13 @@ export function registerApply(program: Command, io: CliIo): void {
           if (newKeys && !ctx.json) {
             io.stdout.write(`IPsec: ${keys.change.added.length} pair(s) get a new key, stored in the state on confirmation.\n`);
           }
+          if (assigned.length > 0 && !ctx.json) {
+            io.stdout.write(`adminoverlay: ${assigned.map((m) => `${m.node} gets ${m.ip} (${m.mac})`).join(', ')}; stored in the state on confirmation.\n`);
+          }
           if (!empty) await ctx.confirm(`Apply these changes to ${fleet.plan.nodes.filter((n) => n.changed).length} node(s)?`);
-          if (newKeys) {
+          if (changedDoc) {
             // Refuses (ConflictError) if the state changed since it was read: nothing was staged yet.
-            await store.save(keys.doc, snap);
+            await store.save(doc, snap);
           }
           // An empty plan may still owe bookkeeping (our manifest); that runs without asking.
           const result = await executeWork(

@@ -14,7 +14,7 @@ export function registerCreate(program: Command, io: CliIo): void {
     .argument('[nodes]', '"all" (default) or a comma-separated list of hostnames')
     .argument('[raw-rule]', 'dladm parameters, e.g. "-e vxlan -p vxlan/listen_port=4795 -s files -p mtu=1388"')
     .option('--port <port>', 'UDP port (default: highest in use + 1, first 4790)', intOption('--port'))
-    .option('--mtu <mtu>', 'overlay MTU (576-9000; default 1400)', intOption('--mtu'))
+    .option('--mtu <mtu>', 'overlay MTU (576-8900, the illumos overlay driver\'s range; default 1400)', intOption('--mtu'))
     .option('--listen-ip <ip>', 'IP the node accepts VXLAN on (default 0.0.0.0: all)')
     .option('--files-config <path>', 'ARP table path on the node (default /opt/custom/networking/<rule>_overlay.json)')
     .addHelpText('after', '\nExamples:\n  esdc-overlay create customers\n  esdc-overlay create lab cn01,cn03 --mtu 1388\n')

@@ -9,7 +9,7 @@ import { failureOf, NodesFailedError } from '../../apply/fleet.js';
 import { discoverNode } from '../../discovery/discover.js';
 import type { Discovered } from '../../discovery/merge.js';
 import { mergeDiscovery } from '../../discovery/merge.js';
-import { matches, HOSTNAME, NODE_ROOT_PATH, SSH_USER } from '../../model/patterns.js';
+import { matches, HOSTNAME, SSH_USER } from '../../model/patterns.js';
 import type { Node } from '../../model/model.js';
 import type { SshDoc } from '../../model/state.js';
 import { mutate } from '../../store/store.js';
@@ -41,22 +41,19 @@ export function registerNodes(program: Command, io: CliIo): void {
     .description('read sysinfo and vmadm from nodes over SSH and record hostname, UUID, PDC, IPs, MTUs and overlay VM NICs')
     .argument('<targets...>', 'node names already in the state, or addresses [user@]host[:port]')
     .option('--dry-run', 'show what would change without writing the state')
-    .option('--ssh-root <dir>', 'directory prefix of the node\'s paths, for simulated nodes (test/harness); recorded as ssh.root')
-    .action(async (targets: string[], opts: RemoteOptions & { dryRun?: boolean; sshRoot?: string }, cmd: Command) => {
-      if (opts.sshRoot !== undefined && !matches(NODE_ROOT_PATH, opts.sshRoot)) {
-        throw new UsageError(`--ssh-root must be an absolute path of plain characters (got ${JSON.stringify(opts.sshRoot)})`);
-      }
+    .option('--accept-new-host-keys', 'trust and record host keys not yet in known_hosts (a changed key is still refused)')
+    .option('--replace', 'accept a node that reports a hostname of the state with another UUID (a reinstalled or replaced node)')
+    .action(async (targets: string[], opts: RemoteOptions & { dryRun?: boolean; acceptNewHostKeys?: boolean; replace?: boolean }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const store = ctx.store();
       const snap = await store.load('warn');
-      const remote = await remoteFrom(opts, io.env);
-      // A known name keeps its SSH settings (and root prefix); an address is a new node.
+      const remote = await remoteFrom(opts, io.env, { acceptNewHostKeys: opts.acceptNewHostKeys === true });
+      // A known name keeps its SSH settings; an address is a new node.
       const jobs = targets.map((t) => {
         const known = snap.model.nodeByName.get(t);
         if (known) return { label: t, node: known, ssh: undefined as SshDoc | undefined };
         const ssh = parseAddress(t);
         if (!ssh) throw new UsageError(`${JSON.stringify(t)} is neither a node in the state nor an address [user@]host[:port]`);
-        if (opts.sshRoot !== undefined) ssh.root = opts.sshRoot;
         const node: Node = {
           name: t,
           uuid: '',
@@ -80,7 +77,6 @@ export function registerNodes(program: Command, io: CliIo): void {
             if (job.ssh.host !== d.facts.adminIp) ssh.host = job.ssh.host!;
             if (job.ssh.port !== undefined && job.ssh.port !== 22) ssh.port = job.ssh.port;
             if (job.ssh.user !== undefined && job.ssh.user !== 'root') ssh.user = job.ssh.user;
-            if (job.ssh.root !== undefined) ssh.root = job.ssh.root;
           }
           return { ...d, ssh } satisfies Discovered;
         } finally {
@@ -97,10 +93,11 @@ export function registerNodes(program: Command, io: CliIo): void {
         }
       }
       let changes: Record<string, string[]>;
-      if (opts.dryRun) changes = mergeDiscovery(snap.doc, found).changes;
+      const merge = { replace: opts.replace === true };
+      if (opts.dryRun) changes = mergeDiscovery(snap.doc, found, merge).changes;
       else {
         ({ result: changes } = await mutate(store, (s) => {
-          const m = mergeDiscovery(s.doc, found);
+          const m = mergeDiscovery(s.doc, found, merge);
           return { doc: m.doc, result: m.changes };
         }));
       }

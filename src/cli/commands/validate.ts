@@ -1,5 +1,6 @@
 /** `esdc-overlay validate`: check the state file; exit 0 when it loads, 1 listing every problem. */
 import type { Command } from 'commander';
+import { redactIssue } from '../../redact.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 
@@ -14,7 +15,7 @@ export function registerValidate(program: Command, io: CliIo): void {
       const m = snap.model;
       ctx.output(
         () => `${store.location}: valid (${m.nodes.length} nodes in ${m.pdcs.length} PDCs, ${m.rules.length} rules, ${m.vnics.length} VM NICs)`,
-        () => ({ valid: true, nodes: m.nodes.length, pdcs: m.pdcs, rules: m.rules.length, vnics: m.vnics.length, warnings: snap.warnings }),
+        () => ({ valid: true, nodes: m.nodes.length, pdcs: m.pdcs, rules: m.rules.length, vnics: m.vnics.length, warnings: snap.warnings.map(redactIssue) }),
       );
     });
 }
