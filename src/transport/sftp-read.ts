@@ -40,8 +40,7 @@ export async function sftpReadWithMode(sftp: SFTPWrapper, path: string, node: st
         // At end of file ssh2 reports 0 bytes, not an error.
         sftp.read(handle, buf, 0, len, position, (err, n) => cb(err, buf.subarray(0, n ?? 0)));
       });
-    const [st, whole] = await Promise.all([call<Stats>((cb) => sftp.fstat(handle, cb)), readAt(Math.min(FIRST_READ, maxBytes + 1), 0)]);
-    const first = prefixBytes === undefined ? whole : whole.subarray(0, prefixBytes);
+    const [st, first] = await Promise.all([call<Stats>((cb) => sftp.fstat(handle, cb)), readAt(Math.min(FIRST_READ, maxBytes + 1, prefixBytes ?? Infinity), 0)]);
     // The open file may not be the one lstat saw (renamed over meanwhile).
     checkReadable(node, path, st, maxBytes);
     checkReadable(node, path, { isFile: () => true, size: first.length }, maxBytes);
