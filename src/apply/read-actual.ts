@@ -76,25 +76,29 @@ export async function readActual(
   expected: ReadonlyMap<string, ExpectedText> = new Map(),
 ): Promise<ActualNode> {
   const n: Counter = { bytes: 0 };
-  const manifest = await t.readFile(MANIFEST_PATH, timeoutMs, maxBytes === undefined ? {} : { maxBytes });
-  n.bytes += manifest?.data.length ?? 0;
+  const want = new Map<string, ExpectedText>(expected);
+  for (const f of desired.files) want.set(f.path, expectedFile(f));
+  // What needs nothing else is asked at once: the manifest, the hashes, /usbkey/config and the live
+  // overlays travel together over the one connection, instead of one round trip after another.
+  const [manifest, digest, usbkey, show] = await Promise.all([
+    t.readFile(MANIFEST_PATH, timeoutMs, maxBytes === undefined ? {} : { maxBytes }),
+    digestFiles(t, [...want.keys()].sort(), timeoutMs),
+    readOne(t, USBKEY_CONFIG, timeoutMs, maxBytes, n),
+    t.exec(SHOW_OVERLAY_ARGV, timeoutMs).then((r) => checkExec(t.node, SHOW_OVERLAY_ARGV, r)),
+  ]);
+  n.bytes += (manifest?.data.length ?? 0) + digest.bytesRead + Buffer.byteLength(show.stdout);
   const manifestText = manifest?.data.toString('utf8');
   const managed = Object.keys(parseManifest(manifestText).manifest.files);
   const paths = [...new Set([...desired.files.map((f) => f.path), ...managed, ...extra])].sort();
-  const want = new Map<string, ExpectedText>(expected);
-  for (const f of desired.files) want.set(f.path, expectedFile(f));
-  const digest = await digestFiles(t, paths.filter((p) => want.has(p)), timeoutMs);
-  n.bytes += digest.bytesRead;
-  const read = await mapLimit(paths, 8, async (p) => {
-    const hash = digest.hashes.get(p);
-    const known = hash === undefined ? undefined : await byHash(t, p, hash, want.get(p)!, timeoutMs, maxBytes ?? MAX_READ_BYTES, n);
-    return known ?? readOne(t, p, timeoutMs, maxBytes, n);
-  });
+  const [read, leftovers] = await Promise.all([
+    mapLimit(paths, 8, async (p) => {
+      const hash = digest.hashes.get(p);
+      const known = hash === undefined || !want.has(p) ? undefined : await byHash(t, p, hash, want.get(p)!, timeoutMs, maxBytes ?? MAX_READ_BYTES, n);
+      return known ?? readOne(t, p, timeoutMs, maxBytes, n);
+    }),
+    findLeftovers(t, [...paths, MANIFEST_PATH, USBKEY_CONFIG], timeoutMs),
+  ]);
   const files = new Map(paths.map((p, i) => [p, read[i]!]));
-  const usbkey = await readOne(t, USBKEY_CONFIG, timeoutMs, maxBytes, n);
-  const leftovers = await findLeftovers(t, [...paths, MANIFEST_PATH, USBKEY_CONFIG], timeoutMs);
-  const show = checkExec(t.node, SHOW_OVERLAY_ARGV, await t.exec(SHOW_OVERLAY_ARGV, timeoutMs));
-  n.bytes += Buffer.byteLength(show.stdout);
   const overlays = parseShowOverlay(show.stdout, `${t.node}: dladm show-overlay`);
   return { node: t.node, files, usbkey, overlays, manifestText, leftovers, bytesRead: n.bytes };
 }

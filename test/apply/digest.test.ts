@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,5 +79,11 @@ describe('the simulated digest', () => {
     const u = run('-a', 'sha999', '/opt/custom/a');
     expect(u).toEqual({ status: 1, stdout: '', stderr: 'digest: unknown algorithm -- sha999\n' });
     expect(run('-v', '-a', 'md5', '/opt/custom/a').stdout).toBe(`md5 (/opt/custom/a) = ${createHash('md5').update('a').digest('hex')}\n`);
+  });
+
+  it('records each call, arguments with quotes and backslashes included', async () => {
+    run('-v', '-a', 'sha256', '/opt/custom/a', '/opt/"q"\\b');
+    const calls = (await readFile(join(root, 'var/sim/calls.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { cmd: string; args: string[] });
+    expect(calls.at(-1)).toMatchObject({ cmd: 'digest', args: ['-v', '-a', 'sha256', '/opt/custom/a', '/opt/"q"\\b'] });
   });
 });
