@@ -72,6 +72,8 @@ export interface FleetOptions {
   maxReadBytes?: number;
   /** The clock for bundle versions (tests). */
   now?: () => number;
+  /** Hash first only on nodes with at least this many bytes of desired files (default HASH_FROM_BYTES; tests use 0). */
+  hashFromBytes?: number;
   /** Told how many bytes were read from each node to plan it (the CLI logs it). */
   onRead?: (node: string, bytes: number) => void;
 }
@@ -112,7 +114,7 @@ export async function planFleet(model: Model, only: ReadonlySet<string> | undefi
     const expected = new Map<string, ExpectedText>(
       withBundle ? [[BUNDLE_PATH, { prefixBytes: BUNDLE_PREFIX, text: (prefix) => { const v = bundleVersionIn(prefix); return v === undefined ? undefined : bundleTextAt(d, pdc, v); } }]] : [],
     );
-    const actual = await readActual(transports.get(d.node)!, d, opts.timeoutMs, withBundle ? [BUNDLE_PATH, AGENT_STATUS_PATH] : [], opts.maxReadBytes, expected);
+    const actual = await readActual(transports.get(d.node)!, d, opts.timeoutMs, withBundle ? [BUNDLE_PATH, AGENT_STATUS_PATH] : [], opts.maxReadBytes, expected, opts.hashFromBytes);
     opts.onRead?.(d.node, actual.bytesRead ?? 0);
     const { plan, work } = planNode(d, actual, { pdc });
     if (withBundle) {

@@ -74,10 +74,13 @@ export async function readActual(
   extra: readonly string[] = [],
   maxBytes?: number,
   expected: ReadonlyMap<string, ExpectedText> = new Map(),
+  hashFromBytes: number = HASH_FROM_BYTES,
 ): Promise<ActualNode> {
   const n: Counter = { bytes: 0 };
   const want = new Map<string, ExpectedText>(expected);
   for (const f of desired.files) want.set(f.path, expectedFile(f));
+  // Small nodes are read as before: hashing costs a command, reading them a few round trips.
+  if (desiredBytes(desired) < hashFromBytes) want.clear();
   // What needs nothing else is asked at once: the manifest, the hashes, /usbkey/config and the live
   // overlays travel together over the one connection, instead of one round trip after another.
   const [manifest, digest, usbkey, show] = await Promise.all([
@@ -101,6 +104,23 @@ export async function readActual(
   const files = new Map(paths.map((p, i) => [p, read[i]!]));
   const overlays = parseShowOverlay(show.stdout, `${t.node}: dladm show-overlay`);
   return { node: t.node, files, usbkey, overlays, manifestText, leftovers, bytesRead: n.bytes };
+}
+
+/**
+ * Below this many bytes of desired files (the bundle carries as many again),
+ * a node's files are read rather than hashed first: the digest command costs
+ * about what reading that much does (measured on 50 simulated nodes with
+ * small tables, bench/RESULTS.md), and what is read stays bounded by it.
+ */
+export const HASH_FROM_BYTES = 256 * 1024;
+
+function desiredBytes(desired: DesiredNode): number {
+  let total = 0;
+  for (const f of desired.files) {
+    for (const chunk of f.content()) total += chunk.length;
+    if (total >= HASH_FROM_BYTES) break;
+  }
+  return total;
 }
 
 function expectedFile(f: DesiredFile): ExpectedText {
