@@ -87,6 +87,21 @@ export function serializeBundle(body: BundleBody): string {
   return `${JSON.stringify({ ...ordered, sha256: sha256(text) })}\n`;
 }
 
+/**
+ * The bundle text apply would have staged for `desired` at `version`: what a
+ * node has when nothing changed since (a plan compares hashes with it before
+ * reading the node's bundle, src/apply/fleet.ts).
+ */
+export function bundleTextAt(desired: DesiredNode, pdc: string | undefined, version: number): string {
+  return serializeBundle({ format: BUNDLE_FORMAT, version, ...bodyOf(desired, pdc) });
+}
+
+/** Where a bundle's version stands: `serializeBundle` writes format, node, then version, first. */
+export function bundleVersionIn(prefix: string): number | undefined {
+  const m = /^\{"format":"[^"]*","node":"[^"\\]*","version":(\d{1,16})[,}]/.exec(prefix);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** The version the node's agent last applied (its floor: it refuses anything below). */
 export interface VersionFloor {
   version: number;

@@ -3,7 +3,7 @@
  * read what each has, plan. Every connection is made, and every host key
  * checked, before anything is staged anywhere.
  */
-import { BUNDLE_PATH, buildBundle } from '../agent/bundle.js';
+import { BUNDLE_PATH, buildBundle, bundleTextAt, bundleVersionIn } from '../agent/bundle.js';
 import { stageBundle } from '../agent/stage-bundle.js';
 import { AGENT_STATUS_PATH, floorOf } from '../agent/status.js';
 import { EsdcError } from '../errors.js';
@@ -18,7 +18,7 @@ import { RenderContext } from '../plan/render-context.js';
 import type { ValidationIssue } from '../errors.js';
 import { TransportError, type Transport } from '../transport/transport.js';
 import { settleLimit } from './pool.js';
-import { readActual } from './read-actual.js';
+import { readActual, type ExpectedText } from './read-actual.js';
 
 export interface NodeFailure {
   node: string;
@@ -73,7 +73,14 @@ export interface FleetOptions {
   maxReadBytes?: number;
   /** The clock for bundle versions (tests). */
   now?: () => number;
+  /** Hash first only on nodes with at least this many bytes of desired files (default HASH_FROM_BYTES; tests use 0). */
+  hashFromBytes?: number;
+  /** Told how many bytes were read from each node to plan it (the CLI logs it). */
+  onRead?: (node: string, bytes: number) => void;
 }
+
+/** Enough of a bundle to hold its format, node name and version. */
+const BUNDLE_PREFIX = 512;
 
 export type Opener = (node: Node) => Promise<Transport>;
 
@@ -102,8 +109,14 @@ export async function planFleet(model: Model, only: ReadonlySet<string> | undefi
   if (connected.some((r) => !r.ok)) await fail('could not connect', connected);
   const read = await settleLimit(desired, opts.concurrency, async (d) => {
     const withBundle = opts.bundle ?? true;
-    const actual = await readActual(transports.get(d.node)!, d, opts.timeoutMs, withBundle ? [BUNDLE_PATH, AGENT_STATUS_PATH] : [], opts.maxReadBytes);
     const pdc = model.nodeByName.get(d.node)!.pdc;
+    // The bundle carries every file (ARP tables too): when nothing changed it is the one of this
+    // desired state at the version at its start, so it is checked by hash, not read (issue 20).
+    const expected = new Map<string, ExpectedText>(
+      withBundle ? [[BUNDLE_PATH, { prefixBytes: BUNDLE_PREFIX, text: (prefix) => { const v = bundleVersionIn(prefix); return v === undefined ? undefined : bundleTextAt(d, pdc, v); } }]] : [],
+    );
+    const actual = await readActual(transports.get(d.node)!, d, opts.timeoutMs, withBundle ? [BUNDLE_PATH, AGENT_STATUS_PATH] : [], opts.maxReadBytes, expected, opts.hashFromBytes);
+    opts.onRead?.(d.node, actual.bytesRead ?? 0);
     const { plan, work } = planNode(d, actual, { pdc });
     if (withBundle) {
       const have = actual.files.get(BUNDLE_PATH) ?? null;

@@ -13,7 +13,16 @@ import type { DesiredFile } from '../plan/desired.js';
 import type { NodeGenerator } from '../plan/desired-state.js';
 import type { RenderContext } from '../plan/render-context.js';
 import { rulesOfNode } from '../rules/usbkey-lines.js';
-import { arpTableChunks, compileRuleTable, indexOfNode, underlayColumn, type CompiledRuleTable } from './arp-table.js';
+import {
+  arpTableBytes,
+  arpTableChunks,
+  arpTableText,
+  compileRuleTable,
+  indexOfNode,
+  underlayColumn,
+  type ArpTableText,
+  type CompiledRuleTable,
+} from './arp-table.js';
 
 export const ARP_TABLE_MODE = 0o400;
 export const ARP_TABLE_OWNER = 'netadm';
@@ -22,10 +31,19 @@ function compiled(ctx: RenderContext, rule: OverlayRule): CompiledRuleTable {
   return ctx.shared(`files-config:rule:${rule.name}`, () => compileRuleTable(ctx.model, rule));
 }
 
+/** With a concrete listen IP every viewer sees the same addresses; else they differ only by PDC. */
+function scopeOf(rule: OverlayRule, viewer: Node): string {
+  return rule.listenIp !== '0.0.0.0' ? '*' : viewer.pdc;
+}
+
 function column(ctx: RenderContext, rule: OverlayRule, viewer: Node): readonly string[] {
-  // With a concrete listen IP every viewer sees the same addresses; else they differ only by PDC.
-  const scope = rule.listenIp !== '0.0.0.0' ? '*' : viewer.pdc;
-  return ctx.shared(`files-config:column:${rule.name}:${scope}`, () => underlayColumn(ctx.model, rule, viewer));
+  return ctx.shared(`files-config:column:${rule.name}:${scopeOf(rule, viewer)}`, () => underlayColumn(ctx.model, rule, viewer));
+}
+
+function tableText(ctx: RenderContext, rule: OverlayRule, viewer: Node): ArpTableText {
+  return ctx.shared(`files-config:text:${rule.name}:${scopeOf(rule, viewer)}`, () =>
+    arpTableText(compiled(ctx, rule), column(ctx, rule, viewer)),
+  );
 }
 
 export function arpTableFile(ctx: RenderContext, rule: OverlayRule, node: Node): DesiredFile {
@@ -40,6 +58,7 @@ export function arpTableFile(ctx: RenderContext, rule: OverlayRule, node: Node):
     secret: false,
     refresh: 'varpd',
     content: () => arpTableChunks(table, col, viewer),
+    bytes: () => arpTableBytes(tableText(ctx, rule, node), viewer),
   };
 }
 

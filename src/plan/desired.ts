@@ -34,6 +34,12 @@ export interface DesiredFile {
    * changed, repaired or removed; it is not in our manifest.
    */
   onlyIfMissing?: boolean;
+  /**
+   * The same bytes as `content`, as buffers, for writers that take bytes
+   * (render's writer): an ARP table is slices of one buffer shared by every
+   * node of a PDC, so writing it copies no text (issue 20).
+   */
+  bytes?: () => Iterable<Uint8Array>;
 }
 
 /** An overlay link (`<rule><vni>`) the node needs, with its `dladm create-overlay` argv. */

@@ -31,6 +31,8 @@ export interface ActualNode {
   manifestText: string | undefined;
   /** Staged files of an interrupted run (stagedTarget's names, in directories we write). */
   leftovers?: readonly string[];
+  /** Bytes read from the node to learn all this (file contents, command output): for the log and benchmarks. */
+  bytesRead?: number;
 }
 
 export interface FilePlan {

@@ -7,9 +7,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { StoreError, UsageError } from '../errors.js';
 import { DEFAULT_STATE_PATH, FileStore } from './file-store.js';
-import type { Store } from './store.js';
-import { isZkUrl, parseZkUrl } from './zk-url.js';
-import { ZkStore } from './zk-store.js';
+import type { Consistency } from '../model/load.js';
+import type { StateDoc } from '../model/state.js';
+import type { HeldLock, Snapshot, Store } from './store.js';
+import { formatZkUrl, isZkUrl, parseZkUrl, type ZkUrl } from './zk-url.js';
+import type { ZkStoreOptions } from './zk-store.js';
 
 export interface StoreSelection {
   /** `--store`: a zk:// URL or a file path. */
@@ -47,7 +49,7 @@ export function openStore(spec: string, sel: StoreSelection, env: NodeJS.Process
   }
   const timeout = sel.timeoutSeconds ?? envSeconds(env.ESDC_OVERLAY_STORE_TIMEOUT);
   const maxRequest = envRequestBytes(env.ESDC_OVERLAY_ZK_MAX_REQUEST_BYTES);
-  return new ZkStore(parseZkUrl(spec), {
+  return new LazyZkStore(parseZkUrl(spec), {
     ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
     ...(maxRequest !== undefined ? { maxTransactionBytes: maxRequest } : {}),
     auth: zkAuth(sel.zkAuthFile, env),
@@ -102,4 +104,48 @@ export function zkAuth(file: string | undefined, env: NodeJS.ProcessEnv): string
   // The value itself is a secret: never echo it.
   if (!/^[^:\s]+:\S+$/.test(auth)) throw new UsageError(`${from} must hold "user:password" (digest credentials)`);
   return auth;
+}
+
+/**
+ * The ZooKeeper store, its module (and the ZooKeeper client) loaded on first
+ * use: commands on a state file never pay for loading them (issue 20).
+ */
+class LazyZkStore implements Store {
+  readonly location: string;
+  onConflict?: Store['onConflict'];
+  private readonly url: ZkUrl;
+  private readonly opts: ZkStoreOptions;
+  private store: Promise<Store> | undefined;
+
+  constructor(url: ZkUrl, opts: ZkStoreOptions) {
+    this.url = url;
+    this.opts = opts;
+    this.location = formatZkUrl(url);
+  }
+
+  private real(): Promise<Store> {
+    this.store ??= import('./zk-store.js').then((m) => new m.ZkStore(this.url, this.opts));
+    return this.store;
+  }
+
+  async load(consistency?: Consistency): Promise<Snapshot> {
+    return (await this.real()).load(consistency);
+  }
+
+  async loadOrEmpty(consistency?: Consistency): Promise<Snapshot> {
+    return (await this.real()).loadOrEmpty(consistency);
+  }
+
+  async save(doc: StateDoc, base: Snapshot, consistency?: Consistency): Promise<Snapshot> {
+    return (await this.real()).save(doc, base, consistency);
+  }
+
+  async withLock<T>(fn: (lock?: HeldLock) => Promise<T>): Promise<T> {
+    return (await this.real()).withLock(fn);
+  }
+
+  /** Validation and encoding before the lock (store migrate of a large state: docs/zk-large-saves.md). */
+  async prepare(doc: StateDoc, consistency?: Consistency): Promise<void> {
+    await (await this.real()).prepare?.(doc, consistency);
+  }
 }

@@ -10,7 +10,7 @@
  * PATH=...`), so `sysinfo` or `svcadm` reach the node's simulated commands.
  */
 import { posix } from 'node:path';
-import { TransportError, type ExecResult, type FileContent, type LineStream, type ReadOptions, type StageOptions, type StreamOptions, type Transport } from './transport.js';
+import { TransportError, type ExecResult, type FileContent, type FileInfo, type LineStream, type ReadOptions, type StageOptions, type StreamOptions, type Transport } from './transport.js';
 
 export class RootedTransport implements Transport {
   readonly node: string;
@@ -30,6 +30,10 @@ export class RootedTransport implements Transport {
 
   readFile(path: string, timeoutMs: number, opts?: ReadOptions): Promise<FileContent | undefined> {
     return this.inner.readFile(this.map(path), timeoutMs, opts);
+  }
+
+  stat(path: string, timeoutMs: number): Promise<FileInfo | undefined> {
+    return this.inner.stat(this.map(path), timeoutMs);
   }
 
   stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void> {

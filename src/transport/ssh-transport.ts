@@ -7,7 +7,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { posix } from 'node:path';
-import ssh2, { type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import ssh2, { type ConnectConfig, type SFTPWrapper, type Stats } from 'ssh2';
 import { quoteArgv } from '../shell/quote.js';
 import { sftpReadWithMode } from './sftp-read.js';
 import {
@@ -28,6 +28,7 @@ import {
   withTimeout,
   type ExecResult,
   type FileContent,
+  type FileInfo,
   type ReadOptions,
   type LineStream,
   type StageOptions,
@@ -186,8 +187,18 @@ export class SshTransport implements Transport {
   async readFile(path: string, timeoutMs: number, opts: ReadOptions = {}): Promise<FileContent | undefined> {
     try {
       return await this.op<FileContent>(`reading ${path}`, timeoutMs, (sftp, done) => {
-        sftpReadWithMode(sftp, path, this.node, opts.maxBytes ?? MAX_READ_BYTES).then((v) => done(undefined, v), done);
+        sftpReadWithMode(sftp, path, this.node, opts.maxBytes ?? MAX_READ_BYTES, opts.prefixBytes).then((v) => done(undefined, v), done);
       });
+    } catch (err) {
+      if (isNoSuchFile(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async stat(path: string, timeoutMs: number): Promise<FileInfo | undefined> {
+    try {
+      const st = await this.op<Stats>(`stat ${path}`, timeoutMs, (sftp, done) => sftp.lstat(path, done));
+      return { mode: st.mode & 0o7777, size: st.size, isFile: st.isFile() };
     } catch (err) {
       if (isNoSuchFile(err)) return undefined;
       throw err;

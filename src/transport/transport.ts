@@ -32,6 +32,21 @@ export const MAX_READ_BYTES = 64 * 1024 * 1024;
 export interface ReadOptions {
   /** Refuse a file larger than this many bytes (default MAX_READ_BYTES). */
   maxBytes?: number;
+  /**
+   * Read only the first `prefixBytes` bytes (a file of any size is then
+   * accepted up to maxBytes): enough to tell a bundle's version without
+   * reading its files (src/apply/read-actual.ts).
+   */
+  prefixBytes?: number;
+}
+
+/** What lstat says of a path: enough to trust a file whose hash matched without reading it. */
+export interface FileInfo {
+  /** Permission bits only (& 0o7777). */
+  mode: number;
+  size: number;
+  /** A regular file (not a link, FIFO, directory...). */
+  isFile: boolean;
 }
 
 export interface StageOptions {
@@ -52,6 +67,8 @@ export interface Transport {
    * and what was found, before any byte is read.
    */
   readFile(path: string, timeoutMs: number, opts?: ReadOptions): Promise<FileContent | undefined>;
+  /** lstat: mode, size and kind of what is at `path` (not followed if a link), or undefined when nothing is. */
+  stat(path: string, timeoutMs: number): Promise<FileInfo | undefined>;
   /**
    * Writes `content` to `stagedPath(path, runId)` with its final mode, creating
    * missing parent directories (0755). The target is untouched. Owners are

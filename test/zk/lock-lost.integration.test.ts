@@ -55,6 +55,10 @@ class GatedNode implements Transport {
     const d = this.files.get(path);
     return d === undefined ? undefined : { data: Buffer.from(d), mode: 0o644, mtimeMs: Date.now() };
   }
+  async stat(path: string): Promise<{ mode: number; size: number; isFile: boolean } | undefined> {
+    const d = this.files.get(path);
+    return d === undefined ? undefined : { mode: 0o644, size: Buffer.byteLength(d), isFile: true };
+  }
   async stage(path: string, content: string | Buffer): Promise<void> {
     this.calls.push(`stage ${path}`);
     // The node lock is staged too (then linked into place); only the rule's files wait at the gate.

@@ -81,6 +81,7 @@ export function registerApply(program: Command, io: CliIo): void {
           timeoutMs: remote.timeoutMs,
           maxReadBytes: remote.maxReadBytes,
           onProgress: progress,
+          onRead: (node, bytesRead) => ctx.log.debug({ node, bytesRead }, 'read the node'),
         });
         try {
           ctx.warn(fleet.warnings);
