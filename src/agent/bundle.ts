@@ -29,7 +29,7 @@ export const BUNDLE_MODE = 0o400;
 export const BUNDLE_FORMAT = 'esdc-overlay-bundle/1';
 
 /** A desired file with its content as one string, as the bundle carries it. */
-export type BundleFile = Omit<DesiredFile, 'content'> & { content: string };
+export type BundleFile = Omit<DesiredFile, 'content' | 'onlyIfMissing'> & { content: string; /** DesiredFile.onlyIfMissing */ only_if_missing?: true };
 
 /** What the checksum covers, in this key order. */
 export interface BundleBody {
@@ -63,6 +63,7 @@ function bodyOf(desired: DesiredNode, pdc: string | undefined): Omit<BundleBody,
       group: f.group,
       secret: f.secret,
       refresh: f.refresh,
+      ...(f.onlyIfMissing ? { only_if_missing: true } : {}),
       content: fileText(f),
     })),
     usbkey: desired.usbkey.map((l) => ({ key: l.key, value: l.value })),
@@ -82,6 +83,21 @@ export function serializeBundle(body: BundleBody): string {
   };
   const text = JSON.stringify(ordered);
   return `${JSON.stringify({ ...ordered, sha256: sha256Hex(text) })}\n`;
+}
+
+/**
+ * The bundle text apply would have staged for `desired` at `version`: what a
+ * node has when nothing changed since (a plan compares hashes with it before
+ * reading the node's bundle, src/apply/fleet.ts).
+ */
+export function bundleTextAt(desired: DesiredNode, pdc: string | undefined, version: number): string {
+  return serializeBundle({ format: BUNDLE_FORMAT, version, ...bodyOf(desired, pdc) });
+}
+
+/** Where a bundle's version stands: `serializeBundle` writes format, node, then version, first. */
+export function bundleVersionIn(prefix: string): number | undefined {
+  const m = /^\{"format":"[^"]*","node":"[^"\\]*","version":(\d{1,16})[,}]/.exec(prefix);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** The version the node's agent last applied (its floor: it refuses anything below). */
@@ -174,6 +190,7 @@ export function parseBundle(text: string, source = 'bundle', opts: { policy?: bo
     if (typeof f.secret !== 'boolean') issues.push({ path: `${at}.secret`, message: 'must be true or false' });
     if (typeof f.refresh !== 'string' || !(SERVICE_ORDER as readonly string[]).includes(f.refresh)) issues.push({ path: `${at}.refresh`, value: f.refresh, message: `must be one of ${SERVICE_ORDER.join(', ')}` });
     if (typeof f.content !== 'string') issues.push({ path: `${at}.content`, message: 'must be a string' });
+    if (f.only_if_missing !== undefined && f.only_if_missing !== true) issues.push({ path: `${at}.only_if_missing`, value: f.only_if_missing, message: 'must be true or absent' });
     return undefined;
   });
   const usbkey = Array.isArray(b.usbkey) ? b.usbkey : (issues.push({ path: 'usbkey', message: 'must be a list' }), []);
@@ -203,7 +220,7 @@ export function desiredFromBundle(b: Bundle): DesiredNode {
     // The bundle carries the argv; its properties are read from it here, at the edge, not by the plan.
     overlays: b.overlays.map((o): OverlayLink => ({ link: o.link, rule: o.rule, vni: o.vni, argv: o.argv, properties: Object.fromEntries(overlayProperties(o.argv)) })),
     files: b.files.map((f) =>
-      textFile({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, secret: f.secret, refresh: f.refresh, text: f.content }),
+      textFile({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, secret: f.secret, refresh: f.refresh, text: f.content, ...(f.only_if_missing ? { onlyIfMissing: true } : {}) }),
     ),
   };
 }

@@ -252,13 +252,7 @@ export async function executeWork(
     const lockFailures = lockResults.flatMap((r, i) => (r.ok ? [] : [{ w: busy[i]!, error: r.error }]));
     if (lockFailures.length > 0) {
       await releaseAll();
-      for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
-      for (const f of lockFailures) {
-        const o = outcomes.get(f.w.node)!;
-        o.status = 'stage-failed';
-        o.error = message(f.error);
-        opts.onProgress?.(f.w.node, `not staged: ${o.error}`);
-      }
+      markStageFailed(busy, lockFailures, outcomes, opts, 'not staged');
       return { ok: false, phase: 'stage', outcomes: ordered() };
     }
   }
@@ -266,6 +260,31 @@ export async function executeWork(
     return await stageAndCommit(transports, busy, opts, outcomes, ordered);
   } finally {
     await releaseAll();
+  }
+}
+
+/** Removes this run's staged files on every busy node (best effort: a lost node keeps them for the next plan). */
+async function removeStaged(transports: ReadonlyMap<string, Transport>, busy: readonly NodeWork[], opts: ExecuteOptions): Promise<void> {
+  await settleLimit(busy, opts.concurrency, async (w) => {
+    const t = transports.get(w.node)!;
+    await Promise.all(stagedTargets(w).map((p) => t.remove(stagedPath(p, t.runId), opts.timeoutMs).catch(() => undefined)));
+  });
+}
+
+/** A stage that failed somewhere: every busy node is rolled back, the failed ones say why. */
+function markStageFailed(
+  busy: readonly NodeWork[],
+  failures: ReadonlyArray<{ w: NodeWork; error: unknown }>,
+  outcomes: Map<string, NodeOutcome>,
+  opts: ExecuteOptions,
+  verb: string,
+): void {
+  for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
+  for (const f of failures) {
+    const o = outcomes.get(f.w.node)!;
+    o.status = 'stage-failed';
+    o.error = message(f.error);
+    opts.onProgress?.(f.w.node, `${verb}: ${o.error}`);
   }
 }
 
@@ -286,26 +305,20 @@ async function stageAndCommit(
   const stageFailures = stageResults.flatMap((r, i) => (r.ok ? [] : [{ w: busy[i]!, error: r.error }]));
   if (stageFailures.length > 0) {
     // Take back what was staged, everywhere; targets were never touched.
-    await settleLimit(busy, opts.concurrency, async (w) => {
-      const t = transports.get(w.node)!;
-      const paths = stagedTargets(w);
-      await Promise.all(paths.map((p) => t.remove(stagedPath(p, t.runId), opts.timeoutMs).catch(() => undefined)));
-    });
-    for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
-    for (const f of stageFailures) {
-      const o = outcomes.get(f.w.node)!;
-      o.status = 'stage-failed';
-      o.error = message(f.error);
-      opts.onProgress?.(f.w.node, `stage failed: ${o.error}`);
-    }
+    await removeStaged(transports, busy, opts);
+    markStageFailed(busy, stageFailures, outcomes, opts, 'stage failed');
     return { ok: false, phase: 'stage', outcomes: ordered() };
   }
 
   await opts.hooks?.afterStage?.();
-  // Commit nothing once the lock is not ours. What we staged stays: another apply may hold the lock
-  // now and have staged under the same names, and removing its files would break its commit half-way;
-  // a later apply overwrites them.
-  await checkLock(opts.lock, 'before committing', 'nothing was committed; staged files were left for the next apply to replace');
+  // Commit nothing once the lock is not ours. Staged names are this run's own (stagedPath), so what
+  // we staged can be taken back without touching what another apply, now holding the lock, staged.
+  try {
+    await checkLock(opts.lock, 'before committing', "nothing was committed and this run's staged files were removed");
+  } catch (err) {
+    await removeStaged(transports, busy, opts);
+    throw err;
+  }
   // Phase 2: commit and refresh, node by node.
   await settleLimit(busy, opts.concurrency, async (w) => {
     const out = outcomes.get(w.node)!;

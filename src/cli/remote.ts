@@ -98,6 +98,7 @@ export async function planSelectedNodes<T = undefined>(
     timeoutMs: remote.timeoutMs,
     maxReadBytes: remote.maxReadBytes,
     onProgress: (node, line) => ctx.progress(`${node}: ${line}`),
+    onRead: (node, bytesRead) => ctx.log.debug({ node, bytesRead }, 'read the node'),
   });
   let inspected: T | undefined;
   try {

@@ -31,6 +31,18 @@ export interface DesiredFile {
    * being held whole. Every call yields the same bytes.
    */
   content: () => Iterable<string>;
+  /**
+   * Another writer owns the content (ARP tables with `defaults.arp_tables:
+   * danube`): the file is created with this content when missing, and never
+   * changed, repaired or removed; it is not in our manifest.
+   */
+  onlyIfMissing?: boolean;
+  /**
+   * The same bytes as `content`, as buffers, for writers that take bytes
+   * (render's writer): an ARP table is slices of one buffer shared by every
+   * node of a PDC, so writing it copies no text (issue 20).
+   */
+  bytes?: () => Iterable<Uint8Array>;
 }
 
 /** An overlay link (`<rule><vni>`) the node needs, with its `dladm create-overlay` argv. */

@@ -19,12 +19,14 @@ import {
   type Model,
   type Node,
   type OverlayRule,
+  type KeyScheme,
   type PairKey,
+  type PdcPairKey,
   type VNic,
 } from './model.js';
-import { DANUBE_ESP, DEFAULT_IPSEC_PROFILE, unverifiedSettings } from './ipsec-settings.js';
+import { DANUBE_ESP, DEFAULT_IPSEC_PROFILE, DEFAULT_KEY_SCHEME, PDC_PAIR_UNVERIFIED, unverifiedSettings } from './ipsec-settings.js';
 import { NIC_TAG } from '../syntax/patterns.js';
-import type { DefaultsDoc, RuleDoc, StateDoc } from './state.js';
+import type { DefaultsDoc, IpsecKeyScheme, RuleDoc, StateDoc } from './state.js';
 import { pathFromSegments } from './validate-shape.js';
 import { vdcAllowances } from './vdcs.js';
 
@@ -54,12 +56,32 @@ function ipsecDefaults(d: DefaultsDoc['ipsec'], issues: ValidationIssue[], warni
         });
       }
     }
-    return { profile, ...DANUBE_ESP };
+    return { profile, ...DANUBE_ESP, keys: keyScheme(d?.keys, issues, warnings) };
   }
   const encr = d?.encr ?? 'aes-cbc';
   const auth = d?.auth ?? 'sha512';
   warnings.push(...unverifiedSettings(profile, encr, auth));
-  return { profile, encr, auth, policyScope: d?.policy_scope ?? 'overlay-ports' };
+  return { profile, encr, auth, policyScope: d?.policy_scope ?? 'overlay-ports', keys: keyScheme(d?.keys, issues, warnings) };
+}
+
+/**
+ * The key scheme in effect. `cert` is a value the issue names but nothing
+ * builds (no CA, no ikecert, no rsa_sig rules): refused rather than silently
+ * read as another scheme. `pdc-pair` writes the same ike.preshared format
+ * with one key repeated across the node pairs of two PDCs, which Danube
+ * never ran: a warning says so (docs/ipsec-keys.md).
+ */
+function keyScheme(given: IpsecKeyScheme | undefined, issues: ValidationIssue[], warnings: ValidationIssue[]): KeyScheme {
+  if (given === 'cert') {
+    issues.push({
+      path: p('defaults', 'ipsec', 'keys'),
+      value: given,
+      message: 'is not built: per-node certificates (auth_method rsa_sig) are not implemented; use pair or pdc-pair',
+    });
+    return DEFAULT_KEY_SCHEME;
+  }
+  if (given === 'pdc-pair') warnings.push(PDC_PAIR_UNVERIFIED);
+  return given ?? DEFAULT_KEY_SCHEME;
 }
 
 export function buildModel(doc: StateDoc): Model {
@@ -68,6 +90,7 @@ export function buildModel(doc: StateDoc): Model {
 
   const defaults: Defaults = {
     underlayMtu: doc.defaults?.underlay_mtu ?? DEFAULT_UNDERLAY_MTU,
+    arpTables: doc.defaults?.arp_tables ?? 'esdc-overlay',
     ipsec: ipsecDefaults(doc.defaults?.ipsec, issues, warnings),
   };
 
@@ -110,6 +133,7 @@ export function buildModel(doc: StateDoc): Model {
   checkListenIps(rules, issues);
   warnings.push(...adminOverlayGaps(nodes, adminOverlay));
   const pairKeys = buildPairKeys(doc, nodeByName, issues, warnings);
+  const pdcKeys = buildPdcKeys(doc, new Set(pdcs), issues, warnings);
   checkVdcRefs(doc, vnics, issues);
   // The deep check of every vDC range (ids in 1-16777215 / 1-4094, items well formed).
   const vdcs = vdcAllowances(doc);
@@ -129,6 +153,7 @@ export function buildModel(doc: StateDoc): Model {
       administratorSources: [...(doc.firewall?.administrator_sources ?? [])],
     },
     pairKeys,
+    pdcKeys,
     pdcs,
     vdcs,
     issues,
@@ -524,6 +549,31 @@ function buildPairKeys(
     keys.push({ nodes: pair, key: d.key });
   });
   keys.sort((x, y) => byCodePoint(x.nodes[0], y.nodes[0]) || byCodePoint(x.nodes[1], y.nodes[1]));
+  return keys;
+}
+
+function buildPdcKeys(doc: StateDoc, pdcs: ReadonlySet<string>, issues: ValidationIssue[], warnings: ValidationIssue[]): PdcPairKey[] {
+  const keys: PdcPairKey[] = [];
+  const seen = new Map<string, number>();
+  (doc.ipsec?.pdc_psk ?? []).forEach((d, i) => {
+    const [a, b] = d.pdcs;
+    const path = p('ipsec', 'pdc_psk', i, 'pdcs');
+    if (a === b) {
+      issues.push({ path, value: d.pdcs, message: 'names one PDC twice; nodes of one PDC talk without IPsec' });
+      return;
+    }
+    const pair = orderedPair(a, b);
+    const id = pair.join('\u0000');
+    const first = seen.get(id);
+    if (first !== undefined) {
+      issues.push({ path, value: d.pdcs, message: `is the same PDC pair as ipsec.pdc_psk[${first}]` });
+      return;
+    }
+    seen.set(id, i);
+    if (!pdcs.has(a) || !pdcs.has(b)) warnings.push({ path, value: d.pdcs, message: 'names a PDC that no node is in; the key is unused' });
+    keys.push({ pdcs: pair, key: d.key });
+  });
+  keys.sort((x, y) => byCodePoint(x.pdcs[0], y.pdcs[0]) || byCodePoint(x.pdcs[1], y.pdcs[1]));
   return keys;
 }
 

@@ -45,8 +45,11 @@ export const STATE_SCHEMA = {
             encr: { enum: ['aes-cbc', 'aes-gcm'] },
             auth: { enum: ['sha256', 'sha512'] },
             policy_scope: { enum: ['overlay-ports', 'all-udp'] },
+            // `cert` passes the shape check so that the model can say it is not built (build-model.ts).
+            keys: { enum: ['pair', 'pdc-pair', 'cert'] },
           },
         },
+        arp_tables: { enum: ['esdc-overlay', 'danube'] },
       },
     },
     nodes: {
@@ -150,6 +153,18 @@ export const STATE_SCHEMA = {
             required: ['nodes', 'key'],
             properties: {
               nodes: { type: 'array', minItems: 2, maxItems: 2, items: hostname },
+              key: { type: 'string', pattern: P.PSK },
+            },
+          },
+        },
+        pdc_psk: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['pdcs', 'key'],
+            properties: {
+              pdcs: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'string', pattern: P.PDC_NAME } },
               key: { type: 'string', pattern: P.PSK },
             },
           },

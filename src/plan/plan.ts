@@ -33,6 +33,8 @@ export interface ActualNode {
   manifestText: string | undefined;
   /** Staged files of an interrupted run (stagedTarget's names, in directories we write). */
   leftovers?: readonly string[];
+  /** Bytes read from the node to learn all this (file contents, command output): for the log and benchmarks. */
+  bytesRead?: number;
 }
 
 export interface FilePlan {
@@ -169,6 +171,8 @@ function planFiles(desired: DesiredNode, actual: ActualNode, prior: Manifest, se
     wantedPaths.add(f.path);
     const text = fileText(f);
     const have = actual.files.get(f.path) ?? null;
+    // Another writer's file: ours only to create.
+    if (f.onlyIfMissing && have !== null) continue;
     const contentChanged = have === null || have.text !== text;
     const modeChanged = have !== null && have.mode !== f.mode;
     if (!contentChanged && !modeChanged) continue;
@@ -241,11 +245,14 @@ function planManifest(
 ): NodeWork['manifest'] {
   const base = (pendingRefresh: ServiceName[], files: Manifest['files']): string =>
     serializeManifest({ version: 1, files, pendingRefresh, ...(node.pdc !== undefined ? { pdc: node.pdc } : {}) });
-  const final = base([], Object.fromEntries(desired.files.map((f) => [f.path, { refresh: f.refresh }])));
+  // Files another writer owns are not ours to remove later: they stay out of the manifest.
+  const owned = desired.files.filter((f) => !f.onlyIfMissing);
+  const final = base([], Object.fromEntries(owned.map((f) => [f.path, { refresh: f.refresh }])));
   if (services.length > 0) {
+    // Until the refreshes ran, files being removed stay listed: a run that dies midway still owns them.
     const files = Object.fromEntries([
       ...remove.map((p) => [p, { refresh: prior.files[p]!.refresh }] as const),
-      ...desired.files.map((f) => [f.path, { refresh: f.refresh }] as const),
+      ...owned.map((f) => [f.path, { refresh: f.refresh }] as const),
     ]);
     return { atCommit: base(services, files), final };
   }

@@ -8,7 +8,8 @@ import { stringify } from 'yaml';
 import { ConflictError, StoreError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { octalMode, readFileWithMode, secretExposed } from '../io/read-with-mode.js';
-import { loadStateText, type Consistency } from '../model/load.js';
+import { loadStateText, parseYamlDocument, type Consistency } from '../model/load.js';
+import { looksLikeJson } from '../model/json-text.js';
 import type { StateDoc } from '../model/state.js';
 import { withFileLock } from './file-lock.js';
 import { emptySnapshot, type Snapshot, type Store } from './store.js';
@@ -70,7 +71,7 @@ export class FileStore implements Store {
         code: 'StateChanged',
       });
     }
-    const text = this.serialize(doc, base);
+    const text = this.serialize(doc, base, existing);
     // What we write must load: validate the exact bytes before they replace anything.
     const loaded = loadStateText(text, this.location, consistency);
     try {
@@ -89,10 +90,17 @@ export class FileStore implements Store {
     return withFileLock(`${this.location}.lock`, { timeoutMs: this.lockTimeoutMs }, fn);
   }
 
-  private serialize(doc: StateDoc, base: Snapshot): string {
+  /**
+   * The new text. A YAML file keeps its comments and layout: the edit is made
+   * on its Document, parsed here from `existing` (the text `base` was read
+   * from, as the revision check has just proven) when the load took the fast
+   * path and kept none.
+   */
+  private serialize(doc: StateDoc, base: Snapshot, existing: string | undefined): string {
     if (this.isJson) return `${JSON.stringify(doc, null, 2)}\n`;
-    if (base.yaml) {
-      const yaml = base.yaml.clone();
+    const document = base.yaml ?? (existing === undefined || looksLikeJson(existing) ? undefined : parseYamlDocument(existing, this.location).yaml);
+    if (document) {
+      const yaml = document.clone();
       updateYamlDocument(yaml, doc);
       return yaml.toString({ lineWidth: 0 });
     }
