@@ -13,12 +13,13 @@
  * unchanged content keeps its version (and its bytes), an apply with nothing
  * to do rewrites no bundle.
  */
-import { createHash } from 'node:crypto';
 import { EsdcError, formatIssue, type ValidationIssue } from '../errors.js';
-import type { DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from '../plan/desired.js';
-import { fileText, textFile } from '../plan/desired.js';
-import { SERVICE_ORDER } from '../plan/services.js';
+import { sha256Hex } from '../sha256.js';
+import type { DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from '../desired/desired.js';
+import { fileText, textFile } from '../desired/desired.js';
+import { SERVICE_ORDER } from '../desired/services.js';
 import { isOwnedUsbkeyKey } from '../rules/usbkey-lines.js';
+import { overlayProperties } from '../syntax/rule-string.js';
 import { bundleMayWrite, modeProblem } from './bundle-paths.js';
 
 /** Where apply leaves the bundle on the node. */
@@ -45,9 +46,6 @@ export interface Bundle extends BundleBody {
   sha256: string;
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /** The body without version: what decides whether a new version is due. */
 function contentKey(b: Omit<BundleBody, 'version' | 'format'>): string {
@@ -84,7 +82,7 @@ export function serializeBundle(body: BundleBody): string {
     overlays: body.overlays,
   };
   const text = JSON.stringify(ordered);
-  return `${JSON.stringify({ ...ordered, sha256: sha256(text) })}\n`;
+  return `${JSON.stringify({ ...ordered, sha256: sha256Hex(text) })}\n`;
 }
 
 /**
@@ -167,7 +165,7 @@ export function parseBundle(text: string, source = 'bundle', opts: { policy?: bo
   if (!isRecord(raw)) return fail([{ path: '', message: 'not a JSON object' }]);
   const { sha256: sum, ...body } = raw;
   if (body.format !== BUNDLE_FORMAT) return fail([{ path: 'format', value: body.format, message: `must be ${BUNDLE_FORMAT}` }]);
-  if (typeof sum !== 'string' || sum !== sha256(JSON.stringify(body))) {
+  if (typeof sum !== 'string' || sum !== sha256Hex(JSON.stringify(body))) {
     throw new BundleError(`${source}: checksum mismatch: the bundle is damaged or was edited`, [{ path: 'sha256', message: 'does not match the content' }], {
       code: 'BundleChecksum',
     });
@@ -219,7 +217,8 @@ export function desiredFromBundle(b: Bundle): DesiredNode {
   return {
     node: b.node,
     usbkey: b.usbkey.map((l) => ({ key: l.key, value: l.value })),
-    overlays: b.overlays.map((o): OverlayLink => ({ link: o.link, rule: o.rule, vni: o.vni, argv: o.argv })),
+    // The bundle carries the argv; its properties are read from it here, at the edge, not by the plan.
+    overlays: b.overlays.map((o): OverlayLink => ({ link: o.link, rule: o.rule, vni: o.vni, argv: o.argv, properties: Object.fromEntries(overlayProperties(o.argv)) })),
     files: b.files.map((f) =>
       textFile({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, secret: f.secret, refresh: f.refresh, text: f.content, ...(f.only_if_missing ? { onlyIfMissing: true } : {}) }),
     ),

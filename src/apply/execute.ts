@@ -10,13 +10,13 @@
 import { hostname } from 'node:os';
 import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
 import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../plan/plan.js';
-import { AWAIT_ONLINE_SH, ONLINE_WAIT_SECONDS, refreshShellLines, SERVICE_REFRESH, svcsStateArgv } from '../plan/services.js';
+import { AWAIT_ONLINE_SH, ONLINE_WAIT_SECONDS, refreshShellLines, SERVICE_REFRESH, svcsStateArgv } from '../desired/services.js';
 import { awaitOnline, parseSvcsState } from './await-online.js';
 import { quoteArgv } from '../shell/quote.js';
 import { checkExec, stagedPath, TransportError, type Transport } from '../transport/transport.js';
 import { EsdcError, InternalError } from '../errors.js';
 import { acquireNodeLock, type NodeLock } from './node-lock.js';
-import { isOwnedPath } from '../plan/owned-paths.js';
+import { isOwnedPath } from '../syntax/owned-paths.js';
 import { settleLimit } from './pool.js';
 
 export type NodeStatus = 'unchanged' | 'applied' | 'stage-failed' | 'rolled-back' | 'commit-failed';
@@ -87,15 +87,13 @@ function stagedTargets(w: NodeWork): string[] {
   return paths;
 }
 
-async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: string[]): Promise<void> {
+async function stageNode(t: Transport, w: NodeWork, timeoutMs: number): Promise<void> {
   if (w.manifest) {
     await t.stage(MANIFEST_PATH, w.manifest.atCommit, { mode: MANIFEST_MODE }, timeoutMs);
-    staged.push(MANIFEST_PATH);
   }
   const byOwner = new Map<string, string[]>();
   for (const f of w.stage) {
     await t.stage(f.path, f.content, { mode: f.mode }, timeoutMs);
-    staged.push(f.path);
     if (f.owner !== undefined) {
       const spec = `${f.owner}${f.group !== undefined ? `:${f.group}` : ''}`;
       byOwner.set(spec, [...(byOwner.get(spec) ?? []), stagedPath(f.path, t.runId)]);
@@ -113,7 +111,6 @@ async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: s
       throw new TransportError(t.node, `${USBKEY_CONFIG} changed on the node since it was read; run apply again`, { code: 'ChangedMeanwhile' });
     }
     await t.stage(USBKEY_CONFIG, w.usbkey.content, { mode: w.usbkey.mode }, timeoutMs);
-    staged.push(USBKEY_CONFIG);
   }
 }
 
@@ -299,10 +296,9 @@ async function stageAndCommit(
   ordered: () => NodeOutcome[],
 ): Promise<ExecuteResult> {
   // Phase 1: stage everywhere.
-  const staged = new Map<string, string[]>(busy.map((w) => [w.node, []]));
   const stageResults = await settleLimit(busy, opts.concurrency, async (w) => {
     const started = performance.now();
-    await stageNode(transports.get(w.node)!, w, opts.timeoutMs, staged.get(w.node)!);
+    await stageNode(transports.get(w.node)!, w, opts.timeoutMs);
     outcomes.get(w.node)!.ms += performance.now() - started;
     opts.onProgress?.(w.node, `staged ${stagedTargets(w).length} file(s)`);
   });

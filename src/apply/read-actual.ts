@@ -1,13 +1,13 @@
 /** Reads what a node has, for the paths and links its desired state names: the actual half of a plan. */
-import { createHash } from 'node:crypto';
 import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
-import { fileText, type DesiredFile, type DesiredNode } from '../plan/desired.js';
+import { fileText, type DesiredFile, type DesiredNode } from '../desired/desired.js';
 import { parseManifest } from '../plan/manifest.js';
 import { MANIFEST_PATH, USBKEY_CONFIG, type ActualFile, type ActualNode } from '../plan/plan.js';
 import { posix } from 'node:path';
 import { checkExec, MAX_READ_BYTES, stagedTarget, type Transport } from '../transport/transport.js';
 import { digestFiles } from './digest.js';
 import { mapLimit } from './pool.js';
+import { sha256Hex } from '../sha256.js';
 
 /**
  * The text a path should have, to be checked by hash before it is read. When
@@ -32,9 +32,6 @@ async function readOne(t: Transport, path: string, timeoutMs: number, maxBytes: 
   return got ? { mode: got.mode, text: got.data.toString('utf8') } : null;
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /** The file from its hash when it is the expected one; undefined when it has to be read. */
 async function byHash(t: Transport, path: string, hash: string, expected: ExpectedText, timeoutMs: number, maxBytes: number, n: Counter): Promise<ActualFile | undefined> {
@@ -48,7 +45,7 @@ async function byHash(t: Transport, path: string, hash: string, expected: Expect
     mode = head.mode;
   }
   const text = expected.text(prefix);
-  if (text === undefined || sha256(text) !== hash) return undefined;
+  if (text === undefined || sha256Hex(text) !== hash) return undefined;
   if (mode === undefined) {
     // The checks readFile makes before reading: a regular file, within the size limit.
     const info = await t.stat(path, timeoutMs);

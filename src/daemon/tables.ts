@@ -14,9 +14,9 @@ import { executeWork, type NodeOutcome } from '../apply/execute.js';
 import { settleLimit } from '../apply/pool.js';
 import { arpTableFile } from '../files-config/generator.js';
 import type { Model } from '../model/model.js';
-import { fileText } from '../plan/desired.js';
+import { fileText } from '../desired/desired.js';
 import type { NodeWork } from '../plan/plan.js';
-import { RenderContext } from '../plan/render-context.js';
+import { RenderContext } from '../desired/render-context.js';
 import { rulesOfNode } from '../rules/usbkey-lines.js';
 import type { Transport } from '../transport/transport.js';
 

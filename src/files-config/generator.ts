@@ -9,9 +9,8 @@
  * one compile and P columns, not N tables; each file is streamed when written.
  */
 import type { Node, OverlayRule } from '../model/model.js';
-import type { DesiredFile } from '../plan/desired.js';
-import type { NodeGenerator } from '../plan/desired-state.js';
-import type { RenderContext } from '../plan/render-context.js';
+import type { DesiredFile, NodeGenerator } from '../desired/desired.js';
+import type { RenderContext } from '../desired/render-context.js';
 import { rulesOfNode } from '../rules/usbkey-lines.js';
 import {
   arpTableBytes,

@@ -15,7 +15,7 @@
  *   `parseReady: true`) turns into an object keyed by zonename before vmadm prints it.
  */
 import type { ValidationIssue } from '../errors.js';
-import { matches, UUID } from '../model/patterns.js';
+import { matches, UUID } from '../syntax/patterns.js';
 import { parseVmObject, type VmObservation } from './observation.js';
 
 export type VmEvent =

@@ -10,7 +10,7 @@
 import { Validator } from 'ip-num';
 import type { ValidationIssue } from '../errors.js';
 import { normalizeMac } from '../model/mac.js';
-import { MAC, matches, NIC_TAG, UUID } from '../model/patterns.js';
+import { MAC, matches, NIC_TAG, UUID } from '../syntax/patterns.js';
 
 /** One NIC of a VM on an overlay tag, as observed on `node`. */
 export interface NicObservation {

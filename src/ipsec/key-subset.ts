@@ -16,7 +16,8 @@
 import { EsdcError } from '../errors.js';
 import type { Model } from '../model/model.js';
 import { parsePreshared } from './ike-files.js';
-import { makePair, meshPeers, pairLabel, type Pair } from './pairs.js';
+import { orderedPair } from '../model/model.js';
+import { meshPeers, pairLabel, type Pair } from './pairs.js';
 
 export interface KeySplit {
   pair: Pair;
@@ -50,7 +51,7 @@ export function keySubsetSplits(
       if (only.has(peer.name) || peer.externalIp === undefined) continue;
       const had = nowKeys.get(peer.externalIp);
       if (had !== undefined && had !== nextKeys.get(peer.externalIp)) {
-        splits.push({ pair: makePair(node.name, peer.name), node: node.name, peer: peer.name });
+        splits.push({ pair: orderedPair(node.name, peer.name), node: node.name, peer: peer.name });
       }
     }
   }

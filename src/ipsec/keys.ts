@@ -12,10 +12,10 @@
  * ends in one commit phase (see rotateKeys).
  */
 import { ConflictError, ValidationError, type ValidationIssue } from '../errors.js';
-import type { Model, PairKey } from '../model/model.js';
-import { HOSTNAME, PDC_NAME, PSK, matches } from '../model/patterns.js';
+import { orderedPair, type Model } from '../model/model.js';
+import { HOSTNAME, PDC_NAME, matches } from '../syntax/patterns.js';
 import type { PdcPskDoc, PskDoc, StateDoc } from '../model/state.js';
-import { makePair, meshPairs, pairId, type Pair } from './pairs.js';
+import { meshPairs, pairId, type Pair } from './pairs.js';
 import { pdcPairs } from './pdc-pairs.js';
 import { newPsk, systemRandom, type RandomBytes } from './psk.js';
 
@@ -94,7 +94,7 @@ function staleUnits(doc: StateDoc, model: Model): Pair[] {
   const seen = new Set<string>();
   const stale: Pair[] = [];
   for (const [a, b] of entries) {
-    const pair = makePair(a, b);
+    const pair = orderedPair(a, b);
     const id = pairId(pair);
     if (!live.has(id) || seen.has(id)) stale.push(pair);
     seen.add(id);
@@ -197,43 +197,6 @@ export function rotateKeys(
 }
 
 /**
- * (`pair` scheme.) For `apply`: store the keys a render made up for pairs that had none, so
- * the nodes and the store agree; stale keys dropped. A pair whose stored
- * key is no longer missing, but different, means the store changed since
- * the render: refused, nothing changes.
- */
-export function storeRenderedKeys(doc: StateDoc, model: Model, rendered: readonly PairKey[]): KeyEdit {
-  const keys = storedMeshKeys(model);
-  const mesh = new Set(meshPairs(model).map(pairId));
-  const added: Pair[] = [];
-  const issues: ValidationIssue[] = [];
-  for (const k of rendered) {
-    const pair = makePair(k.nodes[0], k.nodes[1]);
-    const id = pairId(pair);
-    if (!mesh.has(id)) {
-      issues.push({ path: 'ipsec.psk', value: pair, message: 'is not a pair of nodes in different PDCs' });
-      continue;
-    }
-    if (!matches(PSK, k.key)) {
-      issues.push({ path: 'ipsec.psk', value: pair, message: 'has a key that is not 256 lower-case hex characters' });
-      continue;
-    }
-    const stored = keys.get(id);
-    if (stored === undefined) {
-      keys.set(id, k.key);
-      added.push(pair);
-    } else if (stored !== k.key) {
-      throw new ConflictError(
-        `the key of ${pair[0]} <-> ${pair[1]} was stored by another command after the render; render again before applying`,
-        { code: 'KeyChanged' },
-      );
-    }
-  }
-  if (issues.length > 0) throw new ValidationError(issues, 'rendered keys');
-  return { doc: withKeys(doc, model, keys), change: changeOf(doc, model, added, []) };
-}
-
-/**
  * Parses `--pair` values into units of the model's scheme: two node names
  * (`pair`) or two PDC names (`pdc-pair`).
  */
@@ -269,7 +232,7 @@ export function parsePdcPairSelection(model: Model, values: readonly string[]): 
       issues.push({ path, value, message: 'names one PDC twice; nodes of one PDC talk without IPsec and have no key' });
       return;
     }
-    const pair = makePair(names[0]!, names[1]!);
+    const pair = orderedPair(names[0]!, names[1]!);
     if (!seen.has(pairId(pair))) pairs.push(pair);
     seen.add(pairId(pair));
   });
@@ -312,7 +275,7 @@ export function parsePairSelection(model: Model, values: readonly string[]): Pai
       issues.push({ path, value, message: `names two nodes of PDC ${model.nodeByName.get(a)!.pdc}, which talk without IPsec and have no key` });
       return;
     }
-    const pair = makePair(a, b);
+    const pair = orderedPair(a, b);
     if (!seen.has(pairId(pair))) pairs.push(pair);
     seen.add(pairId(pair));
   });

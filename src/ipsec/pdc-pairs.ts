@@ -5,7 +5,8 @@
  * whatever the number of nodes. Pure.
  */
 import type { Model } from '../model/model.js';
-import { makePair, type Pair } from './pairs.js';
+import { orderedPair } from '../model/model.js';
+import type { Pair } from './pairs.js';
 
 /** Every pair of PDCs with nodes, sorted by first then second name. */
 export function pdcPairs(model: Model): Pair[] {
@@ -19,5 +20,5 @@ export function pdcPairs(model: Model): Pair[] {
 
 /** The PDC pair whose key the node pair uses (the nodes must be in the mesh: different PDCs). */
 export function pdcPairOf(model: Model, nodes: Pair): Pair {
-  return makePair(model.nodeByName.get(nodes[0])!.pdc, model.nodeByName.get(nodes[1])!.pdc);
+  return orderedPair(model.nodeByName.get(nodes[0])!.pdc, model.nodeByName.get(nodes[1])!.pdc);
 }

@@ -2,12 +2,13 @@
  * The key each pair has in one render (docs/operations.md#render): the stored key, or,
  * for a pair with none, a fresh random key made once per render so both
  * ends of the pair get the same one. Such keys live only in the render; a
- * warning says how many pairs have one (never the key), and `apply` hands
- * them to `storeRenderedKeys` so the store learns what the nodes got.
+ * warning says how many pairs have one (never the key). `apply` never
+ * sends such keys: it stores the missing keys first (`generateMissingKeys`)
+ * and renders from the stored ones.
  */
 import { createHmac } from 'node:crypto';
 import type { PairKey } from '../model/model.js';
-import type { RenderContext } from '../plan/render-context.js';
+import type { RenderContext } from '../desired/render-context.js';
 import { keyUnit, keyUnits, storedUnitKeys } from './keys.js';
 import { pairId, pairLabel, type Pair } from './pairs.js';
 import { pdcPairOf } from './pdc-pairs.js';
@@ -155,7 +156,7 @@ export function renderKeys(ctx: RenderContext): RenderKeys {
   return ctx.shared(MEMO_KEY, () => new RenderKeys(ctx));
 }
 
-/** For apply: the keys the render made up for pairs without a stored key. */
+/** The keys the render made up for units without a stored key. */
 export function renderOnlyKeys(ctx: RenderContext): PairKey[] {
   return renderKeys(ctx).renderOnly();
 }

@@ -6,10 +6,9 @@
 import type { ValidationIssue } from '../errors.js';
 import { isHostOf, ipv4ToInt, parseNetwork } from '../net/ipv4.js';
 import { canonicalIpv6 } from '../net/ipv6.js';
-import { ADMIN_OVERLAY_RULE, looseRuleNameWarning } from '../rules/rule-name.js';
-import { vdcRangeIssues } from '../ranges/vdc.js';
-import { nextFreePort } from '../rules/ports.js';
-import { RULE_DEFAULTS, defaultFilesConfig, filesConfigProblem, parseRuleString } from '../rules/rule-string.js';
+import { ADMIN_OVERLAY_RULE, looseRuleNameWarning } from '../syntax/rule-name.js';
+import { nextFreePort } from '../syntax/ports.js';
+import { RULE_DEFAULTS, defaultFilesConfig, filesConfigProblem, parseRuleString } from '../syntax/rule-string.js';
 import { isMulticastMac, normalizeMac } from './mac.js';
 import {
   byCodePoint,
@@ -26,9 +25,10 @@ import {
   type VNic,
 } from './model.js';
 import { DANUBE_ESP, DEFAULT_IPSEC_PROFILE, DEFAULT_KEY_SCHEME, PDC_PAIR_UNVERIFIED, unverifiedSettings } from './ipsec-settings.js';
-import { NIC_TAG } from './patterns.js';
-import type { DefaultsDoc, IpsecKeyScheme, StateDoc } from './state.js';
+import { NIC_TAG } from '../syntax/patterns.js';
+import type { DefaultsDoc, IpsecKeyScheme, RuleDoc, StateDoc } from './state.js';
 import { pathFromSegments } from './validate-shape.js';
+import { vdcAllowances } from './vdcs.js';
 
 export const ADMIN_OVERLAY_DEFAULTS = { vxlanId: 2, vlanId: 2, mtu: 1300 } as const;
 export const DEFAULT_UNDERLAY_MTU = 1500;
@@ -135,7 +135,9 @@ export function buildModel(doc: StateDoc): Model {
   const pairKeys = buildPairKeys(doc, nodeByName, issues, warnings);
   const pdcKeys = buildPdcKeys(doc, new Set(pdcs), issues, warnings);
   checkVdcRefs(doc, vnics, issues);
-  issues.push(...vdcRangeIssues(doc));
+  // The deep check of every vDC range (ids in 1-16777215 / 1-4094, items well formed).
+  const vdcs = vdcAllowances(doc);
+  for (const v of vdcs) issues.push(...v.issues);
 
   return {
     doc,
@@ -153,6 +155,7 @@ export function buildModel(doc: StateDoc): Model {
     pairKeys,
     pdcKeys,
     pdcs,
+    vdcs,
     issues,
     warnings,
   };
@@ -203,67 +206,89 @@ function buildRules(
     const d = doc.overlay_rules![name]!;
     const nameWarning = looseRuleNameWarning(name, p('overlay_rules', name));
     if (nameWarning) warnings.push(nameWarning);
-
-    let fromString = {};
-    if (d.rule !== undefined) {
-      const parsed = parseRuleString(d.rule, p('overlay_rules', name, 'rule'));
-      issues.push(...parsed.issues);
-      fromString = parsed.params;
-      for (const [field, key] of [
-        ['port', 'port'],
-        ['mtu', 'mtu'],
-        ['listen_ip', 'listenIp'],
-        ['files_config', 'filesConfig'],
-      ] as const) {
-        const a = d[field];
-        const b = (parsed.params as Record<string, unknown>)[key];
-        if (a !== undefined && b !== undefined && a !== b) {
-          warnings.push({
-            path: p('overlay_rules', name, field),
-            value: a,
-            message: `differs from the rule string (${String(b)}), which wins`,
-          });
-        }
-      }
-    }
-    const merged = {
-      port: d.port,
-      mtu: d.mtu,
-      listenIp: d.listen_ip,
-      filesConfig: d.files_config,
-      ...stripUndefined(fromString),
-    };
-    if (merged.port === undefined) {
-      issues.push({ path: p('overlay_rules', name, 'port'), message: 'is required (or give vxlan/listen_port in rule)' });
-    }
-    const filesConfig = merged.filesConfig ?? defaultFilesConfig(name);
-    if (d.files_config !== undefined) {
-      const problem = filesConfigProblem(d.files_config);
-      if (problem) issues.push({ path: p('overlay_rules', name, 'files_config'), value: d.files_config, message: problem });
-    }
+    const params = ruleParams(name, d, issues, warnings);
     const selector = d.nodes ?? 'all';
-    let members: string[];
-    if (selector === 'all') members = nodes.map((n) => n.name);
-    else {
-      members = [];
-      selector.forEach((host, i) => {
-        if (nodeByName.has(host)) members.push(host);
-        else issues.push({ path: p('overlay_rules', name, 'nodes', i), value: host, message: 'is not a known node' });
-      });
-      members.sort(byCodePoint);
-    }
     rules.push({
       name,
-      port: merged.port ?? 0,
-      listenIp: merged.listenIp ?? RULE_DEFAULTS.listenIp,
-      filesConfig,
-      mtu: merged.mtu ?? RULE_DEFAULTS.mtu,
+      ...params,
       nodeSelector: selector,
-      nodes: members,
+      nodes: ruleMembers(name, selector, nodes, nodeByName, issues),
       adminOverlay: false,
     });
   }
   return rules;
+}
+
+/**
+ * A rule's parameters: its fields, overridden by what its rule string says
+ * (a field that disagrees is a warning), defaults for the rest.
+ */
+function ruleParams(
+  name: string,
+  d: RuleDoc,
+  issues: ValidationIssue[],
+  warnings: ValidationIssue[],
+): Pick<OverlayRule, 'port' | 'listenIp' | 'filesConfig' | 'mtu'> {
+  let fromString = {};
+  if (d.rule !== undefined) {
+    const parsed = parseRuleString(d.rule, p('overlay_rules', name, 'rule'));
+    issues.push(...parsed.issues);
+    fromString = parsed.params;
+    for (const [field, key] of [
+      ['port', 'port'],
+      ['mtu', 'mtu'],
+      ['listen_ip', 'listenIp'],
+      ['files_config', 'filesConfig'],
+    ] as const) {
+      const a = d[field];
+      const b = (parsed.params as Record<string, unknown>)[key];
+      if (a !== undefined && b !== undefined && a !== b) {
+        warnings.push({
+          path: p('overlay_rules', name, field),
+          value: a,
+          message: `differs from the rule string (${String(b)}), which wins`,
+        });
+      }
+    }
+  }
+  const merged = {
+    port: d.port,
+    mtu: d.mtu,
+    listenIp: d.listen_ip,
+    filesConfig: d.files_config,
+    ...stripUndefined(fromString),
+  };
+  if (merged.port === undefined) {
+    issues.push({ path: p('overlay_rules', name, 'port'), message: 'is required (or give vxlan/listen_port in rule)' });
+  }
+  const filesConfig = merged.filesConfig ?? defaultFilesConfig(name);
+  if (d.files_config !== undefined) {
+    const problem = filesConfigProblem(d.files_config);
+    if (problem) issues.push({ path: p('overlay_rules', name, 'files_config'), value: d.files_config, message: problem });
+  }
+  return {
+    port: merged.port ?? 0,
+    listenIp: merged.listenIp ?? RULE_DEFAULTS.listenIp,
+    filesConfig,
+    mtu: merged.mtu ?? RULE_DEFAULTS.mtu,
+  };
+}
+
+/** The known nodes a rule's selector names, sorted; unknown names are issues. */
+function ruleMembers(
+  name: string,
+  selector: 'all' | readonly string[],
+  nodes: readonly Node[],
+  nodeByName: ReadonlyMap<string, Node>,
+  issues: ValidationIssue[],
+): string[] {
+  if (selector === 'all') return nodes.map((n) => n.name);
+  const members: string[] = [];
+  selector.forEach((host, i) => {
+    if (nodeByName.has(host)) members.push(host);
+    else issues.push({ path: p('overlay_rules', name, 'nodes', i), value: host, message: 'is not a known node' });
+  });
+  return members.sort(byCodePoint);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -6,6 +6,7 @@
  */
 import type { ValidationIssue } from '../errors.js';
 import type { ArpTableOwner, IpsecAuth, IpsecEncr, IpsecPolicyScope, IpsecProfile, StateDoc } from './state.js';
+import type { VdcAllowance } from './vdcs.js';
 
 /** A compute node. */
 export interface Node {
@@ -123,6 +124,8 @@ export interface Model {
   pdcKeys: readonly PdcPairKey[];
   /** Sorted PDC names. */
   pdcs: readonly string[];
+  /** The vDCs' VXLAN and VLAN allowances, parsed once, sorted by name. */
+  vdcs: readonly VdcAllowance[];
   /** Problems that make the state inconsistent (unknown names, duplicates...). */
   issues: readonly ValidationIssue[];
   /** Things that load but deserve attention. */

@@ -4,11 +4,11 @@
  * consistency check's job (consistency.ts), which some read-only commands
  * may downgrade to warnings.
  */
-import { OVERLAY_MTU_MAX, OVERLAY_MTU_MIN } from './overlay-limits.js';
-import * as P from './patterns.js';
+import { OVERLAY_MTU_MAX, OVERLAY_MTU_MIN } from '../syntax/overlay-limits.js';
+import * as P from '../syntax/patterns.js';
 
 const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
-// The illumos overlay driver's range: 8900, not the man page's 9000 (overlay-limits.ts).
+// The illumos overlay driver's range: 8900, not the man page's 9000 (syntax/overlay-limits.ts).
 const overlayMtu = { type: 'integer', minimum: OVERLAY_MTU_MIN, maximum: OVERLAY_MTU_MAX } as const;
 const underlayMtu = { type: 'integer', minimum: 576, maximum: 9216 } as const;
 const hostname = { type: 'string', pattern: P.HOSTNAME } as const;

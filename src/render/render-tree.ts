@@ -3,8 +3,8 @@
  * `DIR/<hostname>/`. Pure: writing them is write-tree.ts's job.
  */
 import { quoteArgv } from '../shell/quote.js';
-import type { DesiredNode } from '../plan/desired.js';
-import { AWAIT_ONLINE_SH, refreshShellLines, SERVICE_REFRESH, sortServices, type ServiceName } from '../plan/services.js';
+import type { DesiredNode } from '../desired/desired.js';
+import { AWAIT_ONLINE_SH, refreshShellLines, SERVICE_REFRESH, sortServices, type ServiceName } from '../desired/services.js';
 import { usbkeyLineText } from '../rules/usbkey-lines.js';
 
 export interface TreeFile {

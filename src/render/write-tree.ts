@@ -9,7 +9,7 @@ import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EsdcError, InternalError } from '../errors.js';
-import type { DesiredNode } from '../plan/desired.js';
+import type { DesiredNode } from '../desired/desired.js';
 import { treeFiles, type TreeFile } from './render-tree.js';
 
 export interface WriteTreeResult {

@@ -5,8 +5,8 @@
  */
 import type { Model, Node, OverlayRule, VNic } from '../model/model.js';
 import { byCodePoint } from '../model/model.js';
-import type { OverlayLink } from '../plan/desired.js';
-import { ruleArgv } from './rule-string.js';
+import type { OverlayLink } from '../desired/desired.js';
+import { ruleArgv, ruleProperties } from '../syntax/rule-string.js';
 
 export function overlayLinkName(rule: string, vni: number): string {
   return `${rule}${vni}`;
@@ -46,5 +46,11 @@ export function overlaysOfNode(model: Model, node: Node): OverlayLink[] {
   if (ao && ao.members.some((m) => m.node === node.name)) add(model.ruleByName.get('adminoverlay'), ao.vxlanId);
   return [...wanted.entries()]
     .sort(([a], [b]) => byCodePoint(a, b))
-    .map(([link, { rule, vni }]) => ({ link, rule: rule.name, vni, argv: createOverlayArgv(rule, vni) }));
+    .map(([link, { rule, vni }]) => ({
+      link,
+      rule: rule.name,
+      vni,
+      argv: createOverlayArgv(rule, vni),
+      properties: Object.fromEntries(ruleProperties(rule)),
+    }));
 }

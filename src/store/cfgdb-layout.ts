@@ -14,7 +14,7 @@
  */
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { byCodePoint, orderedPair, type Model } from '../model/model.js';
-import { HOSTNAME, PDC_NAME, matches } from '../model/patterns.js';
+import { HOSTNAME, PDC_NAME, matches } from '../syntax/patterns.js';
 import { own } from '../model/own.js';
 import type {
   AdminOverlayDoc,
@@ -30,8 +30,8 @@ import type {
 } from '../model/state.js';
 import { createHash } from 'node:crypto';
 import { parseNodeList } from '../rules/edit.js';
-import { ADMIN_OVERLAY_RULE } from '../rules/rule-name.js';
-import { canonicalRuleString, defaultFilesConfig, parseRuleString, RULE_DEFAULTS } from '../rules/rule-string.js';
+import { ADMIN_OVERLAY_RULE } from '../syntax/rule-name.js';
+import { canonicalRuleString, defaultFilesConfig, parseRuleString, RULE_DEFAULTS } from '../syntax/rule-string.js';
 
 /** Our subtree under the root. */
 export const OURS = 'esdc_overlay';

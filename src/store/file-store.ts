@@ -3,11 +3,11 @@
  * atomically under a lock. A save re-validates what it is about to write
  * and refuses if the file changed since it was read.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../sha256.js';
 import { stringify } from 'yaml';
 import { ConflictError, StoreError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import { readFileWithMode } from '../io/read-with-mode.js';
+import { octalMode, readFileWithMode, secretExposed } from '../io/read-with-mode.js';
 import { loadStateText, parseYamlDocument, type Consistency } from '../model/load.js';
 import { looksLikeJson } from '../model/json-text.js';
 import type { StateDoc } from '../model/state.js';
@@ -48,9 +48,9 @@ export class FileStore implements Store {
 
   /** Keys in a file others can read are keys others have: refuse, as ssh does for a private key. */
   private refuseIfExposed(mode: number): void {
-    if ((mode & 0o077) !== 0) {
+    if (secretExposed(mode)) {
       throw new StoreError(
-        `state file ${this.location} holds IPsec keys but is readable by others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); ` +
+        `state file ${this.location} holds IPsec keys but is readable by others (mode ${octalMode(mode)}); ` +
           `run chmod 600 ${this.location}, or pass --insecure-state`,
         { code: 'StateInsecure' },
       );
@@ -153,5 +153,5 @@ function saveFailure(err: NodeJS.ErrnoException): string {
 const ABSENT = 'absent';
 
 function revisionOf(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return sha256Hex(text);
 }

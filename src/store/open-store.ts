@@ -4,7 +4,7 @@
  * ZooKeeper credentials come from ESDC_OVERLAY_ZK_AUTH or a file given with
  * --zk-auth-file, never from argv, where any local user could read them.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileWithModeSync, secretExposed } from '../io/read-with-mode.js';
 import { StoreError, UsageError } from '../errors.js';
 import { DEFAULT_STATE_PATH, FileStore } from './file-store.js';
 import type { Consistency } from '../model/load.js';
@@ -85,13 +85,14 @@ export function zkAuth(file: string | undefined, env: NodeJS.ProcessEnv): string
   if (file !== undefined) {
     from = `--zk-auth-file ${file}`;
     try {
-      const st = statSync(file);
-      if ((st.mode & 0o077) !== 0) {
-        throw new StoreError(`${file} holds ZooKeeper credentials but is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`, {
+      // One open: the mode checked is that of the bytes read (a stat and a read by path could see two files).
+      const { data, mode } = readFileWithModeSync(file);
+      if (secretExposed(mode)) {
+        throw new StoreError(`${file} holds ZooKeeper credentials but is readable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`, {
           code: 'StoreAuth',
         });
       }
-      auth = readFileSync(file, 'utf8').trim();
+      auth = data.toString('utf8').trim();
     } catch (err) {
       if (err instanceof StoreError) throw err;
       throw new StoreError(`cannot read --zk-auth-file ${file}: ${(err as Error).message}`, { code: 'StoreAuth', cause: err });

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_PATH } from '../../src/agent/bundle.js';
 import { planFleet } from '../../src/apply/fleet.js';
 import { remoteFrom } from '../../src/cli/remote.js';
-import { fileText } from '../../src/plan/desired.js';
+import { fileText } from '../../src/desired/desired.js';
 import { FileStore } from '../../src/store/file-store.js';
 import type { SimCluster } from '../harness/sim-cluster.js';
 import { useSimCluster } from '../harness/use-sim-cluster.js';

@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { generateInstallation } from '../../bench/generate-installation.js';
 import { arpTable } from '../../src/files-config/arp-table.js';
 import { filesConfigGenerator } from '../../src/files-config/generator.js';
-import { fileText } from '../../src/plan/desired.js';
-import { RenderContext } from '../../src/plan/render-context.js';
+import { fileText } from '../../src/desired/desired.js';
+import { RenderContext } from '../../src/desired/render-context.js';
 import { FUZZ } from '../fuzz/fuzz-config.js';
 import { validModel } from '../support/state-fixtures.js';
 

@@ -15,8 +15,8 @@ import { loadStateText, validateDoc } from '../../src/model/load.js';
 import type { Model } from '../../src/model/model.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { desiredNode } from '../../src/plan/desired-state.js';
-import { fileText } from '../../src/plan/desired.js';
-import { RenderContext } from '../../src/plan/render-context.js';
+import { fileText } from '../../src/desired/desired.js';
+import { RenderContext } from '../../src/desired/render-context.js';
 import { FIXTURES } from './helpers.js';
 
 const KEYS_FIXTURE = join(FIXTURES, 'ipsec', 'two-sites-keys.yaml');

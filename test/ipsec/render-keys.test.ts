@@ -7,8 +7,9 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deriveRenderKey, PSK_BYTES, RenderKeys } from '../../src/ipsec/render-keys.js';
-import { makePair, meshPairs, pairId } from '../../src/ipsec/pairs.js';
-import { RenderContext } from '../../src/plan/render-context.js';
+import { orderedPair } from '../../src/model/model.js';
+import { meshPairs, pairId } from '../../src/ipsec/pairs.js';
+import { RenderContext } from '../../src/desired/render-context.js';
 import { generateInstallation } from '../../bench/generate-installation.js';
 import { validModel } from '../support/state-fixtures.js';
 import { FUZZ } from '../fuzz/fuzz-config.js';
@@ -35,7 +36,7 @@ describe('render-only keys', () => {
     for (const node of model.nodes) {
       for (const peer of model.nodes) {
         if (peer.pdc === node.pdc) continue;
-        const pair = makePair(node.name, peer.name);
+        const pair = orderedPair(node.name, peer.name);
         expect(keys.keyOf(pair)).toBe(hkdf(secret, pairId(pair)));
       }
     }

@@ -8,7 +8,7 @@ import { buildBundle, desiredFromBundle, parseBundle } from '../../src/agent/bun
 import { MANIFEST_PATH, parseManifest } from '../../src/plan/manifest.js';
 import { desiredNode } from '../../src/plan/desired-state.js';
 import { planNode, type ActualFile, type ActualNode } from '../../src/plan/plan.js';
-import { RenderContext } from '../../src/plan/render-context.js';
+import { RenderContext } from '../../src/desired/render-context.js';
 import type { ArpTableOwner } from '../../src/model/state.js';
 import { threeNodes, validModel } from '../support/state-fixtures.js';
 

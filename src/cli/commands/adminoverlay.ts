@@ -151,8 +151,7 @@ export function registerAdminOverlayInfo(program: Command, io: CliIo): void {
     .description('show the admin overlay: subnet, VNI, VLAN, MTU, port, and each node\'s address and MAC')
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      const snap = await ctx.loadAndWarn();
       ctx.output(() => infoText(snap.model), () => infoJson(snap.model));
     });
 }

@@ -89,8 +89,7 @@ export function registerKeys(program: Command, io: CliIo): void {
     .addHelpText('after', SCHEME_HELP)
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      const snap = await ctx.loadAndWarn();
       const pdc = keyUnit(snap.model) === 'PDC pair';
       const stored = storedUnitKeys(snap.model);
       const rows = keyUnits(snap.model).map((p) => {

@@ -49,8 +49,7 @@ export function registerMtu(program: Command, io: CliIo): void {
       if (opts.ipv6 || opts.vlan || opts.esp !== undefined || opts.natT) {
         throw new UsageError('--ipv6, --vlan, --esp and --nat-t need --underlay-mtu');
       }
-      const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
+      const snap = await ctx.loadAndWarn();
       const rules = mtuReport(snap.model);
       report(ctx, rules);
       const tooBig = rules.filter((r) => !r.ok).map((r) => r.rule);

@@ -1,7 +1,7 @@
 /** `esdc-overlay vdc overlaps`: every pair of vDCs whose allowances share ids, with the shared ids. */
 import type { Command } from 'commander';
-import { DOMAINS } from '../../ranges/id-kinds.js';
-import { overlaps, vdcAllowances } from '../../ranges/vdc.js';
+import { DOMAINS } from '../../syntax/id-kinds.js';
+import { overlaps } from '../../ranges/vdc.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { table } from '../table.js';
@@ -11,9 +11,8 @@ export function registerVdcOverlaps(vdc: Command, io: CliIo): void {
     .description('list every pair of vDCs whose VXLAN or VLAN allowances intersect, with the intersection')
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('warn');
-      ctx.warn(snap.warnings);
-      const found = overlaps(vdcAllowances(snap.doc));
+      const snap = await ctx.loadAndWarn();
+      const found = overlaps(snap.model.vdcs);
       ctx.output(
         () =>
           found.length === 0

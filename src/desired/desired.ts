@@ -1,8 +1,11 @@
 /**
  * What a node should have: the desired half of a plan. Data only; built by
- * desired-state.ts from the Model, consumed by render (to a directory), plan
+ * plan/desired-state.ts from the Model (each generator imports this
+ * vocabulary, which sits below them all), consumed by render (to a directory), plan
  * (diff against the node) and apply.
  */
+import type { Node } from '../model/model.js';
+import type { RenderContext } from './render-context.js';
 import type { ServiceName } from './services.js';
 
 /** A `key="value"` line of /usbkey/config. */
@@ -48,6 +51,8 @@ export interface OverlayLink {
   rule: string;
   vni: number;
   argv: readonly string[];
+  /** The `-p` properties `argv` sets, in argv order: what a live overlay is compared with. */
+  properties: Readonly<Record<string, string>>;
 }
 
 export interface DesiredNode {
@@ -66,6 +71,9 @@ export interface Contribution {
   files?: readonly DesiredFile[];
   overlays?: readonly OverlayLink[];
 }
+
+/** One concern's share of a node's desired state (plan/desired-state.ts concatenates them). */
+export type NodeGenerator = (ctx: RenderContext, node: Node) => Contribution;
 
 export function fileText(file: DesiredFile): string {
   let out = '';
