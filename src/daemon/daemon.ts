@@ -10,6 +10,7 @@
  * and runs again, or one that also saw later events, reaches the same result.
  */
 import { EventEmitter } from 'node:events';
+import { compareFacts } from '../discovery/facts.js';
 import type { NodeFacts } from '../discovery/sysinfo.js';
 import { affectedRules, mergeInventory, type MergeResult } from '../inventory/merge.js';
 import type { VmObservation } from '../inventory/observation.js';
@@ -41,18 +42,9 @@ export interface InventoryDaemonOptions {
   batchWaitMs?: number;
 }
 
-/** What sysinfo says that the state does not (reported by `daemon status`, never applied). */
+/** What sysinfo says that the state does not (reported by `daemon status`, never applied); the comparison is `verify`'s too. */
 export function factsDiffer(node: Node, facts: NodeFacts): string[] {
-  const out: string[] = [];
-  const cmp = (what: string, state: string | undefined, live: string | undefined): void => {
-    if (live !== undefined && live !== '' && state !== live) out.push(`${what}: state ${state ?? '(none)'}, node ${live}`);
-  };
-  cmp('hostname', node.name, facts.hostname);
-  cmp('uuid', node.uuid.toLowerCase(), facts.uuid);
-  cmp('pdc', node.pdc, facts.pdc);
-  cmp('admin_ip', node.adminIp, facts.adminIp);
-  cmp('external_ip', node.externalIp, facts.externalIp);
-  return out;
+  return compareFacts(node, facts).map((c) => `${c.field}: state ${c.state}, node ${c.node}`);
 }
 
 function targetKey(n: Node): string {
