@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { filesConfigGenerator } from '../src/files-config/generator.js';
 import { loadStateText } from '../src/model/load.js';
 import { desiredNode, rulesGenerator } from '../src/plan/desired-state.js';
-import { RenderContext } from '../src/plan/render-context.js';
+import { RenderContext } from '../src/desired/render-context.js';
 import { writeRenderTree } from '../src/render/write-tree.js';
 
 const [path, flag, outDir] = process.argv.slice(2);

@@ -131,7 +131,9 @@ export function generateInstallation(spec: InstallationSpec): StateDoc {
       ip: quad(172, ((16 + (j >>> 16)) << 16) | (j & 0xffff)),
       nic_tag: `${ruleName(k)}/${vni}`,
     };
-    if (rand() < ipv6Share) nic.ip6 = `fd00:${k.toString(16)}::${j.toString(16)}`;
+    // Past 65,535 NICs the counter takes two groups (one group holds 16 bits); below, the form is unchanged.
+    const low = j < 0x10000 ? j.toString(16) : `${(j >>> 16).toString(16)}:${(j & 0xffff).toString(16)}`;
+    if (rand() < ipv6Share) nic.ip6 = `fd00:${k.toString(16)}::${low}`;
     if (rand() < 0.5) nic.vlan_id = 10 + (vni % 100);
     vnics.push(nic);
   }

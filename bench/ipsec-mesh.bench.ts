@@ -9,8 +9,8 @@ import { meshPairs } from '../src/ipsec/pairs.js';
 import { loadStateText } from '../src/model/load.js';
 import type { NodeDoc, StateDoc } from '../src/model/state.js';
 import { desiredNode } from '../src/plan/desired-state.js';
-import { fileText } from '../src/plan/desired.js';
-import { RenderContext } from '../src/plan/render-context.js';
+import { fileText } from '../src/desired/desired.js';
+import { RenderContext } from '../src/desired/render-context.js';
 
 function doc(n: number): StateDoc {
   const nodes: Record<string, NodeDoc> = {};

@@ -93,7 +93,7 @@ function benchCore(name: string, vnis: number[]): void {
   const doc = stateWith(vnis);
   const model = buildModel(doc);
   if (model.issues.length > 0) throw new Error(`bench state is inconsistent: ${model.issues[0]!.message}`);
-  const vdc = requireVdc(doc, 'big');
+  const vdc = requireVdc(model.vdcs, 'big');
   const wall: number[] = [];
   const cpu: number[] = [];
   let ids: number[] = [];

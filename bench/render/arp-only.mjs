@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { filesConfigGenerator } from '../../dist/src/files-config/generator.js';
 import { loadStateText } from '../../dist/src/model/load.js';
-import { RenderContext } from '../../dist/src/plan/render-context.js';
+import { RenderContext } from '../../dist/src/desired/render-context.js';
 import { writeTree } from '../../dist/src/render/write-tree.js';
 
 const [state, out] = process.argv.slice(2);

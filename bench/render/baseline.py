@@ -5,13 +5,14 @@ overlay rule the node has, a dict of the rule's VM NICs on the *other* nodes of
 that rule, each {arp, ip, [ndp], port}, serialised with json.dumps(indent=2)
 and written to DIR/<node>/opt/custom/networking/<rule>_overlay.json.
 
-It is given the same advantages our render has: the state is one JSON file
-read once (Danube queries its database per node), and NICs are grouped by rule
+It is given the same advantages our render has: the state is one file
+(JSON, or YAML read with PyYAML's C loader, CBaseLoader: every scalar a
+string, the cheapest load; the one number used, the port, is converted) read once (Danube queries its database per node), and NICs are grouped by rule
 once up front. Entries are inserted in MAC order and keys in our order (arp,
 ip, ndp, port) so its output can be compared byte for byte with our render's
 (`--check DIR`); that costs one sort per rule, which is charged to it.
 
-    python3 bench/render/baseline.py STATE.json OUT_DIR
+    python3 bench/render/baseline.py STATE.json|STATE.yaml OUT_DIR
 """
 import ipaddress
 import json
@@ -24,7 +25,11 @@ def main():
     state_path, out = sys.argv[1], sys.argv[2]
     t0 = time.perf_counter()
     with open(state_path) as f:
-        state = json.load(f)
+        if state_path.endswith(".json"):
+            state = json.load(f)
+        else:
+            import yaml  # PyYAML; libyaml's C loader
+            state = yaml.load(f, Loader=yaml.CBaseLoader)
     nodes = state["nodes"]
     names = sorted(nodes)
     rules = state.get("overlay_rules", {})
@@ -56,7 +61,7 @@ def main():
             if name not in members[rname]:
                 continue
             rule = rules[rname]
-            port = rule.get("port", 4789)
+            port = int(rule.get("port", 4789))
             table = {}
             for v in by_rule[rname]:
                 if v["node"] == name:

@@ -9,11 +9,11 @@ import { ConflictError, EsdcError, ValidationError, type ValidationIssue } from 
 import { ADMIN_OVERLAY_DEFAULTS } from '../model/build-model.js';
 import { normalizeMac } from '../model/mac.js';
 import { byCodePoint, type Model } from '../model/model.js';
-import { HOSTNAME, matches } from '../model/patterns.js';
+import { HOSTNAME, matches } from '../syntax/patterns.js';
 import type { AdminOverlayDoc, AdminOverlayMemberDoc, StateDoc } from '../model/state.js';
 import { ipv4ToInt, isHostOf, isIpv4, parseNetwork, type Ipv4Network } from '../net/ipv4.js';
-import { nextFreePort } from '../rules/ports.js';
-import { ADMIN_OVERLAY_RULE } from '../rules/rule-name.js';
+import { nextFreePort } from '../syntax/ports.js';
+import { ADMIN_OVERLAY_RULE } from '../syntax/rule-name.js';
 import { AddressPool, formatIp, type AddressRange } from './addresses.js';
 import { cryptoRandom, newAdminOverlayMac, type RandomSource } from './mac.js';
 import { didYouMean } from '../model/suggest.js';

@@ -8,9 +8,9 @@
  */
 import { ConflictError, EsdcError, ValidationError, type ValidationIssue } from '../errors.js';
 import type { Model } from '../model/model.js';
-import { OVERLAY_MTU_MAX, OVERLAY_MTU_MIN } from '../model/overlay-limits.js';
+import { OVERLAY_MTU_MAX, OVERLAY_MTU_MIN } from '../syntax/overlay-limits.js';
 import type { StateDoc } from '../model/state.js';
-import { ADMIN_OVERLAY_RULE } from '../rules/rule-name.js';
+import { ADMIN_OVERLAY_RULE } from '../syntax/rule-name.js';
 
 export interface AdminOverlayParamChange {
   field: 'mtu' | 'port';

@@ -13,12 +13,13 @@
  * unchanged content keeps its version (and its bytes), an apply with nothing
  * to do rewrites no bundle.
  */
-import { createHash } from 'node:crypto';
 import { EsdcError, formatIssue, type ValidationIssue } from '../errors.js';
-import type { DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from '../plan/desired.js';
-import { fileText, textFile } from '../plan/desired.js';
-import { SERVICE_ORDER } from '../plan/services.js';
+import { sha256Hex } from '../sha256.js';
+import type { DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from '../desired/desired.js';
+import { fileText, textFile } from '../desired/desired.js';
+import { SERVICE_ORDER } from '../desired/services.js';
 import { isOwnedUsbkeyKey } from '../rules/usbkey-lines.js';
+import { overlayProperties } from '../syntax/rule-string.js';
 import { bundleMayWrite, modeProblem } from './bundle-paths.js';
 
 /** Where apply leaves the bundle on the node. */
@@ -28,7 +29,7 @@ export const BUNDLE_MODE = 0o400;
 export const BUNDLE_FORMAT = 'esdc-overlay-bundle/1';
 
 /** A desired file with its content as one string, as the bundle carries it. */
-export type BundleFile = Omit<DesiredFile, 'content'> & { content: string };
+export type BundleFile = Omit<DesiredFile, 'content' | 'onlyIfMissing'> & { content: string; /** DesiredFile.onlyIfMissing */ only_if_missing?: true };
 
 /** What the checksum covers, in this key order. */
 export interface BundleBody {
@@ -45,9 +46,6 @@ export interface Bundle extends BundleBody {
   sha256: string;
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /** The body without version: what decides whether a new version is due. */
 function contentKey(b: Omit<BundleBody, 'version' | 'format'>): string {
@@ -65,6 +63,7 @@ function bodyOf(desired: DesiredNode, pdc: string | undefined): Omit<BundleBody,
       group: f.group,
       secret: f.secret,
       refresh: f.refresh,
+      ...(f.onlyIfMissing ? { only_if_missing: true } : {}),
       content: fileText(f),
     })),
     usbkey: desired.usbkey.map((l) => ({ key: l.key, value: l.value })),
@@ -83,7 +82,22 @@ export function serializeBundle(body: BundleBody): string {
     overlays: body.overlays,
   };
   const text = JSON.stringify(ordered);
-  return `${JSON.stringify({ ...ordered, sha256: sha256(text) })}\n`;
+  return `${JSON.stringify({ ...ordered, sha256: sha256Hex(text) })}\n`;
+}
+
+/**
+ * The bundle text apply would have staged for `desired` at `version`: what a
+ * node has when nothing changed since (a plan compares hashes with it before
+ * reading the node's bundle, src/apply/fleet.ts).
+ */
+export function bundleTextAt(desired: DesiredNode, pdc: string | undefined, version: number): string {
+  return serializeBundle({ format: BUNDLE_FORMAT, version, ...bodyOf(desired, pdc) });
+}
+
+/** Where a bundle's version stands: `serializeBundle` writes format, node, then version, first. */
+export function bundleVersionIn(prefix: string): number | undefined {
+  const m = /^\{"format":"[^"]*","node":"[^"\\]*","version":(\d{1,16})[,}]/.exec(prefix);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** The version the node's agent last applied (its floor: it refuses anything below). */
@@ -151,7 +165,7 @@ export function parseBundle(text: string, source = 'bundle', opts: { policy?: bo
   if (!isRecord(raw)) return fail([{ path: '', message: 'not a JSON object' }]);
   const { sha256: sum, ...body } = raw;
   if (body.format !== BUNDLE_FORMAT) return fail([{ path: 'format', value: body.format, message: `must be ${BUNDLE_FORMAT}` }]);
-  if (typeof sum !== 'string' || sum !== sha256(JSON.stringify(body))) {
+  if (typeof sum !== 'string' || sum !== sha256Hex(JSON.stringify(body))) {
     throw new BundleError(`${source}: checksum mismatch: the bundle is damaged or was edited`, [{ path: 'sha256', message: 'does not match the content' }], {
       code: 'BundleChecksum',
     });
@@ -176,6 +190,7 @@ export function parseBundle(text: string, source = 'bundle', opts: { policy?: bo
     if (typeof f.secret !== 'boolean') issues.push({ path: `${at}.secret`, message: 'must be true or false' });
     if (typeof f.refresh !== 'string' || !(SERVICE_ORDER as readonly string[]).includes(f.refresh)) issues.push({ path: `${at}.refresh`, value: f.refresh, message: `must be one of ${SERVICE_ORDER.join(', ')}` });
     if (typeof f.content !== 'string') issues.push({ path: `${at}.content`, message: 'must be a string' });
+    if (f.only_if_missing !== undefined && f.only_if_missing !== true) issues.push({ path: `${at}.only_if_missing`, value: f.only_if_missing, message: 'must be true or absent' });
     return undefined;
   });
   const usbkey = Array.isArray(b.usbkey) ? b.usbkey : (issues.push({ path: 'usbkey', message: 'must be a list' }), []);
@@ -202,9 +217,10 @@ export function desiredFromBundle(b: Bundle): DesiredNode {
   return {
     node: b.node,
     usbkey: b.usbkey.map((l) => ({ key: l.key, value: l.value })),
-    overlays: b.overlays.map((o): OverlayLink => ({ link: o.link, rule: o.rule, vni: o.vni, argv: o.argv })),
+    // The bundle carries the argv; its properties are read from it here, at the edge, not by the plan.
+    overlays: b.overlays.map((o): OverlayLink => ({ link: o.link, rule: o.rule, vni: o.vni, argv: o.argv, properties: Object.fromEntries(overlayProperties(o.argv)) })),
     files: b.files.map((f) =>
-      textFile({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, secret: f.secret, refresh: f.refresh, text: f.content }),
+      textFile({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, secret: f.secret, refresh: f.refresh, text: f.content, ...(f.only_if_missing ? { onlyIfMissing: true } : {}) }),
     ),
   };
 }

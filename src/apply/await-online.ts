@@ -5,7 +5,7 @@
  * is still stopping or starting: varpd's door is what net-virtual and
  * create-overlay need. Bounded; the error names the node and the service.
  */
-import { svcsStateArgv } from '../plan/services.js';
+import { svcsStateArgv } from '../desired/services.js';
 import { checkExec, TransportError, type Transport } from '../transport/transport.js';
 
 export interface AwaitOnlineOptions {

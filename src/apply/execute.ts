@@ -10,13 +10,13 @@
 import { hostname } from 'node:os';
 import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
 import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../plan/plan.js';
-import { AWAIT_ONLINE_SH, ONLINE_WAIT_SECONDS, refreshShellLines, SERVICE_REFRESH, svcsStateArgv } from '../plan/services.js';
+import { AWAIT_ONLINE_SH, ONLINE_WAIT_SECONDS, refreshShellLines, SERVICE_REFRESH, svcsStateArgv } from '../desired/services.js';
 import { awaitOnline, parseSvcsState } from './await-online.js';
 import { quoteArgv } from '../shell/quote.js';
 import { checkExec, stagedPath, TransportError, type Transport } from '../transport/transport.js';
 import { EsdcError, InternalError } from '../errors.js';
 import { acquireNodeLock, type NodeLock } from './node-lock.js';
-import { isOwnedPath } from '../plan/owned-paths.js';
+import { isOwnedPath } from '../syntax/owned-paths.js';
 import { settleLimit } from './pool.js';
 
 export type NodeStatus = 'unchanged' | 'applied' | 'stage-failed' | 'rolled-back' | 'commit-failed';
@@ -87,15 +87,13 @@ function stagedTargets(w: NodeWork): string[] {
   return paths;
 }
 
-async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: string[]): Promise<void> {
+async function stageNode(t: Transport, w: NodeWork, timeoutMs: number): Promise<void> {
   if (w.manifest) {
     await t.stage(MANIFEST_PATH, w.manifest.atCommit, { mode: MANIFEST_MODE }, timeoutMs);
-    staged.push(MANIFEST_PATH);
   }
   const byOwner = new Map<string, string[]>();
   for (const f of w.stage) {
     await t.stage(f.path, f.content, { mode: f.mode }, timeoutMs);
-    staged.push(f.path);
     if (f.owner !== undefined) {
       const spec = `${f.owner}${f.group !== undefined ? `:${f.group}` : ''}`;
       byOwner.set(spec, [...(byOwner.get(spec) ?? []), stagedPath(f.path, t.runId)]);
@@ -113,7 +111,6 @@ async function stageNode(t: Transport, w: NodeWork, timeoutMs: number, staged: s
       throw new TransportError(t.node, `${USBKEY_CONFIG} changed on the node since it was read; run apply again`, { code: 'ChangedMeanwhile' });
     }
     await t.stage(USBKEY_CONFIG, w.usbkey.content, { mode: w.usbkey.mode }, timeoutMs);
-    staged.push(USBKEY_CONFIG);
   }
 }
 
@@ -255,13 +252,7 @@ export async function executeWork(
     const lockFailures = lockResults.flatMap((r, i) => (r.ok ? [] : [{ w: busy[i]!, error: r.error }]));
     if (lockFailures.length > 0) {
       await releaseAll();
-      for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
-      for (const f of lockFailures) {
-        const o = outcomes.get(f.w.node)!;
-        o.status = 'stage-failed';
-        o.error = message(f.error);
-        opts.onProgress?.(f.w.node, `not staged: ${o.error}`);
-      }
+      markStageFailed(busy, lockFailures, outcomes, opts, 'not staged');
       return { ok: false, phase: 'stage', outcomes: ordered() };
     }
   }
@@ -269,6 +260,31 @@ export async function executeWork(
     return await stageAndCommit(transports, busy, opts, outcomes, ordered);
   } finally {
     await releaseAll();
+  }
+}
+
+/** Removes this run's staged files on every busy node (best effort: a lost node keeps them for the next plan). */
+async function removeStaged(transports: ReadonlyMap<string, Transport>, busy: readonly NodeWork[], opts: ExecuteOptions): Promise<void> {
+  await settleLimit(busy, opts.concurrency, async (w) => {
+    const t = transports.get(w.node)!;
+    await Promise.all(stagedTargets(w).map((p) => t.remove(stagedPath(p, t.runId), opts.timeoutMs).catch(() => undefined)));
+  });
+}
+
+/** A stage that failed somewhere: every busy node is rolled back, the failed ones say why. */
+function markStageFailed(
+  busy: readonly NodeWork[],
+  failures: ReadonlyArray<{ w: NodeWork; error: unknown }>,
+  outcomes: Map<string, NodeOutcome>,
+  opts: ExecuteOptions,
+  verb: string,
+): void {
+  for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
+  for (const f of failures) {
+    const o = outcomes.get(f.w.node)!;
+    o.status = 'stage-failed';
+    o.error = message(f.error);
+    opts.onProgress?.(f.w.node, `${verb}: ${o.error}`);
   }
 }
 
@@ -280,36 +296,29 @@ async function stageAndCommit(
   ordered: () => NodeOutcome[],
 ): Promise<ExecuteResult> {
   // Phase 1: stage everywhere.
-  const staged = new Map<string, string[]>(busy.map((w) => [w.node, []]));
   const stageResults = await settleLimit(busy, opts.concurrency, async (w) => {
     const started = performance.now();
-    await stageNode(transports.get(w.node)!, w, opts.timeoutMs, staged.get(w.node)!);
+    await stageNode(transports.get(w.node)!, w, opts.timeoutMs);
     outcomes.get(w.node)!.ms += performance.now() - started;
     opts.onProgress?.(w.node, `staged ${stagedTargets(w).length} file(s)`);
   });
   const stageFailures = stageResults.flatMap((r, i) => (r.ok ? [] : [{ w: busy[i]!, error: r.error }]));
   if (stageFailures.length > 0) {
     // Take back what was staged, everywhere; targets were never touched.
-    await settleLimit(busy, opts.concurrency, async (w) => {
-      const t = transports.get(w.node)!;
-      const paths = stagedTargets(w);
-      await Promise.all(paths.map((p) => t.remove(stagedPath(p, t.runId), opts.timeoutMs).catch(() => undefined)));
-    });
-    for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
-    for (const f of stageFailures) {
-      const o = outcomes.get(f.w.node)!;
-      o.status = 'stage-failed';
-      o.error = message(f.error);
-      opts.onProgress?.(f.w.node, `stage failed: ${o.error}`);
-    }
+    await removeStaged(transports, busy, opts);
+    markStageFailed(busy, stageFailures, outcomes, opts, 'stage failed');
     return { ok: false, phase: 'stage', outcomes: ordered() };
   }
 
   await opts.hooks?.afterStage?.();
-  // Commit nothing once the lock is not ours. What we staged stays: another apply may hold the lock
-  // now and have staged under the same names, and removing its files would break its commit half-way;
-  // a later apply overwrites them.
-  await checkLock(opts.lock, 'before committing', 'nothing was committed; staged files were left for the next apply to replace');
+  // Commit nothing once the lock is not ours. Staged names are this run's own (stagedPath), so what
+  // we staged can be taken back without touching what another apply, now holding the lock, staged.
+  try {
+    await checkLock(opts.lock, 'before committing', "nothing was committed and this run's staged files were removed");
+  } catch (err) {
+    await removeStaged(transports, busy, opts);
+    throw err;
+  }
   // Phase 2: commit and refresh, node by node.
   await settleLimit(busy, opts.concurrency, async (w) => {
     const out = outcomes.get(w.node)!;

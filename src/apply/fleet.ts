@@ -3,21 +3,22 @@
  * read what each has, plan. Every connection is made, and every host key
  * checked, before anything is staged anywhere.
  */
-import { BUNDLE_PATH, buildBundle } from '../agent/bundle.js';
+import { BUNDLE_PATH, buildBundle, bundleTextAt, bundleVersionIn } from '../agent/bundle.js';
 import { stageBundle } from '../agent/stage-bundle.js';
 import { AGENT_STATUS_PATH, floorOf } from '../agent/status.js';
 import { EsdcError } from '../errors.js';
-import { IKE_CONFIG_PATH } from '../ipsec/generator.js';
+import { IKE_CONFIG_PATH, IKE_PRESHARED_PATH } from '../ipsec/generator.js';
 import { refuseIkeSplits } from '../ipsec/ike-subset.js';
+import { refuseKeySplits } from '../ipsec/key-subset.js';
 import type { Model, Node } from '../model/model.js';
-import type { DesiredNode } from '../plan/desired.js';
-import { desiredNode, GENERATORS, type NodeGenerator } from '../plan/desired-state.js';
+import { fileText, type DesiredNode, type NodeGenerator } from '../desired/desired.js';
+import { desiredNode, GENERATORS } from '../plan/desired-state.js';
 import { planNode, type ActualNode, type NodePlan, type NodeWork, type Plan } from '../plan/plan.js';
-import { RenderContext } from '../plan/render-context.js';
+import { RenderContext } from '../desired/render-context.js';
 import type { ValidationIssue } from '../errors.js';
 import { TransportError, type Transport } from '../transport/transport.js';
 import { settleLimit } from './pool.js';
-import { readActual } from './read-actual.js';
+import { readActual, type ExpectedText } from './read-actual.js';
 
 export interface NodeFailure {
   node: string;
@@ -72,7 +73,14 @@ export interface FleetOptions {
   maxReadBytes?: number;
   /** The clock for bundle versions (tests). */
   now?: () => number;
+  /** Hash first only on nodes with at least this many bytes of desired files (default HASH_FROM_BYTES; tests use 0). */
+  hashFromBytes?: number;
+  /** Told how many bytes were read from each node to plan it (the CLI logs it). */
+  onRead?: (node: string, bytes: number) => void;
 }
+
+/** Enough of a bundle to hold its format, node name and version. */
+const BUNDLE_PREFIX = 512;
 
 export type Opener = (node: Node) => Promise<Transport>;
 
@@ -101,8 +109,14 @@ export async function planFleet(model: Model, only: ReadonlySet<string> | undefi
   if (connected.some((r) => !r.ok)) await fail('could not connect', connected);
   const read = await settleLimit(desired, opts.concurrency, async (d) => {
     const withBundle = opts.bundle ?? true;
-    const actual = await readActual(transports.get(d.node)!, d, opts.timeoutMs, withBundle ? [BUNDLE_PATH, AGENT_STATUS_PATH] : [], opts.maxReadBytes);
     const pdc = model.nodeByName.get(d.node)!.pdc;
+    // The bundle carries every file (ARP tables too): when nothing changed it is the one of this
+    // desired state at the version at its start, so it is checked by hash, not read (issue 20).
+    const expected = new Map<string, ExpectedText>(
+      withBundle ? [[BUNDLE_PATH, { prefixBytes: BUNDLE_PREFIX, text: (prefix) => { const v = bundleVersionIn(prefix); return v === undefined ? undefined : bundleTextAt(d, pdc, v); } }]] : [],
+    );
+    const actual = await readActual(transports.get(d.node)!, d, opts.timeoutMs, withBundle ? [BUNDLE_PATH, AGENT_STATUS_PATH] : [], opts.maxReadBytes, expected, opts.hashFromBytes);
+    opts.onRead?.(d.node, actual.bytesRead ?? 0);
     const { plan, work } = planNode(d, actual, { pdc });
     if (withBundle) {
       const have = actual.files.get(BUNDLE_PATH) ?? null;
@@ -132,10 +146,23 @@ export function currentText(fleet: Pick<FleetRun, 'nodes'>, node: string, path: 
   return run.actual.files.get(path)?.text ?? null;
 }
 
+/** The text a node of the run would get as `path`, or undefined (not in the run, or no such file). */
+export function desiredText(fleet: Pick<FleetRun, 'nodes'>, node: string, path: string): string | undefined {
+  const file = fleet.nodes.find((n) => n.desired.node === node)?.desired.files.find((f) => f.path === path);
+  return file === undefined ? undefined : fileText(file);
+}
+
 /**
  * Refuses a subset run that would leave an IPsec pair with different IKE
- * parameters at its two ends (src/ipsec/ike-subset.ts).
+ * parameters (src/ipsec/ike-subset.ts) or different pre-shared keys
+ * (src/ipsec/key-subset.ts) at its two ends.
  */
 export function refuseSplitPairs(model: Model, fleet: Pick<FleetRun, 'nodes' | 'only'>): void {
   refuseIkeSplits(model, fleet.only, (node) => currentText(fleet, node, IKE_CONFIG_PATH));
+  refuseKeySplits(
+    model,
+    fleet.only,
+    (node) => currentText(fleet, node, IKE_PRESHARED_PATH),
+    (node) => desiredText(fleet, node, IKE_PRESHARED_PATH),
+  );
 }

@@ -1,30 +1,128 @@
 /** Reads what a node has, for the paths and links its desired state names: the actual half of a plan. */
 import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
-import type { DesiredNode } from '../plan/desired.js';
+import { fileText, type DesiredFile, type DesiredNode } from '../desired/desired.js';
 import { parseManifest } from '../plan/manifest.js';
 import { MANIFEST_PATH, USBKEY_CONFIG, type ActualFile, type ActualNode } from '../plan/plan.js';
 import { posix } from 'node:path';
-import { checkExec, stagedTarget, type Transport } from '../transport/transport.js';
+import { checkExec, MAX_READ_BYTES, stagedTarget, type Transport } from '../transport/transport.js';
+import { digestFiles } from './digest.js';
 import { mapLimit } from './pool.js';
+import { sha256Hex } from '../sha256.js';
 
-async function readOne(t: Transport, path: string, timeoutMs: number, maxBytes?: number): Promise<ActualFile | null> {
+/**
+ * The text a path should have, to be checked by hash before it is read. When
+ * the node's SHA-256 of the file is that of `text(prefix)`, the file is not
+ * read: its mode comes from an lstat, its text is this one (equal hashes,
+ * equal bytes). `prefixBytes` first reads that much of the file and hands it
+ * to `text` (a bundle's version is at its start).
+ */
+export interface ExpectedText {
+  prefixBytes?: number;
+  text: (prefix: string) => string | undefined;
+}
+
+/** Bytes read from the node so far: file contents and command output. */
+interface Counter {
+  bytes: number;
+}
+
+async function readOne(t: Transport, path: string, timeoutMs: number, maxBytes: number | undefined, n: Counter): Promise<ActualFile | null> {
   const got = await t.readFile(path, timeoutMs, maxBytes === undefined ? {} : { maxBytes });
+  if (got) n.bytes += got.data.length;
   return got ? { mode: got.mode, text: got.data.toString('utf8') } : null;
 }
 
-/** `extra`: more paths to read into `files` (the agent's bundle). */
-/** `maxBytes`: refuse a larger file (default MAX_READ_BYTES). */
-export async function readActual(t: Transport, desired: DesiredNode, timeoutMs: number, extra: readonly string[] = [], maxBytes?: number): Promise<ActualNode> {
-  const manifestText = (await t.readFile(MANIFEST_PATH, timeoutMs, maxBytes === undefined ? {} : { maxBytes }))?.data.toString('utf8');
+
+/** The file from its hash when it is the expected one; undefined when it has to be read. */
+async function byHash(t: Transport, path: string, hash: string, expected: ExpectedText, timeoutMs: number, maxBytes: number, n: Counter): Promise<ActualFile | undefined> {
+  let prefix = '';
+  let mode: number | undefined;
+  if (expected.prefixBytes !== undefined) {
+    const head = await t.readFile(path, timeoutMs, { maxBytes, prefixBytes: expected.prefixBytes });
+    if (!head) return undefined;
+    n.bytes += head.data.length;
+    prefix = head.data.toString('utf8');
+    mode = head.mode;
+  }
+  const text = expected.text(prefix);
+  if (text === undefined || sha256Hex(text) !== hash) return undefined;
+  if (mode === undefined) {
+    // The checks readFile makes before reading: a regular file, within the size limit.
+    const info = await t.stat(path, timeoutMs);
+    if (!info || !info.isFile || info.size > maxBytes) return undefined;
+    mode = info.mode;
+  }
+  return { mode, text };
+}
+
+/**
+ * `extra`: more paths to read into `files` (the agent's bundle), with the
+ * text each is expected to have in `expected` (by path), if known.
+ * `maxBytes`: refuse a larger file (default MAX_READ_BYTES).
+ *
+ * Hash first: one `digest` on the node for every desired file (and expected
+ * extra), then only the files whose hash differs are read (issue 20). A node
+ * without digest, or whose output cannot be trusted, has every file read.
+ */
+export async function readActual(
+  t: Transport,
+  desired: DesiredNode,
+  timeoutMs: number,
+  extra: readonly string[] = [],
+  maxBytes?: number,
+  expected: ReadonlyMap<string, ExpectedText> = new Map(),
+  hashFromBytes: number = HASH_FROM_BYTES,
+): Promise<ActualNode> {
+  const n: Counter = { bytes: 0 };
+  const want = new Map<string, ExpectedText>(expected);
+  for (const f of desired.files) want.set(f.path, expectedFile(f));
+  // Small nodes are read as before: hashing costs a command, reading them a few round trips.
+  if (desiredBytes(desired) < hashFromBytes) want.clear();
+  // What needs nothing else is asked at once: the manifest, the hashes, /usbkey/config and the live
+  // overlays travel together over the one connection, instead of one round trip after another.
+  const [manifest, digest, usbkey, show] = await Promise.all([
+    t.readFile(MANIFEST_PATH, timeoutMs, maxBytes === undefined ? {} : { maxBytes }),
+    digestFiles(t, [...want.keys()].sort(), timeoutMs),
+    readOne(t, USBKEY_CONFIG, timeoutMs, maxBytes, n),
+    t.exec(SHOW_OVERLAY_ARGV, timeoutMs).then((r) => checkExec(t.node, SHOW_OVERLAY_ARGV, r)),
+  ]);
+  n.bytes += (manifest?.data.length ?? 0) + digest.bytesRead + Buffer.byteLength(show.stdout);
+  const manifestText = manifest?.data.toString('utf8');
   const managed = Object.keys(parseManifest(manifestText).manifest.files);
   const paths = [...new Set([...desired.files.map((f) => f.path), ...managed, ...extra])].sort();
-  const read = await mapLimit(paths, 8, (p) => readOne(t, p, timeoutMs, maxBytes));
+  const [read, leftovers] = await Promise.all([
+    mapLimit(paths, 8, async (p) => {
+      const hash = digest.hashes.get(p);
+      const known = hash === undefined || !want.has(p) ? undefined : await byHash(t, p, hash, want.get(p)!, timeoutMs, maxBytes ?? MAX_READ_BYTES, n);
+      return known ?? readOne(t, p, timeoutMs, maxBytes, n);
+    }),
+    findLeftovers(t, [...paths, MANIFEST_PATH, USBKEY_CONFIG], timeoutMs),
+  ]);
   const files = new Map(paths.map((p, i) => [p, read[i]!]));
-  const usbkey = await readOne(t, USBKEY_CONFIG, timeoutMs, maxBytes);
-  const leftovers = await findLeftovers(t, [...paths, MANIFEST_PATH, USBKEY_CONFIG], timeoutMs);
-  const show = checkExec(t.node, SHOW_OVERLAY_ARGV, await t.exec(SHOW_OVERLAY_ARGV, timeoutMs));
   const overlays = parseShowOverlay(show.stdout, `${t.node}: dladm show-overlay`);
-  return { node: t.node, files, usbkey, overlays, manifestText, leftovers };
+  return { node: t.node, files, usbkey, overlays, manifestText, leftovers, bytesRead: n.bytes };
+}
+
+/**
+ * Below this many bytes of desired files (the bundle carries as many again),
+ * a node's files are read rather than hashed first: the digest command costs
+ * about what reading that much does (measured on 50 simulated nodes with
+ * small tables, bench/RESULTS.md), and what is read stays bounded by it.
+ */
+export const HASH_FROM_BYTES = 256 * 1024;
+
+function desiredBytes(desired: DesiredNode): number {
+  let total = 0;
+  for (const f of desired.files) {
+    for (const chunk of f.content()) total += chunk.length;
+    if (total >= HASH_FROM_BYTES) break;
+  }
+  return total;
+}
+
+function expectedFile(f: DesiredFile): ExpectedText {
+  let text: string | undefined;
+  return { text: () => (text ??= fileText(f)) };
 }
 
 /**

@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import { NotConfirmedError, UsageError, formatIssue, type ValidationIssue } from '../errors.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type Logger } from '../log.js';
 import { openStore, storeSpec } from '../store/open-store.js';
-import type { MutateOptions, Store } from '../store/store.js';
+import type { MutateOptions, Snapshot, Store } from '../store/store.js';
+import { modelWarnings } from './warnings.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -100,6 +101,17 @@ export class CliContext {
       const t = text();
       if (t !== '') this.io.stdout.write(t.endsWith('\n') ? t : `${t}\n`);
     }
+  }
+
+  /**
+   * The state for a command that only reads it: loaded even when it is
+   * inconsistent, with its problems and warnings reported on stderr.
+   */
+  async loadAndWarn(): Promise<Snapshot> {
+    const snap = await this.store().load('warn');
+    // The one list every command shows: load warnings, then vDC and MTU warnings, each once.
+    this.warn(modelWarnings(snap));
+    return snap;
   }
 
   /** Reports warnings on stderr (never on stdout, which scripts parse). */

@@ -124,8 +124,8 @@ export async function planSelectedNodes<T = undefined>(
   ctx: CliContext,
   nodes: readonly string[],
   opts: RemoteOptions,
-  /** More reading over the same connections before they close (verify: each node's agent). */
-  inspect?: (fleet: FleetRun, remote: Remote) => Promise<T>,
+  /** More reading over the same connections before they close (verify: each node's agent and sysinfo). */
+  inspect?: (fleet: FleetRun, remote: Remote, model: Model) => Promise<T>,
 ): Promise<FleetRun & { inspected: T | undefined; model: Model }> {
   const snap = await ctx.store().load('require');
   ctx.warn(modelWarnings(snap));
@@ -136,10 +136,11 @@ export async function planSelectedNodes<T = undefined>(
     timeoutMs: remote.timeoutMs,
     maxReadBytes: remote.maxReadBytes,
     onProgress: (node, line) => ctx.progress(`${node}: ${line}`),
+    onRead: (node, bytesRead) => ctx.log.debug({ node, bytesRead }, 'read the node'),
   });
   let inspected: T | undefined;
   try {
-    if (inspect) inspected = await inspect(fleet, remote);
+    if (inspect) inspected = await inspect(fleet, remote, snap.model);
   } finally {
     await fleet.close();
   }

@@ -4,7 +4,7 @@
  */
 import { Validator } from 'ip-num';
 import { ValidationError, type ValidationIssue } from '../errors.js';
-import { HOSTNAME, matches, PDC_NAME, UUID } from '../model/patterns.js';
+import { HOSTNAME, matches, PDC_NAME, UUID } from '../syntax/patterns.js';
 
 export interface NodeFacts {
   hostname: string;

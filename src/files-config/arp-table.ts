@@ -186,3 +186,61 @@ export function indexOfNode(model: Model, node: Node): number {
   if (i === undefined) throw new InternalError(`${node.name} is not a node of the model`);
   return i;
 }
+
+/**
+ * Every entry of a rule's table as one viewer PDC sees it, in one buffer:
+ * entry i is `,\n<entry>` at `text[starts[i] .. starts[i + 1])`. An entry's
+ * text depends on the viewer only through its PDC, so this is made once per
+ * (rule, PDC) and each node's table is slices of it (`arpTableBytes`).
+ */
+export interface ArpTableText {
+  owners: Uint32Array;
+  text: Buffer;
+  starts: Uint32Array;
+}
+
+export function arpTableText(compiled: CompiledRuleTable, column: readonly string[]): ArpTableText {
+  const { owners, heads, tails } = compiled;
+  const parts: string[] = new Array<string>(owners.length);
+  const starts = new Uint32Array(owners.length + 1);
+  let offset = 0;
+  for (let i = 0; i < owners.length; i++) {
+    const part = `,\n${heads[i]!}${column[owners[i]!]!}${tails[i]!}`;
+    parts[i] = part;
+    starts[i] = offset;
+    offset += Buffer.byteLength(part, 'utf8');
+  }
+  starts[owners.length] = offset;
+  return { owners, text: Buffer.from(parts.join(''), 'utf8'), starts };
+}
+
+const OPEN = Buffer.from('{\n');
+const CLOSE = Buffer.from('\n}\n');
+const EMPTY = Buffer.from('{}\n');
+
+/**
+ * One node's table as buffers: the same bytes as `arpTableChunks`, made of
+ * slices of the shared text that skip the viewer's own entries (no copy).
+ */
+export function* arpTableBytes(table: ArpTableText, viewerIndex: number): Generator<Uint8Array> {
+  const { owners, text, starts } = table;
+  let runStart = -1;
+  let first = true;
+  for (let i = 0; i <= owners.length; i++) {
+    const skip = i === owners.length || owners[i] === viewerIndex;
+    if (!skip) {
+      if (runStart === -1) runStart = i;
+      continue;
+    }
+    if (runStart === -1) continue;
+    let from = starts[runStart]!;
+    if (first) {
+      yield OPEN;
+      from += 2; // the first entry has no leading ",\n"
+      first = false;
+    }
+    yield text.subarray(from, starts[i]!);
+    runStart = -1;
+  }
+  yield first ? EMPTY : CLOSE;
+}

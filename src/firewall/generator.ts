@@ -10,9 +10,8 @@
  * protect). Pure.
  */
 import type { Model, Node } from '../model/model.js';
-import type { Contribution, DesiredFile } from '../plan/desired.js';
-import type { NodeGenerator } from '../plan/desired-state.js';
-import type { RenderContext } from '../plan/render-context.js';
+import type { Contribution, DesiredFile, NodeGenerator } from '../desired/desired.js';
+import type { RenderContext } from '../desired/render-context.js';
 import { template } from '../render/template.js';
 
 export const IPF_DIR = '/opt/custom/etc/ipf.d';

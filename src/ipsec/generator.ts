@@ -11,12 +11,11 @@
  * requires ESP for port 111 towards every host. Pure but for the random keys
  * of pairs with none stored (render-keys.ts).
  */
-import type { Model, Node, OverlayRule } from '../model/model.js';
-import type { Contribution, DesiredFile } from '../plan/desired.js';
-import type { NodeGenerator } from '../plan/desired-state.js';
-import type { RenderContext } from '../plan/render-context.js';
+import { orderedPair, type Model, type Node, type OverlayRule } from '../model/model.js';
+import type { Contribution, DesiredFile, NodeGenerator } from '../desired/desired.js';
+import type { RenderContext } from '../desired/render-context.js';
 import { template } from '../render/template.js';
-import { makePair, meshPeers } from './pairs.js';
+import { meshPeers } from './pairs.js';
 import { p1XformText, profileParams, type ProfileParams } from './profile.js';
 import { renderKeys } from './render-keys.js';
 
@@ -75,7 +74,7 @@ function peerViews(ctx: RenderContext, node: Node, profile: ProfileParams): Peer
     remote: peer.externalIp ?? '',
     label: profile.label(node.name, peer.name),
     ports: sharedOverlayPorts(ctx.model, node, peer),
-    key: keys.keyOf(makePair(node.name, peer.name)),
+    key: keys.keyOf(orderedPair(node.name, peer.name)),
   }));
 }
 
@@ -83,8 +82,8 @@ const base = { owner: 'root', group: 'root', refresh: 'ipsec' as const };
 
 export function ipsecFiles(ctx: RenderContext, node: Node): DesiredFile[] {
   const profile = modelProfile(ctx.model);
-  // Keys are looked up now, so renderOnlyKeys() is complete once every node's
-  // desired state exists; the text is made only when asked for.
+  // Keys are looked up now (one render-only key per pair, whichever end comes
+  // first); the text is made only when asked for.
   const views = peerViews(ctx, node, profile);
   const peers = (): PeerView[] => views;
   const policy = (): string =>

@@ -13,10 +13,10 @@
  * for that peer yet, has no working pair to cut. Pure.
  */
 import { EsdcError } from '../errors.js';
-import type { Model } from '../model/model.js';
+import { orderedPair, type Model } from '../model/model.js';
 import { modelProfile } from './generator.js';
 import { ikeSummary, parseIkeConfig } from './ike-files.js';
-import { makePair, meshPeers, pairLabel, type Pair } from './pairs.js';
+import { meshPeers, pairLabel, type Pair } from './pairs.js';
 
 export interface IkeSplit {
   pair: Pair;
@@ -51,7 +51,7 @@ export function ikeSubsetSplits(
       if (only.has(peer.name) || peer.externalIp === undefined) continue;
       const now = current.get(peer.externalIp);
       if (now && now.summary !== next) {
-        splits.push({ pair: makePair(node.name, peer.name), node: node.name, peer: peer.name, now: now.summary, next });
+        splits.push({ pair: orderedPair(node.name, peer.name), node: node.name, peer: peer.name, now: now.summary, next });
       }
     }
   }

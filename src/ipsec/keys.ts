@@ -1,9 +1,10 @@
 /**
- * Pure edits of the stored keys (`ipsec.psk`): fill in missing keys, rotate
- * keys, record keys that a render made up, and drop keys of pairs that no
- * longer exist. Every edit returns a new document whose `ipsec.psk` holds
- * exactly one key per mesh pair that has one, in pair order; the document
- * given is never touched.
+ * Pure edits of the stored keys (`ipsec.psk` under the `pair` scheme,
+ * `ipsec.pdc_psk` under `pdc-pair`; docs/ipsec-keys.md): fill in missing
+ * keys, rotate keys, record keys that a render made up, and drop keys of
+ * units that no longer exist. Every edit returns a new document that holds
+ * exactly one key per unit of the scheme in effect that has one, in unit
+ * order, and no key of the other scheme; the document given is never touched.
  *
  * There is one key per pair, not one per end: both ends of a pair read the
  * same entry, so no state can hold different keys for the two ends. A
@@ -11,26 +12,52 @@
  * ends in one commit phase (see rotateKeys).
  */
 import { ConflictError, ValidationError, type ValidationIssue } from '../errors.js';
-import type { Model, PairKey } from '../model/model.js';
-import { HOSTNAME, PSK, matches } from '../model/patterns.js';
-import type { PskDoc, StateDoc } from '../model/state.js';
-import { makePair, meshPairs, pairId, type Pair } from './pairs.js';
+import { orderedPair, type Model } from '../model/model.js';
+import { HOSTNAME, PDC_NAME, matches } from '../syntax/patterns.js';
+import type { PdcPskDoc, PskDoc, StateDoc } from '../model/state.js';
+import { meshPairs, pairId, type Pair } from './pairs.js';
+import { pdcPairs } from './pdc-pairs.js';
 import { newPsk, systemRandom, type RandomBytes } from './psk.js';
 import { didYouMean } from '../model/suggest.js';
 
-/** What an edit did, by pair; never the keys themselves. */
+/**
+ * What a key is for under the scheme in effect (docs/ipsec-keys.md): a pair
+ * of nodes (`pair`) or a pair of PDCs (`pdc-pair`). Edits work on units, so
+ * generate, rotate and list read the same for both schemes.
+ */
+export type KeyUnit = 'node pair' | 'PDC pair';
+
+/** What an edit did, by unit of the scheme in effect; never the keys themselves. */
 export interface KeyChange {
-  /** Pairs that had no key and got one. */
+  /** What `added`, `rotated` and `pruned` name: node pairs or PDC pairs. */
+  unit: KeyUnit;
+  /** Units that had no key and got one. */
   added: Pair[];
-  /** Pairs whose key was replaced. */
+  /** Units whose key was replaced. */
   rotated: Pair[];
-  /** Stored pairs that are no longer in the mesh (node gone, same PDC, named twice). */
+  /** Stored units that no longer exist (node or PDC gone, same PDC, named twice). */
   pruned: Pair[];
+  /**
+   * Keys of the scheme not in effect that the edit dropped (the per-pair keys
+   * after a switch to `pdc-pair`, or the reverse): a count, as there can be
+   * hundreds of thousands.
+   */
+  dropped: number;
 }
 
 export interface KeyEdit {
   doc: StateDoc;
   change: KeyChange;
+}
+
+/** Which unit the model's scheme keys by. */
+export function keyUnit(model: Model): KeyUnit {
+  return model.defaults.ipsec.keys === 'pdc-pair' ? 'PDC pair' : 'node pair';
+}
+
+/** The units that need a key under the model's scheme: mesh pairs, or PDC pairs. */
+export function keyUnits(model: Model): Pair[] {
+  return model.defaults.ipsec.keys === 'pdc-pair' ? pdcPairs(model) : meshPairs(model);
 }
 
 /** The stored keys of the mesh pairs, by pair id; keys of other pairs are left out. */
@@ -44,51 +71,93 @@ export function storedMeshKeys(model: Model): Map<string, string> {
   return out;
 }
 
-/** Stored entries that a rewrite drops. */
-function stalePairs(doc: StateDoc, model: Model): Pair[] {
-  const mesh = new Set(meshPairs(model).map(pairId));
+/** The stored keys of the PDC pairs with nodes, by pair id. */
+export function storedPdcKeys(model: Model): Map<string, string> {
+  const live = new Set(pdcPairs(model).map(pairId));
+  const out = new Map<string, string>();
+  for (const k of model.pdcKeys) {
+    const id = pairId(k.pdcs);
+    if (live.has(id) && !out.has(id)) out.set(id, k.key);
+  }
+  return out;
+}
+
+/** The stored keys of the units of the model's scheme, by unit id (`pairId`). */
+export function storedUnitKeys(model: Model): Map<string, string> {
+  return model.defaults.ipsec.keys === 'pdc-pair' ? storedPdcKeys(model) : storedMeshKeys(model);
+}
+
+/** Stored entries of the scheme in effect that a rewrite drops. */
+function staleUnits(doc: StateDoc, model: Model): Pair[] {
+  const live = new Set(keyUnits(model).map(pairId));
+  const entries: Array<readonly [string, string]> =
+    model.defaults.ipsec.keys === 'pdc-pair' ? (doc.ipsec?.pdc_psk ?? []).map((d) => d.pdcs) : (doc.ipsec?.psk ?? []).map((d) => d.nodes);
   const seen = new Set<string>();
   const stale: Pair[] = [];
-  for (const d of doc.ipsec?.psk ?? []) {
-    const pair = makePair(d.nodes[0], d.nodes[1]);
+  for (const [a, b] of entries) {
+    const pair = orderedPair(a, b);
     const id = pairId(pair);
-    if (!mesh.has(id) || seen.has(id)) stale.push(pair);
+    if (!live.has(id) || seen.has(id)) stale.push(pair);
     seen.add(id);
   }
   return stale;
 }
 
-/** A document whose `ipsec.psk` is `keys` (mesh pairs only), in pair order. */
+/** How many keys of the other scheme a rewrite drops. */
+function otherSchemeKeys(doc: StateDoc, model: Model): number {
+  return model.defaults.ipsec.keys === 'pdc-pair' ? (doc.ipsec?.psk?.length ?? 0) : (doc.ipsec?.pdc_psk?.length ?? 0);
+}
+
+/**
+ * A document whose keys are `keys` (units of the scheme in effect only), in
+ * unit order. Keys of the other scheme are dropped: they are never used
+ * again, and under `pdc-pair` the per-pair keys of a large mesh are what
+ * would not fit in the state.
+ */
 function withKeys(doc: StateDoc, model: Model, keys: ReadonlyMap<string, string>): StateDoc {
-  const psk: PskDoc[] = [];
-  for (const pair of meshPairs(model)) {
-    const key = keys.get(pairId(pair));
-    if (key !== undefined) psk.push({ nodes: [pair[0], pair[1]], key });
+  const pdc = model.defaults.ipsec.keys === 'pdc-pair';
+  const list: Array<{ unit: Pair; key: string }> = [];
+  for (const unit of keyUnits(model)) {
+    const key = keys.get(pairId(unit));
+    if (key !== undefined) list.push({ unit, key });
   }
   const next: StateDoc = { ...doc };
-  const { psk: _old, ...restIpsec } = doc.ipsec ?? {};
-  if (psk.length > 0) next.ipsec = { ...restIpsec, psk };
-  else if (Object.keys(restIpsec).length > 0) next.ipsec = restIpsec;
+  const { psk: _psk, pdc_psk: _pdcPsk, ...restIpsec } = doc.ipsec ?? {};
+  const ipsec: NonNullable<StateDoc['ipsec']> = { ...restIpsec };
+  if (list.length > 0) {
+    if (pdc) ipsec.pdc_psk = list.map(({ unit, key }): PdcPskDoc => ({ pdcs: [unit[0], unit[1]], key }));
+    else ipsec.psk = list.map(({ unit, key }): PskDoc => ({ nodes: [unit[0], unit[1]], key }));
+  }
+  if (Object.keys(ipsec).length > 0) next.ipsec = ipsec;
   else delete next.ipsec;
   return next;
 }
 
-/** `keys generate`: a key for every mesh pair that has none; stale keys dropped. Existing keys stay. */
-export function generateMissingKeys(doc: StateDoc, model: Model, random: RandomBytes = systemRandom): KeyEdit {
-  const keys = storedMeshKeys(model);
-  const added: Pair[] = [];
-  for (const pair of meshPairs(model)) {
-    const id = pairId(pair);
-    if (keys.has(id)) continue;
-    keys.set(id, newPsk(random));
-    added.push(pair);
-  }
-  return { doc: withKeys(doc, model, keys), change: { added, rotated: [], pruned: stalePairs(doc, model) } };
+function changeOf(doc: StateDoc, model: Model, added: Pair[], rotated: Pair[]): KeyChange {
+  return { unit: keyUnit(model), added, rotated, pruned: staleUnits(doc, model), dropped: otherSchemeKeys(doc, model) };
 }
 
 /**
- * `keys rotate`: a new key for each selected pair (every mesh pair for
- * `all`), and for every other pair that has none; stale keys dropped.
+ * `keys generate`: a key for every unit of the scheme that has none; stale
+ * keys, and keys of the other scheme, dropped. Existing keys stay.
+ */
+export function generateMissingKeys(doc: StateDoc, model: Model, random: RandomBytes = systemRandom): KeyEdit {
+  const keys = storedUnitKeys(model);
+  const added: Pair[] = [];
+  for (const unit of keyUnits(model)) {
+    const id = pairId(unit);
+    if (keys.has(id)) continue;
+    keys.set(id, newPsk(random));
+    added.push(unit);
+  }
+  return { doc: withKeys(doc, model, keys), change: changeOf(doc, model, added, []) };
+}
+
+/**
+ * `keys rotate`: a new key for each selected unit (every unit for `all`),
+ * and for every other unit that has none; stale keys dropped. Under
+ * `pdc-pair` a unit is a PDC pair: its one key changes for every node pair
+ * between the two PDCs, and no other key changes.
  *
  * Why there is no window where the two ends disagree in the state: the
  * entry is per pair, so the old key is replaced for both ends at once. On
@@ -109,13 +178,13 @@ export function rotateKeys(
   selection: 'all' | readonly Pair[],
   random: RandomBytes = systemRandom,
 ): KeyEdit {
-  const keys = storedMeshKeys(model);
-  const mesh = meshPairs(model);
-  const chosen = new Set(selection === 'all' ? mesh.map(pairId) : selection.map(pairId));
+  const keys = storedUnitKeys(model);
+  const units = keyUnits(model);
+  const chosen = new Set(selection === 'all' ? units.map(pairId) : selection.map(pairId));
   const added: Pair[] = [];
   const rotated: Pair[] = [];
-  for (const pair of mesh) {
-    const id = pairId(pair);
+  for (const unit of units) {
+    const id = pairId(unit);
     const had = keys.get(id);
     // Only the pairs asked for: a pair with no key yet is keys generate's (or apply's) business, not a rotation of A-B.
     if (!chosen.has(id)) continue;
@@ -124,46 +193,53 @@ export function rotateKeys(
     if (key === had) key = newPsk(random);
     if (key === had) throw new ConflictError('the random source returned the same key twice; no key was changed');
     keys.set(id, key);
-    (had === undefined ? added : rotated).push(pair);
+    (had === undefined ? added : rotated).push(unit);
   }
-  return { doc: withKeys(doc, model, keys), change: { added, rotated, pruned: stalePairs(doc, model) } };
+  return { doc: withKeys(doc, model, keys), change: changeOf(doc, model, added, rotated) };
 }
 
 /**
- * For `apply`: store the keys a render made up for pairs that had none, so
- * the nodes and the store agree; stale keys dropped. A pair whose stored
- * key is no longer missing, but different, means the store changed since
- * the render: refused, nothing changes.
+ * Parses `--pair` values into units of the model's scheme: two node names
+ * (`pair`) or two PDC names (`pdc-pair`).
  */
-export function storeRenderedKeys(doc: StateDoc, model: Model, rendered: readonly PairKey[]): KeyEdit {
-  const keys = storedMeshKeys(model);
-  const mesh = new Set(meshPairs(model).map(pairId));
-  const added: Pair[] = [];
+export function parseUnitSelection(model: Model, values: readonly string[]): Pair[] {
+  return model.defaults.ipsec.keys === 'pdc-pair' ? parsePdcPairSelection(model, values) : parsePairSelection(model, values);
+}
+
+/** Parses `--pair pdcA,pdcB` values into PDC pairs that have nodes; all problems at once, naming the value. */
+export function parsePdcPairSelection(model: Model, values: readonly string[]): Pair[] {
   const issues: ValidationIssue[] = [];
-  for (const k of rendered) {
-    const pair = makePair(k.nodes[0], k.nodes[1]);
-    const id = pairId(pair);
-    if (!mesh.has(id)) {
-      issues.push({ path: 'ipsec.psk', value: pair, message: 'is not a pair of nodes in different PDCs' });
-      continue;
+  const pairs: Pair[] = [];
+  const seen = new Set<string>();
+  const known = new Set(model.pdcs);
+  values.forEach((value, i) => {
+    const path = `--pair[${i}]`;
+    const names = value.split(',').map((s) => s.trim());
+    if (names.length !== 2 || names.some((n) => n === '')) {
+      issues.push({ path, value, message: 'must be two PDC names separated by a comma (defaults.ipsec.keys is pdc-pair)' });
+      return;
     }
-    if (!matches(PSK, k.key)) {
-      issues.push({ path: 'ipsec.psk', value: pair, message: 'has a key that is not 256 lower-case hex characters' });
-      continue;
+    let ok = true;
+    for (const n of names) {
+      if (!matches(PDC_NAME, n)) {
+        issues.push({ path, value: n, message: 'is not a valid PDC name' });
+        ok = false;
+      } else if (!known.has(n)) {
+        issues.push({ path, value: n, message: `is not a PDC that any node is in${didYouMean(n, model.pdcs)}` });
+        ok = false;
+      }
     }
-    const stored = keys.get(id);
-    if (stored === undefined) {
-      keys.set(id, k.key);
-      added.push(pair);
-    } else if (stored !== k.key) {
-      throw new ConflictError(
-        `the key of ${pair[0]} <-> ${pair[1]} was stored by another command after the render; render again before applying`,
-        { code: 'KeyChanged' },
-      );
+    if (!ok) return;
+    if (names[0] === names[1]) {
+      issues.push({ path, value, message: 'names one PDC twice; nodes of one PDC talk without IPsec and have no key' });
+      return;
     }
-  }
-  if (issues.length > 0) throw new ValidationError(issues, 'rendered keys');
-  return { doc: withKeys(doc, model, keys), change: { added, rotated: [], pruned: stalePairs(doc, model) } };
+    const pair = orderedPair(names[0]!, names[1]!);
+    if (!seen.has(pairId(pair))) pairs.push(pair);
+    seen.add(pairId(pair));
+  });
+  if (issues.length > 0) throw new ValidationError(issues, 'the PDC pair selection');
+  return pairs;
 }
 
 /**
@@ -201,7 +277,7 @@ export function parsePairSelection(model: Model, values: readonly string[]): Pai
       issues.push({ path, value, message: `names two nodes of PDC ${model.nodeByName.get(a)!.pdc}, which talk without IPsec and have no key` });
       return;
     }
-    const pair = makePair(a, b);
+    const pair = orderedPair(a, b);
     if (!seen.has(pairId(pair))) pairs.push(pair);
     seen.add(pairId(pair));
   });

@@ -4,7 +4,6 @@
  * other over the admin network and get no pair (docs/state-format.md#ipsec). Pure.
  */
 import type { Model, Node } from '../model/model.js';
-import { byCodePoint } from '../model/model.js';
 
 /** Two node names in code-point order (never locale order: docs/file-formats.md#danube-defects, item 8). */
 export type Pair = readonly [string, string];
@@ -12,11 +11,6 @@ export type Pair = readonly [string, string];
 /** A stable map key for a pair; NUL cannot occur in a hostname, unlike Danube's `-`. */
 export function pairId(pair: Pair): string {
   return `${pair[0]}\u0000${pair[1]}`;
-}
-
-/** Orders two names into a pair. */
-export function makePair(a: string, b: string): Pair {
-  return byCodePoint(a, b) <= 0 ? [a, b] : [b, a];
 }
 
 /** For messages: `a <-> b`. Hostnames may hold `-`, so never `a-b`. */

@@ -4,9 +4,10 @@
  * size Danube used (`openssl rand -hex 128`), written quoted into
  * ike.preshared as Danube writes it (docs/file-formats.md#ike-preshared; generator.ts says why).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { InternalError } from '../errors.js';
-import { PSK, matches } from '../model/patterns.js';
+import { sha256Hex } from '../sha256.js';
+import { PSK, matches } from '../syntax/patterns.js';
 
 export const PSK_BYTES = 128;
 
@@ -28,5 +29,5 @@ export function newPsk(random: RandomBytes = systemRandom): string {
  * instead of keys.
  */
 export function pskFingerprint(key: string): string {
-  return `sha256:${createHash('sha256').update(`esdc-overlay psk\u0000${key}`).digest('hex').slice(0, 16)}`;
+  return `sha256:${sha256Hex(`esdc-overlay psk\u0000${key}`).slice(0, 16)}`;
 }

@@ -6,10 +6,9 @@
 import type { ValidationIssue } from '../errors.js';
 import { isHostOf, ipv4ToInt, parseNetwork } from '../net/ipv4.js';
 import { canonicalIpv6 } from '../net/ipv6.js';
-import { ADMIN_OVERLAY_RULE, looseRuleNameWarning } from '../rules/rule-name.js';
-import { vdcRangeIssues } from '../ranges/vdc.js';
-import { nextFreePort } from '../rules/ports.js';
-import { RULE_DEFAULTS, defaultFilesConfig, filesConfigProblem, parseRuleString } from '../rules/rule-string.js';
+import { ADMIN_OVERLAY_RULE, looseRuleNameWarning } from '../syntax/rule-name.js';
+import { nextFreePort } from '../syntax/ports.js';
+import { RULE_DEFAULTS, defaultFilesConfig, filesConfigProblem, parseRuleString } from '../syntax/rule-string.js';
 import { isMulticastMac, normalizeMac } from './mac.js';
 import {
   byCodePoint,
@@ -20,14 +19,17 @@ import {
   type Model,
   type Node,
   type OverlayRule,
+  type KeyScheme,
   type PairKey,
+  type PdcPairKey,
   type VNic,
 } from './model.js';
-import { DANUBE_ESP, DEFAULT_IPSEC_PROFILE, unverifiedSettings } from './ipsec-settings.js';
-import { NIC_TAG } from './patterns.js';
-import type { DefaultsDoc, StateDoc } from './state.js';
+import { DANUBE_ESP, DEFAULT_IPSEC_PROFILE, DEFAULT_KEY_SCHEME, PDC_PAIR_UNVERIFIED, unverifiedSettings } from './ipsec-settings.js';
+import { NIC_TAG } from '../syntax/patterns.js';
+import type { DefaultsDoc, IpsecKeyScheme, RuleDoc, StateDoc } from './state.js';
 import { pathFromSegments } from './validate-shape.js';
 import { didYouMean } from './suggest.js';
+import { vdcAllowances } from './vdcs.js';
 
 export const ADMIN_OVERLAY_DEFAULTS = { vxlanId: 2, vlanId: 2, mtu: 1300 } as const;
 export const DEFAULT_UNDERLAY_MTU = 1500;
@@ -55,12 +57,32 @@ function ipsecDefaults(d: DefaultsDoc['ipsec'], issues: ValidationIssue[], warni
         });
       }
     }
-    return { profile, ...DANUBE_ESP };
+    return { profile, ...DANUBE_ESP, keys: keyScheme(d?.keys, issues, warnings) };
   }
   const encr = d?.encr ?? 'aes-cbc';
   const auth = d?.auth ?? 'sha512';
   warnings.push(...unverifiedSettings(profile, encr, auth));
-  return { profile, encr, auth, policyScope: d?.policy_scope ?? 'overlay-ports' };
+  return { profile, encr, auth, policyScope: d?.policy_scope ?? 'overlay-ports', keys: keyScheme(d?.keys, issues, warnings) };
+}
+
+/**
+ * The key scheme in effect. `cert` is a value the issue names but nothing
+ * builds (no CA, no ikecert, no rsa_sig rules): refused rather than silently
+ * read as another scheme. `pdc-pair` writes the same ike.preshared format
+ * with one key repeated across the node pairs of two PDCs, which Danube
+ * never ran: a warning says so (docs/ipsec-keys.md).
+ */
+function keyScheme(given: IpsecKeyScheme | undefined, issues: ValidationIssue[], warnings: ValidationIssue[]): KeyScheme {
+  if (given === 'cert') {
+    issues.push({
+      path: p('defaults', 'ipsec', 'keys'),
+      value: given,
+      message: 'is not built: per-node certificates (auth_method rsa_sig) are not implemented; use pair or pdc-pair',
+    });
+    return DEFAULT_KEY_SCHEME;
+  }
+  if (given === 'pdc-pair') warnings.push(PDC_PAIR_UNVERIFIED);
+  return given ?? DEFAULT_KEY_SCHEME;
 }
 
 /** For a rule's node that is not in the state (yet). */
@@ -74,6 +96,7 @@ export function buildModel(doc: StateDoc): Model {
 
   const defaults: Defaults = {
     underlayMtu: doc.defaults?.underlay_mtu ?? DEFAULT_UNDERLAY_MTU,
+    arpTables: doc.defaults?.arp_tables ?? 'esdc-overlay',
     ipsec: ipsecDefaults(doc.defaults?.ipsec, issues, warnings),
     headPdc: doc.defaults?.head_pdc,
   };
@@ -121,8 +144,11 @@ export function buildModel(doc: StateDoc): Model {
   checkListenIps(rules, issues);
   warnings.push(...adminOverlayGaps(nodes, adminOverlay));
   const pairKeys = buildPairKeys(doc, nodeByName, issues, warnings);
+  const pdcKeys = buildPdcKeys(doc, new Set(pdcs), issues, warnings);
   checkVdcRefs(doc, vnics, issues);
-  issues.push(...vdcRangeIssues(doc));
+  // The deep check of every vDC range (ids in 1-16777215 / 1-4094, items well formed).
+  const vdcs = vdcAllowances(doc);
+  for (const v of vdcs) issues.push(...v.issues);
 
   return {
     doc,
@@ -138,7 +164,9 @@ export function buildModel(doc: StateDoc): Model {
       administratorSources: [...(doc.firewall?.administrator_sources ?? [])],
     },
     pairKeys,
+    pdcKeys,
     pdcs,
+    vdcs,
     issues,
     warnings,
   };
@@ -189,69 +217,91 @@ function buildRules(
     const d = doc.overlay_rules![name]!;
     const nameWarning = looseRuleNameWarning(name, p('overlay_rules', name));
     if (nameWarning) warnings.push(nameWarning);
-
-    let fromString = {};
-    if (d.rule !== undefined) {
-      const parsed = parseRuleString(d.rule, p('overlay_rules', name, 'rule'));
-      issues.push(...parsed.issues);
-      fromString = parsed.params;
-      for (const [field, key] of [
-        ['port', 'port'],
-        ['mtu', 'mtu'],
-        ['listen_ip', 'listenIp'],
-        ['files_config', 'filesConfig'],
-      ] as const) {
-        const a = d[field];
-        const b = (parsed.params as Record<string, unknown>)[key];
-        if (a !== undefined && b !== undefined && a !== b) {
-          warnings.push({
-            path: p('overlay_rules', name, field),
-            value: a,
-            message: `differs from the rule string (${String(b)}), which wins`,
-          });
-        }
-      }
-    }
-    const merged = {
-      port: d.port,
-      mtu: d.mtu,
-      listenIp: d.listen_ip,
-      filesConfig: d.files_config,
-      ...stripUndefined(fromString),
-    };
-    if (merged.port === undefined) {
-      issues.push({ path: p('overlay_rules', name, 'port'), message: 'is required (or give vxlan/listen_port in rule)' });
-    }
-    const filesConfig = merged.filesConfig ?? defaultFilesConfig(name);
-    if (d.files_config !== undefined) {
-      const problem = filesConfigProblem(d.files_config);
-      if (problem) issues.push({ path: p('overlay_rules', name, 'files_config'), value: d.files_config, message: problem });
-    }
+    const params = ruleParams(name, d, issues, warnings);
     const selector = d.nodes ?? 'all';
-    let members: string[];
-    if (selector === 'all') members = nodes.map((n) => n.name);
-    else {
-      members = [];
-      selector.forEach((host, i) => {
-        if (nodeByName.has(host)) members.push(host);
-        // Danube's node lists may name nodes that are not installed yet: the rule reaches them once
-        // discovered. Until then nothing is rendered for them; the warning offers the close names.
-        else warnings.push({ path: p('overlay_rules', name, 'nodes', i), value: host, message: futureNodeMessage(host, nodes) });
-      });
-      members.sort(byCodePoint);
-    }
     rules.push({
       name,
-      port: merged.port ?? 0,
-      listenIp: merged.listenIp ?? RULE_DEFAULTS.listenIp,
-      filesConfig,
-      mtu: merged.mtu ?? RULE_DEFAULTS.mtu,
+      ...params,
       nodeSelector: selector,
-      nodes: members,
+      nodes: ruleMembers(name, selector, nodes, nodeByName, warnings),
       adminOverlay: false,
     });
   }
   return rules;
+}
+
+/**
+ * A rule's parameters: its fields, overridden by what its rule string says
+ * (a field that disagrees is a warning), defaults for the rest.
+ */
+function ruleParams(
+  name: string,
+  d: RuleDoc,
+  issues: ValidationIssue[],
+  warnings: ValidationIssue[],
+): Pick<OverlayRule, 'port' | 'listenIp' | 'filesConfig' | 'mtu'> {
+  let fromString = {};
+  if (d.rule !== undefined) {
+    const parsed = parseRuleString(d.rule, p('overlay_rules', name, 'rule'));
+    issues.push(...parsed.issues);
+    fromString = parsed.params;
+    for (const [field, key] of [
+      ['port', 'port'],
+      ['mtu', 'mtu'],
+      ['listen_ip', 'listenIp'],
+      ['files_config', 'filesConfig'],
+    ] as const) {
+      const a = d[field];
+      const b = (parsed.params as Record<string, unknown>)[key];
+      if (a !== undefined && b !== undefined && a !== b) {
+        warnings.push({
+          path: p('overlay_rules', name, field),
+          value: a,
+          message: `differs from the rule string (${String(b)}), which wins`,
+        });
+      }
+    }
+  }
+  const merged = {
+    port: d.port,
+    mtu: d.mtu,
+    listenIp: d.listen_ip,
+    filesConfig: d.files_config,
+    ...stripUndefined(fromString),
+  };
+  if (merged.port === undefined) {
+    issues.push({ path: p('overlay_rules', name, 'port'), message: 'is required (or give vxlan/listen_port in rule)' });
+  }
+  const filesConfig = merged.filesConfig ?? defaultFilesConfig(name);
+  if (d.files_config !== undefined) {
+    const problem = filesConfigProblem(d.files_config);
+    if (problem) issues.push({ path: p('overlay_rules', name, 'files_config'), value: d.files_config, message: problem });
+  }
+  return {
+    port: merged.port ?? 0,
+    listenIp: merged.listenIp ?? RULE_DEFAULTS.listenIp,
+    filesConfig,
+    mtu: merged.mtu ?? RULE_DEFAULTS.mtu,
+  };
+}
+
+/** The known nodes a rule's selector names, sorted; unknown names are issues. */
+function ruleMembers(
+  name: string,
+  selector: 'all' | readonly string[],
+  nodes: readonly Node[],
+  nodeByName: ReadonlyMap<string, Node>,
+  warnings: ValidationIssue[],
+): string[] {
+  if (selector === 'all') return nodes.map((n) => n.name);
+  const members: string[] = [];
+  selector.forEach((host, i) => {
+    if (nodeByName.has(host)) members.push(host);
+    // Danube's node lists may name nodes that are not installed yet: the rule reaches them once
+    // discovered. Until then nothing is rendered for them; the warning offers the close names.
+    else warnings.push({ path: p('overlay_rules', name, 'nodes', i), value: host, message: futureNodeMessage(host, nodes) });
+  });
+  return members.sort(byCodePoint);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -512,6 +562,31 @@ function buildPairKeys(
     keys.push({ nodes: pair, key: d.key });
   });
   keys.sort((x, y) => byCodePoint(x.nodes[0], y.nodes[0]) || byCodePoint(x.nodes[1], y.nodes[1]));
+  return keys;
+}
+
+function buildPdcKeys(doc: StateDoc, pdcs: ReadonlySet<string>, issues: ValidationIssue[], warnings: ValidationIssue[]): PdcPairKey[] {
+  const keys: PdcPairKey[] = [];
+  const seen = new Map<string, number>();
+  (doc.ipsec?.pdc_psk ?? []).forEach((d, i) => {
+    const [a, b] = d.pdcs;
+    const path = p('ipsec', 'pdc_psk', i, 'pdcs');
+    if (a === b) {
+      issues.push({ path, value: d.pdcs, message: 'names one PDC twice; nodes of one PDC talk without IPsec' });
+      return;
+    }
+    const pair = orderedPair(a, b);
+    const id = pair.join('\u0000');
+    const first = seen.get(id);
+    if (first !== undefined) {
+      issues.push({ path, value: d.pdcs, message: `is the same PDC pair as ipsec.pdc_psk[${first}]` });
+      return;
+    }
+    seen.set(id, i);
+    if (!pdcs.has(a) || !pdcs.has(b)) warnings.push({ path, value: d.pdcs, message: 'names a PDC that no node is in; the key is unused' });
+    keys.push({ pdcs: pair, key: d.key });
+  });
+  keys.sort((x, y) => byCodePoint(x.pdcs[0], y.pdcs[0]) || byCodePoint(x.pdcs[1], y.pdcs[1]));
   return keys;
 }
 

@@ -4,9 +4,25 @@
  * importing the generators. The parameters each profile writes live in
  * src/ipsec/profile.ts; docs/migrating-from-danube.md explains both.
  */
+import type { KeyScheme } from './model.js';
 import type { IpsecAuth, IpsecEncr, IpsecProfile } from './state.js';
 
 export const DEFAULT_IPSEC_PROFILE: IpsecProfile = 'strong';
+
+/** Danube's scheme: one key per pair of nodes. */
+export const DEFAULT_KEY_SCHEME: KeyScheme = 'pair';
+
+/**
+ * The `pdc-pair` scheme writes only what ike.preshared(5) documents (one
+ * entry per peer, by IP), but the same secret in many entries was never run
+ * by Danube: a warning, never a refusal (docs/ipsec-keys.md).
+ */
+export const PDC_PAIR_UNVERIFIED = {
+  path: 'defaults.ipsec.keys',
+  value: 'pdc-pair',
+  message:
+    'pdc-pair keys are unverified on illumos: the files keep the documented ike.preshared(5) form, but one key shared by every node pair of two PDCs was never run by Danube; try it on two PDCs first',
+} as const;
 
 /**
  * Danube's ESP suite and policy scope: what `defaults.ipsec.encr`, `auth`

@@ -7,6 +7,7 @@ import { ValidationError, type ValidationIssue } from '../errors.js';
 import { redactIssue } from '../redact.js';
 import { buildModel } from './build-model.js';
 import { looksLikeJson, parseJsonState } from './json-text.js';
+import { readPlainYaml } from './plain-yaml.js';
 import type { Model } from './model.js';
 import type { StateDoc } from './state.js';
 import { validateShape } from './validate-shape.js';
@@ -22,25 +23,44 @@ export type Consistency = 'require' | 'warn';
 export interface LoadedState {
   doc: StateDoc;
   model: Model;
-  /** The parsed YAML document, kept so a save can preserve comments and layout. */
+  /**
+   * The parsed YAML document, kept so a save can preserve comments and layout;
+   * undefined when the text was read by a fast path (JSON, plain YAML): the
+   * file store then builds it from the file's text when it saves.
+   */
   yaml: Document | undefined;
   /** Warnings, and consistency problems when loaded with `warn`. */
   warnings: readonly ValidationIssue[];
 }
 
-/** Parses state text. Throws ValidationError with line and column for syntax errors. */
-export function parseStateText(text: string, source: string): { value: unknown; yaml: Document | undefined } {
+/**
+ * Parses state text. Throws ValidationError with line and column for syntax
+ * errors. Plain YAML (plain-yaml.ts) is read without a Document unless
+ * `document` asks for one.
+ */
+export function parseStateText(text: string, source: string, document = false): { value: unknown; yaml: Document | undefined } {
   if (Buffer.byteLength(text) > MAX_STATE_BYTES) {
     throw new ValidationError(
       [{ path: '', message: `is larger than ${MAX_STATE_BYTES / 1024 / 1024} MiB; refusing to parse it` }],
       source,
     );
   }
+  if (!document && !looksLikeJson(text)) {
+    // Plain YAML nests at most MAX_NESTING levels by nestingDepth's own count (the
+    // reader declines otherwise) and has no aliases: the checks below would pass.
+    const plain = readPlainYaml(text, MAX_NESTING);
+    if (plain !== undefined && plain.value !== null) return { value: plain.value, yaml: undefined };
+  }
   const depth = nestingDepth(text);
   if (depth > MAX_NESTING) {
     throw new ValidationError([{ path: '', message: `nests ${depth} levels deep (at most ${MAX_NESTING})` }], source);
   }
   if (looksLikeJson(text)) return { value: parseJsonState(text, source), yaml: undefined };
+  return parseYamlDocument(text, source);
+}
+
+/** Parses YAML text into a `yaml` Document and its value. Throws ValidationError like parseStateText. */
+export function parseYamlDocument(text: string, source: string): { value: unknown; yaml: Document } {
   const lines = new LineCounter();
   const yaml = parseDocument(text, { uniqueKeys: true, prettyErrors: true, lineCounter: lines });
   if (yaml.errors.length > 0) {

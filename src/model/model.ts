@@ -5,7 +5,8 @@
  * shape-valid StateDoc; pure.
  */
 import type { ValidationIssue } from '../errors.js';
-import type { IpsecAuth, IpsecEncr, IpsecPolicyScope, IpsecProfile, StateDoc } from './state.js';
+import type { ArpTableOwner, IpsecAuth, IpsecEncr, IpsecPolicyScope, IpsecProfile, StateDoc } from './state.js';
+import type { VdcAllowance } from './vdcs.js';
 
 /** A compute node. */
 export interface Node {
@@ -82,6 +83,15 @@ export interface PairKey {
   key: string;
 }
 
+/** A key of the `pdc-pair` scheme: the two PDC names in code-point order. */
+export interface PdcPairKey {
+  pdcs: readonly [string, string];
+  key: string;
+}
+
+/** The key schemes this tool builds (`cert` is refused by the model). */
+export type KeyScheme = 'pair' | 'pdc-pair';
+
 export interface Firewall {
   enabled: boolean;
   administratorSources: readonly string[];
@@ -89,8 +99,10 @@ export interface Firewall {
 
 export interface Defaults {
   underlayMtu: number;
+  /** Who writes the ARP tables (`defaults.arp_tables`, default esdc-overlay). */
+  arpTables: ArpTableOwner;
   /** The ESP suite and scope in effect: under `danube`, always Danube's (aes-cbc, sha512, all-udp). */
-  ipsec: { profile: IpsecProfile; encr: IpsecEncr; auth: IpsecAuth; policyScope: IpsecPolicyScope };
+  ipsec: { profile: IpsecProfile; encr: IpsecEncr; auth: IpsecAuth; policyScope: IpsecPolicyScope; keys: KeyScheme };
   /** The head node's PDC (`defaults.head_pdc`), one of the nodes' PDCs; undefined when not recorded. */
   headPdc: string | undefined;
 }
@@ -110,8 +122,12 @@ export interface Model {
   vnics: readonly VNic[];
   firewall: Firewall;
   pairKeys: readonly PairKey[];
+  /** Keys of the `pdc-pair` scheme, sorted by PDC pair. */
+  pdcKeys: readonly PdcPairKey[];
   /** Sorted PDC names. */
   pdcs: readonly string[];
+  /** The vDCs' VXLAN and VLAN allowances, parsed once, sorted by name. */
+  vdcs: readonly VdcAllowance[];
   /** Problems that make the state inconsistent (unknown names, duplicates...). */
   issues: readonly ValidationIssue[];
   /** Things that load but deserve attention. */

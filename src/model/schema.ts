@@ -4,11 +4,11 @@
  * consistency check's job (consistency.ts), which some read-only commands
  * may downgrade to warnings.
  */
-import { OVERLAY_MTU_MAX, OVERLAY_MTU_MIN } from './overlay-limits.js';
-import * as P from './patterns.js';
+import { OVERLAY_MTU_MAX, OVERLAY_MTU_MIN } from '../syntax/overlay-limits.js';
+import * as P from '../syntax/patterns.js';
 
 const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
-// The illumos overlay driver's range: 8900, not the man page's 9000 (overlay-limits.ts).
+// The illumos overlay driver's range: 8900, not the man page's 9000 (syntax/overlay-limits.ts).
 const overlayMtu = { type: 'integer', minimum: OVERLAY_MTU_MIN, maximum: OVERLAY_MTU_MAX } as const;
 const underlayMtu = { type: 'integer', minimum: 576, maximum: 9216 } as const;
 const hostname = { type: 'string', pattern: P.HOSTNAME } as const;
@@ -46,8 +46,11 @@ export const STATE_SCHEMA = {
             encr: { enum: ['aes-cbc', 'aes-gcm'] },
             auth: { enum: ['sha256', 'sha512'] },
             policy_scope: { enum: ['overlay-ports', 'all-udp'] },
+            // `cert` passes the shape check so that the model can say it is not built (build-model.ts).
+            keys: { enum: ['pair', 'pdc-pair', 'cert'] },
           },
         },
+        arp_tables: { enum: ['esdc-overlay', 'danube'] },
       },
     },
     nodes: {
@@ -151,6 +154,18 @@ export const STATE_SCHEMA = {
             required: ['nodes', 'key'],
             properties: {
               nodes: { type: 'array', minItems: 2, maxItems: 2, items: hostname },
+              key: { type: 'string', pattern: P.PSK },
+            },
+          },
+        },
+        pdc_psk: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['pdcs', 'key'],
+            properties: {
+              pdcs: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'string', pattern: P.PDC_NAME } },
               key: { type: 'string', pattern: P.PSK },
             },
           },

@@ -18,12 +18,26 @@ export type IpsecPolicyScope = 'overlay-ports' | 'all-udp';
  * parameter); `strong` (the default) uses larger groups (src/ipsec/profile.ts).
  */
 export type IpsecProfile = 'danube' | 'strong';
+/**
+ * How pre-shared keys are shared out (docs/ipsec-keys.md): `pair` (the
+ * default, Danube's) gives every pair of nodes its own key (`ipsec.psk`);
+ * `pdc-pair` gives every pair of PDCs one key (`ipsec.pdc_psk`) that all node
+ * pairs between those two PDCs use. `cert` (per-node certificates,
+ * `auth_method rsa_sig`) is named so that it can be refused as not built.
+ */
+export type IpsecKeyScheme = 'pair' | 'pdc-pair' | 'cert';
 
 export interface DefaultsDoc {
   /** MTU of admin and external links where a node gives none (1500). */
   underlay_mtu?: number;
   /** ESP suite of the mesh; Danube uses aes-cbc + sha512. */
-  ipsec?: { profile?: IpsecProfile; encr?: IpsecEncr; auth?: IpsecAuth; policy_scope?: IpsecPolicyScope };
+  ipsec?: { profile?: IpsecProfile; encr?: IpsecEncr; auth?: IpsecAuth; policy_scope?: IpsecPolicyScope; keys?: IpsecKeyScheme };
+  /**
+   * Who writes the varpd ARP tables (docs/daemon.md#ownership): `esdc-overlay`
+   * (the default: apply, the agent and the daemon) or `danube` (Danube's
+   * management server; we only create `{}` where a table is missing).
+   */
+  arp_tables?: ArpTableOwner;
   /**
    * The PDC of the head node (where this tool runs): nodes in it are reached
    * over SSH on their admin IP, nodes of other PDCs on their external IP.
@@ -31,6 +45,8 @@ export interface DefaultsDoc {
    */
   head_pdc?: string;
 }
+
+export type ArpTableOwner = 'esdc-overlay' | 'danube';
 
 /** How the head node reaches a node over SSH. */
 export interface SshDoc {
@@ -85,6 +101,12 @@ export interface PskDoc {
   key: string;
 }
 
+/** One pre-shared key of the `pdc-pair` scheme, for an unordered pair of PDCs. */
+export interface PdcPskDoc {
+  pdcs: [string, string];
+  key: string;
+}
+
 export interface VdcDoc {
   vxlan_allowed?: string | Array<number | string>;
   vlan_allowed?: string | Array<number | string>;
@@ -111,7 +133,7 @@ export interface StateDoc {
   overlay_rules?: Record<string, RuleDoc>;
   adminoverlay?: AdminOverlayDoc;
   firewall?: FirewallDoc;
-  ipsec?: { psk?: PskDoc[] };
+  ipsec?: { psk?: PskDoc[]; pdc_psk?: PdcPskDoc[] };
   vdcs?: Record<string, VdcDoc>;
   vnics?: VnicDoc[];
 }

@@ -22,9 +22,3 @@ export function underlayIp(rule: OverlayRule, from: Node, to: Node): string | un
   if (rule.listenIp !== '0.0.0.0') return rule.listenIp;
   return pathKind(from, to) === 'admin' ? to.adminIp : to.externalIp;
 }
-
-/** The MTU of the link between two nodes on a path: the smaller of the two ends. */
-export function pathUnderlayMtu(a: Node, b: Node): number {
-  const kind = pathKind(a, b);
-  return Math.min(a.underlayMtu[kind], b.underlayMtu[kind]);
-}

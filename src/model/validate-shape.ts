@@ -7,10 +7,9 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { Validator } from 'ip-num';
 import type { ValidationIssue } from '../errors.js';
-import * as P from './patterns.js';
-import { OVERLAY_MTU_RULE } from '../rules/rule-string.js';
+import * as P from '../syntax/patterns.js';
+import { OVERLAY_MTU_RULE } from '../syntax/rule-string.js';
 import { STATE_SCHEMA } from './schema.js';
-import type { StateDoc } from './state.js';
 
 let compiled: ValidateFunction | undefined;
 
@@ -189,9 +188,4 @@ function anyOfIssue(doc: unknown, e: ErrorObject): ValidationIssue {
   const message = (last !== undefined && /^\d+$/.test(last) ? undefined : expected[last ?? '']) ??
     'does not have an accepted form';
   return { path: pathFromSegments(segs), value: valueAt(doc, segs), message };
-}
-
-/** Narrowing helper for callers that have already checked the issues. */
-export function asStateDoc(doc: unknown): StateDoc {
-  return doc as StateDoc;
 }

@@ -5,7 +5,7 @@
  */
 import type { ValidationIssue } from '../errors.js';
 import type { Model } from '../model/model.js';
-import type { NodeGenerator } from '../plan/desired-state.js';
+import type { NodeGenerator } from '../desired/desired.js';
 import { mtuReport, type RuleMtu } from './rule-mtu.js';
 
 /** One warning per rule that is too big, naming the limiting pair and the value to set. */

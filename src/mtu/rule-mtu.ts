@@ -9,7 +9,7 @@
  * O(N + C²) for C classes instead of O(N²): a thousand nodes in a handful
  * of PDCs is a handful of class pairs.
  */
-import { OVERLAY_MTU_MAX } from '../model/overlay-limits.js';
+import { OVERLAY_MTU_MAX } from '../syntax/overlay-limits.js';
 import type { Model, Node, OverlayRule } from '../model/model.js';
 import { byCodePoint, orderedPair } from '../model/model.js';
 import { pathKind, type PathKind } from '../model/underlay.js';

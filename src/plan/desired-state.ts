@@ -12,10 +12,8 @@ import { byCodePoint } from '../model/model.js';
 import { mtuCheckGenerator } from '../mtu/mtu-warnings.js';
 import { overlaysOfNode } from '../rules/overlays.js';
 import { usbkeyLinesOf } from '../rules/usbkey-lines.js';
-import type { Contribution, DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from './desired.js';
-import type { RenderContext } from './render-context.js';
-
-export type NodeGenerator = (ctx: RenderContext, node: Node) => Contribution;
+import type { DesiredFile, DesiredNode, NodeGenerator, OverlayLink, UsbkeyLine } from '../desired/desired.js';
+import type { RenderContext } from '../desired/render-context.js';
 
 /** /usbkey/config lines and the overlay links: the foundation's share. */
 export const rulesGenerator: NodeGenerator = (ctx, node) => ({

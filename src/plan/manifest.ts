@@ -5,9 +5,9 @@
  * (so a run that died between rename and refresh is finished by the next).
  * Pure: parse and serialise.
  */
-import { isOwnedPath } from './owned-paths.js';
-import type { ServiceName } from './services.js';
-import { SERVICE_ORDER, sortServices } from './services.js';
+import { isOwnedPath } from '../syntax/owned-paths.js';
+import type { ServiceName } from '../desired/services.js';
+import { SERVICE_ORDER, sortServices } from '../desired/services.js';
 
 export const MANIFEST_PATH = '/opt/custom/esdc-overlay/managed.json';
 export const MANIFEST_MODE = 0o644;

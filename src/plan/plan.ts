@@ -3,13 +3,15 @@
  * node has (docs/operations.md#plan). Pure: data in (DesiredNode, ActualNode), data
  * out (NodePlan for people and scripts, NodeWork for the executor).
  */
-import { createHash } from 'node:crypto';
-import type { DesiredNode, OverlayLink } from './desired.js';
-import { fileText } from './desired.js';
+import type { DesiredNode, OverlayLink } from '../desired/desired.js';
+import { fileText } from '../desired/desired.js';
+import { sha256Hex } from '../sha256.js';
 import { lineDiff } from './line-diff.js';
 import { MANIFEST_MODE, MANIFEST_PATH, parseManifest, serializeManifest, type Manifest } from './manifest.js';
-import { sortServices, type ServiceName } from './services.js';
+import { sortServices, type ServiceName } from '../desired/services.js';
 import { editUsbkeyConfig, type UsbkeyChange } from './usbkey-config.js';
+import { usbkeyKeyOwner } from '../rules/usbkey-lines.js';
+import { overlayProperties } from '../syntax/rule-string.js';
 
 export const USBKEY_CONFIG = '/usbkey/config';
 
@@ -31,6 +33,8 @@ export interface ActualNode {
   manifestText: string | undefined;
   /** Staged files of an interrupted run (stagedTarget's names, in directories we write). */
   leftovers?: readonly string[];
+  /** Bytes read from the node to learn all this (file contents, command output): for the log and benchmarks. */
+  bytesRead?: number;
 }
 
 export interface FilePlan {
@@ -105,24 +109,7 @@ export function workIsEmpty(w: NodeWork): boolean {
   return w.stage.length === 0 && w.remove.length === 0 && w.leftovers.length === 0 && !w.usbkey && w.createOverlays.length === 0 && w.services.length === 0 && !w.manifest;
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** `-p key=value` pairs of a `dladm create-overlay` argv. */
-export function overlayProperties(argv: readonly string[]): Map<string, string> {
-  const props = new Map<string, string>();
-  for (let i = 0; i < argv.length - 1; i++) {
-    if (argv[i] !== '-p') continue;
-    for (const kv of argv[i + 1]!.split(',')) {
-      const eq = kv.indexOf('=');
-      if (eq > 0) props.set(kv.slice(0, eq), kv.slice(eq + 1));
-    }
-  }
-  return props;
-}
-
-/** Rule-string properties, for "what changed in this rule". */
+/** Rule-string properties, for "what changed in this rule": the old value is what the node's file says. */
 function ruleProps(value: string | undefined): Map<string, string> {
   return overlayProperties(value === undefined ? [] : value.split(/\s+/));
 }
@@ -134,7 +121,8 @@ function usbkeyNotes(changes: readonly UsbkeyChange[]): { reboot: string[]; disr
   const reboot: string[] = [];
   const disruptive: string[] = [];
   for (const c of changes) {
-    const rule = c.key.startsWith('overlay_rule_') ? c.key.slice('overlay_rule_'.length) : undefined;
+    const owner = usbkeyKeyOwner(c.key);
+    const rule = owner?.kind === 'rule' ? owner.rule : undefined;
     if (rule !== undefined && c.action === 'change') {
       const before = ruleProps(c.old);
       const after = ruleProps(c.new);
@@ -149,8 +137,8 @@ function usbkeyNotes(changes: readonly UsbkeyChange[]): { reboot: string[]; disr
       }
     } else if (rule !== undefined && c.action === 'remove') {
       reboot.push(`rule ${rule} removed: its overlays stay until reboot`);
-    } else if (c.key.startsWith('adminoverlay_0_') && c.action !== 'add') {
-      reboot.push(`adminoverlay vNIC ${c.key.slice('adminoverlay_0_'.length)}: ${c.old ?? '(none)'} → ${c.new ?? '(removed)'} (${LIVE_AT_REFRESH})`);
+    } else if (owner?.kind === 'adminoverlay' && c.action !== 'add') {
+      reboot.push(`adminoverlay vNIC ${owner.field}: ${c.old ?? '(none)'} → ${c.new ?? '(removed)'} (${LIVE_AT_REFRESH})`);
     }
   }
   return { reboot, disruptive };
@@ -162,21 +150,29 @@ export interface NodeContext {
   pdc?: string;
 }
 
-/** Compares one node's desired state with what it has. */
-export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeContext = {}): { plan: NodePlan; work: NodeWork } {
-  const warnings: string[] = [];
-  const parsed = parseManifest(actual.manifestText);
-  if (parsed.problem) warnings.push(parsed.problem);
-  const prior: Manifest = parsed.manifest;
+/** The files part of a node's plan: what to stage, remove and refresh. */
+interface FilesPart {
+  files: FilePlan[];
+  stage: NodeWork['stage'];
+  remove: string[];
+  leftovers: string[];
+}
 
+/**
+ * Desired files against the node's, our files no longer wanted (by the prior
+ * manifest), and the staged copies an interrupted run left; adds to
+ * `services` what a change refreshes.
+ */
+function planFiles(desired: DesiredNode, actual: ActualNode, prior: Manifest, services: Set<ServiceName>): FilesPart {
   const files: FilePlan[] = [];
   const stage: NodeWork['stage'] = [];
-  const services = new Set<ServiceName>(prior.pendingRefresh);
   const wantedPaths = new Set<string>();
   for (const f of desired.files) {
     wantedPaths.add(f.path);
     const text = fileText(f);
     const have = actual.files.get(f.path) ?? null;
+    // Another writer's file: ours only to create.
+    if (f.onlyIfMissing && have !== null) continue;
     const contentChanged = have === null || have.text !== text;
     const modeChanged = have !== null && have.mode !== f.mode;
     if (!contentChanged && !modeChanged) continue;
@@ -190,7 +186,7 @@ export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeCon
       diff: f.secret || have === null ? [] : lineDiff(have.text, text),
     };
     if (have !== null) plan.oldMode = have.mode;
-    if (!f.secret) plan.sha256 = sha256(text);
+    if (!f.secret) plan.sha256 = sha256Hex(text);
     files.push(plan);
     stage.push({ path: f.path, content: text, mode: f.mode, owner: f.owner, group: f.group });
     if (contentChanged) services.add(f.refresh);
@@ -210,12 +206,11 @@ export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeCon
     files.push({ path, action: 'remove', contentChanged: true, secret: true, refresh: null, diff: [], leftover: true });
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files, stage, remove, leftovers };
+}
 
-  const usbkeyBefore = actual.usbkey?.text ?? '';
-  const edit = editUsbkeyConfig(usbkeyBefore, desired.usbkey);
-  if (edit.changes.length > 0) services.add('net-virtual');
-  const notes = usbkeyNotes(edit.changes);
-
+/** Overlays to create, and live ones whose properties differ (they change at reboot: noted in `reboot`). */
+function planOverlays(desired: DesiredNode, actual: ActualNode, reboot: string[]): { overlays: OverlayPlan[]; createOverlays: OverlayLink[] } {
   const overlays: OverlayPlan[] = [];
   for (const o of desired.overlays) {
     const live = actual.overlays.get(o.link);
@@ -223,16 +218,63 @@ export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeCon
       overlays.push({ link: o.link, rule: o.rule, vni: o.vni, action: 'create', argv: o.argv, differences: [] });
       continue;
     }
-    const want = overlayProperties(o.argv);
-    const differences = [...want.entries()]
+    const differences = Object.entries(o.properties)
       .filter(([k, v]) => live.has(k) && live.get(k) !== v)
       .map(([k, v]) => `${k}: ${live.get(k)} → ${v}`);
     if (differences.length > 0) {
       overlays.push({ link: o.link, rule: o.rule, vni: o.vni, action: 'pending', argv: o.argv, differences });
-      notes.reboot.push(`overlay ${o.link}: ${differences.join(', ')} (the live overlay keeps its properties until reboot)`);
+      reboot.push(`overlay ${o.link}: ${differences.join(', ')} (the live overlay keeps its properties until reboot)`);
     }
   }
   const createOverlays = desired.overlays.filter((o) => overlays.some((p) => p.link === o.link && p.action === 'create'));
+  return { overlays, createOverlays };
+}
+
+/**
+ * The manifest to commit with the files and the one after the refreshes:
+ * while refreshes are owed, files being removed stay listed (a run that dies
+ * midway still owns them). Undefined when the node's manifest is already final.
+ */
+function planManifest(
+  desired: DesiredNode,
+  actual: ActualNode,
+  prior: Manifest,
+  remove: readonly string[],
+  services: ServiceName[],
+  node: NodeContext,
+): NodeWork['manifest'] {
+  const base = (pendingRefresh: ServiceName[], files: Manifest['files']): string =>
+    serializeManifest({ version: 1, files, pendingRefresh, ...(node.pdc !== undefined ? { pdc: node.pdc } : {}) });
+  // Files another writer owns are not ours to remove later: they stay out of the manifest.
+  const owned = desired.files.filter((f) => !f.onlyIfMissing);
+  const final = base([], Object.fromEntries(owned.map((f) => [f.path, { refresh: f.refresh }])));
+  if (services.length > 0) {
+    // Until the refreshes ran, files being removed stay listed: a run that dies midway still owns them.
+    const files = Object.fromEntries([
+      ...remove.map((p) => [p, { refresh: prior.files[p]!.refresh }] as const),
+      ...owned.map((f) => [f.path, { refresh: f.refresh }] as const),
+    ]);
+    return { atCommit: base(services, files), final };
+  }
+  return actual.manifestText !== final ? { atCommit: final, final } : undefined;
+}
+
+/** Compares one node's desired state with what it has. */
+export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeContext = {}): { plan: NodePlan; work: NodeWork } {
+  const warnings: string[] = [];
+  const parsed = parseManifest(actual.manifestText);
+  if (parsed.problem) warnings.push(parsed.problem);
+  const prior: Manifest = parsed.manifest;
+
+  const services = new Set<ServiceName>(prior.pendingRefresh);
+  const { files, stage, remove, leftovers } = planFiles(desired, actual, prior, services);
+
+  const usbkeyBefore = actual.usbkey?.text ?? '';
+  const edit = editUsbkeyConfig(usbkeyBefore, desired.usbkey);
+  if (edit.changes.length > 0) services.add('net-virtual');
+  const notes = usbkeyNotes(edit.changes);
+
+  const { overlays, createOverlays } = planOverlays(desired, actual, notes.reboot);
 
   if (prior.pdc !== undefined && node.pdc !== undefined && prior.pdc !== node.pdc) {
     notes.disruptive.push(
@@ -242,21 +284,7 @@ export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeCon
   }
 
   const sortedServices = sortServices(services);
-  const base = (pendingRefresh: ServiceName[], files: Manifest['files']): string =>
-    serializeManifest({ version: 1, files, pendingRefresh, ...(node.pdc !== undefined ? { pdc: node.pdc } : {}) });
-  const final = base([], Object.fromEntries(desired.files.map((f) => [f.path, { refresh: f.refresh }])));
-  let manifest: NodeWork['manifest'];
-  if (sortedServices.length > 0) {
-    // Until the refreshes ran, files being removed stay listed: a run that dies midway still owns them.
-    const files = Object.fromEntries([
-      ...remove.map((p) => [p, { refresh: prior.files[p]!.refresh }] as const),
-      ...desired.files.map((f) => [f.path, { refresh: f.refresh }] as const),
-    ]);
-    const atCommit = base(sortedServices, files);
-    manifest = { atCommit, final };
-  } else if (actual.manifestText !== final) {
-    manifest = { atCommit: final, final };
-  }
+  const manifest = planManifest(desired, actual, prior, remove, sortedServices, node);
 
   const changed = files.length > 0 || edit.changes.length > 0 || createOverlays.length > 0 || sortedServices.length > 0;
   return {

@@ -4,7 +4,7 @@
  * byte for byte where it was. Pure.
  */
 import { isOwnedUsbkeyKey, usbkeyLineText } from '../rules/usbkey-lines.js';
-import type { UsbkeyLine } from './desired.js';
+import type { UsbkeyLine } from '../desired/desired.js';
 
 export interface UsbkeyChange {
   key: string;

@@ -5,13 +5,14 @@
  * the shared ids, unless the operator asks for a shared grant.
  */
 import { ConflictError, ValidationError, type ValidationIssue } from '../errors.js';
-import { matches, VDC_NAME } from '../model/patterns.js';
+import { matches, VDC_NAME } from '../syntax/patterns.js';
 import type { StateDoc, VdcDoc } from '../model/state.js';
 import type { Mutation } from '../store/store.js';
-import { DOMAINS, ID_KINDS, type IdKind } from './id-kinds.js';
-import { parseRangeList } from './parse.js';
-import type { RangeSet } from './range-set.js';
-import { ALLOWED_FIELD, showRanges, vdcAllowance, vdcAllowances, type Overlap } from './vdc.js';
+import { DOMAINS, ID_KINDS, type IdKind } from '../syntax/id-kinds.js';
+import { parseRangeList } from '../syntax/range-list.js';
+import type { RangeSet } from '../syntax/range-set.js';
+import { ALLOWED_FIELD, vdcAllowance, vdcAllowances } from '../model/vdcs.js';
+import { showRanges, type Overlap } from './vdc.js';
 import { own } from '../model/own.js';
 import { unknownNameError } from '../model/suggest.js';
 import { byCodePoint } from '../model/model.js';

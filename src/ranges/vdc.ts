@@ -11,69 +11,18 @@
  */
 import { EsdcError, ValidationError, type ValidationIssue } from '../errors.js';
 import { byCodePoint, type Model } from '../model/model.js';
-import type { StateDoc, VdcDoc } from '../model/state.js';
 import { pathFromSegments } from '../model/validate-shape.js';
-import { DOMAINS, ID_KINDS, idProblem, VLAN, VXLAN, type IdKind } from './id-kinds.js';
-import { parseRangeList } from './parse.js';
-import { RangeSet } from './range-set.js';
-import { own } from '../model/own.js';
 import { unknownNameError } from '../model/suggest.js';
+import { RESTRICT_FIELD, type VdcAllowance } from '../model/vdcs.js';
+import { DOMAINS, ID_KINDS, idProblem, VLAN, VXLAN, type IdKind } from '../syntax/id-kinds.js';
+import { RangeSet } from '../syntax/range-set.js';
 
-/** Danube's default for `VMS_NET_*_RESTRICT`. */
-export const DEFAULT_RESTRICT = true;
-
-export interface VdcAllowance {
-  name: string;
-  /** The ids the vDC is allowed, as written (only the valid items when `issues` is not empty). */
-  allowed: Readonly<Record<IdKind, RangeSet>>;
-  /** False: ids of this kind are not checked against the list (Danube `VMS_NET_*_RESTRICT`). */
-  restrict: Readonly<Record<IdKind, boolean>>;
-  /** Problems with the written ranges, located by path. */
-  issues: readonly ValidationIssue[];
-}
-
-export const ALLOWED_FIELD = { vxlan: 'vxlan_allowed', vlan: 'vlan_allowed' } as const satisfies Record<IdKind, keyof VdcDoc>;
-export const RESTRICT_FIELD = { vxlan: 'vxlan_restrict', vlan: 'vlan_restrict' } as const satisfies Record<IdKind, keyof VdcDoc>;
-
-export function vdcAllowance(name: string, d: VdcDoc): VdcAllowance {
-  const issues: ValidationIssue[] = [];
-  const allowed = {} as Record<IdKind, RangeSet>;
-  for (const kind of ID_KINDS) {
-    const written = d[ALLOWED_FIELD[kind]];
-    if (written === undefined) allowed[kind] = RangeSet.EMPTY;
-    else {
-      const parsed = parseRangeList(written, DOMAINS[kind], pathFromSegments(['vdcs', name, ALLOWED_FIELD[kind]]));
-      allowed[kind] = parsed.set;
-      issues.push(...parsed.issues);
-    }
+/** The vDC named `name` among the Model's (`model.vdcs`), or an error naming the known ones. Its ranges must be valid. */
+export function requireVdc(vdcs: readonly VdcAllowance[], name: string): VdcAllowance {
+  const a = vdcs.find((v) => v.name === name);
+  if (!a) {
+    throw unknownNameError('vDC', name, vdcs.map((v) => v.name));
   }
-  return {
-    name,
-    allowed,
-    restrict: { vxlan: d.vxlan_restrict ?? DEFAULT_RESTRICT, vlan: d.vlan_restrict ?? DEFAULT_RESTRICT },
-    issues,
-  };
-}
-
-/** Every vDC of the state, sorted by name. */
-export function vdcAllowances(doc: StateDoc): VdcAllowance[] {
-  return Object.keys(doc.vdcs ?? {})
-    .sort(byCodePoint)
-    .map((name) => vdcAllowance(name, doc.vdcs![name]!));
-}
-
-/** The deep check of every vDC range (ids in 1-16777215 / 1-4094, items well formed), for the consistency check. */
-export function vdcRangeIssues(doc: StateDoc): ValidationIssue[] {
-  return vdcAllowances(doc).flatMap((a) => a.issues);
-}
-
-/** The vDC named `name`, or an error naming the known ones. Its ranges must be valid. */
-export function requireVdc(doc: StateDoc, name: string): VdcAllowance {
-  const d = own(doc.vdcs, name);
-  if (!d) {
-    throw unknownNameError('vDC', name, Object.keys(doc.vdcs ?? {}).sort(byCodePoint));
-  }
-  const a = vdcAllowance(name, d);
   if (a.issues.length > 0) throw new ValidationError(a.issues, `vDC ${name}`);
   return a;
 }
@@ -255,7 +204,7 @@ export function vdcUsage(allowances: readonly VdcAllowance[], used: Readonly<Rec
  * are never flagged. For `render` today and `plan` later; pure.
  */
 export function vdcWarnings(model: Model): ValidationIssue[] {
-  const byName = new Map(vdcAllowances(model.doc).map((a) => [a.name, a]));
+  const byName = new Map(model.vdcs.map((a) => [a.name, a]));
   const warnings: ValidationIssue[] = [];
   for (const v of model.vnics) {
     const a = v.vdc === undefined ? undefined : byName.get(v.vdc);

@@ -3,8 +3,8 @@
  * `DIR/<hostname>/`. Pure: writing them is write-tree.ts's job.
  */
 import { quoteArgv } from '../shell/quote.js';
-import type { DesiredNode } from '../plan/desired.js';
-import { AWAIT_ONLINE_SH, refreshShellLines, SERVICE_REFRESH, sortServices, type ServiceName } from '../plan/services.js';
+import type { DesiredNode } from '../desired/desired.js';
+import { AWAIT_ONLINE_SH, refreshShellLines, SERVICE_REFRESH, sortServices, type ServiceName } from '../desired/services.js';
 import { usbkeyLineText } from '../rules/usbkey-lines.js';
 
 export interface TreeFile {
@@ -12,6 +12,8 @@ export interface TreeFile {
   path: string;
   mode: number;
   content: () => Iterable<string>;
+  /** The same bytes as buffers, when the file has them (see DesiredFile.bytes). */
+  bytes?: (() => Iterable<Uint8Array>) | undefined;
 }
 
 export const USBKEY_FRAGMENT = 'usbkey/config.overlay';
@@ -52,7 +54,7 @@ export function treeFiles(desired: DesiredNode): TreeFile[] {
   const files: TreeFile[] = [
     { path: COMMANDS_FILE, mode: 0o644, content: () => [commandsScript(desired)] },
     { path: USBKEY_FRAGMENT, mode: 0o644, content: () => [usbkeyFragment(desired)] },
-    ...desired.files.map((f) => ({ path: f.path.replace(/^\/+/, ''), mode: f.mode, content: f.content })),
+    ...desired.files.map((f) => ({ path: f.path.replace(/^\/+/, ''), mode: f.mode, content: f.content, bytes: f.bytes })),
   ];
   return files;
 }

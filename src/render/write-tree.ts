@@ -4,11 +4,12 @@
  * previous one, never a mix; an existing non-empty DIR is replaced only with
  * `force`.
  */
-import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { closeSync, fchmodSync, mkdirSync, openSync, writeSync, writevSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { EsdcError } from '../errors.js';
-import type { DesiredNode } from '../plan/desired.js';
+import { EsdcError, InternalError } from '../errors.js';
+import type { DesiredNode } from '../desired/desired.js';
 import { treeFiles, type TreeFile } from './render-tree.js';
 
 export interface WriteTreeResult {
@@ -57,18 +58,7 @@ export async function writeTree(
   await mkdir(tmp, { mode: 0o755 });
   const result: WriteTreeResult = { nodes: 0, files: 0, bytes: 0 };
   try {
-    let index = 0;
-    for (const desired of nodes) {
-      const base = join(tmp, desired.node);
-      for (const file of desired.files) {
-        const path = join(base, file.path);
-        await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-        result.bytes += await writeChunks(path, file.content(), file.mode);
-        result.files++;
-      }
-      result.nodes++;
-      opts.onNode?.(desired.node, index++);
-    }
+    writeNodes(tmp, nodes, opts, result);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
@@ -85,24 +75,114 @@ export async function writeTree(
   return result;
 }
 
-async function writeChunks(path: string, chunks: Iterable<string>, mode: number): Promise<number> {
-  const fh = await open(path, 'wx', mode);
+/** Chunks are gathered up to this many characters per write call. */
+const WRITE_CHUNK = 1 << 20;
+
+/**
+ * Writes every node's files under `base`, one file after another, with
+ * synchronous calls. Why not asynchronous ones: each `await`ed open, write,
+ * chmod and close is a hand-off to libuv's thread pool and back, four or more
+ * per file; awaited one by one they left the CPU idle 41 % of a 1,907-file
+ * render (issue 20), and with 8 files in flight still 49 % (the pool's threads
+ * wait to be scheduled on a busy machine). The calls themselves only copy into
+ * the page cache, as `cp -r` does; made directly, nothing waits. Each file's
+ * text is made, written in chunks of at most WRITE_CHUNK and dropped, so
+ * memory holds one file at a time.
+ */
+function writeNodes(base: string, nodes: Iterable<NodeTree>, opts: WriteTreeOptions, result: WriteTreeResult): void {
+  // Directories made so far (base exists): each missing one is made once, parents first, as `cp -r` does.
+  const made = new Set<string>([base]);
+  const ensureDir = (dir: string): void => {
+    if (made.has(dir)) return;
+    // Every path is base/<node>/<relative path>; one that leaves base would be a bug upstream.
+    if (!dir.startsWith(`${base}/`)) throw new InternalError(`render path ${dir} is outside ${base}`);
+    ensureDir(dirname(dir));
+    mkdirSync(dir, { mode: 0o755 });
+    made.add(dir);
+  };
+  let index = 0;
+  for (const desired of nodes) {
+    const nodeDir = join(base, desired.node);
+    for (const file of desired.files) {
+      const path = join(nodeDir, file.path);
+      ensureDir(dirname(path));
+      result.bytes += file.bytes ? writeBuffers(path, file.bytes(), file.mode) : writeChunks(path, file.content(), file.mode);
+      result.files++;
+    }
+    result.nodes++;
+    opts.onNode?.(desired.node, index++);
+  }
+}
+
+function writeChunks(path: string, chunks: Iterable<string>, mode: number): number {
+  const fd = openSync(path, 'wx', mode);
   let bytes = 0;
   try {
     let buf = '';
     for (const chunk of chunks) {
       buf += chunk;
-      if (buf.length >= 1 << 16) {
-        bytes += (await fh.write(buf)).bytesWritten;
+      if (buf.length >= WRITE_CHUNK) {
+        bytes += writeAll(fd, buf);
         buf = '';
       }
     }
-    if (buf !== '') bytes += (await fh.write(buf)).bytesWritten;
-    await fh.chmod(mode);
+    if (buf !== '') bytes += writeAll(fd, buf);
+    fchmodSync(fd, mode);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
   return bytes;
+}
+
+/** Buffers in one writev call: well under IOV_MAX (1024 on Linux and illumos). */
+const IOV_BATCH = 512;
+
+function writeBuffers(path: string, chunks: Iterable<Uint8Array>, mode: number): number {
+  const fd = openSync(path, 'wx', mode);
+  let bytes = 0;
+  try {
+    let batch: Uint8Array[] = [];
+    for (const chunk of chunks) {
+      batch.push(chunk);
+      if (batch.length >= IOV_BATCH) {
+        bytes += writevAll(fd, batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) bytes += writevAll(fd, batch);
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
+}
+
+/** writevSync may write less than asked; the rest follows. */
+function writevAll(fd: number, buffers: Uint8Array[]): number {
+  const total = buffers.reduce((n, b) => n + b.length, 0);
+  let done = writevSync(fd, buffers);
+  while (done < total) {
+    // Rare (a signal, a full disk): finish byte-exactly from where the kernel stopped.
+    let skip = done;
+    const rest: Uint8Array[] = [];
+    for (const b of buffers) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        rest.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    done += writevSync(fd, rest);
+  }
+  return total;
+}
+
+/** writeSync may write less than asked; the rest follows. */
+function writeAll(fd: number, text: string): number {
+  const data = Buffer.from(text, 'utf8');
+  let off = 0;
+  while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+  return data.length;
 }
 
 async function dirState(dir: string): Promise<'absent' | 'empty' | 'nonempty' | 'file'> {

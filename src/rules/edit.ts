@@ -7,12 +7,12 @@
  */
 import { ConflictError, EsdcError, ValidationError, type ValidationIssue } from '../errors.js';
 import type { Model } from '../model/model.js';
-import { HOSTNAME, matches } from '../model/patterns.js';
+import { HOSTNAME, matches } from '../syntax/patterns.js';
 import type { RuleDoc, StateDoc } from '../model/state.js';
 import { quoteArgv } from '../shell/quote.js';
-import { nextFreePort } from './ports.js';
-import { ADMIN_OVERLAY_RULE, newRuleNameIssue } from './rule-name.js';
-import { defaultFilesConfig, filesConfigProblem, parseRuleString, RULE_DEFAULTS, type RuleParams } from './rule-string.js';
+import { nextFreePort } from '../syntax/ports.js';
+import { ADMIN_OVERLAY_RULE, newRuleNameIssue } from '../syntax/rule-name.js';
+import { defaultFilesConfig, filesConfigProblem, parseRuleString, RULE_DEFAULTS, type RuleParams } from '../syntax/rule-string.js';
 import { own } from '../model/own.js';
 import { closestNames, unknownNameError } from '../model/suggest.js';
 

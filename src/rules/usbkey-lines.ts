@@ -6,8 +6,8 @@
  */
 import { InternalError } from '../errors.js';
 import type { Model, Node, OverlayRule } from '../model/model.js';
-import type { UsbkeyLine } from '../plan/desired.js';
-import { canonicalRuleString } from './rule-string.js';
+import type { UsbkeyLine } from '../desired/desired.js';
+import { canonicalRuleString } from '../syntax/rule-string.js';
 
 const SAFE_VALUE = /^[A-Za-z0-9 ._/=,:-]*$/;
 const SAFE_KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -19,8 +19,22 @@ export function usbkeyLineText(line: UsbkeyLine): string {
   return `${line.key}="${line.value}"`;
 }
 
+const RULE_KEY_PREFIX = 'overlay_rule_';
+const ADMIN_OVERLAY_KEY_PREFIX = 'adminoverlay_0_';
+const VNC_KEY = 'vnc_listen_address';
+
 export function ruleKey(ruleName: string): string {
-  return `overlay_rule_${ruleName}`;
+  return `${RULE_KEY_PREFIX}${ruleName}`;
+}
+
+/** What one of our /usbkey/config keys sets: a rule's string, a field of the adminoverlay vNIC, or the VNC address. */
+export type UsbkeyKeyOwner = { kind: 'rule'; rule: string } | { kind: 'adminoverlay'; field: string } | { kind: 'vnc' };
+
+/** What `key` sets when it is one of ours (the inverse of ruleKey and adminOverlayLines), else undefined. */
+export function usbkeyKeyOwner(key: string): UsbkeyKeyOwner | undefined {
+  if (key.startsWith(RULE_KEY_PREFIX)) return { kind: 'rule', rule: key.slice(RULE_KEY_PREFIX.length) };
+  if (key.startsWith(ADMIN_OVERLAY_KEY_PREFIX)) return { kind: 'adminoverlay', field: key.slice(ADMIN_OVERLAY_KEY_PREFIX.length) };
+  return key === VNC_KEY ? { kind: 'vnc' } : undefined;
 }
 
 export function ruleLine(rule: OverlayRule): UsbkeyLine {
@@ -38,12 +52,12 @@ export function adminOverlayLines(model: Model, node: Node): UsbkeyLine[] {
   const member = ao?.members.find((m) => m.node === node.name);
   if (!ao || !member) return [];
   return [
-    { key: 'adminoverlay_0_vxlan_id', value: String(ao.vxlanId) },
-    { key: 'adminoverlay_0_vlan_id', value: String(ao.vlanId) },
-    { key: 'adminoverlay_0_ip', value: member.ip },
-    { key: 'adminoverlay_0_netmask', value: ao.netmask },
-    { key: 'adminoverlay_0_mac', value: member.mac },
-    { key: 'vnc_listen_address', value: member.ip },
+    { key: `${ADMIN_OVERLAY_KEY_PREFIX}vxlan_id`, value: String(ao.vxlanId) },
+    { key: `${ADMIN_OVERLAY_KEY_PREFIX}vlan_id`, value: String(ao.vlanId) },
+    { key: `${ADMIN_OVERLAY_KEY_PREFIX}ip`, value: member.ip },
+    { key: `${ADMIN_OVERLAY_KEY_PREFIX}netmask`, value: ao.netmask },
+    { key: `${ADMIN_OVERLAY_KEY_PREFIX}mac`, value: member.mac },
+    { key: VNC_KEY, value: member.ip },
   ];
 }
 
@@ -54,5 +68,5 @@ export function usbkeyLinesOf(model: Model, node: Node): UsbkeyLine[] {
 
 /** The keys this tool owns in /usbkey/config: lines with these keys are ours to add, change or remove. */
 export function isOwnedUsbkeyKey(key: string): boolean {
-  return key.startsWith('overlay_rule_') || key.startsWith('adminoverlay_0_') || key === 'vnc_listen_address';
+  return usbkeyKeyOwner(key) !== undefined;
 }

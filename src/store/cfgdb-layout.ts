@@ -14,13 +14,14 @@
  */
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { byCodePoint, orderedPair, type Model } from '../model/model.js';
-import { HOSTNAME, matches } from '../model/patterns.js';
+import { HOSTNAME, PDC_NAME, matches } from '../syntax/patterns.js';
 import { own } from '../model/own.js';
 import type {
   AdminOverlayDoc,
   AdminOverlayMemberDoc,
   DefaultsDoc,
   NodeDoc,
+  PdcPskDoc,
   PskDoc,
   RuleDoc,
   StateDoc,
@@ -29,8 +30,8 @@ import type {
 } from '../model/state.js';
 import { createHash } from 'node:crypto';
 import { parseNodeList } from '../rules/edit.js';
-import { ADMIN_OVERLAY_RULE } from '../rules/rule-name.js';
-import { canonicalRuleString, defaultFilesConfig, parseRuleString, RULE_DEFAULTS } from '../rules/rule-string.js';
+import { ADMIN_OVERLAY_RULE } from '../syntax/rule-name.js';
+import { canonicalRuleString, defaultFilesConfig, parseRuleString, RULE_DEFAULTS } from '../syntax/rule-string.js';
 
 /** Our subtree under the root. */
 export const OURS = 'esdc_overlay';
@@ -41,6 +42,20 @@ export const FORMAT = '1';
 
 /** Relative znode path → text. Directories are present with '' as their text. */
 export type Tree = Map<string, string>;
+
+/**
+ * Keys of the `pdc-pair` scheme: `esdc_overlay/pdc_psk/<a>,<b>` (PDC names in
+ * code-point order; `,` cannot occur in a PDC name). Not under Danube's
+ * `ipsec/psk`: Danube's tool reads every child there as a pair of node names
+ * and would misread a PDC pair (docs/ipsec-keys.md#storage).
+ */
+export const PDC_PSK_DIR = `${OURS}/pdc_psk`;
+
+/** The child name of a PDC pair's key znode. */
+export function pdcPskName(a: string, b: string): string {
+  const [x, y] = orderedPair(a, b);
+  return `${x},${y}`;
+}
 
 /** The subtrees the store reads (relative to the root); anything else under the root is Danube's alone. */
 export const READ_SCOPES = {
@@ -59,7 +74,7 @@ const KNOWN_LEAF = [
   /^firewall\/(?:globally_enabled|administrator_sources)$/,
   /^adminoverlay\/(?:subnet|netmask)$/,
   /^adminoverlay\/nodes\/[^/]+\/(?:ip|mac)$/,
-  new RegExp(`^${OURS}/(?:format|defaults|adminoverlay|(?:nodes|vnics|vdcs)/[^/]+)$`),
+  new RegExp(`^${OURS}/(?:format|defaults|adminoverlay|(?:nodes|vnics|vdcs|pdc_psk)/[^/]+)$`),
 ];
 
 /** A leaf this layout writes, so a save may delete it when the state no longer has it. */
@@ -147,6 +162,7 @@ export function encodeState(doc: StateDoc, model: Model): Tree {
   }
 
   for (const psk of doc.ipsec?.psk ?? []) put(tree, `ipsec/psk/${pskKeyName(psk.nodes[0], psk.nodes[1])}`, psk.key);
+  for (const psk of doc.ipsec?.pdc_psk ?? []) put(tree, `${PDC_PSK_DIR}/${pdcPskName(psk.pdcs[0], psk.pdcs[1])}`, psk.key);
 
   if (doc.firewall?.enabled !== undefined) put(tree, 'firewall/globally_enabled', String(doc.firewall.enabled));
   if (doc.firewall?.administrator_sources !== undefined) {
@@ -341,6 +357,18 @@ export function decodeState(tree: ReadonlyMap<string, string>, at: (rel: string)
     psk.push({ nodes: pair.nodes, key: (tree.get(`ipsec/psk/${keyName}`) ?? '').trim() });
   }
   if (psk.length > 0) doc.ipsec = { psk };
+
+  // esdc_overlay/pdc_psk/<a>,<b>
+  const pdcPsk: PdcPskDoc[] = [];
+  for (const name of children(PDC_PSK_DIR)) {
+    const parts = name.split(',');
+    if (parts.length !== 2 || parts.some((x) => !matches(PDC_NAME, x))) {
+      issues.push({ path: at(`${PDC_PSK_DIR}/${name}`), value: name, message: 'is not two PDC names separated by a comma' });
+      continue;
+    }
+    pdcPsk.push({ pdcs: [parts[0]!, parts[1]!], key: (tree.get(`${PDC_PSK_DIR}/${name}`) ?? '').trim() });
+  }
+  if (pdcPsk.length > 0) doc.ipsec = { ...doc.ipsec, pdc_psk: pdcPsk };
 
   // firewall/{globally_enabled,administrator_sources}
   const enabled = tree.get('firewall/globally_enabled');

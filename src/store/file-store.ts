@@ -3,12 +3,13 @@
  * atomically under a lock. A save re-validates what it is about to write
  * and refuses if the file changed since it was read.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../sha256.js';
 import { stringify } from 'yaml';
 import { ConflictError, StoreError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import { readFileWithMode } from '../io/read-with-mode.js';
-import { loadStateText, type Consistency } from '../model/load.js';
+import { octalMode, readFileWithMode, secretExposed } from '../io/read-with-mode.js';
+import { loadStateText, parseYamlDocument, type Consistency } from '../model/load.js';
+import { looksLikeJson } from '../model/json-text.js';
 import type { StateDoc } from '../model/state.js';
 import { withFileLock } from './file-lock.js';
 import { emptySnapshot, type Snapshot, type Store } from './store.js';
@@ -47,9 +48,9 @@ export class FileStore implements Store {
 
   /** Keys in a file others can read are keys others have: refuse, as ssh does for a private key. */
   private refuseIfExposed(mode: number): void {
-    if ((mode & 0o077) !== 0) {
+    if (secretExposed(mode)) {
       throw new StoreError(
-        `state file ${this.location} holds IPsec keys but is readable by others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); ` +
+        `state file ${this.location} holds IPsec keys but is readable by others (mode ${octalMode(mode)}); ` +
           `run chmod 600 ${this.location}, or pass --insecure-state`,
         { code: 'StateInsecure' },
       );
@@ -70,7 +71,7 @@ export class FileStore implements Store {
         code: 'StateChanged',
       });
     }
-    const text = this.serialize(doc, base);
+    const text = this.serialize(doc, base, existing);
     // What we write must load: validate the exact bytes before they replace anything.
     const loaded = loadStateText(text, this.location, consistency);
     try {
@@ -89,10 +90,17 @@ export class FileStore implements Store {
     return withFileLock(`${this.location}.lock`, { timeoutMs: this.lockTimeoutMs }, fn);
   }
 
-  private serialize(doc: StateDoc, base: Snapshot): string {
+  /**
+   * The new text. A YAML file keeps its comments and layout: the edit is made
+   * on its Document, parsed here from `existing` (the text `base` was read
+   * from, as the revision check has just proven) when the load took the fast
+   * path and kept none.
+   */
+  private serialize(doc: StateDoc, base: Snapshot, existing: string | undefined): string {
     if (this.isJson) return `${JSON.stringify(doc, null, 2)}\n`;
-    if (base.yaml) {
-      const yaml = base.yaml.clone();
+    const document = base.yaml ?? (existing === undefined || looksLikeJson(existing) ? undefined : parseYamlDocument(existing, this.location).yaml);
+    if (document) {
+      const yaml = document.clone();
       updateYamlDocument(yaml, doc);
       return yaml.toString({ lineWidth: 0 });
     }
@@ -145,5 +153,5 @@ function saveFailure(err: NodeJS.ErrnoException): string {
 const ABSENT = 'absent';
 
 function revisionOf(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return sha256Hex(text);
 }

@@ -4,12 +4,14 @@
  * ZooKeeper credentials come from ESDC_OVERLAY_ZK_AUTH or a file given with
  * --zk-auth-file, never from argv, where any local user could read them.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileWithModeSync, secretExposed } from '../io/read-with-mode.js';
 import { StoreError, UsageError } from '../errors.js';
 import { DEFAULT_STATE_PATH, FileStore } from './file-store.js';
-import type { Store } from './store.js';
-import { isZkUrl, parseZkUrl } from './zk-url.js';
-import { ZkStore } from './zk-store.js';
+import type { Consistency } from '../model/load.js';
+import type { StateDoc } from '../model/state.js';
+import type { HeldLock, Snapshot, Store } from './store.js';
+import { formatZkUrl, isZkUrl, parseZkUrl, type ZkUrl } from './zk-url.js';
+import type { ZkStoreOptions } from './zk-store.js';
 
 export interface StoreSelection {
   /** `--store`: a zk:// URL or a file path. */
@@ -46,11 +48,26 @@ export function openStore(spec: string, sel: StoreSelection, env: NodeJS.Process
     return new FileStore(spec, { allowInsecure: sel.allowInsecure === true });
   }
   const timeout = sel.timeoutSeconds ?? envSeconds(env.ESDC_OVERLAY_STORE_TIMEOUT);
-  return new ZkStore(parseZkUrl(spec), {
+  const maxRequest = envRequestBytes(env.ESDC_OVERLAY_ZK_MAX_REQUEST_BYTES);
+  return new LazyZkStore(parseZkUrl(spec), {
     ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
+    ...(maxRequest !== undefined ? { maxTransactionBytes: maxRequest } : {}),
     auth: zkAuth(sel.zkAuthFile, env),
     insecure: sel.zkInsecure === true,
   });
+}
+
+/**
+ * `ESDC_OVERLAY_ZK_MAX_REQUEST_BYTES`: the largest request to send, for a
+ * ZooKeeper whose jute.maxbuffer is not the default 1 MiB. At least 16 KiB:
+ * a request must hold the largest znode we write.
+ */
+function envRequestBytes(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d{1,10}$/.test(text) || Number(text) < 16_384) {
+    throw new UsageError(`ESDC_OVERLAY_ZK_MAX_REQUEST_BYTES must be a number of bytes of at least 16384 (got ${JSON.stringify(text)})`);
+  }
+  return Number(text);
 }
 
 function envSeconds(text: string | undefined): number | undefined {
@@ -68,13 +85,14 @@ export function zkAuth(file: string | undefined, env: NodeJS.ProcessEnv): string
   if (file !== undefined) {
     from = `--zk-auth-file ${file}`;
     try {
-      const st = statSync(file);
-      if ((st.mode & 0o077) !== 0) {
-        throw new StoreError(`${file} holds ZooKeeper credentials but is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`, {
+      // One open: the mode checked is that of the bytes read (a stat and a read by path could see two files).
+      const { data, mode } = readFileWithModeSync(file);
+      if (secretExposed(mode)) {
+        throw new StoreError(`${file} holds ZooKeeper credentials but is readable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`, {
           code: 'StoreAuth',
         });
       }
-      auth = readFileSync(file, 'utf8').trim();
+      auth = data.toString('utf8').trim();
     } catch (err) {
       if (err instanceof StoreError) throw err;
       throw new StoreError(`cannot read --zk-auth-file ${file}: ${(err as Error).message}`, { code: 'StoreAuth', cause: err });
@@ -87,4 +105,48 @@ export function zkAuth(file: string | undefined, env: NodeJS.ProcessEnv): string
   // The value itself is a secret: never echo it.
   if (!/^[^:\s]+:\S+$/.test(auth)) throw new UsageError(`${from} must hold "user:password" (digest credentials)`);
   return auth;
+}
+
+/**
+ * The ZooKeeper store, its module (and the ZooKeeper client) loaded on first
+ * use: commands on a state file never pay for loading them (issue 20).
+ */
+class LazyZkStore implements Store {
+  readonly location: string;
+  onConflict?: Store['onConflict'];
+  private readonly url: ZkUrl;
+  private readonly opts: ZkStoreOptions;
+  private store: Promise<Store> | undefined;
+
+  constructor(url: ZkUrl, opts: ZkStoreOptions) {
+    this.url = url;
+    this.opts = opts;
+    this.location = formatZkUrl(url);
+  }
+
+  private real(): Promise<Store> {
+    this.store ??= import('./zk-store.js').then((m) => new m.ZkStore(this.url, this.opts));
+    return this.store;
+  }
+
+  async load(consistency?: Consistency): Promise<Snapshot> {
+    return (await this.real()).load(consistency);
+  }
+
+  async loadOrEmpty(consistency?: Consistency): Promise<Snapshot> {
+    return (await this.real()).loadOrEmpty(consistency);
+  }
+
+  async save(doc: StateDoc, base: Snapshot, consistency?: Consistency): Promise<Snapshot> {
+    return (await this.real()).save(doc, base, consistency);
+  }
+
+  async withLock<T>(fn: (lock?: HeldLock) => Promise<T>): Promise<T> {
+    return (await this.real()).withLock(fn);
+  }
+
+  /** Validation and encoding before the lock (store migrate of a large state: docs/zk-large-saves.md). */
+  async prepare(doc: StateDoc, consistency?: Consistency): Promise<void> {
+    await (await this.real()).prepare?.(doc, consistency);
+  }
 }

@@ -26,6 +26,13 @@ export interface Store {
    * as inconsistent as its source; commands keep the default.
    */
   save(doc: StateDoc, base: Snapshot, consistency?: Consistency): Promise<Snapshot>;
+  /**
+   * Does the pure part of a later `save(doc, ...)` of this very document
+   * (validation, encoding) now, before the lock is taken: a store whose lock
+   * lives in a session (ZooKeeper) cannot keep it alive through many seconds
+   * of synchronous work. Optional; `save` does it itself otherwise.
+   */
+  prepare?(doc: StateDoc, consistency?: Consistency): Promise<void>;
   /** Told when `mutate` re-runs a change because another writer got in first (the CLI prints it). */
   onConflict?: ((err: ConflictError, attempt: number) => void) | undefined;
   /**

@@ -11,8 +11,8 @@ import type { ZnodeAcl } from './zk-session.js';
 /** ZooKeeper's READ permission bit (ZooDefs.Perms.READ). */
 const READ = 1;
 
-/** Relative paths of znodes holding a PSK (Danube's `ipsec/psk/<a>-<b>`). */
-export const KEY_ZNODE = /^ipsec\/psk\/[^/]+$/;
+/** Relative paths of znodes holding a PSK: Danube's `ipsec/psk/<a>-<b>`, and our PDC pair keys `esdc_overlay/pdc_psk/<a>,<b>`. */
+export const KEY_ZNODE = /^(?:ipsec\/psk|esdc_overlay\/pdc_psk)\/[^/]+$/;
 
 /** True when the ACL grants anything to `world:anyone`: such a znode is ours to tighten before writing. */
 export function isOpenAcl(acl: readonly ZnodeAcl[]): boolean {

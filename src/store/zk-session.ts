@@ -70,6 +70,7 @@ export class ZkSession {
       spinDelay: 200,
       retries: 0,
     });
+    guardSocketData(client);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         client.removeAllListeners();
@@ -269,6 +270,29 @@ export class ZkSession {
       tx.commit((err, results) => done(err, results)),
     );
   }
+}
+
+/**
+ * node-zookeeper-client decodes answers inside its socket's data handler, and
+ * an answer it cannot decode (an error code it does not know) throws there:
+ * an uncaught exception that ends the process. A command exits soon anyway;
+ * the daemon lives on, and died once when ZooKeeper restarted under it. The
+ * handler is bound when the client connects, so wrapping it first turns such
+ * an answer into a lost connection (the socket is dropped, the session fails
+ * as for any other loss and is never used again).
+ */
+function guardSocketData(client: Client): void {
+  type Manager = { onSocketData?: (this: Manager, b: Buffer) => void; socket?: { destroy(): void } };
+  const manager = (client as unknown as { connectionManager?: Manager }).connectionManager;
+  const original = manager?.onSocketData;
+  if (!manager || typeof original !== 'function') return;
+  manager.onSocketData = function guarded(this: Manager, b: Buffer): void {
+    try {
+      original.call(this, b);
+    } catch {
+      this.socket?.destroy();
+    }
+  };
 }
 
 /**

@@ -5,6 +5,10 @@
  * read, and a bump of our sequencer node (`<root>/esdc_overlay`), so two
  * writers can never interleave and a lost connection leaves all or nothing.
  * Writers also queue on a ZooKeeper lock so they rarely collide at all.
+ *
+ * A save too large for one request writes our subtree as a new generation
+ * in several requests and switches to it with one multi (zk-generations.ts,
+ * docs/zk-large-saves.md); Danube's znodes change in that same multi.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -21,6 +25,17 @@ import { withZkLock } from './zk-lock.js';
 import { ZK, zkCode } from './zk-codes.js';
 import type { ZkSession } from './zk-session.js';
 import { changesAnything, planWrites, type ReadZnode, type WriteOp } from './zk-writes.js';
+import {
+  batches,
+  GEN_DIR,
+  generationCreates,
+  inOurSubtree,
+  logicalPath,
+  newGenerationId,
+  physicalPath,
+  pointedGeneration,
+  requestBytes,
+} from './zk-generations.js';
 
 export interface ZkStoreOptions {
   /** Bound on connecting and on every request (ms); default 10 s. */
@@ -36,9 +51,11 @@ export interface ZkStoreOptions {
    */
   insecure?: boolean | undefined;
   /**
-   * Largest transaction we send. ZooKeeper drops the connection on a request
+   * Largest request we send. ZooKeeper drops the connection on a request
    * above its jute.maxbuffer (1 MiB by default) instead of answering with an
-   * error, so we refuse before sending.
+   * error: a save larger than this is written as a new generation in several
+   * requests (zk-generations.ts). Set it below a server's lower jute.maxbuffer
+   * (`ESDC_OVERLAY_ZK_MAX_REQUEST_BYTES`).
    */
   maxTransactionBytes?: number;
 }
@@ -50,11 +67,23 @@ const READ_CONCURRENCY = 64;
 
 interface Image {
   rootExists: boolean;
+  /** By logical path (the cfgdb layout's), wherever the znode is stored. */
   nodes: Map<string, ReadZnode & { mzxid: string }>;
-  /** Key znodes (relative paths) whose ACL grants world:anyone anything, with their ACL version. */
+  /** Key znodes (physical relative paths) whose ACL grants world:anyone anything, with their ACL version. */
   openKeys: Map<string, { aversion: number; readable: boolean }>;
+  /** The generation the sequencer points at; undefined when our znodes sit directly under esdc_overlay. */
+  gen: string | undefined;
+  /**
+   * Physical relative paths of subtrees no reader follows: generations the
+   * pointer does not name (an interrupted or replaced save), and our
+   * unversioned znodes once a generation is current. A save removes them.
+   */
+  garbage: string[];
   revision: string;
 }
+
+/** How often a load re-reads when a writer switched generations under it. */
+const READ_ATTEMPTS = 5;
 
 export class ZkStore implements Store {
   readonly location: string;
@@ -66,6 +95,8 @@ export class ZkStore implements Store {
   private readonly maxTransactionBytes: number;
   /** The session of the lock being held, reused by load and save inside it. */
   private active: ZkSession | undefined;
+  /** `prepare`'s work, for the save of that same document object. */
+  private prepared: { doc: StateDoc; consistency: Consistency; valid: ReturnType<typeof validateDoc>; desired: Tree } | undefined;
 
   constructor(url: ZkUrl, opts: ZkStoreOptions = {}) {
     this.url = url;
@@ -93,33 +124,55 @@ export class ZkStore implements Store {
     return this.session(async (s) => this.snapshotOf(await this.readImage(s), consistency));
   }
 
-  async save(doc: StateDoc, base: Snapshot, consistency: Consistency = 'require'): Promise<Snapshot> {
-    this.refuseOpenWrite();
+  async prepare(doc: StateDoc, consistency: Consistency = 'require'): Promise<void> {
+    this.prepared = { doc, consistency, ...(await this.encodeChecked(doc, consistency)) };
+  }
+
+  /**
+   * What a save of `doc` writes, checked: the document validated, its cfgdb
+   * tree, and the proof that the tree reads back as the same model. Each step
+   * is synchronous and takes seconds at 2,000 nodes; between them the event
+   * loop runs timers, so a held session still sends its pings.
+   */
+  private async encodeChecked(doc: StateDoc, consistency: Consistency): Promise<{ valid: ReturnType<typeof validateDoc>; desired: Tree }> {
+    const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
     // What we write must load: validate before anything is sent.
     const valid = validateDoc(doc, this.location, consistency);
+    await tick();
     const desired = encodeState(valid.doc, valid.model);
+    await tick();
     // The cfgdb form must mean the same state, or we would write something else than asked.
-    const roundTrip = buildModel(decodeState(desired, (rel) => this.abs(rel), this.location).doc);
+    const decoded = decodeState(desired, (rel) => this.abs(rel), this.location).doc;
+    await tick();
+    const roundTrip = buildModel(decoded);
+    await tick();
     const lost = modelDifferences(valid.model, roundTrip);
     if (lost.length > 0) {
       throw new InternalError(`refusing to write ${this.location}: its cfgdb form would change ${lost.join(', ')} (a bug; nothing was written)`);
     }
+    return { valid, desired };
+  }
+
+  async save(doc: StateDoc, base: Snapshot, consistency: Consistency = 'require'): Promise<Snapshot> {
+    this.refuseOpenWrite();
+    const ready = this.prepared?.doc === doc && this.prepared.consistency === consistency ? this.prepared : await this.encodeChecked(doc, consistency);
+    this.prepared = undefined;
+    const { valid, desired } = ready;
     return this.session(async (s) => {
       const image = await this.readImage(s);
       if (image.revision !== base.revision) throw changed(this.location);
-      const ops = this.transaction(image, desired);
+      let ops = this.transaction(image, desired, image.gen);
       if (!changesAnything(ops.filter((o) => o.path !== this.abs(OURS)))) {
+        await this.collectGarbage(s, image.garbage);
         return { ...valid, yaml: undefined, warnings: valid.warnings, revision: image.revision };
       }
-      const bytes = ops.reduce((n, o) => n + Buffer.byteLength(o.path) + ('data' in o ? Buffer.byteLength(o.data) : 0) + 24, 0);
-      if (bytes > this.maxTransactionBytes) {
-        throw new StoreError(
-          `this change writes ${ops.length} znodes (${bytes} bytes), more than one ZooKeeper transaction may carry ` +
-            `(${this.maxTransactionBytes} bytes; the server's jute.maxbuffer); nothing was written`,
-          { code: 'TransactionTooLarge' },
-        );
-      }
       if (!image.rootExists) await s.mkdirp(this.url.root);
+      let garbage = image.garbage;
+      if (requestBytes(ops) > this.maxTransactionBytes) {
+        const large = await this.writeGeneration(s, image, desired);
+        ops = large.switchOps;
+        garbage = large.garbage;
+      }
       await this.restrictOpenAcls(s, image, ops);
       try {
         await s.commit(ops);
@@ -141,6 +194,8 @@ export class ZkStore implements Store {
         }
         throw err;
       }
+      // Committed: what no reader follows any more goes now. A failure here leaves garbage for the next save.
+      await this.collectGarbage(s, garbage).catch(() => undefined);
       try {
         return this.snapshotOf(await this.readImage(s), consistency);
       } catch {
@@ -148,6 +203,83 @@ export class ZkStore implements Store {
         return { ...valid, yaml: undefined, warnings: valid.warnings, revision: '' };
       }
     });
+  }
+
+  /**
+   * Writes `desired`'s part under esdc_overlay as a new generation, in
+   * requests of at most maxTransactionBytes, and returns the one multi that
+   * switches to it: Danube's znode changes (and the version checks of the
+   * ones kept), a check that the generation still exists (a concurrent save
+   * may have collected it as garbage), and the sequencer set against the
+   * version read, now naming the generation. Until that multi commits no
+   * reader sees anything of the new generation. Refused, with nothing
+   * switched, when the switch alone is larger than one request: Danube's
+   * znodes are only ever changed in that multi (docs/zk-large-saves.md).
+   */
+  private async writeGeneration(s: ZkSession, image: Image, desired: Tree): Promise<{ switchOps: WriteOp[]; garbage: string[] }> {
+    const gen = newGenerationId(new Date(), randomUUID());
+    const seqPath = this.abs(OURS);
+    const planned = this.transaction(image, desired, gen).filter((o) => !inOurSubtree(this.rel(o.path)));
+    let seqOp = planned.find((o) => o.path === seqPath)!;
+    const genRoot = `${GEN_DIR}/${gen}`;
+    const danube = planned.filter((o) => o.path !== seqPath);
+    const switchOps = (): WriteOp[] => [...danube, { op: 'check', path: this.abs(genRoot), version: 0 }, seqOp];
+    const switchBytes = requestBytes(switchOps());
+    if (switchBytes > this.maxTransactionBytes) {
+      throw new StoreError(
+        `the changes to Danube's own znodes (overlay_rules, ipsec/psk, adminoverlay, firewall) take ${switchBytes} bytes, more than one ` +
+          `ZooKeeper request may carry (${this.maxTransactionBytes} bytes; the server's jute.maxbuffer), and they are only ever changed in ` +
+          'one transaction; nothing was written (with pair keys, defaults.ipsec.keys: pdc-pair keeps ipsec/psk empty: docs/ipsec-keys.md)',
+        { code: 'TransactionTooLarge' },
+      );
+    }
+    // The sequencer must exist to hold the generations; a first save into an empty root creates it
+    // empty (readers see an empty state, as before) and sets it in the switch.
+    if (seqOp.op === 'create') {
+      await s.mkdirp(seqPath);
+      const seq = await s.get(seqPath);
+      if (!seq) throw changed(this.location);
+      seqOp = { op: 'set', path: seqPath, data: seqOp.data, version: seq.stat.version };
+    }
+    await s.mkdirp(this.abs(GEN_DIR));
+    // For people looking at the tree: only the sequencer's pointer makes a generation current.
+    const marker = JSON.stringify({ generation: gen, writtenBy: `${hostname()}:${process.pid}`, at: new Date().toISOString() });
+    const creates = generationCreates(desired, gen, marker).map((o) => ({ ...o, path: this.abs(o.path) }));
+    for (const batch of batches(creates, this.maxTransactionBytes)) {
+      try {
+        await s.commit(batch);
+      } catch (err) {
+        // A generation is invisible until switched to: what was written is garbage for the next save.
+        if (zkCode(err) === ZK.NO_NODE || zkCode(err) === ZK.NODE_EXISTS) throw changed(this.location);
+        throw err;
+      }
+    }
+    const garbage = [...image.garbage];
+    if (image.gen !== undefined) garbage.push(`${GEN_DIR}/${image.gen}`);
+    else for (const rel of image.nodes.keys()) if (inOurSubtree(rel) && rel.indexOf('/', OURS.length + 1) < 0) garbage.push(rel);
+    return { switchOps: switchOps(), garbage };
+  }
+
+  /**
+   * Removes subtrees no reader follows (zk-generations.ts), children first, in
+   * requests of at most maxTransactionBytes. Only paths under esdc_overlay,
+   * never the current generation, the lock directory or the sequencer.
+   */
+  private async collectGarbage(s: ZkSession, roots: readonly string[]): Promise<void> {
+    for (const root of roots) {
+      if (!inOurSubtree(root) || root === LOCKS || root === GEN_DIR) continue;
+      const paths: string[] = [];
+      const walk = async (rel: string): Promise<void> => {
+        const kids = (await s.children(this.abs(rel))) ?? [];
+        await Promise.all(kids.map((k) => walk(`${rel}/${k}`)));
+        paths.push(rel);
+      };
+      await walk(root);
+      const depth = (p: string): number => p.split('/').length;
+      paths.sort((a, b) => depth(b) - depth(a));
+      const ops: WriteOp[] = paths.map((rel) => ({ op: 'remove', path: this.abs(rel), version: -1 }));
+      for (const batch of batches(ops, this.maxTransactionBytes)) await s.commit(batch);
+    }
   }
 
   /**
@@ -237,6 +369,10 @@ export class ZkStore implements Store {
     return rel === '' ? this.url.root : `${this.url.root}/${rel}`;
   }
 
+  private rel(abs: string): string {
+    return abs === this.url.root ? '' : abs.slice(this.url.root.length + 1);
+  }
+
   /** The client library is loaded here, not at start-up: most commands never reach ZooKeeper. */
   private async connect(): Promise<ZkSession> {
     const { ZkSession } = await import('./zk-session.js');
@@ -256,41 +392,83 @@ export class ZkStore implements Store {
     }
   }
 
-  /** Every znode of the layout's scopes (not the lock nodes), with versions, and the revision they make. */
+  /**
+   * Every znode of the layout's scopes (not the lock nodes), with versions,
+   * and the revision they make; our subtree from the generation the
+   * sequencer points at. The sequencer is read again at the end: a writer
+   * that switched generations (and may be removing the old one) meanwhile
+   * makes the read start over, so a load never mixes two saves.
+   */
   private async readImage(s: ZkSession): Promise<Image> {
+    for (let attempt = 1; ; attempt++) {
+      const image = await this.readImageOnce(s);
+      const seq = image.nodes.get(OURS);
+      const now = await s.get(this.abs(OURS));
+      if (seq === undefined ? now === undefined : now !== undefined && now.stat.version === seq.version) return image;
+      if (attempt >= READ_ATTEMPTS) {
+        throw new StoreError(`${this.location} kept changing while it was read (${READ_ATTEMPTS} attempts); try again`, { code: 'StoreBusy' });
+      }
+    }
+  }
+
+  private async readImageOnce(s: ZkSession): Promise<Image> {
     const nodes: Image['nodes'] = new Map();
     const openKeys: Image['openKeys'] = new Map();
+    const garbage: string[] = [];
+    let gen: string | undefined;
     const rootExists = (await s.get(this.url.root)) !== undefined;
     if (rootExists) {
       const limit = limiter(READ_CONCURRENCY);
-      /** Reads one znode; returns its number of children, or -1 when it does not exist. */
-      const readOne = async (rel: string): Promise<number> => {
+      /** Reads one znode stored at `phys`, as `logical`; returns its number of children, or -1 when it does not exist. */
+      const readOne = async (phys: string, logical: string | undefined = phys): Promise<number> => {
         // A key znode's ACL is read with it: a load warns when anyone may read it, a save tightens it.
         const [z, acl] = await Promise.all([
-          limit(() => s.get(this.abs(rel))),
-          KEY_ZNODE.test(rel) ? limit(() => s.getAcl(this.abs(rel))) : undefined,
+          limit(() => s.get(this.abs(phys))),
+          logical !== undefined && KEY_ZNODE.test(logical) ? limit(() => s.getAcl(this.abs(phys))) : undefined,
         ]);
         if (!z) return -1;
-        if (acl && isOpenAcl(acl.acl)) openKeys.set(rel, { aversion: acl.aversion, readable: isWorldReadable(acl.acl) });
-        nodes.set(rel, { data: z.data.toString('utf8'), version: z.stat.version, mzxid: z.stat.mzxid.toString('hex') });
+        if (acl && isOpenAcl(acl.acl)) openKeys.set(phys, { aversion: acl.aversion, readable: isWorldReadable(acl.acl) });
+        if (logical !== undefined) nodes.set(logical, { data: z.data.toString('utf8'), version: z.stat.version, mzxid: z.stat.mzxid.toString('hex') });
         return z.stat.numChildren;
       };
-      const walk = async (rel: string): Promise<void> => {
+      const walk = async (phys: string, toLogical: (p: string) => string | undefined = (p) => p): Promise<void> => {
         // Leaves (most znodes) need no listing: the stat says they have no children.
-        if (rel === LOCKS || (await readOne(rel)) <= 0) return;
-        const kids = (await limit(() => s.children(this.abs(rel)))) ?? [];
-        await Promise.all(kids.map((k) => walk(`${rel}/${k}`)));
+        if (phys === LOCKS || (await readOne(phys, toLogical(phys))) <= 0) return;
+        const kids = (await limit(() => s.children(this.abs(phys)))) ?? [];
+        await Promise.all(kids.map((k) => walk(`${phys}/${k}`, toLogical)));
       };
+      // The sequencer first: it says where our subtree is.
+      if ((await readOne(OURS)) >= 0) {
+        gen = pointedGeneration(nodes.get(OURS)!.data);
+        for (const kid of (await s.children(this.abs(OURS))) ?? []) {
+          const rel = `${OURS}/${kid}`;
+          if (rel === LOCKS) continue;
+          if (rel === GEN_DIR) {
+            for (const g of (await s.children(this.abs(GEN_DIR))) ?? []) if (g !== gen) garbage.push(`${GEN_DIR}/${g}`);
+            continue;
+          }
+          if (gen === undefined) await walk(rel);
+          else garbage.push(rel);
+        }
+        if (gen !== undefined) {
+          const g = gen;
+          if ((await readOne(`${GEN_DIR}/${g}`, undefined)) < 0) {
+            throw new StoreError(`${this.abs(OURS)} names generation ${g}, which does not exist; the state cannot be read`, { code: 'StateCorrupt' });
+          }
+          const kids = (await s.children(this.abs(`${GEN_DIR}/${g}`))) ?? [];
+          await Promise.all(kids.map((k) => walk(`${GEN_DIR}/${g}/${k}`, (p) => logicalPath(p, g))));
+        }
+      }
       // Containers first, so a save knows they exist and never tries to create them.
-      await Promise.all(['ipsec', 'firewall'].map(readOne));
-      await Promise.all([...READ_SCOPES.subtrees.map(walk), ...READ_SCOPES.leaves.map(readOne)]);
+      await Promise.all(['ipsec', 'firewall'].map((r) => readOne(r)));
+      await Promise.all([...READ_SCOPES.subtrees.filter((t) => t !== OURS).map((t) => walk(t)), ...READ_SCOPES.leaves.map((l) => readOne(l))]);
     }
     const hash = createHash('sha256').update(rootExists ? 'root' : 'no root');
     for (const rel of [...nodes.keys()].sort()) {
       const n = nodes.get(rel)!;
       hash.update(`\0${rel}\0${n.version}\0${n.mzxid}\0${n.data}`);
     }
-    return { rootExists, nodes, openKeys, revision: hash.digest('hex') };
+    return { rootExists, nodes, openKeys, gen, garbage, revision: hash.digest('hex') };
   }
 
   private snapshotOf(image: Image, consistency: Consistency): Snapshot {
@@ -299,17 +477,22 @@ export class ZkStore implements Store {
     tree.delete(OURS); // the sequencer's own data is bookkeeping, not state
     const decoded = decodeState(tree, (rel) => this.abs(rel), this.location);
     const valid = validateDoc(decoded.doc, this.location, consistency);
-    const exposed = worldReadableKeysWarning([...image.openKeys].filter(([, k]) => k.readable).map(([rel]) => this.abs(rel)));
+    const exposed = worldReadableKeysWarning([...image.openKeys].filter(([, k]) => k.readable).map(([phys]) => this.abs(phys)));
     return { ...valid, yaml: undefined, warnings: [...exposed, ...decoded.warnings, ...valid.warnings], revision: image.revision };
   }
 
-  /** The multi for a save: the layout's changes plus the sequencer bump, with absolute paths. */
-  private transaction(image: Image, desired: Tree): WriteOp[] {
-    const meta = JSON.stringify({ txn: randomUUID(), by: `${hostname()}:${process.pid}`, at: new Date().toISOString() });
+  /**
+   * The multi for a save: the layout's changes plus the sequencer bump,
+   * naming generation `gen`; absolute
+   * physical paths. Our subtree's ops go inside `gen` when it is the one read.
+   */
+  private transaction(image: Image, desired: Tree, gen: string | undefined): WriteOp[] {
+    const meta = JSON.stringify({ txn: randomUUID(), by: `${hostname()}:${process.pid}`, at: new Date().toISOString(), ...(gen !== undefined ? { gen } : {}) });
     const ops = planWrites(image.nodes, keepEquivalent(image.nodes, desired)).map((o) => (o.path === OURS && o.op === 'create' ? { ...o, data: meta } : o));
     const seq = image.nodes.get(OURS);
     if (seq) ops.unshift({ op: 'set', path: OURS, data: meta, version: seq.version });
-    return ops.map((o) => ({ ...o, path: this.abs(o.path) }));
+    const where = gen === image.gen ? gen : undefined;
+    return ops.map((o) => ({ ...o, path: this.abs(physicalPath(o.path, where)) }));
   }
 }
 

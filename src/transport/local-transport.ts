@@ -17,6 +17,7 @@ import {
   withTimeout,
   type ExecResult,
   type FileContent,
+  type FileInfo,
   type ReadOptions,
   type StageOptions,
   type Transport,
@@ -46,7 +47,7 @@ export class LocalTransport implements Transport {
         const st = await fh.stat();
         checkReadable(this.node, path, st, maxBytes);
         // Up to the size fstat gave (checked against the limit), or end of file if it shrank meanwhile.
-        const buf = Buffer.allocUnsafe(st.size);
+        const buf = Buffer.allocUnsafe(Math.min(st.size, opts.prefixBytes ?? st.size));
         let total = 0;
         while (total < buf.length) {
           const { bytesRead } = await fh.read(buf, total, buf.length - total, total);
@@ -63,6 +64,16 @@ export class LocalTransport implements Transport {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err instanceof TransportError ? err : this.wrap(`reading ${path}`, err);
+    }
+  }
+
+  async stat(path: string, timeoutMs: number): Promise<FileInfo | undefined> {
+    try {
+      const st = await withTimeout(this.node, `stat ${path}`, timeoutMs, lstat(path));
+      return { mode: st.mode & 0o7777, size: st.size, isFile: st.isFile() };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err instanceof TransportError ? err : this.wrap(`stat ${path}`, err);
     }
   }
 

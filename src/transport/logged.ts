@@ -38,6 +38,7 @@ export function loggedTransport(t: Transport, log: Logger): Transport {
     },
     readFile: (path: string, timeoutMs: number, opts?: ReadOptions) =>
       timed('read', path, () => t.readFile(path, timeoutMs, opts), (r: FileContent | undefined) => ({ bytes_read: r?.data.length ?? 0 })),
+    stat: (path: string, timeoutMs: number) => timed('stat', path, () => t.stat(path, timeoutMs)),
     stage: (path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number) =>
       timed('stage', path, () => t.stage(path, content, opts, timeoutMs), () => ({ bytes_written: Buffer.byteLength(content) })),
     commit: (path, timeoutMs) => timed('commit', path, () => t.commit(path, timeoutMs)),

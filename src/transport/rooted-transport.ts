@@ -10,7 +10,7 @@
  * PATH=...`), so `sysinfo` or `svcadm` reach the node's simulated commands.
  */
 import { posix } from 'node:path';
-import type { ExecResult, FileContent, ReadOptions, StageOptions, Transport } from './transport.js';
+import { TransportError, type ExecResult, type FileContent, type FileInfo, type LineStream, type ReadOptions, type StageOptions, type StreamOptions, type Transport } from './transport.js';
 
 export class RootedTransport implements Transport {
   readonly node: string;
@@ -30,6 +30,10 @@ export class RootedTransport implements Transport {
 
   readFile(path: string, timeoutMs: number, opts?: ReadOptions): Promise<FileContent | undefined> {
     return this.inner.readFile(this.map(path), timeoutMs, opts);
+  }
+
+  stat(path: string, timeoutMs: number): Promise<FileInfo | undefined> {
+    return this.inner.stat(this.map(path), timeoutMs);
   }
 
   stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void> {
@@ -56,11 +60,20 @@ export class RootedTransport implements Transport {
     return this.inner.remove(this.map(path), timeoutMs);
   }
 
-  exec(argv: readonly string[], timeoutMs: number): Promise<ExecResult> {
+  private argv(argv: readonly string[]): string[] {
     const [cmd, ...args] = argv;
     const path = ['/usr/sbin', '/usr/bin', '/sbin'].map((d) => this.map(d)).join(':');
     const mapped = cmd !== undefined && cmd.startsWith('/') ? this.map(cmd) : cmd;
-    return this.inner.exec(['env', `PATH=${path}:/usr/bin:/bin`, `ESDC_SIM_ROOT=${this.root}`, ...(mapped === undefined ? [] : [mapped]), ...args], timeoutMs);
+    return ['env', `PATH=${path}:/usr/bin:/bin`, `ESDC_SIM_ROOT=${this.root}`, ...(mapped === undefined ? [] : [mapped]), ...args];
+  }
+
+  exec(argv: readonly string[], timeoutMs: number): Promise<ExecResult> {
+    return this.inner.exec(this.argv(argv), timeoutMs);
+  }
+
+  stream(argv: readonly string[], onLine: (line: string) => void, opts: StreamOptions): Promise<LineStream> {
+    if (!this.inner.stream) return Promise.reject(new TransportError(this.node, 'this transport cannot stream a command', { code: 'StreamUnsupported' }));
+    return this.inner.stream(this.argv(argv), onLine, opts);
   }
 
   close(): Promise<void> {

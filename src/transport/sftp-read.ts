@@ -30,7 +30,7 @@ const call = <T>(f: (cb: Callback<T>) => void): Promise<T> =>
  * file is opened, and only up to `maxBytes` (a 2 GiB file once took 4 GB of
  * memory and, cut by Buffer's toString, was then reported in sync).
  */
-export async function sftpReadWithMode(sftp: SFTPWrapper, path: string, node: string, maxBytes: number): Promise<FileContent> {
+export async function sftpReadWithMode(sftp: SFTPWrapper, path: string, node: string, maxBytes: number, prefixBytes?: number): Promise<FileContent> {
   checkReadable(node, path, await call<Stats>((cb) => sftp.lstat(path, cb)), maxBytes);
   const handle = await call<Buffer>((cb) => sftp.open(path, 'r', cb));
   try {
@@ -40,7 +40,7 @@ export async function sftpReadWithMode(sftp: SFTPWrapper, path: string, node: st
         // At end of file ssh2 reports 0 bytes, not an error.
         sftp.read(handle, buf, 0, len, position, (err, n) => cb(err, buf.subarray(0, n ?? 0)));
       });
-    const [st, first] = await Promise.all([call<Stats>((cb) => sftp.fstat(handle, cb)), readAt(Math.min(FIRST_READ, maxBytes + 1), 0)]);
+    const [st, first] = await Promise.all([call<Stats>((cb) => sftp.fstat(handle, cb)), readAt(Math.min(FIRST_READ, maxBytes + 1, prefixBytes ?? Infinity), 0)]);
     // The open file may not be the one lstat saw (renamed over meanwhile).
     checkReadable(node, path, st, maxBytes);
     checkReadable(node, path, { isFile: () => true, size: first.length }, maxBytes);
@@ -48,7 +48,7 @@ export async function sftpReadWithMode(sftp: SFTPWrapper, path: string, node: st
     let total = first.length;
     // Up to the size fstat gave, or end of file if it shrank meanwhile.
     // It may also grow meanwhile: never past the limit.
-    const size = Math.min(st.size, maxBytes);
+    const size = Math.min(st.size, maxBytes, prefixBytes ?? Infinity);
     while (total < size) {
       const more = await readAt(Math.min(size - total, NEXT_READ), total);
       if (more.length === 0) break;

@@ -7,7 +7,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { posix } from 'node:path';
-import ssh2, { type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import ssh2, { type ConnectConfig, type SFTPWrapper, type Stats } from 'ssh2';
 import { quoteArgv } from '../shell/quote.js';
 import { sftpReadWithMode } from './sftp-read.js';
 import {
@@ -22,13 +22,18 @@ import {
   HostKeyError,
   MAX_READ_BYTES,
   newRunId,
+  LineSplitter,
   stagedPath,
   TransportError,
   withTimeout,
   type ExecResult,
   type FileContent,
+  type FileInfo,
   type ReadOptions,
+  type LineStream,
   type StageOptions,
+  type StreamEnd,
+  type StreamOptions,
   type Transport,
 } from './transport.js';
 
@@ -186,8 +191,18 @@ export class SshTransport implements Transport {
   async readFile(path: string, timeoutMs: number, opts: ReadOptions = {}): Promise<FileContent | undefined> {
     try {
       return await this.op<FileContent>(`reading ${path}`, timeoutMs, (sftp, done) => {
-        sftpReadWithMode(sftp, path, this.node, opts.maxBytes ?? MAX_READ_BYTES).then((v) => done(undefined, v), done);
+        sftpReadWithMode(sftp, path, this.node, opts.maxBytes ?? MAX_READ_BYTES, opts.prefixBytes).then((v) => done(undefined, v), done);
       });
+    } catch (err) {
+      if (isNoSuchFile(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async stat(path: string, timeoutMs: number): Promise<FileInfo | undefined> {
+    try {
+      const st = await this.op<Stats>(`stat ${path}`, timeoutMs, (sftp, done) => sftp.lstat(path, done));
+      return { mode: st.mode & 0o7777, size: st.size, isFile: st.isFile() };
     } catch (err) {
       if (isNoSuchFile(err)) return undefined;
       throw err;
@@ -327,6 +342,55 @@ export class SshTransport implements Transport {
       });
     });
     return withTimeout(this.node, `running ${argv.join(' ')}`, timeoutMs, work, () => channel?.close());
+  }
+
+  stream(argv: readonly string[], onLine: (line: string) => void, opts: StreamOptions): Promise<LineStream> {
+    this.ensureOpen();
+    const command = quoteArgv(argv);
+    let opened: { close(): void } | undefined;
+    let abandoned = false;
+    const open = new Promise<LineStream>((resolve, reject) => {
+      this.client.exec(command, (err, channel) => {
+        if (err) return reject(this.wrap(`running ${argv[0]}`, err));
+        // Opened after the deadline: nobody is waiting for it.
+        if (abandoned) return channel.close();
+        opened = channel;
+        const splitter = new LineSplitter(onLine, opts.maxLineLength);
+        let stderr = '';
+        let cancelled = false;
+        let finish: (end: StreamEnd) => void = () => undefined;
+        const done = new Promise<StreamEnd>((res) => {
+          let settled = false;
+          finish = (end) => {
+            if (settled) return;
+            settled = true;
+            this.client.removeListener('close', onLost);
+            res(end);
+          };
+        });
+        const onLost = (): void => finish({ reason: 'closed', code: null, stderr });
+        this.client.once('close', onLost);
+        channel.setEncoding('utf8');
+        channel.on('data', (s: string) => splitter.push(s));
+        channel.stderr.on('data', (b: Buffer | string) => {
+          stderr = (stderr + b.toString()).slice(-4096);
+        });
+        channel.on('close', (code: number | null | undefined) => {
+          finish({ reason: cancelled ? 'cancelled' : this.closed ? 'closed' : 'exit', code: typeof code === 'number' ? code : null, stderr });
+        });
+        resolve({
+          done,
+          cancel: () => {
+            cancelled = true;
+            channel.close();
+          },
+        });
+      });
+    });
+    return withTimeout(this.node, `starting ${argv.join(' ')}`, opts.openTimeoutMs, open, () => {
+      abandoned = true;
+      opened?.close();
+    });
   }
 
   async close(): Promise<void> {

@@ -32,6 +32,21 @@ export const MAX_READ_BYTES = 64 * 1024 * 1024;
 export interface ReadOptions {
   /** Refuse a file larger than this many bytes (default MAX_READ_BYTES). */
   maxBytes?: number;
+  /**
+   * Read only the first `prefixBytes` bytes (a file of any size is then
+   * accepted up to maxBytes): enough to tell a bundle's version without
+   * reading its files (src/apply/read-actual.ts).
+   */
+  prefixBytes?: number;
+}
+
+/** What lstat says of a path: enough to trust a file whose hash matched without reading it. */
+export interface FileInfo {
+  /** Permission bits only (& 0o7777). */
+  mode: number;
+  size: number;
+  /** A regular file (not a link, FIFO, directory...). */
+  isFile: boolean;
 }
 
 export interface StageOptions {
@@ -52,6 +67,8 @@ export interface Transport {
    * and what was found, before any byte is read.
    */
   readFile(path: string, timeoutMs: number, opts?: ReadOptions): Promise<FileContent | undefined>;
+  /** lstat: mode, size and kind of what is at `path` (not followed if a link), or undefined when nothing is. */
+  stat(path: string, timeoutMs: number): Promise<FileInfo | undefined>;
   /**
    * Writes `content` to `stagedPath(path, runId)` with its final mode, creating
    * missing parent directories (0755). The target is untouched. Owners are
@@ -74,6 +91,13 @@ export interface Transport {
   remove(path: string, timeoutMs: number): Promise<void>;
   /** Runs argv on the node (no shell unless the transport needs one; then every word is quoted). */
   exec(argv: readonly string[], timeoutMs: number): Promise<ExecResult>;
+  /**
+   * Runs a long-lived command (`vmadm events -jr`) and hands over its stdout
+   * line by line. Opening the channel is bounded by `openTimeoutMs`; the stream
+   * itself may stay idle forever (a dead peer is found by SSH keepalives).
+   * Only transports that keep a connection implement it (the daemon's).
+   */
+  stream?(argv: readonly string[], onLine: (line: string) => void, opts: StreamOptions): Promise<LineStream>;
   close(): Promise<void>;
 }
 
@@ -116,6 +140,60 @@ export function checkReadable(node: string, path: string, st: { isFile(): boolea
     throw new TransportError(node, `${path} is ${st.size} bytes, above the limit of ${maxBytes} bytes for a file read from a node (nothing was read)`, {
       code: 'FileTooLarge',
     });
+  }
+}
+
+export interface StreamOptions {
+  openTimeoutMs: number;
+  /** A longer line is handed over cut at this length + 1, so its parser can refuse it. */
+  maxLineLength: number;
+}
+
+export interface StreamEnd {
+  /** `exit`: the command ended; `cancelled`: by cancel(); `closed`: the connection went. */
+  reason: 'exit' | 'cancelled' | 'closed';
+  code: number | null;
+  /** The last few KiB of stderr, for messages. */
+  stderr: string;
+}
+
+export interface LineStream {
+  /** Settles once, when the stream ends for any reason; never rejects. */
+  done: Promise<StreamEnd>;
+  /** Closes the channel; the remote command sees its stdin end. */
+  cancel(): void;
+}
+
+/** Splits chunks into lines (\n, a trailing \r dropped); an overlong line is cut at max + 1 characters. */
+export class LineSplitter {
+  private buf = '';
+  private skipping = false;
+  constructor(private readonly onLine: (line: string) => void, private readonly max: number) {}
+
+  push(chunk: string): void {
+    let start = 0;
+    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+      this.take(chunk.slice(start, nl), true);
+      start = nl + 1;
+    }
+    this.take(chunk.slice(start), false);
+  }
+
+  private take(part: string, ends: boolean): void {
+    if (!this.skipping) {
+      this.buf += part;
+      if (this.buf.length > this.max) {
+        this.onLine(this.buf.slice(0, this.max + 1));
+        this.buf = '';
+        this.skipping = !ends;
+        return;
+      }
+    }
+    if (ends) {
+      if (!this.skipping) this.onLine(this.buf.endsWith('\r') ? this.buf.slice(0, -1) : this.buf);
+      this.buf = '';
+      this.skipping = false;
+    }
   }
 }
 

@@ -14,7 +14,7 @@ import { BUNDLE_PATH, buildBundle, parseBundle, serializeBundle, type BundleBody
 import { bundleMayWrite } from '../../src/agent/bundle-paths.js';
 import { validateDoc } from '../../src/model/load.js';
 import { desiredNode, GENERATORS } from '../../src/plan/desired-state.js';
-import { RenderContext } from '../../src/plan/render-context.js';
+import { RenderContext } from '../../src/desired/render-context.js';
 import { runCli as cli } from '../support/cli.js';
 import { agentSim, type AgentSim } from './sim-node.js';
 

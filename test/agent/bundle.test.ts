@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { BundleError, buildBundle, desiredFromBundle, parseBundle, serializeBundle, type Bundle } from '../../src/agent/bundle.js';
 import { checkVersion } from '../../src/agent/reconcile.js';
 import { EMPTY_STATUS } from '../../src/agent/status.js';
-import { fileText, textFile, type DesiredNode } from '../../src/plan/desired.js';
+import { fileText, textFile, type DesiredNode } from '../../src/desired/desired.js';
 
 function desired(arp = '{"02:00:00:00:00:01":{"arp":"10.0.0.1"}}\n'): DesiredNode {
   return {
     node: 'cn1',
     usbkey: [{ key: 'overlay_rule_customers', value: '-e vxlan -p vxlan/listen_ip=0.0.0.0 -p vxlan/listen_port=4790 -s files -p files/config=/opt/custom/networking/customers_overlay.json -p mtu=1400' }],
-    overlays: [{ link: 'customers1000', rule: 'customers', vni: 1000, argv: ['dladm', 'create-overlay', '-t', '-v', '1000', 'customers1000'] }],
+    overlays: [{ link: 'customers1000', rule: 'customers', vni: 1000, argv: ['dladm', 'create-overlay', '-t', '-v', '1000', 'customers1000'], properties: {} }],
     files: [
       textFile({ path: '/opt/custom/etc/ipsec/ike.preshared', mode: 0o400, owner: 'root', group: 'root', secret: true, refresh: 'ipsec', text: 'secret-key-material\n' }),
       textFile({ path: '/opt/custom/networking/customers_overlay.json', mode: 0o400, owner: 'netadm', group: 'netadm', secret: false, refresh: 'varpd', text: arp }),

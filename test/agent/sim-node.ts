@@ -8,7 +8,7 @@ import { buildBundle, BUNDLE_PATH } from '../../src/agent/bundle.js';
 import { validateDoc } from '../../src/model/load.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { desiredNode, GENERATORS } from '../../src/plan/desired-state.js';
-import { RenderContext } from '../../src/plan/render-context.js';
+import { RenderContext } from '../../src/desired/render-context.js';
 import { simFacts, simState, simVms, writeNodeRoot, writeSimRoots } from '../harness/sim-cluster.js';
 
 export interface AgentSim {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { desiredAgentFiles } from '../../src/agent/deploy.js';
 import { renderService } from '../../src/agent/install.js';
-import { renderDaemonService } from '../../src/agent/daemon-install.js';
+import { renderDaemonService } from '../../src/daemon/install.js';
 import { REPO } from '../support/paths.js';
 
 const SUBSET = join(REPO, 'test/fixtures/smf/service-bundle-subset.dtd');
@@ -46,7 +46,15 @@ async function validate(name: string, xml: string): Promise<{ status: number | n
 
 const agentInstall = renderService('smartos', { node: '/opt/tools/bin/node', cli: '/opt/custom/esdc-overlay/esdc-overlay.mjs', config: '/opt/custom/esdc-overlay/agent.json', out: '/opt/custom/smf/esdc-overlay-agent.xml' });
 const agentDeploy = desiredAgentFiles('#!/usr/bin/env node\n', '/opt/local/bin/node').find((f) => f.role === 'manifest')!.content;
-const daemon = renderDaemonService({ node: '/opt/tools/bin/node', cli: '/opt/custom/esdc-overlay/esdc-overlay.mjs', out: '/opt/custom/smf/esdc-overlay-daemon.xml' });
+const daemon = renderDaemonService('smartos', {
+  node: '/opt/tools/bin/node',
+  cli: '/opt/custom/esdc-overlay/esdc-overlay.mjs',
+  storeOption: '--store',
+  store: 'zk://127.0.0.1:2181/esdc',
+  zkAuthFile: '/opt/custom/esdc-overlay/zk-auth',
+  status: '/var/run/esdc-overlay-daemon.json',
+  out: '/opt/custom/smf/esdc-overlay-daemon.xml',
+});
 
 describe('SMF manifests against the service_bundle rules', () => {
   it.each([

@@ -21,11 +21,11 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
 /** Pure: model → desired files → plan, deterministic, no I/O (docs/architecture.md#folders). */
 const CORE = new Set([
-  'adminoverlay', 'files-config', 'firewall', 'ipsec', 'linux', 'model', 'mtu', 'net', 'plan', 'ranges',
-  'render', 'rules', 'shell',
+  'adminoverlay', 'desired', 'files-config', 'firewall', 'inventory', 'ipsec', 'linux', 'model', 'mtu', 'net', 'plan', 'ranges',
+  'render', 'rules', 'shell', 'syntax',
 ]);
 /** The shell around it: I/O, processes, the network, humans. */
-const EDGE = new Set(['agent', 'apply', 'cli', 'discovery', 'io', 'store', 'transport']);
+const EDGE = new Set(['agent', 'apply', 'cli', 'daemon', 'discovery', 'io', 'store', 'transport']);
 /** Top-level modules (src/*.ts): errors and paths are shared vocabulary; the logger is an edge. */
 const TOP_EDGE = new Set(['log.ts']);
 
@@ -39,52 +39,28 @@ const IO_MODULES = new Set([
 /** Core modules allowed an OS module today, and why (file relative to src/ → module). */
 const CORE_IO_ALLOWED: Record<string, { module: string; why: string }[]> = {
   'render/template.ts': [{ module: 'fs', why: 'reads the package\'s own templates/, never a state or node value' }],
-  'render/write-tree.ts': [{ module: 'fs/promises', why: '`render --out` writer; an edge file in a core folder (issue 17)' }],
+  'render/write-tree.ts': [
+    { module: 'fs/promises', why: '`render --out` writer; an edge file in a core folder (issue 17)' },
+    { module: 'fs', why: 'the same writer, with synchronous calls: each async one waited for the thread pool (issue 20)' },
+  ],
 };
 
 /** Core → edge imports that exist today (from → to, relative to src/); issue 17 items 3 and 5 remove these. */
 const CORE_TO_EDGE_ALLOWED = new Set([
   'ranges/grant.ts -> store/store.ts', // type Mutation only: vDC grants as a store transaction
-  'ipsec/key-secret-file.ts -> io/read-with-mode.ts', // reads a key file the operator names
 ]);
 
 /**
- * Folder edges that lie on an import cycle today. Issue 17 item 1 removes these
- * (item 2 the apply ⇄ agent one): the desired-state vocabulary moves below its
- * generators, rule and range syntax below the model. Any edge that closes a new
- * cycle is not in this list, so the test fails; an entry that no longer lies on
- * a cycle fails too, so the list only shrinks.
+ * Folder edges that lie on an import cycle today: only apply ⇄ agent, which
+ * issue 17 item 2 removes. (Item 1 moved the desired-state vocabulary to
+ * desired/, below its generators, and rule, range and path syntax to syntax/,
+ * below the model: 29 edges became these 2.) Any edge that closes a new cycle
+ * is not in this list, so the test fails; an entry that no longer lies on a
+ * cycle fails too, so the list only shrinks.
  */
 const KNOWN_CYCLE_EDGES = new Set([
   'agent -> apply',
   'apply -> agent',
-  'files-config -> model',
-  'files-config -> plan',
-  'files-config -> rules',
-  'firewall -> model',
-  'firewall -> plan',
-  'firewall -> render',
-  'ipsec -> model',
-  'ipsec -> plan',
-  'ipsec -> render',
-  'model -> ranges',
-  'model -> rules',
-  'mtu -> model',
-  'mtu -> plan',
-  'plan -> files-config',
-  'plan -> firewall',
-  'plan -> ipsec',
-  'plan -> model',
-  'plan -> mtu',
-  'plan -> rules',
-  'ranges -> model',
-  'ranges -> store',
-  'render -> plan',
-  'render -> rules',
-  'rules -> model',
-  'rules -> plan',
-  'store -> model',
-  'store -> rules',
 ]);
 
 interface Import {

@@ -15,7 +15,7 @@ const pkgVersion = (JSON.parse(readFileSync(`${REPO}/package.json`, 'utf8')) as 
 
 const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env: {} };
 /** Every runnable command line: leaf commands, with their group's name in front (e.g. `store migrate`). */
-const commands = buildProgram(io).commands.flatMap((c) =>
+const commands = (await buildProgram(io)).commands.flatMap((c) =>
   c.commands.length > 0 ? c.commands.map((sub) => `${c.name()} ${sub.name()}`).filter((n) => !n.endsWith(' help')) : [c.name()],
 ).filter((n) => n !== 'help');
 

@@ -96,15 +96,15 @@ describe('no key in the output of any command, at log level trace', () => {
     expect(await cli('keys', 'generate', '--state', bare, J)).toBe(0);
     expect(await cli('keys', 'rotate', '--all', '--yes', '--state', bare)).toBe(0);
     // Every command, including ones added later, at least shows its help.
-    for (const path of commandPaths(buildProgram(captureIo()))) {
+    for (const path of commandPaths(await buildProgram(captureIo()))) {
       await cli(...path, '--help', ...S);
     }
   }, 120_000);
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('ran every command of the program', () => {
-    const all = commandPaths(buildProgram(captureIo())).map((p) => p.join(' '));
+  it('ran every command of the program', async () => {
+    const all = commandPaths(await buildProgram(captureIo())).map((p) => p.join(' '));
     expect(all).toEqual(expect.arrayContaining(['keys generate', 'keys list', 'keys rotate', 'globally-enable-firewall', 'globally-disable-firewall', 'globally-update-firewall']));
     for (const c of all) expect(ran, c).toContain(c);
   });

@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { generateInstallation } from '../../bench/generate-installation.js';
 import { arpTable } from '../../src/files-config/arp-table.js';
 import { filesConfigGenerator } from '../../src/files-config/generator.js';
-import { fileText } from '../../src/plan/desired.js';
-import { RenderContext } from '../../src/plan/render-context.js';
+import { fileText } from '../../src/desired/desired.js';
+import { RenderContext } from '../../src/desired/render-context.js';
 import { FUZZ } from '../fuzz/fuzz-config.js';
 import { validModel } from '../support/state-fixtures.js';
 
@@ -36,6 +36,9 @@ describe('ARP tables of random installations', () => {
             const file = files.find((f) => f.path === rule.filesConfig)!;
             const table = arpTable(model, rule, node);
             expect(fileText(file)).toBe(`${JSON.stringify(table, null, 2)}\n`);
+            // The render writes the buffers: the same bytes as the text, through slices of one shared buffer.
+            expect(Buffer.concat([...file.bytes!()]).toString('utf8')).toBe(fileText(file));
+            expect(Buffer.concat([...file.bytes!()]).toString('utf8')).toBe(fileText(file));
             const expected = [
               ...model.vnics.filter((v) => v.rule === rule.name && v.node !== node.name).map((v) => ({ mac: v.mac, node: v.node, ip: v.ip })),
               ...(rule.adminOverlay ? model.adminOverlay!.members.filter((m) => m.node !== node.name) : []).map((m) => ({ mac: m.mac, node: m.node, ip: m.ip })),

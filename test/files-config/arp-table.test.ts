@@ -5,8 +5,8 @@ import { ARP_TABLE_MODE, filesConfigGenerator } from '../../src/files-config/gen
 import type { Model } from '../../src/model/model.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { desiredNode } from '../../src/plan/desired-state.js';
-import { fileText } from '../../src/plan/desired.js';
-import { RenderContext } from '../../src/plan/render-context.js';
+import { fileText } from '../../src/desired/desired.js';
+import { RenderContext } from '../../src/desired/render-context.js';
 import { node, rawModel, threeNodes, validModel } from '../support/state-fixtures.js';
 
 /** Every ARP table of a model, by node and path, as parsed JSON (through the streamed form). */

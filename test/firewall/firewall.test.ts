@@ -4,8 +4,8 @@ import { disableFirewall, enableFirewall, parseSources, updateFirewall } from '.
 import { IPF_ADMIN_PATH, IPF_OVERLAYS_PATH } from '../../src/firewall/generator.js';
 import { ConflictError, UsageError, ValidationError } from '../../src/errors.js';
 import { desiredNode, desiredNodes } from '../../src/plan/desired-state.js';
-import { fileText } from '../../src/plan/desired.js';
-import { RenderContext } from '../../src/plan/render-context.js';
+import { fileText } from '../../src/desired/desired.js';
+import { RenderContext } from '../../src/desired/render-context.js';
 import { loadStateText } from '../../src/model/load.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { EXAMPLE, exampleDoc, meshDoc, modelOf } from '../ipsec/helpers.js';

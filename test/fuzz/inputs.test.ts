@@ -16,12 +16,12 @@ import { parseSysinfo } from '../../src/discovery/sysinfo.js';
 import { parseVmadmLookup } from '../../src/discovery/vmadm.js';
 import { ValidationError } from '../../src/errors.js';
 import { loadStateText, MAX_NESTING, MAX_STATE_BYTES } from '../../src/model/load.js';
-import { HOSTNAME, matches } from '../../src/model/patterns.js';
-import { OWNED_DIRS } from '../../src/plan/owned-paths.js';
+import { HOSTNAME, matches } from '../../src/syntax/patterns.js';
+import { OWNED_DIRS } from '../../src/syntax/owned-paths.js';
 import { isIpv4 } from '../../src/net/ipv4.js';
 import { parseManifest } from '../../src/plan/manifest.js';
-import { parseRangeList, parseRanges } from '../../src/ranges/parse.js';
-import { VLAN, VXLAN } from '../../src/ranges/id-kinds.js';
+import { parseRangeList, parseRanges } from '../../src/syntax/range-list.js';
+import { VLAN, VXLAN } from '../../src/syntax/id-kinds.js';
 import { FUZZ } from './fuzz-config.js';
 import { FIXTURES } from '../support/paths.js';
 

@@ -59,6 +59,7 @@ const COMMANDS: Record<string, string> = {
   ikeadm: '/usr/sbin/ikeadm',
   chown: '/usr/bin/chown',
   svccfg: '/usr/sbin/svccfg',
+  digest: '/usr/bin/digest',
   // Not SmartOS's: the Node an operator installs from pkgsrc-tools (docs/node-on-smartos.md); agent deploy checks it.
   node: '/opt/tools/bin/node',
   'net-virtual': '/lib/svc/method/net-virtual',
@@ -337,6 +338,20 @@ function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * The same record for commands with many plain arguments (digest's paths): one process (date) rather than a sed
+ * per argument; an argument holding a quote or a backslash still goes through sed.
+ */
+const SH_RECORD_QUICK = `rec_quick() {
+  line="{\\"cmd\\":\\"$1\\",\\"args\\":["; shift; sep=''
+  for a in "$@"; do
+    case "$a" in *[\\"\\\\]*) e=$(printf '%s' "$a" | sed 's/\\\\/\\\\\\\\/g; s/"/\\\\"/g') ;; *) e=$a ;; esac
+    line="$line$sep\\"$e\\""; sep=','
+  done
+  printf '%s],"at":%s}\\n' "$line" "$(date +%s%3N)" >> "$root/var/sim/calls.jsonl"
+}
+`;
+
 /** Appends the call to calls.jsonl, as sim-bin.mjs does. */
 const SH_RECORD = `rec() {
   line="{\\"cmd\\":\\"$1\\",\\"args\\":["; shift; sep=''
@@ -363,6 +378,41 @@ if [ "$1" = restart ]; then
   echo $(( $(date +%s%3N) + delay )) > "$root/var/sim/svc/$(printf '%s' "$svc" | tr / _)"
 fi
 exit 0
+`,
+  // illumos digest(1), as usr/src/cmd/cmd-crypto/digest/digest.c has it (illumos-joyent @ 6e2c24e1): options "lva:"
+  // (:79); without -a or -l the usage and exit 2 (:207-211, :236-237); the digest algorithms it knows (:105-117; the
+  // *_hmac and des_mac ones are mac(1)'s) and "unknown algorithm -- X", exit 1, for others (:404-407); with -v one line
+  // "ALG (FILE) = HEX" per file, lower-case hex (:773-781; libcryptoutil tohexstr.c:44). A file it cannot open: a
+  // message, no line, exit status 2, and the next file is still done (:723-729, :785); a read error (a directory):
+  // no line, status 1 (:745-752); the last failure gives the status. Opened O_NONBLOCK (:723): a FIFO reads as empty.
+  digest: `rec_quick digest "$@"
+usage() { printf 'Usage:\\n  digest -l | [-v] -a <algorithm> [file...]\\n' >&2; exit 2; }
+v=0; a=; l=0
+while getopts lva: o; do case $o in v) v=1 ;; a) a=$OPTARG ;; l) l=1 ;; *) usage ;; esac; done
+shift $((OPTIND - 1))
+[ -n "$a" ] || [ $l = 1 ] || usage
+if [ $l = 1 ]; then printf 'sha1\\nmd5\\nsha256\\nsha384\\nsha512\\n'; exit 0; fi
+case "$a" in md5) sum=md5sum ;; sha1) sum=sha1sum ;; sha256) sum=sha256sum ;; sha384) sum=sha384sum ;; sha512) sum=sha512sum ;;
+  *) echo "digest: unknown algorithm -- $a" >&2; exit 1 ;; esac
+if [ $# -eq 0 ]; then $sum | cut -d' ' -f1; exit 0; fi
+# One $sum over every regular file, in argument order: a few processes per call, not per file (the simulation's
+# cost must not stand in for the node's). Then one line per file in argument order, as digest writes them.
+files=
+for f in "$@"; do case "$f" in /*) p="$root$f" ;; *) p=$f ;; esac; [ -f "$p" ] && [ -r "$p" ] && files="$files$p
+"; done
+hashes=$(printf '%s' "$files" | tr '\\n' '\\0' | xargs -0 -r $sum --)
+exec 3<<EOF
+$hashes
+EOF
+status=0; n=$#
+for f in "$@"; do
+  case "$f" in /*) p="$root$f" ;; *) p=$f ;; esac
+  if [ ! -e "$p" ] || [ ! -r "$p" ]; then printf 'digest: can not open input file %s\\n\\n' "$f" >&2; status=2; continue; fi
+  if [ -d "$p" ]; then printf 'digest: error reading file: Is a directory\\ndigest: crypto operation failed for file %s: CKR_GENERAL_ERROR\\n\\n' "$f" >&2; status=1; continue; fi
+  if [ -f "$p" ]; then read -r h _ <&3; else h=$(printf '' | $sum | cut -d' ' -f1); fi
+  if [ $v = 1 ]; then printf '%s (%s) = %s\\n' "$a" "$f" "$h"; elif [ $n -gt 1 ]; then printf '(%s) = %s\\n' "$f" "$h"; else printf '%s\\n' "$h"; fi
+done
+exit $status
 `,
   // in.iked re-reads ike.preshared on this (ikeadm(8)); the simulation records the call.
   ikeadm: `rec ikeadm "$@"
@@ -471,7 +521,7 @@ export async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimV
     const file = join(root, path);
     await mkdir(dirname(file), { recursive: true });
     const script = SH_COMMANDS[name]
-      ? `#!/bin/sh\nroot=${shQuote(root)}\n${SH_RECORD}${SH_COMMANDS[name]}`
+      ? `#!/bin/sh\nroot=${shQuote(root)}\n${SH_RECORD}${SH_RECORD_QUICK}${SH_COMMANDS[name]}`
       : `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} ${shQuote(root)} ${name} "$@"\n`;
     await writeFile(file, script, { mode: 0o755 });
   }

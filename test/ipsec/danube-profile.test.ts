@@ -15,8 +15,8 @@ import { loadStateText, validateDoc } from '../../src/model/load.js';
 import type { Model } from '../../src/model/model.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { desiredNode } from '../../src/plan/desired-state.js';
-import { fileText } from '../../src/plan/desired.js';
-import { RenderContext } from '../../src/plan/render-context.js';
+import { fileText } from '../../src/desired/desired.js';
+import { RenderContext } from '../../src/desired/render-context.js';
 import { FIXTURES } from './helpers.js';
 
 const KEYS_FIXTURE = join(FIXTURES, 'ipsec', 'two-sites-keys.yaml');
@@ -122,7 +122,7 @@ describe('defaults.ipsec.profile', () => {
 
   it('danube: group 5, sha256, file-level PFS 2 and rule PFS 5, all-UDP ESP aes + sha512, Danube\'s labels', () => {
     const m = modelWith({ profile: 'danube' });
-    expect(m.defaults.ipsec).toEqual({ profile: 'danube', encr: 'aes-cbc', auth: 'sha512', policyScope: 'all-udp' });
+    expect(m.defaults.ipsec).toEqual({ profile: 'danube', encr: 'aes-cbc', auth: 'sha512', policyScope: 'all-udp', keys: 'pair' });
     const ike = rendered(m, 'cn01.prg.example.com', IKE_CONFIG_PATH);
     expect(ike).toContain('p1_xform { auth_method preshared oakley_group 5 auth_alg sha256 encr_alg aes }\np2_pfs 2\n');
     expect(ike).toContain('{ label "cn01.prg.example.com-cn03.brn.example.com" local_addr 198.51.100.11 remote_addr 203.0.113.13 p1_xform { auth_method preshared oakley_group 5 auth_alg sha256 encr_alg aes } p2_pfs 5 }');

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConflictError, ValidationError } from '../../src/errors.js';
-import { generateMissingKeys, parsePairSelection, rotateKeys, storedMeshKeys, storeRenderedKeys } from '../../src/ipsec/keys.js';
+import { generateMissingKeys, parsePairSelection, rotateKeys, storedMeshKeys } from '../../src/ipsec/keys.js';
 import { meshPairs, pairId } from '../../src/ipsec/pairs.js';
 import { newPsk, PSK_BYTES, pskFingerprint } from '../../src/ipsec/psk.js';
-import { PSK, matches } from '../../src/model/patterns.js';
+import { PSK, matches } from '../../src/syntax/patterns.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { desiredNode } from '../../src/plan/desired-state.js';
-import { fileText } from '../../src/plan/desired.js';
-import { RenderContext } from '../../src/plan/render-context.js';
+import { fileText } from '../../src/desired/desired.js';
+import { RenderContext } from '../../src/desired/render-context.js';
 import { IKE_PRESHARED_PATH } from '../../src/ipsec/generator.js';
 import { meshDoc, modelOf, presharedKeys, seededRandom } from './helpers.js';
 
@@ -117,40 +117,6 @@ describe('keys rotate', () => {
       ['--pair[3]', 'names one node twice'],
       ['--pair[4]', 'is not a valid hostname'],
     ]);
-  });
-});
-
-describe('storeRenderedKeys (for apply)', () => {
-  const doc = meshDoc({ 'cn-1': 'prg', 'cn-2': 'brn' });
-
-  it('stores what a render made up, so the store matches the nodes', () => {
-    const model = modelOf(doc);
-    const ctx = new RenderContext(model);
-    const preshared = fileText(desiredNode(ctx, model.nodeByName.get('cn-1')!).files.find((f) => f.path === IKE_PRESHARED_PATH)!);
-    const rendered = [...presharedKeys(preshared).values()];
-    const { doc: next, change } = storeRenderedKeys(doc, model, [{ nodes: ['cn-2', 'cn-1'], key: rendered[0]! }]);
-    expect(change.added).toEqual([['cn-1', 'cn-2']]);
-    expect(next.ipsec!.psk).toEqual([{ nodes: ['cn-1', 'cn-2'], key: rendered[0] }]);
-  });
-
-  it('refuses when another command stored a different key since the render', () => {
-    const stored = generateMissingKeys(doc, modelOf(doc), seededRandom('s')).doc;
-    expect(() => storeRenderedKeys(stored, modelOf(stored), [{ nodes: ['cn-1', 'cn-2'], key: newPsk() }])).toThrow(
-      /stored by another command after the render/,
-    );
-  });
-
-  it('refuses pairs outside the mesh and malformed keys without showing the key', () => {
-    const model = modelOf(doc);
-    const bad = 'Z'.repeat(256);
-    try {
-      storeRenderedKeys(doc, model, [{ nodes: ['cn-1', 'cn-2'], key: bad }, { nodes: ['cn-1', 'cn-9'], key: newPsk() }]);
-      throw new Error('no error');
-    } catch (e) {
-      expect(e).toBeInstanceOf(ValidationError);
-      expect((e as Error).message).not.toContain(bad);
-      expect((e as ValidationError).issues).toHaveLength(2);
-    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { makePair, meshPairs, meshPeers, pairId, pairLabel } from '../../src/ipsec/pairs.js';
+import { orderedPair } from '../../src/model/model.js';
+import { meshPairs, meshPeers, pairId, pairLabel } from '../../src/ipsec/pairs.js';
 import { meshDoc, modelOf } from './helpers.js';
 
 describe('mesh pairs: every unordered pair of nodes whose PDCs differ', () => {
@@ -43,7 +44,7 @@ describe('mesh pairs: every unordered pair of nodes whose PDCs differ', () => {
   });
 
   it('orders a pair by code point, not by locale', () => {
-    expect(makePair('b', 'B')).toEqual(['B', 'b']);
-    expect(makePair('cn10', 'cn9')).toEqual(['cn10', 'cn9']);
+    expect(orderedPair('b', 'B')).toEqual(['B', 'b']);
+    expect(orderedPair('cn10', 'cn9')).toEqual(['cn10', 'cn9']);
   });
 });

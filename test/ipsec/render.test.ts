@@ -3,13 +3,12 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateMissingKeys } from '../../src/ipsec/keys.js';
 import { IKE_CONFIG_PATH, IKE_PRESHARED_PATH, IPSECINIT_PATH } from '../../src/ipsec/generator.js';
-import { renderOnlyKeys } from '../../src/ipsec/render-keys.js';
 import { IPF_ADMIN_PATH, IPF_OVERLAYS_PATH } from '../../src/firewall/generator.js';
 import { loadStateText } from '../../src/model/load.js';
 import type { Model } from '../../src/model/model.js';
 import { desiredNode, desiredNodes } from '../../src/plan/desired-state.js';
-import { fileText, type DesiredFile } from '../../src/plan/desired.js';
-import { RenderContext } from '../../src/plan/render-context.js';
+import { fileText, type DesiredFile } from '../../src/desired/desired.js';
+import { RenderContext } from '../../src/desired/render-context.js';
 import { commandsScript } from '../../src/render/render-tree.js';
 import { exampleDoc, FIXTURES, meshDoc, modelOf, presharedKeys, seededRandom } from './helpers.js';
 
@@ -149,7 +148,7 @@ describe('IPsec files of a node', { timeout: 30_000 }, () => {
 });
 
 describe('render-only keys for pairs without a stored key', { timeout: 30_000 }, () => {
-  it('give both ends one fresh key, warn once without the key, and are handed to apply', () => {
+  it('give both ends one fresh key and warn once without the key', () => {
     const model = modelOf(meshDoc({ 'a-1': 'p1', 'a-2': 'p1', b: 'p2' }));
     const ctx = new RenderContext(model);
     const at = (n: string): Map<string, string> => presharedKeys(fileText(fileOf(ctx, n, IKE_PRESHARED_PATH)!));
@@ -159,13 +158,11 @@ describe('render-only keys for pairs without a stored key', { timeout: 30_000 },
     expect(at('a-1').get(eb!)).not.toBe(at('a-2').get(eb!));
     expect(ctx.warnings.filter((w) => w.path.startsWith('ipsec'))).toHaveLength(1);
     expect(ctx.warnings[0]!.message).toMatch(/^2 pair\(s\) of nodes in different PDCs have no stored key \(a-1 <-> b, a-2 <-> b\)/);
-    const made = renderOnlyKeys(ctx);
-    expect(made.map((k) => k.nodes)).toEqual([['a-1', 'b'], ['a-2', 'b']]);
-    expect(made[0]!.key).toBe(at('b').get(ea1!));
-    for (const k of made) expect(JSON.stringify(ctx.warnings)).not.toContain(k.key);
+    const made = [at('b').get(ea1!)!, at('b').get(ea2!)!];
+    for (const k of made) expect(JSON.stringify(ctx.warnings)).not.toContain(k);
     // Another render makes other keys: nothing was stored.
     const again = new RenderContext(model);
-    expect(presharedKeys(fileText(fileOf(again, 'b', IKE_PRESHARED_PATH)!)).get(ea1!)).not.toBe(made[0]!.key);
+    expect(presharedKeys(fileText(fileOf(again, 'b', IKE_PRESHARED_PATH)!)).get(ea1!)).not.toBe(made[0]);
   });
 });
 
@@ -184,7 +181,7 @@ describe('render-only keys from an operator\'s secret (render --key-secret)', { 
     expect(keyAt(two, 'a-1')).toBe(keyAt(one, 'a-1'));
     expect(keyAt(other, 'a-1')).not.toBe(keyAt(one, 'a-1'));
     expect(keyAt(one, 'a-2')).not.toBe(keyAt(one, 'a-1')); // one key per pair, still
-    expect(renderOnlyKeys(two)).toEqual(renderOnlyKeys(one));
+    expect(keyAt(two, 'a-2')).toBe(keyAt(one, 'a-2'));
     expect(one.warnings[0]!.message).toContain('derives their keys from the --key-secret file');
   });
 
@@ -194,6 +191,6 @@ describe('render-only keys from an operator\'s secret (render --key-secret)', { 
     const keyed = modelOf({ ...doc, ipsec: { psk: [{ nodes: ['a-1', 'b'], key: stored }] } });
     const ctx = new RenderContext(keyed, { keySecret: Buffer.alloc(32, 7) });
     expect(presharedKeys(fileText(fileOf(ctx, 'a-1', IKE_PRESHARED_PATH)!)).get(keyed.nodeByName.get('b')!.externalIp!)).toBe(stored);
-    expect(renderOnlyKeys(ctx)).toEqual([]);
+    expect(ctx.warnings.filter((w) => w.path === 'ipsec.psk')).toEqual([]); // no pair is left without a stored key
   });
 });

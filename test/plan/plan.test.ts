@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DesiredNode } from '../../src/plan/desired.js';
-import { textFile } from '../../src/plan/desired.js';
+import type { DesiredNode } from '../../src/desired/desired.js';
+import { textFile } from '../../src/desired/desired.js';
 import { MANIFEST_PATH, parseManifest, serializeManifest } from '../../src/plan/manifest.js';
 import { planNode, type ActualNode } from '../../src/plan/plan.js';
 
@@ -9,7 +9,7 @@ const psk = textFile({ path: '/opt/custom/etc/ipsec/ike.preshared', mode: 0o400,
 const desired: DesiredNode = {
   node: 'cn01',
   usbkey: [{ key: 'overlay_rule_c', value: '-e vxlan -p vxlan/listen_port=4790 -p mtu=1400' }],
-  overlays: [{ link: 'c1000', rule: 'c', vni: 1000, argv: ['dladm', 'create-overlay', '-e', 'vxlan', '-p', 'vxlan/listen_port=4790', '-p', 'mtu=1400', '-v', '1000', 'c1000'] }],
+  overlays: [{ link: 'c1000', rule: 'c', vni: 1000, argv: ['dladm', 'create-overlay', '-e', 'vxlan', '-p', 'vxlan/listen_port=4790', '-p', 'mtu=1400', '-v', '1000', 'c1000'], properties: { 'vxlan/listen_port': '4790', mtu: '1400' } }],
   files: [arp, psk],
 };
 const finalManifest = serializeManifest({ version: 1, files: { [arp.path]: { refresh: 'varpd' }, [psk.path]: { refresh: 'ipsec' } }, pendingRefresh: [] });
@@ -81,7 +81,13 @@ describe('planning one node', () => {
     const d: DesiredNode = {
       ...desired,
       usbkey: [{ key: 'overlay_rule_c', value: '-e vxlan -p vxlan/listen_port=4795 -p mtu=1400' }],
-      overlays: [{ ...desired.overlays[0]!, argv: desired.overlays[0]!.argv.map((a) => a.replace('4790', '4795')) }],
+      overlays: [
+        {
+          ...desired.overlays[0]!,
+          argv: desired.overlays[0]!.argv.map((a) => a.replace('4790', '4795')),
+          properties: { ...desired.overlays[0]!.properties, 'vxlan/listen_port': '4795' },
+        },
+      ],
     };
     const { plan, work } = planNode(d, actual());
     expect(plan.usbkey).toEqual([expect.objectContaining({ key: 'overlay_rule_c', action: 'change' })]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
-import { VLAN, VXLAN } from '../../src/ranges/id-kinds.js';
-import { parseRangeList, parseRanges } from '../../src/ranges/parse.js';
+import { VLAN, VXLAN } from '../../src/syntax/id-kinds.js';
+import { parseRangeList, parseRanges } from '../../src/syntax/range-list.js';
 
 function issuesOf(fn: () => unknown): unknown[] {
   try {

@@ -6,10 +6,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { VLAN, VXLAN } from '../../src/ranges/id-kinds.js';
-import { parseRanges } from '../../src/ranges/parse.js';
-import { RangeSet, type Interval } from '../../src/ranges/range-set.js';
-import { allocate, vdcAllowance } from '../../src/ranges/vdc.js';
+import { VLAN, VXLAN } from '../../src/syntax/id-kinds.js';
+import { parseRanges } from '../../src/syntax/range-list.js';
+import { RangeSet, type Interval } from '../../src/syntax/range-set.js';
+import { vdcAllowance } from '../../src/model/vdcs.js';
+import { allocate } from '../../src/ranges/vdc.js';
 
 const RUNS = { seed: 20261122, numRuns: 300 } as const;
 const UNIVERSE = 120;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RangeSet } from '../../src/ranges/range-set.js';
+import { RangeSet } from '../../src/syntax/range-set.js';
 
 const rs = (...iv: Array<[number, number]>): RangeSet => RangeSet.fromIntervals(iv);
 

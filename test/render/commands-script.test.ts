@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadStateText } from '../../src/model/load.js';
 import { desiredNodes } from '../../src/plan/desired-state.js';
-import { RenderContext } from '../../src/plan/render-context.js';
+import { RenderContext } from '../../src/desired/render-context.js';
 import { commandsScript } from '../../src/render/render-tree.js';
 import { EXAMPLE } from '../support/paths.js';
 

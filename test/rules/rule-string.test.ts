@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalRuleString, parseRuleString } from '../../src/rules/rule-string.js';
-import { nextFreePort } from '../../src/rules/ports.js';
-import { newRuleNameIssue } from '../../src/rules/rule-name.js';
+import { canonicalRuleString, overlayProperties, parseRuleString, ruleArgv, ruleProperties } from '../../src/syntax/rule-string.js';
+import { nextFreePort } from '../../src/syntax/ports.js';
+import { newRuleNameIssue } from '../../src/syntax/rule-name.js';
 
 const DANUBE =
   '-e vxlan -p vxlan/listen_ip=0.0.0.0 -p vxlan/listen_port=4790 -s files -p files/config=/opt/custom/networking/customers_overlay.json -p mtu=1400';
@@ -24,6 +24,23 @@ describe('rule strings parse in the forms Danube writes', () => {
     const params = { listenIp: '0.0.0.0', port: 4790, filesConfig: '/opt/custom/networking/customers_overlay.json', mtu: 1400 };
     expect(canonicalRuleString(params)).toBe(DANUBE);
     expect(parseRuleString(canonicalRuleString(params)).params).toEqual(params);
+  });
+});
+
+describe('a rule as values, argv and string', () => {
+  const params = { listenIp: '10.0.0.1', port: 4795, filesConfig: '/opt/custom/networking/lab_overlay.json', mtu: 1388 };
+
+  it('gives dladm the argv words of the canonical string, built from the values', () => {
+    expect(ruleArgv(params)).toEqual([
+      '-e', 'vxlan', '-p', 'vxlan/listen_ip=10.0.0.1', '-p', 'vxlan/listen_port=4795',
+      '-s', 'files', '-p', 'files/config=/opt/custom/networking/lab_overlay.json', '-p', 'mtu=1388',
+    ]);
+    expect(ruleArgv(params).join(' ')).toBe(canonicalRuleString(params));
+  });
+
+  it('carries the properties the argv sets, in argv order, so nothing has to read them back', () => {
+    expect(ruleProperties(params)).toEqual([...overlayProperties(ruleArgv(params)).entries()]);
+    expect(ruleProperties(params).map(([k]) => k)).toEqual(['vxlan/listen_ip', 'vxlan/listen_port', 'files/config', 'mtu']);
   });
 });
 

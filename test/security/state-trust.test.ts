@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { ValidationError } from '../../src/errors.js';
 import { loadStateText, validateDoc } from '../../src/model/load.js';
 import { MANIFEST_PATH, parseManifest } from '../../src/plan/manifest.js';
-import { isOwnedPath } from '../../src/plan/owned-paths.js';
+import { isOwnedPath } from '../../src/syntax/owned-paths.js';
 import { decodeState } from '../../src/store/cfgdb-layout.js';
 import { FIXTURES } from '../support/paths.js';
 

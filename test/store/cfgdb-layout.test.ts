@@ -12,6 +12,7 @@ import {
   encodeState,
   equivalentText,
   prefixOf,
+  pskKeyName,
   resolvePskName,
 } from '../../src/store/cfgdb-layout.js';
 import { comparableModel } from '../../src/store/compare.js';
@@ -56,6 +57,20 @@ describe('PSK key names <a>-<b>', () => {
   });
   it('report a name that holds no pair at all', () => {
     expect(resolvePskName('justone', known)).toEqual({ problem: 'is not "<node>-<node>" of two hostnames' });
+  });
+  // The cases below came from the second PSK-name parser (ipsec/cfgdb.ts), deleted as it served only its test.
+  it('are written in code-point order', () => {
+    expect(pskKeyName('node-b.dc', 'node-a.dc')).toBe('node-a.dc-node-b.dc');
+    expect(pskKeyName('alpha', 'Zeta')).toBe('Zeta-alpha');
+  });
+  it('report a name that splits into two pairs of known nodes, and round-trip one that does not', () => {
+    const nodes = new Set(['a', 'a-b', 'b', 'b-c', 'c']);
+    // "a-b-c" is a + b-c and a-b + c: both pairs would be written to one name.
+    expect(pskKeyName('a', 'b-c')).toBe(pskKeyName('a-b', 'c'));
+    expect(resolvePskName(pskKeyName('a', 'b-c'), nodes)).toEqual({
+      problem: expect.stringContaining('ambiguous: a + b-c, a-b + c are all known nodes'),
+    });
+    expect(resolvePskName(pskKeyName('b-c', 'a-b'), nodes)).toEqual({ nodes: ['a-b', 'b-c'] });
   });
 });
 

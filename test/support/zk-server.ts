@@ -56,7 +56,12 @@ export function fourLetter(port: number, word: string, timeoutMs = 500): Promise
   });
 }
 
-export async function startZooKeeper(): Promise<ZkServer> {
+export interface ZkServerOptions {
+  /** The server's jute.maxbuffer (bytes): a lower one makes "too large for one request" quick to reach. */
+  juteMaxBuffer?: number;
+}
+
+export async function startZooKeeper(opts: ZkServerOptions = {}): Promise<ZkServer> {
   const dir = await mkdtemp(join(tmpdir(), 'zk-test-'));
   await mkdir(join(dir, 'data'));
   const port = await freePort();
@@ -82,7 +87,8 @@ export async function startZooKeeper(): Promise<ZkServer> {
     log = '';
     child = spawn(
       'java',
-      ['-Xms32m', '-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData', '-cp', ZK_CLASSPATH,
+      ['-Xms32m', '-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData',
+        ...(opts.juteMaxBuffer !== undefined ? [`-Djute.maxbuffer=${opts.juteMaxBuffer}`] : []), '-cp', ZK_CLASSPATH,
         'org.apache.zookeeper.server.ZooKeeperServerMain', join(dir, 'zoo.cfg')],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

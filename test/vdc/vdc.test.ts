@@ -5,8 +5,9 @@ import { buildModel } from '../../src/model/build-model.js';
 import { loadStateText } from '../../src/model/load.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { grant } from '../../src/ranges/grant.js';
-import { RangeSet } from '../../src/ranges/range-set.js';
-import { allocate, checkId, overlaps, requireVdc, usedIds, usersOf, vdcAllowances, vdcUsage, vdcWarnings } from '../../src/ranges/vdc.js';
+import { RangeSet } from '../../src/syntax/range-set.js';
+import { vdcAllowances } from '../../src/model/vdcs.js';
+import { allocate, checkId, overlaps, requireVdc, usedIds, usersOf, vdcUsage, vdcWarnings } from '../../src/ranges/vdc.js';
 
 const EXAMPLE = readFileSync(new URL('../../examples/two-sites.yaml', import.meta.url), 'utf8');
 const example = (): StateDoc => structuredClone(loadStateText(EXAMPLE, 'two-sites.yaml').doc);
@@ -33,6 +34,18 @@ describe('the state rejects bad vDC ranges with their path and value', () => {
     const loaded = loadStateText(text, 'bad-ranges.yaml', 'warn');
     expect(loaded.warnings.map((w) => w.path)).toEqual(['vdcs.other.vlan_allowed', 'vdcs.tenant.vxlan_allowed', 'vdcs.tenant.vlan_allowed[1]']);
     expect(vdcAllowances(loaded.doc).find((a) => a.name === 'tenant')!.allowed.vxlan.toString()).toBe('100-200');
+  });
+  it('are parsed once, into the Model, in name order, the problems with them among its issues', () => {
+    const model = buildModel(example());
+    expect(model.vdcs.map((a) => a.name)).toEqual(['customer-a', 'main']);
+    expect(model.vdcs).toEqual(vdcAllowances(example()));
+    expect(model.vdcs[0]!.allowed.vxlan.toString()).toBe('1000-1099,2000');
+    expect(model.vdcs[1]!.restrict).toEqual({ vxlan: true, vlan: false });
+    const bad = example();
+    bad.vdcs!.main!.vxlan_allowed = '5-2';
+    const broken = buildModel(bad);
+    expect(broken.vdcs[1]!.issues.map((i) => i.path)).toEqual(['vdcs.main.vxlan_allowed']);
+    expect(broken.issues).toEqual(expect.arrayContaining([...broken.vdcs[1]!.issues]));
   });
   it('the example loads unchanged', () => {
     expect(() => loadStateText(EXAMPLE, 'two-sites.yaml')).not.toThrow();
@@ -65,32 +78,32 @@ describe('used ids are the VM NICs\' and the adminoverlay\'s', () => {
 describe('checking an id against a vDC', () => {
   const doc = example();
   it('refuses an id outside a restricted range, naming the vDC and the allowed ranges', () => {
-    const c = checkId(requireVdc(doc, 'customer-a'), 'vxlan', 5000, '--vxlan');
+    const c = checkId(requireVdc(buildModel(doc).vdcs, 'customer-a'), 'vxlan', 5000, '--vxlan');
     expect(c.allowed).toBe(false);
     expect(c.reason).toBe('VXLAN 5000 is not allowed in vDC customer-a (allowed VXLAN ids: 1000-1099,2000)');
   });
   it('cuts a very long allowance in the message', () => {
     const d: StateDoc = { version: 1, vdcs: { many: { vxlan_allowed: Array.from({ length: 1000 }, (_, i) => 10 * i + 1) } } };
-    const reason = checkId(requireVdc(d, 'many'), 'vxlan', 2, '--vxlan').reason;
+    const reason = checkId(requireVdc(buildModel(d).vdcs, 'many'), 'vxlan', 2, '--vxlan').reason;
     expect(reason).toMatch(/^VXLAN 2 is not allowed in vDC many \(allowed VXLAN ids: 1,11,21,.*,\.\.\. \(1000 ranges in all\)\)$/);
     expect(reason.length).toBeLessThan(300);
   });
   it('allows an id inside the range', () => {
-    expect(checkId(requireVdc(doc, 'customer-a'), 'vxlan', 2000, '--vxlan').allowed).toBe(true);
+    expect(checkId(requireVdc(buildModel(doc).vdcs, 'customer-a'), 'vxlan', 2000, '--vxlan').allowed).toBe(true);
   });
   it('allows any valid id when the kind is not restricted', () => {
     const d = example();
     d.vdcs!['customer-a']!.vxlan_restrict = false;
-    const c = checkId(requireVdc(d, 'customer-a'), 'vxlan', 5000, '--vxlan');
+    const c = checkId(requireVdc(buildModel(d).vdcs, 'customer-a'), 'vxlan', 5000, '--vxlan');
     expect(c).toMatchObject({ allowed: true, restricted: false });
     expect(c.reason).toContain('not restricted (vxlan_restrict: false)');
   });
   it('treats an id that is no id at all as a validation error with the path', () => {
-    expect(() => checkId(requireVdc(doc, 'main'), 'vlan', 4095, '--vlan')).toThrow(/--vlan: VLAN 4095 is reserved/);
-    expect(() => checkId(requireVdc(doc, 'main'), 'vxlan', 16_777_216, '--vxlan')).toThrow(ValidationError);
+    expect(() => checkId(requireVdc(buildModel(doc).vdcs, 'main'), 'vlan', 4095, '--vlan')).toThrow(/--vlan: VLAN 4095 is reserved/);
+    expect(() => checkId(requireVdc(buildModel(doc).vdcs, 'main'), 'vxlan', 16_777_216, '--vxlan')).toThrow(ValidationError);
   });
   it('names the known vDCs when the vDC is unknown', () => {
-    expect(() => requireVdc(doc, 'nope')).toThrow('unknown vDC "nope" (known: customer-a, main)');
+    expect(() => requireVdc(buildModel(doc).vdcs, 'nope')).toThrow('unknown vDC "nope" (known: customer-a, main)');
   });
 });
 
@@ -98,22 +111,22 @@ describe('allocating ids', () => {
   it('proposes the lowest ids of the range that nothing uses', () => {
     const doc = example();
     const used = usedIds(buildModel(doc));
-    expect(allocate(requireVdc(doc, 'customer-a'), used.vxlan, 'vxlan', 3).ids).toEqual([1002, 1003, 1004]);
-    expect(allocate(requireVdc(doc, 'main'), used.vxlan, 'vxlan', 1).ids).toEqual([3]);
-    expect(allocate(requireVdc(doc, 'main'), used.vlan, 'vlan', 2).ids).toEqual([1, 3]);
+    expect(allocate(requireVdc(buildModel(doc).vdcs, 'customer-a'), used.vxlan, 'vxlan', 3).ids).toEqual([1002, 1003, 1004]);
+    expect(allocate(requireVdc(buildModel(doc).vdcs, 'main'), used.vxlan, 'vxlan', 1).ids).toEqual([3]);
+    expect(allocate(requireVdc(buildModel(doc).vdcs, 'main'), used.vlan, 'vlan', 2).ids).toEqual([1, 3]);
   });
   it('says how many are free when too few are', () => {
     const doc = example();
     const used = usedIds(buildModel(doc));
-    expect(() => allocate(requireVdc(doc, 'customer-a'), used.vxlan, 'vxlan', 100)).toThrow(
+    expect(() => allocate(requireVdc(buildModel(doc).vdcs, 'customer-a'), used.vxlan, 'vxlan', 100)).toThrow(
       'vDC customer-a has 99 free VXLAN ids of 101 allowed (1000-1099,2000); 100 asked',
     );
   });
   it('draws from the whole id space for an unrestricted vDC without a list', () => {
     const doc = example();
     doc.vdcs!.open = { vlan_restrict: false };
-    expect(allocate(requireVdc(doc, 'open'), RangeSet.fromIds([1, 2]), 'vlan', 1).ids).toEqual([3]);
-    expect(() => allocate(requireVdc(doc, 'open'), RangeSet.EMPTY, 'vxlan', 1)).toThrow('vDC open is allowed no VXLAN ids');
+    expect(allocate(requireVdc(buildModel(doc).vdcs, 'open'), RangeSet.fromIds([1, 2]), 'vlan', 1).ids).toEqual([3]);
+    expect(() => allocate(requireVdc(buildModel(doc).vdcs, 'open'), RangeSet.EMPTY, 'vxlan', 1)).toThrow('vDC open is allowed no VXLAN ids');
   });
 });
 

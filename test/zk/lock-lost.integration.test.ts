@@ -55,6 +55,10 @@ class GatedNode implements Transport {
     const d = this.files.get(path);
     return d === undefined ? undefined : { data: Buffer.from(d), mode: 0o644, mtimeMs: Date.now() };
   }
+  async stat(path: string): Promise<{ mode: number; size: number; isFile: boolean } | undefined> {
+    const d = this.files.get(path);
+    return d === undefined ? undefined : { mode: 0o644, size: Buffer.byteLength(d), isFile: true };
+  }
   async stage(path: string, content: string | Buffer): Promise<void> {
     this.calls.push(`stage ${path}`);
     // The node lock is staged too (then linked into place); only the rule's files wait at the gate.
@@ -161,6 +165,8 @@ describe('apply under a ZooKeeper lock that is lost while it stages', () => {
     expect(node.calls.filter((c) => c.startsWith('commit'))).toEqual([]);
     expect(node.files.has(ARP)).toBe(false);
     expect(node.files.has(RULE)).toBe(false);
+    // This run's staged files were taken back (their names are the run's own); only the node lock's history may remain.
+    expect([...node.files.keys()].filter((k) => k.includes('.esdc-new-') && !k.includes('node.lock'))).toEqual([]);
   });
 
   it('aborts before committing when its lock node was removed (the lock is not ours any more)', async () => {

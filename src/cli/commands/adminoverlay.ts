@@ -19,7 +19,6 @@ import { mutate, type Snapshot } from '../../store/store.js';
 import { intOption, withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo, type CommonOptions } from '../context.js';
 import { table } from '../table.js';
-import { modelWarnings } from '../warnings.js';
 import { nextSteps } from '../next-steps.js';
 
 function reservedOption(text: string | undefined): AddressRange[] {
@@ -175,8 +174,7 @@ export function registerAdminOverlayInfo(program: Command, io: CliIo): void {
     .description('show the admin overlay: subnet, VNI, VLAN, MTU, port, and each node\'s address and MAC')
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('warn');
-      ctx.warn(modelWarnings(snap));
+      const snap = await ctx.loadAndWarn();
       ctx.output(() => infoText(snap.model), () => infoJson(snap.model));
     });
 }

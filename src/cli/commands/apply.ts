@@ -60,8 +60,9 @@ export function registerApply(program: Command, io: CliIo): void {
       const ctx = CliContext.fromCommand(io, cmd);
       const store = ctx.store();
       // One apply at a time per store: a second one waits for the lock (then plans afresh and finds the
-      // work done) or gives up with StateLocked; two runs staging the same .esdc-new files interleave
-      // (one removes what the other staged). The key save below runs under this same lock.
+      // work done) or gives up with StateLocked. Staged names are the run's own (.<name>.esdc-new-<run>),
+      // but two runs would still commit over the same targets and manifest, each from its own plan.
+      // The key save below runs under this same lock.
       await store.withLock(async (lock) => {
         const snap = await store.load('require');
         ctx.warn(modelWarnings(snap));
@@ -77,7 +78,7 @@ export function registerApply(program: Command, io: CliIo): void {
         // Pairs without a key get one now, so what is applied is what the state will hold;
         // it is stored only once the operator confirms, and before any node is touched.
         const keys = generateMissingKeys(snap.doc, snap.model);
-        const newKeys = keys.change.added.length + keys.change.pruned.length > 0;
+        const newKeys = keys.change.added.length + keys.change.pruned.length + keys.change.dropped > 0;
         let doc = keys.doc;
         // Nodes the adminoverlay rule reaches without an address get no adminoverlay vNIC: on request they
         // get one now (stored with the keys, on confirmation); otherwise the model's warning named them.
@@ -89,7 +90,8 @@ export function registerApply(program: Command, io: CliIo): void {
         const model = changedDoc ? validateDoc(doc, store.location).model : snap.model;
         const remote = await remoteFrom(opts, io.env, {}, model, ctx.log);
         const progress = (node: string, line: string): void => ctx.progress(`${node}: ${line}`);
-        const fleetOpts = { concurrency: remote.concurrency, timeoutMs: remote.timeoutMs, maxReadBytes: remote.maxReadBytes, onProgress: progress };
+        const fleetOpts = { concurrency: remote.concurrency, timeoutMs: remote.timeoutMs, maxReadBytes: remote.maxReadBytes, onProgress: progress,
+          onRead: (node: string, bytesRead: number) => ctx.log.debug({ node, bytesRead }, 'read the node') };
         let fleet;
         try {
           fleet = await planFleet(model, only, remote.open, fleetOpts);
@@ -112,7 +114,8 @@ export function registerApply(program: Command, io: CliIo): void {
           const empty = planIsEmpty(fleet.plan);
           if (!ctx.json) io.stdout.write(`${renderPlan(fleet.plan)}\n`);
           if (newKeys && !ctx.json) {
-            io.stdout.write(`IPsec: ${keys.change.added.length} pair(s) get a new key, stored in the state on confirmation.\n`);
+            const unit = keys.change.unit === 'PDC pair' ? 'PDC pair(s)' : 'pair(s)';
+            io.stdout.write(`IPsec: ${keys.change.added.length} ${unit} get a new key, stored in the state on confirmation.\n`);
           }
           if (assigned.length > 0 && !ctx.json) {
             io.stdout.write(`adminoverlay: ${assigned.map((m) => `${m.node} gets ${m.ip} (${m.mac})`).join(', ')}; stored in the state on confirmation.\n`);

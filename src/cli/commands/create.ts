@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { buildModel } from '../../model/build-model.js';
 import { ruleMtu } from '../../mtu/rule-mtu.js';
 import { createRule, type RuleChangeRequest } from '../../rules/edit.js';
-import { canonicalRuleString } from '../../rules/rule-string.js';
+import { canonicalRuleString } from '../../syntax/rule-string.js';
 import { mutate } from '../../store/store.js';
 import { intOption, withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
@@ -11,15 +11,15 @@ import { modelWarnings } from '../warnings.js';
 import { nextSteps } from '../next-steps.js';
 
 export function registerCreate(program: Command, io: CliIo): void {
-  withCommonOptions(program.command('create'))
-    .description('create an overlay rule (port: next free unless given)')
-    .argument('<rule>', 'rule name: letters, digits and _, starting and ending with a letter, at most 19 characters')
-    .argument('[nodes]', '"all" (default) or a comma-separated list of hostnames')
-    .argument('[raw-rule]', 'dladm parameters, e.g. "-e vxlan -p vxlan/listen_port=4795 -s files -p mtu=1388"')
-    .option('--port <port>', 'UDP port (default: highest in use + 1, first 4790)', intOption('--port'))
-    .option('--mtu <mtu>', 'overlay MTU (576-8900, the illumos overlay driver\'s range; default 1400, or the safe MTU of the rule\'s paths when that is lower)', intOption('--mtu'))
-    .option('--listen-ip <ip>', 'IP the node accepts VXLAN on (default 0.0.0.0: all)')
-    .option('--files-config <path>', 'ARP table path on the node (default /opt/custom/networking/<rule>_overlay.json)')
+  withRuleArguments(withCommonOptions(program.command('create')).description('create an overlay rule (port: next free unless given)'), {
+    rule: ['<rule>', 'rule name: letters, digits and _, starting and ending with a letter, at most 19 characters'],
+    nodes: '"all" (default) or a comma-separated list of hostnames',
+    raw: 'dladm parameters, e.g. "-e vxlan -p vxlan/listen_port=4795 -s files -p mtu=1388"',
+    port: 'UDP port (default: highest in use + 1, first 4790)',
+    mtu: 'overlay MTU (576-8900, the illumos overlay driver\'s range; default 1400, or the safe MTU of the rule\'s paths when that is lower)',
+    listenIp: 'IP the node accepts VXLAN on (default 0.0.0.0: all)',
+    filesConfig: 'ARP table path on the node (default /opt/custom/networking/<rule>_overlay.json)',
+  })
     .addHelpText('after', '\nExamples:\n  esdc-overlay create customers\n  esdc-overlay create lab cn01,cn03 --mtu 1388\n')
     .action(async (name: string, nodes: string | undefined, raw: string | undefined, opts: Record<string, unknown>, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
@@ -70,6 +70,30 @@ export function registerCreate(program: Command, io: CliIo): void {
         }),
       );
     });
+}
+
+/** How create and update word the help of the arguments and options they share. */
+export interface RuleArgumentHelp {
+  /** `<rule>` (required) or `[rule]`, and its help. */
+  rule: [string, string];
+  nodes: string;
+  raw: string;
+  port: string;
+  mtu: string;
+  listenIp: string;
+  filesConfig: string;
+}
+
+/** The arguments and options of a rule change (create, update); `ruleRequest` reads what they give. */
+export function withRuleArguments(cmd: Command, help: RuleArgumentHelp): Command {
+  return cmd
+    .argument(help.rule[0], help.rule[1])
+    .argument('[nodes]', help.nodes)
+    .argument('[raw-rule]', help.raw)
+    .option('--port <port>', help.port, intOption('--port'))
+    .option('--mtu <mtu>', help.mtu, intOption('--mtu'))
+    .option('--listen-ip <ip>', help.listenIp)
+    .option('--files-config <path>', help.filesConfig);
 }
 
 /** A rule change as create and update receive it: positional arguments and options. */

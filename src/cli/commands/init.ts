@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { ConflictError, ValidationError } from '../../errors.js';
-import { matches, PDC_NAME } from '../../model/patterns.js';
+import { matches, PDC_NAME } from '../../syntax/patterns.js';
 import type { StateDoc } from '../../model/state.js';
 import { isEmptyDoc } from '../../store/store.js';
 import { intOption, withCommonOptions } from '../common.js';

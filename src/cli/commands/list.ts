@@ -1,18 +1,16 @@
 /** `esdc-overlay list`: the overlay rules, their ports and nodes. Works on an inconsistent state (warns). */
 import type { Command } from 'commander';
-import { canonicalRuleString } from '../../rules/rule-string.js';
+import { canonicalRuleString } from '../../syntax/rule-string.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { table } from '../table.js';
-import { modelWarnings } from '../warnings.js';
 
 export function registerList(program: Command, io: CliIo): void {
   withCommonOptions(program.command('list'))
     .description('list overlay rules with their port, MTU and nodes')
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('warn');
-      ctx.warn(modelWarnings(snap));
+      const snap = await ctx.loadAndWarn();
       const rules = snap.model.rules;
       ctx.output(
         () =>

@@ -9,7 +9,6 @@ import { mtuReport, type RuleMtu } from '../../mtu/rule-mtu.js';
 import { intOption, withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { table } from '../table.js';
-import { modelWarnings } from '../warnings.js';
 
 interface MtuOptions {
   underlayMtu?: number;
@@ -50,8 +49,7 @@ export function registerMtu(program: Command, io: CliIo): void {
       if (opts.ipv6 || opts.vlan || opts.esp !== undefined || opts.natT) {
         throw new UsageError('--ipv6, --vlan, --esp and --nat-t need --underlay-mtu');
       }
-      const snap = await ctx.store().load('warn');
-      ctx.warn(modelWarnings(snap));
+      const snap = await ctx.loadAndWarn();
       const rules = mtuReport(snap.model);
       report(ctx, rules);
       const tooBig = rules.filter((r) => !r.ok).map((r) => r.rule);

@@ -9,7 +9,7 @@ import { failureOf, NodesFailedError } from '../../apply/fleet.js';
 import { discoverNode } from '../../discovery/discover.js';
 import type { Discovered } from '../../discovery/merge.js';
 import { mergeDiscovery } from '../../discovery/merge.js';
-import { matches, HOSTNAME, SSH_USER } from '../../model/patterns.js';
+import { matches, HOSTNAME, SSH_USER } from '../../syntax/patterns.js';
 import type { Node } from '../../model/model.js';
 import type { SshDoc, StateDoc } from '../../model/state.js';
 import { mutate } from '../../store/store.js';

@@ -13,7 +13,8 @@ import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 
 function summary(m: Model): string {
-  return `${m.nodes.length} nodes, ${m.rules.length} rules, ${m.pairKeys.length} IPsec keys, ${m.vnics.length} VM NICs`;
+  const keys = m.pdcKeys.length > 0 ? `${m.pairKeys.length} IPsec keys, ${m.pdcKeys.length} PDC pair keys` : `${m.pairKeys.length} IPsec keys`;
+  return `${m.nodes.length} nodes, ${m.rules.length} rules, ${keys}, ${m.vnics.length} VM NICs`;
 }
 
 export function registerStore(program: Command, io: CliIo): void {
@@ -37,6 +38,9 @@ export function registerStore(program: Command, io: CliIo): void {
       const source = await from.load('warn');
       ctx.warn(source.warnings);
       let replaced = false;
+      // Validation and encoding of a large state take seconds of CPU: done before the lock, whose
+      // ZooKeeper session would otherwise go without pings and expire (bench/RESULTS.md, 2,000 nodes).
+      await to.prepare?.(source.doc, 'warn');
       await to.withLock(async () => {
         const target = await to.loadOrEmpty('warn');
         if (!isEmptyDoc(target.doc)) {

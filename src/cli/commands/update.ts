@@ -2,25 +2,28 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { updateRule } from '../../rules/edit.js';
-import { canonicalRuleString } from '../../rules/rule-string.js';
+import { canonicalRuleString } from '../../syntax/rule-string.js';
 import { mutate } from '../../store/store.js';
-import { intOption, withCommonOptions } from '../common.js';
+import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { modelWarnings } from '../warnings.js';
-import { pick, ruleRequest } from './create.js';
+import { pick, ruleRequest, withRuleArguments } from './create.js';
 import { commandPrefix, nextSteps } from '../next-steps.js';
 import { quoteArgv } from '../../shell/quote.js';
 
 export function registerUpdate(program: Command, io: CliIo): void {
-  withCommonOptions(program.command('update'))
-    .description("change a rule's nodes or parameters (a port, MTU or listen IP change takes effect on SmartOS at the next reboot)")
-    .argument('[rule]', 'rule name')
-    .argument('[nodes]', '"all" or a comma-separated list of hostnames (default: keep)')
-    .argument('[raw-rule]', 'dladm parameters replacing the current ones')
-    .option('--port <port>', 'new UDP port', intOption('--port'))
-    .option('--mtu <mtu>', 'new overlay MTU', intOption('--mtu'))
-    .option('--listen-ip <ip>', 'new listen IP')
-    .option('--files-config <path>', 'new ARP table path')
+  const update = withCommonOptions(program.command('update')).description(
+    "change a rule's nodes or parameters (a port, MTU or listen IP change takes effect on SmartOS at the next reboot)",
+  );
+  withRuleArguments(update, {
+    rule: ['[rule]', 'rule name'],
+    nodes: '"all" or a comma-separated list of hostnames (default: keep)',
+    raw: 'dladm parameters replacing the current ones',
+    port: 'new UDP port',
+    mtu: 'new overlay MTU',
+    listenIp: 'new listen IP',
+    filesConfig: 'new ARP table path',
+  })
     .action(async (name: string | undefined, nodes: string | undefined, raw: string | undefined, opts: Record<string, unknown>, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       if (name === undefined) {

@@ -5,12 +5,11 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { DOMAINS, ID_KINDS, type IdKind } from '../../ranges/id-kinds.js';
-import { RangeSet } from '../../ranges/range-set.js';
+import { DOMAINS, ID_KINDS, type IdKind } from '../../syntax/id-kinds.js';
+import { RangeSet } from '../../syntax/range-set.js';
 import { allocate, allocationPool, requireVdc, usedIds } from '../../ranges/vdc.js';
 import { intOption, withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
-import { modelWarnings } from '../warnings.js';
 
 /** More ids than any network plan needs at once; keeps the answer printable. */
 export const MAX_COUNT = 100_000;
@@ -28,9 +27,8 @@ export function registerVdcAllocate(vdc: Command, io: CliIo): void {
       if (kinds.length === 0) throw new UsageError('vdc allocate: give --vxlan, --vlan or both');
       if (opts.count < 1 || opts.count > MAX_COUNT) throw new UsageError(`--count must be 1-${MAX_COUNT} (got ${opts.count})`);
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('warn');
-      ctx.warn(modelWarnings(snap));
-      const allowance = requireVdc(snap.doc, name);
+      const snap = await ctx.loadAndWarn();
+      const allowance = requireVdc(snap.model.vdcs, name);
       const used = usedIds(snap.model);
       const results = kinds.map((kind: IdKind) => ({ ...allocate(allowance, used[kind], kind, opts.count), pool: allocationPool(allowance, kind) }));
       ctx.output(

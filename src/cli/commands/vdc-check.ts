@@ -5,11 +5,10 @@
  */
 import type { Command } from 'commander';
 import { OutcomeReported, UsageError } from '../../errors.js';
-import { ID_KINDS, type IdKind } from '../../ranges/id-kinds.js';
+import { ID_KINDS, type IdKind } from '../../syntax/id-kinds.js';
 import { checkId, requireVdc, usersOf, type IdUser } from '../../ranges/vdc.js';
 import { intOption, withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
-import { modelWarnings } from '../warnings.js';
 
 const SHOWN_USERS = 5;
 
@@ -24,9 +23,8 @@ export function registerVdcCheck(vdc: Command, io: CliIo): void {
       const asked = ID_KINDS.filter((k) => opts[k] !== undefined);
       if (asked.length === 0) throw new UsageError('vdc check: give --vxlan ID, --vlan ID or both');
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('warn');
-      ctx.warn(modelWarnings(snap));
-      const allowance = requireVdc(snap.doc, name);
+      const snap = await ctx.loadAndWarn();
+      const allowance = requireVdc(snap.model.vdcs, name);
       const checks = asked.map((kind) => {
         const check = checkId(allowance, kind, opts[kind]!, `--${kind}`);
         return { ...check, usedBy: usersOf(snap.model, kind, check.id) };

@@ -4,7 +4,7 @@
  * Refuses ids another vDC is allowed, unless `--shared`.
  */
 import type { Command } from 'commander';
-import { DOMAINS } from '../../ranges/id-kinds.js';
+import { DOMAINS } from '../../syntax/id-kinds.js';
 import { grant } from '../../ranges/grant.js';
 import { showRanges } from '../../ranges/vdc.js';
 import { mutate } from '../../store/store.js';

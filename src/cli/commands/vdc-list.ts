@@ -1,11 +1,10 @@
 /** `esdc-overlay vdc list`: per vDC, the allowed ranges and how many ids are used and free. Works on an inconsistent state (warns). */
 import type { Command } from 'commander';
-import { DOMAINS } from '../../ranges/id-kinds.js';
-import { usedIds, vdcAllowances, vdcUsage } from '../../ranges/vdc.js';
+import { DOMAINS } from '../../syntax/id-kinds.js';
+import { usedIds, vdcUsage } from '../../ranges/vdc.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { table } from '../table.js';
-import { modelWarnings } from '../warnings.js';
 
 /** Range lists can be long; a terminal table shows their start. */
 const MAX_SHOWN = 40;
@@ -15,9 +14,8 @@ export function registerVdcList(vdc: Command, io: CliIo): void {
     .description('list vDCs with their allowed VXLAN and VLAN ranges, and how many of those ids are used and free')
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('warn');
-      ctx.warn(modelWarnings(snap));
-      const allowances = vdcAllowances(snap.doc);
+      const snap = await ctx.loadAndWarn();
+      const allowances = snap.model.vdcs;
       const usage = vdcUsage(allowances, usedIds(snap.model));
       ctx.output(
         () =>

@@ -1,20 +1,18 @@
 /** `esdc-overlay vdc overlaps`: every pair of vDCs whose allowances share ids, with the shared ids. */
 import type { Command } from 'commander';
-import { DOMAINS } from '../../ranges/id-kinds.js';
-import { overlaps, vdcAllowances } from '../../ranges/vdc.js';
+import { DOMAINS } from '../../syntax/id-kinds.js';
+import { overlaps } from '../../ranges/vdc.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { table } from '../table.js';
-import { modelWarnings } from '../warnings.js';
 
 export function registerVdcOverlaps(vdc: Command, io: CliIo): void {
   withCommonOptions(vdc.command('overlaps'))
     .description('list every pair of vDCs whose VXLAN or VLAN allowances intersect, with the intersection')
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('warn');
-      ctx.warn(modelWarnings(snap));
-      const found = overlaps(vdcAllowances(snap.doc));
+      const snap = await ctx.loadAndWarn();
+      const found = overlaps(snap.model.vdcs);
       ctx.output(
         () =>
           found.length === 0

@@ -2,6 +2,12 @@
  * `esdc-overlay verify [nodes...]`: live state against desired, read-only.
  * Exit 0 in sync, 2 on drift. Changes that wait for a reboot (an existing
  * overlay with an old rule) are reported as pending, not as drift.
+ *
+ * Each node's sysinfo is compared with what the state records for it
+ * (hostname, UUID, PDC, IPs, MTUs): a changed fact is drift too, since the
+ * plan is made from the state's facts, but it is only reported, with the
+ * `nodes discover` command that records it. A node whose sysinfo cannot be
+ * read has facts "unknown", which, like its agent, does not change the exit.
  */
 import type { Command } from 'commander';
 import { EXIT, OutcomeReported } from '../../errors.js';
@@ -15,6 +21,8 @@ import { planSelectedNodes, withRemoteOptions, type RemoteOptions } from '../rem
 import { table } from '../table.js';
 import { mapLimit } from '../../apply/pool.js';
 import { agentSummary, readRemoteAgent, unreadableAgent } from '../../agent/remote-status.js';
+import { checkNodeFacts, type FactsCheck } from '../../discovery/discover.js';
+import { describeFactChange } from '../../discovery/facts.js';
 
 export type VerifyStatus = 'in-sync' | 'pending-reboot' | 'drift';
 
@@ -23,31 +31,69 @@ export function verifyStatus(p: NodePlan): VerifyStatus {
   return p.reboot.length > 0 ? 'pending-reboot' : 'in-sync';
 }
 
+/** The FACTS column: `ok`, `changed: external_ip a → b, ...` or `unknown`. */
+export function factsCell(f: FactsCheck): string {
+  if (f.status === 'changed') return `changed: ${f.changed.map(describeFactChange).join(', ')}`;
+  return f.status;
+}
+
 export function registerVerify(program: Command, io: CliIo): void {
   withRemoteOptions(withCommonOptions(program.command('verify')))
-    .description('compare every node with the desired state without changing anything; exit 2 on drift')
+    .description("compare every node's files and sysinfo facts with the desired state without changing anything; exit 2 on drift")
     .argument('[nodes...]', 'only these nodes (names, or comma-separated lists; default all)')
     .action(async (nodes: string[], opts: RemoteOptions, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      // Each node's agent too (version, Node, SMF state): reported, not part of the exit status.
-      const fleet = await planSelectedNodes(ctx, nodes, opts, (f, remote) =>
-        mapLimit(f.plan.nodes, remote.concurrency, async (p) => readRemoteAgent(f.transports.get(p.node)!, remote.timeoutMs).catch((err: unknown) => unreadableAgent(p.node, err))),
+      // Each node's agent (reported, not part of the exit status) and its sysinfo facts (drift when changed).
+      const fleet = await planSelectedNodes(ctx, nodes, opts, (f, remote, model) =>
+        mapLimit(f.plan.nodes, remote.concurrency, async (p) => {
+          const t = f.transports.get(p.node)!;
+          const agent = await readRemoteAgent(t, remote.timeoutMs).catch((err: unknown) => unreadableAgent(p.node, err));
+          const facts = await checkNodeFacts(t, model.nodeByName.get(p.node)!, remote.timeoutMs);
+          return { agent, facts };
+        }),
       );
-      const agents = fleet.inspected ?? [];
-      const results = fleet.plan.nodes.map((p, i) => ({ node: p.node, status: verifyStatus(p), plan: p, agent: agents[i] }));
+      const inspected = fleet.inspected ?? [];
+      const results = fleet.plan.nodes.map((p, i) => ({ node: p.node, status: verifyStatus(p), plan: p, agent: inspected[i]?.agent, facts: inspected[i]?.facts }));
       const drift = results.filter((r) => r.status === 'drift');
+      const factsChanged = results.filter((r) => r.facts?.status === 'changed');
       ctx.output(
         () => {
-          const lines = [table(['NODE', 'STATUS', 'AGENT'], results.map((r) => [r.node, r.status, r.agent ? `agent ${agentSummary(r.agent)}` : '-']))];
+          const lines = [
+            table(
+              ['NODE', 'STATUS', 'FACTS', 'AGENT'],
+              results.map((r) => [r.node, r.status, r.facts ? factsCell(r.facts) : '-', r.agent ? `agent ${agentSummary(r.agent)}` : '-']),
+            ),
+          ];
           for (const r of results) if (r.status !== 'in-sync') lines.push('', renderNodePlan(r.plan));
-          lines.push('', drift.length === 0 ? 'In sync.' : `Drift on ${drift.length} node(s): run esdc-overlay apply.`);
+          for (const r of results) {
+            const f = r.facts;
+            if (f?.status === 'changed') {
+              lines.push('', `${r.node}: sysinfo differs from the state (nothing was applied):`, ...f.changed.map((c) => `  ${c.field}: state ${c.state}, node ${c.node}`), `  to record: ${f.record}`);
+            } else if (f?.status === 'unknown') {
+              lines.push('', `${r.node}: facts unknown: ${f.reason}`);
+            }
+          }
+          const outcome: string[] = [];
+          if (drift.length > 0) outcome.push(`Drift on ${drift.length} node(s): run esdc-overlay apply.`);
+          if (factsChanged.length > 0) outcome.push(`Node facts changed on ${factsChanged.length} node(s): record them with nodes discover (above), then plan.`);
+          lines.push('', outcome.length === 0 ? 'In sync.' : outcome.join('\n'));
           // Danube's tool asked for this after every run (erigones/esdc-ce bin/esdc-overlay:1074-1075): the GUI reads a
           // node's NICs and overlays at a refresh, not when they change.
           if (drift.length === 0) lines.push(danubeRefreshNote(results.map((r) => r.node)).replace(' once apply has run', ' if it still shows the old ones'));
           return lines.join('\n');
         },
-        () => snakeJson({ in_sync: drift.length === 0, nodes: results.map((r) => ({ node: r.node, status: r.status, drift: r.status === 'drift' ? r.plan : undefined, pending: r.plan.reboot, agent: r.agent })) }),
+        () => snakeJson({
+          in_sync: drift.length === 0 && factsChanged.length === 0,
+          nodes: results.map((r) => ({
+            node: r.node,
+            status: r.status,
+            drift: r.status === 'drift' ? r.plan : undefined,
+            pending: r.plan.reboot,
+            agent: r.agent,
+            facts: r.facts,
+          })),
+        }),
       );
-      if (drift.length > 0) throw new OutcomeReported('drift', { code: 'Drift', exitStatus: EXIT.drift });
+      if (drift.length > 0 || factsChanged.length > 0) throw new OutcomeReported('drift', { code: 'Drift', exitStatus: EXIT.drift });
     });
 }

@@ -5,7 +5,7 @@
  * it is held to the rules of a key file: readable by its owner only.
  */
 import { EsdcError, UsageError } from '../errors.js';
-import { readFileWithMode, type FileWithMode } from '../io/read-with-mode.js';
+import { octalMode, readFileWithMode, secretExposed, type FileWithMode } from './read-with-mode.js';
 
 /** Below this, HKDF would stretch a guessable secret into keys that look strong. */
 export const KEY_SECRET_MIN_BYTES = 32;
@@ -18,9 +18,9 @@ export async function readKeySecretFile(path: string): Promise<Buffer> {
     throw new UsageError(`--key-secret ${path}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
   const { data: secret, mode } = file;
-  if ((mode & 0o077) !== 0) {
+  if (secretExposed(mode)) {
     throw new EsdcError(
-      `--key-secret ${path} is readable by others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); ` +
+      `--key-secret ${path} is readable by others (mode ${octalMode(mode)}); ` +
         `every key it derives would be too: run chmod 600 ${path}`,
       { code: 'KeySecretInsecure' },
     );

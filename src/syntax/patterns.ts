@@ -43,7 +43,7 @@ export const FILES_CONFIG_PATH = '^(?!.*/\\.\\.?(?:/|$))/[A-Za-z0-9._/-]{1,254}$
 
 /**
  * Directories a rule's files/config may live under: persistent on SmartOS,
- * and where Danube keeps ARP tables (src/plan/owned-paths.ts ARP_TABLE_DIR).
+ * and where Danube keeps ARP tables (owned-paths.ts ARP_TABLE_DIR).
  */
 export const FILES_CONFIG_ROOTS = ['/opt/custom/networking/'] as const;
 

@@ -4,16 +4,12 @@
  * still read, with a warning, so an existing installation can be imported.
  */
 import type { ValidationIssue } from '../errors.js';
-import { RULE_NAME_LOOSE, RULE_NAME_STRICT, matches } from '../model/patterns.js';
+import { RULE_NAME_STRICT, matches } from './patterns.js';
 
 export const ADMIN_OVERLAY_RULE = 'adminoverlay';
 
 export function isStrictRuleName(name: string): boolean {
   return matches(RULE_NAME_STRICT, name);
-}
-
-export function isReadableRuleName(name: string): boolean {
-  return matches(RULE_NAME_LOOSE, name);
 }
 
 /** The issue for a name given to `create`, or undefined when it is acceptable. */

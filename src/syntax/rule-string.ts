@@ -11,9 +11,9 @@
  */
 import { Validator } from 'ip-num';
 import type { ValidationIssue } from '../errors.js';
-import { OVERLAY_MTU_MAX, OVERLAY_MTU_MIN } from '../model/overlay-limits.js';
-import { FILES_CONFIG_PATH, FILES_CONFIG_ROOTS, matches } from '../model/patterns.js';
-import { managedPathOverlap } from '../plan/owned-paths.js';
+import { OVERLAY_MTU_MAX, OVERLAY_MTU_MIN } from './overlay-limits.js';
+import { FILES_CONFIG_PATH, FILES_CONFIG_ROOTS, matches } from './patterns.js';
+import { managedPathOverlap } from './owned-paths.js';
 
 /** What a rule string can set. Every field is optional: a raw string may leave the port to us. */
 export interface RuleParams {
@@ -35,7 +35,7 @@ export const RULE_DEFAULTS = {
   listenIp: '0.0.0.0',
   /** dladm's own default overlay MTU (overlay.7). */
   mtu: 1400,
-  /** The overlay driver's MTU range (model/overlay-limits.ts). */
+  /** The overlay driver's MTU range (overlay-limits.ts). */
   mtuMin: OVERLAY_MTU_MIN,
   mtuMax: OVERLAY_MTU_MAX,
 } as const;
@@ -189,17 +189,41 @@ export function filesConfigProblem(path: string): string | undefined {
  * so a plan compares rules by string.
  */
 export function canonicalRuleString(p: ResolvedRuleParams): string {
-  return [
-    '-e vxlan',
-    `-p vxlan/listen_ip=${p.listenIp}`,
-    `-p vxlan/listen_port=${p.port}`,
-    '-s files',
-    `-p files/config=${p.filesConfig}`,
-    `-p mtu=${p.mtu}`,
-  ].join(' ');
+  return ruleArgv(p).join(' ');
 }
 
-/** The same parameters as argv words for `dladm create-overlay`. */
+/**
+ * `-p key=value` pairs of a `dladm create-overlay` argv or a rule string's
+ * words, as read from a node or a bundle (lenient: what is not a property is
+ * skipped; later values win).
+ */
+export function overlayProperties(argv: readonly string[]): Map<string, string> {
+  const props = new Map<string, string>();
+  for (let i = 0; i < argv.length - 1; i++) {
+    if (argv[i] !== '-p') continue;
+    for (const kv of argv[i + 1]!.split(',')) {
+      const eq = kv.indexOf('=');
+      if (eq > 0) props.set(kv.slice(0, eq), kv.slice(eq + 1));
+    }
+  }
+  return props;
+}
+
+/** The `-p` properties of a rule, in the canonical order: what a live overlay is compared with. */
+export function ruleProperties(p: ResolvedRuleParams): Array<readonly [string, string]> {
+  return [
+    ['vxlan/listen_ip', p.listenIp],
+    ['vxlan/listen_port', String(p.port)],
+    ['files/config', p.filesConfig],
+    ['mtu', String(p.mtu)],
+  ];
+}
+
+/**
+ * The same parameters as argv words for `dladm create-overlay`, built from
+ * the values (never by splitting the string: the words are what we mean).
+ */
 export function ruleArgv(p: ResolvedRuleParams): string[] {
-  return canonicalRuleString(p).split(' ');
+  const [listenIp, port, filesConfig, mtu] = ruleProperties(p).map(([k, v]) => `${k}=${v}`);
+  return ['-e', 'vxlan', '-p', listenIp!, '-p', port!, '-s', 'files', '-p', filesConfig!, '-p', mtu!];
 }

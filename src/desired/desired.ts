@@ -1,8 +1,11 @@
 /**
  * What a node should have: the desired half of a plan. Data only; built by
- * desired-state.ts from the Model, consumed by render (to a directory), plan
+ * plan/desired-state.ts from the Model (each generator imports this
+ * vocabulary, which sits below them all), consumed by render (to a directory), plan
  * (diff against the node) and apply.
  */
+import type { Node } from '../model/model.js';
+import type { RenderContext } from './render-context.js';
 import type { ServiceName } from './services.js';
 
 /** A `key="value"` line of /usbkey/config. */
@@ -28,6 +31,18 @@ export interface DesiredFile {
    * being held whole. Every call yields the same bytes.
    */
   content: () => Iterable<string>;
+  /**
+   * Another writer owns the content (ARP tables with `defaults.arp_tables:
+   * danube`): the file is created with this content when missing, and never
+   * changed, repaired or removed; it is not in our manifest.
+   */
+  onlyIfMissing?: boolean;
+  /**
+   * The same bytes as `content`, as buffers, for writers that take bytes
+   * (render's writer): an ARP table is slices of one buffer shared by every
+   * node of a PDC, so writing it copies no text (issue 20).
+   */
+  bytes?: () => Iterable<Uint8Array>;
 }
 
 /** An overlay link (`<rule><vni>`) the node needs, with its `dladm create-overlay` argv. */
@@ -36,6 +51,8 @@ export interface OverlayLink {
   rule: string;
   vni: number;
   argv: readonly string[];
+  /** The `-p` properties `argv` sets, in argv order: what a live overlay is compared with. */
+  properties: Readonly<Record<string, string>>;
 }
 
 export interface DesiredNode {
@@ -54,6 +71,9 @@ export interface Contribution {
   files?: readonly DesiredFile[];
   overlays?: readonly OverlayLink[];
 }
+
+/** One concern's share of a node's desired state (plan/desired-state.ts concatenates them). */
+export type NodeGenerator = (ctx: RenderContext, node: Node) => Contribution;
 
 export function fileText(file: DesiredFile): string {
   let out = '';

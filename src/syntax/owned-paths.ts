@@ -5,7 +5,7 @@
  * our bundle (plan would print its PSKs as a diff, apply would chown it to
  * netadm, dropping the rule would delete it) or at a script root runs.
  */
-import { FILES_CONFIG_PATH, matches } from '../model/patterns.js';
+import { FILES_CONFIG_PATH, matches } from './patterns.js';
 
 /**
  * Where ARP tables live: Danube's esdc-overlay creates every rule with

@@ -1,0 +1,130 @@
+/**
+ * bench/apply/noop.ts: first apply and no-op apply on K simulated nodes
+ * (test/harness), with the bytes read from the nodes (issue 20, goals 3, 4).
+ *
+ *   npx tsx bench/apply/noop.ts [--count 50] [--nics 0] [--runs 5] [--before /path/to/other/dist/esdc-overlay.js]
+ *
+ * `--nics M` adds M VM NICs on rule customers, spread over the nodes, so
+ * every node's ARP table grows (20 nodes x 5,000 NICs: ~1 MB a node).
+ * Per run and CLI (ours, then --before's if given, interleaved): the nodes'
+ * roots are laid out afresh, (a) `apply --yes` (first apply), (b) `apply
+ * --yes` again (nothing to do). Bytes read per step are the sum over nodes of
+ * what each node's SFTP server logged as read (`close ... bytes read N`),
+ * plus, for ours, the bytes the CLI counted itself (--log-level debug:
+ * file contents and command output, digest's included). Prints a TSV line per
+ * step and a summary with the load average.
+ */
+import { execFile } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { simFacts, simVms, startSimCluster, writeNodeRoot } from '../../test/harness/sim-cluster.js';
+
+const run = promisify(execFile);
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '50' },
+    nics: { type: 'string', default: '0' },
+    runs: { type: 'string', default: '5' },
+    before: { type: 'string' },
+    dir: { type: 'string', default: join(tmpdir(), 'esdc-bench-noop') },
+  },
+});
+const count = Number(values.count);
+const nics = Number(values.nics);
+const runs = Number(values.runs);
+const repo = resolve(import.meta.dirname, '..', '..');
+const clis: Array<[string, string]> = [['ours', join(repo, 'dist', 'esdc-overlay.js')], ...(values.before ? [['before', resolve(values.before)] as [string, string]] : [])];
+const dir = resolve(values.dir, `k${count}-m${nics}`);
+await rm(dir, { recursive: true, force: true });
+const c = await startSimCluster({ count, dir: join(dir, 'sim') });
+const lab = count >= 3 ? [0, 2] : [0];
+
+const state = structuredClone(c.state);
+for (let i = 0; i < nics; i++) {
+  const n = c.nodes[i % count]!.name;
+  const x = i + 1;
+  state.vnics!.push({
+    vm: `0b1e0000-0000-4000-9000-${x.toString(16).padStart(12, '0')}`,
+    node: n,
+    mac: `52:54:01:${((x >> 16) & 255).toString(16).padStart(2, '0')}:${((x >> 8) & 255).toString(16).padStart(2, '0')}:${(x & 255).toString(16).padStart(2, '0')}`,
+    ip: `10.${230 + (x >> 16)}.${(x >> 8) & 255}.${x & 255}`,
+    nic_tag: 'customers/1000',
+    vlan_id: 10,
+  });
+}
+const statePath = join(dir, 'state.json');
+await writeFile(statePath, JSON.stringify(state, null, 2), { mode: 0o600 });
+const env = { ...process.env, ...c.env, ESDC_OVERLAY_STATE: statePath };
+
+async function resetRoots(): Promise<void> {
+  await Promise.all(
+    c.nodes.map(async (n, i) => {
+      await rm(n.root, { recursive: true, force: true });
+      await writeNodeRoot(n.root, simFacts(i, count), simVms(i, lab));
+      await writeFile(join(n.dir, 'sftp.log'), '');
+    }),
+  );
+}
+
+/** Bytes the nodes' SFTP servers logged as read since the logs were emptied; empties them. */
+async function sftpBytesRead(): Promise<number> {
+  let total = 0;
+  for (const n of c.nodes) {
+    const log = await readFile(join(n.dir, 'sftp.log'), 'utf8').catch(() => '');
+    for (const m of log.matchAll(/bytes read (\d+)/g)) total += Number(m[1]);
+    await writeFile(join(n.dir, 'sftp.log'), '');
+  }
+  return total;
+}
+
+interface Row {
+  run: number;
+  cli: string;
+  step: 'a' | 'b';
+  wallS: number;
+  sftpBytes: number;
+  counted: number | null;
+  load1: number;
+}
+const rows: Row[] = [];
+process.stdout.write('run\tcli\tstep\twall_s\tsftp_bytes_read\tcounted_bytes\tload1\n');
+try {
+  for (let r = 1; r <= runs; r++) {
+    for (const [name, cli] of clis) {
+      await resetRoots();
+      for (const step of ['a', 'b'] as const) {
+        const t0 = performance.now();
+        const out = await run(process.execPath, [cli, 'apply', '--yes', '--log-level', 'debug'], { env, maxBuffer: 1 << 28 }).catch((e: { stderr?: string; message: string }) => {
+          throw new Error(`${name} apply (${step}) failed: ${e.stderr ?? e.message}`);
+        });
+        const wallS = (performance.now() - t0) / 1000;
+        const counted = [...out.stderr.matchAll(/"bytesRead":(\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);
+        const row: Row = { run: r, cli: name, step, wallS, sftpBytes: await sftpBytesRead(), counted: out.stderr.includes('"bytesRead"') ? counted : null, load1: loadavg()[0]! };
+        rows.push(row);
+        process.stdout.write(`${row.run}\t${row.cli}\t${row.step}\t${row.wallS.toFixed(2)}\t${row.sftpBytes}\t${row.counted ?? '-'}\t${row.load1.toFixed(1)}\n`);
+      }
+    }
+  }
+} finally {
+  await c.stop();
+}
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+process.stdout.write(`\n${count} nodes, ${nics} extra NICs, ${runs} run(s)\n`);
+process.stdout.write('| cli | step | wall median (min-max) s | SFTP bytes read (median) | counted by the CLI (median) |\n|---|---|---|---|---|\n');
+for (const [name] of clis) {
+  for (const step of ['a', 'b'] as const) {
+    const rs = rows.filter((x) => x.cli === name && x.step === step);
+    const w = rs.map((x) => x.wallS);
+    const counted = rs.map((x) => x.counted).filter((x): x is number => x !== null);
+    process.stdout.write(
+      `| ${name} | ${step === 'a' ? '(a) first apply' : '(b) no-op apply'} | ${median(w).toFixed(2)} (${Math.min(...w).toFixed(2)}-${Math.max(...w).toFixed(2)}) | ${median(rs.map((x) => x.sftpBytes))} | ${counted.length ? median(counted) : '-'} |\n`,
+    );
+  }
+}
+const loads = rows.map((x) => x.load1);
+process.stdout.write(`load average (1 min) during the runs: ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}\n`);

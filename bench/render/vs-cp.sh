@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# bench/render/vs-cp.sh: esdc-overlay render against the copy of its own
+# output (`cp -r`, warm page cache) and the Python baseline, interleaved run
+# by run so all three see the same machine load (issue 20, goal 1).
+#
+#   bench/render/vs-cp.sh [--runs 7] [--py-runs 3] [--work DIR] [--state FILE] [--golden DIR]
+#
+# Default state: bench/generate-installation.ts --nodes 200 --pdcs 4 --rules 4
+# --nics 10000 --seed 1, as YAML (WORK/state-200.yaml). Per run: (1) render
+# with --key-secret WORK/key-secret into WORK/render, under /usr/bin/time -v;
+# (2) cp -r WORK/render WORK/copy, timed alike; (3) python3
+# bench/render/baseline.py STATE (YAML read with PyYAML's C loader), for the
+# first --py-runs runs. Every render is compared with the first one (or with
+# --golden DIR): contents (diff -r) and modes. Prints the TSV and medians, and
+# per-run ratios render/cp and python/render, with the load average.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=7 pyruns=3 work=/tmp/esdc-bench-vs-cp state='' golden=''
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --py-runs) pyruns=$2; shift 2 ;;
+    --work) work=$2; shift 2 ;;
+    --state) state=$2; shift 2 ;;
+    --golden) golden=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 64 ;;
+  esac
+done
+[ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install time)" >&2; exit 1; }
+[ -f dist/esdc-overlay.js ] || npm run build
+mkdir -p "${work:?}"
+if [ -z "$state" ]; then
+  state="$work/state-200.yaml"
+  [ -f "$state" ] || npx tsx bench/generate-installation.ts --nodes 200 --pdcs 4 --rules 4 --nics 10000 --seed 1 --out "$state" >&2
+fi
+secret="$work/key-secret"
+[ -f "$secret" ] || (umask 077 && head -c 64 /dev/urandom >"$secret")
+tsv="$work/runs.tsv"
+printf 'run\tside\twall_s\tcpu_s\tpeak_rss_kib\tload1\n' >"$tsv"
+
+measure() { # run side cmd...
+  local run=$1 side=$2; shift 2
+  /usr/bin/time -v -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt" || { cat "$work/stderr.txt" >&2; exit 1; }
+  local wall cpu rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$work/time.txt")
+  cpu=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { printf "%.2f", u + s }' "$work/time.txt")
+  rss=$(awk -F': ' '/Maximum resident/ { print $2 }' "$work/time.txt")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$side" "$wall" "$cpu" "$rss" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$tsv" >&2
+}
+same_tree() { # a b: contents and modes
+  diff -rq "$1" "$2" >/dev/null &&
+    diff <(cd "$1" && find . -printf '%P %m %y\n' | sort) <(cd "$2" && find . -printf '%P %m %y\n' | sort) >/dev/null
+}
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+identical=yes
+for ((i = 1; i <= runs; i++)); do
+  rm -rf "$work/render" "$work/copy" "$work/py"
+  measure "$i" render node dist/esdc-overlay.js --state "$state" render --key-secret "$secret" --out "$work/render"
+  measure "$i" cp cp -r "$work/render" "$work/copy"
+  if [ "$i" -le "$pyruns" ]; then measure "$i" python python3 bench/render/baseline.py "$state" "$work/py"; fi
+  ref=${golden:-$work/first}
+  if [ -z "$golden" ] && [ "$i" -eq 1 ]; then rm -rf "$work/first"; mv "$work/copy" "$work/first"; fi
+  same_tree "$ref" "$work/render" || { identical=no; echo "run $i: render differs from $ref" >&2; }
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "files $(find "$work/render" -type f | wc -l), bytes $(du -sb "$work/render" | cut -f1); every render identical (contents, modes) to ${golden:-the first}: $identical"
+python3 - "$tsv" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter='\t'))
+by = {}
+for r in rows:
+    by.setdefault(r['side'], {})[r['run']] = r
+def med(side, key):
+    v = [float(r[key]) for r in by.get(side, {}).values()]
+    return (statistics.median(v), min(v), max(v)) if v else None
+print('| side | runs | wall median (min-max) s | CPU median s | peak RSS max MiB |')
+print('|---|---|---|---|---|')
+for side in ('render', 'cp', 'python'):
+    if side not in by: continue
+    w = med(side, 'wall_s'); c = med(side, 'cpu_s')
+    rss = max(int(r['peak_rss_kib']) for r in by[side].values()) / 1024
+    print(f'| {side} | {len(by[side])} | {w[0]:.2f} ({w[1]:.2f}-{w[2]:.2f}) | {c[0]:.2f} | {rss:.0f} |')
+def ratios(a, b, key):
+    return [float(by[a][k][key]) / float(by[b][k][key]) for k in by.get(a, {}) if k in by.get(b, {}) and float(by[b][k][key]) > 0]
+for a, b, what in (('render', 'cp', 'render / cp -r'), ('python', 'render', 'python / render')):
+    for key in ('wall_s', 'cpu_s'):
+        r = ratios(a, b, key)
+        if r: print(f'{what} ({key}), same run: median {statistics.median(r):.2f}x (min {min(r):.2f}, max {max(r):.2f}) over {len(r)} runs')
+loads = [float(r['load1']) for r in rows]
+print(f'load average (1 min) during the runs: {min(loads):.1f}-{max(loads):.1f}')
+PY

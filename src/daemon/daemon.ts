@@ -1,0 +1,393 @@
+/**
+ * `esdc-overlay daemon`: the live inventory (docs/daemon.md). One NodeLink
+ * per node feeds a per-node view of its VMs; changes are batched (debounced
+ * from the first event), merged into the state's `vnics` in one store
+ * transaction, and only then are the ARP tables that changed written, from
+ * the state as saved. When the store cannot be written, the views are kept,
+ * the batch is retried, and nothing is applied.
+ *
+ * Because a batch merges whole views (not event deltas), a batch that failed
+ * and runs again, or one that also saw later events, reaches the same result.
+ */
+import { EventEmitter } from 'node:events';
+import { compareFacts } from '../discovery/facts.js';
+import type { NodeFacts } from '../discovery/sysinfo.js';
+import { affectedRules, mergeInventory, type MergeResult } from '../inventory/merge.js';
+import type { VmObservation } from '../inventory/observation.js';
+import type { VmEvent } from '../inventory/events.js';
+import type { Logger } from '../log.js';
+import type { Model, Node } from '../model/model.js';
+import type { ArpTableOwner } from '../model/state.js';
+import { mutate, type Store } from '../store/store.js';
+import type { Transport } from '../transport/transport.js';
+import { NodeLink, type LinkStatus } from './node-link.js';
+import { emptyDaemonStatus, writeDaemonStatus, type DaemonStatus } from './status.js';
+import { NodeWriter } from './node-writer.js';
+import type { TableResult } from './tables.js';
+
+
+export interface InventoryDaemonOptions {
+  store: Store;
+  open: (node: Node) => Promise<Transport>;
+  log: Logger;
+  statusPath: string;
+  /** Per command or file operation on a node, and for each store attempt's wait. */
+  timeoutMs: number;
+  /** A batch runs this long after its first event (default 250). */
+  debounceMs?: number;
+  readyTimeoutMs?: number;
+  backoff?: { minMs: number; maxMs: number };
+  concurrency?: number;
+  /** How long a batch waits for the nodes' table writes before it logs and goes on (default 5000). */
+  batchWaitMs?: number;
+}
+
+/** What sysinfo says that the state does not (reported by `daemon status`, never applied); the comparison is `verify`'s too. */
+export function factsDiffer(node: Node, facts: NodeFacts): string[] {
+  return compareFacts(node, facts).map((c) => `${c.field}: state ${c.state}, node ${c.node}`);
+}
+
+function targetKey(n: Node): string {
+  return JSON.stringify([n.ssh, n.adminIp, n.externalIp]);
+}
+
+/** `danube`: the daemon records vnics and writes no table (Danube's management server does). */
+export function arpTableOwner(model: Model): ArpTableOwner {
+  return model.defaults.arpTables;
+}
+
+export class InventoryDaemon {
+  readonly status: DaemonStatus = emptyDaemonStatus();
+  /** Emits `batch` (the status' last batch) after every batch, for tests and benchmarks. */
+  readonly events = new EventEmitter();
+  private model: Model | undefined;
+  private readonly links = new Map<string, NodeLink>();
+  private readonly views = new Map<string, Map<string, VmObservation>>();
+  private readonly dirty = new Set<string>();
+  private readonly resynced = new Set<string>();
+  private readonly tableRetry = new Set<string>();
+  private readonly writers = new Map<string, NodeWriter>();
+  private firstEventAt: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopping = false;
+  private storeFailures = 0;
+  private statusWrite: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: InventoryDaemonOptions) {}
+
+  get owner(): ArpTableOwner {
+    return this.status.arp_tables;
+  }
+
+  /** Loads the state (retrying while the store is down) and connects to every node. */
+  async start(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        const snap = await this.opts.store.load('warn');
+        this.adopt(snap.model);
+        break;
+      } catch (err) {
+        this.storeDown(err);
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));
+      }
+    }
+    this.writeStatus();
+  }
+
+  /** SIGHUP: the state again; links for new nodes, none for removed ones, new links for changed targets. */
+  async reload(): Promise<void> {
+    const snap = await this.opts.store.load('warn');
+    this.adopt(snap.model);
+    this.opts.log.info({ nodes: this.links.size, arp_tables: this.owner }, 'configuration reloaded');
+    this.schedule();
+  }
+
+  private adopt(model: Model): void {
+    const old = this.model;
+    this.model = model;
+    this.status.arp_tables = arpTableOwner(model);
+    this.markStore(true);
+    for (const n of model.nodes) {
+      const had = old?.nodeByName.get(n.name);
+      const link = this.links.get(n.name);
+      if (link && had && targetKey(had) === targetKey(n)) continue;
+      if (link) void this.dropLink(n.name);
+      // A link replaced (SIGHUP, new target) may still report while it stops: only the current one counts.
+      const current = (): boolean => this.links.get(n.name) === fresh;
+      const fresh: NodeLink = new NodeLink(n, {
+        onResync: (node, vms, facts) => current() && this.onResync(node, vms, facts),
+        onEvent: (node, ev, at) => current() && this.onEvent(node, ev, at),
+        onState: (node, st) => current() && this.onState(node, st),
+      }, {
+        open: this.opts.open,
+        log: this.opts.log,
+        timeoutMs: this.opts.timeoutMs,
+        readyTimeoutMs: this.opts.readyTimeoutMs ?? 30_000,
+        backoff: this.opts.backoff ?? { minMs: 1000, maxMs: 30_000 },
+      });
+      this.links.set(n.name, fresh);
+      fresh.start();
+    }
+    for (const name of [...this.links.keys()]) if (!model.nodeByName.has(name)) void this.dropLink(name);
+  }
+
+  private async dropLink(name: string): Promise<void> {
+    const link = this.links.get(name);
+    this.links.delete(name);
+    this.views.delete(name);
+    delete this.status.nodes[name];
+    delete this.status.node_facts_changed[name];
+    await link?.stop();
+  }
+
+  private onResync(node: string, vms: Map<string, VmObservation>, facts: NodeFacts | undefined): void {
+    this.views.set(node, vms);
+    this.dirty.add(node);
+    this.resynced.add(node);
+    const n = this.model?.nodeByName.get(node);
+    if (n && facts) this.status.node_facts_changed[node] = factsDiffer(n, facts);
+    this.firstEventAt ??= performance.now();
+    this.schedule();
+  }
+
+  private onEvent(node: string, ev: Extract<VmEvent, { kind: 'upsert' | 'delete' }>, at: number): void {
+    const view = this.views.get(node);
+    if (!view) return;
+    if (ev.kind === 'upsert') view.set(ev.vm.uuid, ev.vm);
+    else view.delete(ev.uuid);
+    this.dirty.add(node);
+    this.firstEventAt ??= at;
+    this.schedule();
+  }
+
+  private onState(node: string, st: LinkStatus): void {
+    // A node we cannot see is unknown: its entries stay as they are until it is back and resynced.
+    if (st.state !== 'connected') this.views.delete(node);
+    this.status.nodes[node] = st; // the link's live record: counters move without a state change
+    this.writeStatus();
+  }
+
+  private schedule(delayMs = this.opts.debounceMs ?? 250): void {
+    if (this.stopping) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.batch().finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.schedule();
+        }
+      });
+    }, delayMs);
+  }
+
+  private markStore(ok: boolean, error?: string): void {
+    if (this.status.store.ok !== ok) this.status.store.since = new Date().toISOString();
+    this.status.store.ok = ok;
+    this.status.store.last_error = ok ? null : (error ?? null);
+    if (ok) this.storeFailures = 0;
+  }
+
+  private storeDown(err: unknown): void {
+    this.storeFailures++;
+    this.status.counters.store_failures++;
+    const message = (err as Error)?.message ?? String(err);
+    this.markStore(false, message);
+    this.opts.log.error({ error: message }, 'store unavailable; keeping the in-memory view and retrying');
+    this.writeStatus();
+  }
+
+  private async batch(): Promise<void> {
+    if (!this.model || (this.dirty.size === 0 && this.tableRetry.size === 0)) return;
+    const started = this.firstEventAt;
+    this.firstEventAt = undefined;
+    const nodes = [...this.dirty].sort();
+    this.dirty.clear();
+    const resynced = new Set(this.resynced);
+    this.resynced.clear();
+    let merged: MergeResult;
+    let model: Model;
+    try {
+      const out = await mutate(this.opts.store, (snap) => {
+        const rules = new Map(snap.model.rules.map((r) => [r.name, new Set(r.nodes)]));
+        const reservedMacs = new Set((snap.model.adminOverlay?.members ?? []).map((m) => m.mac));
+        const m = mergeInventory({ vnics: snap.doc.vnics ?? [], views: this.views, rules, reservedMacs });
+        return { doc: m.changed ? { ...snap.doc, vnics: m.vnics } : snap.doc, result: m };
+      });
+      merged = out.result;
+      model = out.snapshot.model;
+      this.model = model;
+      this.status.arp_tables = arpTableOwner(model);
+      this.markStore(true);
+    } catch (err) {
+      // Nothing recorded, so nothing applied: the same views are merged again later.
+      for (const n of nodes) this.dirty.add(n);
+      for (const n of resynced) this.resynced.add(n);
+      this.firstEventAt ??= started;
+      this.storeDown(err);
+      this.status.last_batch = { ...this.emptyBatch(nodes), error: (err as Error)?.message ?? String(err) };
+      this.events.emit('batch', this.status.last_batch);
+      this.schedule(Math.min(30_000, 500 * 2 ** Math.min(this.storeFailures, 6)));
+      return;
+    }
+    const committedAt = performance.now();
+    const r = merged.report;
+    const c = this.status.counters;
+    c.batches++;
+    c.vnics_added += r.added.length;
+    c.vnics_removed += r.removed.length;
+    c.vnics_moved += r.moved.length;
+    c.vnics_changed += r.changed.length;
+    c.ignored_no_rule = r.ignored.noRule;
+    c.ignored_rule_not_on_node = r.ignored.ruleNotOnNode;
+    this.status.migrating = r.migrating;
+    this.status.conflicts = r.conflicts;
+    this.status.address_conflicts = r.addressConflicts;
+
+    let written = 0;
+    let appliedAt: number | undefined;
+    let tableError: string | null = null;
+    if (this.owner === 'esdc-overlay') {
+      const rules = affectedRules(r);
+      const all = new Set([...resynced, ...this.tableRetry]);
+      this.tableRetry.clear();
+      const runs: Array<Promise<TableResult>> = [];
+      for (const node of model.nodes) {
+        if (!this.links.get(node.name)?.connected) continue;
+        const mine = new Set(model.rules.filter((x) => x.nodes.includes(node.name) && rules.has(x.name)).map((x) => x.name));
+        if (mine.size === 0 && !all.has(node.name)) continue;
+        runs.push(this.writer(node.name).request({ model, rules: mine, all: all.has(node.name) }));
+      }
+      // A node that hangs holds back only itself: the batch waits a bounded while, then goes on.
+      const settled = await Promise.race([
+        Promise.all(runs).then((results) => ({ results, complete: true })),
+        new Promise<{ results: TableResult[]; complete: boolean }>((res) => setTimeout(() => res({ results: [], complete: false }), this.opts.batchWaitMs ?? 5000).unref()),
+      ]);
+      appliedAt = settled.complete ? performance.now() : undefined;
+      for (const t of settled.results) for (const paths of t.written.values()) written += paths.length;
+      const failed = settled.results.flatMap((t) => [...t.failed]);
+      if (failed.length > 0) tableError = failed.map(([n, e]) => `${n}: ${e}`).join('; ');
+      if (!settled.complete) tableError = `${tableError ? `${tableError}; ` : ''}some nodes still writing after ${this.opts.batchWaitMs ?? 5000} ms`;
+    }
+    const ms = (t: number | undefined): number | null => (started === undefined || t === undefined ? null : Math.round(t - started));
+    this.status.last_batch = {
+      at: new Date().toISOString(),
+      nodes,
+      added: r.added.length,
+      removed: r.removed.length,
+      moved: r.moved.length,
+      changed: r.changed.length,
+      tables_written: written,
+      event_to_commit_ms: ms(committedAt),
+      event_to_applied_ms: ms(appliedAt),
+      error: tableError,
+    };
+    this.opts.log.info(
+      {
+        nodes,
+        added: r.added.length,
+        removed: r.removed.length,
+        moved: r.moved.length,
+        changed: r.changed.length,
+        migrating: r.migrating.length,
+        conflicts: r.conflicts.length,
+        tables_written: written,
+        arp_tables: this.owner,
+        event_to_commit_ms: ms(committedAt),
+        event_to_applied_ms: ms(appliedAt),
+      },
+      'batch',
+    );
+    this.writeStatus();
+    this.events.emit('batch', this.status.last_batch);
+  }
+
+  private writer(node: string): NodeWriter {
+    let w = this.writers.get(node);
+    if (!w) {
+      w = new NodeWriter(node, () => this.links.get(node)?.connected, { timeoutMs: this.opts.timeoutMs, concurrency: 1 }, (n, r) => this.tablesDone(n, r));
+      this.writers.set(node, w);
+    }
+    return w;
+  }
+
+  private tablesDone(node: string, r: TableResult): void {
+    const c = this.status.counters;
+    for (const paths of r.written.values()) c.tables_written += paths.length;
+    this.status.tables_missing = [...this.status.tables_missing.filter((m) => !m.startsWith(`${node}:`)), ...r.missing.map((m) => `${m.node}:${m.path}`)];
+    if (r.failed.size > 0) {
+      c.table_failures++;
+      this.opts.log.warn({ node, error: r.failed.get(node) }, 'ARP tables not written; retrying with the next batch');
+      this.tableRetry.add(node);
+      this.schedule(5000);
+    } else if (r.written.size > 0) {
+      this.opts.log.debug({ node, tables: r.written.get(node) }, 'ARP tables written');
+    }
+    this.writeStatus();
+  }
+
+  private emptyBatch(nodes: string[]): DaemonStatus['last_batch'] & object {
+    return { at: new Date().toISOString(), nodes, added: 0, removed: 0, moved: 0, changed: 0, tables_written: 0, event_to_commit_ms: null, event_to_applied_ms: null, error: null };
+  }
+
+  /** Status writes are serialised; a failed write is logged, never fatal. */
+  private writeStatus(): void {
+    const snapshot = structuredClone(this.status);
+    this.statusWrite = this.statusWrite
+      .then(() => writeDaemonStatus(this.opts.statusPath, snapshot))
+      .catch((err: unknown) => this.opts.log.error({ error: (err as Error).message }, 'cannot write the daemon status'));
+  }
+
+  /** SIGTERM: the batch in progress finishes; then every stream is cancelled and the status says stopped. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+    await Promise.all([...this.writers.values()].map((w) => w.idle()));
+    await Promise.all([...this.links.values()].map((l) => l.stop()));
+    this.status.state = 'stopped';
+    this.status.stopped_at = new Date().toISOString();
+    this.writeStatus();
+    await this.statusWrite;
+  }
+
+}
+
+/** Runs until SIGTERM or SIGINT (SIGHUP reloads); resolves with the exit status. */
+export async function runInventoryDaemon(opts: InventoryDaemonOptions, signals: NodeJS.EventEmitter = process): Promise<number> {
+  const daemon = new InventoryDaemon(opts);
+  let stopping: Promise<number> | undefined;
+  const onHup = (): void => {
+    void daemon.reload().catch((err: unknown) => opts.log.error({ error: (err as Error).message }, 'configuration not reloaded; keeping the running one'));
+  };
+  const result = new Promise<number>((resolve) => {
+    const onStop = (signal: string): void => {
+      if (stopping) return;
+      opts.log.info({ signal }, 'stopping after the current batch');
+      stopping = daemon.stop().then(() => 0);
+      void stopping.then((code) => {
+        signals.off('SIGHUP', onHup);
+        signals.off('SIGTERM', onTerm);
+        signals.off('SIGINT', onInt);
+        opts.log.info('daemon stopped');
+        resolve(code);
+      });
+    };
+    const onTerm = (): void => onStop('SIGTERM');
+    const onInt = (): void => onStop('SIGINT');
+    signals.on('SIGHUP', onHup);
+    signals.on('SIGTERM', onTerm);
+    signals.on('SIGINT', onInt);
+  });
+  await daemon.start();
+  opts.log.info({ nodes: daemon.status.nodes ? Object.keys(daemon.status.nodes).length : 0, arp_tables: daemon.owner, status: opts.statusPath }, 'daemon started');
+  return result;
+}

@@ -1,0 +1,137 @@
+/**
+ * The daemon's status file: what `daemon status` shows. Written whole
+ * (src/io/atomic-file.ts) when a node connects or drops and after every
+ * batch, so a reader never sees half of it. Holds node names, MACs, VM UUIDs
+ * and counters; never a key.
+ */
+import { readFile } from 'node:fs/promises';
+import { EsdcError } from '../errors.js';
+import type { AddressConflict, MacConflict, MigratingMac } from '../inventory/merge.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
+import type { LinkStatus } from './node-link.js';
+
+export const DEFAULT_DAEMON_STATUS = '/opt/erigones/var/esdc-overlay/daemon-status.json';
+
+export interface BatchSummary {
+  at: string;
+  nodes: string[];
+  added: number;
+  removed: number;
+  moved: number;
+  changed: number;
+  tables_written: number;
+  /** From the batch's first event to the state saved. */
+  event_to_commit_ms: number | null;
+  /** From the batch's first event to the last table written. */
+  event_to_applied_ms: number | null;
+  error: string | null;
+}
+
+export interface DaemonStatus {
+  state: 'running' | 'stopped';
+  pid: number | null;
+  started_at: string | null;
+  stopped_at: string | null;
+  /** `esdc-overlay` (the daemon writes ARP tables) or `danube` (it only records vnics). */
+  arp_tables: 'esdc-overlay' | 'danube';
+  store: { ok: boolean; since: string; last_error: string | null };
+  nodes: Record<string, LinkStatus>;
+  migrating: MigratingMac[];
+  conflicts: MacConflict[];
+  address_conflicts: AddressConflict[];
+  /** Facts a node's sysinfo gives that differ from the state (reported, never applied). */
+  node_facts_changed: Record<string, string[]>;
+  /** Tables the state wants on a node that lacks them: `apply` creates them. */
+  tables_missing: string[];
+  counters: {
+    batches: number;
+    vnics_added: number;
+    vnics_removed: number;
+    vnics_moved: number;
+    vnics_changed: number;
+    tables_written: number;
+    table_failures: number;
+    store_failures: number;
+    ignored_no_rule: number;
+    ignored_rule_not_on_node: number;
+  };
+  last_batch: BatchSummary | null;
+}
+
+export function emptyDaemonStatus(): DaemonStatus {
+  const now = new Date().toISOString();
+  return {
+    state: 'running',
+    pid: process.pid,
+    started_at: now,
+    stopped_at: null,
+    arp_tables: 'esdc-overlay',
+    store: { ok: true, since: now, last_error: null },
+    nodes: {},
+    migrating: [],
+    conflicts: [],
+    address_conflicts: [],
+    node_facts_changed: {},
+    tables_missing: [],
+    counters: {
+      batches: 0,
+      vnics_added: 0,
+      vnics_removed: 0,
+      vnics_moved: 0,
+      vnics_changed: 0,
+      tables_written: 0,
+      table_failures: 0,
+      store_failures: 0,
+      ignored_no_rule: 0,
+      ignored_rule_not_on_node: 0,
+    },
+    last_batch: null,
+  };
+}
+
+export async function readDaemonStatus(path: string): Promise<DaemonStatus | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as DaemonStatus;
+  } catch (err) {
+    throw new EsdcError(`${path}: daemon status is not JSON (${(err as Error).message})`, { code: 'BadDaemonStatus' });
+  }
+}
+
+export async function writeDaemonStatus(path: string, status: DaemonStatus): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644, mkdirMode: 0o755 });
+}
+
+export function renderDaemonStatus(s: DaemonStatus, alive: (pid: number) => boolean): string {
+  const lines = [
+    `state:       ${s.state}${s.pid !== null && s.state === 'running' ? ` (pid ${s.pid}${alive(s.pid) ? '' : ', no such process: it died without recording a stop'})` : ''}`,
+    `ARP tables:  ${s.arp_tables === 'danube' ? 'danube (the daemon records vnics only; Danube writes the tables)' : 'esdc-overlay (the daemon writes them)'}`,
+    `store:       ${s.store.ok ? 'ok' : `UNAVAILABLE since ${s.store.since}: ${s.store.last_error}`}`,
+    'nodes:',
+    ...Object.entries(s.nodes)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([n, l]) => `  ${n}: ${l.state} since ${l.since}; last resync ${l.last_resync ?? 'never'}; events ${l.counters.events}, malformed ${l.counters.malformed}, unknown ${l.counters.unknown}${l.state !== 'connected' && l.last_error ? `; ${l.last_error}` : ''}`),
+  ];
+  if (s.migrating.length > 0) lines.push('MACs in migration:', ...s.migrating.map((m) => `  ${m.mac} vm ${m.vm} on ${m.nodes.join(', ')}; owner ${m.owner}`));
+  if (s.conflicts.length > 0) lines.push('MACs claimed twice (not changed):', ...s.conflicts.map((c) => `  ${c.mac}: ${c.claims.join('; ')}; state keeps ${c.kept ?? 'none'}`));
+  if (s.address_conflicts.length > 0) lines.push('addresses taken (left out):', ...s.address_conflicts.map((c) => `  ${c.mac} on ${c.node}: ${c.ip} on ${c.nicTag} is held by ${c.heldBy}`));
+  const facts = Object.entries(s.node_facts_changed).filter(([, d]) => d.length > 0);
+  if (facts.length > 0) lines.push('node facts that differ from the state (run nodes discover):', ...facts.map(([n, d]) => `  ${n}: ${d.join('; ')}`));
+  if (s.tables_missing.length > 0) lines.push(`tables not on their node yet (run apply): ${s.tables_missing.join(', ')}`);
+  const c = s.counters;
+  lines.push(
+    `batches ${c.batches}; vnics +${c.vnics_added} -${c.vnics_removed} moved ${c.vnics_moved} changed ${c.vnics_changed}; tables written ${c.tables_written}, failed ${c.table_failures}; store failures ${c.store_failures}; NICs ignored: no rule ${c.ignored_no_rule}, rule not on node ${c.ignored_rule_not_on_node}`,
+  );
+  if (s.last_batch) {
+    const b = s.last_batch;
+    lines.push(`last batch:  ${b.at} nodes ${b.nodes.join(',') || '-'}; +${b.added} -${b.removed} moved ${b.moved}; tables ${b.tables_written}; event→commit ${b.event_to_commit_ms ?? '-'} ms, event→applied ${b.event_to_applied_ms ?? '-'} ms${b.error ? `; error: ${b.error}` : ''}`);
+  }
+  if (s.stopped_at) lines.push(`stopped at:  ${s.stopped_at}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,359 @@
+// Simulated SmartOS commands of one node (test/harness), as one function:
+// the light nodes (light-nodes.ts) run them in their own process, and
+// sim-bin.mjs runs the same function for the sshd nodes' commands that need
+// Node. What they refuse is in smartos-rules.mjs, with sources. Each call is
+// recorded in <root>/var/sim/calls.jsonl; state lives under <root>/var/sim.
+// They stand in for the OS, never for esdc-overlay's own code.
+//
+// runSimCommand(root, cmd, args) -> { code, stdout, stderr }. svcadm, svcs,
+// ikeadm, chown and the restore scripts are shell scripts on the sshd nodes
+// (sim-cluster.ts SH_COMMANDS); the functions below follow the same rules for
+// the light nodes. Synchronous: one call runs to its end before the next.
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { linkHoldingVni, linkNameProblem, OVERLAY_MTU_MAX, OVERLAY_MTU_MIN, parsePropArgs, parseVarpdFilesConfig, droppedEntries } from './smartos-rules.mjs';
+
+/** A command's early end with a status (what `exit` is in a script). */
+class SimExit extends Error {
+  constructor(code) {
+    super(`exit ${code}`);
+    this.code = code;
+  }
+}
+
+// The call being run: set by runSimCommand, read by the helpers below (calls never overlap).
+let root = '';
+let cmd = '';
+let sim = '';
+let io = { stdout: '', stderr: '' };
+const under = (p) => join(root, p);
+const stdout = (s) => (io.stdout += s);
+const stderr = (s) => (io.stderr += s);
+
+export function runSimCommand(nodeRoot, command, args) {
+  root = nodeRoot;
+  cmd = command;
+  sim = join(root, 'var/sim');
+  io = { stdout: '', stderr: '' };
+  // varpd-restart is svcadm's helper, which has recorded the call already.
+  if (cmd !== 'varpd-restart') appendFileSync(join(sim, 'calls.jsonl'), `${JSON.stringify({ cmd, args, at: Date.now() })}\n`);
+  try {
+    run(args);
+    return { code: 0, ...io };
+  } catch (err) {
+    if (err instanceof SimExit) return { code: err.code, ...io };
+    throw err;
+  }
+}
+
+function fail(msg, code = 1) {
+  stderr(`${cmd}: ${msg}\n`);
+  throw new SimExit(code);
+}
+
+function usage(text, code) {
+  stderr(`${text}\n`);
+  throw new SimExit(code);
+}
+
+function readJson(file, fallback) {
+  try {
+    return JSON.parse(readFileSync(join(sim, file), 'utf8'));
+  } catch {
+    return fallback;
+  }
+}
+function writeJson(file, value) {
+  const p = join(sim, file);
+  writeFileSync(`${p}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(`${p}.tmp`, p);
+  // The shell dladm answers the common `show-overlay -p -o link,property,value` from this.
+  if (file === 'overlays.json') {
+    writeFileSync(join(sim, 'overlays.txt.tmp'), showOverlayLines(value, ['link', 'property', 'value'], true, false, Object.keys(value).sort()).join(''));
+    renameSync(join(sim, 'overlays.txt.tmp'), join(sim, 'overlays.txt'));
+  }
+}
+
+
+/** /usbkey/config as key → value (shell quotes removed). */
+function usbkey() {
+  const out = {};
+  const p = under('/usbkey/config');
+  if (!existsSync(p)) return out;
+  for (const line of readFileSync(p, 'utf8').split('\n')) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (!m) continue;
+    let v = m[2].trim();
+    if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v.endsWith(v[0])) v = v.slice(1, -1);
+    out[m[1]] = v;
+  }
+  return out;
+}
+
+/** dladm create-overlay, refusing what illumos refuses (smartos-rules.mjs has each rule's source). */
+function createOverlay(argv) {
+  const link = argv[argv.length - 1];
+  const overlays = readJson('overlays.json', {});
+  const badName = linkNameProblem(link);
+  if (badName) fail(`create operation failed: ${badName}: ${link}`);
+  if (overlays[link]) fail(`create operation failed: object already exists: ${link}`);
+  const vi = argv.indexOf('-v');
+  if (vi < 0 || !/^\d+$/.test(argv[vi + 1] ?? '')) fail('a virtual network id (-v) is required');
+  const vnetid = argv[vi + 1];
+  const parsed = parsePropArgs(argv);
+  if (parsed.error) fail(`create operation failed: ${parsed.error}`);
+  const p = parsed.props;
+  for (const k of ['vxlan/listen_ip', 'vxlan/listen_port', 'files/config']) if (!(k in p)) fail(`missing required property ${k}`);
+  if (p.mtu !== undefined && !(/^\d+$/.test(p.mtu) && Number(p.mtu) >= OVERLAY_MTU_MIN && Number(p.mtu) <= OVERLAY_MTU_MAX)) {
+    fail(`create operation failed: invalid mtu value ${p.mtu}: Invalid argument`);
+  }
+  const holder = linkHoldingVni(overlays, vnetid);
+  if (holder) fail(`create operation failed: object already exists (vnetid ${vnetid} is used by ${holder})`);
+  overlays[link] = { vnetid, mtu: '1400', ...p, temporary: argv.includes('-t') };
+  writeJson('overlays.json', overlays);
+}
+
+/**
+ * varpd restarting: every files/config is read again with the files plugin's
+ * rules; an overlay whose file fails loses its lookups, modelled as the
+ * overlay being gone (varpd-errors.json says why). Entries whose lookups
+ * would drop are listed there too, without dropping the overlay.
+ */
+function varpdRestart() {
+  const overlays = readJson('overlays.json', {});
+  const errors = {};
+  for (const [link, o] of Object.entries(overlays)) {
+    const path = o['files/config'];
+    if (path === undefined) continue;
+    let text;
+    try {
+      text = readFileSync(under(path), 'utf8');
+    } catch (e) {
+      text = undefined;
+      errors[link] = { dropped: true, error: `${path}: ${e.code ?? e.message}` };
+    }
+    if (text === undefined) {
+      delete overlays[link];
+      continue;
+    }
+    const r = parseVarpdFilesConfig(text);
+    if (r.error) {
+      errors[link] = { dropped: true, error: `${path}: ${r.error} (at ${r.pos})` };
+      delete overlays[link];
+      continue;
+    }
+    const drops = droppedEntries(r.table);
+    if (drops.length > 0) errors[link] = { dropped: false, lookupsDropped: drops };
+  }
+  writeJson('overlays.json', overlays);
+  writeJson('varpd-errors.json', errors);
+}
+
+/** `dladm show-overlay` rows for `links`, one line per (link, property), or per link with -f. */
+function showOverlayLines(overlays, fields, parseable, fabric, links) {
+  const rows = [];
+  for (const l of links) {
+    if (fabric) {
+      rows.push({ link: l, status: 'ONLINE', details: '-' });
+      continue;
+    }
+    for (const prop of ['files/config', 'mtu', 'vnetid', 'vxlan/listen_ip', 'vxlan/listen_port']) {
+      if (overlays[l][prop] !== undefined) rows.push({ link: l, property: prop, value: overlays[l][prop] });
+    }
+  }
+  const seen = new Set();
+  const out = [];
+  for (const r of rows) {
+    const line = fields.map((f) => (parseable ? escapeField(r[f] ?? '') : String(r[f] ?? '-'))).join(parseable ? ':' : '  ');
+    if (seen.has(line)) continue;
+    seen.add(line);
+    out.push(`${line}\n`);
+  }
+  return out;
+}
+
+function escapeField(v) {
+  return String(v).replace(/\\/g, '\\\\').replace(/:/g, '\\:');
+}
+
+function run(args) {
+  switch (cmd) {
+  case 'sysinfo': {
+    const node = readJson('node.json', {});
+    const cfg = usbkey();
+    const rules = {};
+    for (const [k, v] of Object.entries(cfg)) if (/^overlay_rule_[a-zA-Z0-9_]*[a-zA-Z_]$/.test(k)) rules[k.slice('overlay_rule_'.length)] = v;
+    const overlays = Object.fromEntries(Object.keys(readJson('overlays.json', {})).sort().map((l) => [l, '']));
+    const vnics = readJson('vnics.json', {});
+    const out = {
+      UUID: node.uuid,
+      Hostname: node.hostname,
+      'Datacenter Name': node.pdc,
+      'Network Interfaces': {
+        e1000g0: { 'MAC Address': node.admin_mac, ip4addr: node.admin_ip, 'Link Status': 'up', MTU: String(node.admin_mtu ?? 1500), 'NIC Names': ['admin'] },
+        e1000g1: { 'MAC Address': node.external_mac, ip4addr: '', 'Link Status': 'up', MTU: String(node.external_mtu ?? 1500), 'NIC Names': ['external'] },
+      },
+      'Virtual Network Interfaces': {
+        ...(node.external_ip ? { external0: { 'MAC Address': node.external_mac, ip4addr: node.external_ip, 'Link Status': 'up', 'Host Interface': 'e1000g1', VLAN: '0' } } : {}),
+        ...vnics,
+      },
+      'Link Aggregations': {},
+      Overlays: overlays,
+      'Overlay Rules': rules,
+    };
+    stdout(`${JSON.stringify(out, null, 2)}\n`);
+    break;
+  }
+  case 'vmadm': {
+    if (args[0] !== 'lookup') fail(`unsupported: vmadm ${args.join(' ')}`);
+    stdout(`${JSON.stringify(readJson('vms.json', []))}\n`);
+    break;
+  }
+  case 'dladm': {
+    const sub = args[0];
+    const overlays = readJson('overlays.json', {});
+    if (sub === 'show-overlay') {
+      const rest = args.slice(1);
+      const parseable = rest.includes('-p');
+      const oi = rest.indexOf('-o');
+      const fields = oi >= 0 ? rest[oi + 1].split(',') : ['link', 'property', 'value'];
+      const positional = rest.filter((a, i) => !a.startsWith('-') && rest[i - 1] !== '-o');
+      const links = positional.length > 0 ? positional : Object.keys(overlays).sort();
+      for (const l of links) if (!overlays[l]) fail(`show-overlay failed: object not found`);
+      stdout(showOverlayLines(overlays, fields, parseable, rest.includes('-f'), links).join(''));
+    } else if (sub === 'create-overlay') {
+      createOverlay(args);
+    } else if (sub === 'delete-overlay') {
+      const link = args[args.length - 1];
+      if (!overlays[link]) fail('delete operation failed: object not found');
+      delete overlays[link];
+      writeJson('overlays.json', overlays);
+    } else fail(`unsupported: dladm ${sub}`);
+    break;
+  }
+  case 'net-virtual': {
+    if (args[0] !== 'refresh' && args[0] !== 'start') fail(`usage: net-virtual start|refresh`);
+    const cfg = usbkey();
+    const rules = {};
+    for (const [k, v] of Object.entries(cfg)) if (/^overlay_rule_[a-zA-Z0-9_]*[a-zA-Z_]$/.test(k)) rules[k.slice('overlay_rule_'.length)] = v;
+    // Like the platform: rewritten only when at least one rule exists (docs/file-formats.md#danube-defects, item 10).
+    if (Object.keys(rules).length > 0) {
+      const p = under('/var/run/smartdc/networking/overlay_rules.json');
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, `${JSON.stringify(rules, null, 4)}\n`);
+    }
+    // New overlay vNICs only; existing ones are never changed.
+    const vnics = readJson('vnics.json', {});
+    const vxlan = cfg.adminoverlay_0_vxlan_id;
+    if (vxlan && rules.adminoverlay && !vnics.adminoverlay_0) {
+      const link = `adminoverlay${vxlan}`;
+      if (!readJson('overlays.json', {})[link]) createOverlay(['create-overlay', ...rules.adminoverlay.split(/\s+/), '-v', vxlan, '-t', link]);
+      vnics.adminoverlay_0 = { 'MAC Address': cfg.adminoverlay_0_mac, ip4addr: cfg.adminoverlay_0_ip, 'Link Status': 'up', 'Host Interface': link, VLAN: cfg.adminoverlay_0_vlan_id ?? '0' };
+      writeJson('vnics.json', vnics);
+    }
+    stdout('Changing or removing existing VNICs is currently not supported. Only adding of new VNICs will work.\n');
+    break;
+  }
+  case 'varpd-restart':
+    varpdRestart();
+    break;
+  case 'svcadm':
+    svcadm(args);
+    break;
+  case 'svcs':
+    svcs(args);
+    break;
+  case 'ikeadm':
+    // in.iked re-reads ike.preshared on this (ikeadm(8)); the simulation records the call.
+    if (args.join(' ') !== 'read preshared') usage('usage: ikeadm read preshared', 1);
+    break;
+  case '010-ipf-restore.sh':
+    if (args[0] !== 'start' && args[0] !== 'refresh') usage('usage: 010-ipf-restore.sh start|refresh', 1);
+    ipfRestore();
+    break;
+  case '020-ipsec-restore.sh':
+    if (args[0] !== 'start' && args[0] !== 'refresh') usage('usage: 020-ipsec-restore.sh start|refresh', 1);
+    break;
+  case 'chown':
+    chown(args);
+    break;
+  default:
+    fail(`unknown simulated command`, 127);
+  }
+}
+
+// The commands below are shell scripts on the sshd nodes (sim-cluster.ts SH_COMMANDS), with the same rules.
+
+/** The file that holds when a restarted service is online again. */
+function svcFile(fmri) {
+  let svc = fmri.startsWith('svc:/') ? fmri.slice(5) : fmri;
+  if (svc.endsWith(':default')) svc = svc.slice(0, -':default'.length);
+  return join(sim, 'svc', svc.replace(/\//g, '_'));
+}
+
+// restart returns at once (svcadm(8): no -s for restart); the instance is offline, next state online, for
+// var/sim/svc-delay-ms (default 200) and then online, as svcs shows. varpd's restart re-reads every files/config.
+function svcadm(args) {
+  const USAGE = 'usage: svcadm restart|refresh|enable|disable|clear FMRI';
+  if (!['restart', 'refresh', 'enable', 'disable', 'clear'].includes(args[0]) || !args[1]) usage(USAGE, 2);
+  if (args[0] !== 'restart') return;
+  const file = svcFile(args[1]);
+  if (file.endsWith('/network_varpd')) {
+    const saved = cmd;
+    cmd = 'varpd-restart';
+    varpdRestart();
+    cmd = saved;
+  }
+  let delay = 200;
+  try {
+    delay = Number(readFileSync(join(sim, 'svc-delay-ms'), 'utf8').trim());
+  } catch {
+    // the default
+  }
+  mkdirSync(join(sim, 'svc'), { recursive: true });
+  writeFileSync(file, `${Date.now() + delay}\n`);
+}
+
+function svcs(args) {
+  if (args.slice(0, 3).join(' ') !== '-H -o state,nstate' || !args[3]) usage('usage: svcs -H -o state,nstate FMRI', 2);
+  let until = 0;
+  try {
+    until = Number(readFileSync(svcFile(args[3]), 'utf8').trim());
+  } catch {
+    // never restarted
+  }
+  stdout(Date.now() < until ? 'offline        online\n' : 'online         -\n');
+}
+
+// Danube's restore script concatenates every file whose name starts with the conf file's name, in `ls`
+// order, into /etc/ipf (erigones/esdc-factory ansible/files/archives/opt-custom/etc/rc-pre-network.d/
+// 010-ipf-restore.sh:23-25 for the directories and names, :45 `ls -1 ${RULES_DIR}/${cfgfile}*`, :54 `xargs cat`);
+// a conf file with no match is left alone. A glob's `*` never matches a leading dot. `ls` order is taken
+// as byte order (the C locale).
+function ipfRestore() {
+  const dir = under('/opt/custom/etc/ipf.d');
+  if (!existsSync(dir)) return;
+  mkdirSync(under('/etc/ipf'), { recursive: true });
+  const names = readdirSync(dir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  for (const cfgfile of ['ipf.conf', 'ipnat.conf', 'ipf6.conf']) {
+    const list = names.filter((n) => n.startsWith(cfgfile));
+    if (list.length === 0) continue;
+    writeFileSync(under(`/etc/ipf/${cfgfile}`), list.map((n) => readFileSync(join(dir, n), 'utf8')).join(''));
+  }
+}
+
+// Records owners in owners.log ("owner:group path", the last line wins); user names are SmartOS's, not this
+// machine's. A staged file (`.<name>.esdc-new-<run>`) is recorded under its target's name.
+function chown(args) {
+  const [spec, ...paths] = args;
+  if (spec === undefined || !/^[a-z_][a-z0-9_-]*(:[a-z_][a-z0-9_-]*)?$/.test(spec) || paths.length === 0) usage('usage: chown owner[:group] file...', 2);
+  for (const p of paths) if (!existsSync(under(p))) usage(`chown: ${p}: No such file or directory`, 1);
+  const lines = paths.map((p) => {
+    const d = p.slice(0, p.lastIndexOf('/'));
+    let b = p.slice(p.lastIndexOf('/') + 1);
+    const m = /^\.(.*)\.esdc-new-.*$/.exec(b);
+    if (m) b = m[1];
+    return `${spec} ${d}/${b}\n`;
+  });
+  appendFileSync(join(sim, 'owners.log'), lines.join(''));
+}
