@@ -16,10 +16,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== validate"; cli --state "$state" validate
+echo "== validate (the model's warnings, as every command shows them: MTUs above the safe value...)"; cli --state "$state" validate
 echo; echo "== list"; cli --state "$state" list
 echo; echo "== mtu report"; cli mtu --state "$state"
-echo; echo "== render --out $work/render"; cli --state "$state" render --out "$work/render" 2>/dev/null
+echo; echo "== render --out $work/render"; cli --state "$state" render --out "$work/render"
 echo; echo "== files of cn03.brn.example.com"
 (cd "$work/render/cn03.brn.example.com" && find . -type f | sort | sed 's|^\./|  |')
 echo; echo "== cn03.brn.example.com: usbkey/config.overlay"; cat "$work/render/cn03.brn.example.com/usbkey/config.overlay"
@@ -37,8 +37,10 @@ for _ in $(seq 1 600); do [ -f "$work/sim/env" ] && break; sleep 0.1; done
 [ -f "$work/sim/env" ] || { cat "$work/sim.log"; exit 1; }
 # shellcheck disable=SC1091
 . "$work/sim/env"
-echo; echo "== plan (exit 2: there is work to do)"
-cli plan --exit-code | tail -n 25 || [ $? -eq 2 ]
+echo; echo "== plan --summary (exit 2: there is work to do)"
+cli plan --summary --exit-code || [ $? -eq 2 ]
+echo; echo "== plan of one whole node: cn01.sim.test"
+cli plan cn01.sim.test
 echo; echo "== apply --yes"; cli apply --yes
 echo; echo "== verify"; cli verify
 echo; echo "== apply again: nothing to do"; cli apply --yes

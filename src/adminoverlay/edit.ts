@@ -16,6 +16,7 @@ import { nextFreePort } from '../syntax/ports.js';
 import { ADMIN_OVERLAY_RULE } from '../syntax/rule-name.js';
 import { AddressPool, formatIp, type AddressRange } from './addresses.js';
 import { cryptoRandom, newAdminOverlayMac, type RandomSource } from './mac.js';
+import { didYouMean } from '../model/suggest.js';
 import { parseAdminSubnet } from './subnet.js';
 
 /** `node=ip` pairs as the operator gave them, in order. */
@@ -119,7 +120,7 @@ function assign(
   const issues: ValidationIssue[] = [];
   const explicit = new Map(assignments.map((a) => [a.node, a.ip]));
   assignments.forEach((a, i) => {
-    if (!model.nodeByName.has(a.node)) issues.push({ path: `nodes[${i}]`, value: a.node, message: 'is not a known node' });
+    if (!model.nodeByName.has(a.node)) issues.push({ path: `nodes[${i}]`, value: a.node, message: `is not a known node${didYouMean(a.node, model.nodes.map((n) => n.name))}` });
   });
 
   const foreign = foreignAddresses(model, net);

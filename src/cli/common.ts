@@ -12,7 +12,8 @@ export function withCommonOptions(cmd: Command): Command {
     .option('--zk-auth-file <file>', 'ZooKeeper digest credentials "user:password" from this file (mode 600); default $ESDC_OVERLAY_ZK_AUTH')
     .option('--zk-insecure', 'ZooKeeper: write without credentials, leaving every znode written (IPsec keys included) readable and writable by anyone who reaches ZooKeeper')
     .option('--json', 'print the result as JSON on stdout')
-    .option('--log-level <level>', 'log level on stderr: fatal, error, warn, info, debug, trace, silent')
+    .option('--log-level <level>', 'log level on stderr: fatal, error, warn, info, debug (each remote command and its duration), trace (and transfer sizes), silent')
+    .option('--log-format <format>', 'text (default: readable, coloured on a terminal) or json (pino lines, for services and scripts; default $ESDC_OVERLAY_LOG_FORMAT)')
     .option('--insecure-state', 'load a state file holding keys even if group or others can read it');
 }
 

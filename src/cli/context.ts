@@ -6,9 +6,10 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { NotConfirmedError, UsageError, formatIssue, type ValidationIssue } from '../errors.js';
-import { createLogger, LOG_LEVELS, type LogLevel, type Logger } from '../log.js';
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type Logger } from '../log.js';
 import { openStore, storeSpec } from '../store/open-store.js';
 import type { MutateOptions, Snapshot, Store } from '../store/store.js';
+import { modelWarnings } from './warnings.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -28,6 +29,8 @@ export interface CommonOptions {
   zkInsecure?: boolean;
   json?: boolean;
   logLevel?: string;
+  /** `text` (default) or `json`. */
+  logFormat?: string;
   yes?: boolean;
   insecureState?: boolean;
 }
@@ -44,7 +47,11 @@ export class CliContext {
     if (!(LOG_LEVELS as readonly string[]).includes(level)) {
       throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(level)})`);
     }
-    this.log = createLogger({ level, stream: io.stderr });
+    const format = opts.logFormat ?? io.env.ESDC_OVERLAY_LOG_FORMAT ?? 'text';
+    if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+      throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')} (got ${JSON.stringify(format)})`);
+    }
+    this.log = createLogger({ level, stream: io.stderr, format: format as LogFormat });
   }
 
   static fromCommand(io: CliIo, cmd: Command): CliContext {
@@ -102,16 +109,23 @@ export class CliContext {
    */
   async loadAndWarn(): Promise<Snapshot> {
     const snap = await this.store().load('warn');
-    this.warn(snap.warnings);
+    // The one list every command shows: load warnings, then vDC and MTU warnings, each once.
+    this.warn(modelWarnings(snap));
     return snap;
   }
 
   /** Reports warnings on stderr (never on stdout, which scripts parse). */
   warn(issues: readonly ValidationIssue[]): void {
     for (const issue of issues) {
+      // The model's warnings reach a command from more than one side (load, render): each is said once.
+      const key = `${issue.path}\u0000${issue.message}`;
+      if (this.warned.has(key)) continue;
+      this.warned.add(key);
       this.log.warn({ path: issue.path }, formatIssue(issue));
     }
   }
+
+  private readonly warned = new Set<string>();
 
   /** Progress for humans on stderr; silent for --json and when stderr is not a terminal. */
   progress(line: string): void {

@@ -141,13 +141,13 @@ export const COMMAND_INDEX: readonly CommandEntry[] = [
   {
     name: 'verify',
     term: 'verify [options] [nodes...]',
-    description: 'compare every node with the desired state without changing anything; exit 2 on drift',
+    description: "compare every node's files and sysinfo facts with the desired state without changing anything; exit 2 on drift",
     load: async () => (await import('./commands/verify.js')).registerVerify,
   },
   {
     name: 'nodes',
     term: 'nodes [options]',
-    description: 'compute nodes: discovery',
+    description: 'compute nodes: discovery, removal',
     load: async () => (await import('./commands/nodes.js')).registerNodes,
   },
   {
@@ -161,6 +161,12 @@ export const COMMAND_INDEX: readonly CommandEntry[] = [
     term: 'daemon [options]',
     description: "head node, foreground: follow every node's VMs (vmadm events), keep the state's vnics and the ARP tables true",
     load: async () => (await import('./commands/daemon.js')).registerDaemon,
+  },
+  {
+    name: 'init',
+    term: 'init [options]',
+    description: 'write a minimal valid state to start from (refused when the store already holds one)',
+    load: async () => (await import('./commands/init.js')).registerInit,
   },
 ];
 
@@ -273,10 +279,16 @@ function protectRawRule(arg: string): string {
 
 function report(err: unknown, io: CliIo, json: boolean): number {
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+    // `commander.help` with a non-zero code is a group (`vdc`, `keys`, `nodes`...) or the program run
+    // without a subcommand: the help was printed to stderr, and it is a usage error like any other.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0)) {
       return EXIT.ok;
     }
-    // commander has already printed its message.
+    // commander has already printed its message on stderr; scripts get it as JSON too.
+    if (json) {
+      const message = err.code === 'commander.help' ? 'a subcommand is required (add --help for the list)' : err.message.replace(/^error: /, '');
+      io.stdout.write(`${JSON.stringify({ error: { code: 'Usage', message: redactText(message) } }, null, 2)}\n`);
+    }
     return EXIT.usage;
   }
   if (err instanceof OutcomeReported) return err.exitStatus;

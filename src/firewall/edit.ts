@@ -3,7 +3,7 @@
  * firewall is never enabled with no administrator source, which would cut
  * the operator off every node's external interface (docs/state-format.md#firewall).
  */
-import { UsageError, ValidationError, type ValidationIssue } from '../errors.js';
+import { ConflictError, ValidationError, type ValidationIssue } from '../errors.js';
 import { isIpv4, parseNetwork } from '../net/ipv4.js';
 import type { StateDoc } from '../model/state.js';
 
@@ -44,9 +44,10 @@ function withFirewall(doc: StateDoc, enabled: boolean, sources: string[]): Firew
 export function enableFirewall(doc: StateDoc, sources: string[] | undefined): FirewallEdit {
   const list = sources ?? [...(doc.firewall?.administrator_sources ?? [])];
   if (list.length === 0) {
-    throw new UsageError(
+    throw new ConflictError(
       'refusing to enable the firewall with no administrator source: it would cut you off the external interface of every node; ' +
         'give the IPs or networks you administer from, e.g. globally-enable-firewall 192.0.2.10,198.51.100.0/24',
+      { code: 'NoAdminSource' },
     );
   }
   return withFirewall(doc, true, list);
@@ -62,7 +63,7 @@ export function updateFirewall(doc: StateDoc, sources: string[] | undefined): Fi
   const enabled = doc.firewall?.enabled ?? false;
   if (sources === undefined) return withFirewall(doc, enabled, [...(doc.firewall?.administrator_sources ?? [])]);
   if (enabled && sources.length === 0) {
-    throw new UsageError('refusing to leave an enabled firewall with no administrator source; disable it first (globally-disable-firewall)');
+    throw new ConflictError('refusing to leave an enabled firewall with no administrator source; disable it first (globally-disable-firewall)', { code: 'NoAdminSource' });
   }
   return withFirewall(doc, enabled, sources);
 }

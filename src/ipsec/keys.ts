@@ -18,6 +18,7 @@ import type { PdcPskDoc, PskDoc, StateDoc } from '../model/state.js';
 import { meshPairs, pairId, type Pair } from './pairs.js';
 import { pdcPairs } from './pdc-pairs.js';
 import { newPsk, systemRandom, type RandomBytes } from './psk.js';
+import { didYouMean } from '../model/suggest.js';
 
 /**
  * What a key is for under the scheme in effect (docs/ipsec-keys.md): a pair
@@ -185,7 +186,8 @@ export function rotateKeys(
   for (const unit of units) {
     const id = pairId(unit);
     const had = keys.get(id);
-    if (had !== undefined && !chosen.has(id)) continue;
+    // Only the pairs asked for: a pair with no key yet is keys generate's (or apply's) business, not a rotation of A-B.
+    if (!chosen.has(id)) continue;
     let key = newPsk(random);
     // A repeat from a broken random source must not pass for a rotation.
     if (key === had) key = newPsk(random);
@@ -223,7 +225,7 @@ export function parsePdcPairSelection(model: Model, values: readonly string[]): 
         issues.push({ path, value: n, message: 'is not a valid PDC name' });
         ok = false;
       } else if (!known.has(n)) {
-        issues.push({ path, value: n, message: 'is not a PDC that any node is in' });
+        issues.push({ path, value: n, message: `is not a PDC that any node is in${didYouMean(n, model.pdcs)}` });
         ok = false;
       }
     }
@@ -262,7 +264,7 @@ export function parsePairSelection(model: Model, values: readonly string[]): Pai
         issues.push({ path, value: n, message: 'is not a valid hostname' });
         ok = false;
       } else if (!model.nodeByName.has(n)) {
-        issues.push({ path, value: n, message: 'is not a known node' });
+        issues.push({ path, value: n, message: `is not a known node${didYouMean(n, model.nodes.map((x) => x.name))}` });
         ok = false;
       }
     }

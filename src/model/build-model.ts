@@ -28,6 +28,7 @@ import { DANUBE_ESP, DEFAULT_IPSEC_PROFILE, DEFAULT_KEY_SCHEME, PDC_PAIR_UNVERIF
 import { NIC_TAG } from '../syntax/patterns.js';
 import type { DefaultsDoc, IpsecKeyScheme, RuleDoc, StateDoc } from './state.js';
 import { pathFromSegments } from './validate-shape.js';
+import { didYouMean } from './suggest.js';
 import { vdcAllowances } from './vdcs.js';
 
 export const ADMIN_OVERLAY_DEFAULTS = { vxlanId: 2, vlanId: 2, mtu: 1300 } as const;
@@ -84,6 +85,11 @@ function keyScheme(given: IpsecKeyScheme | undefined, issues: ValidationIssue[],
   return given ?? DEFAULT_KEY_SCHEME;
 }
 
+/** For a rule's node that is not in the state (yet). */
+export function futureNodeMessage(host: string, nodes: readonly Node[]): string {
+  return `is not a known node (yet)${didYouMean(host, nodes.map((n) => n.name))}: nothing is rendered for it until nodes discover adds it`;
+}
+
 export function buildModel(doc: StateDoc): Model {
   const issues: ValidationIssue[] = [];
   const warnings: ValidationIssue[] = [];
@@ -92,11 +98,16 @@ export function buildModel(doc: StateDoc): Model {
     underlayMtu: doc.defaults?.underlay_mtu ?? DEFAULT_UNDERLAY_MTU,
     arpTables: doc.defaults?.arp_tables ?? 'esdc-overlay',
     ipsec: ipsecDefaults(doc.defaults?.ipsec, issues, warnings),
+    headPdc: doc.defaults?.head_pdc,
   };
 
   const nodes = buildNodes(doc, defaults, issues);
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
   const pdcs = [...new Set(nodes.map((n) => n.pdc))].sort(byCodePoint);
+  // A misspelt head PDC would send every node's SSH to its external IP.
+  if (defaults.headPdc !== undefined && nodes.length > 0 && !pdcs.includes(defaults.headPdc)) {
+    issues.push({ path: 'defaults.head_pdc', value: defaults.headPdc, message: `is not the PDC of any node${didYouMean(defaults.headPdc, pdcs)}` });
+  }
   if (pdcs.length > 1) {
     const missing = nodes.filter((n) => n.externalIp === undefined).map((n) => n.name);
     if (missing.length > 0) {
@@ -212,7 +223,7 @@ function buildRules(
       name,
       ...params,
       nodeSelector: selector,
-      nodes: ruleMembers(name, selector, nodes, nodeByName, issues),
+      nodes: ruleMembers(name, selector, nodes, nodeByName, warnings),
       adminOverlay: false,
     });
   }
@@ -280,13 +291,15 @@ function ruleMembers(
   selector: 'all' | readonly string[],
   nodes: readonly Node[],
   nodeByName: ReadonlyMap<string, Node>,
-  issues: ValidationIssue[],
+  warnings: ValidationIssue[],
 ): string[] {
   if (selector === 'all') return nodes.map((n) => n.name);
   const members: string[] = [];
   selector.forEach((host, i) => {
     if (nodeByName.has(host)) members.push(host);
-    else issues.push({ path: p('overlay_rules', name, 'nodes', i), value: host, message: 'is not a known node' });
+    // Danube's node lists may name nodes that are not installed yet: the rule reaches them once
+    // discovered. Until then nothing is rendered for them; the warning offers the close names.
+    else warnings.push({ path: p('overlay_rules', name, 'nodes', i), value: host, message: futureNodeMessage(host, nodes) });
   });
   return members.sort(byCodePoint);
 }

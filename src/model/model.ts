@@ -103,6 +103,8 @@ export interface Defaults {
   arpTables: ArpTableOwner;
   /** The ESP suite and scope in effect: under `danube`, always Danube's (aes-cbc, sha512, all-udp). */
   ipsec: { profile: IpsecProfile; encr: IpsecEncr; auth: IpsecAuth; policyScope: IpsecPolicyScope; keys: KeyScheme };
+  /** The head node's PDC (`defaults.head_pdc`), one of the nodes' PDCs; undefined when not recorded. */
+  headPdc: string | undefined;
 }
 
 export interface Model {

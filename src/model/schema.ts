@@ -37,6 +37,7 @@ export const STATE_SCHEMA = {
       additionalProperties: false,
       properties: {
         underlay_mtu: underlayMtu,
+        head_pdc: { type: 'string', pattern: P.PDC_NAME },
         ipsec: {
           type: 'object',
           additionalProperties: false,

@@ -38,6 +38,12 @@ export interface DefaultsDoc {
    * management server; we only create `{}` where a table is missing).
    */
   arp_tables?: ArpTableOwner;
+  /**
+   * The PDC of the head node (where this tool runs): nodes in it are reached
+   * over SSH on their admin IP, nodes of other PDCs on their external IP.
+   * `nodes discover --head` records it from the head node's sysinfo.
+   */
+  head_pdc?: string;
 }
 
 export type ArpTableOwner = 'esdc-overlay' | 'danube';

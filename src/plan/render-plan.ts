@@ -55,6 +55,31 @@ export function renderPlan(plan: Plan): string {
   return `${body}\n\n${changed === 0 ? 'No changes: every node matches the desired state.' : `${changed} of ${plan.nodes.length} node(s) to change.`}`;
 }
 
+/**
+ * One line per node (`plan --summary`): files added, changed and removed,
+ * /usbkey/config lines, overlays to create, refreshes, and what waits for a
+ * reboot or disrupts traffic, counted as apply counts them: one /usbkey/config
+ * write however many of its lines change.
+ */
+export function renderPlanSummary(plan: Plan): string {
+  const lines = plan.nodes.map((n) => {
+    if (!n.changed) return `${n.node}: no changes${n.overlays.some((o) => o.action === 'pending') ? ' (changes pending a reboot)' : ''}`;
+    const by = (a: FilePlan['action']): number => n.files.filter((f) => f.action === a).length;
+    const parts = [
+      `files +${by('add')} ~${by('change')} -${by('remove')}`,
+      `/usbkey/config ${n.usbkey.length} line(s)`,
+      `overlays +${n.overlays.filter((o) => o.action === 'create').length}`,
+      `refresh ${n.services.join(',') || '-'}`,
+    ];
+    if (n.reboot.length > 0) parts.push(`${n.reboot.length} at reboot`);
+    if (n.disruptive.length > 0) parts.push(`${n.disruptive.length} DISRUPTIVE`);
+    return `${n.node}: ${parts.join('; ')}`;
+  });
+  const changed = plan.nodes.filter((n) => n.changed).length;
+  lines.push('', changed === 0 ? 'No changes: every node matches the desired state.' : `${changed} of ${plan.nodes.length} node(s) to change.`);
+  return lines.join('\n');
+}
+
 /** The plan for --json: everything but file contents (FilePlan never holds them). */
 export function planJson(plan: Plan): unknown {
   return { nodes: plan.nodes, changed: plan.nodes.filter((n) => n.changed).map((n) => n.node) };

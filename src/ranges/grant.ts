@@ -14,6 +14,8 @@ import type { RangeSet } from '../syntax/range-set.js';
 import { ALLOWED_FIELD, vdcAllowance, vdcAllowances } from '../model/vdcs.js';
 import { showRanges, type Overlap } from './vdc.js';
 import { own } from '../model/own.js';
+import { unknownNameError } from '../model/suggest.js';
+import { byCodePoint } from '../model/model.js';
 
 export interface GrantRequest {
   vdc: string;
@@ -21,6 +23,8 @@ export interface GrantRequest {
   ranges: Partial<Record<IdKind, string>>;
   /** Allow ids that another vDC is also allowed. */
   shared: boolean;
+  /** Create the vDC when it is not in the state; without it an unknown name is refused (a typo must not become a vDC). */
+  create?: boolean;
 }
 
 export interface GrantChange {
@@ -58,6 +62,10 @@ export function grant(doc: StateDoc, req: GrantRequest): Mutation<GrantResult> {
   if (issues.length > 0) throw new ValidationError(issues, 'vdc grant');
 
   const existingDoc = own(doc.vdcs, req.vdc);
+  if (existingDoc === undefined && req.create !== true) {
+    const flags = ID_KINDS.filter((k) => req.ranges[k] !== undefined).map((k) => `--${k} ${req.ranges[k]}`).join(' ');
+    throw unknownNameError('vDC', req.vdc, Object.keys(doc.vdcs ?? {}).sort(byCodePoint), `to create it: esdc-overlay vdc grant ${req.vdc} ${flags} --create`);
+  }
   const current = vdcAllowance(req.vdc, existingDoc ?? {});
   // The vDC's own list must be sound before it is rewritten in canonical form.
   if (current.issues.length > 0) throw new ValidationError(current.issues, `vDC ${req.vdc}`);

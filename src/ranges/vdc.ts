@@ -12,6 +12,7 @@
 import { EsdcError, ValidationError, type ValidationIssue } from '../errors.js';
 import { byCodePoint, type Model } from '../model/model.js';
 import { pathFromSegments } from '../model/validate-shape.js';
+import { unknownNameError } from '../model/suggest.js';
 import { RESTRICT_FIELD, type VdcAllowance } from '../model/vdcs.js';
 import { DOMAINS, ID_KINDS, idProblem, VLAN, VXLAN, type IdKind } from '../syntax/id-kinds.js';
 import { RangeSet } from '../syntax/range-set.js';
@@ -20,8 +21,7 @@ import { RangeSet } from '../syntax/range-set.js';
 export function requireVdc(vdcs: readonly VdcAllowance[], name: string): VdcAllowance {
   const a = vdcs.find((v) => v.name === name);
   if (!a) {
-    const known = vdcs.map((v) => v.name);
-    throw new EsdcError(`vDC ${JSON.stringify(name)} is not in the state (known: ${known.join(', ') || 'none'})`, { code: 'UnknownVdc' });
+    throw unknownNameError('vDC', name, vdcs.map((v) => v.name));
   }
   if (a.issues.length > 0) throw new ValidationError(a.issues, `vDC ${name}`);
   return a;

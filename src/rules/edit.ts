@@ -14,6 +14,12 @@ import { nextFreePort } from '../syntax/ports.js';
 import { ADMIN_OVERLAY_RULE, newRuleNameIssue } from '../syntax/rule-name.js';
 import { defaultFilesConfig, filesConfigProblem, parseRuleString, RULE_DEFAULTS, type RuleParams } from '../syntax/rule-string.js';
 import { own } from '../model/own.js';
+import { closestNames, unknownNameError } from '../model/suggest.js';
+
+/** The rules an operator may name in create/update/delete (not the adminoverlay, which has its own commands). */
+function ruleNames(model: Model): string[] {
+  return model.rules.map((r) => r.name).filter((n) => n !== ADMIN_OVERLAY_RULE);
+}
 
 /** Rule parameters given as options (`--port` ...) rather than as a raw string. */
 export interface RuleOptions {
@@ -47,12 +53,6 @@ export function parseNodeList(text: string, path = 'nodes'): { nodes: 'all' | st
   return { nodes: [...new Set(names)], issues };
 }
 
-function unknownNodes(model: Model, nodes: 'all' | string[], path: string): ValidationIssue[] {
-  if (nodes === 'all') return [];
-  return nodes.flatMap((n, i) =>
-    model.nodeByName.has(n) ? [] : [{ path: `${path}[${i}]`, value: n, message: 'is not a known node' }],
-  );
-}
 
 /** Parameters from the raw string and the options; a raw string excludes the options. */
 function requestedParams(req: RuleChangeRequest, issues: ValidationIssue[]): RuleParams {
@@ -129,7 +129,6 @@ export function createRule(doc: StateDoc, model: Model, req: RuleChangeRequest):
   }
   const list = parseNodeList(req.nodes ?? 'all');
   issues.push(...list.issues);
-  if (list.issues.length === 0) issues.push(...unknownNodes(model, list.nodes, 'nodes'));
   const params = requestedParams(req, issues);
   if (issues.length > 0) throw new ValidationError(issues, 'create');
 
@@ -151,14 +150,15 @@ export function updateRule(doc: StateDoc, model: Model, req: RuleChangeRequest):
   const current = own(doc.overlay_rules, req.name);
   const rule = model.ruleByName.get(req.name);
   if (current === undefined || !rule) {
-    throw new EsdcError(`rule ${req.name} does not exist; create it with: esdc-overlay create ${req.name}`, { code: 'RuleNotFound' });
+    const known = ruleNames(model);
+    // A typo must not be answered with "create it": name the close rules first.
+    throw unknownNameError('rule', req.name, known, closestNames(req.name, known).length > 0 ? undefined : `create it with: esdc-overlay create ${req.name}`);
   }
   const issues: ValidationIssue[] = [];
   let nodes: 'all' | string[] = current.nodes ?? 'all';
   if (req.nodes !== undefined) {
     const list = parseNodeList(req.nodes);
     issues.push(...list.issues);
-    if (list.issues.length === 0) issues.push(...unknownNodes(model, list.nodes, 'nodes'));
     nodes = list.nodes;
   }
   const params = requestedParams(req, issues);
@@ -208,7 +208,7 @@ export function deleteRule(doc: StateDoc, model: Model, name: string, force: boo
   }
   const rule = model.ruleByName.get(name);
   if (own(doc.overlay_rules, name) === undefined || !rule) {
-    throw new EsdcError(`rule ${name} does not exist`, { code: 'RuleNotFound' });
+    throw unknownNameError('rule', name, ruleNames(model));
   }
   const users = model.vnics.filter((v) => v.rule === name);
   if (users.length > 0 && !force) {

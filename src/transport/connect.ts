@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { EsdcError, UsageError } from '../errors.js';
+import { EsdcError } from '../errors.js';
 import type { Node } from '../model/model.js';
 import { parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
 import { RootedTransport } from './rooted-transport.js';
@@ -33,7 +33,13 @@ export function sshTargetOf(node: Node, headPdc: string | undefined): ResolvedTa
 
 /** Where keys come from: options, then environment, then ~/.ssh. */
 export interface SshSettings {
+  /** The identity named (--identity, $ESDC_OVERLAY_IDENTITY), else the first default. */
   identityFile: string;
+  /** Files tried in order: the one named, or ~/.ssh/id_ed25519, id_ecdsa, id_rsa. */
+  identityCandidates?: readonly string[];
+  identityGiven?: boolean;
+  /** $SSH_AUTH_SOCK when no identity is named. */
+  agentSocket?: string | undefined;
   knownHostsFile: string;
   acceptNewHostKeys: boolean;
   connectTimeoutMs: number;
@@ -41,13 +47,22 @@ export interface SshSettings {
   simRoots?: SimRoots | undefined;
 }
 
+/** OpenSSH's default identities, in the order ssh(1) tries them (of those it still offers by default). */
+export const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'] as const;
+
 export function sshSettings(
   opts: { identity?: string; knownHosts?: string; acceptNewHostKeys?: boolean; connectTimeout?: number },
   env: NodeJS.ProcessEnv,
 ): SshSettings {
+  const given = opts.identity ?? env.ESDC_OVERLAY_IDENTITY;
+  const home = env.HOME ?? homedir();
   return {
     simRoots: simRootsFrom(env),
-    identityFile: opts.identity ?? env.ESDC_OVERLAY_IDENTITY ?? join(homedir(), '.ssh', 'id_ed25519'),
+    identityFile: given ?? join(home, '.ssh', DEFAULT_IDENTITIES[0]),
+    // An identity named on the command line is the one used; otherwise the agent and OpenSSH's default files.
+    identityCandidates: given !== undefined ? [given] : DEFAULT_IDENTITIES.map((f) => join(home, '.ssh', f)),
+    identityGiven: given !== undefined,
+    agentSocket: given === undefined && env.SSH_AUTH_SOCK !== undefined && env.SSH_AUTH_SOCK !== '' ? env.SSH_AUTH_SOCK : undefined,
     knownHostsFile: opts.knownHosts ?? env.ESDC_OVERLAY_KNOWN_HOSTS ?? join(homedir(), '.ssh', 'known_hosts'),
     acceptNewHostKeys: opts.acceptNewHostKeys === true,
     connectTimeoutMs: opts.connectTimeout ?? 10_000,
@@ -58,20 +73,12 @@ export function sshSettings(
 export class Connector {
   private constructor(
     private readonly settings: SshSettings,
-    private readonly privateKey: Buffer,
+    private readonly privateKey: Buffer | undefined,
     private readonly knownHosts: readonly KnownHostEntry[],
   ) {}
 
   static async create(settings: SshSettings): Promise<Connector> {
-    let key: Buffer;
-    try {
-      key = await readFile(settings.identityFile);
-    } catch (err) {
-      throw new UsageError(
-        `cannot read the SSH private key ${settings.identityFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ` +
-          'pass --identity FILE or set ESDC_OVERLAY_IDENTITY',
-      );
-    }
+    const key = await readIdentity(settings);
     let text = '';
     try {
       text = await readFile(settings.knownHostsFile, 'utf8');
@@ -92,6 +99,7 @@ export class Connector {
       port: target.port,
       user: target.user,
       privateKey: this.privateKey,
+      agent: this.settings.agentSocket,
       knownHosts: this.knownHosts,
       knownHostsFile: this.settings.knownHostsFile,
       acceptNewHostKeys: this.settings.acceptNewHostKeys,
@@ -100,4 +108,52 @@ export class Connector {
     const root = this.settings.simRoots?.ssh.get(endpointKey(target.host, target.port));
     return root === undefined ? ssh : new RootedTransport(ssh, root);
   }
+}
+
+/**
+ * The client key: the identity named, or the first of OpenSSH's default
+ * files that exists; none is needed when an agent is there. A key with a
+ * passphrase is refused here, naming it and the fix: it cannot be
+ * prompted for without a terminal, and the agent holds it unlocked.
+ */
+async function readIdentity(settings: SshSettings): Promise<Buffer | undefined> {
+  const candidates = settings.identityCandidates ?? [settings.identityFile];
+  for (const file of candidates) {
+    let key: Buffer;
+    try {
+      key = await readFile(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // A default file that is absent is skipped, as ssh(1) does; a named one must be there.
+      if (code === 'ENOENT' && settings.identityGiven !== true) continue;
+      throw new EsdcError(
+        `cannot read the SSH private key ${file} (${code ?? (err as Error).message}); pass --identity FILE or set ESDC_OVERLAY_IDENTITY`,
+        { code: 'SshKeyUnreadable' },
+      );
+    }
+    if (await isEncrypted(key)) {
+      if (settings.agentSocket !== undefined && settings.identityGiven !== true) continue;
+      throw new EsdcError(
+        `the SSH private key ${file} is protected by a passphrase, which cannot be asked for here; ` +
+          `load it into ssh-agent (eval "$(ssh-agent)"; ssh-add ${file}) and run again with SSH_AUTH_SOCK set and without --identity, ` +
+          'or pass --identity with a key that has no passphrase',
+        { code: 'SshKeyEncrypted' },
+      );
+    }
+    return key;
+  }
+  if (settings.agentSocket !== undefined) return undefined;
+  throw new EsdcError(
+    `no SSH private key: none of ${candidates.join(', ')} exists and SSH_AUTH_SOCK is not set; ` +
+      'pass --identity FILE, set ESDC_OVERLAY_IDENTITY, or start ssh-agent',
+    { code: 'SshKeyUnreadable' },
+  );
+}
+
+/** Whether ssh2 needs a passphrase to use the key (loaded only when a node is to be reached). */
+async function isEncrypted(key: Buffer): Promise<boolean> {
+  // ssh2 is CommonJS: its exports are on the default export (docs/testing.md#esm-and-commonjs).
+  const ssh2 = (await import('ssh2')).default;
+  const parsed = ssh2.utils.parseKey(key);
+  return parsed instanceof Error && /passphrase/i.test(parsed.message);
 }

@@ -51,7 +51,10 @@ export interface SshTarget {
 
 export interface SshOptions extends SshTarget {
   node: string;
-  privateKey: Buffer;
+  /** The client key; undefined when only the agent authenticates. */
+  privateKey: Buffer | undefined;
+  /** An ssh-agent socket (SSH_AUTH_SOCK), tried as OpenSSH does. */
+  agent?: string | undefined;
   knownHosts: readonly KnownHostEntry[];
   /** Where to record a key seen for the first time; only with `acceptNewHostKeys`. */
   knownHostsFile: string;
@@ -90,7 +93,8 @@ export class SshTransport implements Transport {
       host: opts.host,
       port: opts.port,
       username: opts.user,
-      privateKey: opts.privateKey,
+      ...(opts.privateKey !== undefined ? { privateKey: opts.privateKey } : {}),
+      ...(opts.agent !== undefined ? { agent: opts.agent } : {}),
       readyTimeout: opts.connectTimeoutMs,
       keepaliveInterval: 5000,
       keepaliveCountMax: 3,

@@ -72,7 +72,7 @@ describe('agent daemon on a 2-second schedule', () => {
   });
 
   it('runs three cycles, repairs the drift made between them, reloads on SIGHUP and stops on SIGTERM with exit 0', async () => {
-    child = runCli(['agent', '--config', configPath], { ESDC_OVERLAY_LOG_LEVEL: 'info', ...sim.env });
+    child = runCli(['agent', '--log-format', 'json', '--config', configPath], { ESDC_OVERLAY_LOG_LEVEL: 'info', ...sim.env });
     // Cycle 1: the node gets everything.
     const s1 = await until(statusPath, 'the first run', (s) => s.runs >= 1);
     expect(s1.state).toBe('running');

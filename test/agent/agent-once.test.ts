@@ -127,7 +127,7 @@ describe('agent --once repairs drift on a simulated node', () => {
 
   it('the log has one line per change and one for the run, and never a key', async () => {
     await unlink(join(s.sim.root, '/opt/custom/etc/ipsec/ike.preshared'));
-    const r = await runCli(['agent', '--once', '--config', s.configPath], s.sim.env);
+    const r = await runCli(['agent', '--once', '--log-format', 'json', '--config', s.configPath], s.sim.env);
     expect(r.status).toBe(0);
     const lines = r.stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { msg: string; path?: string; service?: string });
     expect(lines.map((l) => l.msg)).toEqual(['file', 'refreshed', 'agent run']);

@@ -70,7 +70,7 @@ describe.each(NODES)('the bundle alone in an empty directory, under %s', (_label
   });
 
   it.skipIf(!node)('agent --once repairs the simulated node, logging JSON lines on stderr', async () => {
-    const r = exec(['agent', '--once', '--json', '--config', config, '--log-level', 'info'], simEnv);
+    const r = exec(['agent', '--once', '--json', '--config', config, '--log-level', 'info', '--log-format', 'json'], simEnv);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as { result: string; drift: { files: string[] } };
     expect(report.result).toBe('repaired');

@@ -35,7 +35,7 @@ describe('agent install', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('<service name="site/esdc-overlay-agent"');
     // The bundle where agent deploy puts it on every node, not a path of the machine that rendered it.
-    expect(r.stdout).toContain('exec="/opt/local/bin/node /opt/custom/esdc-overlay/esdc-overlay.mjs agent --config /opt/custom/esdc-overlay/agent.json &amp;"');
+    expect(r.stdout).toContain('exec="/opt/local/bin/node /opt/custom/esdc-overlay/esdc-overlay.mjs agent --log-format json --config /opt/custom/esdc-overlay/agent.json &amp;"');
     expect(r.stdout).toContain('name="stop" exec=":kill"');
     expect(r.stdout).toContain('name="refresh" exec=":kill -HUP"');
     // Well-formed XML: no "--" inside a comment (svccfg refuses the manifest otherwise).
@@ -50,7 +50,7 @@ describe('agent install', () => {
       const w = await cli(['agent', 'install', '--platform', 'linux', '--out', out, '--node', '/usr/bin/node']);
       expect(w.status).toBe(0);
       const unit = await readFile(out, 'utf8');
-      expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/esdc-overlay\/esdc-overlay\.mjs agent --config \/opt\/custom\/esdc-overlay\/agent\.json$/m);
+      expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/esdc-overlay\/esdc-overlay\.mjs agent --log-format json --config \/opt\/custom\/esdc-overlay\/agent\.json$/m);
       expect(unit).toContain('ExecReload=/bin/kill -HUP $MAINPID');
       expect(unit).toContain('KillSignal=SIGTERM');
       expect((await cli(['agent', 'install', '--platform', 'linux', '--out', out, '--node', '/usr/bin/node'])).stdout).toContain('up to date');

@@ -54,7 +54,7 @@ describe('agent deploy on 2 simulated nodes', () => {
       expect(await readFile(n.path(CLI), 'utf8')).toBe(bundle);
       for (const p of [CLI, CONFIG, MANIFEST]) expect((await stat(n.path(p))).mode & 0o777, p).toBe(0o644);
       const xml = await readFile(n.path(MANIFEST), 'utf8');
-      expect(xml).toContain(`exec="/opt/tools/bin/node ${CLI} agent --config ${CONFIG} &amp;"`);
+      expect(xml).toContain(`exec="/opt/tools/bin/node ${CLI} agent --log-format json --config ${CONFIG} &amp;"`);
       expect(JSON.parse(await readFile(n.path(CONFIG), 'utf8'))).toMatchObject({ schedule: '*/5 * * * *', bundle: '/opt/custom/esdc-overlay/bundle.json' });
       expect(changes(all[n.name]!)).toEqual([`svccfg import ${MANIFEST}`, `svcadm enable ${AGENT_FMRI}`]);
       // Nothing left staged.

@@ -127,7 +127,7 @@ describe('keys through a whole run', () => {
   });
 
   it('plan, verify, keys, list and validate print no key, as text, as JSON, at trace level', async () => {
-    for (const argv of [['plan'], ['verify'], ['keys'], ['list'], ['validate'], ['adminoverlay-info']]) {
+    for (const argv of [['plan'], ['verify'], ['keys', 'list'], ['list'], ['validate'], ['adminoverlay-info']]) {
       for (const extra of [[], ['--json']]) {
         const r = await cli([...argv, ...extra, '--log-level', 'trace'], { ...c.env, ...TRACE });
         expect(r.status, `${argv.join(' ')}: ${r.stderr}`).toBe(0);

@@ -43,7 +43,7 @@ describe('no key in the output of any command, at log level trace', () => {
 
   async function cli(...argv: string[]): Promise<number> {
     const io = captureIo({});
-    const full = [...argv, '--log-level', 'trace'];
+    const full = [...argv, '--log-level', 'trace', '--log-format', 'json'];
     const status = await run(full, io);
     transcripts.push({ argv: full, status, out: io.out(), err: io.err() });
     // Key commands change the state: collect every key it ever held.
@@ -85,7 +85,7 @@ describe('no key in the output of any command, at log level trace', () => {
     remember(renderedKeys(join(dir, 'r2')));
     expect(await cli('globally-disable-firewall', '--yes', ...S)).toBe(0);
     expect(await cli('globally-enable-firewall', '--yes', ...S, J)).toBe(0);
-    expect(await cli('globally-enable-firewall', '', '--yes', ...S)).toBe(64);
+    expect(await cli('globally-enable-firewall', '', '--yes', ...S)).toBe(1);
     expect(await cli('globally-update-firewall', '192.0.2.10,198.51.100.0/24', '--yes', ...S)).toBe(0);
     expect(await cli('globally-update-firewall', ...S, J)).toBe(0);
     // A state without keys: the render makes keys up; they must not show either.
@@ -165,7 +165,7 @@ describe('the built CLI (node dist/esdc-overlay.js) prints no key at trace level
         ['keys', 'rotate', '--all', '--yes'],
         ['keys', 'list', '--json'],
         ['render', '--out', join(dir, 'out')],
-      ].map((argv) => spawnSync(process.execPath, [entry, ...argv, '--state', state, '--log-level', 'trace'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } }));
+      ].map((argv) => spawnSync(process.execPath, [entry, ...argv, '--state', state, '--log-level', 'trace', '--log-format', 'json'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } }));
       for (const r of runs) expect(r.status, r.stderr).toBe(0);
       const after = keysIn(readFileSync(state, 'utf8'));
       expect(after).toHaveLength(8);

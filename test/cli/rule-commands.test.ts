@@ -18,9 +18,10 @@ describe('create', () => {
     const state = await exampleCopy();
     const r = await runCli(['--state', state, 'create', 'backup']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('created rule backup: port 4793, mtu 1400');
+    // No --mtu: the safe MTU of the rule's paths (1392 across the example's PDCs), not Danube's 1400.
+    expect(r.stdout).toContain('created rule backup: port 4793, mtu 1392');
     expect(r.stdout).toContain(
-      'overlay_rule_backup="-e vxlan -p vxlan/listen_ip=0.0.0.0 -p vxlan/listen_port=4793 -s files -p files/config=/opt/custom/networking/backup_overlay.json -p mtu=1400"',
+      'overlay_rule_backup="-e vxlan -p vxlan/listen_ip=0.0.0.0 -p vxlan/listen_port=4793 -s files -p files/config=/opt/custom/networking/backup_overlay.json -p mtu=1392"',
     );
     const m = await model(state);
     expect(m.ruleByName.get('backup')).toMatchObject({ port: 4793, nodes: m.nodes.map((n) => n.name) });
@@ -63,12 +64,14 @@ describe('create', () => {
     expect(r.stderr).toContain('port 4792 is already used by rule adminoverlay');
   });
 
-  it('refuses unknown nodes, naming each', async () => {
+  it('accepts nodes not known yet (Danube allows future nodes), warning about each', async () => {
     const state = await exampleCopy();
     const r = await runCli(['--state', state, 'create', 'dmz', 'cn01.prg.example.com,cn09.prg.example.com,cn10.prg.example.com']);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain('nodes[1]: is not a known node (got "cn09.prg.example.com")');
-    expect(r.stderr).toContain('nodes[2]: is not a known node (got "cn10.prg.example.com")');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('overlay_rules.dmz.nodes[1]: is not a known node (yet) (did you mean cn01.prg.example.com');
+    expect(r.stderr).toContain('(got "cn09.prg.example.com")');
+    expect(r.stderr).toContain('(got "cn10.prg.example.com")');
+    expect((await model(state)).ruleByName.get('dmz')!.nodes).toEqual(['cn01.prg.example.com']);
   });
 
   it('refuses a bad name with the reason', async () => {
@@ -91,8 +94,8 @@ describe('update', () => {
     const state = await exampleCopy();
     const r = await runCli(['--state', state, 'update', 'lab', 'cn01.prg.example.com,cn02.prg.example.com,cn03.brn.example.com']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe(
-      'updated rule lab:\n  nodes cn01.prg.example.com,cn03.brn.example.com -> cn01.prg.example.com,cn02.prg.example.com,cn03.brn.example.com\n',
+    expect(r.stdout).toMatch(
+      /^updated rule lab:\n  nodes cn01.prg.example.com,cn03.brn.example.com -> cn01.prg.example.com,cn02.prg.example.com,cn03.brn.example.com\nnext: /,
     );
     expect((await model(state)).ruleByName.get('lab')!.nodes).toHaveLength(3);
   });
@@ -113,7 +116,7 @@ describe('update', () => {
     const before = await stat(state);
     const r = await runCli(['--state', state, 'update', 'customers', 'all']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe('rule customers unchanged\n');
+    expect(r.stdout).toBe(`rule customers unchanged\nnext: the state is unchanged; to re-apply it to the nodes: esdc-overlay --state ${state} apply\n`);
     expect((await stat(state)).mtimeMs).toBe(before.mtimeMs);
   });
 
@@ -121,7 +124,7 @@ describe('update', () => {
     const state = await exampleCopy();
     const r = await runCli(['--state', state, 'update', 'nosuch', 'all']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('rule nosuch does not exist; create it with: esdc-overlay create nosuch');
+    expect(r.stderr).toContain('unknown rule "nosuch" (known: customers, lab); create it with: esdc-overlay create nosuch');
   });
 });
 
@@ -195,16 +198,18 @@ describe('state file errors', () => {
 describe('logging', () => {
   it('writes pino JSON lines on stderr at the chosen level, never on stdout', async () => {
     const state = await exampleCopy();
-    const r = await runCli(['--state', state, '--log-level', 'info', 'create', 'backup', '--json']);
+    const r = await runCli(['--state', state, '--log-level', 'info', '--log-format', 'json', 'create', 'backup', '--json']);
     expect(r.status).toBe(0);
     const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string; rule?: string; port?: number });
     expect(lines).toContainEqual(expect.objectContaining({ level: 30, msg: 'rule created', rule: 'backup', port: 4793 }));
     expect(() => JSON.parse(r.stdout)).not.toThrow();
   });
 
-  it('writes no log line at the default level (only the MTU hint meant for a person)', async () => {
+  it('writes no log line at the default level: the stored MTU and the model warnings, as plain text', async () => {
     const state = await exampleCopy();
     const r = await runCli(['--state', state, 'create', 'backup']);
-    expect(r.stderr.trim().split('\n').every((l) => l.startsWith('hint: the safe MTU of backup is 1392'))).toBe(true);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.filter((l) => /^mtu: stored 1392, the safe MTU of backup's paths/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => !l.startsWith('mtu: ')).every((l) => l.startsWith('warn: '))).toBe(true);
   });
 });

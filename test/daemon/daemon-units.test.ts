@@ -50,7 +50,7 @@ describe('node facts', () => {
 describe('daemon install and status', () => {
   const view = { node: '/usr/node/bin/node', cli: '/opt/esdc-overlay/dist/esdc-overlay.js', storeOption: '--state' as const, store: '/opt/erigones/var/esdc-overlay/state.yaml', status: '/var/run/daemon-status.json', out: '/opt/custom/smf/esdc-overlay-daemon.xml' };
   it('renders the SMF manifest and the systemd unit with the daemon command', () => {
-    expect(renderDaemonService('smartos', view)).toContain('exec="/usr/node/bin/node /opt/esdc-overlay/dist/esdc-overlay.js daemon --state /opt/erigones/var/esdc-overlay/state.yaml --status /var/run/daemon-status.json --log-level info &amp;"');
+    expect(renderDaemonService('smartos', view)).toContain('exec="/usr/node/bin/node /opt/esdc-overlay/dist/esdc-overlay.js daemon --state /opt/erigones/var/esdc-overlay/state.yaml --status /var/run/daemon-status.json --log-level info --log-format json &amp;"');
     expect(renderDaemonService('linux', { ...view, storeOption: '--store', store: 'zk://10.0.0.1:2181,10.0.0.2:2181/esdc' })).toContain('daemon --store zk://10.0.0.1:2181,10.0.0.2:2181/esdc --status');
     expect(renderDaemonService('linux', { ...view, storeOption: '--store', store: 'zk://10.0.0.1:2181/esdc', zkAuthFile: '/opt/erigones/etc/zk-auth' })).toContain(
       'daemon --store zk://10.0.0.1:2181/esdc --zk-auth-file /opt/erigones/etc/zk-auth --status',

@@ -112,7 +112,8 @@ describe('daemon: the built CLI as a service', () => {
     expect((await cli(['apply', '--yes'], c.env)).status).toBe(0);
     const statusFile = `${c.dir}/daemon-status.json`;
     const env = { ...c.env, ESDC_OVERLAY_DAEMON_STATUS: statusFile };
-    const run = runCli(['daemon', '--log-level', 'info'], env);
+    // As the service runs it (templates/daemon): JSON lines, which this test reads.
+    const run = runCli(['daemon', '--log-level', 'info', '--log-format', 'json'], env);
     try {
       const status = async (): Promise<DaemonStatus | undefined> => {
         const r = await cli(['daemon', 'status', '--json'], env);

@@ -22,11 +22,11 @@ describe('globally-*-firewall commands', { timeout: 30_000 }, () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('enable refuses an empty source list with exit 64 and changes nothing', async () => {
+  it('enable refuses an empty source list with exit 1 (refused input, not a malformed command line) and changes nothing', async () => {
     await cli('globally-disable-firewall', '--yes');
     const before = text();
     const r = await cli('globally-enable-firewall', ' , ', '--yes');
-    expect(r.status).toBe(64);
+    expect(r.status).toBe(1);
     expect(r.err).toMatch(/refusing to enable the firewall with no administrator source/);
     expect(text()).toBe(before);
   });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { disableFirewall, enableFirewall, parseSources, updateFirewall } from '../../src/firewall/edit.js';
 import { IPF_ADMIN_PATH, IPF_OVERLAYS_PATH } from '../../src/firewall/generator.js';
-import { UsageError, ValidationError } from '../../src/errors.js';
+import { ConflictError, UsageError, ValidationError } from '../../src/errors.js';
 import { desiredNode, desiredNodes } from '../../src/plan/desired-state.js';
 import { fileText } from '../../src/desired/desired.js';
 import { RenderContext } from '../../src/desired/render-context.js';
@@ -66,9 +66,9 @@ describe('ipf.conf-020-overlays', () => {
 describe('firewall edits', () => {
   it('refuse to enable with no administrator source, given or stored', () => {
     const doc: StateDoc = { ...exampleDoc(), firewall: { enabled: false } };
-    expect(() => enableFirewall(doc, undefined)).toThrow(UsageError);
+    expect(() => enableFirewall(doc, undefined)).toThrow(ConflictError);
     expect(() => enableFirewall(doc, [])).toThrow(/cut you off/);
-    expect(() => enableFirewall(exampleDoc(), parseSources(' , '))).toThrow(UsageError);
+    expect(() => enableFirewall(exampleDoc(), parseSources(' , '))).toThrow(ConflictError);
   });
 
   it('enable with the stored sources, or replace them', () => {

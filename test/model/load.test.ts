@@ -86,13 +86,25 @@ describe('validation reports every problem at once', () => {
       const issues = (e as ValidationError).issues;
       expect(issues).toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ path: 'overlay_rules.one.nodes[1]', value: 'b.example.com' }),
           expect.objectContaining({ path: 'overlay_rules.two.port', value: 4790 }),
           expect.objectContaining({ path: 'vnics[0].node', value: 'c.example.com' }),
           expect.objectContaining({ path: 'vnics[0].nic_tag', value: 'three/5' }),
         ]),
       );
     }
+  });
+
+  it('a rule naming a node not known yet loads, with a warning (Danube allows future nodes)', () => {
+    const text = [
+      'version: 1',
+      'nodes:',
+      '  a.example.com: { uuid: 564d1a2b-0001-4a6e-9c1e-000000000001, pdc: p, admin_ip: 10.0.0.1 }',
+      'overlay_rules:',
+      '  one: { port: 4790, nodes: [a.example.com, b.example.com] }',
+    ].join('\n');
+    const { warnings, model } = loadStateText(text, 's');
+    expect(warnings).toContainEqual(expect.objectContaining({ path: 'overlay_rules.one.nodes[1]', value: 'b.example.com' }));
+    expect(model.ruleByName.get('one')!.nodes).toEqual(['a.example.com']);
   });
 
   it('read-only loading turns consistency problems into warnings', () => {

@@ -121,16 +121,16 @@ describe('render and create speak up about MTU', () => {
     expect(r.stderr).toContain('set mtu 1388');
   });
 
-  it('create without --mtu keeps 1400 and hints the safe value', async () => {
+  it('create without --mtu stores the safe MTU when 1400 does not fit, and says so', async () => {
     dir = mkdtempSync(join(tmpdir(), 'esdc-mtu-'));
     const state = join(dir, 'state.yaml');
     cpSync(EXAMPLE, state);
     const r = await runCli(['create', 'web', '--state', state]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('mtu 1400');
-    expect(r.stderr).toMatch(/hint: the safe MTU of web is 1392 \(1388 once its NICs carry VLAN tags\)/);
+    expect(r.stdout).toContain('mtu 1392');
+    expect(r.stderr).toMatch(/mtu: stored 1392, the safe MTU of web's paths/);
     const list = await runCli(['list', '--state', state, '--json']);
-    expect((JSON.parse(list.stdout) as { rules: { name: string; mtu: number }[] }).rules.find((x) => x.name === 'web')!.mtu).toBe(1400);
+    expect((JSON.parse(list.stdout) as { rules: { name: string; mtu: number }[] }).rules.find((x) => x.name === 'web')!.mtu).toBe(1392);
   });
 
   it('create with --mtu gives no hint', async () => {

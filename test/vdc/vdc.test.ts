@@ -103,7 +103,7 @@ describe('checking an id against a vDC', () => {
     expect(() => checkId(requireVdc(buildModel(doc).vdcs, 'main'), 'vxlan', 16_777_216, '--vxlan')).toThrow(ValidationError);
   });
   it('names the known vDCs when the vDC is unknown', () => {
-    expect(() => requireVdc(buildModel(doc).vdcs, 'nope')).toThrow('vDC "nope" is not in the state (known: customer-a, main)');
+    expect(() => requireVdc(buildModel(doc).vdcs, 'nope')).toThrow('unknown vDC "nope" (known: customer-a, main)');
   });
 });
 
@@ -159,18 +159,18 @@ describe('granting ranges', () => {
     expect(base.vdcs!.d!.vlan_allowed).toEqual([5, 6, 7]);
   });
   it('creates the vDC when missing', () => {
-    const { doc, result } = grant(example(), { vdc: 'customer-b', ranges: { vxlan: '3000-3999' }, shared: false });
+    const { doc, result } = grant(example(), { vdc: 'customer-b', ranges: { vxlan: '3000-3999' }, shared: false, create: true });
     expect(doc.vdcs!['customer-b']).toEqual({ vxlan_allowed: '3000-3999' });
     expect(result.created).toBe(true);
   });
   it('refuses a range that overlaps another vDC, naming it and the shared ids', () => {
-    expect(() => grant(example(), { vdc: 'customer-b', ranges: { vxlan: '990-1005' }, shared: false })).toThrow(ConflictError);
-    expect(() => grant(example(), { vdc: 'customer-b', ranges: { vxlan: '990-1005' }, shared: false })).toThrow(
+    expect(() => grant(example(), { vdc: 'customer-b', ranges: { vxlan: '990-1005' }, shared: false, create: true })).toThrow(ConflictError);
+    expect(() => grant(example(), { vdc: 'customer-b', ranges: { vxlan: '990-1005' }, shared: false, create: true })).toThrow(
       'VXLAN 1000-1005 is already allowed to vDC customer-a; VXLAN 990-999 is already allowed to vDC main. Pass --shared',
     );
   });
   it('grants an overlapping range with shared, and says what is shared', () => {
-    const { result } = grant(example(), { vdc: 'customer-b', ranges: { vxlan: '990-1005' }, shared: true });
+    const { result } = grant(example(), { vdc: 'customer-b', ranges: { vxlan: '990-1005' }, shared: true, create: true });
     expect(result.shared.map((o) => `${o.vdcs[1]}:${o.ids.toString()}`)).toEqual(['customer-a:1000-1005', 'main:990-999']);
   });
   it('refuses bad ranges and names, every problem at once', () => {

@@ -13,27 +13,31 @@ import {
   type MemberChange,
 } from '../../adminoverlay/edit.js';
 import { ADMIN_OVERLAY_MAC_PREFIX } from '../../adminoverlay/mac.js';
+import { paramChangeText, setAdminOverlayParams, type AdminOverlayParamChange } from '../../adminoverlay/params.js';
 import type { Model } from '../../model/model.js';
 import { mutate, type Snapshot } from '../../store/store.js';
 import { intOption, withCommonOptions, withConfirmOption } from '../common.js';
-import { CliContext, type CliIo } from '../context.js';
+import { CliContext, type CliIo, type CommonOptions } from '../context.js';
 import { table } from '../table.js';
+import { nextSteps } from '../next-steps.js';
 
 function reservedOption(text: string | undefined): AddressRange[] {
   return text === undefined ? [] : parseReserved(text);
 }
 
-function changesText(verb: string, result: AdminOverlayEditResult, dryRun: boolean): string {
+function changesText(verb: string, result: AdminOverlayEditResult, dryRun: boolean, opts: CommonOptions, allNodes = false): string {
   const shown = result.members.filter((m) => m.kind !== 'unchanged');
   const head = `${dryRun ? 'would be ' : ''}${verb}: adminoverlay ${result.subnet}, port ${result.port}`;
-  if (shown.length === 0) return `${head}; no node changes`;
+  const next = dryRun ? [] : nextSteps(opts, shown.length > 0 || verb === 'initialised' || allNodes, shown.length > 0 && !allNodes ? shown.map((m) => m.node) : 'all');
+  if (shown.length === 0) return [`${head}; no node changes`, ...next].join('\n');
   return [
     head,
     table(
       ['NODE', 'IP', 'MAC', 'CHANGE'],
       shown.map((m) => [m.node, m.ip ?? '-', m.mac ?? '-', m.kind === 'address changed' ? `address ${m.before!.ip} -> ${m.ip}` : m.kind]),
     ),
-    dryRun ? '(dry run: nothing was written)' : 'run plan/apply to roll it out; an address change takes effect on a node at its next reboot',
+    dryRun ? '(dry run: nothing was written)' : 'an address change takes effect on a node at its next reboot',
+    ...next,
   ].join('\n');
 }
 
@@ -71,7 +75,7 @@ export function registerAdminOverlayInit(program: Command, io: CliIo): void {
         });
       const result = opts.dryRun ? change(await ctx.store().load('warn')).result : (await mutate(ctx.store(), change)).result;
       ctx.log.info({ subnet: result.subnet, port: result.port }, 'adminoverlay initialised');
-      ctx.output(() => changesText('initialised', result, opts.dryRun === true), () => changesJson(result, opts.dryRun === true));
+      ctx.output(() => changesText('initialised', result, opts.dryRun === true, ctx.opts), () => changesJson(result, opts.dryRun === true));
     });
 }
 
@@ -81,11 +85,23 @@ export function registerAdminOverlayUpdate(program: Command, io: CliIo): void {
     .argument('[assignments]', 'node=ip,... ; without it only nodes that have no address get one')
     .option('--reserve <list>', 'addresses never handed out automatically: IPs, CIDRs, first-last ranges (not stored)')
     .option('--dry-run', 'show what would change; write nothing')
-    .action(async (assignments: string | undefined, opts: { reserve?: string; dryRun?: boolean }, cmd: Command) => {
+    .option('--mtu <mtu>', "the adminoverlay's MTU (takes effect at each node's next reboot)", intOption('--mtu'))
+    .option('--port <port>', "the adminoverlay's UDP port (disruptive: takes effect at each node's next reboot; asks, or --yes)", intOption('--port'))
+    .action(async (assignments: string | undefined, opts: { reserve?: string; dryRun?: boolean; mtu?: number; port?: number }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const list = assignments === undefined ? [] : parseAssignments(assignments);
       const reserved = reservedOption(opts.reserve);
-      const compute = (snap: Snapshot) => updateAdminOverlay(snap.doc, snap.model, { assignments: list, reserved });
+      let params: AdminOverlayParamChange[] = [];
+      const compute = (snap: Snapshot) => {
+        const members = updateAdminOverlay(snap.doc, snap.model, { assignments: list, reserved });
+        const p = setAdminOverlayParams(members.doc, snap.model, {
+          ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}),
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+        });
+        params = p.changes;
+        const port = p.changes.find((c) => c.field === 'port')?.to ?? members.result.port;
+        return { doc: p.doc, result: { ...members.result, port } };
+      };
       let result: AdminOverlayEditResult;
       if (opts.dryRun) result = compute(await ctx.store().load('warn')).result;
       else {
@@ -96,10 +112,17 @@ export function registerAdminOverlayUpdate(program: Command, io: CliIo): void {
             // A node's adminoverlay address is how VNC and monitoring reach it: ask before moving it.
             await ctx.confirm(`change the adminoverlay address of ${moved.map((m) => `${m.node} (${m.before!.ip} -> ${m.ip})`).join(', ')}?`);
           }
+          if (params.some((c) => c.disruptive)) {
+            if (!ctx.json) for (const c of params) io.stderr.write(`${paramChangeText(c)}\n`);
+            await ctx.confirm('change the adminoverlay port?');
+          }
           return edit;
         }));
       }
-      ctx.output(() => changesText('updated', result, opts.dryRun === true), () => changesJson(result, opts.dryRun === true));
+      ctx.output(
+        () => [...params.map(paramChangeText), changesText('updated', result, opts.dryRun === true, ctx.opts, params.length > 0)].join('\n'),
+        () => ({ ...(changesJson(result, opts.dryRun === true) as object), params: params.map((c) => ({ field: c.field, from: c.from, to: c.to, reboot: c.reboot, disruptive: c.disruptive })) }),
+      );
     });
 }
 

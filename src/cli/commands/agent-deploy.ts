@@ -16,6 +16,7 @@ import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { remoteFrom, selectNodes, withRemoteOptions, type RemoteOptions } from '../remote.js';
 import { table } from '../table.js';
+import { modelWarnings } from '../warnings.js';
 
 interface DeployOptions extends RemoteOptions {
   node?: string;
@@ -41,10 +42,10 @@ export function registerAgentDeploy(agent: Command, io: CliIo): void {
     .action(async (nodes: string[], opts: DeployOptions, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const snap = await ctx.store().load('require');
-      ctx.warn(snap.warnings);
+      ctx.warn(modelWarnings(snap));
       const only = selectNodes(snap.model, nodes);
       const bundleText = await readBundle(bundlePath(opts.bundle));
-      const remote = await remoteFrom(opts, io.env);
+      const remote = await remoteFrom(opts, io.env, {}, snap.model, ctx.log);
       const progress = (node: string, line: string): void => ctx.progress(`${node}: ${line}`);
       const fleet = await planAgentDeploy(snap.model, only, remote.open, {
         bundleText,
@@ -77,10 +78,10 @@ export function registerAgentDeploy(agent: Command, io: CliIo): void {
 /** Reads the agent of every selected node; a node that cannot be reached is reported, not fatal to the others. */
 export async function remoteAgents(ctx: CliContext, nodes: readonly string[], opts: RemoteOptions): Promise<RemoteAgent[]> {
   const snap = await ctx.store().load('require');
-  ctx.warn(snap.warnings);
+  ctx.warn(modelWarnings(snap));
   const only = selectNodes(snap.model, nodes);
   const selected = snap.model.nodes.filter((n) => !only || only.has(n.name));
-  const remote = await remoteFrom(opts, ctx.io.env);
+  const remote = await remoteFrom(opts, ctx.io.env, {}, snap.model, ctx.log);
   const opened: Transport[] = [];
   try {
     const results = await settleLimit(selected, remote.concurrency, async (n) => {

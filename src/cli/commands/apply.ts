@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { EXIT, EsdcError, OutcomeReported } from '../../errors.js';
 import { executeWork, type ExecuteResult } from '../../apply/execute.js';
-import { planFleet, refuseSplitPairs } from '../../apply/fleet.js';
+import { NodesFailedError, planFleet, refuseSplitPairs } from '../../apply/fleet.js';
 import { updateAdminOverlay } from '../../adminoverlay/edit.js';
 import { generateMissingKeys } from '../../ipsec/keys.js';
 import { IPSEC_PROFILE_HELP } from '../../ipsec/profile.js';
@@ -15,8 +15,12 @@ import { planIsEmpty } from '../../plan/plan.js';
 import { planJson, renderPlan } from '../../plan/render-plan.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
-import { remoteFrom, selectNodes, withRemoteOptions, type RemoteOptions } from '../remote.js';
+import { snakeJson } from '../json-style.js';
+import { remoteFrom, requireKnownNodes, selectNodes, withRemoteOptions, type RemoteOptions } from '../remote.js';
 import { table } from '../table.js';
+import { modelWarnings } from '../warnings.js';
+import { commandPrefix } from '../next-steps.js';
+import { quoteArgv } from '../../shell/quote.js';
 
 export function renderSummary(result: ExecuteResult): string {
   const rows = result.outcomes.map((o) => [
@@ -48,9 +52,11 @@ export function registerApply(program: Command, io: CliIo): void {
   withConfirmOption(withRemoteOptions(withCommonOptions(program.command('apply'))))
     .description('apply the desired state to nodes over SSH: plan, confirm, stage everywhere, then commit and refresh')
     .argument('[nodes...]', 'only these nodes (names, or comma-separated lists; default all)')
+    .option('--exclude <nodes>', 'leave these nodes out of the run (comma-separated; repeatable); refused when that splits an IPsec pair', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--skip-unreachable', 'leave out nodes that cannot be connected to (never one whose host key is unknown or changed); refused when that splits an IPsec pair')
     .option('--assign-adminoverlay', 'give each node without an adminoverlay address the next free one and a MAC (stored on confirmation), as adminoverlay-update does')
     .addHelpText('after', IPSEC_PROFILE_HELP)
-    .action(async (nodes: string[], opts: RemoteOptions & { assignAdminoverlay?: boolean }, cmd: Command) => {
+    .action(async (nodes: string[], opts: RemoteOptions & { assignAdminoverlay?: boolean; exclude?: string[]; skipUnreachable?: boolean }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const store = ctx.store();
       // One apply at a time per store: a second one waits for the lock (then plans afresh and finds the
@@ -59,8 +65,16 @@ export function registerApply(program: Command, io: CliIo): void {
       // The key save below runs under this same lock.
       await store.withLock(async (lock) => {
         const snap = await store.load('require');
-        ctx.warn(snap.warnings);
-        const only = selectNodes(snap.model, nodes);
+        ctx.warn(modelWarnings(snap));
+        let only = selectNodes(snap.model, nodes);
+        // Nodes left out of this run, by request or unreachable: said at the end with the command that finishes them.
+        const left: string[] = [];
+        if (opts.exclude !== undefined) {
+          const excluded = opts.exclude.flatMap((e) => e.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+          requireKnownNodes(snap.model, excluded);
+          left.push(...excluded);
+          only = new Set((only !== undefined ? [...only] : snap.model.nodes.map((n) => n.name)).filter((n) => !excluded.includes(n)));
+        }
         // Pairs without a key get one now, so what is applied is what the state will hold;
         // it is stored only once the operator confirms, and before any node is touched.
         const keys = generateMissingKeys(snap.doc, snap.model);
@@ -74,15 +88,25 @@ export function registerApply(program: Command, io: CliIo): void {
         if (edit && assigned.length > 0) doc = edit.doc;
         const changedDoc = newKeys || assigned.length > 0;
         const model = changedDoc ? validateDoc(doc, store.location).model : snap.model;
-        const remote = await remoteFrom(opts, io.env);
+        const remote = await remoteFrom(opts, io.env, {}, model, ctx.log);
         const progress = (node: string, line: string): void => ctx.progress(`${node}: ${line}`);
-        const fleet = await planFleet(model, only, remote.open, {
-          concurrency: remote.concurrency,
-          timeoutMs: remote.timeoutMs,
-          maxReadBytes: remote.maxReadBytes,
-          onProgress: progress,
-          onRead: (node, bytesRead) => ctx.log.debug({ node, bytesRead }, 'read the node'),
-        });
+        const fleetOpts = { concurrency: remote.concurrency, timeoutMs: remote.timeoutMs, maxReadBytes: remote.maxReadBytes, onProgress: progress,
+          onRead: (node: string, bytesRead: number) => ctx.log.debug({ node, bytesRead }, 'read the node') };
+        let fleet;
+        try {
+          fleet = await planFleet(model, only, remote.open, fleetOpts);
+        } catch (err) {
+          // Only nodes that could not be reached at all; a host key problem is never skipped.
+          const skippable =
+            opts.skipUnreachable === true && err instanceof NodesFailedError && err.message.startsWith('could not connect') && !err.failures.some((f) => f.code.startsWith('HostKey'));
+          if (!skippable) throw err;
+          const down = (err as NodesFailedError).failures.map((f) => f.node);
+          for (const f of (err as NodesFailedError).failures) io.stderr.write(`skipping unreachable node ${f.node}: ${f.message}\n`);
+          left.push(...down);
+          only = new Set((only !== undefined ? [...only] : model.nodes.map((n) => n.name)).filter((n) => !down.includes(n)));
+          fleet = await planFleet(model, only, remote.open, fleetOpts);
+        }
+        if (only !== undefined && only.size === 0) throw new EsdcError('no node is left to apply to', { code: 'NoNodes' });
         try {
           ctx.warn(fleet.warnings);
           // Before anything is shown as to be done: a run that would cut IPsec pairs is not offered.
@@ -110,8 +134,11 @@ export function registerApply(program: Command, io: CliIo): void {
           );
           ctx.output(
             () => (empty ? '' : `\n${renderSummary(result)}`),
-            () => ({ ok: result.ok, phase: result.phase, plan: planJson(fleet.plan), outcomes: result.outcomes }),
+            () => snakeJson({ ok: result.ok, phase: result.phase, plan: planJson(fleet.plan), outcomes: result.outcomes }),
           );
+          if (left.length > 0 && !ctx.json) {
+            io.stdout.write(`\nleft out of this run: ${left.join(', ')}; finish them with: ${quoteArgv([...commandPrefix(ctx.opts), 'apply', ...left])}\n`);
+          }
           if (!result.ok) {
             if (ctx.json) throw new OutcomeReported('apply failed', { code: 'ApplyFailed', exitStatus: EXIT.failure });
             const failed = result.outcomes.filter((o) => o.status === 'stage-failed' || o.status === 'commit-failed').map((o) => o.node);

@@ -1,11 +1,14 @@
 /** `esdc-overlay create <rule> [nodes|all] [raw rule]`: a new overlay rule, Danube's semantics. */
 import type { Command } from 'commander';
+import { buildModel } from '../../model/build-model.js';
 import { ruleMtu } from '../../mtu/rule-mtu.js';
 import { createRule, type RuleChangeRequest } from '../../rules/edit.js';
 import { canonicalRuleString } from '../../syntax/rule-string.js';
 import { mutate } from '../../store/store.js';
 import { intOption, withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { modelWarnings } from '../warnings.js';
+import { nextSteps } from '../next-steps.js';
 
 export function registerCreate(program: Command, io: CliIo): void {
   withRuleArguments(withCommonOptions(program.command('create')).description('create an overlay rule (port: next free unless given)'), {
@@ -13,22 +16,38 @@ export function registerCreate(program: Command, io: CliIo): void {
     nodes: '"all" (default) or a comma-separated list of hostnames',
     raw: 'dladm parameters, e.g. "-e vxlan -p vxlan/listen_port=4795 -s files -p mtu=1388"',
     port: 'UDP port (default: highest in use + 1, first 4790)',
-    mtu: 'overlay MTU (576-8900, the illumos overlay driver\'s range; default 1400)',
+    mtu: 'overlay MTU (576-8900, the illumos overlay driver\'s range; default 1400, or the safe MTU of the rule\'s paths when that is lower)',
     listenIp: 'IP the node accepts VXLAN on (default 0.0.0.0: all)',
     filesConfig: 'ARP table path on the node (default /opt/custom/networking/<rule>_overlay.json)',
   })
     .addHelpText('after', '\nExamples:\n  esdc-overlay create customers\n  esdc-overlay create lab cn01,cn03 --mtu 1388\n')
     .action(async (name: string, nodes: string | undefined, raw: string | undefined, opts: Record<string, unknown>, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const { result, snapshot } = await mutate(ctx.store(), (snap) =>
-        createRule(snap.doc, snap.model, ruleRequest(name, nodes, raw, opts)),
-      );
+      const mtuGiven = pick(opts).mtu !== undefined || /(^|[\s,])mtu=/.test(raw ?? '');
+      let lowered: { from: number; to: number } | undefined;
+      const { result, snapshot } = await mutate(ctx.store(), (snap) => {
+        const change = createRule(snap.doc, snap.model, ruleRequest(name, nodes, raw, opts));
+        if (mtuGiven) return change;
+        // No MTU asked for: Danube's default when the rule's paths carry it, else the safe MTU
+        // of those paths, so that a new rule never starts above what its paths carry.
+        const draft = buildModel(change.doc);
+        const drafted = draft.ruleByName.get(name);
+        const safe = drafted === undefined ? undefined : ruleMtu(draft, drafted).safe;
+        if (drafted === undefined || safe === undefined || safe >= drafted.mtu) return change;
+        lowered = { from: drafted.mtu, to: safe };
+        const withMtu = raw !== undefined ? ruleRequest(name, nodes, `${raw} -p mtu=${safe}`, opts) : ruleRequest(name, nodes, raw, { ...opts, mtu: safe });
+        return createRule(snap.doc, snap.model, withMtu);
+      });
       const rule = snapshot.model.ruleByName.get(result.name)!;
       ctx.log.info({ rule: rule.name, port: rule.port }, 'rule created');
-      // No MTU asked for: keep the stored default (Danube's), but say what the paths allow.
-      const mtuGiven = pick(opts).mtu !== undefined || /(^|\s)mtu=/.test(raw ?? '');
-      const safe = mtuGiven ? undefined : ruleMtu(snapshot.model, rule);
-      if (safe?.safe !== undefined && !ctx.json) {
+      ctx.warn(modelWarnings(snapshot));
+      const safe = ruleMtu(snapshot.model, rule);
+      if (lowered !== undefined && !ctx.json) {
+        ctx.io.stderr.write(
+          `mtu: stored ${lowered.to}, the safe MTU of ${rule.name}'s paths (limited by ${safe!.limiting!.pair[0]} - ${safe!.limiting!.pair[1]}); ` +
+            `the default ${lowered.from} does not fit. Give --mtu to choose another\n`,
+        );
+      } else if (!mtuGiven && safe.safe !== undefined && !ctx.json) {
         const l = safe.limiting!;
         // A new rule has no NICs yet; most carry a VLAN tag later, which costs 4 more bytes.
         const tagged = safe.vlan ? undefined : ruleMtu(snapshot.model, rule, new Set([rule.name])).safe;
@@ -42,10 +61,12 @@ export function registerCreate(program: Command, io: CliIo): void {
       }
       ctx.output(
         () => `created rule ${rule.name}: port ${rule.port}, mtu ${rule.mtu}, nodes ${rule.nodes.length} (${rule.nodeSelector === 'all' ? 'all' : rule.nodeSelector.join(',')})\n` +
-          `overlay_rule_${rule.name}="${canonicalRuleString(rule)}"`,
+          `overlay_rule_${rule.name}="${canonicalRuleString(rule)}"\n` +
+          nextSteps(ctx.opts, true, rule.nodeSelector === 'all' ? 'all' : rule.nodes).join('\n'),
         () => ({
           created: { name: rule.name, port: rule.port, mtu: rule.mtu, nodes: rule.nodeSelector, rule: canonicalRuleString(rule) },
-          ...(safe?.safe !== undefined ? { safe_mtu: safe.safe } : {}),
+          ...(safe.safe !== undefined ? { safe_mtu: safe.safe } : {}),
+          ...(lowered !== undefined ? { mtu_lowered_from: lowered.from } : {}),
         }),
       );
     });

@@ -4,6 +4,8 @@ import { deleteRule } from '../../rules/edit.js';
 import { mutate } from '../../store/store.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { modelWarnings } from '../warnings.js';
+import { nextSteps } from '../next-steps.js';
 
 export function registerDelete(program: Command, io: CliIo): void {
   withConfirmOption(withCommonOptions(program.command('delete')))
@@ -13,7 +15,7 @@ export function registerDelete(program: Command, io: CliIo): void {
     .action(async (name: string, opts: { force?: boolean }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const store = ctx.store();
-      const { result } = await mutate(store, async (snap) => {
+      const { result, snapshot } = await mutate(store, async (snap) => {
         const change = deleteRule(snap.doc, snap.model, name, opts.force === true);
         const r = change.result;
         if (!ctx.json) {
@@ -27,8 +29,9 @@ export function registerDelete(program: Command, io: CliIo): void {
         return change;
       });
       ctx.log.info({ rule: result.name }, 'rule deleted');
+      ctx.warn(modelWarnings(snapshot));
       ctx.output(
-        () => `deleted rule ${result.name}`,
+        () => [`deleted rule ${result.name}`, ...nextSteps(ctx.opts, true, result.nodes)].join('\n'),
         () => ({ deleted: { name: result.name, nodes: result.nodes, vnics: result.vnics } }),
       );
     });

@@ -14,6 +14,7 @@ import type { Snapshot, Store } from '../../store/store.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { table } from '../table.js';
+import { modelWarnings } from '../warnings.js';
 
 /** Loads under the lock, computes the edit, and saves only when it changes something. */
 export async function editKeys(
@@ -70,7 +71,7 @@ export function registerKeys(program: Command, io: CliIo): void {
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const { change, snapshot, saved } = await editKeys(ctx.store(), (snap) => generateMissingKeys(snap.doc, snap.model));
-      ctx.warn(snapshot.warnings);
+      ctx.warn(modelWarnings(snapshot));
       const total = keyUnits(snapshot.model).length;
       const what = change.unit === 'PDC pair' ? 'PDC pair(s)' : 'pair(s) in the mesh';
       ctx.log.info({ added: change.added.length, pruned: change.pruned.length, dropped: change.dropped, pairs: total, saved }, 'keys generated');
@@ -149,7 +150,7 @@ export function registerKeys(program: Command, io: CliIo): void {
         if (affected.length > 0) await ctx.confirm(`Rotate ${affected.length} key(s)?`);
         return edit;
       });
-      ctx.warn(snapshot.warnings);
+      ctx.warn(modelWarnings(snapshot));
       const after = storedUnitKeys(snapshot.model);
       ctx.log.info({ rotated: change.rotated.length, added: change.added.length, pruned: change.pruned.length, dropped: change.dropped, saved }, 'keys rotated');
       const fp = (p: Pair): { nodes: string[]; old: string | null; new: string | null } => ({

@@ -4,9 +4,10 @@ import { EXIT, OutcomeReported } from '../../errors.js';
 import { refuseSplitPairs } from '../../apply/fleet.js';
 import { IPSEC_PROFILE_HELP } from '../../ipsec/profile.js';
 import { planIsEmpty } from '../../plan/plan.js';
-import { planJson, renderPlan } from '../../plan/render-plan.js';
+import { planJson, renderPlan, renderPlanSummary } from '../../plan/render-plan.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { snakeJson } from '../json-style.js';
 import { planSelectedNodes, withRemoteOptions, type RemoteOptions } from '../remote.js';
 
 export function registerPlan(program: Command, io: CliIo): void {
@@ -14,13 +15,14 @@ export function registerPlan(program: Command, io: CliIo): void {
     .description('show, per node, what apply would change (files with a short diff, /usbkey/config lines, overlays, refreshes)')
     .argument('[nodes...]', 'only these nodes (names, or comma-separated lists; default all)')
     .option('--exit-code', 'exit 2 when the plan is not empty')
+    .option('--summary', 'one line per node: files added, changed, removed; /usbkey/config lines; overlays; refreshes')
     .addHelpText('after', IPSEC_PROFILE_HELP)
-    .action(async (nodes: string[], opts: RemoteOptions & { exitCode?: boolean }, cmd: Command) => {
+    .action(async (nodes: string[], opts: RemoteOptions & { exitCode?: boolean; summary?: boolean }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const fleet = await planSelectedNodes(ctx, nodes, opts);
       ctx.warn(fleet.warnings);
       refuseSplitPairs(fleet.model, fleet);
-      ctx.output(() => renderPlan(fleet.plan), () => planJson(fleet.plan));
+      ctx.output(() => (opts.summary ? renderPlanSummary(fleet.plan) : renderPlan(fleet.plan)), () => snakeJson(planJson(fleet.plan)));
       if (opts.exitCode && !planIsEmpty(fleet.plan)) {
         throw new OutcomeReported('the plan is not empty', { code: 'PlanNotEmpty', exitStatus: EXIT.drift });
       }

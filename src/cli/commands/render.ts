@@ -14,6 +14,8 @@ import { mtuWarnings } from '../../mtu/mtu-warnings.js';
 import { writeRenderTree, writeTree } from '../../render/write-tree.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { requireKnownNodes } from '../remote.js';
+import { modelWarnings, uniqueIssues } from '../warnings.js';
 
 export function registerRender(program: Command, io: CliIo): void {
   withCommonOptions(program.command('render'))
@@ -27,15 +29,14 @@ export function registerRender(program: Command, io: CliIo): void {
     .action(async (opts: { out: string; force?: boolean; nodes?: string; target: string; keySecret?: string }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const snap = await ctx.store().load('require');
-      ctx.warn(snap.warnings);
+      ctx.warn(modelWarnings(snap));
       const keySecret = opts.keySecret === undefined ? undefined : await readKeySecretFile(opts.keySecret);
       const rctx = new RenderContext(snap.model, keySecret === undefined ? {} : { keySecret });
       for (const w of vdcWarnings(snap.model)) rctx.warn(w);
       let only: Set<string> | undefined;
       if (opts.nodes !== undefined) {
         only = new Set(opts.nodes.split(',').map((s) => s.trim()).filter((s) => s !== ''));
-        const unknown = [...only].filter((n) => !snap.model.nodeByName.has(n));
-        if (unknown.length > 0) throw new UsageError(`--nodes names unknown node(s): ${unknown.join(', ')}`);
+        requireKnownNodes(snap.model, only);
       }
       if (opts.target !== 'smartos' && opts.target !== 'linux') {
         throw new UsageError(`--target must be smartos or linux (got ${JSON.stringify(opts.target)})`);
@@ -59,7 +60,7 @@ export function registerRender(program: Command, io: CliIo): void {
       ctx.log.info({ out, ...result, ms }, 'rendered');
       ctx.output(
         () => `rendered ${result.nodes} node(s), ${result.files} files, ${result.bytes} bytes into ${out}`,
-        () => ({ out, nodes: result.nodes, files: result.files, bytes: result.bytes, warnings: rctx.warnings }),
+        () => ({ out, nodes: result.nodes, files: result.files, bytes: result.bytes, warnings: uniqueIssues([...modelWarnings(snap), ...rctx.warnings]) }),
       );
     });
 }

@@ -6,7 +6,10 @@ import { canonicalRuleString } from '../../syntax/rule-string.js';
 import { mutate } from '../../store/store.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
-import { ruleRequest, withRuleArguments } from './create.js';
+import { modelWarnings } from '../warnings.js';
+import { pick, ruleRequest, withRuleArguments } from './create.js';
+import { commandPrefix, nextSteps } from '../next-steps.js';
+import { quoteArgv } from '../../shell/quote.js';
 
 export function registerUpdate(program: Command, io: CliIo): void {
   const update = withCommonOptions(program.command('update')).description(
@@ -22,20 +25,34 @@ export function registerUpdate(program: Command, io: CliIo): void {
     filesConfig: 'new ARP table path',
   })
     .action(async (name: string | undefined, nodes: string | undefined, raw: string | undefined, opts: Record<string, unknown>, cmd: Command) => {
-      if (name === undefined) {
-        throw new UsageError('name the rule to change; to roll out the state as it is, use plan and apply');
-      }
       const ctx = CliContext.fromCommand(io, cmd);
+      if (name === undefined) {
+        // Danube's `update` without a rule re-applied every rule on every node (erigones/esdc-ce
+        // bin/esdc-overlay:1114-1126): here the state is already what the nodes should have, so
+        // there is nothing to change, only the apply to run.
+        if (nodes !== undefined || raw !== undefined || Object.keys(pick(opts)).length > 0) {
+          throw new UsageError('update without a rule name takes no nodes or parameters: name the rule to change');
+        }
+        const snap = await ctx.store().load('require');
+        ctx.warn(modelWarnings(snap));
+        ctx.output(
+          () => nextSteps(ctx.opts, false, 'all').join('\n'),
+          () => ({ updated: null, next: quoteArgv([...commandPrefix(ctx.opts), 'apply']) }),
+        );
+        return;
+      }
       const { result, snapshot } = await mutate(ctx.store(), (snap) =>
         updateRule(snap.doc, snap.model, ruleRequest(name, nodes, raw, opts)),
       );
       const rule = snapshot.model.ruleByName.get(result.name)!;
+      ctx.warn(modelWarnings(snapshot));
       if (result.changes.length > 0) ctx.log.info({ rule: rule.name, changes: result.changes }, 'rule updated');
       ctx.output(
         () =>
-          result.changes.length === 0
-            ? `rule ${rule.name} unchanged`
-            : [`updated rule ${rule.name}:`, ...result.changes.map((c) => `  ${c}`)].join('\n'),
+          [
+            ...(result.changes.length === 0 ? [`rule ${rule.name} unchanged`] : [`updated rule ${rule.name}:`, ...result.changes.map((c) => `  ${c}`)]),
+            ...nextSteps(ctx.opts, result.changes.length > 0, rule.nodeSelector === 'all' ? 'all' : rule.nodes),
+          ].join('\n'),
         () => ({ updated: { name: rule.name, changes: result.changes, rule: canonicalRuleString(rule), nodes: rule.nodeSelector } }),
       );
     });

@@ -1,6 +1,6 @@
 /**
  * `esdc-overlay vdc grant <vdc> --vxlan RANGE | --vlan RANGE [--shared]`:
- * add ids to a vDC's allowance in the state (creating the vDC if needed).
+ * add ids to a vDC's allowance in the state (a new vDC only with `--create`).
  * Refuses ids another vDC is allowed, unless `--shared`.
  */
 import type { Command } from 'commander';
@@ -10,24 +10,26 @@ import { showRanges } from '../../ranges/vdc.js';
 import { mutate } from '../../store/store.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { modelWarnings } from '../warnings.js';
 
 export function registerVdcGrant(vdc: Command, io: CliIo): void {
   withCommonOptions(vdc.command('grant'))
     .description("add VXLAN and/or VLAN ids to a vDC's allowance (refused when another vDC has any of them, unless --shared)")
-    .argument('<vdc>', 'vDC name (created when missing)')
+    .argument('<vdc>', 'vDC name (a new one needs --create)')
     .option('--vxlan <range>', 'VXLAN ids, e.g. "10000-10999,12000"')
     .option('--vlan <range>', 'VLAN ids, e.g. "100-199"')
     .option('--shared', 'grant ids that another vDC is also allowed')
-    .addHelpText('after', '\nExamples:\n  esdc-overlay vdc grant customer-b --vxlan 3000-3999 --vlan 100-199\n  esdc-overlay vdc grant lab --vlan 10-20 --shared\n')
-    .action(async (name: string, opts: { vxlan?: string; vlan?: string; shared?: boolean }, cmd: Command) => {
+    .option('--create', 'create the vDC when it is not in the state (without it, an unknown name is refused with the closest known names)')
+    .addHelpText('after', '\nExamples:\n  esdc-overlay vdc grant customer-b --vxlan 3000-3999 --vlan 100-199\n  esdc-overlay vdc grant customer-c --vxlan 4000-4999 --create\n  esdc-overlay vdc grant lab --vlan 10-20 --shared\n')
+    .action(async (name: string, opts: { vxlan?: string; vlan?: string; shared?: boolean; create?: boolean }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const ranges = {
         ...(opts.vxlan !== undefined ? { vxlan: opts.vxlan } : {}),
         ...(opts.vlan !== undefined ? { vlan: opts.vlan } : {}),
       };
       const { result } = await mutate(ctx.store(), (snap) => {
-        ctx.warn(snap.warnings);
-        return grant(snap.doc, { vdc: name, ranges, shared: opts.shared === true });
+        ctx.warn(modelWarnings(snap));
+        return grant(snap.doc, { vdc: name, ranges, shared: opts.shared === true, create: opts.create === true });
       });
       for (const o of result.shared) {
         ctx.warn([{ path: `vdcs.${name}`, message: `shares ${DOMAINS[o.kind].label} ${showRanges(o.ids)} with vDC ${o.vdcs[1]} (--shared)` }]);

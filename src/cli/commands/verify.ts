@@ -15,6 +15,8 @@ import type { NodePlan } from '../../plan/plan.js';
 import { renderNodePlan } from '../../plan/render-plan.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { snakeJson } from '../json-style.js';
+import { danubeRefreshNote } from '../next-steps.js';
 import { planSelectedNodes, withRemoteOptions, type RemoteOptions } from '../remote.js';
 import { table } from '../table.js';
 import { mapLimit } from '../../apply/pool.js';
@@ -75,9 +77,12 @@ export function registerVerify(program: Command, io: CliIo): void {
           if (drift.length > 0) outcome.push(`Drift on ${drift.length} node(s): run esdc-overlay apply.`);
           if (factsChanged.length > 0) outcome.push(`Node facts changed on ${factsChanged.length} node(s): record them with nodes discover (above), then plan.`);
           lines.push('', outcome.length === 0 ? 'In sync.' : outcome.join('\n'));
+          // Danube's tool asked for this after every run (erigones/esdc-ce bin/esdc-overlay:1074-1075): the GUI reads a
+          // node's NICs and overlays at a refresh, not when they change.
+          if (drift.length === 0) lines.push(danubeRefreshNote(results.map((r) => r.node)).replace(' once apply has run', ' if it still shows the old ones'));
           return lines.join('\n');
         },
-        () => ({
+        () => snakeJson({
           in_sync: drift.length === 0 && factsChanged.length === 0,
           nodes: results.map((r) => ({
             node: r.node,
