@@ -3,7 +3,6 @@
  * compute-node agent (src/agent/). Runs on the node itself, so it needs no
  * state file and no SSH.
  */
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { EXIT, EsdcError, OutcomeReported, UsageError } from '../../errors.js';
 import { DEFAULT_CONFIG_PATH, loadAgentConfig } from '../../agent/config.js';
@@ -12,9 +11,9 @@ import { DEFAULT_OUT, PLATFORMS, renderService, type Platform } from '../../agen
 import { AGENT_LAYOUT } from '../../agent/layout.js';
 import { resetFloor, runOnce, type RunReport } from '../../agent/reconcile.js';
 import { readStatus, renderStatus, EMPTY_STATUS } from '../../agent/status.js';
-import { writeFileAtomic } from '../../io/atomic-file.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { emitServiceFile } from '../service-file.js';
 import { withRemoteOptions, type RemoteOptions } from '../remote.js';
 import { registerAgentDeploy, remoteAgents, renderRemoteAgents } from './agent-deploy.js';
 
@@ -115,17 +114,6 @@ export function registerAgent(program: Command, io: CliIo): void {
       if (opts.out !== undefined && !opts.out.startsWith('/')) throw new UsageError(`--out must be an absolute path (got ${JSON.stringify(opts.out)})`);
       const text = renderService(opts.platform, { node: opts.node, cli: opts.cli ?? AGENT_LAYOUT[opts.platform].cli, config: agentConfig, out });
       const next = opts.platform === 'smartos' ? `svccfg import ${out}` : 'systemctl daemon-reload && systemctl enable --now esdc-overlay-agent';
-      if (opts.out === undefined) {
-        ctx.output(() => text, () => ({ platform: opts.platform, path: out, content: text, written: false, next }));
-        return;
-      }
-      const existing = await readFile(opts.out, 'utf8').catch(() => undefined);
-      if (existing === text) {
-        ctx.output(() => `${opts.out} is up to date; then: ${next}`, () => ({ platform: opts.platform, path: opts.out, written: false, next }));
-        return;
-      }
-      if (existing !== undefined) await ctx.confirm(`Replace ${opts.out}?`);
-      await writeFileAtomic(opts.out, text, { mode: 0o644, mkdirMode: 0o755 });
-      ctx.output(() => `wrote ${opts.out}; then: ${next}`, () => ({ platform: opts.platform, path: opts.out, written: true, next }));
+      await emitServiceFile(ctx, { platform: opts.platform, path: out, out: opts.out, text, next });
     });
 }

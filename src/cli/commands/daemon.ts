@@ -2,7 +2,6 @@
  * `esdc-overlay daemon`, `daemon status`, `daemon install`: the live
  * inventory on the head node (src/daemon/, docs/daemon.md).
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { OutcomeReported, UsageError } from '../../errors.js';
@@ -12,9 +11,9 @@ import { processAlive } from '../../agent/status.js';
 import { runInventoryDaemon } from '../../daemon/daemon.js';
 import { DAEMON_DEFAULT_OUT, renderDaemonService } from '../../daemon/install.js';
 import { DEFAULT_DAEMON_STATUS, readDaemonStatus, renderDaemonStatus } from '../../daemon/status.js';
-import { writeFileAtomic } from '../../io/atomic-file.js';
 import { intOption, withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { emitServiceFile } from '../service-file.js';
 import { remoteFrom, withRemoteOptions, type RemoteOptions } from '../remote.js';
 
 interface DaemonOptions extends RemoteOptions {
@@ -88,17 +87,6 @@ export function registerDaemon(program: Command, io: CliIo): void {
         out,
       });
       const next = opts.platform === 'smartos' ? `svccfg import ${out}` : 'systemctl daemon-reload && systemctl enable --now esdc-overlay-daemon';
-      if (opts.out === undefined) {
-        ctx.output(() => text, () => ({ platform: opts.platform, path: out, content: text, written: false, next }));
-        return;
-      }
-      const existing = await readFile(opts.out, 'utf8').catch(() => undefined);
-      if (existing === text) {
-        ctx.output(() => `${opts.out} is up to date; then: ${next}`, () => ({ platform: opts.platform, path: opts.out, written: false, next }));
-        return;
-      }
-      if (existing !== undefined) await ctx.confirm(`Replace ${opts.out}?`);
-      await writeFileAtomic(opts.out, text, { mode: 0o644, mkdirMode: 0o755 });
-      ctx.output(() => `wrote ${opts.out}; then: ${next}`, () => ({ platform: opts.platform, path: opts.out, written: true, next }));
+      await emitServiceFile(ctx, { platform: opts.platform, path: out, out: opts.out, text, next });
     });
 }
