@@ -5,6 +5,15 @@
  */
 import { run } from './src/cli/program.js';
 
+// A reader that went away (`esdc-overlay list | head`) is not the command's failure: stop writing and
+// end with the status the command has so far, instead of an unhandled EPIPE with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 const status = await run(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
