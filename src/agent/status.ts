@@ -4,7 +4,7 @@
  * never sees half of it. Holds paths and keys of /usbkey/config lines, never
  * file contents.
  */
-import { readFile } from 'node:fs/promises';
+import { readTextIfPresent } from '../io/read-if-present.js';
 import { EsdcError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 
@@ -62,13 +62,8 @@ export const EMPTY_STATUS: AgentStatus = {
  * going back to an older bundle.
  */
 export async function readStatus(path: string): Promise<AgentStatus | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readTextIfPresent(path);
+  if (text === undefined) return undefined;
   let raw: Partial<AgentStatus>;
   try {
     raw = JSON.parse(text) as Partial<AgentStatus>;

@@ -4,7 +4,7 @@
  * batch, so a reader never sees half of it. Holds node names, MACs, VM UUIDs
  * and counters; never a key.
  */
-import { readFile } from 'node:fs/promises';
+import { readTextIfPresent } from '../io/read-if-present.js';
 import { EsdcError } from '../errors.js';
 import type { AddressConflict, MacConflict, MigratingMac } from '../inventory/merge.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
@@ -90,13 +90,8 @@ export function emptyDaemonStatus(): DaemonStatus {
 }
 
 export async function readDaemonStatus(path: string): Promise<DaemonStatus | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readTextIfPresent(path);
+  if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as DaemonStatus;
   } catch (err) {

@@ -45,17 +45,17 @@ function tableText(ctx: RenderContext, rule: OverlayRule, viewer: Node): ArpTabl
   );
 }
 
+/** Where a rule's ARP table goes and how varpd needs it: the same whoever writes its content. */
+function arpTableTarget(rule: OverlayRule): Omit<DesiredFile, 'content'> {
+  return { path: rule.filesConfig, mode: ARP_TABLE_MODE, owner: ARP_TABLE_OWNER, group: ARP_TABLE_OWNER, secret: false, refresh: 'varpd' };
+}
+
 export function arpTableFile(ctx: RenderContext, rule: OverlayRule, node: Node): DesiredFile {
   const table = compiled(ctx, rule);
   const col = column(ctx, rule, node);
   const viewer = indexOfNode(ctx.model, node);
   return {
-    path: rule.filesConfig,
-    mode: ARP_TABLE_MODE,
-    owner: ARP_TABLE_OWNER,
-    group: ARP_TABLE_OWNER,
-    secret: false,
-    refresh: 'varpd',
+    ...arpTableTarget(rule),
     content: () => arpTableChunks(table, col, viewer),
     bytes: () => arpTableBytes(tableText(ctx, rule, node), viewer),
   };
@@ -70,12 +70,7 @@ export function arpTableFile(ctx: RenderContext, rule: OverlayRule, node: Node):
  */
 function placeholder(rule: OverlayRule): DesiredFile {
   return {
-    path: rule.filesConfig,
-    mode: ARP_TABLE_MODE,
-    owner: ARP_TABLE_OWNER,
-    group: ARP_TABLE_OWNER,
-    secret: false,
-    refresh: 'varpd',
+    ...arpTableTarget(rule),
     content: () => ['{}\n'],
     onlyIfMissing: true,
   };
