@@ -17,7 +17,7 @@ import { EsdcError, formatIssue, type ValidationIssue } from '../errors.js';
 import { sha256Hex } from '../sha256.js';
 import type { DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from '../desired/desired.js';
 import { fileText, textFile } from '../desired/desired.js';
-import { SERVICE_ORDER } from '../desired/services.js';
+import { SERVICE_ORDER, type ServiceName } from '../desired/services.js';
 import { isOwnedUsbkeyKey } from '../rules/usbkey-lines.js';
 import { overlayProperties } from '../syntax/rule-string.js';
 import { bundleMayWrite, modeProblem } from './bundle-paths.js';
@@ -29,7 +29,12 @@ export const BUNDLE_MODE = 0o400;
 export const BUNDLE_FORMAT = 'esdc-overlay-bundle/1';
 
 /** A desired file with its content as one string, as the bundle carries it. */
-export type BundleFile = Omit<DesiredFile, 'content' | 'onlyIfMissing'> & { content: string; /** DesiredFile.onlyIfMissing */ only_if_missing?: true };
+export type BundleFile = Omit<DesiredFile, 'content' | 'onlyIfMissing' | 'outsideManifest' | 'bytes' | 'refresh'> & {
+  refresh: ServiceName;
+  content: string;
+  /** DesiredFile.onlyIfMissing */
+  only_if_missing?: true;
+};
 
 /** What the checksum covers, in this key order. */
 export interface BundleBody {
@@ -56,7 +61,8 @@ function bodyOf(desired: DesiredNode, pdc: string | undefined): Omit<BundleBody,
   return {
     node: desired.node,
     ...(pdc !== undefined ? { pdc } : {}),
-    files: desired.files.map((f) => ({
+    // The files the agent keeps: every one a service reads (not the bundle itself, once it joined the desired files).
+    files: desired.files.filter((f): f is DesiredFile & { refresh: ServiceName } => f.refresh !== null && !f.outsideManifest).map((f) => ({
       path: f.path,
       mode: f.mode,
       owner: f.owner,

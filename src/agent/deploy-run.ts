@@ -6,7 +6,7 @@
  * each node needs. The decisions are src/agent/deploy.ts's.
  */
 import { executeWork, type ExecuteResult } from '../apply/execute.js';
-import { failureOf, NodesFailedError, type Opener } from '../apply/fleet.js';
+import { closeAll, connectNodes, eachOrFail, type Opener } from '../apply/fleet.js';
 import { settleLimit } from '../apply/pool.js';
 import { UsageError } from '../errors.js';
 import type { Model } from '../model/model.js';
@@ -56,10 +56,6 @@ export interface DeployOutcome {
   finish?: string[];
 }
 
-async function closeAll(transports: Iterable<Transport>): Promise<void> {
-  await Promise.all([...transports].map((t) => t.close().catch(() => undefined)));
-}
-
 /** `<path> --version` for each candidate, in order; a missing or failing binary has no version. */
 async function probeNode(t: Transport, candidates: readonly string[], timeoutMs: number): Promise<NodeCandidate[]> {
   const out: NodeCandidate[] = [];
@@ -93,18 +89,8 @@ export async function planAgentDeploy(model: Model, only: ReadonlySet<string> | 
   }
   const candidates = opts.nodePath !== undefined ? [opts.nodePath] : NODE_CANDIDATES;
   const selected = model.nodes.filter((n) => !only || only.has(n.name));
-  const transports = new Map<string, Transport>();
-  const fail = async (what: string, results: ReadonlyArray<{ ok: boolean; error?: unknown }>): Promise<never> => {
-    await closeAll(transports.values());
-    throw new NodesFailedError(what, results.flatMap((r, i) => (r.ok ? [] : [failureOf(selected[i]!.name, r.error)])));
-  };
-  const connected = await settleLimit(selected, opts.concurrency, async (n) => {
-    const t = await open(n);
-    transports.set(n.name, t);
-    opts.onProgress?.(n.name, `connected (${t.target})`);
-  });
-  if (connected.some((r) => !r.ok)) await fail('could not connect', connected);
-  const read = await settleLimit(selected, opts.concurrency, async (n) => {
+  const transports = await connectNodes(selected, open, opts.concurrency, opts.onProgress);
+  const nodes = await eachOrFail(selected, (n) => n.name, opts.concurrency, transports, 'agent deploy refused', async (n) => {
     const t = transports.get(n.name)!;
     const choice = chooseNode(await probeNode(t, candidates, opts.timeoutMs));
     if (!choice.ok) throw Object.assign(new Error(choice.message), { code: 'NoUsableNode' });
@@ -116,10 +102,9 @@ export async function planAgentDeploy(model: Model, only: ReadonlySet<string> | 
     opts.onProgress?.(n.name, planned.plan.changed ? 'read: changes pending' : 'read: up to date');
     return planned;
   });
-  if (read.some((r) => !r.ok)) await fail('agent deploy refused', read);
   return {
     transports,
-    nodes: read.map((r) => (r as { ok: true; value: DeployNode }).value),
+    nodes,
     close: () => closeAll(transports.values()),
   };
 }

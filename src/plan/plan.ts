@@ -189,7 +189,7 @@ function planFiles(desired: DesiredNode, actual: ActualNode, prior: Manifest, se
     if (!f.secret) plan.sha256 = sha256Hex(text);
     files.push(plan);
     stage.push({ path: f.path, content: text, mode: f.mode, owner: f.owner, group: f.group });
-    if (contentChanged) services.add(f.refresh);
+    if (contentChanged && f.refresh !== null) services.add(f.refresh);
   }
   const remove: string[] = [];
   for (const [path, { refresh }] of Object.entries(prior.files)) {
@@ -245,8 +245,8 @@ function planManifest(
 ): NodeWork['manifest'] {
   const base = (pendingRefresh: ServiceName[], files: Manifest['files']): string =>
     serializeManifest({ version: 1, files, pendingRefresh, ...(node.pdc !== undefined ? { pdc: node.pdc } : {}) });
-  // Files another writer owns are not ours to remove later: they stay out of the manifest.
-  const owned = desired.files.filter((f) => !f.onlyIfMissing);
+  // Files another writer owns are not ours to remove later, nor is the agent's bundle: they stay out of the manifest.
+  const owned = desired.files.filter((f): f is typeof f & { refresh: ServiceName } => !f.onlyIfMissing && !f.outsideManifest && f.refresh !== null);
   const final = base([], Object.fromEntries(owned.map((f) => [f.path, { refresh: f.refresh }])));
   if (services.length > 0) {
     // Until the refreshes ran, files being removed stay listed: a run that dies midway still owns them.

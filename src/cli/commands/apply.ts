@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { EXIT, EsdcError, OutcomeReported } from '../../errors.js';
 import { executeWork, type ExecuteResult } from '../../apply/execute.js';
-import { NodesFailedError, planFleet, refuseSplitPairs } from '../../apply/fleet.js';
+import { NodesFailedError, refuseSplitPairs } from '../../apply/fleet.js';
+import { planFleet } from '../../operations/fleet.js';
 import { updateAdminOverlay } from '../../adminoverlay/edit.js';
 import { generateMissingKeys } from '../../ipsec/keys.js';
 import { IPSEC_PROFILE_HELP } from '../../ipsec/profile.js';
