@@ -94,7 +94,7 @@ export function serializeBundle(body: BundleBody): string {
 /**
  * The bundle text apply would have staged for `desired` at `version`: what a
  * node has when nothing changed since (a plan compares hashes with it before
- * reading the node's bundle, src/apply/fleet.ts).
+ * reading the node's bundle, src/operations/bundle.ts).
  */
 export function bundleTextAt(desired: DesiredNode, pdc: string | undefined, version: number): string {
   return serializeBundle({ format: BUNDLE_FORMAT, version, ...bodyOf(desired, pdc) });

@@ -12,11 +12,10 @@ import { mergeDiscovery } from '../../discovery/merge.js';
 import { matches, HOSTNAME, SSH_USER } from '../../syntax/patterns.js';
 import type { Node } from '../../model/model.js';
 import type { SshDoc, StateDoc } from '../../model/state.js';
-import { mutate } from '../../store/store.js';
+import { transact } from '../../operations/transact.js';
 import { Validator } from 'ip-num';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { removeNode } from '../../discovery/remove-node.js';
-import { modelWarnings } from '../warnings.js';
 import { nextSteps } from '../next-steps.js';
 import { EsdcError } from '../../errors.js';
 import { buildModel } from '../../model/build-model.js';
@@ -51,12 +50,10 @@ export function registerNodes(program: Command, io: CliIo): void {
     .option('--force', 'also drop its VM NICs and take it out of the rule node lists')
     .action(async (host: string, opts: { force?: boolean }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const { result, snapshot } = await mutate(ctx.store(), async (snap) => {
-        const change = removeNode(snap.doc, snap.model, host, opts.force === true);
-        await ctx.confirm(`Remove node ${host} from the state?`);
-        return change;
+      const { result, warnings } = await transact(ctx.store(), (snap) => removeNode(snap.doc, snap.model, host, opts.force === true), {
+        confirm: () => ctx.confirm(`Remove node ${host} from the state?`),
       });
-      ctx.warn(modelWarnings(snapshot));
+      ctx.warn(warnings);
       const r = result;
       ctx.output(
         () =>
@@ -169,7 +166,7 @@ async function discoverCommand(io: CliIo, cmd: Command, targets: string[], opts:
     };
     if (opts.dryRun) changes = discovered(snap.doc).changes;
     else {
-      ({ result: changes } = await mutate(store, (s) => {
+      ({ result: changes } = await transact(store, (s) => {
         const m = discovered(s.doc);
         return { doc: m.doc, result: m.changes };
       }));
