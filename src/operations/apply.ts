@@ -73,9 +73,11 @@ function without(model: Model, only: ReadonlySet<string> | undefined, out: reado
 export async function applyNodes(ctx: OperationContext, req: ApplyRequest, hooks: ApplyHooks): Promise<ApplyOutcome> {
   const left: string[] = [];
   let fleet: FleetRun | undefined;
+  // One store object for the transaction and the prepared save: the model of the state with the new keys is built once.
+  const store = ctx.store();
   try {
     const out = await transact<Prepared, ExecuteResult>(
-      ctx.store(),
+      store,
       async (snap) => {
         ctx.warn(modelWarnings(snap));
         let only = selectNodes(snap.model, req.nodes);
@@ -96,7 +98,9 @@ export async function applyNodes(ctx: OperationContext, req: ApplyRequest, hooks
         const edit = gaps.length > 0 ? updateAdminOverlay(doc, snap.model, {}) : undefined;
         const assigned = edit?.result.members.filter((m) => m.kind !== 'unchanged') ?? [];
         if (edit && assigned.length > 0) doc = edit.doc;
-        const model = doc !== snap.doc ? validateDoc(doc, ctx.store().location).model : snap.model;
+        // The state apply will store, validated and its model built once: the plan is made with it, and the
+        // save on confirmation writes the text prepared here without loading it again.
+        const model = doc === snap.doc ? snap.model : store.prepare ? (await store.prepare(doc, 'require', snap)).model : validateDoc(doc, store.location).model;
         const remote = await remoteFrom(req.remote, ctx.env, {}, model, ctx.log);
         const fleetOpts = { concurrency: remote.concurrency, timeoutMs: remote.timeoutMs, maxReadBytes: remote.maxReadBytes, ...fleetProgress(ctx) };
         try {

@@ -32,7 +32,7 @@ export interface Store {
    * lives in a session (ZooKeeper) cannot keep it alive through many seconds
    * of synchronous work. Optional; `save` does it itself otherwise.
    */
-  prepare?(doc: StateDoc, consistency?: Consistency): Promise<void>;
+  prepare?(doc: StateDoc, consistency?: Consistency, base?: Snapshot): Promise<LoadedState>;
   /** Told when `transact` (src/operations/transact.ts) re-runs a change because another writer got in first (the CLI prints it). */
   onConflict?: ((err: ConflictError, attempt: number) => void) | undefined;
   /**

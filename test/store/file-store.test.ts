@@ -45,6 +45,34 @@ describe('saving', () => {
     await expect(store.save(next, snap)).rejects.toBeInstanceOf(ConflictError);
     expect(await readFile(path, 'utf8')).toContain('# edited by hand');
   });
+
+  it('a prepared save writes the text prepare loaded, and its model is the saved one', async () => {
+    const path = await exampleCopy();
+    const store = new FileStore(path);
+    const snap = await store.load();
+    const next = createRule(snap.doc, snap.model, { name: 'extra' }).doc;
+    const prepared = await store.prepare(next, 'require', snap);
+    expect(prepared.model.ruleByName.has('extra')).toBe(true);
+    const saved = await store.save(next, snap);
+    expect(saved.model).toBe(prepared.model);
+    expect(loadStateText(await readFile(path, 'utf8'), path).model.ruleByName.get('extra')!.port).toBe(prepared.model.ruleByName.get('extra')!.port);
+  });
+
+  it('a prepared save still refuses a file that changed after prepare, and another document is loaded afresh', async () => {
+    const path = await exampleCopy();
+    const store = new FileStore(path);
+    const snap = await store.load();
+    const next = createRule(snap.doc, snap.model, { name: 'extra' }).doc;
+    await store.prepare(next, 'require', snap);
+    await writeFile(path, `${await readFile(path, 'utf8')}# edited by hand\n`);
+    await expect(store.save(next, snap)).rejects.toBeInstanceOf(ConflictError);
+    const again = await store.load();
+    const other = createRule(again.doc, again.model, { name: 'other' }).doc;
+    await store.prepare(createRule(again.doc, again.model, { name: 'third' }).doc, 'require', again);
+    const saved = await store.save(other, again);
+    expect(saved.model.ruleByName.has('other')).toBe(true);
+    expect(saved.model.ruleByName.has('third')).toBe(false);
+  });
 });
 
 describe('the lock', () => {
