@@ -19,7 +19,6 @@ import type { DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from '../desir
 import { fileText, textFile } from '../desired/desired.js';
 import { SERVICE_ORDER, type ServiceName } from '../desired/services.js';
 import { isOwnedUsbkeyKey } from '../rules/usbkey-lines.js';
-import { overlayProperties } from '../syntax/rule-string.js';
 import { bundleMayWrite, modeProblem } from './bundle-paths.js';
 
 /** Where apply leaves the bundle on the node. */
@@ -44,7 +43,8 @@ export interface BundleBody {
   pdc?: string;
   files: BundleFile[];
   usbkey: UsbkeyLine[];
-  overlays: Array<{ link: string; rule: string; vni: number; argv: string[] }>;
+  /** Each overlay with its argv and the `-p` properties that argv sets (carried, so the agent never parses argv back). */
+  overlays: Array<{ link: string; rule: string; vni: number; argv: string[]; properties: Record<string, string> }>;
 }
 
 export interface Bundle extends BundleBody {
@@ -73,7 +73,7 @@ function bodyOf(desired: DesiredNode, pdc: string | undefined): Omit<BundleBody,
       content: fileText(f),
     })),
     usbkey: desired.usbkey.map((l) => ({ key: l.key, value: l.value })),
-    overlays: desired.overlays.map((o) => ({ link: o.link, rule: o.rule, vni: o.vni, argv: [...o.argv] })),
+    overlays: desired.overlays.map((o) => ({ link: o.link, rule: o.rule, vni: o.vni, argv: [...o.argv], properties: { ...o.properties } })),
   };
 }
 
@@ -212,6 +212,10 @@ export function parseBundle(text: string, source = 'bundle', opts: { policy?: bo
     if (!Array.isArray(argv) || argv[0] !== 'dladm' || argv[1] !== 'create-overlay' || !argv.every((a) => typeof a === 'string')) {
       issues.push({ path: `${at}.argv`, message: 'must be a dladm create-overlay command' });
     }
+    const props = o.properties;
+    if (!isRecord(props) || !Object.values(props).every((v) => typeof v === 'string')) {
+      issues.push({ path: `${at}.properties`, message: 'must map each -p property of argv to its value (bundles from before issue 17 lack it: run apply to rewrite the bundle)' });
+    }
     return undefined;
   });
   if (issues.length > 0) fail(issues);
@@ -223,8 +227,8 @@ export function desiredFromBundle(b: Bundle): DesiredNode {
   return {
     node: b.node,
     usbkey: b.usbkey.map((l) => ({ key: l.key, value: l.value })),
-    // The bundle carries the argv; its properties are read from it here, at the edge, not by the plan.
-    overlays: b.overlays.map((o): OverlayLink => ({ link: o.link, rule: o.rule, vni: o.vni, argv: o.argv, properties: Object.fromEntries(overlayProperties(o.argv)) })),
+    // The bundle carries the properties apply computed with the argv: nothing is parsed back from argv.
+    overlays: b.overlays.map((o): OverlayLink => ({ link: o.link, rule: o.rule, vni: o.vni, argv: o.argv, properties: { ...o.properties } })),
     files: b.files.map((f) =>
       textFile({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, secret: f.secret, refresh: f.refresh, text: f.content, ...(f.only_if_missing ? { onlyIfMissing: true } : {}) }),
     ),

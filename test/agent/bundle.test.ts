@@ -86,6 +86,17 @@ describe('verifying a bundle', () => {
     expect(err?.message).toContain('/x/bundle.json is not a valid bundle');
     expect(err?.message).not.toContain('secret-key-material');
   });
+
+  it('carries each overlay\'s properties as apply computed them, never parsed back from argv; refuses an overlay without them', () => {
+    const d = desired();
+    // Properties the argv does not spell: what the agent compares live overlays with is what apply sent.
+    const carried = { ...d, overlays: [{ ...d.overlays[0]!, properties: { 'vxlan/listen_port': '4790', mtu: '1400' } }] };
+    const back = desiredFromBundle(parseBundle(buildBundle(carried, 'prg', undefined, 1000)));
+    expect(back.overlays[0]!.properties).toEqual({ 'vxlan/listen_port': '4790', mtu: '1400' });
+    const { sha256: _, ...body } = JSON.parse(good) as Bundle;
+    delete (body.overlays[0] as Partial<Bundle['overlays'][number]>).properties;
+    expect(() => parseBundle(serializeBundle(body))).toThrow(/overlays\[0\]\.properties: must map each -p property/);
+  });
 });
 
 describe('the version floor', () => {
