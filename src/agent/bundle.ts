@@ -18,7 +18,7 @@ import { sha256Hex } from '../sha256.js';
 import type { DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from '../desired/desired.js';
 import { fileText, textFile } from '../desired/desired.js';
 import { SERVICE_ORDER, type ServiceName } from '../desired/services.js';
-import { isOwnedUsbkeyKey } from '../rules/usbkey-lines.js';
+import { isOwnedUsbkeyKey, usbkeyKeyOwner } from '../rules/usbkey-lines.js';
 import { bundleMayWrite, modeProblem } from './bundle-paths.js';
 
 /** Where apply leaves the bundle on the node. */
@@ -72,7 +72,7 @@ function bodyOf(desired: DesiredNode, pdc: string | undefined): Omit<BundleBody,
       ...(f.onlyIfMissing ? { only_if_missing: true } : {}),
       content: fileText(f),
     })),
-    usbkey: desired.usbkey.map((l) => ({ key: l.key, value: l.value })),
+    usbkey: desired.usbkey.map((l) => ({ key: l.key, value: l.value, ...(l.properties !== undefined ? { properties: { ...l.properties } } : {}) })),
     overlays: desired.overlays.map((o) => ({ link: o.link, rule: o.rule, vni: o.vni, argv: [...o.argv], properties: { ...o.properties } })),
   };
 }
@@ -203,6 +203,9 @@ export function parseBundle(text: string, source = 'bundle', opts: { policy?: bo
   usbkey.forEach((l: unknown, i) => {
     if (!isRecord(l) || typeof l.key !== 'string' || !isOwnedUsbkeyKey(l.key)) issues.push({ path: `usbkey[${i}].key`, value: isRecord(l) ? l.key : l, message: 'must be an overlay key we own' });
     else if (typeof l.value !== 'string' || /[\n"]/.test(l.value)) issues.push({ path: `usbkey[${i}].value`, message: 'must be one line without double quotes' });
+    else if (usbkeyKeyOwner(l.key)?.kind === 'rule' ? !isRecord(l.properties) || !Object.values(l.properties).every((v) => typeof v === 'string') : l.properties !== undefined) {
+      issues.push({ path: `usbkey[${i}].properties`, message: "must map each -p property of a rule's line to its value, and be absent on other lines (run apply to rewrite the bundle)" });
+    }
   });
   const overlays = Array.isArray(b.overlays) ? b.overlays : (issues.push({ path: 'overlays', message: 'must be a list' }), []);
   overlays.forEach((o: unknown, i) => {
@@ -226,7 +229,7 @@ export function parseBundle(text: string, source = 'bundle', opts: { policy?: bo
 export function desiredFromBundle(b: Bundle): DesiredNode {
   return {
     node: b.node,
-    usbkey: b.usbkey.map((l) => ({ key: l.key, value: l.value })),
+    usbkey: b.usbkey.map((l) => ({ key: l.key, value: l.value, ...(l.properties !== undefined ? { properties: { ...l.properties } } : {}) })),
     // The bundle carries the properties apply computed with the argv: nothing is parsed back from argv.
     overlays: b.overlays.map((o): OverlayLink => ({ link: o.link, rule: o.rule, vni: o.vni, argv: o.argv, properties: { ...o.properties } })),
     files: b.files.map((f) =>

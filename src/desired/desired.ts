@@ -12,6 +12,12 @@ import type { ServiceName } from './services.js';
 export interface UsbkeyLine {
   key: string;
   value: string;
+  /**
+   * A rule's line: the `-p` properties its value sets, in the canonical
+   * order. Carried so the plan says what changes in a rule without parsing
+   * back the string we wrote.
+   */
+  properties?: Readonly<Record<string, string>>;
 }
 
 /** A file on the node that we own entirely. */
