@@ -19,6 +19,7 @@ import { resolve } from 'node:path';
 import type { NodeWork } from '../../src/plan/plan.js';
 import type { Transport } from '../../src/transport/transport.js';
 import type { executeWork as ExecuteWork } from '../../src/apply/execute.js';
+import { stagingWork } from '../../test/support/node-work.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,16 +45,9 @@ gc();
 const base = process.memoryUsage().heapUsed;
 // Each content a distinct flat string on the V8 heap: a shared one, a rope from padEnd/repeat, or a
 // large Buffer.toString (an external string, outside heapUsed) would not show its length.
-const works: NodeWork[] = Array.from({ length: nodes }, (_, i) => ({
-  node: `cn${i}`,
-  stage: [{ path: '/opt/custom/esdc-overlay/bundle', content: new Array(bytes / 1024).fill(`${i}`.padEnd(1024, 'x')).join(''), mode: 0o600 }],
-  remove: [],
-  leftovers: [],
-  usbkey: undefined,
-  createOverlays: [],
-  services: [],
-  manifest: undefined,
-}));
+const works: NodeWork[] = Array.from({ length: nodes }, (_, i) =>
+  stagingWork(`cn${i}`, [{ path: '/opt/custom/esdc-overlay/bundle', content: new Array(bytes / 1024).fill(`${i}`.padEnd(1024, 'x')).join(''), mode: 0o600 }]),
+);
 gc();
 const planned = process.memoryUsage().heapUsed - base;
 let atCommit = NaN;

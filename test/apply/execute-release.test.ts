@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { executeWork } from '../../src/apply/execute.js';
 import type { NodeWork } from '../../src/plan/plan.js';
 import { stagedPath, type Transport } from '../../src/transport/transport.js';
+import { stagingWork } from '../support/node-work.js';
 
 /** Just what staging and committing plain files use: an in-memory node. */
 function memoryNode(node: string): { t: Transport; files: Map<string, string> } {
@@ -37,16 +38,7 @@ function memoryNode(node: string): { t: Transport; files: Map<string, string> } 
 }
 
 function work(node: string, contents: string[]): NodeWork {
-  return {
-    node,
-    stage: contents.map((content, i) => ({ path: `/opt/custom/esdc-overlay/f${i}`, content, mode: 0o644 })),
-    remove: [],
-    leftovers: [],
-    usbkey: undefined,
-    createOverlays: [],
-    services: [],
-    manifest: undefined,
-  };
+  return stagingWork(node, contents.map((content, i) => ({ path: `/opt/custom/esdc-overlay/f${i}`, content, mode: 0o644 })));
 }
 
 describe('executeWork and staged contents', () => {
