@@ -254,9 +254,23 @@ function isBusy(w: NodeWork): boolean {
   return w.stage.length + w.remove.length + w.leftovers.length + w.createOverlays.length + w.services.length > 0 || w.usbkey !== undefined || w.manifest !== undefined;
 }
 
-/** The nodes that failed one phase's settleLimit over `busy`, with why. */
-function failuresOf(busy: readonly NodeWork[], results: ReadonlyArray<{ ok: boolean; error?: unknown }>): Array<{ w: NodeWork; error: unknown }> {
-  return results.flatMap((r, i) => (r.ok ? [] : [{ w: busy[i]!, error: r.error }]));
+/** One executeWork call: what every phase reads, and where the outcomes go. */
+interface Run {
+  transports: ReadonlyMap<string, Transport>;
+  /** The nodes with something to do, in the caller's order. */
+  busy: readonly NodeWork[];
+  opts: ExecuteOptions;
+  outcomes: Map<string, NodeOutcome>;
+  /** The outcomes in the caller's order of work items. */
+  ordered: () => NodeOutcome[];
+}
+
+type Failures = Array<{ w: NodeWork; error: unknown }>;
+
+/** Runs `fn` on every busy node (opts.concurrency at a time); the nodes where it failed, with why. */
+async function eachBusy(run: Run, fn: (w: NodeWork, t: Transport) => Promise<void>): Promise<Failures> {
+  const results = await settleLimit(run.busy, run.opts.concurrency, (w) => fn(w, run.transports.get(w.node)!));
+  return results.flatMap((r, i) => (r.ok ? [] : [{ w: run.busy[i]!, error: r.error }]));
 }
 
 /**
@@ -273,9 +287,8 @@ export async function executeWork(
   if (again) throw new InternalError(`the work for ${again.node} was executed before and its staged contents released; plan again`);
   const outcomes = new Map<string, NodeOutcome>();
   for (const w of works) outcomes.set(w.node, blankOutcome(w.node, 'unchanged'));
-  const busy = works.filter(isBusy);
-  const ordered = (): NodeOutcome[] => works.map((w) => outcomes.get(w.node)!);
-  if (busy.length === 0) return { ok: true, phase: 'none', outcomes: ordered() };
+  const run: Run = { transports, busy: works.filter(isBusy), opts, outcomes, ordered: () => works.map((w) => outcomes.get(w.node)!) };
+  if (run.busy.length === 0) return { ok: true, phase: 'none', outcomes: run.ordered() };
 
   await opts.hooks?.beforeStage?.();
   await checkLock(opts.lock, 'before staging', 'nothing was staged or committed');
@@ -284,74 +297,62 @@ export async function executeWork(
   const releaseAll = async (): Promise<void> => {
     await Promise.all([...locks.values()].map((l) => l.release()));
   };
-  const lockFailures = await lockNodes(transports, busy, opts, locks);
+  const lockFailures = await lockNodes(run, locks);
   if (lockFailures.length > 0) {
     await releaseAll();
-    markStageFailed(busy, lockFailures, outcomes, opts, 'not staged');
-    return { ok: false, phase: 'stage', outcomes: ordered() };
+    markStageFailed(run, lockFailures, 'not staged');
+    return { ok: false, phase: 'stage', outcomes: run.ordered() };
   }
   try {
-    return await stageAndCommit(transports, busy, opts, outcomes, ordered);
+    return await stageAndCommit(run);
   } finally {
     await releaseAll();
   }
 }
 
 /** Takes each busy node's lock into `locks` (unless the caller holds them); the nodes where that failed. */
-async function lockNodes(
-  transports: ReadonlyMap<string, Transport>,
-  busy: readonly NodeWork[],
-  opts: ExecuteOptions,
-  locks: Map<string, NodeLock>,
-): Promise<Array<{ w: NodeWork; error: unknown }>> {
+async function lockNodes(run: Run, locks: Map<string, NodeLock>): Promise<Failures> {
+  const { opts } = run;
   if (opts.nodeLock === false) return [];
   const waitMs = opts.nodeLock?.waitMs ?? 10_000;
-  const results = await settleLimit(busy, opts.concurrency, async (w) => {
-    const lock = await acquireNodeLock(transports.get(w.node)!, { holder: 'apply', host: hostname(), pid: process.pid, timeoutMs: opts.timeoutMs, waitMs });
-    locks.set(w.node, lock);
+  return eachBusy(run, async (w, t) => {
+    locks.set(w.node, await acquireNodeLock(t, { holder: 'apply', host: hostname(), pid: process.pid, timeoutMs: opts.timeoutMs, waitMs }));
   });
-  return failuresOf(busy, results);
 }
 
 /** Removes this run's staged files on every busy node (best effort: a lost node keeps them for the next plan). */
-async function removeStaged(transports: ReadonlyMap<string, Transport>, busy: readonly NodeWork[], opts: ExecuteOptions): Promise<void> {
-  await settleLimit(busy, opts.concurrency, async (w) => {
-    const t = transports.get(w.node)!;
-    await Promise.all(stagedTargets(w).map((p) => t.remove(stagedPath(p, t.runId), opts.timeoutMs).catch(() => undefined)));
+async function removeStaged(run: Run): Promise<void> {
+  await eachBusy(run, async (w, t) => {
+    await Promise.all(stagedTargets(w).map((p) => t.remove(stagedPath(p, t.runId), run.opts.timeoutMs).catch(() => undefined)));
   });
 }
 
 /** A stage that failed somewhere: every busy node is rolled back, the failed ones say why. */
-function markStageFailed(
-  busy: readonly NodeWork[],
-  failures: ReadonlyArray<{ w: NodeWork; error: unknown }>,
-  outcomes: Map<string, NodeOutcome>,
-  opts: ExecuteOptions,
-  verb: string,
-): void {
-  for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
+function markStageFailed(run: Run, failures: Failures, verb: string): void {
+  for (const w of run.busy) run.outcomes.get(w.node)!.status = 'rolled-back';
   for (const f of failures) {
-    const o = outcomes.get(f.w.node)!;
+    const o = run.outcomes.get(f.w.node)!;
     o.status = 'stage-failed';
     o.error = message(f.error);
-    opts.onProgress?.(f.w.node, `${verb}: ${o.error}`);
+    run.opts.onProgress?.(f.w.node, `${verb}: ${o.error}`);
   }
 }
 
 /** Phase 1 then 2: all staged or all taken back; then each node commits on its own. */
-async function stageAndCommit(
-  transports: ReadonlyMap<string, Transport>,
-  busy: readonly NodeWork[],
-  opts: ExecuteOptions,
-  outcomes: Map<string, NodeOutcome>,
-  ordered: () => NodeOutcome[],
-): Promise<ExecuteResult> {
-  const stageFailures = await stageAll(transports, busy, opts, outcomes);
+async function stageAndCommit(run: Run): Promise<ExecuteResult> {
+  const { opts, outcomes } = run;
+  // Phase 1: stage everywhere.
+  const stageFailures = await eachBusy(run, async (w, t) => {
+    const started = performance.now();
+    await stageNode(t, w, opts.timeoutMs);
+    outcomes.get(w.node)!.ms += performance.now() - started;
+    opts.onProgress?.(w.node, `staged ${stagedTargets(w).length} file(s)`);
+  });
   if (stageFailures.length > 0) {
     // Take back what was staged, everywhere; targets were never touched.
-    await removeStaged(transports, busy, opts);
-    markStageFailed(busy, stageFailures, outcomes, opts, 'stage failed');
-    return { ok: false, phase: 'stage', outcomes: ordered() };
+    await removeStaged(run);
+    markStageFailed(run, stageFailures, 'stage failed');
+    return { ok: false, phase: 'stage', outcomes: run.ordered() };
   }
 
   await opts.hooks?.afterStage?.();
@@ -360,32 +361,14 @@ async function stageAndCommit(
   try {
     await checkLock(opts.lock, 'before committing', "nothing was committed and this run's staged files were removed");
   } catch (err) {
-    await removeStaged(transports, busy, opts);
+    await removeStaged(run);
     throw err;
   }
   // Phase 2: commit and refresh, node by node.
   const onlineWaitMs = opts.onlineWaitMs ?? ONLINE_WAIT_SECONDS * 1000;
-  await settleLimit(busy, opts.concurrency, (w) =>
-    commitNode({ t: transports.get(w.node)!, timeoutMs: opts.timeoutMs, out: outcomes.get(w.node)!, onlineWaitMs }, w, opts),
-  );
+  await eachBusy(run, (w, t) => commitNode({ t, timeoutMs: opts.timeoutMs, out: outcomes.get(w.node)!, onlineWaitMs }, w, opts));
   const ok = [...outcomes.values()].every((o) => o.status === 'applied' || o.status === 'unchanged');
-  return { ok, phase: 'commit', outcomes: ordered() };
-}
-
-/** Phase 1: stages every busy node; the nodes where that failed. */
-async function stageAll(
-  transports: ReadonlyMap<string, Transport>,
-  busy: readonly NodeWork[],
-  opts: ExecuteOptions,
-  outcomes: Map<string, NodeOutcome>,
-): Promise<Array<{ w: NodeWork; error: unknown }>> {
-  const results = await settleLimit(busy, opts.concurrency, async (w) => {
-    const started = performance.now();
-    await stageNode(transports.get(w.node)!, w, opts.timeoutMs);
-    outcomes.get(w.node)!.ms += performance.now() - started;
-    opts.onProgress?.(w.node, `staged ${stagedTargets(w).length} file(s)`);
-  });
-  return failuresOf(busy, results);
+  return { ok, phase: 'commit', outcomes: run.ordered() };
 }
 
 /** Runs one node's commit steps in order; the first that fails stops it, and the outcome lists the steps that finish it by hand. */
