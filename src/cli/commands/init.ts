@@ -9,7 +9,8 @@ import { ConflictError, ValidationError } from '../../errors.js';
 import { matches, PDC_NAME } from '../../syntax/patterns.js';
 import type { StateDoc } from '../../model/state.js';
 import { isEmptyDoc } from '../../store/store.js';
-import { intOption, withCommonOptions } from '../common.js';
+import { withCommonOptions } from '../common.js';
+import { underlayMtuOption } from '../underlay-mtu-option.js';
 import { CliContext, type CliIo } from '../context.js';
 import { commandPrefix } from '../next-steps.js';
 import { quoteArgv } from '../../shell/quote.js';
@@ -17,7 +18,7 @@ import { quoteArgv } from '../../shell/quote.js';
 export function registerInit(program: Command, io: CliIo): void {
   withCommonOptions(program.command('init'))
     .description('write a minimal valid state to start from (refused when the store already holds one)')
-    .option('--underlay-mtu <mtu>', 'MTU of the admin and external networks (defaults.underlay_mtu; default 1500)', intOption('--underlay-mtu'))
+    .addOption(underlayMtuOption('MTU of the admin and external networks (defaults.underlay_mtu; default 1500)'))
     .option('--head-pdc <pdc>', "the head node's PDC (defaults.head_pdc; nodes discover --head records it from sysinfo)")
     .addHelpText('after', '\nExamples:\n  esdc-overlay --state state.yaml init\n  esdc-overlay --state state.yaml init --head-pdc prg\n')
     .action(async (opts: { underlayMtu?: number; headPdc?: string }, cmd: Command) => {
