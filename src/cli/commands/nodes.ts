@@ -14,9 +14,8 @@ import type { Node } from '../../model/model.js';
 import type { SshDoc, StateDoc } from '../../model/state.js';
 import { mutate } from '../../store/store.js';
 import { Validator } from 'ip-num';
-import { withCommonOptions, withConfirmOption } from '../common.js';
-import { removeNode } from '../../discovery/remove-node.js';
-import { modelWarnings } from '../warnings.js';
+import { withCommonOptions } from '../common.js';
+import { registerNodesRemove } from './nodes-remove.js';
 import { nextSteps } from '../next-steps.js';
 import { EsdcError } from '../../errors.js';
 import { buildModel } from '../../model/build-model.js';
@@ -45,37 +44,7 @@ export function parseAddress(text: string): SshDoc | undefined {
 
 export function registerNodes(program: Command, io: CliIo): void {
   const nodes = withCommonOptions(program.command('nodes')).description('compute nodes: discovery, removal');
-  withConfirmOption(withCommonOptions(nodes.command('remove')))
-    .description('remove a node from the state (refused while VM NICs or rule node lists name it, unless --force); the next apply updates the other nodes')
-    .argument('<host>', 'the node\'s hostname in the state')
-    .option('--force', 'also drop its VM NICs and take it out of the rule node lists')
-    .action(async (host: string, opts: { force?: boolean }, cmd: Command) => {
-      const ctx = CliContext.fromCommand(io, cmd);
-      const { result, snapshot } = await mutate(ctx.store(), async (snap) => {
-        const change = removeNode(snap.doc, snap.model, host, opts.force === true);
-        await ctx.confirm(`Remove node ${host} from the state?`);
-        return change;
-      });
-      ctx.warn(modelWarnings(snapshot));
-      const r = result;
-      ctx.output(
-        () =>
-          [
-            `removed node ${r.node} from the state` +
-              [
-                r.vnics > 0 ? `, ${r.vnics} VM NIC(s)` : '',
-                r.rules.length > 0 ? `, from rule(s) ${r.rules.join(', ')}` : '',
-                r.adminoverlay ? ', its adminoverlay address' : '',
-                r.keys > 0 ? `, ${r.keys} IPsec key(s)` : '',
-              ].join(''),
-            ...(r.keptIn.length > 0 ? [`rule(s) ${r.keptIn.join(', ')} name only ${r.node}: kept, as a node not known yet`] : []),
-            // Removing everything we manage from the node itself (Danube's wipe) is not done here.
-            `the node itself keeps the files apply wrote there; the other nodes drop it at the next apply`,
-            ...nextSteps(ctx.opts, true, 'all'),
-          ].join('\n'),
-        () => ({ removed: { node: r.node, vnics: r.vnics, rules: r.rules, kept_in: r.keptIn, adminoverlay: r.adminoverlay, keys: r.keys } }),
-      );
-    });
+  registerNodesRemove(nodes, io);
   withRemoteOptions(withCommonOptions(nodes.command('discover')))
     .description('read sysinfo and vmadm from nodes over SSH and record hostname, UUID, PDC, IPs, MTUs and overlay VM NICs')
     .argument('<targets...>', 'node names already in the state, or addresses [user@]host[:port]')
