@@ -116,16 +116,17 @@ async function stageNode(t: Transport, w: NodeWork, timeoutMs: number): Promise<
 
 function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutcome, onlineWaitMs: number): Step[] {
   const steps: Step[] = [];
-  const rename = (path: string): Step => ({
+  // `counted`: files the plan shows; the manifest is bookkeeping (src/plan/counts.ts).
+  const rename = (path: string, counted = true): Step => ({
     what: `rename ${stagedPath(path, t.runId)}`,
     command: quoteArgv(['mv', '-f', stagedPath(path, t.runId), path]),
     run: async () => {
       await t.commit(path, timeoutMs);
-      out.wrote++;
+      if (counted) out.wrote++;
     },
   });
   // The manifest goes first: from then on the node itself records which refreshes it is owed.
-  if (w.manifest) steps.push(rename(MANIFEST_PATH));
+  if (w.manifest) steps.push(rename(MANIFEST_PATH, false));
   for (const f of w.stage) steps.push(rename(f.path));
   if (w.usbkey) steps.push(rename(USBKEY_CONFIG));
   for (const path of w.remove) {
@@ -176,7 +177,11 @@ function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutc
         const show = checkExec(t.node, SHOW_OVERLAY_ARGV, await t.exec(SHOW_OVERLAY_ARGV, timeoutMs));
         const live = parseShowOverlay(show.stdout, `${t.node}: dladm show-overlay`);
         for (const o of w.createOverlays) {
-          if (live.has(o.link)) continue;
+          // Absent when planned, there now: this run's refresh made it (src/plan/counts.ts).
+          if (live.has(o.link)) {
+            out.created.push(o.link);
+            continue;
+          }
           checkExec(t.node, o.argv, await t.exec(o.argv, timeoutMs));
           out.created.push(o.link);
         }
