@@ -39,14 +39,15 @@ export function registerInit(program: Command, io: CliIo): void {
         await store.save(doc, base);
       });
       const prefix = commandPrefix(ctx.opts);
+      const next = `${quoteArgv([...prefix, 'nodes', 'discover', '--accept-new-host-keys', '--head'])} <head> <head> <other nodes, or root@address>...`;
       ctx.output(
         () =>
           [
             `wrote a new state to ${store.location}`,
-            `next: add nodes with: ${quoteArgv([...prefix, 'nodes', 'discover', '--accept-new-host-keys', '--head'])} <head> <head> <other nodes, or root@address>...`,
+            `next: add nodes with: ${next}`,
             `      then create rules (${quoteArgv([...prefix, 'create'])} <rule>) and apply (${quoteArgv([...prefix, 'apply'])})`,
           ].join('\n'),
-        () => ({ initialised: store.location, state: doc }),
+        () => ({ initialised: store.location, state: doc, next }),
       );
     });
 }

@@ -23,6 +23,7 @@ import { updateAdminOverlay } from '../../adminoverlay/edit.js';
 import { rotateKeys, storedMeshKeys } from '../../ipsec/keys.js';
 import { meshPairs, pairId } from '../../ipsec/pairs.js';
 import { CliContext, type CliIo } from '../context.js';
+import { snakeJson } from '../json-style.js';
 import { remoteFrom, withRemoteOptions, type RemoteOptions } from '../remote.js';
 
 /** `[user@]host[:port]` → an SSH doc; undefined when it is not an address. */
@@ -155,7 +156,8 @@ async function discoverCommand(io: CliIo, cmd: Command, targets: string[], opts:
         nodes: found.map((f) => ({
           node: f.facts.hostname,
           changes: changes[f.facts.hostname] ?? [],
-          facts: f.facts,
+          // Keys snake_case; the rule names under overlay_rules are data and pass as they are.
+          facts: { ...(snakeJson({ ...f.facts, overlayRules: undefined }) as object), overlay_rules: f.facts.overlayRules },
           vnics: f.vnics,
         })),
       }),
