@@ -97,6 +97,10 @@ describe('nodes remove --wipe', () => {
 
   it('remove --force says which rule lists it left and prints the update that puts it back', async () => {
     const [a, , n3] = c.nodes.map((x) => x.name) as [string, string, string];
+    const dry = runBuiltCli(['nodes', 'remove', n3, '--force', '--dry-run'], c.env);
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('(dry run: the state was not written)');
+    expect(Object.keys((await state()).nodes)).toContain(n3);
     const r = runBuiltCli(['nodes', 'remove', n3, '--force', '--yes'], c.env);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`from rule(s) lab`);

@@ -37,10 +37,19 @@ export function registerNodesRemove(nodes: Command, io: CliIo): void {
     .argument('<host>', 'the node\'s hostname in the state')
     .option('--force', 'also drop its VM NICs and take it out of the rule node lists; with --wipe, remove it from the state even when it cannot be reached')
     .option('--wipe', 'over SSH, first remove from the node every file, /usbkey/config line and overlay esdc-overlay made there (Danube\'s wipe, for one node)')
-    .option('--dry-run', 'with --wipe: show what would be removed from the node and the state, and change nothing')
+    .option('--dry-run', 'show what would be removed (with --wipe: from the node too) and change nothing')
     .action(async (host: string, opts: RemoveOptions, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       if (opts.wipe === true) return wipeAndRemove(ctx, io, host, opts);
+      if (opts.dryRun === true) {
+        const snap = await ctx.loadAndWarn();
+        const change = removeNode(snap.doc, snap.model, host, opts.force === true);
+        ctx.output(
+          () => [...removedLines(ctx, change.result, snap.doc), '(dry run: the state was not written)'].join('\n'),
+          () => snakeJson({ dry_run: true, removed: removedJson(ctx, change.result, snap.doc), wiped: false }),
+        );
+        return;
+      }
       let before: StateDoc | undefined;
       const { result, snapshot } = await mutate(ctx.store(), async (snap) => {
         before = snap.doc;
