@@ -141,7 +141,7 @@ interface CommitContext {
  */
 function commitSteps(cx: CommitContext, w: NodeWork): Step[] {
   const steps: Step[] = [];
-  if (w.manifest) steps.push(renameStep(cx, MANIFEST_PATH));
+  if (w.manifest) steps.push(renameStep(cx, MANIFEST_PATH, false));
   for (const f of w.stage) steps.push(renameStep(cx, f.path));
   if (w.usbkey) steps.push(renameStep(cx, USBKEY_CONFIG));
   for (const path of w.remove) steps.push(removeStep(cx, path, true));
@@ -152,14 +152,14 @@ function commitSteps(cx: CommitContext, w: NodeWork): Step[] {
   return steps;
 }
 
-/** Renames the staged copy over `path`. */
-function renameStep({ t, timeoutMs, out }: CommitContext, path: string): Step {
+/** Renames the staged copy over `path`; `counted`: a file the plan shows (the manifest is bookkeeping, src/plan/counts.ts). */
+function renameStep({ t, timeoutMs, out }: CommitContext, path: string, counted = true): Step {
   return {
     what: `rename ${stagedPath(path, t.runId)}`,
     command: quoteArgv(['mv', '-f', stagedPath(path, t.runId), path]),
     run: async () => {
       await t.commit(path, timeoutMs);
-      out.wrote++;
+      if (counted) out.wrote++;
     },
   };
 }
@@ -207,7 +207,11 @@ function createOverlaysStep({ t, timeoutMs, out }: CommitContext, overlays: Node
       const show = checkExec(t.node, SHOW_OVERLAY_ARGV, await t.exec(SHOW_OVERLAY_ARGV, timeoutMs));
       const live = parseShowOverlay(show.stdout, `${t.node}: dladm show-overlay`);
       for (const o of overlays) {
-        if (live.has(o.link)) continue;
+        // Absent when planned, there now: this run's refresh made it (src/plan/counts.ts).
+        if (live.has(o.link)) {
+          out.created.push(o.link);
+          continue;
+        }
         checkExec(t.node, o.argv, await t.exec(o.argv, timeoutMs));
         out.created.push(o.link);
       }

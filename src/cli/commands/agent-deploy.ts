@@ -14,6 +14,7 @@ import { EXIT, EsdcError, OutcomeReported } from '../../errors.js';
 import type { Transport } from '../../transport/transport.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { snakeJson } from '../json-style.js';
 import { remoteFrom, selectNodes, withRemoteOptions, type RemoteOptions } from '../remote.js';
 import { table } from '../table.js';
 import { modelWarnings } from '../warnings.js';
@@ -59,12 +60,12 @@ export function registerAgentDeploy(agent: Command, io: CliIo): void {
         const changed = plans.filter((p) => p.changed);
         if (!ctx.json) io.stdout.write(`${renderDeployPlan(plans)}\n`);
         if (changed.length === 0) {
-          ctx.output(() => 'The agent is up to date on every node.', () => ({ ok: true, plan: plans, outcomes: [] }));
+          ctx.output(() => 'The agent is up to date on every node.', () => snakeJson({ ok: true, plan: plans, outcomes: [] }));
           return;
         }
         await ctx.confirm(`Deploy the agent to ${changed.length} node(s)?`);
         const result = await executeAgentDeploy(fleet, { concurrency: remote.concurrency, timeoutMs: remote.timeoutMs, onProgress: progress });
-        ctx.output(() => `\n${renderOutcomes(result.outcomes)}`, () => ({ ok: result.ok, plan: plans, outcomes: result.outcomes }));
+        ctx.output(() => `\n${renderOutcomes(result.outcomes)}`, () => snakeJson({ ok: result.ok, plan: plans, outcomes: result.outcomes }));
         if (!result.ok) {
           if (ctx.json) throw new OutcomeReported('agent deploy failed', { code: 'DeployFailed', exitStatus: EXIT.failure });
           throw new EsdcError(`agent deploy failed on ${result.outcomes.filter((o) => o.status === 'failed').map((o) => o.node).join(', ')} (see above)`, { code: 'DeployFailed' });

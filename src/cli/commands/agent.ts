@@ -13,6 +13,7 @@ import { resetFloor, runOnce, type RunReport } from '../../agent/reconcile.js';
 import { readStatus, renderStatus, EMPTY_STATUS } from '../../agent/status.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { snakeJson } from '../json-style.js';
 import { emitServiceFile } from '../service-file.js';
 import { withRemoteOptions, type RemoteOptions } from '../remote.js';
 import { registerAgentDeploy, remoteAgents, renderRemoteAgents } from './agent-deploy.js';
@@ -69,7 +70,7 @@ export function registerAgent(program: Command, io: CliIo): void {
       const ctx = CliContext.fromCommand(io, cmd);
       if (opts.all) {
         const agents = await remoteAgents(ctx, nodes, opts);
-        ctx.output(() => renderRemoteAgents(agents), () => agents);
+        ctx.output(() => renderRemoteAgents(agents), () => snakeJson(agents));
         return;
       }
       if (nodes.length > 0) throw new UsageError('node names need --all (without it, agent status reads this machine\'s agent)');

@@ -13,6 +13,7 @@ import { adminOverlayGaps } from '../../model/build-model.js';
 import { validateDoc } from '../../model/load.js';
 import { planIsEmpty } from '../../plan/plan.js';
 import { planJson, renderPlan } from '../../plan/render-plan.js';
+import { outcomeCounts } from '../../plan/counts.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { snakeJson } from '../json-style.js';
@@ -134,7 +135,7 @@ export function registerApply(program: Command, io: CliIo): void {
           );
           ctx.output(
             () => (empty ? '' : `\n${renderSummary(result)}`),
-            () => snakeJson({ ok: result.ok, phase: result.phase, plan: planJson(fleet.plan), outcomes: result.outcomes }),
+            () => snakeJson({ ok: result.ok, phase: result.phase, plan: planJson(fleet.plan), outcomes: result.outcomes.map((o) => ({ ...o, counts: outcomeCounts(o) })) }),
           );
           if (left.length > 0 && !ctx.json) {
             io.stdout.write(`\nleft out of this run: ${left.join(', ')}; finish them with: ${quoteArgv([...commandPrefix(ctx.opts), 'apply', ...left])}\n`);

@@ -5,7 +5,7 @@ import { mutate } from '../../store/store.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { modelWarnings } from '../warnings.js';
-import { nextSteps } from '../next-steps.js';
+import { nextApply, nextSteps } from '../next-steps.js';
 
 export function registerDelete(program: Command, io: CliIo): void {
   withConfirmOption(withCommonOptions(program.command('delete')))
@@ -32,7 +32,7 @@ export function registerDelete(program: Command, io: CliIo): void {
       ctx.warn(modelWarnings(snapshot));
       ctx.output(
         () => [`deleted rule ${result.name}`, ...nextSteps(ctx.opts, true, result.nodes)].join('\n'),
-        () => ({ deleted: { name: result.name, nodes: result.nodes, vnics: result.vnics } }),
+        () => ({ deleted: { name: result.name, nodes: result.nodes, vnics: result.vnics }, next: nextApply(ctx.opts) }),
       );
     });
 }
