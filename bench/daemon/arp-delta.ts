@@ -13,7 +13,8 @@
  * each node's write has returned (its table renamed into place and varpd restarted).
  * Reported per move: bytes the nodes' sockets read (what the daemon sent, SSH framing included) and the
  * daemon's own count, median and max per node; convergence p50, p99 and max; patches and fallbacks.
- * `whole-nodes`: the same move with the delta off on that many nodes (the bytes of the old way).
+ * Then one node alone, three times: its latency when the machine works for it only. `whole-nodes`: the
+ * same kind of move with the delta off on that many nodes (the bytes of the old way).
  * Everything (daemon, 500 SSH servers, 500 nodes' patch work) shares this machine: see bench/RESULTS.md.
  */
 import { rm } from 'node:fs/promises';
@@ -167,6 +168,14 @@ async function main(): Promise<void> {
     }
     const all = (g: (f: MoveFigures) => number): number[] => figures.map(g);
     say(`over ${figures.length} moves: sent per node median of medians ${pct(all((f) => f.sentMedian), 50)} B, max ${Math.max(...all((f) => f.sentMax))} B; convergence p99 worst ${Math.max(...all((f) => f.p99)).toFixed(0)} ms`);
+    // One node alone (the others already in sync): its latency when this machine works for it only, as a real node's CPU would.
+    for (let i = 0; i < 3; i++) {
+      const k = (figures.length * 7919 + 101 + i) % nics;
+      doc = moved(doc, k, c.nodes[(k + 1) % count]!.name);
+      model = modelOf(doc);
+      const f = await move(c, model, transports, delta, new Set([c.nodes[0]!.name]));
+      say(line(`one node alone, move ${i + 1}`, f));
+    }
     const wholeNodes = Math.min(Number(values['whole-nodes']), count);
     if (wholeNodes > 0) {
       const k = (figures.length * 7919 + 13) % nics;

@@ -83,7 +83,7 @@ type PatchOutcome = { ok: true; bytes: number } | { ok: false; bytes: number; re
  * looked for where `agent deploy` looks, and the one that answered is kept.
  * The patch refused or failed (exit 1 with its message): the whole file
  * follows. Any other failure means the node cannot patch (no Node, no agent
- * bundle, an older one without the command): whole files from then on.
+ * bundle, an older one without the command): whole files until its next resync.
  */
 async function sendPatch(t: Transport, delta: DeltaState, patch: ArpPatch, timeoutMs: number): Promise<PatchOutcome> {
   const words = ['agent', 'patch-table', ...patchWords(patch)];
@@ -119,6 +119,8 @@ export async function writeTables(model: Model, req: TableRequest, transports: R
     const rules = rulesOfNode(model, node).filter((r) => req.nodes.has(node.name) || req.rules.has(r.name));
     if (rules.length === 0) return;
     const sent: SentToNode = { bytes: 0, patched: [], whole: [], fallbacks: [] };
+    // A resync may find an agent deployed since: patches are tried again.
+    if (req.nodes.has(node.name)) delta?.noPatch.delete(node.name);
     try {
       const stage: NodeWork['stage'] = [];
       for (const rule of rules) {

@@ -139,8 +139,65 @@ export function parseArpTable(text: string): Map<string, ArpEntry> {
   return out;
 }
 
+/** One entry as `JSON.stringify(table, null, 2)` writes it (and arp-table.ts's compiled heads and tails). */
+function entryText(mac: string, e: ArpEntry): string {
+  return `  ${JSON.stringify(mac)}: {\n    "arp": ${JSON.stringify(e.arp)},\n    "ip": ${JSON.stringify(e.ip)}${e.ndp === undefined ? '' : `,\n    "ndp": ${JSON.stringify(e.ndp)}`},\n    "port": ${e.port}\n  }`;
+}
+
+const ENTRY_HEAD = /^ {2}"([0-9a-f]{2}(?::[0-9a-f]{2}){5})": \{\n$/;
+
+/**
+ * The patch applied to the text itself, for a table in the form the head
+ * node renders (what a matching SHA-256 proves): the entries are found by
+ * their first lines, changed ones replaced, new ones put in MAC order, and
+ * nothing else is parsed or rewritten. Undefined when the text is not in
+ * that form, for the caller to parse it instead.
+ */
+export function spliceArpPatch(text: string, ops: readonly ArpPatchOp[]): string | undefined {
+  const macs: string[] = [];
+  const starts: number[] = [];
+  if (text !== '{}\n') {
+    if (!text.startsWith('{\n') || !text.endsWith('\n}\n')) return undefined;
+    // Entries start each on a line of their own, indented two spaces; inner lines are indented four.
+    for (let p = 1; p >= 0; p = text.indexOf('\n  "', p + 1)) {
+      const head = ENTRY_HEAD.exec(text.slice(p + 1, p + 1 + 25));
+      if (!head) return undefined;
+      macs.push(head[1]!);
+      starts.push(p + 1);
+    }
+  }
+  // Entry i runs to the ",\n" before entry i + 1; the last to the "\n}\n" that ends the text.
+  const bodies: string[] = macs.map((_, i) => text.slice(starts[i]!, i + 1 < starts.length ? starts[i + 1]! - 2 : text.length - 3));
+  // Every entry must be one JSON object closed on its own line, separated by ",\n": else not the rendered form.
+  for (let i = 0; i < bodies.length; i++) {
+    if (!bodies[i]!.endsWith('\n  }') || (i + 1 < starts.length && text.slice(starts[i + 1]! - 2, starts[i + 1]!) !== ',\n')) return undefined;
+    if (i > 0 && byCodePoint(macs[i - 1]!, macs[i]!) >= 0) return undefined;
+  }
+  const changes = new Map(ops.map((o) => [o.mac, o.entry]));
+  const present = new Set(macs);
+  const added = ops.filter((o) => o.entry !== null && !present.has(o.mac)).map((o) => o.mac).sort(byCodePoint);
+  const out: string[] = [];
+  let a = 0;
+  const emitAdded = (before: string | undefined): void => {
+    while (a < added.length && (before === undefined || byCodePoint(added[a]!, before) < 0)) {
+      out.push(entryText(added[a]!, changes.get(added[a]!)!));
+      a++;
+    }
+  };
+  for (let i = 0; i < macs.length; i++) {
+    const mac = macs[i]!;
+    emitAdded(mac);
+    if (!changes.has(mac)) out.push(bodies[i]!);
+    else if (changes.get(mac) !== null) out.push(entryText(mac, changes.get(mac)!));
+  }
+  emitAdded(undefined);
+  return out.length === 0 ? '{}\n' : `{\n${out.join(',\n')}\n}\n`;
+}
+
 /** The table's text after the patch's changes. */
 export function applyArpPatch(text: string, ops: readonly ArpPatchOp[]): string {
+  const spliced = spliceArpPatch(text, ops);
+  if (spliced !== undefined) return spliced;
   const entries = parseArpTable(text);
   for (const o of ops) {
     if (o.entry === null) entries.delete(o.mac);

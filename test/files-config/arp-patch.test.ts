@@ -9,7 +9,7 @@ import { DeltaState } from '../../src/daemon/delta.js';
 import { tableSha256 } from '../../src/daemon/delta.js';
 import { fileText } from '../../src/desired/desired.js';
 import { RenderContext } from '../../src/desired/render-context.js';
-import { applyArpPatch, parsePatchWords, patchWords, type ArpPatch } from '../../src/files-config/arp-patch.js';
+import { applyArpPatch, parseArpTable, parsePatchWords, patchWords, renderArpTable, spliceArpPatch, type ArpPatch, type ArpPatchOp } from '../../src/files-config/arp-patch.js';
 import { arpTableFile } from '../../src/files-config/generator.js';
 import { validateDoc } from '../../src/model/load.js';
 import type { Model } from '../../src/model/model.js';
@@ -36,6 +36,8 @@ function checkAllTables(before: StateDoc, edit: (d: StateDoc) => void): number {
       const ops = delta.patch(g0, m1, rule.name, name)!;
       expect(ops, `${rule.name} on ${name}`).toBeDefined();
       const want = text(m1, rule.name, name);
+      // The rendered form is patched in place, without parsing the table.
+      expect(spliceArpPatch(old, ops), `${rule.name} on ${name}`).toBe(want);
       expect(applyArpPatch(old, ops), `${rule.name} on ${name}`).toBe(want);
       expect(tableSha256(delta.context(m1), rule, m1.nodeByName.get(name)!)).toBe(sha256Hex(want));
       if (ops.length > 0) changed++;
@@ -57,6 +59,32 @@ describe('a patch gives the table the head node renders', () => {
       d.vnics!.splice(0, 1);
       d.vnics![1] = { ...d.vnics![1]!, ip: '10.210.8.8' };
     });
+  });
+
+  it('in place or parsed, the same text: first, last, only entry removed, added before all and after all', () => {
+    const e = (i: number) => ({ arp: `10.0.0.${i}`, ip: '192.0.2.1', port: 4790 });
+    const mac = (i: number) => `52:54:00:00:00:${i.toString(16).padStart(2, '0')}`;
+    const tables = [new Map(), new Map([[mac(5), e(5)]]), new Map([3, 5, 7].map((i) => [mac(i), e(i)]))];
+    const opsList: ArpPatchOp[][] = [
+      [{ mac: mac(3), entry: null }],
+      [{ mac: mac(7), entry: null }],
+      [{ mac: mac(5), entry: null }],
+      [{ mac: mac(1), entry: e(1) }, { mac: mac(9), entry: { ...e(9), ndp: '2001:db8::9' } }],
+      [{ mac: mac(5), entry: null }, { mac: mac(6), entry: e(6) }, { mac: mac(3), entry: e(33) }],
+    ];
+    for (const t of tables) {
+      for (const ops of opsList) {
+        const before = renderArpTable(t);
+        const after = new Map(t);
+        for (const o of ops) (o.entry === null ? after.delete(o.mac) : after.set(o.mac, o.entry));
+        expect(spliceArpPatch(before, ops), `${before} ${JSON.stringify(ops)}`).toBe(renderArpTable(after));
+        expect(applyArpPatch(before, ops)).toBe(renderArpTable(after));
+      }
+    }
+    // Not the rendered form (four-space indentation): parsed instead, and rendered as the head node renders.
+    const other = `${JSON.stringify(Object.fromEntries([[mac(3), e(3)]]), null, 4)}\n`;
+    expect(spliceArpPatch(other, [])).toBeUndefined();
+    expect(applyArpPatch(other, [])).toBe(renderArpTable(parseArpTable(other)));
   });
 
   it('nothing changed: no operation for any node', () => {
