@@ -342,7 +342,8 @@ export class InventoryDaemon {
       this.tableRetry.add(node);
       this.schedule(5000);
     } else if (r.written.size > 0) {
-      this.opts.log.debug({ node, tables: r.written.get(node) }, 'ARP tables written');
+      const sent = r.sent.get(node);
+      this.opts.log.debug({ node, tables: r.written.get(node), bytes_sent: sent?.bytes ?? 0, patched: sent?.patched.length ?? 0 }, 'ARP tables written');
     }
     this.writeStatus();
   }
