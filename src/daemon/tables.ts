@@ -176,17 +176,18 @@ export async function writeTables(model: Model, req: TableRequest, transports: R
         }
       }
       const work: NodeWork = { node: node.name, stage, remove: [], leftovers: [], usbkey: undefined, createOverlays: [], services: ['varpd'], manifest: undefined };
+      // Sizes and hashes before the executor runs: it releases each staged content once it is on the node.
+      const tables = stage.filter((s) => s.path !== BUNDLE_PATH).map((s) => ({ path: s.path, sha256: sha256Hex(s.content as string) }));
+      for (const s of stage) sent.bytes += Buffer.byteLength(s.content);
       const run = await executeWork(new Map([[node.name, t]]), [work], { concurrency: 1, timeoutMs: opts.timeoutMs });
       result.outcomes.push(...run.outcomes);
-      for (const s of stage) sent.bytes += Buffer.byteLength(s.content);
       if (!run.ok) {
         for (const s of stage) delta?.forget(node.name, s.path);
         result.failed.set(node.name, run.outcomes[0]?.error ?? 'failed');
         return;
       }
-      const tables = stage.filter((s) => s.path !== BUNDLE_PATH);
       for (const s of tables) {
-        delta?.record(node.name, s.path, sha256Hex(s.content as string), model);
+        delta?.record(node.name, s.path, s.sha256, model);
         sent.whole.push(s.path);
       }
       result.written.set(node.name, [...sent.patched, ...tables.map((s) => s.path)]);
