@@ -10,7 +10,7 @@
 import { hostname } from 'node:os';
 import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
 import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../plan/plan.js';
-import { AWAIT_ONLINE_SH, ONLINE_WAIT_SECONDS, refreshShellLines, SERVICE_REFRESH, svcsStateArgv } from '../desired/services.js';
+import { AWAIT_ONLINE_SH, ONLINE_WAIT_SECONDS, refreshShellLines, SERVICE_REFRESH, svcsStateArgv, type ServiceName } from '../desired/services.js';
 import { awaitOnline, parseSvcsState } from './await-online.js';
 import { quoteArgv } from '../shell/quote.js';
 import { checkExec, stagedPath, TransportError, type Transport } from '../transport/transport.js';
@@ -87,13 +87,25 @@ function stagedTargets(w: NodeWork): string[] {
   return paths;
 }
 
+/**
+ * What a staged file's content becomes once it is on the node: the commit
+ * renames by path, so the text (megabytes a node at scale, the agent bundle
+ * carrying every file again) need not live until the whole fleet committed.
+ */
+const RELEASED = '';
+
+/** Work items whose contents staging released: executing one again would stage emptied files. */
+const spent = new WeakSet<NodeWork>();
+
 async function stageNode(t: Transport, w: NodeWork, timeoutMs: number): Promise<void> {
+  spent.add(w);
   if (w.manifest) {
     await t.stage(MANIFEST_PATH, w.manifest.atCommit, { mode: MANIFEST_MODE }, timeoutMs);
   }
   const byOwner = new Map<string, string[]>();
   for (const f of w.stage) {
     await t.stage(f.path, f.content, { mode: f.mode }, timeoutMs);
+    f.content = RELEASED;
     if (f.owner !== undefined) {
       const spec = `${f.owner}${f.group !== undefined ? `:${f.group}` : ''}`;
       byOwner.set(spec, [...(byOwner.get(spec) ?? []), stagedPath(f.path, t.runId)]);
@@ -114,87 +126,109 @@ async function stageNode(t: Transport, w: NodeWork, timeoutMs: number): Promise<
   }
 }
 
-function commitSteps(t: Transport, w: NodeWork, timeoutMs: number, out: NodeOutcome, onlineWaitMs: number): Step[] {
+/** What a node's commit steps need beside its work: where they run and where they count what they did. */
+interface CommitContext {
+  t: Transport;
+  timeoutMs: number;
+  out: NodeOutcome;
+  onlineWaitMs: number;
+}
+
+/**
+ * A node's commit, in order: the manifest first (from then on the node itself
+ * records which refreshes it is owed), the other renames, removals, refreshes,
+ * missing overlays, and the manifest recording the refreshes as done.
+ */
+function commitSteps(cx: CommitContext, w: NodeWork): Step[] {
   const steps: Step[] = [];
-  const rename = (path: string): Step => ({
+  if (w.manifest) steps.push(renameStep(cx, MANIFEST_PATH, false));
+  for (const f of w.stage) steps.push(renameStep(cx, f.path));
+  if (w.usbkey) steps.push(renameStep(cx, USBKEY_CONFIG));
+  for (const path of w.remove) steps.push(removeStep(cx, path, true));
+  for (const path of w.leftovers) steps.push(removeStep(cx, path, false));
+  for (const s of w.services) steps.push(refreshStep(cx, s));
+  if (w.createOverlays.length > 0) steps.push(createOverlaysStep(cx, w.createOverlays));
+  if (w.manifest && w.manifest.final !== w.manifest.atCommit) steps.push(recordRefreshesStep(cx, w.manifest.final));
+  return steps;
+}
+
+/** Renames the staged copy over `path`; `counted`: a file the plan shows (the manifest is bookkeeping, src/plan/counts.ts). */
+function renameStep({ t, timeoutMs, out }: CommitContext, path: string, counted = true): Step {
+  return {
     what: `rename ${stagedPath(path, t.runId)}`,
     command: quoteArgv(['mv', '-f', stagedPath(path, t.runId), path]),
     run: async () => {
       await t.commit(path, timeoutMs);
-      out.wrote++;
+      if (counted) out.wrote++;
     },
-  });
-  // The manifest goes first: from then on the node itself records which refreshes it is owed.
-  if (w.manifest) steps.push(rename(MANIFEST_PATH));
-  for (const f of w.stage) steps.push(rename(f.path));
-  if (w.usbkey) steps.push(rename(USBKEY_CONFIG));
-  for (const path of w.remove) {
-    steps.push({
-      what: `remove ${path}`,
-      command: quoteArgv(['rm', '-f', path]),
-      run: async () => {
-        // The manifest parser already drops such paths; this is the last line before a file is gone.
-        if (!isOwnedPath(path)) throw new InternalError(`refusing to remove ${path}: not a file in a directory esdc-overlay owns`);
-        await t.remove(path, timeoutMs);
-        out.removed++;
-      },
-    });
-  }
-  for (const path of w.leftovers) {
-    steps.push({
-      what: `remove ${path}`,
-      command: quoteArgv(['rm', '-f', path]),
-      run: async () => {
-        await t.remove(path, timeoutMs);
-        out.removed++;
-      },
-    });
-  }
-  for (const s of w.services) {
-    const r = SERVICE_REFRESH[s];
-    steps.push({
-      what: `refresh ${s}`,
-      command: `${r.awaitOnline ? `${AWAIT_ONLINE_SH}; ` : ''}${refreshShellLines(s, quoteArgv).join(' && ')}`,
-      run: async () => {
-        checkExec(t.node, r.argv, await t.exec(r.argv, timeoutMs));
-        if (r.awaitOnline) await awaitOnline(t, r.awaitOnline, { timeoutMs, boundMs: onlineWaitMs });
-        if (r.then) {
-          const svcs = svcsStateArgv(r.then.ifOnline);
-          const state = parseSvcsState(checkExec(t.node, svcs, await t.exec(svcs, timeoutMs)).stdout);
-          if (state?.[0] === 'online') checkExec(t.node, r.then.argv, await t.exec(r.then.argv, timeoutMs));
-        }
-        out.refreshed.push(s);
-      },
-    });
-  }
-  if (w.createOverlays.length > 0) {
-    steps.push({
-      what: `create overlay(s) ${w.createOverlays.map((o) => o.link).join(', ')}`,
-      command: w.createOverlays.map((o) => `dladm show-overlay ${quoteArgv([o.link])} >/dev/null 2>&1 || ${quoteArgv(o.argv)}`).join('; '),
-      run: async () => {
-        // net-virtual refresh may just have created some (the adminoverlay link): look again, once.
-        const show = checkExec(t.node, SHOW_OVERLAY_ARGV, await t.exec(SHOW_OVERLAY_ARGV, timeoutMs));
-        const live = parseShowOverlay(show.stdout, `${t.node}: dladm show-overlay`);
-        for (const o of w.createOverlays) {
-          if (live.has(o.link)) continue;
-          checkExec(t.node, o.argv, await t.exec(o.argv, timeoutMs));
+  };
+}
+
+/** Removes a file the state no longer has (`owned`: checked to be ours first) or a leftover staged copy. */
+function removeStep({ t, timeoutMs, out }: CommitContext, path: string, owned: boolean): Step {
+  return {
+    what: `remove ${path}`,
+    command: quoteArgv(['rm', '-f', path]),
+    run: async () => {
+      // The manifest parser already drops such paths; this is the last line before a file is gone.
+      if (owned && !isOwnedPath(path)) throw new InternalError(`refusing to remove ${path}: not a file in a directory esdc-overlay owns`);
+      await t.remove(path, timeoutMs);
+      out.removed++;
+    },
+  };
+}
+
+/** Refreshes one service, waits for it where it must come online, and runs its follow-up when it is online. */
+function refreshStep({ t, timeoutMs, out, onlineWaitMs }: CommitContext, s: ServiceName): Step {
+  const r = SERVICE_REFRESH[s];
+  return {
+    what: `refresh ${s}`,
+    command: `${r.awaitOnline ? `${AWAIT_ONLINE_SH}; ` : ''}${refreshShellLines(s, quoteArgv).join(' && ')}`,
+    run: async () => {
+      checkExec(t.node, r.argv, await t.exec(r.argv, timeoutMs));
+      if (r.awaitOnline) await awaitOnline(t, r.awaitOnline, { timeoutMs, boundMs: onlineWaitMs });
+      if (r.then) {
+        const svcs = svcsStateArgv(r.then.ifOnline);
+        const state = parseSvcsState(checkExec(t.node, svcs, await t.exec(svcs, timeoutMs)).stdout);
+        if (state?.[0] === 'online') checkExec(t.node, r.then.argv, await t.exec(r.then.argv, timeoutMs));
+      }
+      out.refreshed.push(s);
+    },
+  };
+}
+
+/** Creates the overlays the node still lacks. */
+function createOverlaysStep({ t, timeoutMs, out }: CommitContext, overlays: NodeWork['createOverlays']): Step {
+  return {
+    what: `create overlay(s) ${overlays.map((o) => o.link).join(', ')}`,
+    command: overlays.map((o) => `dladm show-overlay ${quoteArgv([o.link])} >/dev/null 2>&1 || ${quoteArgv(o.argv)}`).join('; '),
+    run: async () => {
+      // net-virtual refresh may just have created some (the adminoverlay link): look again, once.
+      const show = checkExec(t.node, SHOW_OVERLAY_ARGV, await t.exec(SHOW_OVERLAY_ARGV, timeoutMs));
+      const live = parseShowOverlay(show.stdout, `${t.node}: dladm show-overlay`);
+      for (const o of overlays) {
+        // Absent when planned, there now: this run's refresh made it (src/plan/counts.ts).
+        if (live.has(o.link)) {
           out.created.push(o.link);
+          continue;
         }
-      },
-    });
-  }
-  if (w.manifest && w.manifest.final !== w.manifest.atCommit) {
-    const final = w.manifest.final;
-    steps.push({
-      what: 'record the refreshes as done',
-      command: `esdc-overlay apply ${t.node}`,
-      run: async () => {
-        await t.stage(MANIFEST_PATH, final, { mode: MANIFEST_MODE }, timeoutMs);
-        await t.commit(MANIFEST_PATH, timeoutMs);
-      },
-    });
-  }
-  return steps;
+        checkExec(t.node, o.argv, await t.exec(o.argv, timeoutMs));
+        out.created.push(o.link);
+      }
+    },
+  };
+}
+
+/** Writes the manifest that no longer owes the refreshes just done. */
+function recordRefreshesStep({ t, timeoutMs }: CommitContext, final: string): Step {
+  return {
+    what: 'record the refreshes as done',
+    command: `esdc-overlay apply ${t.node}`,
+    run: async () => {
+      await t.stage(MANIFEST_PATH, final, { mode: MANIFEST_MODE }, timeoutMs);
+      await t.commit(MANIFEST_PATH, timeoutMs);
+    },
+  };
 }
 
 /** Fails with LockLost, saying at which point and what was left, when the lock is not ours any more. */
@@ -214,27 +248,51 @@ function message(err: unknown): string {
   return (err as Error)?.message ?? String(err);
 }
 
+/** An outcome before anything ran. */
+function blankOutcome(node: string, status: NodeStatus): NodeOutcome {
+  return { node, status, wrote: 0, removed: 0, refreshed: [], created: [], ms: 0 };
+}
+
+/** Whether a node has anything to stage, commit, refresh or create. */
+function isBusy(w: NodeWork): boolean {
+  return w.stage.length + w.remove.length + w.leftovers.length + w.createOverlays.length + w.services.length > 0 || w.usbkey !== undefined || w.manifest !== undefined;
+}
+
+/** One executeWork call: what every phase reads, and where the outcomes go. */
+interface Run {
+  transports: ReadonlyMap<string, Transport>;
+  /** The nodes with something to do, in the caller's order. */
+  busy: readonly NodeWork[];
+  opts: ExecuteOptions;
+  outcomes: Map<string, NodeOutcome>;
+  /** The outcomes in the caller's order of work items. */
+  ordered: () => NodeOutcome[];
+}
+
+type Failures = Array<{ w: NodeWork; error: unknown }>;
+
+/** Runs `fn` on every busy node (opts.concurrency at a time); the nodes where it failed, with why. */
+async function eachBusy(run: Run, fn: (w: NodeWork, t: Transport) => Promise<void>): Promise<Failures> {
+  const results = await settleLimit(run.busy, run.opts.concurrency, (w) => fn(w, run.transports.get(w.node)!));
+  return results.flatMap((r, i) => (r.ok ? [] : [{ w: run.busy[i]!, error: r.error }]));
+}
+
+/**
+ * Stages every busy node's files, then commits them node by node (the module
+ * comment says how). A work item is executed once: staging releases its file
+ * contents as each one reaches its node (RELEASED), so plan again to rerun.
+ */
 export async function executeWork(
   transports: ReadonlyMap<string, Transport>,
   works: readonly NodeWork[],
   opts: ExecuteOptions,
 ): Promise<ExecuteResult> {
+  const again = works.find((w) => spent.has(w));
+  if (again) throw new InternalError(`the work for ${again.node} was executed before and its staged contents released; plan again`);
   const outcomes = new Map<string, NodeOutcome>();
-  const blank = (node: string, status: NodeStatus): NodeOutcome => ({
-    node,
-    status,
-    wrote: 0,
-    removed: 0,
-    refreshed: [],
-    created: [],
-    ms: 0,
-  });
-  for (const w of works) outcomes.set(w.node, blank(w.node, 'unchanged'));
-  const busy = works.filter(
-    (w) => w.stage.length + w.remove.length + w.leftovers.length + w.createOverlays.length + w.services.length > 0 || w.usbkey || w.manifest,
-  );
-  const ordered = (): NodeOutcome[] => works.map((w) => outcomes.get(w.node)!);
-  if (busy.length === 0) return { ok: true, phase: 'none', outcomes: ordered() };
+  for (const w of works) outcomes.set(w.node, blankOutcome(w.node, 'unchanged'));
+  const run: Run = { transports, busy: works.filter(isBusy), opts, outcomes, ordered: () => works.map((w) => outcomes.get(w.node)!) };
+  if (run.busy.length === 0) return { ok: true, phase: 'none', outcomes: run.ordered() };
 
   await opts.hooks?.beforeStage?.();
   await checkLock(opts.lock, 'before staging', 'nothing was staged or committed');
@@ -243,71 +301,62 @@ export async function executeWork(
   const releaseAll = async (): Promise<void> => {
     await Promise.all([...locks.values()].map((l) => l.release()));
   };
-  if (opts.nodeLock !== false) {
-    const waitMs = opts.nodeLock?.waitMs ?? 10_000;
-    const lockResults = await settleLimit(busy, opts.concurrency, async (w) => {
-      const lock = await acquireNodeLock(transports.get(w.node)!, { holder: 'apply', host: hostname(), pid: process.pid, timeoutMs: opts.timeoutMs, waitMs });
-      locks.set(w.node, lock);
-    });
-    const lockFailures = lockResults.flatMap((r, i) => (r.ok ? [] : [{ w: busy[i]!, error: r.error }]));
-    if (lockFailures.length > 0) {
-      await releaseAll();
-      markStageFailed(busy, lockFailures, outcomes, opts, 'not staged');
-      return { ok: false, phase: 'stage', outcomes: ordered() };
-    }
+  const lockFailures = await lockNodes(run, locks);
+  if (lockFailures.length > 0) {
+    await releaseAll();
+    markStageFailed(run, lockFailures, 'not staged');
+    return { ok: false, phase: 'stage', outcomes: run.ordered() };
   }
   try {
-    return await stageAndCommit(transports, busy, opts, outcomes, ordered);
+    return await stageAndCommit(run);
   } finally {
     await releaseAll();
   }
 }
 
+/** Takes each busy node's lock into `locks` (unless the caller holds them); the nodes where that failed. */
+async function lockNodes(run: Run, locks: Map<string, NodeLock>): Promise<Failures> {
+  const { opts } = run;
+  if (opts.nodeLock === false) return [];
+  const waitMs = opts.nodeLock?.waitMs ?? 10_000;
+  return eachBusy(run, async (w, t) => {
+    locks.set(w.node, await acquireNodeLock(t, { holder: 'apply', host: hostname(), pid: process.pid, timeoutMs: opts.timeoutMs, waitMs }));
+  });
+}
+
 /** Removes this run's staged files on every busy node (best effort: a lost node keeps them for the next plan). */
-async function removeStaged(transports: ReadonlyMap<string, Transport>, busy: readonly NodeWork[], opts: ExecuteOptions): Promise<void> {
-  await settleLimit(busy, opts.concurrency, async (w) => {
-    const t = transports.get(w.node)!;
-    await Promise.all(stagedTargets(w).map((p) => t.remove(stagedPath(p, t.runId), opts.timeoutMs).catch(() => undefined)));
+async function removeStaged(run: Run): Promise<void> {
+  await eachBusy(run, async (w, t) => {
+    await Promise.all(stagedTargets(w).map((p) => t.remove(stagedPath(p, t.runId), run.opts.timeoutMs).catch(() => undefined)));
   });
 }
 
 /** A stage that failed somewhere: every busy node is rolled back, the failed ones say why. */
-function markStageFailed(
-  busy: readonly NodeWork[],
-  failures: ReadonlyArray<{ w: NodeWork; error: unknown }>,
-  outcomes: Map<string, NodeOutcome>,
-  opts: ExecuteOptions,
-  verb: string,
-): void {
-  for (const w of busy) outcomes.get(w.node)!.status = 'rolled-back';
+function markStageFailed(run: Run, failures: Failures, verb: string): void {
+  for (const w of run.busy) run.outcomes.get(w.node)!.status = 'rolled-back';
   for (const f of failures) {
-    const o = outcomes.get(f.w.node)!;
+    const o = run.outcomes.get(f.w.node)!;
     o.status = 'stage-failed';
     o.error = message(f.error);
-    opts.onProgress?.(f.w.node, `${verb}: ${o.error}`);
+    run.opts.onProgress?.(f.w.node, `${verb}: ${o.error}`);
   }
 }
 
-async function stageAndCommit(
-  transports: ReadonlyMap<string, Transport>,
-  busy: readonly NodeWork[],
-  opts: ExecuteOptions,
-  outcomes: Map<string, NodeOutcome>,
-  ordered: () => NodeOutcome[],
-): Promise<ExecuteResult> {
+/** Phase 1 then 2: all staged or all taken back; then each node commits on its own. */
+async function stageAndCommit(run: Run): Promise<ExecuteResult> {
+  const { opts, outcomes } = run;
   // Phase 1: stage everywhere.
-  const stageResults = await settleLimit(busy, opts.concurrency, async (w) => {
+  const stageFailures = await eachBusy(run, async (w, t) => {
     const started = performance.now();
-    await stageNode(transports.get(w.node)!, w, opts.timeoutMs);
+    await stageNode(t, w, opts.timeoutMs);
     outcomes.get(w.node)!.ms += performance.now() - started;
     opts.onProgress?.(w.node, `staged ${stagedTargets(w).length} file(s)`);
   });
-  const stageFailures = stageResults.flatMap((r, i) => (r.ok ? [] : [{ w: busy[i]!, error: r.error }]));
   if (stageFailures.length > 0) {
     // Take back what was staged, everywhere; targets were never touched.
-    await removeStaged(transports, busy, opts);
-    markStageFailed(busy, stageFailures, outcomes, opts, 'stage failed');
-    return { ok: false, phase: 'stage', outcomes: ordered() };
+    await removeStaged(run);
+    markStageFailed(run, stageFailures, 'stage failed');
+    return { ok: false, phase: 'stage', outcomes: run.ordered() };
   }
 
   await opts.hooks?.afterStage?.();
@@ -316,30 +365,34 @@ async function stageAndCommit(
   try {
     await checkLock(opts.lock, 'before committing', "nothing was committed and this run's staged files were removed");
   } catch (err) {
-    await removeStaged(transports, busy, opts);
+    await removeStaged(run);
     throw err;
   }
   // Phase 2: commit and refresh, node by node.
-  await settleLimit(busy, opts.concurrency, async (w) => {
-    const out = outcomes.get(w.node)!;
-    const started = performance.now();
-    const steps = commitSteps(transports.get(w.node)!, w, opts.timeoutMs, out, opts.onlineWaitMs ?? ONLINE_WAIT_SECONDS * 1000);
-    for (let i = 0; i < steps.length; i++) {
-      try {
-        await steps[i]!.run();
-      } catch (err) {
-        out.status = 'commit-failed';
-        out.error = `${steps[i]!.what}: ${message(err)}`;
-        out.finish = steps.slice(i).map((s) => s.command);
-        out.ms += performance.now() - started;
-        opts.onProgress?.(w.node, `commit failed at ${steps[i]!.what}`);
-        return;
-      }
-    }
-    out.status = 'applied';
-    out.ms += performance.now() - started;
-    opts.onProgress?.(w.node, `applied: ${out.wrote} written, ${out.removed} removed, refreshed ${out.refreshed.join(', ') || 'nothing'}`);
-  });
+  const onlineWaitMs = opts.onlineWaitMs ?? ONLINE_WAIT_SECONDS * 1000;
+  await eachBusy(run, (w, t) => commitNode({ t, timeoutMs: opts.timeoutMs, out: outcomes.get(w.node)!, onlineWaitMs }, w, opts));
   const ok = [...outcomes.values()].every((o) => o.status === 'applied' || o.status === 'unchanged');
-  return { ok, phase: 'commit', outcomes: ordered() };
+  return { ok, phase: 'commit', outcomes: run.ordered() };
+}
+
+/** Runs one node's commit steps in order; the first that fails stops it, and the outcome lists the steps that finish it by hand. */
+async function commitNode(cx: CommitContext, w: NodeWork, opts: ExecuteOptions): Promise<void> {
+  const { out } = cx;
+  const started = performance.now();
+  const steps = commitSteps(cx, w);
+  for (let i = 0; i < steps.length; i++) {
+    try {
+      await steps[i]!.run();
+    } catch (err) {
+      out.status = 'commit-failed';
+      out.error = `${steps[i]!.what}: ${message(err)}`;
+      out.finish = steps.slice(i).map((s) => s.command);
+      out.ms += performance.now() - started;
+      opts.onProgress?.(w.node, `commit failed at ${steps[i]!.what}`);
+      return;
+    }
+  }
+  out.status = 'applied';
+  out.ms += performance.now() - started;
+  opts.onProgress?.(w.node, `applied: ${out.wrote} written, ${out.removed} removed, refreshed ${out.refreshed.join(', ') || 'nothing'}`);
 }

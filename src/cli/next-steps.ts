@@ -22,6 +22,14 @@ export function commandPrefix(opts: CommonOptions): string[] {
   return argv;
 }
 
+/**
+ * The command a state change leads to, for `--json`'s `next` (the text says
+ * it in words): the apply of the same store.
+ */
+export function nextApply(opts: CommonOptions): string {
+  return quoteArgv([...commandPrefix(opts), 'apply']);
+}
+
 /** The note Danube's tool printed after every run that changed nodes. */
 export function danubeRefreshNote(nodes: readonly string[] | 'all'): string {
   const which = nodes === 'all' ? 'every compute node' : nodes.length === 0 ? 'no compute node' : nodes.join(', ');

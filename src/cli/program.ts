@@ -3,6 +3,8 @@
  * outcome into an exit status (docs/operations.md#commands) and text for humans or JSON.
  * This is the only place errors become words on a terminal.
  */
+import { setPassphrasePrompt } from '../transport/passphrase-hook.js';
+import { terminalPassphrasePrompt } from './passphrase-prompt.js';
 import { Command, CommanderError, Help } from 'commander';
 import { EsdcError, EXIT, OutcomeReported, ValidationError } from '../errors.js';
 import { redactIssue, redactText } from '../redact.js';
@@ -254,6 +256,8 @@ const HELP_COMMAND = { name: 'help', term: 'help [command]', description: 'displ
 /** Runs one command line; returns the exit status. Never throws. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const json = argv.includes('--json');
+  // An encrypted SSH key is asked for on a terminal only (src/cli/passphrase-prompt.ts).
+  setPassphrasePrompt(terminalPassphrasePrompt(io));
   try {
     const args = argv.map(protectRawRule);
     const chosen = await selectCommand(args, io);

@@ -24,8 +24,9 @@ import { loadState, type LoadedSnapshot } from '../operations/warnings.js';
 import { formatIssue } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
 import { NodeLink, type LinkStatus } from './node-link.js';
-import { emptyDaemonStatus, writeDaemonStatus, type DaemonStatus } from './status.js';
+import { emptyDaemonStatus, sentSummary, writeDaemonStatus, type DaemonStatus } from './status.js';
 import { NodeWriter } from './node-writer.js';
+import { DeltaState } from './delta.js';
 import type { TableResult } from './tables.js';
 
 
@@ -70,6 +71,8 @@ export class InventoryDaemon {
   private readonly resynced = new Set<string>();
   private readonly tableRetry = new Set<string>();
   private readonly writers = new Map<string, NodeWriter>();
+  /** Table hashes and recent states, for patches (docs/arp-deltas.md). */
+  private readonly delta = new DeltaState();
   private firstEventAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -147,6 +150,7 @@ export class InventoryDaemon {
     const link = this.links.get(name);
     this.links.delete(name);
     this.views.delete(name);
+    this.delta.drop(name);
     delete this.status.nodes[name];
     delete this.status.node_facts_changed[name];
     await link?.stop();
@@ -262,6 +266,7 @@ export class InventoryDaemon {
     this.status.address_conflicts = r.addressConflicts;
 
     let written = 0;
+    let sent: ReturnType<typeof sentSummary> | undefined;
     let appliedAt: number | undefined;
     let tableError: string | null = null;
     if (this.owner === 'esdc-overlay') {
@@ -282,6 +287,7 @@ export class InventoryDaemon {
       ]);
       appliedAt = settled.complete ? performance.now() : undefined;
       for (const t of settled.results) for (const paths of t.written.values()) written += paths.length;
+      sent = sentSummary(settled.results.flatMap((t) => [...t.sent.values()].map((x) => ({ bytes: x.bytes, patched: x.patched.length, whole: x.whole.length, fallbacks: x.fallbacks.length }))));
       const failed = settled.results.flatMap((t) => [...t.failed]);
       if (failed.length > 0) tableError = failed.map(([n, e]) => `${n}: ${e}`).join('; ');
       if (!settled.complete) tableError = `${tableError ? `${tableError}; ` : ''}some nodes still writing after ${this.opts.batchWaitMs ?? 5000} ms`;
@@ -298,6 +304,7 @@ export class InventoryDaemon {
       event_to_commit_ms: ms(committedAt),
       event_to_applied_ms: ms(appliedAt),
       error: tableError,
+      ...(sent ? { sent } : {}),
     };
     this.opts.log.info(
       {
@@ -309,6 +316,7 @@ export class InventoryDaemon {
         migrating: r.migrating.length,
         conflicts: r.conflicts.length,
         tables_written: written,
+        ...(sent ? { bytes_sent_per_node_median: sent.median_bytes, bytes_sent_per_node_max: sent.max_bytes, tables_patched: sent.tables_patched, patch_fallbacks: sent.patch_fallbacks } : {}),
         arp_tables: this.owner,
         event_to_commit_ms: ms(committedAt),
         event_to_applied_ms: ms(appliedAt),
@@ -322,7 +330,7 @@ export class InventoryDaemon {
   private writer(node: string): NodeWriter {
     let w = this.writers.get(node);
     if (!w) {
-      w = new NodeWriter(node, () => this.links.get(node)?.connected, { timeoutMs: this.opts.timeoutMs, concurrency: 1 }, (n, r) => this.tablesDone(n, r));
+      w = new NodeWriter(node, () => this.links.get(node)?.connected, { timeoutMs: this.opts.timeoutMs, concurrency: 1, delta: this.delta }, (n, r) => this.tablesDone(n, r));
       this.writers.set(node, w);
     }
     return w;
@@ -331,6 +339,12 @@ export class InventoryDaemon {
   private tablesDone(node: string, r: TableResult): void {
     const c = this.status.counters;
     for (const paths of r.written.values()) c.tables_written += paths.length;
+    for (const sent of r.sent.values()) {
+      c.tables_patched = (c.tables_patched ?? 0) + sent.patched.length;
+      c.patch_fallbacks = (c.patch_fallbacks ?? 0) + sent.fallbacks.length;
+      c.bytes_sent = (c.bytes_sent ?? 0) + sent.bytes;
+      for (const f of sent.fallbacks) this.opts.log.info({ node, path: f.path, reason: f.reason }, 'patch refused; the whole table was sent');
+    }
     this.status.tables_missing = [...this.status.tables_missing.filter((m) => !m.startsWith(`${node}:`)), ...r.missing.map((m) => `${m.node}:${m.path}`)];
     if (r.failed.size > 0) {
       c.table_failures++;
@@ -338,7 +352,8 @@ export class InventoryDaemon {
       this.tableRetry.add(node);
       this.schedule(5000);
     } else if (r.written.size > 0) {
-      this.opts.log.debug({ node, tables: r.written.get(node) }, 'ARP tables written');
+      const sent = r.sent.get(node);
+      this.opts.log.debug({ node, tables: r.written.get(node), bytes_sent: sent?.bytes ?? 0, patched: sent?.patched.length ?? 0 }, 'ARP tables written');
     }
     this.writeStatus();
   }

@@ -6,7 +6,7 @@
  */
 import type { Model } from '../model/model.js';
 import type { Transport } from '../transport/transport.js';
-import { writeTables, type TableOptions, type TableResult } from './tables.js';
+import { emptyTableResult, writeTables, type TableOptions, type TableResult } from './tables.js';
 
 export interface WriteRequest {
   model: Model;
@@ -55,7 +55,7 @@ export class NodeWriter {
       let r: TableResult;
       if (!t) {
         // Not connected: its resync will ask for every table again.
-        r = { written: new Map(), failed: new Map(), missing: [], bundles: [], outcomes: [] };
+        r = emptyTableResult();
       } else {
         r = await writeTables(req.model, { rules: req.rules, nodes: req.all ? new Set([this.node]) : new Set() }, new Map([[this.node, t]]), this.opts);
       }

@@ -25,6 +25,34 @@ export interface BatchSummary {
   /** From the batch's first event to the last table written. */
   event_to_applied_ms: number | null;
   error: string | null;
+  /** What the batch sent to nodes for their tables (docs/arp-deltas.md#bytes); absent in a status from before. */
+  sent?: SentSummary;
+}
+
+/** Bytes sent for tables, over the nodes that were sent anything. */
+export interface SentSummary {
+  nodes: number;
+  total_bytes: number;
+  median_bytes: number;
+  max_bytes: number;
+  tables_patched: number;
+  tables_whole: number;
+  patch_fallbacks: number;
+}
+
+/** The summary of per-node byte counts (`bytes`) and table counts. */
+export function sentSummary(perNode: ReadonlyArray<{ bytes: number; patched: number; whole: number; fallbacks: number }>): SentSummary {
+  const sorted = perNode.map((n) => n.bytes).sort((a, b) => a - b);
+  const sum = (f: (n: (typeof perNode)[number]) => number): number => perNode.reduce((a, n) => a + f(n), 0);
+  return {
+    nodes: perNode.length,
+    total_bytes: sum((n) => n.bytes),
+    median_bytes: sorted.length === 0 ? 0 : sorted[Math.floor((sorted.length - 1) / 2)]!,
+    max_bytes: sorted.length === 0 ? 0 : sorted[sorted.length - 1]!,
+    tables_patched: sum((n) => n.patched),
+    tables_whole: sum((n) => n.whole),
+    patch_fallbacks: sum((n) => n.fallbacks),
+  };
 }
 
 export interface DaemonStatus {
@@ -50,6 +78,10 @@ export interface DaemonStatus {
     vnics_moved: number;
     vnics_changed: number;
     tables_written: number;
+    /** Of tables_written, those sent as a patch; bytes_sent counts every table byte and patch command sent. */
+    tables_patched?: number;
+    patch_fallbacks?: number;
+    bytes_sent?: number;
     table_failures: number;
     store_failures: number;
     ignored_no_rule: number;
@@ -80,6 +112,9 @@ export function emptyDaemonStatus(): DaemonStatus {
       vnics_moved: 0,
       vnics_changed: 0,
       tables_written: 0,
+      tables_patched: 0,
+      patch_fallbacks: 0,
+      bytes_sent: 0,
       table_failures: 0,
       store_failures: 0,
       ignored_no_rule: 0,
@@ -121,11 +156,14 @@ export function renderDaemonStatus(s: DaemonStatus, alive: (pid: number) => bool
   if (s.tables_missing.length > 0) lines.push(`tables not on their node yet (run apply): ${s.tables_missing.join(', ')}`);
   const c = s.counters;
   lines.push(
-    `batches ${c.batches}; vnics +${c.vnics_added} -${c.vnics_removed} moved ${c.vnics_moved} changed ${c.vnics_changed}; tables written ${c.tables_written}, failed ${c.table_failures}; store failures ${c.store_failures}; NICs ignored: no rule ${c.ignored_no_rule}, rule not on node ${c.ignored_rule_not_on_node}`,
+    `batches ${c.batches}; vnics +${c.vnics_added} -${c.vnics_removed} moved ${c.vnics_moved} changed ${c.vnics_changed}; tables written ${c.tables_written} (patched ${c.tables_patched ?? 0}, patch refused ${c.patch_fallbacks ?? 0}), failed ${c.table_failures}; bytes sent ${c.bytes_sent ?? 0}; store failures ${c.store_failures}; NICs ignored: no rule ${c.ignored_no_rule}, rule not on node ${c.ignored_rule_not_on_node}`,
   );
   if (s.last_batch) {
     const b = s.last_batch;
     lines.push(`last batch:  ${b.at} nodes ${b.nodes.join(',') || '-'}; +${b.added} -${b.removed} moved ${b.moved}; tables ${b.tables_written}; event→commit ${b.event_to_commit_ms ?? '-'} ms, event→applied ${b.event_to_applied_ms ?? '-'} ms${b.error ? `; error: ${b.error}` : ''}`);
+    if (b.sent && b.sent.nodes > 0) {
+      lines.push(`  sent:      ${b.sent.nodes} node(s), ${b.sent.total_bytes} bytes; per node median ${b.sent.median_bytes}, max ${b.sent.max_bytes}; tables patched ${b.sent.tables_patched}, whole ${b.sent.tables_whole}, patches refused ${b.sent.patch_fallbacks}`);
+    }
   }
   if (s.stopped_at) lines.push(`stopped at:  ${s.stopped_at}`);
   return lines.join('\n');

@@ -8,6 +8,11 @@
  * Only tables that exist on the node are written: a rule not yet applied
  * there is `apply`'s to create (its manifest records it). Each node is its
  * own two-phase run: one node's failure holds back no other.
+ *
+ * With a DeltaState, a table the node is known to hold (its SHA-256 and the
+ * saved state it came from) is patched instead: the changed entries only, run
+ * by the node's agent (`agent patch-table`), which checks both hashes; any
+ * refusal sends the whole file as before (docs/arp-deltas.md).
  */
 import { BUNDLE_MODE, BUNDLE_PATH, parseBundle, serializeBundle } from '../agent/bundle.js';
 import { executeWork, type NodeOutcome } from '../apply/execute.js';
@@ -19,6 +24,12 @@ import type { NodeWork } from '../plan/plan.js';
 import { RenderContext } from '../desired/render-context.js';
 import { rulesOfNode } from '../rules/usbkey-lines.js';
 import type { Transport } from '../transport/transport.js';
+import { NODE_CANDIDATES } from '../agent/deploy.js';
+import { AGENT_LAYOUT } from '../agent/layout.js';
+import { MAX_PATCH_OPS, patchWords, type ArpPatch } from '../files-config/arp-patch.js';
+import { quoteArgv } from '../shell/quote.js';
+import { sha256Hex } from '../sha256.js';
+import { tableSha256, type DeltaState } from './delta.js';
 
 export interface TableRequest {
   /** Rules whose tables changed, on every node that has them. */
@@ -37,37 +48,120 @@ export interface TableResult {
   /** Nodes whose bundle was refreshed. */
   bundles: string[];
   outcomes: NodeOutcome[];
+  /** What was sent to each node that was sent anything (docs/arp-deltas.md#bytes). */
+  sent: Map<string, SentToNode>;
+}
+
+/** Bytes sent to one node for its tables: file contents and patch commands (SSH framing not counted). */
+export interface SentToNode {
+  bytes: number;
+  /** Tables patched. */
+  patched: string[];
+  /** Tables sent whole. */
+  whole: string[];
+  /** Patches refused or failed, with the reason: those tables were sent whole. */
+  fallbacks: Array<{ path: string; reason: string }>;
 }
 
 export interface TableOptions {
   timeoutMs: number;
   concurrency: number;
   now?: () => number;
+  /** Hashes and generations for patches; without it every change sends the whole file. */
+  delta?: DeltaState;
+}
+
+export function emptyTableResult(): TableResult {
+  return { written: new Map(), failed: new Map(), missing: [], bundles: [], outcomes: [], sent: new Map() };
+}
+
+type PatchOutcome = { ok: true; bytes: number } | { ok: false; bytes: number; reason: string };
+
+/**
+ * Runs the patch on the node: `<node> <bundle> agent patch-table <words>`,
+ * argv only (every word validated, src/files-config/arp-patch.ts). Node is
+ * looked for where `agent deploy` looks, and the one that answered is kept.
+ * The patch refused or failed (exit 1 with its message): the whole file
+ * follows. Any other failure means the node cannot patch (no Node, no agent
+ * bundle, an older one without the command): whole files until its next resync.
+ */
+async function sendPatch(t: Transport, delta: DeltaState, patch: ArpPatch, timeoutMs: number): Promise<PatchOutcome> {
+  const words = ['agent', 'patch-table', ...patchWords(patch)];
+  const known = delta.nodeBinary.get(t.node);
+  let bytes = 0;
+  for (const bin of known !== undefined ? [known] : NODE_CANDIDATES) {
+    const argv = [bin, AGENT_LAYOUT.smartos.cli, ...words];
+    bytes += Buffer.byteLength(quoteArgv(argv));
+    const r = await t.exec(argv, timeoutMs);
+    if (r.code === 0) {
+      delta.nodeBinary.set(t.node, bin);
+      return { ok: true, bytes };
+    }
+    if (r.code === 127 && known === undefined) continue;
+    const reason = (r.stderr.trim().split('\n').pop() ?? '') || `exit ${r.code}`;
+    // Refused (a hash mismatch, a bad value) or failed as a patch (the lock held, a write): this table goes whole, the next may patch.
+    const ours = r.code === 1 && /patch refused|patch of |lock/.test(r.stderr);
+    if (!ours) delta.noPatch.set(t.node, `${bin}: ${reason}`);
+    return { ok: false, bytes, reason };
+  }
+  delta.noPatch.set(t.node, `no Node.js at ${NODE_CANDIDATES.join(' or ')}`);
+  return { ok: false, bytes, reason: `no Node.js at ${NODE_CANDIDATES.join(' or ')}` };
 }
 
 /** Plans and writes the requested tables on the connected nodes (`transports`); others are left for their resync. */
 export async function writeTables(model: Model, req: TableRequest, transports: ReadonlyMap<string, Transport>, opts: TableOptions): Promise<TableResult> {
-  const ctx = new RenderContext(model);
-  const result: TableResult = { written: new Map(), failed: new Map(), missing: [], bundles: [], outcomes: [] };
+  const delta = opts.delta;
+  const ctx = delta?.context(model) ?? new RenderContext(model);
+  const result = emptyTableResult();
   const targets = model.nodes.filter((n) => transports.has(n.name));
   await settleLimit(targets, opts.concurrency, async (node) => {
     const t = transports.get(node.name)!;
     const rules = rulesOfNode(model, node).filter((r) => req.nodes.has(node.name) || req.rules.has(r.name));
     if (rules.length === 0) return;
+    const sent: SentToNode = { bytes: 0, patched: [], whole: [], fallbacks: [] };
+    // A resync may find an agent deployed since: patches are tried again.
+    if (req.nodes.has(node.name)) delta?.noPatch.delete(node.name);
     try {
       const stage: NodeWork['stage'] = [];
       for (const rule of rules) {
         const want = arpTableFile(ctx, rule, node);
+        // A resync (req.nodes) reads every table: what the node holds may have changed while it was away.
+        const known = delta && !req.nodes.has(node.name) ? delta.knownTable(node.name, want.path) : undefined;
+        if (delta && known) {
+          const sha = tableSha256(ctx, rule, node);
+          if (sha === known.sha256) {
+            delta.record(node.name, want.path, sha, model);
+            continue;
+          }
+          const ops = delta.noPatch.has(node.name) ? undefined : delta.patch(known.gen, model, rule.name, node.name);
+          if (ops && ops.length > 0 && ops.length <= MAX_PATCH_OPS) {
+            const p = await sendPatch(t, delta, { path: want.path, from: known.sha256, to: sha, nowMs: Math.trunc((opts.now ?? Date.now)()), ops }, opts.timeoutMs);
+            sent.bytes += p.bytes;
+            if (p.ok) {
+              delta.record(node.name, want.path, sha, model);
+              sent.patched.push(want.path);
+              continue;
+            }
+            sent.fallbacks.push({ path: want.path, reason: p.reason });
+          }
+          delta.forget(node.name, want.path);
+        }
         const text = fileText(want);
         const have = await t.readFile(want.path, opts.timeoutMs);
         if (have === undefined) {
           result.missing.push({ node: node.name, path: want.path });
           continue;
         }
-        if (have.data.toString('utf8') === text && have.mode === want.mode) continue;
+        if (have.data.toString('utf8') === text && have.mode === want.mode) {
+          delta?.record(node.name, want.path, sha256Hex(text), model);
+          continue;
+        }
         stage.push({ path: want.path, content: text, mode: want.mode, owner: want.owner, group: want.group });
       }
-      if (stage.length === 0) return;
+      if (stage.length === 0) {
+        if (sent.patched.length > 0) result.written.set(node.name, [...sent.patched]);
+        return;
+      }
       const bundle = await t.readFile(BUNDLE_PATH, opts.timeoutMs);
       if (bundle !== undefined) {
         // The agent's reference moves with the tables: same files otherwise, a higher version.
@@ -82,15 +176,26 @@ export async function writeTables(model: Model, req: TableRequest, transports: R
         }
       }
       const work: NodeWork = { node: node.name, stage, remove: [], leftovers: [], usbkey: undefined, createOverlays: [], services: ['varpd'], manifest: undefined };
+      // Sizes and hashes before the executor runs: it releases each staged content once it is on the node.
+      const tables = stage.filter((s) => s.path !== BUNDLE_PATH).map((s) => ({ path: s.path, sha256: sha256Hex(s.content as string) }));
+      for (const s of stage) sent.bytes += Buffer.byteLength(s.content);
       const run = await executeWork(new Map([[node.name, t]]), [work], { concurrency: 1, timeoutMs: opts.timeoutMs });
       result.outcomes.push(...run.outcomes);
       if (!run.ok) {
+        for (const s of stage) delta?.forget(node.name, s.path);
         result.failed.set(node.name, run.outcomes[0]?.error ?? 'failed');
         return;
       }
-      result.written.set(node.name, stage.filter((s) => s.path !== BUNDLE_PATH).map((s) => s.path));
+      for (const s of tables) {
+        delta?.record(node.name, s.path, s.sha256, model);
+        sent.whole.push(s.path);
+      }
+      result.written.set(node.name, [...sent.patched, ...tables.map((s) => s.path)]);
     } catch (err) {
+      delta?.forget(node.name);
       result.failed.set(node.name, (err as Error)?.message ?? String(err));
+    } finally {
+      if (sent.bytes > 0 || sent.fallbacks.length > 0) result.sent.set(node.name, sent);
     }
   });
   return result;

@@ -13,17 +13,14 @@
  * for that peer yet, has no working pair to cut. Pure.
  */
 import { EsdcError } from '../errors.js';
-import { orderedPair, type Model } from '../model/model.js';
+import type { Model } from '../model/model.js';
 import { modelProfile } from './generator.js';
 import { ikeSummary, parseIkeConfig } from './ike-files.js';
-import { meshPeers, pairLabel, type Pair } from './pairs.js';
+import { pairLabel } from './pairs.js';
+import { peersToAdd, subsetSplits, type SubsetSplit } from './subset-splits.js';
 
-export interface IkeSplit {
-  pair: Pair;
-  /** In this run; its IKE parameters for `peer` change. */
-  node: string;
-  /** Not in this run. */
-  peer: string;
+/** A pair whose IKE parameters would change at `node` (in this run) and not at `peer`. */
+export interface IkeSplit extends SubsetSplit {
   /** The parameters both ends use now, and what `node` would get. */
   now: string;
   next: string;
@@ -38,24 +35,18 @@ export function ikeSubsetSplits(
   only: ReadonlySet<string> | undefined,
   currentIkeConfig: (node: string) => string | null | undefined,
 ): IkeSplit[] {
-  if (!only) return [];
+  if (!only) return []; // before the profile: a whole-fleet run needs none of it
   const { ike } = modelProfile(model);
   const next = ikeSummary(ike.p1, ike.pfsRule);
-  const splits: IkeSplit[] = [];
-  for (const node of model.nodes) {
-    if (!only.has(node.name)) continue;
-    const text = currentIkeConfig(node.name);
-    if (text === null || text === undefined) continue;
+  return subsetSplits(model, only, (node) => {
+    const text = currentIkeConfig(node);
+    if (text === null || text === undefined) return undefined;
     const current = parseIkeConfig(text);
-    for (const peer of meshPeers(model, node)) {
-      if (only.has(peer.name) || peer.externalIp === undefined) continue;
-      const now = current.get(peer.externalIp);
-      if (now && now.summary !== next) {
-        splits.push({ pair: orderedPair(node.name, peer.name), node: node.name, peer: peer.name, now: now.summary, next });
-      }
-    }
-  }
-  return splits;
+    return (peerIp) => {
+      const now = current.get(peerIp);
+      return now && now.summary !== next ? { now: now.summary, next } : undefined;
+    };
+  });
 }
 
 /** A subset run that would leave pairs with different IKE parameters at their two ends. */
@@ -63,7 +54,7 @@ export class IkeSplitError extends EsdcError {
   readonly splits: readonly IkeSplit[];
   readonly add: readonly string[];
   constructor(splits: readonly IkeSplit[]) {
-    const add = [...new Set(splits.map((s) => s.peer))].sort();
+    const add = peersToAdd(splits);
     const lines = splits.map((s) => `  - ${pairLabel(s.pair)}: ${s.node} would change IKE from "${s.now}" to "${s.next}", ${s.peer} would keep it`);
     super(
       `this run would leave ${splits.length} IPsec pair(s) with different IKE parameters at their two ends, cutting them:\n${lines.join('\n')}\n` +

@@ -16,16 +16,11 @@
 import { EsdcError } from '../errors.js';
 import type { Model } from '../model/model.js';
 import { parsePreshared } from './ike-files.js';
-import { orderedPair } from '../model/model.js';
-import { meshPeers, pairLabel, type Pair } from './pairs.js';
+import { pairLabel } from './pairs.js';
+import { peersToAdd, subsetSplits, type SubsetSplit } from './subset-splits.js';
 
-export interface KeySplit {
-  pair: Pair;
-  /** In this run; its key for `peer` changes. */
-  node: string;
-  /** Not in this run. */
-  peer: string;
-}
+/** A pair whose key would change at `node` (in this run) and not at `peer`. */
+export type KeySplit = SubsetSplit;
 
 /**
  * Every pair a run over `only` would leave with different keys at its two
@@ -38,24 +33,17 @@ export function keySubsetSplits(
   current: (node: string) => string | null | undefined,
   desired: (node: string) => string | undefined,
 ): KeySplit[] {
-  if (!only) return [];
-  const splits: KeySplit[] = [];
-  for (const node of model.nodes) {
-    if (!only.has(node.name)) continue;
-    const now = current(node.name);
-    const next = desired(node.name);
-    if (now === null || now === undefined || next === undefined) continue;
+  return subsetSplits(model, only, (node) => {
+    const now = current(node);
+    const next = desired(node);
+    if (now === null || now === undefined || next === undefined) return undefined;
     const nowKeys = parsePreshared(now);
     const nextKeys = parsePreshared(next);
-    for (const peer of meshPeers(model, node)) {
-      if (only.has(peer.name) || peer.externalIp === undefined) continue;
-      const had = nowKeys.get(peer.externalIp);
-      if (had !== undefined && had !== nextKeys.get(peer.externalIp)) {
-        splits.push({ pair: orderedPair(node.name, peer.name), node: node.name, peer: peer.name });
-      }
-    }
-  }
-  return splits;
+    return (peerIp) => {
+      const had = nowKeys.get(peerIp);
+      return had !== undefined && had !== nextKeys.get(peerIp) ? {} : undefined;
+    };
+  });
 }
 
 /** How many pairs a refusal lists before it counts the rest (a scheme switch touches every cross-PDC pair). */
@@ -66,7 +54,7 @@ export class KeySplitError extends EsdcError {
   readonly splits: readonly KeySplit[];
   readonly add: readonly string[];
   constructor(splits: readonly KeySplit[]) {
-    const add = [...new Set(splits.map((s) => s.peer))].sort();
+    const add = peersToAdd(splits);
     const lines = splits.slice(0, LISTED).map((s) => `  - ${pairLabel(s.pair)}: ${s.node} would get a new key, ${s.peer} would keep the old one`);
     if (splits.length > LISTED) lines.push(`  - and ${splits.length - LISTED} more pair(s)`);
     const addText = add.length > LISTED ? `${add.slice(0, LISTED).join(', ')} and ${add.length - LISTED} more node(s)` : add.join(', ');

@@ -1,5 +1,6 @@
 /** A Plan as text for a terminal, node by node (never the content of secret files). Pure. */
 import type { FilePlan, NodePlan, Plan } from './plan.js';
+import { countsText, planCounts } from './counts.js';
 
 function mode(m: number | undefined): string {
   return m === undefined ? '?' : `0${m.toString(8)}`;
@@ -30,8 +31,8 @@ export function renderNodePlan(n: NodePlan): string {
   if (!n.changed) {
     out.push(`${n.node}: no changes${pending.length > 0 ? ' (changes pending a reboot)' : ''}`);
   } else {
-    const count = n.files.length + n.usbkey.length + n.overlays.filter((o) => o.action === 'create').length;
-    out.push(`${n.node}: ${count} change(s)`);
+    // The numbers apply's report gives for the same run (src/plan/counts.ts).
+    out.push(`${n.node}: ${countsText(planCounts(n))}`);
   }
   for (const f of n.files) out.push(...fileLine(f));
   for (const c of n.usbkey) {
@@ -56,20 +57,21 @@ export function renderPlan(plan: Plan): string {
 }
 
 /**
- * One line per node (`plan --summary`): files added, changed and removed,
- * /usbkey/config lines, overlays to create, refreshes, and what waits for a
- * reboot or disrupts traffic, counted as apply counts them: one /usbkey/config
- * write however many of its lines change.
+ * One line per node (`plan --summary`): files to write (added, changed,
+ * /usbkey/config with its lines), to remove, overlays to create, refreshes,
+ * and what waits for a reboot or disrupts traffic; the first four are the
+ * numbers apply reports (src/plan/counts.ts).
  */
 export function renderPlanSummary(plan: Plan): string {
   const lines = plan.nodes.map((n) => {
     if (!n.changed) return `${n.node}: no changes${n.overlays.some((o) => o.action === 'pending') ? ' (changes pending a reboot)' : ''}`;
     const by = (a: FilePlan['action']): number => n.files.filter((f) => f.action === a).length;
+    const c = planCounts(n);
     const parts = [
-      `files +${by('add')} ~${by('change')} -${by('remove')}`,
-      `/usbkey/config ${n.usbkey.length} line(s)`,
-      `overlays +${n.overlays.filter((o) => o.action === 'create').length}`,
-      `refresh ${n.services.join(',') || '-'}`,
+      `write ${c.filesWritten} (files +${by('add')} ~${by('change')}${n.usbkey.length > 0 ? `, /usbkey/config ${n.usbkey.length} line(s)` : ''})`,
+      `remove ${c.filesRemoved}`,
+      `overlays +${c.overlaysCreated}`,
+      `refresh ${c.servicesRefreshed}: ${n.services.join(',') || '-'}`,
     ];
     if (n.reboot.length > 0) parts.push(`${n.reboot.length} at reboot`);
     if (n.disruptive.length > 0) parts.push(`${n.disruptive.length} DISRUPTIVE`);
@@ -82,5 +84,5 @@ export function renderPlanSummary(plan: Plan): string {
 
 /** The plan for --json: everything but file contents (FilePlan never holds them). */
 export function planJson(plan: Plan): unknown {
-  return { nodes: plan.nodes, changed: plan.nodes.filter((n) => n.changed).map((n) => n.node) };
+  return { nodes: plan.nodes.map((n) => ({ ...n, counts: planCounts(n) })), changed: plan.nodes.filter((n) => n.changed).map((n) => n.node) };
 }

@@ -20,6 +20,7 @@ import type {
   AdminOverlayDoc,
   AdminOverlayMemberDoc,
   DefaultsDoc,
+  FirewallDoc,
   NodeDoc,
   PdcPskDoc,
   PskDoc,
@@ -191,6 +192,26 @@ export interface Decoded {
 }
 
 /**
+ * What every part's decoder reads from and reports to: the tree, how a
+ * relative path is shown, and the problems found so far (all of them are
+ * thrown together at the end, in the order the parts are read).
+ */
+interface DecodeContext {
+  tree: ReadonlyMap<string, string>;
+  at: (rel: string) => string;
+  /** Values that cannot be read at all: decodeState throws them as one ValidationError. */
+  issues: ValidationIssue[];
+  /** Values that load but deserve attention. */
+  warnings: ValidationIssue[];
+}
+
+/** The adminoverlay's port and MTU, from its rule (the subnet and members come from adminoverlay/). */
+interface AdminRule {
+  port: number | undefined;
+  mtu: number | undefined;
+}
+
+/**
  * The document a cfgdb tree holds. `at(rel)` turns a relative path into the
  * path messages show (the absolute znode path). Values that cannot be read
  * at all (bad base64, a port that is no number, an ambiguous PSK key name)
@@ -198,195 +219,255 @@ export interface Decoded {
  * the state's own shape and consistency checks.
  */
 export function decodeState(tree: ReadonlyMap<string, string>, at: (rel: string) => string, source: string): Decoded {
-  const issues: ValidationIssue[] = [];
-  const warnings: ValidationIssue[] = [];
+  const cx: DecodeContext = { tree, at, issues: [], warnings: [] };
   const doc: StateDoc = { version: 1 };
-  const children = (dir: string): string[] => childrenOf(tree, dir);
-  const json = <T>(rel: string): T | undefined => {
-    const text = tree.get(rel);
-    if (text === undefined) return undefined;
-    try {
-      return JSON.parse(text) as T;
-    } catch (err) {
-      issues.push({ path: at(rel), message: `is not valid JSON: ${(err as Error).message}` });
-      return undefined;
-    }
-  };
-
-  const format = tree.get(`${OURS}/format`);
-  if (format !== undefined && format !== FORMAT) {
-    issues.push({ path: at(`${OURS}/format`), value: format, message: `is a format this version does not know (it reads ${FORMAT}); upgrade esdc-overlay` });
-    throw new ValidationError(issues, source);
-  }
+  checkFormat(cx, source);
 
   // Our own subtree first: node names resolve PSK key names.
-  const defaults = json<DefaultsDoc>(`${OURS}/defaults`);
+  const defaults = readJson<DefaultsDoc>(cx, `${OURS}/defaults`);
   if (defaults !== undefined) doc.defaults = defaults;
-  const nodeNames = children(`${OURS}/nodes`);
-  if (nodeNames.length > 0) {
-    doc.nodes = {};
-    for (const name of nodeNames) {
-      const n = json<NodeDoc>(`${OURS}/nodes/${name}`);
-      if (n !== undefined) doc.nodes[name] = n;
-    }
+  const nodeNames = childrenOf(tree, `${OURS}/nodes`);
+  const nodes = decodeJsonDir<NodeDoc>(cx, `${OURS}/nodes`);
+  if (nodes !== undefined) doc.nodes = nodes;
+  const vdcs = decodeJsonDir<VdcDoc>(cx, `${OURS}/vdcs`);
+  if (vdcs !== undefined) doc.vdcs = vdcs;
+  const vnics = decodeVnics(cx);
+  if (vnics.length > 0) doc.vnics = vnics;
+
+  // Every name a rule, the adminoverlay or our records mention: what a PSK key name may split into.
+  const knownNames = new Set(nodeNames);
+  const { rules, adminRule } = decodeRules(cx, knownNames);
+  if (Object.keys(rules).length > 0) doc.overlay_rules = rules;
+  const admin = decodeAdminOverlay(cx, adminRule, knownNames);
+  if (admin !== undefined) doc.adminoverlay = admin;
+
+  const psk = decodePsk(cx, knownNames);
+  if (psk.length > 0) doc.ipsec = { psk };
+  const pdcPsk = decodePdcPsk(cx);
+  if (pdcPsk.length > 0) doc.ipsec = { ...doc.ipsec, pdc_psk: pdcPsk };
+  const firewall = decodeFirewall(cx);
+  if (firewall !== undefined) doc.firewall = firewall;
+
+  if (cx.issues.length > 0) throw new ValidationError(cx.issues, source);
+  return { doc, warnings: cx.warnings };
+}
+
+/** A subtree in a format this version does not know is refused before anything else is read. */
+function checkFormat(cx: DecodeContext, source: string): void {
+  const format = cx.tree.get(`${OURS}/format`);
+  if (format !== undefined && format !== FORMAT) {
+    cx.issues.push({ path: cx.at(`${OURS}/format`), value: format, message: `is a format this version does not know (it reads ${FORMAT}); upgrade esdc-overlay` });
+    throw new ValidationError(cx.issues, source);
   }
-  const vdcNames = children(`${OURS}/vdcs`);
-  if (vdcNames.length > 0) {
-    doc.vdcs = {};
-    for (const name of vdcNames) {
-      const v = json<VdcDoc>(`${OURS}/vdcs/${name}`);
-      if (v !== undefined) doc.vdcs[name] = v;
-    }
+}
+
+/** The JSON at `rel`; undefined when absent, or (with an issue) when it does not parse. */
+function readJson<T>(cx: DecodeContext, rel: string): T | undefined {
+  const text = cx.tree.get(rel);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    cx.issues.push({ path: cx.at(rel), message: `is not valid JSON: ${(err as Error).message}` });
+    return undefined;
   }
+}
+
+/** esdc_overlay/{nodes,vdcs}/<name>: one JSON record a child; undefined when the directory has none. */
+function decodeJsonDir<T>(cx: DecodeContext, dir: string): Record<string, T> | undefined {
+  const names = childrenOf(cx.tree, dir);
+  if (names.length === 0) return undefined;
+  const out: Record<string, T> = {};
+  for (const name of names) {
+    const v = readJson<T>(cx, `${dir}/${name}`);
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
+/** esdc_overlay/vnics/<node>: a JSON list of that node's NICs. */
+function decodeVnics(cx: DecodeContext): VnicDoc[] {
   const vnics: VnicDoc[] = [];
-  for (const node of children(`${OURS}/vnics`)) {
-    const list = json<unknown>(`${OURS}/vnics/${node}`);
+  for (const node of childrenOf(cx.tree, `${OURS}/vnics`)) {
+    const list = readJson<unknown>(cx, `${OURS}/vnics/${node}`);
     if (!Array.isArray(list)) {
-      if (list !== undefined) issues.push({ path: at(`${OURS}/vnics/${node}`), message: 'must be a JSON list of NICs' });
+      if (list !== undefined) cx.issues.push({ path: cx.at(`${OURS}/vnics/${node}`), message: 'must be a JSON list of NICs' });
       continue;
     }
     for (const v of list) vnics.push({ ...(v as Omit<VnicDoc, 'node'>), node });
   }
-  if (vnics.length > 0) doc.vnics = vnics;
+  return vnics;
+}
 
-  // overlay_rules/<name>/{port,nodelist,rule}
+/** overlay_rules/<name>/{port,nodelist,rule}: the rules, and the adminoverlay's own rule apart. Adds nodelists' names to `knownNames`. */
+function decodeRules(cx: DecodeContext, knownNames: Set<string>): { rules: Record<string, RuleDoc>; adminRule: AdminRule | undefined } {
   const rules: Record<string, RuleDoc> = {};
-  let adminRule: { port: number | undefined; mtu: number | undefined } | undefined;
-  const knownNames = new Set(nodeNames);
-  for (const name of children('overlay_rules')) {
+  let adminRule: AdminRule | undefined;
+  for (const name of childrenOf(cx.tree, 'overlay_rules')) {
     const base = `overlay_rules/${name}`;
-    const portText = tree.get(`${base}/port`);
-    const nodelist = tree.get(`${base}/nodelist`);
-    const ruleText = tree.get(`${base}/rule`);
-    let port: number | undefined;
-    if (portText === undefined) issues.push({ path: at(`${base}/port`), message: 'is missing' });
-    else if (!/^\d{1,5}$/.test(portText.trim())) issues.push({ path: at(`${base}/port`), value: portText, message: 'must be a UDP port number' });
-    else port = Number(portText.trim());
+    const port = decodeRulePort(cx, base);
+    const ruleText = cx.tree.get(`${base}/rule`);
     let rule: string | undefined;
     if (ruleText !== undefined) {
       rule = decodeRuleValue(ruleText);
-      if (rule === undefined) issues.push({ path: at(`${base}/rule`), value: ruleText, message: 'is not base64 of a rule string' });
+      if (rule === undefined) cx.issues.push({ path: cx.at(`${base}/rule`), value: ruleText, message: 'is not base64 of a rule string' });
     }
     if (name === ADMIN_OVERLAY_RULE) {
-      const parsed = rule === undefined ? undefined : parseRuleString(rule, at(`${base}/rule`));
-      if (parsed && parsed.issues.length > 0) issues.push(...parsed.issues);
-      const p = parsed?.params ?? {};
-      for (const [key, dflt, field] of [
-        ['listenIp', RULE_DEFAULTS.listenIp, 'vxlan/listen_ip'],
-        ['filesConfig', defaultFilesConfig(ADMIN_OVERLAY_RULE), 'files/config'],
-      ] as const) {
-        const v = p[key];
-        if (v !== undefined && v !== dflt) {
-          warnings.push({ path: at(`${base}/rule`), value: v, message: `sets ${field}, which esdc-overlay keeps at ${dflt} for the adminoverlay` });
-        }
-      }
-      adminRule = { port: p.port ?? port, mtu: p.mtu };
+      adminRule = decodeAdminRule(cx, base, port, rule);
       continue;
     }
-    let nodes: 'all' | string[] = 'all';
-    if (nodelist === undefined) issues.push({ path: at(`${base}/nodelist`), message: 'is missing' });
-    else {
-      const list = parseNodeList(nodelist, at(`${base}/nodelist`));
-      issues.push(...list.issues);
-      nodes = list.nodes;
-      if (nodes !== 'all') for (const n of nodes) knownNames.add(n);
-    }
+    const nodes = decodeNodelist(cx, base, knownNames);
     if (rule === undefined) {
-      if (ruleText === undefined) issues.push({ path: at(`${base}/rule`), message: 'is missing' });
+      if (ruleText === undefined) cx.issues.push({ path: cx.at(`${base}/rule`), message: 'is missing' });
       continue;
     }
     rules[name] = ruleDocFromDanube(name, port, nodes, rule);
   }
-  if (Object.keys(rules).length > 0) doc.overlay_rules = rules;
+  return { rules, adminRule };
+}
 
-  // adminoverlay/{subnet,netmask,nodes/<host>/{ip,mac}}
-  const subnet = tree.get('adminoverlay/subnet');
-  if (subnet !== undefined) {
-    const netmask = tree.get('adminoverlay/netmask');
-    const prefix = netmask === undefined ? undefined : prefixOf(netmask.trim());
-    if (netmask === undefined) issues.push({ path: at('adminoverlay/netmask'), message: 'is missing (the subnet needs its netmask)' });
-    else if (prefix === undefined) issues.push({ path: at('adminoverlay/netmask'), value: netmask, message: 'must be a dotted netmask like 255.255.255.0' });
-    const admin: AdminOverlayDoc = { subnet: `${subnet.trim()}/${prefix ?? 32}` };
-    if (adminRule?.port !== undefined) admin.port = adminRule.port;
-    const extra = json<Partial<AdminOverlayDoc>>(`${OURS}/adminoverlay`);
-    if (extra?.vxlan_id !== undefined) admin.vxlan_id = extra.vxlan_id;
-    if (extra?.vlan_id !== undefined) admin.vlan_id = extra.vlan_id;
-    if (adminRule?.mtu !== undefined) admin.mtu = adminRule.mtu;
-    const members: Record<string, AdminOverlayMemberDoc> = {};
-    for (const host of children('adminoverlay/nodes')) {
-      knownNames.add(host);
-      const ip = tree.get(`adminoverlay/nodes/${host}/ip`);
-      let mac = tree.get(`adminoverlay/nodes/${host}/mac`) ?? '';
-      if (ip === undefined) {
-        issues.push({ path: at(`adminoverlay/nodes/${host}/ip`), message: 'is missing' });
-        continue;
-      }
-      if (mac.trim() === '') {
-        // Danube's adminoverlay-init leaves it empty (docs/file-formats.md#danube-defects, item 2): the node gets a random MAC at every boot.
-        mac = derivedAdminMac(host);
-        warnings.push({
-          path: at(`adminoverlay/nodes/${host}/mac`),
-          value: mac,
-          message: 'is empty in cfgdb (a Danube adminoverlay-init bug); using a stable MAC derived from the hostname, stored at the next change',
-        });
-      }
-      members[host] = { ip: ip.trim(), mac: mac.trim() };
+/** overlay_rules/<name>/port: a UDP port number. */
+function decodeRulePort(cx: DecodeContext, base: string): number | undefined {
+  const portText = cx.tree.get(`${base}/port`);
+  if (portText === undefined) cx.issues.push({ path: cx.at(`${base}/port`), message: 'is missing' });
+  else if (!/^\d{1,5}$/.test(portText.trim())) cx.issues.push({ path: cx.at(`${base}/port`), value: portText, message: 'must be a UDP port number' });
+  else return Number(portText.trim());
+  return undefined;
+}
+
+/** overlay_rules/<name>/nodelist: `all` or node names, each added to `knownNames`. */
+function decodeNodelist(cx: DecodeContext, base: string, knownNames: Set<string>): 'all' | string[] {
+  const nodelist = cx.tree.get(`${base}/nodelist`);
+  if (nodelist === undefined) {
+    cx.issues.push({ path: cx.at(`${base}/nodelist`), message: 'is missing' });
+    return 'all';
+  }
+  const list = parseNodeList(nodelist, cx.at(`${base}/nodelist`));
+  cx.issues.push(...list.issues);
+  if (list.nodes !== 'all') for (const n of list.nodes) knownNames.add(n);
+  return list.nodes;
+}
+
+/** The adminoverlay's rule: only its port and MTU are ours to read; a listen IP or files config other than ours is a warning. */
+function decodeAdminRule(cx: DecodeContext, base: string, port: number | undefined, rule: string | undefined): AdminRule {
+  const parsed = rule === undefined ? undefined : parseRuleString(rule, cx.at(`${base}/rule`));
+  if (parsed && parsed.issues.length > 0) cx.issues.push(...parsed.issues);
+  const p = parsed?.params ?? {};
+  for (const [key, dflt, field] of [
+    ['listenIp', RULE_DEFAULTS.listenIp, 'vxlan/listen_ip'],
+    ['filesConfig', defaultFilesConfig(ADMIN_OVERLAY_RULE), 'files/config'],
+  ] as const) {
+    const v = p[key];
+    if (v !== undefined && v !== dflt) {
+      cx.warnings.push({ path: cx.at(`${base}/rule`), value: v, message: `sets ${field}, which esdc-overlay keeps at ${dflt} for the adminoverlay` });
     }
-    if (Object.keys(members).length > 0) admin.nodes = members;
-    doc.adminoverlay = admin;
-  } else {
-    if (children('adminoverlay/nodes').length > 0) {
-      warnings.push({ path: at('adminoverlay/nodes'), message: 'has entries but adminoverlay/subnet is missing, so the adminoverlay is off; they are ignored' });
+  }
+  return { port: p.port ?? port, mtu: p.mtu };
+}
+
+/** adminoverlay/{subnet,netmask,nodes/<host>/{ip,mac}} with our extra fields; undefined (with warnings for leftovers) when there is no subnet. */
+function decodeAdminOverlay(cx: DecodeContext, adminRule: AdminRule | undefined, knownNames: Set<string>): AdminOverlayDoc | undefined {
+  const subnet = cx.tree.get('adminoverlay/subnet');
+  if (subnet === undefined) {
+    warnUnfinishedAdminOverlay(cx, adminRule);
+    return undefined;
+  }
+  const netmask = cx.tree.get('adminoverlay/netmask');
+  const prefix = netmask === undefined ? undefined : prefixOf(netmask.trim());
+  if (netmask === undefined) cx.issues.push({ path: cx.at('adminoverlay/netmask'), message: 'is missing (the subnet needs its netmask)' });
+  else if (prefix === undefined) cx.issues.push({ path: cx.at('adminoverlay/netmask'), value: netmask, message: 'must be a dotted netmask like 255.255.255.0' });
+  const admin: AdminOverlayDoc = { subnet: `${subnet.trim()}/${prefix ?? 32}` };
+  if (adminRule?.port !== undefined) admin.port = adminRule.port;
+  const extra = readJson<Partial<AdminOverlayDoc>>(cx, `${OURS}/adminoverlay`);
+  if (extra?.vxlan_id !== undefined) admin.vxlan_id = extra.vxlan_id;
+  if (extra?.vlan_id !== undefined) admin.vlan_id = extra.vlan_id;
+  if (adminRule?.mtu !== undefined) admin.mtu = adminRule.mtu;
+  const members = decodeAdminMembers(cx, knownNames);
+  if (Object.keys(members).length > 0) admin.nodes = members;
+  return admin;
+}
+
+/** adminoverlay/nodes/<host>/{ip,mac}; each host is added to `knownNames`. */
+function decodeAdminMembers(cx: DecodeContext, knownNames: Set<string>): Record<string, AdminOverlayMemberDoc> {
+  const members: Record<string, AdminOverlayMemberDoc> = {};
+  for (const host of childrenOf(cx.tree, 'adminoverlay/nodes')) {
+    knownNames.add(host);
+    const ip = cx.tree.get(`adminoverlay/nodes/${host}/ip`);
+    let mac = cx.tree.get(`adminoverlay/nodes/${host}/mac`) ?? '';
+    if (ip === undefined) {
+      cx.issues.push({ path: cx.at(`adminoverlay/nodes/${host}/ip`), message: 'is missing' });
+      continue;
     }
-    if (adminRule) {
-      warnings.push({
-        path: at(`overlay_rules/${ADMIN_OVERLAY_RULE}`),
-        message: 'exists but adminoverlay/subnet does not (an unfinished adminoverlay-init?); the rule is ignored and goes at the next change',
+    if (mac.trim() === '') {
+      // Danube's adminoverlay-init leaves it empty (docs/file-formats.md#danube-defects, item 2): the node gets a random MAC at every boot.
+      mac = derivedAdminMac(host);
+      cx.warnings.push({
+        path: cx.at(`adminoverlay/nodes/${host}/mac`),
+        value: mac,
+        message: 'is empty in cfgdb (a Danube adminoverlay-init bug); using a stable MAC derived from the hostname, stored at the next change',
       });
     }
+    members[host] = { ip: ip.trim(), mac: mac.trim() };
   }
+  return members;
+}
 
-  // ipsec/psk/<a>-<b>
+/** No adminoverlay/subnet: members or an adminoverlay rule left behind are ignored, and said so. */
+function warnUnfinishedAdminOverlay(cx: DecodeContext, adminRule: AdminRule | undefined): void {
+  if (childrenOf(cx.tree, 'adminoverlay/nodes').length > 0) {
+    cx.warnings.push({ path: cx.at('adminoverlay/nodes'), message: 'has entries but adminoverlay/subnet is missing, so the adminoverlay is off; they are ignored' });
+  }
+  if (adminRule) {
+    cx.warnings.push({
+      path: cx.at(`overlay_rules/${ADMIN_OVERLAY_RULE}`),
+      message: 'exists but adminoverlay/subnet does not (an unfinished adminoverlay-init?); the rule is ignored and goes at the next change',
+    });
+  }
+}
+
+/** ipsec/psk/<a>-<b>: Danube's per-pair keys, the pair resolved against the known node names. */
+function decodePsk(cx: DecodeContext, knownNames: ReadonlySet<string>): PskDoc[] {
   const psk: PskDoc[] = [];
-  for (const keyName of children('ipsec/psk')) {
+  for (const keyName of childrenOf(cx.tree, 'ipsec/psk')) {
     const pair = resolvePskName(keyName, knownNames);
     if ('problem' in pair) {
-      issues.push({ path: at(`ipsec/psk/${keyName}`), value: keyName, message: pair.problem });
+      cx.issues.push({ path: cx.at(`ipsec/psk/${keyName}`), value: keyName, message: pair.problem });
       continue;
     }
-    psk.push({ nodes: pair.nodes, key: (tree.get(`ipsec/psk/${keyName}`) ?? '').trim() });
+    psk.push({ nodes: pair.nodes, key: (cx.tree.get(`ipsec/psk/${keyName}`) ?? '').trim() });
   }
-  if (psk.length > 0) doc.ipsec = { psk };
+  return psk;
+}
 
-  // esdc_overlay/pdc_psk/<a>,<b>
+/** esdc_overlay/pdc_psk/<a>,<b>: the pdc-pair scheme's keys. */
+function decodePdcPsk(cx: DecodeContext): PdcPskDoc[] {
   const pdcPsk: PdcPskDoc[] = [];
-  for (const name of children(PDC_PSK_DIR)) {
+  for (const name of childrenOf(cx.tree, PDC_PSK_DIR)) {
     const parts = name.split(',');
     if (parts.length !== 2 || parts.some((x) => !matches(PDC_NAME, x))) {
-      issues.push({ path: at(`${PDC_PSK_DIR}/${name}`), value: name, message: 'is not two PDC names separated by a comma' });
+      cx.issues.push({ path: cx.at(`${PDC_PSK_DIR}/${name}`), value: name, message: 'is not two PDC names separated by a comma' });
       continue;
     }
-    pdcPsk.push({ pdcs: [parts[0]!, parts[1]!], key: (tree.get(`${PDC_PSK_DIR}/${name}`) ?? '').trim() });
+    pdcPsk.push({ pdcs: [parts[0]!, parts[1]!], key: (cx.tree.get(`${PDC_PSK_DIR}/${name}`) ?? '').trim() });
   }
-  if (pdcPsk.length > 0) doc.ipsec = { ...doc.ipsec, pdc_psk: pdcPsk };
+  return pdcPsk;
+}
 
-  // firewall/{globally_enabled,administrator_sources}
-  const enabled = tree.get('firewall/globally_enabled');
-  const sources = tree.get('firewall/administrator_sources');
-  if (enabled !== undefined || sources !== undefined) {
-    doc.firewall = {};
-    if (enabled !== undefined) {
-      const e = enabled.trim();
-      if (e === 'true' || e === 'false') doc.firewall.enabled = e === 'true';
-      else issues.push({ path: at('firewall/globally_enabled'), value: enabled, message: 'must be "true" or "false"' });
-    }
-    if (sources !== undefined) {
-      doc.firewall.administrator_sources = sources.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    }
+/** firewall/{globally_enabled,administrator_sources}; undefined when neither is there. */
+function decodeFirewall(cx: DecodeContext): FirewallDoc | undefined {
+  const enabled = cx.tree.get('firewall/globally_enabled');
+  const sources = cx.tree.get('firewall/administrator_sources');
+  if (enabled === undefined && sources === undefined) return undefined;
+  const firewall: FirewallDoc = {};
+  if (enabled !== undefined) {
+    const e = enabled.trim();
+    if (e === 'true' || e === 'false') firewall.enabled = e === 'true';
+    else cx.issues.push({ path: cx.at('firewall/globally_enabled'), value: enabled, message: 'must be "true" or "false"' });
   }
-
-  if (issues.length > 0) throw new ValidationError(issues, source);
-  return { doc, warnings };
+  if (sources !== undefined) {
+    firewall.administrator_sources = sources.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  }
+  return firewall;
 }
 
 /** Sorted names of the direct children of `dir` in a tree. */

@@ -14,6 +14,9 @@ import { RootedTransport } from './rooted-transport.js';
 import { endpointKey, simRootsFrom, type SimRoots } from './sim-roots.js';
 import type { SshTarget } from './ssh-transport.js';
 import type { Transport } from './transport.js';
+import { passphrasePrompt, type PassphrasePrompt } from './passphrase-hook.js';
+
+export type { PassphrasePrompt };
 
 export type ResolvedTarget = SshTarget;
 
@@ -45,6 +48,8 @@ export interface SshSettings {
   connectTimeoutMs: number;
   /** Simulated nodes' roots, from the test harness's environment only (sim-roots.ts). */
   simRoots?: SimRoots | undefined;
+  /** Asks for a key's passphrase (a terminal's hidden prompt); default: the one the CLI set for this run (passphrase-hook.ts), if any. */
+  askPassphrase?: PassphrasePrompt | undefined;
 }
 
 /** OpenSSH's default identities, in the order ssh(1) tries them (of those it still offers by default). */
@@ -69,16 +74,20 @@ export function sshSettings(
   };
 }
 
+/** How many wrong passphrases before the key is refused, as ssh(1) allows. */
+export const PASSPHRASE_ATTEMPTS = 3;
+
 /** Opens connections; reads the key and known_hosts once for all nodes. */
 export class Connector {
   private constructor(
     private readonly settings: SshSettings,
     private readonly privateKey: Buffer | undefined,
     private readonly knownHosts: readonly KnownHostEntry[],
+    private readonly passphrase: string | undefined,
   ) {}
 
   static async create(settings: SshSettings): Promise<Connector> {
-    const key = await readIdentity(settings);
+    const { key, passphrase } = (await readIdentity(settings)) ?? {};
     let text = '';
     try {
       text = await readFile(settings.knownHostsFile, 'utf8');
@@ -87,7 +96,7 @@ export class Connector {
         throw new EsdcError(`cannot read known_hosts ${settings.knownHostsFile}: ${(err as Error).message}`, { code: 'KnownHostsUnreadable' });
       }
     }
-    return new Connector(settings, key, parseKnownHosts(text));
+    return new Connector(settings, key, parseKnownHosts(text), passphrase);
   }
 
   async open(nodeName: string, target: ResolvedTarget): Promise<Transport> {
@@ -99,6 +108,7 @@ export class Connector {
       port: target.port,
       user: target.user,
       privateKey: this.privateKey,
+      ...(this.passphrase !== undefined ? { passphrase: this.passphrase } : {}),
       agent: this.settings.agentSocket,
       knownHosts: this.knownHosts,
       knownHostsFile: this.settings.knownHostsFile,
@@ -113,10 +123,11 @@ export class Connector {
 /**
  * The client key: the identity named, or the first of OpenSSH's default
  * files that exists; none is needed when an agent is there. A key with a
- * passphrase is refused here, naming it and the fix: it cannot be
- * prompted for without a terminal, and the agent holds it unlocked.
+ * passphrase is asked for on a terminal (up to PASSPHRASE_ATTEMPTS times);
+ * off a terminal it is refused, naming it and the fix (ssh-agent holds it
+ * unlocked).
  */
-async function readIdentity(settings: SshSettings): Promise<Buffer | undefined> {
+async function readIdentity(settings: SshSettings): Promise<{ key: Buffer; passphrase?: string } | undefined> {
   const candidates = settings.identityCandidates ?? [settings.identityFile];
   for (const file of candidates) {
     let key: Buffer;
@@ -133,6 +144,8 @@ async function readIdentity(settings: SshSettings): Promise<Buffer | undefined> 
     }
     if (await isEncrypted(key)) {
       if (settings.agentSocket !== undefined && settings.identityGiven !== true) continue;
+      const ask = settings.askPassphrase ?? passphrasePrompt();
+      if (ask !== undefined) return { key, passphrase: await unlock(key, file, ask) };
       throw new EsdcError(
         `the SSH private key ${file} is protected by a passphrase, which cannot be asked for here; ` +
           `load it into ssh-agent (eval "$(ssh-agent)"; ssh-add ${file}) and run again with SSH_AUTH_SOCK set and without --identity, ` +
@@ -140,7 +153,7 @@ async function readIdentity(settings: SshSettings): Promise<Buffer | undefined> 
         { code: 'SshKeyEncrypted' },
       );
     }
-    return key;
+    return { key };
   }
   if (settings.agentSocket !== undefined) return undefined;
   throw new EsdcError(
@@ -148,6 +161,16 @@ async function readIdentity(settings: SshSettings): Promise<Buffer | undefined> 
       'pass --identity FILE, set ESDC_OVERLAY_IDENTITY, or start ssh-agent',
     { code: 'SshKeyUnreadable' },
   );
+}
+
+/** Asks until the passphrase opens the key; refused after PASSPHRASE_ATTEMPTS wrong ones (never saying what was typed). */
+async function unlock(key: Buffer, file: string, ask: PassphrasePrompt): Promise<string> {
+  const ssh2 = (await import('ssh2')).default;
+  for (let attempt = 1; attempt <= PASSPHRASE_ATTEMPTS; attempt++) {
+    const passphrase = await ask(file, attempt);
+    if (!(ssh2.utils.parseKey(key, passphrase) instanceof Error)) return passphrase;
+  }
+  throw new EsdcError(`the passphrase of the SSH private key ${file} was wrong ${PASSPHRASE_ATTEMPTS} times; nothing was changed`, { code: 'SshKeyPassphraseWrong' });
 }
 
 /** Whether ssh2 needs a passphrase to use the key (loaded only when a node is to be reached). */

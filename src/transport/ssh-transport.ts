@@ -53,6 +53,8 @@ export interface SshOptions extends SshTarget {
   node: string;
   /** The client key; undefined when only the agent authenticates. */
   privateKey: Buffer | undefined;
+  /** The key's passphrase, asked on a terminal (src/transport/connect.ts); never logged. */
+  passphrase?: string | undefined;
   /** An ssh-agent socket (SSH_AUTH_SOCK), tried as OpenSSH does. */
   agent?: string | undefined;
   knownHosts: readonly KnownHostEntry[];
@@ -94,6 +96,7 @@ export class SshTransport implements Transport {
       port: opts.port,
       username: opts.user,
       ...(opts.privateKey !== undefined ? { privateKey: opts.privateKey } : {}),
+      ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}),
       ...(opts.agent !== undefined ? { agent: opts.agent } : {}),
       readyTimeout: opts.connectTimeoutMs,
       keepaliveInterval: 5000,

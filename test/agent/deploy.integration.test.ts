@@ -85,10 +85,10 @@ describe('agent deploy on 2 simulated nodes', () => {
     const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     const s = await cli(['agent', 'status', '--all', '--json'], c.env);
     expect(s.status, s.stderr).toBe(0);
-    const agents = JSON.parse(s.stdout) as Array<{ node: string; installed: boolean; version: string; nodeVersion: string; service: string }>;
+    const agents = JSON.parse(s.stdout) as Array<{ node: string; installed: boolean; version: string; node_version: string; service: string }>;
     expect(agents.map((a) => a.node)).toEqual(c.nodes.map((n) => n.name));
     // The simulated node runs the deployed bundle with this machine's Node.
-    for (const a of agents) expect(a).toMatchObject({ installed: true, version: pkg.version, nodeVersion: process.version, service: 'online' });
+    for (const a of agents) expect(a).toMatchObject({ installed: true, version: pkg.version, node_version: process.version, service: 'online' });
     const v = await cli(['verify'], c.env);
     for (const n of c.nodes) expect(v.stdout).toMatch(new RegExp(`${n.name.replace(/\./g, '\\.')}\\s.*agent ${pkg.version.replace(/\./g, '\\.')} on ${process.version.replace(/\./g, '\\.')}, online`));
   });

@@ -25,9 +25,9 @@ describe('plan --summary and --json style', () => {
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     for (const n of c.nodes) {
-      expect(lines.filter((l) => l.startsWith(`${n.name}: files +`))).toHaveLength(1);
+      expect(lines.filter((l) => l.startsWith(`${n.name}: write `))).toHaveLength(1);
     }
-    expect(r.stdout).toMatch(/: files \+\d+ ~0 -0; \/usbkey\/config \d+ line\(s\); overlays \+\d+; refresh \S+/);
+    expect(r.stdout).toMatch(/: write \d+ \(files \+\d+ ~0, \/usbkey\/config \d+ line\(s\)\); remove 0; overlays \+\d+; refresh \d+: \S+/);
     expect(r.stdout).toContain(`${c.nodes.length} of ${c.nodes.length} node(s) to change.`);
     const json = runBuiltCli(['plan', '--json'], c.env);
     const text = json.stdout;

@@ -45,6 +45,7 @@ describe('create', () => {
         nodes: ['cn01.prg.example.com', 'cn05.ams.example.com'],
         rule: '-e vxlan -p vxlan/listen_ip=0.0.0.0 -p vxlan/listen_port=4800 -s files -p files/config=/opt/custom/networking/dmz_overlay.json -p mtu=1388',
       },
+      next: `esdc-overlay --state ${state} apply`,
     });
   });
 
@@ -155,7 +156,7 @@ describe('delete', () => {
     expect(r.stderr).toContain('2 VM NICs use rule lab');
     const forced = await runCli(['--state', state, 'delete', 'lab', '--yes', '--force', '--json']);
     expect(forced.status).toBe(0);
-    expect(JSON.parse(forced.stdout)).toEqual({ deleted: { name: 'lab', nodes: ['cn01.prg.example.com', 'cn03.brn.example.com'], vnics: 2 } });
+    expect(JSON.parse(forced.stdout)).toEqual({ deleted: { name: 'lab', nodes: ['cn01.prg.example.com', 'cn03.brn.example.com'], vnics: 2 }, next: `esdc-overlay --state ${state} apply` });
     const m = await model(state);
     expect(m.vnics.some((v) => v.rule === 'lab')).toBe(false);
   });

@@ -53,6 +53,11 @@ describe('daemon: VMs come, move and go', () => {
     const b2 = parseBundle(await readFile(cn02.path(BUNDLE_PATH), 'utf8'));
     expect(b2.version).toBeGreaterThan(v1);
     expect(b2.files.find((f) => f.path.endsWith('customers_overlay.json'))!.content).toBe(await readFile(cn02.path('/opt/custom/networking/customers_overlay.json'), 'utf8'));
+    // Bytes sent reported (docs/arp-deltas.md#bytes): the first batch after the daemon connected checks every
+    // table, and a table found different goes whole (table and bundle: kilobytes, not a patch's hundreds).
+    const counters = daemon.status.counters;
+    await waitFor('both peers\' writes reported', BOUND_MS, () => counters.tables_written >= 2);
+    expect(counters.bytes_sent).toBeGreaterThan(2 * 1000);
     // varpd restarted once per node that got a new table.
     const restarts = (await cn02.calls()).filter((x) => x.cmd === 'svcadm' && x.args.join(' ') === 'restart network/varpd');
     expect(restarts.length).toBeGreaterThanOrEqual(1);

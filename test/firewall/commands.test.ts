@@ -46,7 +46,8 @@ describe('globally-*-firewall commands', { timeout: 30_000 }, () => {
   it('enable --yes stores the sources; disable keeps them; --json reports the result', async () => {
     const on = await cli('globally-enable-firewall', '192.0.2.10,203.0.113.0/24', '--yes', '--json');
     expect(on.status).toBe(0);
-    expect(JSON.parse(on.out)).toEqual({ firewall: { enabled: true, administrator_sources: ['192.0.2.10', '203.0.113.0/24'] }, changed: true });
+    expect(JSON.parse(on.out)).toMatchObject({ firewall: { enabled: true, administrator_sources: ['192.0.2.10', '203.0.113.0/24'] }, changed: true });
+    expect(JSON.parse(on.out).next).toMatch(/^esdc-overlay --state \S+ apply$/);
     const off = await cli('globally-disable-firewall', '--yes', '--json');
     expect(JSON.parse(off.out).firewall).toEqual({ enabled: false, administrator_sources: ['192.0.2.10', '203.0.113.0/24'] });
     expect(text()).toMatch(/enabled: false/);

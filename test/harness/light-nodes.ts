@@ -14,6 +14,13 @@
  * only the SFTP requests the tool makes (open, read, write, fstat, fsetstat,
  * close, stat, lstat, mkdir, remove, opendir, readdir,
  * posix-rename@openssh.com, hardlink@openssh.com), no sftp.log.
+ *
+ * Node (`/opt/tools/bin/node`) runs one script only: the agent bundle's
+ * `agent patch-table` (docs/arp-deltas.md#on-the-node), and only when the
+ * bundle file is on the node. It runs in this process, the command's own
+ * code (src/agent/patch-table.ts, from its argv words) over the node's root,
+ * with the node's simulated commands for chown and svcadm; anything else
+ * exits 9, as the sshd nodes' node does for what it cannot run.
  */
 import { constants as fsc } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
@@ -24,6 +31,12 @@ import { stringify } from 'yaml';
 import type { StateDoc } from '../../src/model/state.js';
 import { ed25519Pair, simVms, writeNodeRoot, type SimNodeFacts } from './sim-cluster.js';
 import { runSimCommand } from './sim-commands.mjs';
+import { patchTableWords } from '../../src/agent/patch-table.js';
+import { AGENT_LAYOUT } from '../../src/agent/layout.js';
+import { EsdcError } from '../../src/errors.js';
+import { LocalTransport } from '../../src/transport/local-transport.js';
+import { RootedTransport } from '../../src/transport/rooted-transport.js';
+import type { ExecResult } from '../../src/transport/transport.js';
 
 const { Server, utils } = ssh2;
 const { STATUS_CODE } = utils.sftp;
@@ -37,6 +50,8 @@ const COMMAND_AT: Record<string, string> = {
   '/usr/bin/svcs': 'svcs',
   '/usr/sbin/ikeadm': 'ikeadm',
   '/usr/bin/chown': 'chown',
+  // Not SmartOS's: the Node an operator installs from pkgsrc-tools (docs/node-on-smartos.md).
+  '/opt/tools/bin/node': 'node',
   '/lib/svc/method/net-virtual': 'net-virtual',
   '/opt/custom/etc/rc-pre-network.d/010-ipf-restore.sh': '010-ipf-restore.sh',
   '/opt/custom/etc/rc-pre-network.d/020-ipsec-restore.sh': '020-ipsec-restore.sh',
@@ -184,6 +199,10 @@ class LightServer {
     const path = cmd.includes('/') ? posix.normalize(cmd) : PATH_DIRS.map((d) => `${d}/${cmd}`).find((p) => p in COMMAND_AT);
     const name = path?.startsWith('/') ? COMMAND_AT[path] : undefined;
     if (name === undefined) return finish(127, '', `sh: ${cmd}: not found\n`);
+    if (name === 'node') {
+      void runNode(this.name, this.root, args).then((r) => finish(r.code ?? 1, r.stdout, r.stderr));
+      return undefined;
+    }
     try {
       const r = runSimCommand(this.root, name, args);
       finish(r.code, r.stdout, r.stderr);
@@ -320,6 +339,78 @@ class LightServer {
     });
   }
 }
+
+/** A command of a light node, run in this process: the node's simulated commands, resolved as LightServer.exec does. */
+function simExec(root: string, argv: readonly string[]): ExecResult {
+  const [cmd, ...args] = argv as [string, ...string[]];
+  const path = cmd.includes('/') ? posix.normalize(cmd) : PATH_DIRS.map((d) => `${d}/${cmd}`).find((p) => p in COMMAND_AT);
+  const name = path?.startsWith('/') ? COMMAND_AT[path] : undefined;
+  if (name === undefined || name === 'node') return { code: 127, stdout: '', stderr: `sh: ${cmd}: not found\n` };
+  try {
+    return runSimCommand(root, name, args);
+  } catch (err) {
+    return { code: 1, stdout: '', stderr: `${name}: ${(err as Error).message}\n` };
+  }
+}
+
+/** The node's files (under its root) and its simulated commands, for a command that runs on the node. */
+class LightLocalTransport extends RootedTransport {
+  override exec(argv: readonly string[]): Promise<ExecResult> {
+    return Promise.resolve(simExec(this.root, argv));
+  }
+}
+
+/** How long each node's `agent patch-table` took in this process (its own work, not its wait for a slot): for benchmarks. */
+export const lightPatchMs: number[] = [];
+
+/** `node <script> ...` on a light node: only the agent bundle's `agent patch-table`. */
+async function runNode(node: string, root: string, args: readonly string[]): Promise<ExecResult> {
+  const [script, ...rest] = args;
+  if (script === undefined || !script.startsWith('/')) return { code: 9, stdout: '', stderr: 'node: only an absolute script path here\n' };
+  const exists = await lstat(join(root, posix.normalize(script))).then((s) => s.isFile(), () => false);
+  if (!exists) return { code: 1, stdout: '', stderr: `Error: Cannot find module '${script}'\n` };
+  if (script !== AGENT_LAYOUT.smartos.cli || rest[0] !== 'agent' || rest[1] !== 'patch-table') {
+    return { code: 9, stdout: '', stderr: 'node: light nodes run only the agent bundle\'s agent patch-table\n' };
+  }
+  // The nodes share this machine: a few patches at a time, so 500 nodes do not hold 500 tables in memory at once.
+  await patchSlots.take();
+  const started = performance.now();
+  const t = new LightLocalTransport(new LocalTransport(node), root);
+  try {
+    const r = await patchTableWords(t, rest.slice(2), { timeoutMs: 30_000 });
+    return { code: 0, stdout: `${JSON.stringify(r)}\n`, stderr: '' };
+  } catch (err) {
+    // As the CLI's edge prints it: the message, exit 1.
+    return { code: err instanceof EsdcError ? err.exitStatus : 1, stdout: '', stderr: `esdc-overlay: ${(err as Error).message}\n` };
+  } finally {
+    await t.close();
+    patchSlots.give();
+    lightPatchMs.push(performance.now() - started);
+    if (lightPatchMs.length > 10_000) lightPatchMs.shift();
+  }
+}
+
+/** At most `n` holders at a time, the others queued in order. */
+class Slots {
+  private free: number;
+  private readonly queue: Array<() => void> = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((r) => this.queue.push(r));
+  }
+  give(): void {
+    const next = this.queue.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+const patchSlots = new Slots(4);
 
 /** SFTP open flags (SSH_FXF_*) → Node's open flags. */
 function flagsOf(flags: number): number {

@@ -12,6 +12,7 @@ import { executeWork } from '../../src/apply/execute.js';
 import type { NodeWork } from '../../src/plan/plan.js';
 import { ZkStore } from '../../src/store/zk-store.js';
 import { stagedPath, type ExecResult, type FileContent, type Transport } from '../../src/transport/transport.js';
+import { stagingWork } from '../support/node-work.js';
 import { startProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { close, freshRoot, rawClient } from '../support/zk-tree.js';
 
@@ -100,20 +101,12 @@ class GatedNode implements Transport {
   async close(): Promise<void> {}
 }
 
-/** A rule and its ARP table: committing one without the other is the harm. */
-const work: NodeWork = {
-  node: 'cn-01',
-  stage: [
+/** A rule and its ARP table: committing one without the other is the harm. A new one each run (the executor releases what it staged). */
+const work = (): NodeWork =>
+  stagingWork('cn-01', [
     { path: ARP, content: '{"52:54:00:00:00:01":{"arp":"10.10.0.1","ip":"10.100.0.11","port":4790}}\n', mode: 0o644 },
     { path: RULE, content: 'customers=-e vxlan ...\n', mode: 0o644 },
-  ],
-  remove: [],
-  leftovers: [],
-  usbkey: undefined,
-  createOverlays: [],
-  services: [],
-  manifest: undefined,
-};
+  ]);
 
 async function lockNodes(root: string): Promise<string[]> {
   return cb<string[]>((d) => admin.getChildren(`${root}/esdc_overlay/locks`, (e, c) => d(e, c))).catch(() => []);
@@ -129,7 +122,7 @@ async function until(what: string, ms: number, ok: () => Promise<boolean>): Prom
 
 /** Runs the executor under the store's lock, as `apply` does. */
 function applyUnderLock(store: ZkStore, node: GatedNode): Promise<unknown> {
-  return store.withLock((lock) => executeWork(new Map([[node.node, node]]), [work], { concurrency: 1, timeoutMs: 5000, lock }));
+  return store.withLock((lock) => executeWork(new Map([[node.node, node]]), [work()], { concurrency: 1, timeoutMs: 5000, lock }));
 }
 
 describe('apply under a ZooKeeper lock that is lost while it stages', () => {

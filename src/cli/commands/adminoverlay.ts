@@ -20,7 +20,7 @@ import { transact } from '../../operations/transact.js';
 import { intOption, withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo, type CommonOptions } from '../context.js';
 import { table } from '../table.js';
-import { nextSteps } from '../next-steps.js';
+import { nextApply, nextSteps } from '../next-steps.js';
 
 function reservedOption(text: string | undefined): AddressRange[] {
   return text === undefined ? [] : parseReserved(text);
@@ -42,9 +42,11 @@ function changesText(verb: string, result: AdminOverlayEditResult, dryRun: boole
   ].join('\n');
 }
 
-function changesJson(result: AdminOverlayEditResult, dryRun: boolean): unknown {
+function changesJson(result: AdminOverlayEditResult, dryRun: boolean, opts: CommonOptions): unknown {
   return {
     dry_run: dryRun,
+    // A dry run's next step is the same command without --dry-run; a saved change's is the apply.
+    next: dryRun ? null : nextApply(opts),
     subnet: result.subnet,
     port: result.port,
     changes: result.members
@@ -76,7 +78,7 @@ export function registerAdminOverlayInit(program: Command, io: CliIo): void {
         });
       const result = opts.dryRun ? change(await ctx.store().load('warn')).result : (await transact(ctx.store(), change)).result;
       ctx.log.info({ subnet: result.subnet, port: result.port }, 'adminoverlay initialised');
-      ctx.output(() => changesText('initialised', result, opts.dryRun === true, ctx.opts), () => changesJson(result, opts.dryRun === true));
+      ctx.output(() => changesText('initialised', result, opts.dryRun === true, ctx.opts), () => changesJson(result, opts.dryRun === true, ctx.opts));
     });
 }
 
@@ -122,7 +124,7 @@ export function registerAdminOverlayUpdate(program: Command, io: CliIo): void {
       }
       ctx.output(
         () => [...params.map(paramChangeText), changesText('updated', result, opts.dryRun === true, ctx.opts, params.length > 0)].join('\n'),
-        () => ({ ...(changesJson(result, opts.dryRun === true) as object), params: params.map((c) => ({ field: c.field, from: c.from, to: c.to, reboot: c.reboot, disruptive: c.disruptive })) }),
+        () => ({ ...(changesJson(result, opts.dryRun === true, ctx.opts) as object), params: params.map((c) => ({ field: c.field, from: c.from, to: c.to, reboot: c.reboot, disruptive: c.disruptive })) }),
       );
     });
 }

@@ -10,6 +10,7 @@ import { EXIT, EsdcError, OutcomeReported } from '../../errors.js';
 import { deployAgent, remoteAgents as readAgents, type DeployOutcome } from '../../operations/agent-deploy.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { snakeJson } from '../json-style.js';
 import { withRemoteOptions, type RemoteOptions } from '../remote.js';
 import { table } from '../table.js';
 
@@ -48,10 +49,10 @@ export function registerAgentDeploy(agent: Command, io: CliIo): void {
         },
       );
       if (out.plans.every((p) => !p.changed)) {
-        ctx.output(() => 'The agent is up to date on every node.', () => ({ ok: true, plan: out.plans, outcomes: [] }));
+        ctx.output(() => 'The agent is up to date on every node.', () => snakeJson({ ok: true, plan: out.plans, outcomes: [] }));
         return;
       }
-      ctx.output(() => `\n${renderOutcomes(out.outcomes)}`, () => ({ ok: out.ok, plan: out.plans, outcomes: out.outcomes }));
+      ctx.output(() => `\n${renderOutcomes(out.outcomes)}`, () => snakeJson({ ok: out.ok, plan: out.plans, outcomes: out.outcomes }));
       if (!out.ok) {
         if (ctx.json) throw new OutcomeReported('agent deploy failed', { code: 'DeployFailed', exitStatus: EXIT.failure });
         throw new EsdcError(`agent deploy failed on ${out.outcomes.filter((o) => o.status === 'failed').map((o) => o.node).join(', ')} (see above)`, { code: 'DeployFailed' });

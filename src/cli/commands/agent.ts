@@ -3,19 +3,25 @@
  * compute-node agent (src/agent/). Runs on the node itself, so it needs no
  * state file and no SSH.
  */
+import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
 import { EXIT, EsdcError, OutcomeReported, UsageError } from '../../errors.js';
 import { DEFAULT_CONFIG_PATH, loadAgentConfig } from '../../agent/config.js';
 import { runDaemon } from '../../agent/daemon.js';
 import { DEFAULT_OUT, PLATFORMS, renderService, type Platform } from '../../agent/install.js';
 import { AGENT_LAYOUT } from '../../agent/layout.js';
+import { patchTableWords } from '../../agent/patch-table.js';
 import { resetFloor, runOnce, type RunReport } from '../../agent/reconcile.js';
+import { LocalTransport } from '../../transport/local-transport.js';
+import { RootedTransport } from '../../transport/rooted-transport.js';
 import { readStatus, renderStatus, EMPTY_STATUS } from '../../agent/status.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { snakeJson } from '../json-style.js';
 import { emitServiceFile } from '../service-file.js';
 import { withRemoteOptions, type RemoteOptions } from '../remote.js';
 import { registerAgentDeploy, remoteAgents, renderRemoteAgents } from './agent-deploy.js';
+
 
 interface AgentOptions {
   once?: boolean;
@@ -69,7 +75,7 @@ export function registerAgent(program: Command, io: CliIo): void {
       const ctx = CliContext.fromCommand(io, cmd);
       if (opts.all) {
         const agents = await remoteAgents(ctx, nodes, opts);
-        ctx.output(() => renderRemoteAgents(agents), () => agents);
+        ctx.output(() => renderRemoteAgents(agents), () => snakeJson(agents));
         return;
       }
       if (nodes.length > 0) throw new UsageError('node names need --all (without it, agent status reads this machine\'s agent)');
@@ -96,6 +102,23 @@ export function registerAgent(program: Command, io: CliIo): void {
             : `cleared the bundle version floor (was ${was}) in ${config.status}; the next run accepts any valid bundle`,
         () => ({ status: config.status, cleared: was }),
       );
+    });
+
+  withCommonOptions(agent.command('patch-table'))
+    .description('change a few entries of an ARP table on this node, as the head node\'s daemon asks (checked against the SHA-256 before and after; refused on any mismatch)')
+    .argument('<words...>', '<path> <from-sha256> <to-sha256> <now-ms> [set=<mac>,<arp>,<ip>,<port>[,<ndp>] | del=<mac>]... (docs/arp-deltas.md#on-the-node)')
+    .option('--config <file>', 'agent configuration (its timeout_seconds)')
+    .action(async (words: string[], opts: { config?: string }, cmd: Command) => {
+      const ctx = CliContext.fromCommand(io, cmd);
+      const { config } = await loadAgentConfig(configPath(opts, io.env, cmd), io.env);
+      const local = new LocalTransport(hostname());
+      const t = config.root === undefined ? local : new RootedTransport(local, config.root);
+      try {
+        const r = await patchTableWords(t, words, { timeoutMs: config.timeout_seconds * 1000 });
+        ctx.output(() => `${r.path}: ${r.changes} change(s), sha256 ${r.sha256}${r.bundle_version !== null ? `, bundle version ${r.bundle_version}` : ''}`, () => r);
+      } finally {
+        await t.close();
+      }
     });
 
   registerAgentDeploy(agent, io);

@@ -8,6 +8,7 @@ import type { ExecuteResult } from '../../apply/execute.js';
 import { IPSEC_PROFILE_HELP } from '../../ipsec/profile.js';
 import { applyNodes } from '../../operations/apply.js';
 import { planJson, renderPlan } from '../../plan/render-plan.js';
+import { outcomeCounts } from '../../plan/counts.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { snakeJson } from '../json-style.js';
@@ -81,7 +82,7 @@ export function registerApply(program: Command, io: CliIo): void {
       const { result, left } = out;
       ctx.output(
         () => (out.empty ? '' : `\n${renderSummary(result)}`),
-        () => snakeJson({ ok: result.ok, phase: result.phase, plan: planJson(out.plan), outcomes: result.outcomes }),
+        () => snakeJson({ ok: result.ok, phase: result.phase, plan: planJson(out.plan), outcomes: result.outcomes.map((o) => ({ ...o, counts: outcomeCounts(o) })) }),
       );
       if (left.length > 0 && !ctx.json) {
         io.stdout.write(`\nleft out of this run: ${left.join(', ')}; finish them with: ${quoteArgv([...commandPrefix(ctx.opts), 'apply', ...left])}\n`);

@@ -7,7 +7,7 @@ import { canonicalRuleString } from '../../syntax/rule-string.js';
 import { transact } from '../../operations/transact.js';
 import { intOption, withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
-import { nextSteps } from '../next-steps.js';
+import { nextApply, nextSteps } from '../next-steps.js';
 
 export function registerCreate(program: Command, io: CliIo): void {
   withRuleArguments(withCommonOptions(program.command('create')).description('create an overlay rule (port: next free unless given)'), {
@@ -66,6 +66,7 @@ export function registerCreate(program: Command, io: CliIo): void {
           created: { name: rule.name, port: rule.port, mtu: rule.mtu, nodes: rule.nodeSelector, rule: canonicalRuleString(rule) },
           ...(safe.safe !== undefined ? { safe_mtu: safe.safe } : {}),
           ...(lowered !== undefined ? { mtu_lowered_from: lowered.from } : {}),
+          next: nextApply(ctx.opts),
         }),
       );
     });

@@ -4,7 +4,7 @@ import { deleteRule } from '../../rules/edit.js';
 import { transact } from '../../operations/transact.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
-import { nextSteps } from '../next-steps.js';
+import { nextApply, nextSteps } from '../next-steps.js';
 
 export function registerDelete(program: Command, io: CliIo): void {
   withConfirmOption(withCommonOptions(program.command('delete')))
@@ -28,7 +28,7 @@ export function registerDelete(program: Command, io: CliIo): void {
       ctx.warn(warnings);
       ctx.output(
         () => [`deleted rule ${result.name}`, ...nextSteps(ctx.opts, true, result.nodes)].join('\n'),
-        () => ({ deleted: { name: result.name, nodes: result.nodes, vnics: result.vnics } }),
+        () => ({ deleted: { name: result.name, nodes: result.nodes, vnics: result.vnics }, next: nextApply(ctx.opts) }),
       );
     });
 }

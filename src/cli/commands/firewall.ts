@@ -15,6 +15,7 @@ import { editFirewall } from '../../operations/state-edits.js';
 import type { Snapshot } from '../../store/store.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
+import { nextApply } from '../next-steps.js';
 
 /** The 090 file of one node under `doc`, as a sample of what every node gets. */
 export function firewallPreview(doc: StateDoc): string {
@@ -55,8 +56,8 @@ function report(ctx: CliContext, what: string, e: FirewallEdit): void {
   ctx.output(
     () =>
       `${what}: firewall ${e.enabled ? 'enabled' : 'disabled'}, ${e.sources.length} administrator source(s)` +
-      (e.changed ? '; run "esdc-overlay apply" to write the ipf files on every node' : ' (nothing changed)'),
-    () => ({ firewall: { enabled: e.enabled, administrator_sources: e.sources }, changed: e.changed }),
+      (e.changed ? `; run "${nextApply(ctx.opts)}" to write the ipf files on every node` : ' (nothing changed)'),
+    () => ({ firewall: { enabled: e.enabled, administrator_sources: e.sources }, changed: e.changed, next: nextApply(ctx.opts) }),
   );
 }
 

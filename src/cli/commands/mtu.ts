@@ -6,7 +6,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { EXIT, OutcomeReported, UsageError } from '../../errors.js';
 import { ESP_CHOICES, innerMtu, type EspChoice } from '../../mtu/overhead.js';
 import { mtuReport, type RuleMtu } from '../../mtu/rule-mtu.js';
-import { intOption, withCommonOptions } from '../common.js';
+import { withCommonOptions } from '../common.js';
+import { underlayMtuOption } from '../underlay-mtu-option.js';
 import { CliContext, type CliIo } from '../context.js';
 import { table } from '../table.js';
 
@@ -29,7 +30,7 @@ function espOption(value: string): EspChoice {
 export function registerMtu(program: Command, io: CliIo): void {
   withCommonOptions(program.command('mtu'))
     .description('largest safe overlay MTU: for one underlay (--underlay-mtu), or per rule of the state')
-    .option('--underlay-mtu <mtu>', 'calculator: the underlay link MTU', intOption('--underlay-mtu'))
+    .addOption(underlayMtuOption('calculator: the underlay link MTU'))
     .option('--ipv6', 'calculator: IPv6 underlay (default IPv4)')
     .option('--vlan', 'calculator: the overlay frames carry an 802.1Q tag')
     .option('--esp <suite>', `calculator: ESP transport mode suite: ${ESP_CHOICES.join(', ')} (default none)`, espOption)

@@ -3,19 +3,10 @@
  * and VM NICs over SSH and record them in the state, showing what changed.
  */
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
-import { settleLimit } from '../../apply/pool.js';
-import { failureOf, NodesFailedError } from '../../apply/fleet.js';
-import { discoverNode } from '../../discovery/discover.js';
-import type { Discovered } from '../../discovery/merge.js';
-import { mergeDiscovery } from '../../discovery/merge.js';
-import { matches, HOSTNAME, SSH_USER } from '../../syntax/patterns.js';
-import type { Node } from '../../model/model.js';
-import type { SshDoc, StateDoc } from '../../model/state.js';
+import type { StateDoc } from '../../model/state.js';
 import { transact } from '../../operations/transact.js';
-import { Validator } from 'ip-num';
-import { withCommonOptions, withConfirmOption } from '../common.js';
-import { removeNode } from '../../discovery/remove-node.js';
+import { withCommonOptions } from '../common.js';
+import { registerNodesRemove } from './nodes-remove.js';
 import { nextSteps } from '../next-steps.js';
 import { EsdcError } from '../../errors.js';
 import { buildModel } from '../../model/build-model.js';
@@ -23,56 +14,12 @@ import { updateAdminOverlay } from '../../adminoverlay/edit.js';
 import { rotateKeys, storedMeshKeys } from '../../ipsec/keys.js';
 import { meshPairs, pairId } from '../../ipsec/pairs.js';
 import { CliContext, type CliIo } from '../context.js';
-import { remoteFrom, withRemoteOptions, type RemoteOptions } from '../remote.js';
-
-/** `[user@]host[:port]` → an SSH doc; undefined when it is not an address. */
-export function parseAddress(text: string): SshDoc | undefined {
-  const m = /^(?:([^@]+)@)?([^:@]+)(?::(\d{1,5}))?$/.exec(text);
-  if (!m) return undefined;
-  const [, user, host, port] = m;
-  if (!Validator.isValidIPv4String(host!)[0] && !matches(HOSTNAME, host!)) return undefined;
-  if (user !== undefined && !matches(SSH_USER, user)) throw new UsageError(`${JSON.stringify(user)} in ${text} is not a user name`);
-  const ssh: SshDoc = { host: host! };
-  if (user !== undefined) ssh.user = user;
-  if (port !== undefined) {
-    const p = Number(port);
-    if (p < 1 || p > 65535) throw new UsageError(`port ${port} in ${text} is not 1-65535`);
-    ssh.port = p;
-  }
-  return ssh;
-}
+import { withRemoteOptions } from '../remote.js';
+import { changesText, discoveredJson, discoverTargets, mergeFound, type DiscoverOptions } from '../discover-run.js';
 
 export function registerNodes(program: Command, io: CliIo): void {
   const nodes = withCommonOptions(program.command('nodes')).description('compute nodes: discovery, removal');
-  withConfirmOption(withCommonOptions(nodes.command('remove')))
-    .description('remove a node from the state (refused while VM NICs or rule node lists name it, unless --force); the next apply updates the other nodes')
-    .argument('<host>', 'the node\'s hostname in the state')
-    .option('--force', 'also drop its VM NICs and take it out of the rule node lists')
-    .action(async (host: string, opts: { force?: boolean }, cmd: Command) => {
-      const ctx = CliContext.fromCommand(io, cmd);
-      const { result, warnings } = await transact(ctx.store(), (snap) => removeNode(snap.doc, snap.model, host, opts.force === true), {
-        confirm: () => ctx.confirm(`Remove node ${host} from the state?`),
-      });
-      ctx.warn(warnings);
-      const r = result;
-      ctx.output(
-        () =>
-          [
-            `removed node ${r.node} from the state` +
-              [
-                r.vnics > 0 ? `, ${r.vnics} VM NIC(s)` : '',
-                r.rules.length > 0 ? `, from rule(s) ${r.rules.join(', ')}` : '',
-                r.adminoverlay ? ', its adminoverlay address' : '',
-                r.keys > 0 ? `, ${r.keys} IPsec key(s)` : '',
-              ].join(''),
-            ...(r.keptIn.length > 0 ? [`rule(s) ${r.keptIn.join(', ')} name only ${r.node}: kept, as a node not known yet`] : []),
-            // Removing everything we manage from the node itself (Danube's wipe) is not done here.
-            `the node itself keeps the files apply wrote there; the other nodes drop it at the next apply`,
-            ...nextSteps(ctx.opts, true, 'all'),
-          ].join('\n'),
-        () => ({ removed: { node: r.node, vnics: r.vnics, rules: r.rules, kept_in: r.keptIn, adminoverlay: r.adminoverlay, keys: r.keys } }),
-      );
-    });
+  registerNodesRemove(nodes, io);
   withRemoteOptions(withCommonOptions(nodes.command('discover')))
     .description('read sysinfo and vmadm from nodes over SSH and record hostname, UUID, PDC, IPs, MTUs and overlay VM NICs')
     .argument('<targets...>', 'node names already in the state, or addresses [user@]host[:port]')
@@ -93,76 +40,22 @@ export function registerNodes(program: Command, io: CliIo): void {
     );
 }
 
-type DiscoverOptions = RemoteOptions & { dryRun?: boolean; acceptNewHostKeys?: boolean; replace?: boolean; head?: string };
-
 /**
  * `nodes discover`, and `nodes add` (one node, then its adminoverlay address
  * and the keys of its pairs, in the same state change).
  */
 async function discoverCommand(io: CliIo, cmd: Command, targets: string[], opts: DiscoverOptions, add?: { host: string }): Promise<void> {
     const ctx = CliContext.fromCommand(io, cmd);
-    if (opts.head !== undefined && !targets.includes(opts.head)) {
-      throw new UsageError(`--head ${JSON.stringify(opts.head)} must be one of the targets given (${targets.join(', ')})`);
-    }
     const store = ctx.store();
     const snap = await store.load('warn');
-    const remote = await remoteFrom(opts, io.env, { acceptNewHostKeys: opts.acceptNewHostKeys === true }, snap.model, ctx.log);
-    // A known name keeps its SSH settings; an address is a new node.
-    const jobs = targets.map((t) => {
-      const known = snap.model.nodeByName.get(t);
-      if (known) return { label: t, node: known, ssh: undefined as SshDoc | undefined };
-      const ssh = parseAddress(t);
-      if (!ssh) throw new UsageError(`${JSON.stringify(t)} is neither a node in the state nor an address [user@]host[:port]`);
-      const node: Node = {
-        name: t,
-        uuid: '',
-        pdc: '',
-        adminIp: ssh.host!,
-        externalIp: undefined,
-        underlayMtu: { admin: 1500, external: 1500 },
-        ssh,
-      };
-      return { label: t, node, ssh };
-    });
-    const results = await settleLimit(jobs, remote.concurrency, async (job) => {
-      const t = await remote.open(job.node);
-      try {
-        ctx.progress(`${job.label}: connected (${t.target})`);
-        const d = await discoverNode(t, remote.timeoutMs);
-        // Record how a new node was reached unless it is the default (its admin IP, port 22, root).
-        let ssh: SshDoc | undefined;
-        if (job.ssh) {
-          ssh = {};
-          if (job.ssh.host !== d.facts.adminIp) ssh.host = job.ssh.host!;
-          if (job.ssh.port !== undefined && job.ssh.port !== 22) ssh.port = job.ssh.port;
-          if (job.ssh.user !== undefined && job.ssh.user !== 'root') ssh.user = job.ssh.user;
-        }
-        return { ...d, ssh } satisfies Discovered;
-      } finally {
-        await t.close();
-      }
-    });
-    const failures = results.flatMap((r, i) => (r.ok ? [] : [failureOf(jobs[i]!.label, r.error)]));
-    if (failures.length > 0) throw new NodesFailedError('discovery failed', failures);
-    const found = results.map((r) => (r as { ok: true; value: Discovered }).value);
-    for (const [i, f] of found.entries()) {
-      const job = jobs[i]!;
-      if (job.ssh === undefined && f.facts.hostname !== job.node.name) {
-        throw new UsageError(`${job.node.name} reports hostname ${f.facts.hostname}; rename the node in the state first`);
-      }
-    }
+    const found = await discoverTargets(ctx, io, snap.model, targets, opts);
     if (add !== undefined && found[0]!.facts.hostname !== add.host) {
       throw new EsdcError(`${targets[0]} reports hostname ${found[0]!.facts.hostname}, not ${add.host}; nothing was changed`, { code: 'HostnameMismatch' });
     }
     let changes: Record<string, string[]>;
-    const merge = { replace: opts.replace === true };
-    const head = opts.head === undefined ? undefined : found[targets.indexOf(opts.head)]!;
     const discovered = (doc: StateDoc): { doc: StateDoc; changes: Record<string, string[]> } => {
-      const m = add === undefined ? mergeDiscovery(doc, found, merge) : withAddedNode(mergeDiscovery(doc, found, merge), add.host);
-      if (head === undefined || m.doc.defaults?.head_pdc === head.facts.pdc) return m;
-      const lines = m.changes[head.facts.hostname] ?? (m.changes[head.facts.hostname] = []);
-      lines.push(`head node: defaults.head_pdc ${m.doc.defaults?.head_pdc ?? '(none)'} → ${head.facts.pdc} (nodes of other PDCs are reached on their external IP)`);
-      return { doc: { ...m.doc, defaults: { ...m.doc.defaults, head_pdc: head.facts.pdc } }, changes: m.changes };
+      const m = mergeFound(doc, found, targets, opts);
+      return add === undefined ? m : withAddedNode(m, add.host);
     };
     if (opts.dryRun) changes = discovered(snap.doc).changes;
     else {
@@ -173,20 +66,10 @@ async function discoverCommand(io: CliIo, cmd: Command, targets: string[], opts:
     }
     ctx.output(
       () =>
-        Object.entries(changes)
-          .map(([node, lines]) => (lines.length === 0 ? `${node}: unchanged` : [`${node}:`, ...lines.map((l) => `  ${l}`)].join('\n')))
-          .join('\n') +
+        changesText(changes) +
         (opts.dryRun ? '\n(dry run: the state was not written)' : '') +
         (add !== undefined && !opts.dryRun ? `\n${nextSteps(ctx.opts, true, [add.host]).join('\n')}` : ''),
-      () => ({
-        dry_run: opts.dryRun === true,
-        nodes: found.map((f) => ({
-          node: f.facts.hostname,
-          changes: changes[f.facts.hostname] ?? [],
-          facts: f.facts,
-          vnics: f.vnics,
-        })),
-      }),
+      () => ({ dry_run: opts.dryRun === true, nodes: discoveredJson(found, changes) }),
     );
 }
 

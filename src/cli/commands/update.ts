@@ -7,7 +7,7 @@ import { transact } from '../../operations/transact.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { pick, ruleRequest, withRuleArguments } from './create.js';
-import { commandPrefix, nextSteps } from '../next-steps.js';
+import { commandPrefix, nextApply, nextSteps } from '../next-steps.js';
 import { quoteArgv } from '../../shell/quote.js';
 
 export function registerUpdate(program: Command, io: CliIo): void {
@@ -51,7 +51,7 @@ export function registerUpdate(program: Command, io: CliIo): void {
             ...(result.changes.length === 0 ? [`rule ${rule.name} unchanged`] : [`updated rule ${rule.name}:`, ...result.changes.map((c) => `  ${c}`)]),
             ...nextSteps(ctx.opts, result.changes.length > 0, rule.nodeSelector === 'all' ? 'all' : rule.nodes),
           ].join('\n'),
-        () => ({ updated: { name: rule.name, changes: result.changes, rule: canonicalRuleString(rule), nodes: rule.nodeSelector } }),
+        () => ({ updated: { name: rule.name, changes: result.changes, rule: canonicalRuleString(rule), nodes: rule.nodeSelector }, next: nextApply(ctx.opts) }),
       );
     });
 }

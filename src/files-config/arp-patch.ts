@@ -1,0 +1,207 @@
+/**
+ * ARP-table patches (docs/arp-deltas.md): a few entries added, changed or
+ * removed, keyed by MAC, with the SHA-256 of the table before and after.
+ * Pure: the words a patch travels as (argv, every value validated), their
+ * parser, and the one function that applies a patch to a table's text and
+ * renders the result byte for byte as arp-table.ts writes it.
+ */
+import { EsdcError } from '../errors.js';
+import { byCodePoint } from '../model/model.js';
+import { isIpv4 } from '../net/ipv4.js';
+import { canonicalIpv6 } from '../net/ipv6.js';
+import { filesConfigProblem } from '../syntax/rule-string.js';
+import type { ArpEntry } from './arp-table.js';
+
+/** One change: the entry a MAC gets, or null to remove it. */
+export interface ArpPatchOp {
+  mac: string;
+  entry: ArpEntry | null;
+}
+
+export interface ArpPatch {
+  /** The table, a rule's files/config path. */
+  path: string;
+  /** SHA-256 (hex) the node's file must have before. */
+  from: string;
+  /** SHA-256 (hex) the file must have after. */
+  to: string;
+  /** The head node's clock (ms): the floor of the bundle version the node writes with the table. */
+  nowMs: number;
+  ops: ArpPatchOp[];
+}
+
+/** Most changes one patch carries: more is a new table, sent whole. */
+export const MAX_PATCH_OPS = 512;
+
+/** A patch refused: a value that is not what it must be (the field and value named). */
+export class ArpPatchError extends EsdcError {
+  constructor(message: string) {
+    super(message, { code: 'BadPatch' });
+  }
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const SHA = /^[0-9a-f]{64}$/;
+
+function isUnderlayIp(s: string): boolean {
+  return isIpv4(s) || canonicalIpv6(s) === s;
+}
+
+/** Why an entry is unacceptable, or undefined. */
+function entryProblem(mac: string, e: ArpEntry): string | undefined {
+  if (!MAC.test(mac)) return `MAC ${JSON.stringify(mac)} must be six lower-case hex pairs`;
+  if (!isIpv4(e.arp)) return `${mac}: arp ${JSON.stringify(e.arp)} must be an IPv4 address`;
+  if (!isUnderlayIp(e.ip)) return `${mac}: ip ${JSON.stringify(e.ip)} must be an IPv4 or canonical IPv6 address`;
+  if (e.ndp !== undefined && canonicalIpv6(e.ndp) !== e.ndp) return `${mac}: ndp ${JSON.stringify(e.ndp)} must be a canonical IPv6 address`;
+  if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) return `${mac}: port ${JSON.stringify(e.port)} must be 1-65535`;
+  return undefined;
+}
+
+/**
+ * The words after `agent patch-table`: `<path> <from> <to> <now-ms>` then
+ * `set=<mac>,<arp>,<ip>,<port>[,<ndp>]` or `del=<mac>` per change. Only
+ * characters the shell quoting leaves bare (src/shell/quote.ts), none starting
+ * with `-`, so no option parser takes one for its own.
+ */
+export function patchWords(p: ArpPatch): string[] {
+  return [
+    p.path,
+    p.from,
+    p.to,
+    String(p.nowMs),
+    ...p.ops.map((o) => (o.entry === null ? `del=${o.mac}` : `set=${o.mac},${o.entry.arp},${o.entry.ip},${o.entry.port}${o.entry.ndp !== undefined ? `,${o.entry.ndp}` : ''}`)),
+  ];
+}
+
+/** Parses and validates the words `patchWords` writes; ArpPatchError names the first bad one. */
+export function parsePatchWords(words: readonly string[]): ArpPatch {
+  const fail = (m: string): never => {
+    throw new ArpPatchError(`patch refused: ${m}; nothing was changed`);
+  };
+  if (words.length < 4) fail('needs <path> <from-sha256> <to-sha256> <now-ms> [set=...|del=...]...');
+  const [path, from, to, now, ...rest] = words as [string, string, string, string, ...string[]];
+  const problem = filesConfigProblem(path);
+  if (problem) fail(`path ${JSON.stringify(path)} ${problem}`);
+  if (!SHA.test(from)) fail(`from ${JSON.stringify(from)} must be a SHA-256 in lower-case hex`);
+  if (!SHA.test(to)) fail(`to ${JSON.stringify(to)} must be a SHA-256 in lower-case hex`);
+  if (!/^\d{1,16}$/.test(now) || !Number.isSafeInteger(Number(now))) fail(`now-ms ${JSON.stringify(now)} must be a time in milliseconds`);
+  if (rest.length > MAX_PATCH_OPS) fail(`${rest.length} changes, above the limit of ${MAX_PATCH_OPS} (send the whole table)`);
+  const seen = new Set<string>();
+  const ops = rest.map((w): ArpPatchOp => {
+    let op: ArpPatchOp | undefined;
+    if (w.startsWith('del=')) {
+      const mac = w.slice(4);
+      if (!MAC.test(mac)) fail(`del: MAC ${JSON.stringify(mac)} must be six lower-case hex pairs`);
+      op = { mac, entry: null };
+    } else if (w.startsWith('set=')) {
+      const parts = w.slice(4).split(',');
+      if (parts.length !== 4 && parts.length !== 5) fail(`set ${JSON.stringify(w)} must be set=<mac>,<arp>,<ip>,<port>[,<ndp>]`);
+      const [mac, arp, ip, port, ndp] = parts as [string, string, string, string, string | undefined];
+      const entry: ArpEntry = ndp === undefined ? { arp, ip, port: /^\d{1,5}$/.test(port) ? Number(port) : NaN } : { arp, ip, ndp, port: /^\d{1,5}$/.test(port) ? Number(port) : NaN };
+      const bad = entryProblem(mac, entry);
+      if (bad) fail(`set: ${bad}`);
+      op = { mac, entry };
+    } else fail(`change ${JSON.stringify(w)} must be set=... or del=...`);
+    if (seen.has(op!.mac)) fail(`MAC ${op!.mac} changed twice`);
+    seen.add(op!.mac);
+    return op!;
+  });
+  return { path, from, to, nowMs: Number(now), ops };
+}
+
+/** A table as arp-table.ts writes it: keys sorted by code point, entries arp, ip, ndp, port; two-space JSON and a newline. */
+export function renderArpTable(entries: ReadonlyMap<string, ArpEntry>): string {
+  const table: Record<string, ArpEntry> = {};
+  for (const mac of [...entries.keys()].sort(byCodePoint)) {
+    const e = entries.get(mac)!;
+    table[mac] = e.ndp === undefined ? { arp: e.arp, ip: e.ip, port: e.port } : { arp: e.arp, ip: e.ip, ndp: e.ndp, port: e.port };
+  }
+  return `${JSON.stringify(table, null, 2)}\n`;
+}
+
+/** Reads a table's text into entries; ArpPatchError when it is not a table (the node's file is then sent whole). */
+export function parseArpTable(text: string): Map<string, ArpEntry> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ArpPatchError(`patch refused: the table is not JSON (${(err as Error).message}); nothing was changed`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ArpPatchError('patch refused: the table is not a JSON object; nothing was changed');
+  const out = new Map<string, ArpEntry>();
+  for (const [mac, v] of Object.entries(raw as Record<string, unknown>)) {
+    const e = v as Partial<ArpEntry> | null;
+    if (typeof e !== 'object' || e === null || typeof e.arp !== 'string' || typeof e.ip !== 'string' || typeof e.port !== 'number' || (e.ndp !== undefined && typeof e.ndp !== 'string')) {
+      throw new ArpPatchError(`patch refused: the table's entry ${JSON.stringify(mac)} is not {arp, ip, [ndp,] port}; nothing was changed`);
+    }
+    out.set(mac, e.ndp === undefined ? { arp: e.arp, ip: e.ip, port: e.port } : { arp: e.arp, ip: e.ip, ndp: e.ndp, port: e.port });
+  }
+  return out;
+}
+
+/** One entry as `JSON.stringify(table, null, 2)` writes it (and arp-table.ts's compiled heads and tails). */
+function entryText(mac: string, e: ArpEntry): string {
+  return `  ${JSON.stringify(mac)}: {\n    "arp": ${JSON.stringify(e.arp)},\n    "ip": ${JSON.stringify(e.ip)}${e.ndp === undefined ? '' : `,\n    "ndp": ${JSON.stringify(e.ndp)}`},\n    "port": ${e.port}\n  }`;
+}
+
+const ENTRY_HEAD = /^ {2}"([0-9a-f]{2}(?::[0-9a-f]{2}){5})": \{\n$/;
+
+/**
+ * The patch applied to the text itself, for a table in the form the head
+ * node renders (what a matching SHA-256 proves): the entries are found by
+ * their first lines, changed ones replaced, new ones put in MAC order, and
+ * nothing else is parsed or rewritten. Undefined when the text is not in
+ * that form, for the caller to parse it instead.
+ */
+export function spliceArpPatch(text: string, ops: readonly ArpPatchOp[]): string | undefined {
+  const macs: string[] = [];
+  const starts: number[] = [];
+  if (text !== '{}\n') {
+    if (!text.startsWith('{\n') || !text.endsWith('\n}\n')) return undefined;
+    // Entries start each on a line of their own, indented two spaces; inner lines are indented four.
+    for (let p = 1; p >= 0; p = text.indexOf('\n  "', p + 1)) {
+      const head = ENTRY_HEAD.exec(text.slice(p + 1, p + 1 + 25));
+      if (!head) return undefined;
+      macs.push(head[1]!);
+      starts.push(p + 1);
+    }
+  }
+  // Entry i runs to the ",\n" before entry i + 1; the last to the "\n}\n" that ends the text.
+  const bodies: string[] = macs.map((_, i) => text.slice(starts[i]!, i + 1 < starts.length ? starts[i + 1]! - 2 : text.length - 3));
+  // Every entry must be one JSON object closed on its own line, separated by ",\n": else not the rendered form.
+  for (let i = 0; i < bodies.length; i++) {
+    if (!bodies[i]!.endsWith('\n  }') || (i + 1 < starts.length && text.slice(starts[i + 1]! - 2, starts[i + 1]!) !== ',\n')) return undefined;
+    if (i > 0 && byCodePoint(macs[i - 1]!, macs[i]!) >= 0) return undefined;
+  }
+  const changes = new Map(ops.map((o) => [o.mac, o.entry]));
+  const present = new Set(macs);
+  const added = ops.filter((o) => o.entry !== null && !present.has(o.mac)).map((o) => o.mac).sort(byCodePoint);
+  const out: string[] = [];
+  let a = 0;
+  const emitAdded = (before: string | undefined): void => {
+    while (a < added.length && (before === undefined || byCodePoint(added[a]!, before) < 0)) {
+      out.push(entryText(added[a]!, changes.get(added[a]!)!));
+      a++;
+    }
+  };
+  for (let i = 0; i < macs.length; i++) {
+    const mac = macs[i]!;
+    emitAdded(mac);
+    if (!changes.has(mac)) out.push(bodies[i]!);
+    else if (changes.get(mac) !== null) out.push(entryText(mac, changes.get(mac)!));
+  }
+  emitAdded(undefined);
+  return out.length === 0 ? '{}\n' : `{\n${out.join(',\n')}\n}\n`;
+}
+
+/** The table's text after the patch's changes. */
+export function applyArpPatch(text: string, ops: readonly ArpPatchOp[]): string {
+  const spliced = spliceArpPatch(text, ops);
+  if (spliced !== undefined) return spliced;
+  const entries = parseArpTable(text);
+  for (const o of ops) {
+    if (o.entry === null) entries.delete(o.mac);
+    else entries.set(o.mac, o.entry);
+  }
+  return renderArpTable(entries);
+}

@@ -1,0 +1,108 @@
+/**
+ * `esdc-overlay agent patch-table` (docs/arp-deltas.md#on-the-node), the
+ * built CLI on a simulated node root: applies a patch under both hashes,
+ * moves the bundle's copy with it and restarts varpd; refuses a file that is
+ * not the one the head node expects and changes nothing.
+ */
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE_PATH, parseBundle } from '../../src/agent/bundle.js';
+import { DeltaState } from '../../src/daemon/delta.js';
+import { fileText } from '../../src/desired/desired.js';
+import { RenderContext } from '../../src/desired/render-context.js';
+import { patchWords } from '../../src/files-config/arp-patch.js';
+import { arpTableFile } from '../../src/files-config/generator.js';
+import { validateDoc } from '../../src/model/load.js';
+import type { Model } from '../../src/model/model.js';
+import type { StateDoc } from '../../src/model/state.js';
+import { sha256Hex } from '../../src/sha256.js';
+import { cli } from '../support/cli.js';
+import { agentSim, type AgentSim } from './sim-node.js';
+
+const ARP = '/opt/custom/networking/customers_overlay.json';
+let dir: string;
+let sim: AgentSim;
+let configPath: string;
+
+const model = (d: StateDoc): Model => validateDoc(structuredClone(d), 'test', 'warn').model;
+const table = (m: Model): string => fileText(arpTableFile(new RenderContext(m), m.rules.find((r) => r.name === 'customers')!, m.nodeByName.get(sim.node)!));
+
+/** The words the daemon sends to take this node's table from `before` to `after`. */
+function words(before: StateDoc, after: StateDoc, from = sha256Hex(table(model(before)))): string[] {
+  const delta = new DeltaState();
+  const g = delta.generation(model(before)).gen;
+  const m1 = model(after);
+  const ops = delta.patch(g, m1, 'customers', sim.node)!;
+  return patchWords({ path: ARP, from, to: sha256Hex(table(m1)), nowMs: Date.now(), ops });
+}
+
+/** The state with the first customers NIC of another node moved to a third one. */
+function moveOne(d: StateDoc): StateDoc {
+  const next = structuredClone(d);
+  const i = next.vnics!.findIndex((v) => v.node !== sim.node && v.nic_tag.startsWith('customers/'));
+  const other = Object.keys(next.nodes!).find((n) => n !== sim.node && n !== next.vnics![i]!.node)!;
+  next.vnics![i] = { ...next.vnics![i]!, node: other };
+  return next;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'esdc-patch-'));
+  sim = await agentSim(dir);
+  configPath = join(dir, 'agent.json');
+  await writeFile(configPath, JSON.stringify({ status: join(dir, 'agent-status.json'), start_delay_max_seconds: 0, timeout_seconds: 30 }));
+  await sim.writeBundle(sim.bundleFor(sim.doc));
+  const first = await cli(['agent', '--once', '--config', configPath], sim.env);
+  expect(first.status, first.stderr).toBe(0);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('agent patch-table', () => {
+  it('applies a patch: the file as the head node renders it, the bundle copy and version moved, varpd restarted', async () => {
+    const after = moveOne(sim.doc);
+    const bundleBefore = parseBundle(await readFile(join(sim.root, BUNDLE_PATH), 'utf8'));
+    await writeFile(join(sim.root, 'var/sim/calls.jsonl'), '');
+    const r = await cli(['agent', 'patch-table', '--config', configPath, '--json', ...words(sim.doc, after)], sim.env);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.changes).toBe(1);
+    const want = table(model(after));
+    expect(await readFile(join(sim.root, ARP), 'utf8')).toBe(want);
+    expect(report.sha256).toBe(sha256Hex(want));
+    expect((await stat(join(sim.root, ARP))).mode & 0o777).toBe(0o400);
+    const bundle = parseBundle(await readFile(join(sim.root, BUNDLE_PATH), 'utf8'));
+    expect(bundle.files.find((f) => f.path === ARP)!.content).toBe(want);
+    expect(bundle.version).toBeGreaterThan(bundleBefore.version);
+    expect(report.bundle_version).toBe(bundle.version);
+    const calls = (await readFile(join(sim.root, 'var/sim/calls.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { cmd: string; args: string[] });
+    expect(calls.map((c) => [c.cmd, ...c.args].join(' '))).toContain('svcadm restart network/varpd');
+    // The agent then finds the node in sync with its (patched) bundle: nothing reverted.
+    const again = await cli(['agent', '--once', '--config', configPath, '--json'], sim.env);
+    expect(JSON.parse(again.stdout).result).toBe('in-sync');
+    sim.doc = after;
+  });
+
+  it('refuses a table whose hash is not the expected one, and changes nothing', async () => {
+    const before = await readFile(join(sim.root, ARP), 'utf8');
+    const bundleBefore = await readFile(join(sim.root, BUNDLE_PATH), 'utf8');
+    const r = await cli(['agent', 'patch-table', '--config', configPath, ...words(sim.doc, moveOne(sim.doc), 'c'.repeat(64))], sim.env);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`patch refused: ${ARP} has SHA-256 ${sha256Hex(before).slice(0, 16)}..., not ${'c'.repeat(16)}...`);
+    expect(await readFile(join(sim.root, ARP), 'utf8')).toBe(before);
+    expect(await readFile(join(sim.root, BUNDLE_PATH), 'utf8')).toBe(bundleBefore);
+  });
+
+  it('refuses a patch whose result is not the expected one', async () => {
+    const before = await readFile(join(sim.root, ARP), 'utf8');
+    const w = words(sim.doc, moveOne(sim.doc));
+    w[2] = 'd'.repeat(64);
+    const r = await cli(['agent', 'patch-table', '--config', configPath, ...w], sim.env);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`not ${'d'.repeat(16)}... as the head node expects`);
+    expect(await readFile(join(sim.root, ARP), 'utf8')).toBe(before);
+  });
+});
