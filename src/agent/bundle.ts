@@ -17,9 +17,8 @@ import { EsdcError, formatIssue, type ValidationIssue } from '../errors.js';
 import { sha256Hex } from '../sha256.js';
 import type { DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from '../desired/desired.js';
 import { fileText, textFile } from '../desired/desired.js';
-import { SERVICE_ORDER } from '../desired/services.js';
-import { isOwnedUsbkeyKey } from '../rules/usbkey-lines.js';
-import { overlayProperties } from '../syntax/rule-string.js';
+import { SERVICE_ORDER, type ServiceName } from '../desired/services.js';
+import { isOwnedUsbkeyKey, usbkeyKeyOwner } from '../rules/usbkey-lines.js';
 import { bundleMayWrite, modeProblem } from './bundle-paths.js';
 
 /** Where apply leaves the bundle on the node. */
@@ -29,7 +28,12 @@ export const BUNDLE_MODE = 0o400;
 export const BUNDLE_FORMAT = 'esdc-overlay-bundle/1';
 
 /** A desired file with its content as one string, as the bundle carries it. */
-export type BundleFile = Omit<DesiredFile, 'content' | 'onlyIfMissing'> & { content: string; /** DesiredFile.onlyIfMissing */ only_if_missing?: true };
+export type BundleFile = Omit<DesiredFile, 'content' | 'onlyIfMissing' | 'outsideManifest' | 'bytes' | 'refresh'> & {
+  refresh: ServiceName;
+  content: string;
+  /** DesiredFile.onlyIfMissing */
+  only_if_missing?: true;
+};
 
 /** What the checksum covers, in this key order. */
 export interface BundleBody {
@@ -39,7 +43,8 @@ export interface BundleBody {
   pdc?: string;
   files: BundleFile[];
   usbkey: UsbkeyLine[];
-  overlays: Array<{ link: string; rule: string; vni: number; argv: string[] }>;
+  /** Each overlay with its argv and the `-p` properties that argv sets (carried, so the agent never parses argv back). */
+  overlays: Array<{ link: string; rule: string; vni: number; argv: string[]; properties: Record<string, string> }>;
 }
 
 export interface Bundle extends BundleBody {
@@ -56,7 +61,8 @@ function bodyOf(desired: DesiredNode, pdc: string | undefined): Omit<BundleBody,
   return {
     node: desired.node,
     ...(pdc !== undefined ? { pdc } : {}),
-    files: desired.files.map((f) => ({
+    // The files the agent keeps: every one a service reads (not the bundle itself, once it joined the desired files).
+    files: desired.files.filter((f): f is DesiredFile & { refresh: ServiceName } => f.refresh !== null && !f.outsideManifest).map((f) => ({
       path: f.path,
       mode: f.mode,
       owner: f.owner,
@@ -66,8 +72,8 @@ function bodyOf(desired: DesiredNode, pdc: string | undefined): Omit<BundleBody,
       ...(f.onlyIfMissing ? { only_if_missing: true } : {}),
       content: fileText(f),
     })),
-    usbkey: desired.usbkey.map((l) => ({ key: l.key, value: l.value })),
-    overlays: desired.overlays.map((o) => ({ link: o.link, rule: o.rule, vni: o.vni, argv: [...o.argv] })),
+    usbkey: desired.usbkey.map((l) => ({ key: l.key, value: l.value, ...(l.properties !== undefined ? { properties: { ...l.properties } } : {}) })),
+    overlays: desired.overlays.map((o) => ({ link: o.link, rule: o.rule, vni: o.vni, argv: [...o.argv], properties: { ...o.properties } })),
   };
 }
 
@@ -88,7 +94,7 @@ export function serializeBundle(body: BundleBody): string {
 /**
  * The bundle text apply would have staged for `desired` at `version`: what a
  * node has when nothing changed since (a plan compares hashes with it before
- * reading the node's bundle, src/apply/fleet.ts).
+ * reading the node's bundle, src/operations/bundle.ts).
  */
 export function bundleTextAt(desired: DesiredNode, pdc: string | undefined, version: number): string {
   return serializeBundle({ format: BUNDLE_FORMAT, version, ...bodyOf(desired, pdc) });
@@ -197,6 +203,9 @@ export function parseBundle(text: string, source = 'bundle', opts: { policy?: bo
   usbkey.forEach((l: unknown, i) => {
     if (!isRecord(l) || typeof l.key !== 'string' || !isOwnedUsbkeyKey(l.key)) issues.push({ path: `usbkey[${i}].key`, value: isRecord(l) ? l.key : l, message: 'must be an overlay key we own' });
     else if (typeof l.value !== 'string' || /[\n"]/.test(l.value)) issues.push({ path: `usbkey[${i}].value`, message: 'must be one line without double quotes' });
+    else if (usbkeyKeyOwner(l.key)?.kind === 'rule' ? !isRecord(l.properties) || !Object.values(l.properties).every((v) => typeof v === 'string') : l.properties !== undefined) {
+      issues.push({ path: `usbkey[${i}].properties`, message: "must map each -p property of a rule's line to its value, and be absent on other lines (run apply to rewrite the bundle)" });
+    }
   });
   const overlays = Array.isArray(b.overlays) ? b.overlays : (issues.push({ path: 'overlays', message: 'must be a list' }), []);
   overlays.forEach((o: unknown, i) => {
@@ -205,6 +214,10 @@ export function parseBundle(text: string, source = 'bundle', opts: { policy?: bo
     const argv = o.argv;
     if (!Array.isArray(argv) || argv[0] !== 'dladm' || argv[1] !== 'create-overlay' || !argv.every((a) => typeof a === 'string')) {
       issues.push({ path: `${at}.argv`, message: 'must be a dladm create-overlay command' });
+    }
+    const props = o.properties;
+    if (!isRecord(props) || !Object.values(props).every((v) => typeof v === 'string')) {
+      issues.push({ path: `${at}.properties`, message: 'must map each -p property of argv to its value (bundles from before issue 17 lack it: run apply to rewrite the bundle)' });
     }
     return undefined;
   });
@@ -216,9 +229,9 @@ export function parseBundle(text: string, source = 'bundle', opts: { policy?: bo
 export function desiredFromBundle(b: Bundle): DesiredNode {
   return {
     node: b.node,
-    usbkey: b.usbkey.map((l) => ({ key: l.key, value: l.value })),
-    // The bundle carries the argv; its properties are read from it here, at the edge, not by the plan.
-    overlays: b.overlays.map((o): OverlayLink => ({ link: o.link, rule: o.rule, vni: o.vni, argv: o.argv, properties: Object.fromEntries(overlayProperties(o.argv)) })),
+    usbkey: b.usbkey.map((l) => ({ key: l.key, value: l.value, ...(l.properties !== undefined ? { properties: { ...l.properties } } : {}) })),
+    // The bundle carries the properties apply computed with the argv: nothing is parsed back from argv.
+    overlays: b.overlays.map((o): OverlayLink => ({ link: o.link, rule: o.rule, vni: o.vni, argv: o.argv, properties: { ...o.properties } })),
     files: b.files.map((f) =>
       textFile({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, secret: f.secret, refresh: f.refresh, text: f.content, ...(f.only_if_missing ? { onlyIfMissing: true } : {}) }),
     ),

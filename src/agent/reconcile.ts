@@ -13,8 +13,8 @@ import { EsdcError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { executeWork } from '../apply/execute.js';
 import { acquireNodeLock, NodeLockedError } from '../apply/node-lock.js';
-import { readActual } from '../apply/read-actual.js';
-import { planNode, workIsEmpty, type NodePlan } from '../plan/plan.js';
+import { readAndPlan } from '../apply/node-plan.js';
+import { workIsEmpty, type NodePlan } from '../plan/plan.js';
 import { LocalTransport } from '../transport/local-transport.js';
 import { RootedTransport } from '../transport/rooted-transport.js';
 import type { Transport } from '../transport/transport.js';
@@ -153,9 +153,8 @@ async function reconcile(config: AgentConfig, status: AgentStatus, opts: RunOpti
 
 async function reconcileLocked(t: Transport, bundle: Bundle, opts: RunOptions, timeoutMs: number, ms: () => number): Promise<{ report: RunReport; bundle?: Bundle }> {
   {
-    const desired = desiredFromBundle(bundle);
-    const actual = await readActual(t, desired, timeoutMs);
-    const { plan, work } = planNode(desired, actual, bundle.pdc !== undefined ? { pdc: bundle.pdc } : {});
+    // The same steps as apply's, with the bundle as the desired state: desired → read actual → plan → execute.
+    const { plan, work } = await readAndPlan(t, desiredFromBundle(bundle), { timeoutMs, node: bundle.pdc !== undefined ? { pdc: bundle.pdc } : {} });
     for (const w of plan.warnings) opts.log.warn({ node: bundle.node }, w);
     const pending = plan.overlays.filter((o) => o.action === 'pending').map((o) => o.link);
     const base = { node: bundle.node, bundle_version: bundle.version, pending_reboot: pending, error: null };

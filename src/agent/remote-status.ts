@@ -7,7 +7,6 @@ import type { Transport } from '../transport/transport.js';
 import { parseVersionLine } from '../version.js';
 import { DEFAULT_CONFIG } from './config.js';
 import { AGENT_FMRI, SAFE_NODE_PATH } from './deploy.js';
-import { serviceState } from './deploy-run.js';
 import { AGENT_LAYOUT } from './layout.js';
 import type { AgentStatus } from './status.js';
 
@@ -75,4 +74,11 @@ export function agentSummary(a: RemoteAgent): string {
   if (!a.installed) return a.service === null ? 'not deployed' : `not deployed (SMF: ${a.service})`;
   const svc = a.service ?? `not imported (${AGENT_FMRI})`;
   return `${a.version ?? '?'} on ${a.nodeVersion ?? '?'}, ${svc}`;
+}
+
+/** svcs(1) `-H -o state FMRI`: the instance's state, or null when SMF does not know it. */
+export async function serviceState(t: Transport, timeoutMs: number): Promise<string | null> {
+  const r = await t.exec(['svcs', '-H', '-o', 'state', AGENT_FMRI], timeoutMs);
+  const state = r.stdout.trim();
+  return r.code === 0 && /^[a-z_*]+$/.test(state) ? state : null;
 }

@@ -8,8 +8,10 @@ import type { Command } from 'commander';
 import { NotConfirmedError, UsageError, formatIssue, type ValidationIssue } from '../errors.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type Logger } from '../log.js';
 import { openStore, storeSpec } from '../store/open-store.js';
-import type { MutateOptions, Snapshot, Store } from '../store/store.js';
-import { modelWarnings } from './warnings.js';
+import type { Consistency } from '../model/load.js';
+import type { ConflictError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import { loadState, type LoadedSnapshot } from '../operations/warnings.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -69,7 +71,7 @@ export class CliContext {
 
   store(): Store {
     const store = this.openStore(this.statePath);
-    store.onConflict = this.mutateOptions.onConflict;
+    store.onConflict = (err, attempt) => this.onConflict(err, attempt);
     return store;
   }
 
@@ -87,11 +89,14 @@ export class CliContext {
     );
   }
 
-  /** For `mutate`: tells the operator when another writer got in first and the change is re-run. */
-  get mutateOptions(): MutateOptions {
-    return {
-      onConflict: (err, attempt) => this.log.warn({ attempt }, `${err.message.replace(/; run the command again$/, '')}; trying again on the new state`),
-    };
+  /** For `transact`: tells the operator when another writer got in first and the change is re-run. */
+  onConflict(err: ConflictError, attempt: number): void {
+    this.log.warn({ attempt }, `${err.message.replace(/; run the command again$/, '')}; trying again on the new state`);
+  }
+
+  /** The environment, for the operations (SSH settings, the head node's PDC). */
+  get env(): NodeJS.ProcessEnv {
+    return this.io.env;
   }
 
   /** Prints the result: `json()` with --json, else `text()`. */
@@ -107,11 +112,13 @@ export class CliContext {
    * The state for a command that only reads it: loaded even when it is
    * inconsistent, with its problems and warnings reported on stderr.
    */
-  async loadAndWarn(): Promise<Snapshot> {
-    const snap = await this.store().load('warn');
-    // The one list every command shows: load warnings, then vDC and MTU warnings, each once.
-    this.warn(modelWarnings(snap));
-    return snap;
+  async loadAndWarn(): Promise<LoadedSnapshot> {
+    return this.loadState('warn');
+  }
+
+  /** The state, its model's warnings (the one list every command shows, src/operations/warnings.ts) reported on stderr. */
+  async loadState(consistency: Consistency): Promise<LoadedSnapshot> {
+    return loadState(this.store(), consistency, (issues) => this.warn(issues));
   }
 
   /** Reports warnings on stderr (never on stdout, which scripts parse). */

@@ -18,7 +18,10 @@ import type { VmEvent } from '../inventory/events.js';
 import type { Logger } from '../log.js';
 import type { Model, Node } from '../model/model.js';
 import type { ArpTableOwner } from '../model/state.js';
-import { mutate, type Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import { transact } from '../operations/transact.js';
+import { loadState, type LoadedSnapshot } from '../operations/warnings.js';
+import { formatIssue } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
 import { NodeLink, type LinkStatus } from './node-link.js';
 import { emptyDaemonStatus, sentSummary, writeDaemonStatus, type DaemonStatus } from './status.js';
@@ -88,7 +91,7 @@ export class InventoryDaemon {
   async start(): Promise<void> {
     for (let attempt = 1; !this.stopping; attempt++) {
       try {
-        const snap = await this.opts.store.load('warn');
+        const snap = await this.load();
         this.adopt(snap.model);
         break;
       } catch (err) {
@@ -101,10 +104,17 @@ export class InventoryDaemon {
 
   /** SIGHUP: the state again; links for new nodes, none for removed ones, new links for changed targets. */
   async reload(): Promise<void> {
-    const snap = await this.opts.store.load('warn');
+    const snap = await this.load();
     this.adopt(snap.model);
     this.opts.log.info({ nodes: this.links.size, arp_tables: this.owner }, 'configuration reloaded');
     this.schedule();
+  }
+
+  /** The state as every command loads it, its model's warnings logged once per load. */
+  private load(): Promise<LoadedSnapshot> {
+    return loadState(this.opts.store, 'warn', (issues) => {
+      for (const i of issues) this.opts.log.warn({ path: i.path }, formatIssue(i));
+    });
   }
 
   private adopt(model: Model): void {
@@ -219,7 +229,7 @@ export class InventoryDaemon {
     let merged: MergeResult;
     let model: Model;
     try {
-      const out = await mutate(this.opts.store, (snap) => {
+      const out = await transact(this.opts.store, (snap) => {
         const rules = new Map(snap.model.rules.map((r) => [r.name, new Set(r.nodes)]));
         const reservedMacs = new Set((snap.model.adminOverlay?.members ?? []).map((m) => m.mac));
         const m = mergeInventory({ vnics: snap.doc.vnics ?? [], views: this.views, rules, reservedMacs });

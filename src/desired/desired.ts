@@ -12,6 +12,12 @@ import type { ServiceName } from './services.js';
 export interface UsbkeyLine {
   key: string;
   value: string;
+  /**
+   * A rule's line: the `-p` properties its value sets, in the canonical
+   * order. Carried so the plan says what changes in a rule without parsing
+   * back the string we wrote.
+   */
+  properties?: Readonly<Record<string, string>>;
 }
 
 /** A file on the node that we own entirely. */
@@ -24,8 +30,8 @@ export interface DesiredFile {
   group: string;
   /** Holds secrets: never shown in a diff, a log or a terminal. */
   secret: boolean;
-  /** The service that must be refreshed when this file changes. */
-  refresh: ServiceName;
+  /** The service that must be refreshed when this file changes; null for a file no service reads (the agent's bundle). */
+  refresh: ServiceName | null;
   /**
    * The content, in chunks, so that large ARP tables stream instead of
    * being held whole. Every call yields the same bytes.
@@ -37,6 +43,12 @@ export interface DesiredFile {
    * changed, repaired or removed; it is not in our manifest.
    */
   onlyIfMissing?: boolean;
+  /**
+   * Kept out of our manifest, so a later plan never removes it: the agent's
+   * bundle, which a node keeps even when apply stops managing the node
+   * (docs/architecture.md#the-bundle-is-a-desired-file).
+   */
+  outsideManifest?: boolean;
   /**
    * The same bytes as `content`, as buffers, for writers that take bytes
    * (render's writer): an ARP table is slices of one buffer shared by every

@@ -1,6 +1,6 @@
 /**
  * Discovered facts → a new state document, and what changed, in words.
- * Pure: the store writes the result through mutate().
+ * Pure: the result is written in one store transaction (src/operations/transact.ts).
  */
 import { ConflictError } from '../errors.js';
 import { normalizeMac } from '../model/mac.js';

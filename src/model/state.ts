@@ -137,3 +137,13 @@ export interface StateDoc {
   vdcs?: Record<string, VdcDoc>;
   vnics?: VnicDoc[];
 }
+
+/**
+ * A change to the state, as a command computes it from the current one: the
+ * new document (the very object it was given when nothing changes, so that
+ * nothing is written) and what the change did, for the command to report.
+ */
+export interface Mutation<T> {
+  doc: StateDoc;
+  result: T;
+}

@@ -3,7 +3,7 @@
  * node has (docs/operations.md#plan). Pure: data in (DesiredNode, ActualNode), data
  * out (NodePlan for people and scripts, NodeWork for the executor).
  */
-import type { DesiredNode, OverlayLink } from '../desired/desired.js';
+import type { DesiredNode, OverlayLink, UsbkeyLine } from '../desired/desired.js';
 import { fileText } from '../desired/desired.js';
 import { sha256Hex } from '../sha256.js';
 import { lineDiff } from './line-diff.js';
@@ -109,23 +109,25 @@ export function workIsEmpty(w: NodeWork): boolean {
   return w.stage.length === 0 && w.remove.length === 0 && w.leftovers.length === 0 && !w.usbkey && w.createOverlays.length === 0 && w.services.length === 0 && !w.manifest;
 }
 
-/** Rule-string properties, for "what changed in this rule": the old value is what the node's file says. */
-function ruleProps(value: string | undefined): Map<string, string> {
+/** The properties of the rule string a node's /usbkey/config has now: its text, read from the node, is all there is of it. */
+function liveRuleProps(value: string | undefined): Map<string, string> {
   return overlayProperties(value === undefined ? [] : value.split(/\s+/));
 }
 
 const LIVE_AT_REFRESH = 'net-virtual refresh creates new overlays and vNICs but never changes existing ones';
 
 /** Reboot and disruption notes for /usbkey/config changes (docs/file-formats.md#usbkey-config). */
-function usbkeyNotes(changes: readonly UsbkeyChange[]): { reboot: string[]; disruptive: string[] } {
+function usbkeyNotes(changes: readonly UsbkeyChange[], desired: readonly UsbkeyLine[]): { reboot: string[]; disruptive: string[] } {
+  const wanted = new Map(desired.map((l) => [l.key, l]));
   const reboot: string[] = [];
   const disruptive: string[] = [];
   for (const c of changes) {
     const owner = usbkeyKeyOwner(c.key);
     const rule = owner?.kind === 'rule' ? owner.rule : undefined;
     if (rule !== undefined && c.action === 'change') {
-      const before = ruleProps(c.old);
-      const after = ruleProps(c.new);
+      const before = liveRuleProps(c.old);
+      // The new value is ours: its properties come with it (UsbkeyLine.properties), never parsed back.
+      const after = new Map(Object.entries(wanted.get(c.key)?.properties ?? {}));
       const keys = [...new Set([...before.keys(), ...after.keys()])].sort();
       const diffs = keys.filter((k) => before.get(k) !== after.get(k)).map((k) => `${k} ${before.get(k) ?? '(none)'} → ${after.get(k) ?? '(none)'}`);
       reboot.push(`rule ${rule}: ${diffs.join(', ') || 'rule string'} (existing overlays keep the old rule: ${LIVE_AT_REFRESH})`);
@@ -189,7 +191,7 @@ function planFiles(desired: DesiredNode, actual: ActualNode, prior: Manifest, se
     if (!f.secret) plan.sha256 = sha256Hex(text);
     files.push(plan);
     stage.push({ path: f.path, content: text, mode: f.mode, owner: f.owner, group: f.group });
-    if (contentChanged) services.add(f.refresh);
+    if (contentChanged && f.refresh !== null) services.add(f.refresh);
   }
   const remove: string[] = [];
   for (const [path, { refresh }] of Object.entries(prior.files)) {
@@ -245,8 +247,8 @@ function planManifest(
 ): NodeWork['manifest'] {
   const base = (pendingRefresh: ServiceName[], files: Manifest['files']): string =>
     serializeManifest({ version: 1, files, pendingRefresh, ...(node.pdc !== undefined ? { pdc: node.pdc } : {}) });
-  // Files another writer owns are not ours to remove later: they stay out of the manifest.
-  const owned = desired.files.filter((f) => !f.onlyIfMissing);
+  // Files another writer owns are not ours to remove later, nor is the agent's bundle: they stay out of the manifest.
+  const owned = desired.files.filter((f): f is typeof f & { refresh: ServiceName } => !f.onlyIfMissing && !f.outsideManifest && f.refresh !== null);
   const final = base([], Object.fromEntries(owned.map((f) => [f.path, { refresh: f.refresh }])));
   if (services.length > 0) {
     // Until the refreshes ran, files being removed stay listed: a run that dies midway still owns them.
@@ -272,7 +274,7 @@ export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeCon
   const usbkeyBefore = actual.usbkey?.text ?? '';
   const edit = editUsbkeyConfig(usbkeyBefore, desired.usbkey);
   if (edit.changes.length > 0) services.add('net-virtual');
-  const notes = usbkeyNotes(edit.changes);
+  const notes = usbkeyNotes(edit.changes, desired.usbkey);
 
   const { overlays, createOverlays } = planOverlays(desired, actual, notes.reboot);
 

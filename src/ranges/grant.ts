@@ -6,8 +6,7 @@
  */
 import { ConflictError, ValidationError, type ValidationIssue } from '../errors.js';
 import { matches, VDC_NAME } from '../syntax/patterns.js';
-import type { StateDoc, VdcDoc } from '../model/state.js';
-import type { Mutation } from '../store/store.js';
+import type { Mutation, StateDoc, VdcDoc } from '../model/state.js';
 import { DOMAINS, ID_KINDS, type IdKind } from '../syntax/id-kinds.js';
 import { parseRangeList } from '../syntax/range-list.js';
 import type { RangeSet } from '../syntax/range-set.js';

@@ -21,7 +21,7 @@ export const COMMANDS_FILE = 'commands.sh';
 
 /** The services a node's desired state feeds, in refresh order. */
 export function servicesOf(desired: DesiredNode): ServiceName[] {
-  const names: ServiceName[] = desired.files.map((f) => f.refresh);
+  const names: ServiceName[] = desired.files.flatMap((f) => (f.refresh === null ? [] : [f.refresh]));
   if (desired.usbkey.length > 0) names.push('net-virtual');
   return sortServices(names);
 }

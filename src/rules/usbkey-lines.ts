@@ -7,7 +7,7 @@
 import { InternalError } from '../errors.js';
 import type { Model, Node, OverlayRule } from '../model/model.js';
 import type { UsbkeyLine } from '../desired/desired.js';
-import { canonicalRuleString } from '../syntax/rule-string.js';
+import { canonicalRuleString, ruleProperties } from '../syntax/rule-string.js';
 
 const SAFE_VALUE = /^[A-Za-z0-9 ._/=,:-]*$/;
 const SAFE_KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -38,7 +38,7 @@ export function usbkeyKeyOwner(key: string): UsbkeyKeyOwner | undefined {
 }
 
 export function ruleLine(rule: OverlayRule): UsbkeyLine {
-  return { key: ruleKey(rule.name), value: canonicalRuleString(rule) };
+  return { key: ruleKey(rule.name), value: canonicalRuleString(rule), properties: Object.fromEntries(ruleProperties(rule)) };
 }
 
 /** The rules a node has, sorted by name. */

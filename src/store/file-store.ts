@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { ConflictError, StoreError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { octalMode, readFileWithMode, secretExposed } from '../io/read-with-mode.js';
-import { loadStateText, parseYamlDocument, type Consistency } from '../model/load.js';
+import { loadStateText, parseYamlDocument, validateDoc, type Consistency, type LoadedState } from '../model/load.js';
 import { looksLikeJson } from '../model/json-text.js';
 import type { StateDoc } from '../model/state.js';
 import { withFileLock } from './file-lock.js';
@@ -63,17 +63,41 @@ export class FileStore implements Store {
     return { ...loadStateText(text, this.location, consistency), revision: revisionOf(text) };
   }
 
+  /**
+   * The text a save of `doc` on `base` would write, loaded (validated, its
+   * model built): a save of this very document on the same file then writes
+   * it without loading it again, and the caller has the model (apply plans
+   * with it before asking). Without `base`, or when the file is no longer
+   * `base`'s, only the validation.
+   */
+  async prepare(doc: StateDoc, consistency: Consistency = 'require', base?: Snapshot): Promise<LoadedState> {
+    this.prepared = undefined;
+    if (base === undefined) return { ...validateDoc(doc, this.location, consistency), yaml: undefined };
+    const existing = await this.readTextIfExists();
+    if ((existing === undefined ? ABSENT : revisionOf(existing)) !== base.revision) return { ...validateDoc(doc, this.location, consistency), yaml: undefined };
+    const text = this.serialize(doc, base, existing);
+    const loaded = loadStateText(text, this.location, consistency);
+    this.prepared = { doc, consistency, revision: base.revision, text, loaded };
+    return loaded;
+  }
+
+  /** `prepare`'s work, for the save of that same document object on the same file. */
+  private prepared: { doc: StateDoc; consistency: Consistency; revision: string; text: string; loaded: LoadedState } | undefined;
+
   async save(doc: StateDoc, base: Snapshot, consistency: Consistency = 'require'): Promise<Snapshot> {
     const existing = await this.readTextIfExists();
     const current = existing === undefined ? ABSENT : revisionOf(existing);
+    const ready = this.prepared;
+    this.prepared = undefined;
     if (current !== base.revision) {
       throw new ConflictError(`${this.location} changed while this command ran; run the command again`, {
         code: 'StateChanged',
       });
     }
-    const text = this.serialize(doc, base, existing);
-    // What we write must load: validate the exact bytes before they replace anything.
-    const loaded = loadStateText(text, this.location, consistency);
+    const same = ready !== undefined && ready.doc === doc && ready.consistency === consistency && ready.revision === current;
+    const text = same ? ready.text : this.serialize(doc, base, existing);
+    // What we write must load: validate the exact bytes before they replace anything (prepare did, for these bytes).
+    const loaded = same ? ready.loaded : loadStateText(text, this.location, consistency);
     try {
       await writeFileAtomic(this.location, text, { mode: STATE_FILE_MODE });
     } catch (err) {

@@ -7,7 +7,7 @@
 import { readFileWithModeSync, secretExposed } from '../io/read-with-mode.js';
 import { StoreError, UsageError } from '../errors.js';
 import { DEFAULT_STATE_PATH, FileStore } from './file-store.js';
-import type { Consistency } from '../model/load.js';
+import { validateDoc, type Consistency, type LoadedState } from '../model/load.js';
 import type { StateDoc } from '../model/state.js';
 import type { HeldLock, Snapshot, Store } from './store.js';
 import { formatZkUrl, isZkUrl, parseZkUrl, type ZkUrl } from './zk-url.js';
@@ -146,7 +146,8 @@ class LazyZkStore implements Store {
   }
 
   /** Validation and encoding before the lock (store migrate of a large state: docs/zk-large-saves.md). */
-  async prepare(doc: StateDoc, consistency?: Consistency): Promise<void> {
-    await (await this.real()).prepare?.(doc, consistency);
+  async prepare(doc: StateDoc, consistency?: Consistency, base?: Snapshot): Promise<LoadedState> {
+    const real = await this.real();
+    return real.prepare ? real.prepare(doc, consistency, base) : { ...validateDoc(doc, this.location, consistency), yaml: undefined };
   }
 }

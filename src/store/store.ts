@@ -2,7 +2,7 @@
  * Where the state lives. The file store is the default; the ZooKeeper store
  * (Danube's cfgdb layout) implements the same interface.
  */
-import { ConflictError } from '../errors.js';
+import type { ConflictError } from '../errors.js';
 import { buildModel } from '../model/build-model.js';
 import type { Consistency, LoadedState } from '../model/load.js';
 import type { StateDoc } from '../model/state.js';
@@ -32,8 +32,8 @@ export interface Store {
    * lives in a session (ZooKeeper) cannot keep it alive through many seconds
    * of synchronous work. Optional; `save` does it itself otherwise.
    */
-  prepare?(doc: StateDoc, consistency?: Consistency): Promise<void>;
-  /** Told when `mutate` re-runs a change because another writer got in first (the CLI prints it). */
+  prepare?(doc: StateDoc, consistency?: Consistency, base?: Snapshot): Promise<LoadedState>;
+  /** Told when `transact` (src/operations/transact.ts) re-runs a change because another writer got in first (the CLI prints it). */
   onConflict?: ((err: ConflictError, attempt: number) => void) | undefined;
   /**
    * Runs `fn` holding the store's write lock, so concurrent commands never
@@ -59,49 +59,4 @@ export function emptySnapshot(revision: string): Snapshot {
 /** True when a document holds nothing but its version. */
 export function isEmptyDoc(doc: StateDoc): boolean {
   return Object.keys(doc).every((k) => k === 'version');
-}
-
-/** What a mutating command computes from the current state. */
-export interface Mutation<T> {
-  doc: StateDoc;
-  result: T;
-}
-
-export interface MutateOptions {
-  /** How often to run the change on a fresh state when another writer got in first (default 3). */
-  attempts?: number;
-  /** Told about each such conflict before the retry (the CLI prints it). */
-  onConflict?: (err: ConflictError, attempt: number) => void;
-}
-
-/**
- * Load, change, validate, save under the lock. `change` is pure: it gets the
- * snapshot and returns the new document (or throws, and nothing is written).
- * When the state changed between load and save (a writer that takes no lock,
- * e.g. Danube's own tool on cfgdb), the change runs again on the new state,
- * exactly as if the command had started later; it may then refuse (rule
- * exists...), which is reported as usual.
- */
-export async function mutate<T>(
-  store: Store,
-  change: (snap: Snapshot) => Mutation<T> | Promise<Mutation<T>>,
-  opts: MutateOptions = {},
-): Promise<{ result: T; snapshot: Snapshot }> {
-  const attempts = opts.attempts ?? 3;
-  return store.withLock(async () => {
-    for (let attempt = 1; ; attempt++) {
-      // A state that is inconsistent may still be repaired by a command; what is saved must be consistent.
-      const base = await store.load('warn');
-      const { doc, result } = await change(base);
-      // An edit that changes nothing returns the document it was given: no write, no new mtime.
-      if (doc === base.doc) return { result, snapshot: base };
-      try {
-        const snapshot = await store.save(doc, base);
-        return { result, snapshot };
-      } catch (err) {
-        if (!(err instanceof ConflictError) || err.code !== 'StateChanged' || attempt >= attempts) throw err;
-        (opts.onConflict ?? store.onConflict)?.(err, attempt);
-      }
-    }
-  });
 }

@@ -14,7 +14,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ConflictError, InternalError, StoreError } from '../errors.js';
 import { buildModel } from '../model/build-model.js';
-import { validateDoc, type Consistency } from '../model/load.js';
+import { validateDoc, type Consistency, type LoadedState } from '../model/load.js';
 import type { StateDoc } from '../model/state.js';
 import { LOCKS, OURS, READ_SCOPES, decodeState, encodeState, keepEquivalent, type Tree } from './cfgdb-layout.js';
 import { emptySnapshot, type HeldLock, type Snapshot, type Store } from './store.js';
@@ -124,8 +124,9 @@ export class ZkStore implements Store {
     return this.session(async (s) => this.snapshotOf(await this.readImage(s), consistency));
   }
 
-  async prepare(doc: StateDoc, consistency: Consistency = 'require'): Promise<void> {
+  async prepare(doc: StateDoc, consistency: Consistency = 'require'): Promise<LoadedState> {
     this.prepared = { doc, consistency, ...(await this.encodeChecked(doc, consistency)) };
+    return { ...this.prepared.valid, yaml: undefined };
   }
 
   /**

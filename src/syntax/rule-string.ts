@@ -193,9 +193,10 @@ export function canonicalRuleString(p: ResolvedRuleParams): string {
 }
 
 /**
- * `-p key=value` pairs of a `dladm create-overlay` argv or a rule string's
- * words, as read from a node or a bundle (lenient: what is not a property is
- * skipped; later values win).
+ * `-p key=value` pairs of a rule string's words as read from a node (its
+ * /usbkey/config line). What we produce carries its properties instead
+ * (UsbkeyLine.properties, OverlayLink.properties), never parsed back.
+ * Lenient: what is not a property is skipped; later values win.
  */
 export function overlayProperties(argv: readonly string[]): Map<string, string> {
   const props = new Map<string, string>();

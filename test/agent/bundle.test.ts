@@ -8,7 +8,13 @@ import { fileText, textFile, type DesiredNode } from '../../src/desired/desired.
 function desired(arp = '{"02:00:00:00:00:01":{"arp":"10.0.0.1"}}\n'): DesiredNode {
   return {
     node: 'cn1',
-    usbkey: [{ key: 'overlay_rule_customers', value: '-e vxlan -p vxlan/listen_ip=0.0.0.0 -p vxlan/listen_port=4790 -s files -p files/config=/opt/custom/networking/customers_overlay.json -p mtu=1400' }],
+    usbkey: [
+      {
+        key: 'overlay_rule_customers',
+        value: '-e vxlan -p vxlan/listen_ip=0.0.0.0 -p vxlan/listen_port=4790 -s files -p files/config=/opt/custom/networking/customers_overlay.json -p mtu=1400',
+        properties: { 'vxlan/listen_ip': '0.0.0.0', 'vxlan/listen_port': '4790', 'files/config': '/opt/custom/networking/customers_overlay.json', mtu: '1400' },
+      },
+    ],
     overlays: [{ link: 'customers1000', rule: 'customers', vni: 1000, argv: ['dladm', 'create-overlay', '-t', '-v', '1000', 'customers1000'], properties: {} }],
     files: [
       textFile({ path: '/opt/custom/etc/ipsec/ike.preshared', mode: 0o400, owner: 'root', group: 'root', secret: true, refresh: 'ipsec', text: 'secret-key-material\n' }),
@@ -85,6 +91,18 @@ describe('verifying a bundle', () => {
     expect(err?.issues.map((i) => i.path)).toEqual(['files[0].path', 'files[1].refresh', 'usbkey[0].key', 'overlays[0].argv']);
     expect(err?.message).toContain('/x/bundle.json is not a valid bundle');
     expect(err?.message).not.toContain('secret-key-material');
+  });
+
+  it('carries each overlay\'s properties as apply computed them, never parsed back from argv; refuses an overlay without them', () => {
+    const d = desired();
+    // Properties the argv does not spell: what the agent compares live overlays with is what apply sent.
+    const carried = { ...d, overlays: [{ ...d.overlays[0]!, properties: { 'vxlan/listen_port': '4790', mtu: '1400' } }] };
+    const back = desiredFromBundle(parseBundle(buildBundle(carried, 'prg', undefined, 1000)));
+    expect(back.overlays[0]!.properties).toEqual({ 'vxlan/listen_port': '4790', mtu: '1400' });
+    const { sha256: _, ...body } = JSON.parse(good) as Bundle;
+    delete (body.overlays[0] as Partial<Bundle['overlays'][number]>).properties;
+    delete body.usbkey[0]!.properties;
+    expect(() => parseBundle(serializeBundle(body))).toThrow(/usbkey\[0\]\.properties: must map.*overlays\[0\]\.properties: must map each -p property/s);
   });
 });
 

@@ -9,7 +9,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { executeWork } from '../../src/apply/execute.js';
-import { planFleet } from '../../src/apply/fleet.js';
+import { planFleet } from '../../src/operations/fleet.js';
 import { renderSummary } from '../../src/cli/commands/apply.js';
 import { remoteFrom } from '../../src/cli/remote.js';
 import type { NodeGenerator } from '../../src/desired/desired.js';

@@ -13,7 +13,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { executeWork } from '../../src/apply/execute.js';
-import { planFleet } from '../../src/apply/fleet.js';
+import { planFleet } from '../../src/operations/fleet.js';
 import { NODE_LOCK_PATH } from '../../src/apply/node-lock.js';
 import { remoteFrom } from '../../src/cli/remote.js';
 import { GENERATORS } from '../../src/plan/desired-state.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { executeWork } from '../../src/apply/execute.js';
-import { planFleet } from '../../src/apply/fleet.js';
+import { planFleet } from '../../src/operations/fleet.js';
 import { NODE_LOCK_PATH } from '../../src/apply/node-lock.js';
 import { remoteFrom } from '../../src/cli/remote.js';
 import { IPF_ADMIN_PATH } from '../../src/firewall/generator.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { executeWork } from '../../src/apply/execute.js';
-import { planFleet } from '../../src/apply/fleet.js';
+import { planFleet } from '../../src/operations/fleet.js';
 import { remoteFrom } from '../../src/cli/remote.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { GENERATORS } from '../../src/plan/desired-state.js';

@@ -25,7 +25,7 @@ const CORE = new Set([
   'render', 'rules', 'shell', 'syntax',
 ]);
 /** The shell around it: I/O, processes, the network, humans. */
-const EDGE = new Set(['agent', 'apply', 'cli', 'daemon', 'discovery', 'io', 'store', 'transport']);
+const EDGE = new Set(['agent', 'apply', 'cli', 'daemon', 'discovery', 'io', 'operations', 'store', 'transport']);
 /** Top-level modules (src/*.ts): errors and paths are shared vocabulary; the logger is an edge. */
 const TOP_EDGE = new Set(['log.ts']);
 
@@ -45,23 +45,25 @@ const CORE_IO_ALLOWED: Record<string, { module: string; why: string }[]> = {
   ],
 };
 
-/** Core → edge imports that exist today (from → to, relative to src/); issue 17 items 3 and 5 remove these. */
-const CORE_TO_EDGE_ALLOWED = new Set([
-  'ranges/grant.ts -> store/store.ts', // type Mutation only: vDC grants as a store transaction
-]);
+/** Core → edge imports that exist today (from → to, relative to src/): none since issue 17 item 3 (Mutation went to model/state.ts). */
+const CORE_TO_EDGE_ALLOWED = new Set<string>([]);
 
 /**
- * Folder edges that lie on an import cycle today: only apply ⇄ agent, which
- * issue 17 item 2 removes. (Item 1 moved the desired-state vocabulary to
- * desired/, below its generators, and rule, range and path syntax to syntax/,
- * below the model: 29 edges became these 2.) Any edge that closes a new cycle
- * is not in this list, so the test fails; an entry that no longer lies on a
- * cycle fails too, so the list only shrinks.
+ * The operations layer (docs/architecture.md#operations) is called, never
+ * called back: only the commands and the daemon import it. apply, agent,
+ * store or transport importing it would run an operation from inside one.
  */
-const KNOWN_CYCLE_EDGES = new Set([
-  'agent -> apply',
-  'apply -> agent',
-]);
+const OPERATIONS_CALLERS = new Set(['cli', 'daemon', 'operations']);
+
+/**
+ * Folder edges that lie on an import cycle today: none. (Issue 17 item 1
+ * moved the desired-state vocabulary to desired/ and rule, range and path
+ * syntax to syntax/: 29 edges became apply ⇄ agent; item 2 made the agent's
+ * bundle one more desired file, added by operations/, so apply no longer
+ * imports agent.) Any edge that closes a cycle is not in this list, so the
+ * test fails; an entry that no longer lies on a cycle fails too.
+ */
+const KNOWN_CYCLE_EDGES = new Set<string>([]);
 
 interface Import {
   from: string; // file relative to src/, '/'-separated
@@ -79,6 +81,22 @@ function sourceFiles(): string[] {
     .filter((f) => f.endsWith('.ts'))
     .map((f) => f.split(sep).join('/'))
     .sort();
+}
+
+/** Core modules that import an edge module or the logger, except the allowed ones. */
+function coreToEdge(imports: readonly Import[]): string[] {
+  return imports
+    .filter((i) => i.relative && CORE.has(folderOf(i.from)))
+    .filter((i) => EDGE.has(folderOf(i.to)) || (folderOf(i.to) === '' && TOP_EDGE.has(i.to)))
+    .map((i) => `${i.from} -> ${i.to}`)
+    .filter((e) => !CORE_TO_EDGE_ALLOWED.has(e));
+}
+
+/** Imports of operations/ from a folder that is not one of its callers. */
+function operationsCalledFrom(imports: readonly Import[]): string[] {
+  return imports
+    .filter((i) => i.relative && folderOf(i.to) === 'operations' && !OPERATIONS_CALLERS.has(folderOf(i.from)))
+    .map((i) => `${i.from} -> ${i.to}`);
 }
 
 function graph(): Import[] {
@@ -186,12 +204,14 @@ describe('the import graph of src/', () => {
   });
 
   it('never lets a core module import transport, store, CLI, agent, apply, io, discovery or the logger', () => {
-    const bad = imports
-      .filter((i) => i.relative && CORE.has(folderOf(i.from)))
-      .filter((i) => EDGE.has(folderOf(i.to)) || (folderOf(i.to) === '' && TOP_EDGE.has(i.to)))
-      .map((i) => `${i.from} -> ${i.to}`)
-      .filter((e) => !CORE_TO_EDGE_ALLOWED.has(e));
-    expect(bad, 'a core module imports an edge module (docs/architecture.md#the-nevers)').toEqual([]);
+    expect(coreToEdge(imports), 'a core module imports an edge module (docs/architecture.md#the-nevers)').toEqual([]);
+  });
+
+  it('lets only the commands and the daemon call the operations layer', () => {
+    expect(operationsCalledFrom(imports), 'only cli/ and daemon/ import operations/ (docs/architecture.md#operations)').toEqual([]);
+    // Known arrows, so that a layer nobody calls cannot pass.
+    expect(edges.get('cli -> operations')?.length).toBeGreaterThan(0);
+    expect(edges.get('daemon -> operations')?.length).toBeGreaterThan(0);
   });
 
   it('never lets a core module reach the OS or an edge package', () => {
@@ -215,6 +235,23 @@ describe('the import graph of src/', () => {
     expect(fresh, 'these imports close a new folder cycle (docs/architecture.md#the-nevers)').toEqual([]);
     const gone = [...KNOWN_CYCLE_EDGES].filter((e) => !onCycles.includes(e));
     expect(gone, 'no longer on a cycle: remove from KNOWN_CYCLE_EDGES').toEqual([]);
+  });
+});
+
+describe('the layer checks on fixtures', () => {
+  const rel = (from: string, to: string): Import => ({ from, to, relative: true });
+
+  it('refuses a core module importing operations/, and the apply executor calling it', () => {
+    expect(EDGE.has('operations')).toBe(true);
+    expect(coreToEdge([rel('plan/plan.ts', 'operations/fleet.ts'), rel('plan/plan.ts', 'desired/desired.ts')])).toEqual(['plan/plan.ts -> operations/fleet.ts']);
+    expect(operationsCalledFrom([rel('apply/execute.ts', 'operations/transact.ts'), rel('agent/reconcile.ts', 'operations/fleet.ts'), rel('cli/commands/apply.ts', 'operations/apply.ts')]))
+      .toEqual(['apply/execute.ts -> operations/transact.ts', 'agent/reconcile.ts -> operations/fleet.ts']);
+  });
+
+  it('finds the cycle the bundle used to close (apply ⇄ agent), and the one an agent calling operations would', () => {
+    expect(cycleEdges(folderEdges([rel('apply/fleet.ts', 'agent/bundle.ts'), rel('agent/reconcile.ts', 'apply/execute.ts')]).keys())).toEqual(['agent -> apply', 'apply -> agent']);
+    expect(cycleEdges(folderEdges([rel('operations/fleet.ts', 'agent/bundle.ts'), rel('agent/reconcile.ts', 'operations/fleet.ts')]).keys()))
+      .toEqual(['agent -> operations', 'operations -> agent']);
   });
 });
 

@@ -123,7 +123,7 @@ describe('IPsec files of a node', { timeout: 30_000 }, () => {
 
   it('are written with the intended modes, keys 0400 and marked secret, refreshed by the ipsec service', () => {
     const files = desiredNode(ctx, ctx.model.nodeByName.get('cn01.prg.example.com')!).files;
-    const mode = (p: string): [number, boolean, string] => {
+    const mode = (p: string): [number, boolean, string | null] => {
       const f = files.find((x) => x.path === p)!;
       return [f.mode, f.secret, f.refresh];
     };

@@ -8,7 +8,7 @@ const arp = textFile({ path: '/opt/custom/networking/c_overlay.json', mode: 0o40
 const psk = textFile({ path: '/opt/custom/etc/ipsec/ike.preshared', mode: 0o400, owner: 'root', group: 'root', secret: true, refresh: 'ipsec', text: 'key 00ff\n' });
 const desired: DesiredNode = {
   node: 'cn01',
-  usbkey: [{ key: 'overlay_rule_c', value: '-e vxlan -p vxlan/listen_port=4790 -p mtu=1400' }],
+  usbkey: [{ key: 'overlay_rule_c', value: '-e vxlan -p vxlan/listen_port=4790 -p mtu=1400', properties: { 'vxlan/listen_port': '4790', mtu: '1400' } }],
   overlays: [{ link: 'c1000', rule: 'c', vni: 1000, argv: ['dladm', 'create-overlay', '-e', 'vxlan', '-p', 'vxlan/listen_port=4790', '-p', 'mtu=1400', '-v', '1000', 'c1000'], properties: { 'vxlan/listen_port': '4790', mtu: '1400' } }],
   files: [arp, psk],
 };
@@ -77,10 +77,17 @@ describe('planning one node', () => {
     expect(work.manifest!.final).toBe(finalManifest);
   });
 
+  it('says what changes in a rule from the properties its desired line carries, never by parsing that line back', () => {
+    const d: DesiredNode = { ...desired, usbkey: [{ key: 'overlay_rule_c', value: 'words we wrote', properties: { 'vxlan/listen_port': '4795', mtu: '1400' } }] };
+    const { plan } = planNode(d, actual());
+    expect(plan.reboot[0]).toContain('rule c: vxlan/listen_port 4790 → 4795');
+    expect(plan.disruptive[0]).toContain('rule c: port 4790 → 4795');
+  });
+
   it('marks a changed rule port as taking effect at reboot and disruptive, and a live overlay with the old port as pending', () => {
     const d: DesiredNode = {
       ...desired,
-      usbkey: [{ key: 'overlay_rule_c', value: '-e vxlan -p vxlan/listen_port=4795 -p mtu=1400' }],
+      usbkey: [{ key: 'overlay_rule_c', value: '-e vxlan -p vxlan/listen_port=4795 -p mtu=1400', properties: { 'vxlan/listen_port': '4795', mtu: '1400' } }],
       overlays: [
         {
           ...desired.overlays[0]!,

@@ -11,7 +11,7 @@ import { ConflictError, StoreError } from '../../src/errors.js';
 import { loadStateText } from '../../src/model/load.js';
 import { createRule } from '../../src/rules/edit.js';
 import { FileStore } from '../../src/store/file-store.js';
-import { mutate } from '../../src/store/store.js';
+import { transact } from '../../src/operations/transact.js';
 import { runBuiltCli } from '../support/cli.js';
 import { CLI, REPO } from '../support/paths.js';
 import { exampleCopy } from '../support/tmp.js';
@@ -21,7 +21,7 @@ describe('saving', () => {
     const path = await exampleCopy();
     await chmod(path, 0o644);
     const store = new FileStore(path);
-    await mutate(store, (snap) => createRule(snap.doc, snap.model, { name: 'extra' }));
+    await transact(store, (snap) => createRule(snap.doc, snap.model, { name: 'extra' }));
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect((await readdir(dirname(path))).sort()).toEqual([basename(path)]);
     expect(loadStateText(await readFile(path, 'utf8'), path).model.ruleByName.has('extra')).toBe(true);
@@ -31,7 +31,7 @@ describe('saving', () => {
     const path = await exampleCopy('state.json');
     const yamlText = await readFile(path, 'utf8');
     await writeFile(path, JSON.stringify(loadStateText(yamlText, path).doc));
-    await mutate(new FileStore(path), (snap) => createRule(snap.doc, snap.model, { name: 'extra' }));
+    await transact(new FileStore(path), (snap) => createRule(snap.doc, snap.model, { name: 'extra' }));
     const saved = JSON.parse(await readFile(path, 'utf8')) as { overlay_rules: Record<string, unknown> };
     expect(saved.overlay_rules.extra).toEqual({ port: 4793, nodes: 'all', mtu: 1400 });
   });
@@ -45,13 +45,41 @@ describe('saving', () => {
     await expect(store.save(next, snap)).rejects.toBeInstanceOf(ConflictError);
     expect(await readFile(path, 'utf8')).toContain('# edited by hand');
   });
+
+  it('a prepared save writes the text prepare loaded, and its model is the saved one', async () => {
+    const path = await exampleCopy();
+    const store = new FileStore(path);
+    const snap = await store.load();
+    const next = createRule(snap.doc, snap.model, { name: 'extra' }).doc;
+    const prepared = await store.prepare(next, 'require', snap);
+    expect(prepared.model.ruleByName.has('extra')).toBe(true);
+    const saved = await store.save(next, snap);
+    expect(saved.model).toBe(prepared.model);
+    expect(loadStateText(await readFile(path, 'utf8'), path).model.ruleByName.get('extra')!.port).toBe(prepared.model.ruleByName.get('extra')!.port);
+  });
+
+  it('a prepared save still refuses a file that changed after prepare, and another document is loaded afresh', async () => {
+    const path = await exampleCopy();
+    const store = new FileStore(path);
+    const snap = await store.load();
+    const next = createRule(snap.doc, snap.model, { name: 'extra' }).doc;
+    await store.prepare(next, 'require', snap);
+    await writeFile(path, `${await readFile(path, 'utf8')}# edited by hand\n`);
+    await expect(store.save(next, snap)).rejects.toBeInstanceOf(ConflictError);
+    const again = await store.load();
+    const other = createRule(again.doc, again.model, { name: 'other' }).doc;
+    await store.prepare(createRule(again.doc, again.model, { name: 'third' }).doc, 'require', again);
+    const saved = await store.save(other, again);
+    expect(saved.model.ruleByName.has('other')).toBe(true);
+    expect(saved.model.ruleByName.has('third')).toBe(false);
+  });
 });
 
 describe('the lock', () => {
   it('serialises concurrent commands: both rules are created, with different ports', async () => {
     const path = await exampleCopy();
-    const a = mutate(new FileStore(path), (snap) => createRule(snap.doc, snap.model, { name: 'one' }));
-    const b = mutate(new FileStore(path), (snap) => createRule(snap.doc, snap.model, { name: 'two' }));
+    const a = transact(new FileStore(path), (snap) => createRule(snap.doc, snap.model, { name: 'one' }));
+    const b = transact(new FileStore(path), (snap) => createRule(snap.doc, snap.model, { name: 'two' }));
     await Promise.all([a, b]);
     const m = loadStateText(await readFile(path, 'utf8'), path).model;
     expect([m.ruleByName.get('one')!.port, m.ruleByName.get('two')!.port].sort()).toEqual([4793, 4794]);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeWork } from '../../src/apply/execute.js';
-import { planFleet } from '../../src/apply/fleet.js';
+import { planFleet } from '../../src/operations/fleet.js';
 import { validateDoc } from '../../src/model/load.js';
 import { GENERATORS } from '../../src/plan/desired-state.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';

@@ -9,7 +9,7 @@ import type { Client } from 'node-zookeeper-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import zookeeper from 'node-zookeeper-client';
 import { ConflictError, StoreError } from '../../src/errors.js';
-import { mutate } from '../../src/store/store.js';
+import { transact } from '../../src/operations/transact.js';
 import { createRule } from '../../src/rules/edit.js';
 import { ZkSession } from '../../src/store/zk-session.js';
 import { ZkStore } from '../../src/store/zk-store.js';
@@ -119,12 +119,12 @@ describe('a writer that takes no lock (Danube bash tool) between our load and sa
     expect(now.model.firewall.enabled).toBe(false);
   });
 
-  it('mutate re-runs the change on the new state and says so; both changes survive', async () => {
+  it('transact re-runs the change on the new state and says so; both changes survive', async () => {
     const root = await seededRoot();
     const store = new ZkStore({ hosts, root }, { insecure: true });
     const conflicts: string[] = [];
     let calls = 0;
-    const { snapshot } = await mutate(
+    const { snapshot } = await transact(
       store,
       async (snap) => {
         calls++;

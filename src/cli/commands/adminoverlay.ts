@@ -15,7 +15,8 @@ import {
 import { ADMIN_OVERLAY_MAC_PREFIX } from '../../adminoverlay/mac.js';
 import { paramChangeText, setAdminOverlayParams, type AdminOverlayParamChange } from '../../adminoverlay/params.js';
 import type { Model } from '../../model/model.js';
-import { mutate, type Snapshot } from '../../store/store.js';
+import type { Snapshot } from '../../store/store.js';
+import { transact } from '../../operations/transact.js';
 import { intOption, withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo, type CommonOptions } from '../context.js';
 import { table } from '../table.js';
@@ -75,7 +76,7 @@ export function registerAdminOverlayInit(program: Command, io: CliIo): void {
           reserved,
           ...(opts.port !== undefined ? { port: opts.port } : {}),
         });
-      const result = opts.dryRun ? change(await ctx.store().load('warn')).result : (await mutate(ctx.store(), change)).result;
+      const result = opts.dryRun ? change(await ctx.store().load('warn')).result : (await transact(ctx.store(), change)).result;
       ctx.log.info({ subnet: result.subnet, port: result.port }, 'adminoverlay initialised');
       ctx.output(() => changesText('initialised', result, opts.dryRun === true, ctx.opts), () => changesJson(result, opts.dryRun === true, ctx.opts));
     });
@@ -107,18 +108,18 @@ export function registerAdminOverlayUpdate(program: Command, io: CliIo): void {
       let result: AdminOverlayEditResult;
       if (opts.dryRun) result = compute(await ctx.store().load('warn')).result;
       else {
-        ({ result } = await mutate(ctx.store(), async (snap) => {
-          const edit = compute(snap);
-          const moved = edit.result.members.filter((m) => m.kind === 'address changed');
-          if (moved.length > 0) {
-            // A node's adminoverlay address is how VNC and monitoring reach it: ask before moving it.
-            await ctx.confirm(`change the adminoverlay address of ${moved.map((m) => `${m.node} (${m.before!.ip} -> ${m.ip})`).join(', ')}?`);
-          }
-          if (params.some((c) => c.disruptive)) {
-            if (!ctx.json) for (const c of params) io.stderr.write(`${paramChangeText(c)}\n`);
-            await ctx.confirm('change the adminoverlay port?');
-          }
-          return edit;
+        ({ result } = await transact(ctx.store(), compute, {
+          confirm: async (edit) => {
+            const moved = edit.result.members.filter((m) => m.kind === 'address changed');
+            if (moved.length > 0) {
+              // A node's adminoverlay address is how VNC and monitoring reach it: ask before moving it.
+              await ctx.confirm(`change the adminoverlay address of ${moved.map((m) => `${m.node} (${m.before!.ip} -> ${m.ip})`).join(', ')}?`);
+            }
+            if (params.some((c) => c.disruptive)) {
+              if (!ctx.json) for (const c of params) io.stderr.write(`${paramChangeText(c)}\n`);
+              await ctx.confirm('change the adminoverlay port?');
+            }
+          },
         }));
       }
       ctx.output(

@@ -4,10 +4,9 @@ import { buildModel } from '../../model/build-model.js';
 import { ruleMtu } from '../../mtu/rule-mtu.js';
 import { createRule, type RuleChangeRequest } from '../../rules/edit.js';
 import { canonicalRuleString } from '../../syntax/rule-string.js';
-import { mutate } from '../../store/store.js';
+import { transact } from '../../operations/transact.js';
 import { intOption, withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
-import { modelWarnings } from '../warnings.js';
 import { nextApply, nextSteps } from '../next-steps.js';
 
 export function registerCreate(program: Command, io: CliIo): void {
@@ -25,7 +24,7 @@ export function registerCreate(program: Command, io: CliIo): void {
       const ctx = CliContext.fromCommand(io, cmd);
       const mtuGiven = pick(opts).mtu !== undefined || /(^|[\s,])mtu=/.test(raw ?? '');
       let lowered: { from: number; to: number } | undefined;
-      const { result, snapshot } = await mutate(ctx.store(), (snap) => {
+      const { result, snapshot, warnings } = await transact(ctx.store(), (snap) => {
         const change = createRule(snap.doc, snap.model, ruleRequest(name, nodes, raw, opts));
         if (mtuGiven) return change;
         // No MTU asked for: Danube's default when the rule's paths carry it, else the safe MTU
@@ -40,7 +39,7 @@ export function registerCreate(program: Command, io: CliIo): void {
       });
       const rule = snapshot.model.ruleByName.get(result.name)!;
       ctx.log.info({ rule: rule.name, port: rule.port }, 'rule created');
-      ctx.warn(modelWarnings(snapshot));
+      ctx.warn(warnings);
       const safe = ruleMtu(snapshot.model, rule);
       if (lowered !== undefined && !ctx.json) {
         ctx.io.stderr.write(

@@ -11,6 +11,7 @@ import { buildModel } from '../../model/build-model.js';
 import type { Model, Node } from '../../model/model.js';
 import type { StateDoc } from '../../model/state.js';
 import { template } from '../../render/template.js';
+import { editFirewall } from '../../operations/state-edits.js';
 import type { Snapshot } from '../../store/store.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
@@ -32,21 +33,22 @@ export function firewallPreview(doc: StateDoc): string {
   );
 }
 
-async function editFirewall(
+/** One firewall edit: shows the rules a node gets when it changes something, asks when `ask` says so, saves. */
+async function changeFirewall(
   ctx: CliContext,
   verb: string,
   edit: (doc: StateDoc) => FirewallEdit,
   ask: (e: FirewallEdit) => boolean,
 ): Promise<{ edit: FirewallEdit; snapshot: Snapshot }> {
-  const store = ctx.store();
-  return store.withLock(async () => {
-    const base = await store.load('warn');
-    const e = edit(base.doc);
-    if (!e.changed) return { edit: e, snapshot: base };
-    if (!ctx.json) ctx.io.stderr.write(firewallPreview(e.doc));
-    if (ask(e)) await ctx.confirm(`${verb}?`);
-    return { edit: e, snapshot: await store.save(e.doc, base) };
+  const out = await editFirewall(ctx.store(), edit, {
+    preview: ({ result: e }) => {
+      if (e.changed && !ctx.json) ctx.io.stderr.write(firewallPreview(e.doc));
+    },
+    confirm: async ({ result: e }) => {
+      if (e.changed && ask(e)) await ctx.confirm(`${verb}?`);
+    },
   });
+  return { edit: out.result, snapshot: out.snapshot };
 }
 
 function report(ctx: CliContext, what: string, e: FirewallEdit): void {
@@ -67,7 +69,7 @@ export function registerFirewall(program: Command, io: CliIo): void {
     .action(async (sources: string | undefined, _opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const list = sources === undefined ? undefined : parseSources(sources);
-      const { edit } = await editFirewall(ctx, 'Enable the firewall on every node', (doc) => enableFirewall(doc, list), () => true);
+      const { edit } = await changeFirewall(ctx, 'Enable the firewall on every node', (doc) => enableFirewall(doc, list), () => true);
       report(ctx, 'globally-enable-firewall', edit);
     });
 
@@ -75,7 +77,7 @@ export function registerFirewall(program: Command, io: CliIo): void {
     .description('stop blocking unmatched incoming traffic on external0 (administrator sources are kept)')
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const { edit } = await editFirewall(ctx, 'Disable the firewall on every node', disableFirewall, () => true);
+      const { edit } = await changeFirewall(ctx, 'Disable the firewall on every node', disableFirewall, () => true);
       report(ctx, 'globally-disable-firewall', edit);
     });
 
@@ -85,7 +87,7 @@ export function registerFirewall(program: Command, io: CliIo): void {
     .action(async (sources: string | undefined, _opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const list = sources === undefined ? undefined : parseSources(sources);
-      const { edit, snapshot } = await editFirewall(
+      const { edit, snapshot } = await changeFirewall(
         ctx,
         'Update the firewall on every node',
         (doc) => updateFirewall(doc, list),

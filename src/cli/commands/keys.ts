@@ -7,29 +7,13 @@
  */
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { generateMissingKeys, keyUnit, keyUnits, parseUnitSelection, rotateKeys, storedUnitKeys, type KeyChange, type KeyEdit } from '../../ipsec/keys.js';
+import { generateMissingKeys, keyUnit, keyUnits, parseUnitSelection, rotateKeys, storedUnitKeys, type KeyChange } from '../../ipsec/keys.js';
+import { editKeys } from '../../operations/state-edits.js';
 import { pairId, pairLabel, type Pair } from '../../ipsec/pairs.js';
 import { pskFingerprint } from '../../ipsec/psk.js';
-import type { Snapshot, Store } from '../../store/store.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { table } from '../table.js';
-import { modelWarnings } from '../warnings.js';
-
-/** Loads under the lock, computes the edit, and saves only when it changes something. */
-export async function editKeys(
-  store: Store,
-  edit: (snap: Snapshot) => KeyEdit | Promise<KeyEdit>,
-): Promise<{ change: KeyChange; snapshot: Snapshot; saved: boolean }> {
-  return store.withLock(async () => {
-    const base = await store.load('warn');
-    const { doc, change } = await edit(base);
-    if (change.added.length + change.rotated.length + change.pruned.length + change.dropped === 0) {
-      return { change, snapshot: base, saved: false };
-    }
-    return { change, snapshot: await store.save(doc, base), saved: true };
-  });
-}
 
 const names = (pairs: readonly Pair[]): string[][] => pairs.map((p) => [p[0], p[1]]);
 
@@ -70,8 +54,8 @@ export function registerKeys(program: Command, io: CliIo): void {
     .addHelpText('after', SCHEME_HELP)
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const { change, snapshot, saved } = await editKeys(ctx.store(), (snap) => generateMissingKeys(snap.doc, snap.model));
-      ctx.warn(modelWarnings(snapshot));
+      const { result: change, snapshot, saved, warnings } = await editKeys(ctx.store(), (snap) => generateMissingKeys(snap.doc, snap.model));
+      ctx.warn(warnings);
       const total = keyUnits(snapshot.model).length;
       const what = change.unit === 'PDC pair' ? 'PDC pair(s)' : 'pair(s) in the mesh';
       ctx.log.info({ added: change.added.length, pruned: change.pruned.length, dropped: change.dropped, pairs: total, saved }, 'keys generated');
@@ -135,22 +119,30 @@ export function registerKeys(program: Command, io: CliIo): void {
         throw new UsageError('keys rotate needs either --all or one or more --pair a,b');
       }
       const before = new Map<string, string>();
-      const { change, snapshot, saved } = await editKeys(ctx.store(), async (snap) => {
-        const selection = opts.all ? 'all' : parseUnitSelection(snap.model, opts.pair!);
-        for (const [id, key] of storedUnitKeys(snap.model)) before.set(id, pskFingerprint(key));
-        const edit = rotateKeys(snap.doc, snap.model, selection);
-        const affected = [...edit.change.rotated, ...edit.change.added];
-        if (affected.length > 0 && !ctx.json) {
-          io.stderr.write(
-            `keys rotate: new keys for ${affected.length} pair(s): ${affected.slice(0, 10).map(pairLabel).join(', ')}` +
-              `${affected.length > 10 ? ` and ${affected.length - 10} more` : ''}\n` +
-              'the nodes keep the old keys until the next apply, which installs both ends of each pair in one commit phase\n',
-          );
-        }
-        if (affected.length > 0) await ctx.confirm(`Rotate ${affected.length} key(s)?`);
-        return edit;
-      });
-      ctx.warn(modelWarnings(snapshot));
+      const affected = (change: KeyChange): Pair[] => [...change.rotated, ...change.added];
+      const { result: change, snapshot, saved, warnings } = await editKeys(
+        ctx.store(),
+        (snap) => {
+          const selection = opts.all ? 'all' : parseUnitSelection(snap.model, opts.pair!);
+          for (const [id, key] of storedUnitKeys(snap.model)) before.set(id, pskFingerprint(key));
+          return rotateKeys(snap.doc, snap.model, selection);
+        },
+        {
+          preview: ({ result }) => {
+            const a = affected(result);
+            if (a.length === 0 || ctx.json) return;
+            io.stderr.write(
+              `keys rotate: new keys for ${a.length} pair(s): ${a.slice(0, 10).map(pairLabel).join(', ')}` +
+                `${a.length > 10 ? ` and ${a.length - 10} more` : ''}\n` +
+                'the nodes keep the old keys until the next apply, which installs both ends of each pair in one commit phase\n',
+            );
+          },
+          confirm: async ({ result }) => {
+            if (affected(result).length > 0) await ctx.confirm(`Rotate ${affected(result).length} key(s)?`);
+          },
+        },
+      );
+      ctx.warn(warnings);
       const after = storedUnitKeys(snapshot.model);
       ctx.log.info({ rotated: change.rotated.length, added: change.added.length, pruned: change.pruned.length, dropped: change.dropped, saved }, 'keys rotated');
       const fp = (p: Pair): { nodes: string[]; old: string | null; new: string | null } => ({

@@ -8,19 +8,19 @@
 import type { Command } from 'commander';
 import { EsdcError } from '../../errors.js';
 import { NodesFailedError } from '../../apply/fleet.js';
-import { executeWipe, planWipe, wipeIsEmpty, type WipePlan, type WipeResult } from '../../apply/wipe.js';
+import { executeWipe, planWipe, wipeIsEmpty, type WipePlan, type WipeResult } from '../../operations/wipe.js';
 import { removeNode, type RemoveNodeResult } from '../../discovery/remove-node.js';
 import { MANIFEST_PATH } from '../../plan/plan.js';
 import { planJson, renderNodePlan } from '../../plan/render-plan.js';
 import type { StateDoc } from '../../model/state.js';
 import { quoteArgv } from '../../shell/quote.js';
-import { mutate } from '../../store/store.js';
+import { transact } from '../../operations/transact.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { snakeJson } from '../json-style.js';
 import { commandPrefix, nextSteps } from '../next-steps.js';
 import { remoteFrom, withRemoteOptions, type RemoteOptions } from '../remote.js';
-import { modelWarnings } from '../warnings.js';
+import { modelWarnings } from '../../operations/warnings.js';
 
 type RemoveOptions = RemoteOptions & { force?: boolean; wipe?: boolean; dryRun?: boolean };
 
@@ -51,13 +51,15 @@ export function registerNodesRemove(nodes: Command, io: CliIo): void {
         return;
       }
       let before: StateDoc | undefined;
-      const { result, snapshot } = await mutate(ctx.store(), async (snap) => {
-        before = snap.doc;
-        const change = removeNode(snap.doc, snap.model, host, opts.force === true);
-        await ctx.confirm(`Remove node ${host} from the state?`);
-        return change;
-      });
-      ctx.warn(modelWarnings(snapshot));
+      const { result, warnings } = await transact(
+        ctx.store(),
+        (snap) => {
+          before = snap.doc;
+          return removeNode(snap.doc, snap.model, host, opts.force === true);
+        },
+        { confirm: () => ctx.confirm(`Remove node ${host} from the state?`) },
+      );
+      ctx.warn(warnings);
       ctx.output(
         () => [...removedLines(ctx, result, before!), `the node itself keeps the files apply wrote there (nodes remove --wipe takes them off); the other nodes drop it at the next apply`, ...nextSteps(ctx.opts, true, 'all')].join('\n'),
         () => snakeJson({ removed: removedJson(ctx, result, before!), wiped: false, next: quoteArgv([...commandPrefix(ctx.opts), 'apply']) }),

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { StateDoc } from '../../model/state.js';
-import { mutate } from '../../store/store.js';
+import { transact } from '../../operations/transact.js';
 import { withCommonOptions } from '../common.js';
 import { registerNodesRemove } from './nodes-remove.js';
 import { nextSteps } from '../next-steps.js';
@@ -59,7 +59,7 @@ async function discoverCommand(io: CliIo, cmd: Command, targets: string[], opts:
     };
     if (opts.dryRun) changes = discovered(snap.doc).changes;
     else {
-      ({ result: changes } = await mutate(store, (s) => {
+      ({ result: changes } = await transact(store, (s) => {
         const m = discovered(s.doc);
         return { doc: m.doc, result: m.changes };
       }));

@@ -1,14 +1,14 @@
 /** `esdc-overlay plan [nodes...]`: what apply would change on each node, read live over SSH; changes nothing. */
 import type { Command } from 'commander';
 import { EXIT, OutcomeReported } from '../../errors.js';
-import { refuseSplitPairs } from '../../apply/fleet.js';
 import { IPSEC_PROFILE_HELP } from '../../ipsec/profile.js';
 import { planIsEmpty } from '../../plan/plan.js';
 import { planJson, renderPlan, renderPlanSummary } from '../../plan/render-plan.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { snakeJson } from '../json-style.js';
-import { planSelectedNodes, withRemoteOptions, type RemoteOptions } from '../remote.js';
+import { planNodes } from '../../operations/nodes.js';
+import { withRemoteOptions, type RemoteOptions } from '../remote.js';
 
 export function registerPlan(program: Command, io: CliIo): void {
   withRemoteOptions(withCommonOptions(program.command('plan')))
@@ -19,11 +19,10 @@ export function registerPlan(program: Command, io: CliIo): void {
     .addHelpText('after', IPSEC_PROFILE_HELP)
     .action(async (nodes: string[], opts: RemoteOptions & { exitCode?: boolean; summary?: boolean }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const fleet = await planSelectedNodes(ctx, nodes, opts);
-      ctx.warn(fleet.warnings);
-      refuseSplitPairs(fleet.model, fleet);
-      ctx.output(() => (opts.summary ? renderPlanSummary(fleet.plan) : renderPlan(fleet.plan)), () => snakeJson(planJson(fleet.plan)));
-      if (opts.exitCode && !planIsEmpty(fleet.plan)) {
+      const { exitCode, summary, ...remote } = opts;
+      const fleet = await planNodes(ctx, { nodes, remote, refuseSplitPairs: true });
+      ctx.output(() => (summary ? renderPlanSummary(fleet.plan) : renderPlan(fleet.plan)), () => snakeJson(planJson(fleet.plan)));
+      if (exitCode && !planIsEmpty(fleet.plan)) {
         throw new OutcomeReported('the plan is not empty', { code: 'PlanNotEmpty', exitStatus: EXIT.drift });
       }
     });

@@ -15,7 +15,7 @@ import { writeRenderTree, writeTree } from '../../render/write-tree.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { requireKnownNodes } from '../remote.js';
-import { modelWarnings, uniqueIssues } from '../warnings.js';
+import { uniqueIssues } from '../../operations/warnings.js';
 
 export function registerRender(program: Command, io: CliIo): void {
   withCommonOptions(program.command('render'))
@@ -28,8 +28,7 @@ export function registerRender(program: Command, io: CliIo): void {
     .option('--target <os>', 'smartos (default): the files of each node; linux: iproute2 batches that build the same overlay', 'smartos')
     .action(async (opts: { out: string; force?: boolean; nodes?: string; target: string; keySecret?: string }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.store().load('require');
-      ctx.warn(modelWarnings(snap));
+      const snap = await ctx.loadState('require');
       const keySecret = opts.keySecret === undefined ? undefined : await readKeySecretFile(opts.keySecret);
       const rctx = new RenderContext(snap.model, keySecret === undefined ? {} : { keySecret });
       for (const w of vdcWarnings(snap.model)) rctx.warn(w);
@@ -60,7 +59,7 @@ export function registerRender(program: Command, io: CliIo): void {
       ctx.log.info({ out, ...result, ms }, 'rendered');
       ctx.output(
         () => `rendered ${result.nodes} node(s), ${result.files} files, ${result.bytes} bytes into ${out}`,
-        () => ({ out, nodes: result.nodes, files: result.files, bytes: result.bytes, warnings: uniqueIssues([...modelWarnings(snap), ...rctx.warnings]) }),
+        () => ({ out, nodes: result.nodes, files: result.files, bytes: result.bytes, warnings: uniqueIssues([...snap.modelWarnings, ...rctx.warnings]) }),
       );
     });
 }

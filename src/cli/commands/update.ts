@@ -3,10 +3,9 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { updateRule } from '../../rules/edit.js';
 import { canonicalRuleString } from '../../syntax/rule-string.js';
-import { mutate } from '../../store/store.js';
+import { transact } from '../../operations/transact.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
-import { modelWarnings } from '../warnings.js';
 import { pick, ruleRequest, withRuleArguments } from './create.js';
 import { commandPrefix, nextApply, nextSteps } from '../next-steps.js';
 import { quoteArgv } from '../../shell/quote.js';
@@ -33,19 +32,18 @@ export function registerUpdate(program: Command, io: CliIo): void {
         if (nodes !== undefined || raw !== undefined || Object.keys(pick(opts)).length > 0) {
           throw new UsageError('update without a rule name takes no nodes or parameters: name the rule to change');
         }
-        const snap = await ctx.store().load('require');
-        ctx.warn(modelWarnings(snap));
+        await ctx.loadState('require');
         ctx.output(
           () => nextSteps(ctx.opts, false, 'all').join('\n'),
           () => ({ updated: null, next: quoteArgv([...commandPrefix(ctx.opts), 'apply']) }),
         );
         return;
       }
-      const { result, snapshot } = await mutate(ctx.store(), (snap) =>
+      const { result, snapshot, warnings } = await transact(ctx.store(), (snap) =>
         updateRule(snap.doc, snap.model, ruleRequest(name, nodes, raw, opts)),
       );
       const rule = snapshot.model.ruleByName.get(result.name)!;
-      ctx.warn(modelWarnings(snapshot));
+      ctx.warn(warnings);
       if (result.changes.length > 0) ctx.log.info({ rule: rule.name, changes: result.changes }, 'rule updated');
       ctx.output(
         () =>

@@ -7,10 +7,10 @@ import type { Command } from 'commander';
 import { DOMAINS } from '../../syntax/id-kinds.js';
 import { grant } from '../../ranges/grant.js';
 import { showRanges } from '../../ranges/vdc.js';
-import { mutate } from '../../store/store.js';
+import { transact } from '../../operations/transact.js';
 import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
-import { modelWarnings } from '../warnings.js';
+import { modelWarnings } from '../../operations/warnings.js';
 
 export function registerVdcGrant(vdc: Command, io: CliIo): void {
   withCommonOptions(vdc.command('grant'))
@@ -27,7 +27,7 @@ export function registerVdcGrant(vdc: Command, io: CliIo): void {
         ...(opts.vxlan !== undefined ? { vxlan: opts.vxlan } : {}),
         ...(opts.vlan !== undefined ? { vlan: opts.vlan } : {}),
       };
-      const { result } = await mutate(ctx.store(), (snap) => {
+      const { result } = await transact(ctx.store(), (snap) => {
         ctx.warn(modelWarnings(snap));
         return grant(snap.doc, { vdc: name, ranges, shared: opts.shared === true, create: opts.create === true });
       });

@@ -17,7 +17,8 @@ import { withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { snakeJson } from '../json-style.js';
 import { danubeRefreshNote } from '../next-steps.js';
-import { planSelectedNodes, withRemoteOptions, type RemoteOptions } from '../remote.js';
+import { planNodes } from '../../operations/nodes.js';
+import { withRemoteOptions, type RemoteOptions } from '../remote.js';
 import { table } from '../table.js';
 import { mapLimit } from '../../apply/pool.js';
 import { agentSummary, readRemoteAgent, unreadableAgent } from '../../agent/remote-status.js';
@@ -44,7 +45,7 @@ export function registerVerify(program: Command, io: CliIo): void {
     .action(async (nodes: string[], opts: RemoteOptions, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       // Each node's agent (reported, not part of the exit status) and its sysinfo facts (drift when changed).
-      const fleet = await planSelectedNodes(ctx, nodes, opts, (f, remote, model) =>
+      const fleet = await planNodes(ctx, { nodes, remote: opts }, (f, remote, model) =>
         mapLimit(f.plan.nodes, remote.concurrency, async (p) => {
           const t = f.transports.get(p.node)!;
           const agent = await readRemoteAgent(t, remote.timeoutMs).catch((err: unknown) => unreadableAgent(p.node, err));

@@ -26,8 +26,9 @@ import type { Model } from '../model/model.js';
 import { overlaysOfNode } from '../rules/overlays.js';
 import { MANIFEST_PATH, type NodePlan, type NodeWork } from '../plan/plan.js';
 import { checkExec, type Transport } from '../transport/transport.js';
-import { executeWork, type ExecuteResult, type LockCheck } from './execute.js';
-import { planFleet, type FleetRun, type Opener } from './fleet.js';
+import { executeWork, type ExecuteResult, type LockCheck } from '../apply/execute.js';
+import type { Opener } from '../apply/fleet.js';
+import { planFleet, type FleetRun } from './fleet.js';
 
 /** An overlay link on the node and what the wipe does with it. */
 export interface WipeOverlay {

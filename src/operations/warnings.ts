@@ -6,7 +6,9 @@
  * list, so no command says "no warnings" while another warns.
  */
 import type { ValidationIssue } from '../errors.js';
+import type { Consistency } from '../model/load.js';
 import type { Model } from '../model/model.js';
+import type { Snapshot, Store } from '../store/store.js';
 import { mtuWarnings } from '../mtu/mtu-warnings.js';
 import { vdcWarnings } from '../ranges/vdc.js';
 
@@ -26,4 +28,17 @@ export function uniqueIssues(issues: readonly ValidationIssue[]): ValidationIssu
     seen.add(key);
     return true;
   });
+}
+
+/** A loaded state with its model's warnings, computed once. */
+export interface LoadedSnapshot extends Snapshot {
+  modelWarnings: ValidationIssue[];
+}
+
+/** Loads the state and hands its model's warnings to `warn` (every command shows the same list). */
+export async function loadState(store: Store, consistency: Consistency, warn: (issues: readonly ValidationIssue[]) => void): Promise<LoadedSnapshot> {
+  const snap = await store.load(consistency);
+  const loaded = Object.assign(snap, { modelWarnings: modelWarnings(snap) });
+  warn(loaded.modelWarnings);
+  return loaded;
 }

@@ -1,13 +1,21 @@
 /**
- * `agent deploy`, the I/O half: connect to every selected node, find its
- * Node and read its agent files and service state (nothing written yet;
- * a node without a usable Node refuses the whole run), then stage and commit
- * the files with the ordinary two-phase executor, then run the SMF commands
- * each node needs. The decisions are src/agent/deploy.ts's.
+ * `agent deploy`'s operation, the fleet path with the agent's own files as
+ * the desired state (docs/architecture.md#operations): load → select →
+ * connect to every selected node, find its Node and read its agent files
+ * and service state (nothing written yet; a node without a usable Node
+ * refuses the whole run) → plan → preview → confirm → stage and commit the
+ * files with the ordinary two-phase executor, then run the SMF commands each
+ * node needs. The decisions are src/agent/deploy.ts's.
  */
 import { executeWork, type ExecuteResult } from '../apply/execute.js';
-import { failureOf, NodesFailedError, type Opener } from '../apply/fleet.js';
+import { closeAll, connectNodes, eachOrFail, failureOf, NodesFailedError, type Opener } from '../apply/fleet.js';
 import { settleLimit } from '../apply/pool.js';
+import { bundlePath, readBundle } from '../agent/bundle-file.js';
+import { readRemoteAgent, serviceState, type RemoteAgent } from '../agent/remote-status.js';
+import type { OperationContext } from './context.js';
+import { fleetProgress } from './nodes.js';
+import { remoteFrom, selectNodes, type RemoteOptions } from './remote.js';
+import { loadState } from './warnings.js';
 import { UsageError } from '../errors.js';
 import type { Model } from '../model/model.js';
 import type { ActualFile } from '../plan/plan.js';
@@ -22,7 +30,7 @@ import {
   SAFE_NODE_PATH,
   type DeployPlan,
   type NodeCandidate,
-} from './deploy.js';
+} from '../agent/deploy.js';
 import type { NodeWork } from '../plan/plan.js';
 
 export interface DeployRunOptions {
@@ -56,10 +64,6 @@ export interface DeployOutcome {
   finish?: string[];
 }
 
-async function closeAll(transports: Iterable<Transport>): Promise<void> {
-  await Promise.all([...transports].map((t) => t.close().catch(() => undefined)));
-}
-
 /** `<path> --version` for each candidate, in order; a missing or failing binary has no version. */
 async function probeNode(t: Transport, candidates: readonly string[], timeoutMs: number): Promise<NodeCandidate[]> {
   const out: NodeCandidate[] = [];
@@ -68,13 +72,6 @@ async function probeNode(t: Transport, candidates: readonly string[], timeoutMs:
     out.push({ path, version: r.code === 0 ? r.stdout : undefined });
   }
   return out;
-}
-
-/** svcs(1) `-H -o state FMRI`: the instance's state, or null when SMF does not know it. */
-export async function serviceState(t: Transport, timeoutMs: number): Promise<string | null> {
-  const r = await t.exec(['svcs', '-H', '-o', 'state', AGENT_FMRI], timeoutMs);
-  const state = r.stdout.trim();
-  return r.code === 0 && /^[a-z_*]+$/.test(state) ? state : null;
 }
 
 async function readOne(t: Transport, path: string, timeoutMs: number): Promise<ActualFile | null> {
@@ -93,18 +90,8 @@ export async function planAgentDeploy(model: Model, only: ReadonlySet<string> | 
   }
   const candidates = opts.nodePath !== undefined ? [opts.nodePath] : NODE_CANDIDATES;
   const selected = model.nodes.filter((n) => !only || only.has(n.name));
-  const transports = new Map<string, Transport>();
-  const fail = async (what: string, results: ReadonlyArray<{ ok: boolean; error?: unknown }>): Promise<never> => {
-    await closeAll(transports.values());
-    throw new NodesFailedError(what, results.flatMap((r, i) => (r.ok ? [] : [failureOf(selected[i]!.name, r.error)])));
-  };
-  const connected = await settleLimit(selected, opts.concurrency, async (n) => {
-    const t = await open(n);
-    transports.set(n.name, t);
-    opts.onProgress?.(n.name, `connected (${t.target})`);
-  });
-  if (connected.some((r) => !r.ok)) await fail('could not connect', connected);
-  const read = await settleLimit(selected, opts.concurrency, async (n) => {
+  const transports = await connectNodes(selected, open, opts.concurrency, opts.onProgress);
+  const nodes = await eachOrFail(selected, (n) => n.name, opts.concurrency, transports, 'agent deploy refused', async (n) => {
     const t = transports.get(n.name)!;
     const choice = chooseNode(await probeNode(t, candidates, opts.timeoutMs));
     if (!choice.ok) throw Object.assign(new Error(choice.message), { code: 'NoUsableNode' });
@@ -116,10 +103,9 @@ export async function planAgentDeploy(model: Model, only: ReadonlySet<string> | 
     opts.onProgress?.(n.name, planned.plan.changed ? 'read: changes pending' : 'read: up to date');
     return planned;
   });
-  if (read.some((r) => !r.ok)) await fail('agent deploy refused', read);
   return {
     transports,
-    nodes: read.map((r) => (r as { ok: true; value: DeployNode }).value),
+    nodes,
     close: () => closeAll(transports.values()),
   };
 }
@@ -163,4 +149,73 @@ export async function executeAgentDeploy(fleet: DeployFleet, opts: Pick<DeployRu
     if (cmds.length > 0) opts.onProgress?.(n.plan.node, `ran ${out.ran.join('; ')}`);
   });
   return { ok: outcomes.every((o) => o.status !== 'failed'), files, outcomes };
+}
+
+export interface DeployRequest {
+  nodes: readonly string[];
+  remote: RemoteOptions;
+  /** `--node PATH`. */
+  nodePath?: string;
+  /** `--bundle FILE`: the one-file program to deploy (default: this program when it is one, else dist/esdc-overlay.mjs). */
+  bundle?: string;
+}
+
+export interface DeployHooks {
+  preview(plans: readonly DeployPlan[]): void;
+  confirm(question: string): Promise<void>;
+}
+
+/** What `agent deploy` did: no outcomes when every node was up to date (nothing asked, nothing run). */
+export interface DeployResult {
+  plans: DeployPlan[];
+  ok: boolean;
+  outcomes: DeployOutcome[];
+}
+
+/** load → select → connect → plan → preview → confirm → execute, for the agent's files. */
+export async function deployAgent(ctx: OperationContext, req: DeployRequest, hooks: DeployHooks): Promise<DeployResult> {
+  const snap = await loadState(ctx.store(), 'require', (w) => ctx.warn(w));
+  const only = selectNodes(snap.model, req.nodes);
+  const bundleText = await readBundle(bundlePath(req.bundle));
+  const remote = await remoteFrom(req.remote, ctx.env, {}, snap.model, ctx.log);
+  const { onProgress } = fleetProgress(ctx);
+  const fleet = await planAgentDeploy(snap.model, only, remote.open, {
+    bundleText,
+    ...(req.nodePath !== undefined ? { nodePath: req.nodePath } : {}),
+    concurrency: remote.concurrency,
+    timeoutMs: remote.timeoutMs,
+    onProgress,
+  });
+  try {
+    const plans = fleet.nodes.map((n) => n.plan);
+    hooks.preview(plans);
+    const changed = plans.filter((p) => p.changed);
+    if (changed.length === 0) return { plans, ok: true, outcomes: [] };
+    await hooks.confirm(`Deploy the agent to ${changed.length} node(s)?`);
+    const result = await executeAgentDeploy(fleet, { concurrency: remote.concurrency, timeoutMs: remote.timeoutMs, onProgress });
+    return { plans, ok: result.ok, outcomes: result.outcomes };
+  } finally {
+    await fleet.close();
+  }
+}
+
+/** Reads the agent of every selected node (`agent status --all`); any node that cannot be reached fails the whole run, naming each. */
+export async function remoteAgents(ctx: OperationContext, nodes: readonly string[], opts: RemoteOptions): Promise<RemoteAgent[]> {
+  const snap = await loadState(ctx.store(), 'require', (w) => ctx.warn(w));
+  const only = selectNodes(snap.model, nodes);
+  const selected = snap.model.nodes.filter((n) => !only || only.has(n.name));
+  const remote = await remoteFrom(opts, ctx.env, {}, snap.model, ctx.log);
+  const opened: Transport[] = [];
+  try {
+    const results = await settleLimit(selected, remote.concurrency, async (n) => {
+      const t = await remote.open(n);
+      opened.push(t);
+      return readRemoteAgent(t, remote.timeoutMs);
+    });
+    const failures = results.flatMap((r, i) => (r.ok ? [] : [failureOf(selected[i]!.name, r.error)]));
+    if (failures.length > 0) throw new NodesFailedError('could not read the agent', failures);
+    return results.map((r) => (r as { ok: true; value: RemoteAgent }).value);
+  } finally {
+    await closeAll(opened);
+  }
 }

@@ -1,0 +1,160 @@
+/**
+ * apply's operation (docs/operations.md#apply): in one store transaction
+ * (src/operations/transact.ts), load → select → the state changes apply
+ * brings (keys for pairs without one, adminoverlay addresses on request) →
+ * connect → plan → preview → confirm → save → execute on every node, the
+ * store's lock held throughout: a second apply waits for it (then plans
+ * afresh and finds the work done) or gives up with StateLocked.
+ */
+import { adminOverlayGaps } from '../model/build-model.js';
+import { updateAdminOverlay, type MemberChange } from '../adminoverlay/edit.js';
+import { executeWork, type ExecuteResult } from '../apply/execute.js';
+import { NodesFailedError, refuseSplitPairs, type NodeFailure } from '../apply/fleet.js';
+import { EsdcError } from '../errors.js';
+import { generateMissingKeys, type KeyChange } from '../ipsec/keys.js';
+import { validateDoc } from '../model/load.js';
+import type { Model } from '../model/model.js';
+import { planIsEmpty, type Plan } from '../plan/plan.js';
+import type { OperationContext } from './context.js';
+import { planFleet, type FleetRun } from './fleet.js';
+import { fleetProgress } from './nodes.js';
+import { remoteFrom, requireKnownNodes, selectNodes, type RemoteOptions } from './remote.js';
+import { transact } from './transact.js';
+import { modelWarnings } from './warnings.js';
+
+export interface ApplyRequest {
+  /** `[nodes...]` as given. */
+  nodes: readonly string[];
+  /** Nodes left out of the run (names or comma-separated lists). */
+  exclude?: readonly string[];
+  /** Leave out nodes that cannot be connected to (never one with a host key problem). */
+  skipUnreachable?: boolean;
+  /** Give each node the adminoverlay rule reaches without an address one now (stored on confirmation). */
+  assignAdminoverlay?: boolean;
+  remote: RemoteOptions;
+}
+
+/** What apply is about to do, shown before it asks. */
+export interface ApplyPreview {
+  plan: Plan;
+  empty: boolean;
+  /** Keys the state gets with this run (stored on confirmation), when any. */
+  keys: KeyChange | undefined;
+  /** Nodes that get an adminoverlay address with this run (stored on confirmation). */
+  assigned: MemberChange[];
+}
+
+export interface ApplyHooks {
+  preview(p: ApplyPreview): void;
+  /** Asked when the plan is not empty; throws to refuse (nothing is stored or changed). */
+  confirm(question: string): Promise<void>;
+  /** A node left out because it could not be reached (--skip-unreachable). */
+  skipped(failure: NodeFailure): void;
+}
+
+export interface ApplyOutcome extends ApplyPreview {
+  result: ExecuteResult;
+  /** Nodes left out of this run, by request or unreachable. */
+  left: string[];
+}
+
+interface Prepared extends ApplyPreview {
+  model: Model;
+  fleet: FleetRun;
+  concurrency: number;
+  timeoutMs: number;
+}
+
+/** The nodes of the run: the selection minus `out`. */
+function without(model: Model, only: ReadonlySet<string> | undefined, out: readonly string[]): Set<string> {
+  return new Set((only !== undefined ? [...only] : model.nodes.map((n) => n.name)).filter((n) => !out.includes(n)));
+}
+
+export async function applyNodes(ctx: OperationContext, req: ApplyRequest, hooks: ApplyHooks): Promise<ApplyOutcome> {
+  const left: string[] = [];
+  let fleet: FleetRun | undefined;
+  // One store object for the transaction and the prepared save: the model of the state with the new keys is built once.
+  const store = ctx.store();
+  try {
+    const out = await transact<Prepared, ExecuteResult>(
+      store,
+      async (snap) => {
+        ctx.warn(modelWarnings(snap));
+        let only = selectNodes(snap.model, req.nodes);
+        if (req.exclude !== undefined) {
+          const excluded = req.exclude.flatMap((e) => e.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+          requireKnownNodes(snap.model, excluded);
+          left.push(...excluded);
+          only = without(snap.model, only, excluded);
+        }
+        // Pairs without a key get one now, so what is applied is what the state will hold;
+        // it is stored only once the operator confirms, and before any node is touched.
+        const keys = generateMissingKeys(snap.doc, snap.model);
+        const newKeys = keys.change.added.length + keys.change.pruned.length + keys.change.dropped > 0;
+        let doc = newKeys ? keys.doc : snap.doc;
+        // Nodes the adminoverlay rule reaches without an address get no adminoverlay vNIC: on request they
+        // get one now (stored with the keys, on confirmation); otherwise the model's warning named them.
+        const gaps = req.assignAdminoverlay ? adminOverlayGaps(snap.model.nodes, snap.model.adminOverlay) : [];
+        const edit = gaps.length > 0 ? updateAdminOverlay(doc, snap.model, {}) : undefined;
+        const assigned = edit?.result.members.filter((m) => m.kind !== 'unchanged') ?? [];
+        if (edit && assigned.length > 0) doc = edit.doc;
+        // The state apply will store, validated and its model built once: the plan is made with it, and the
+        // save on confirmation writes the text prepared here without loading it again.
+        const model = doc === snap.doc ? snap.model : store.prepare ? (await store.prepare(doc, 'require', snap)).model : validateDoc(doc, store.location).model;
+        const remote = await remoteFrom(req.remote, ctx.env, {}, model, ctx.log);
+        const fleetOpts = { concurrency: remote.concurrency, timeoutMs: remote.timeoutMs, maxReadBytes: remote.maxReadBytes, ...fleetProgress(ctx) };
+        try {
+          fleet = await planFleet(model, only, remote.open, fleetOpts);
+        } catch (err) {
+          // Only nodes that could not be reached at all; a host key problem is never skipped.
+          const skippable =
+            req.skipUnreachable === true && err instanceof NodesFailedError && err.message.startsWith('could not connect') && !err.failures.some((f) => f.code.startsWith('HostKey'));
+          if (!skippable) throw err;
+          const failures = (err as NodesFailedError).failures;
+          for (const f of failures) hooks.skipped(f);
+          const down = failures.map((f) => f.node);
+          left.push(...down);
+          only = without(model, only, down);
+          fleet = await planFleet(model, only, remote.open, fleetOpts);
+        }
+        if (only !== undefined && only.size === 0) throw new EsdcError('no node is left to apply to', { code: 'NoNodes' });
+        ctx.warn(fleet.warnings);
+        // Before anything is shown as to be done: a run that would cut IPsec pairs is not offered.
+        refuseSplitPairs(model, fleet);
+        const result: Prepared = {
+          model,
+          fleet,
+          plan: fleet.plan,
+          empty: planIsEmpty(fleet.plan),
+          keys: newKeys ? keys.change : undefined,
+          assigned,
+          concurrency: remote.concurrency,
+          timeoutMs: remote.timeoutMs,
+        };
+        return { doc, result };
+      },
+      {
+        consistency: 'require',
+        preview: ({ result: p }) => hooks.preview({ plan: p.plan, empty: p.empty, keys: p.keys, assigned: p.assigned }),
+        confirm: async ({ result: p }) => {
+          if (!p.empty) await hooks.confirm(`Apply these changes to ${p.plan.nodes.filter((n) => n.changed).length} node(s)?`);
+        },
+        // The key save refuses (ConflictError) if the state changed since it was read: nothing was staged yet,
+        // and what the operator confirmed is not run again on another state.
+        attempts: 1,
+        // An empty plan may still owe bookkeeping (our manifest); that runs without asking. The lock is checked
+        // again before staging and before committing: a ZooKeeper lock goes with a lost session.
+        execute: (p, _saved, lock) =>
+          executeWork(
+            p.fleet.transports,
+            p.fleet.nodes.map((n) => n.work),
+            { concurrency: p.concurrency, timeoutMs: p.timeoutMs, onProgress: fleetProgress(ctx).onProgress, ...(lock ? { lock } : {}) },
+          ),
+      },
+    );
+    const p = out.result;
+    return { plan: p.plan, empty: p.empty, keys: p.keys, assigned: p.assigned, result: out.executed!, left };
+  } finally {
+    await fleet?.close();
+  }
+}
