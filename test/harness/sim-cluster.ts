@@ -80,6 +80,11 @@ export class SimNode {
     private readonly configPath: string,
   ) {}
 
+  /** The pid of this node's sshd listener (its CPU and its reaped children's: sessions, sftp-server, commands). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get root(): string {
     return join(this.dir, 'root');
   }
@@ -257,6 +262,8 @@ export interface SimCluster {
   /** The state written to statePath. */
   state: StateDoc;
   node(name: string): SimNode;
+  /** Processes whose CPU is the simulation's (benchmarks): every sshd listener and the sim-server. */
+  harnessPids(): number[];
   stop(): Promise<void>;
 }
 
@@ -602,7 +609,7 @@ function sshdConfig(port: number, hostKey: string, authorizedKeys: string, user:
  * The cluster's sim-server.mjs (one Node for the simulated commands of all its nodes): its port, the
  * token it wants, and how to stop it. It also ends when this process does (its stdin closes).
  */
-async function startSimServer(roots: readonly string[]): Promise<{ port: number; token: string; stop(): Promise<void> }> {
+async function startSimServer(roots: readonly string[]): Promise<{ port: number; token: string; pid: number | undefined; stop(): Promise<void> }> {
   const token = hex(16);
   const child = spawn(process.execPath, [SIM_SERVER, token, ...roots], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
@@ -617,6 +624,7 @@ async function startSimServer(roots: readonly string[]): Promise<{ port: number;
   return {
     port,
     token,
+    pid: child.pid,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -683,6 +691,7 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
       if (!n) throw new Error(`no simulated node ${name}`);
       return n;
     },
+    harnessPids: () => [...nodes.flatMap((n) => (n.pid === undefined ? [] : [n.pid])), ...(server.pid === undefined ? [] : [server.pid])],
     stop: async () => {
       await Promise.all(nodes.map((n) => n.drop()));
       await server.stop();
