@@ -13,8 +13,14 @@
  * plus, for ours, the bytes the CLI counted itself (--log-level debug:
  * file contents and command output, digest's included). Prints a TSV line per
  * step and a summary with the load average.
+ *
+ * CPU, because the simulated nodes share this machine's cores: the CLI's own
+ * (user + sys, GNU time) and the simulation's (every sshd listener with the
+ * sessions, sftp-servers and commands it reaped, and the cluster's
+ * sim-server, from /proc): only the first would run on a head node.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -79,6 +85,25 @@ async function sftpBytesRead(): Promise<number> {
   return total;
 }
 
+const TICK = existsSync('/proc/self/stat') ? Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100 : 100;
+/** CPU seconds of the simulation so far (its processes and the children they reaped). */
+function harnessCpu(): number | null {
+  if (!('harnessPids' in c)) return null;
+  let ticks = 0;
+  for (const pid of c.harnessPids()) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // utime, stime, cutime, cstime: fields 14-17, counted after the ")" that ends the command name.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch {
+      return null;
+    }
+  }
+  return ticks / TICK;
+}
+const gnuTime = existsSync('/usr/bin/time');
+
 interface Row {
   run: number;
   cli: string;
@@ -86,24 +111,38 @@ interface Row {
   wallS: number;
   sftpBytes: number;
   counted: number | null;
+  /** The CLI's user + sys CPU seconds (GNU time), and the simulation's over the same step. */
+  cpuS: number | null;
+  harnessS: number | null;
   load1: number;
 }
 const rows: Row[] = [];
-process.stdout.write('run\tcli\tstep\twall_s\tsftp_bytes_read\tcounted_bytes\tload1\n');
+process.stdout.write('run\tcli\tstep\twall_s\tcli_cpu_s\tharness_cpu_s\tsftp_bytes_read\tcounted_bytes\tload1\n');
 try {
   for (let r = 1; r <= runs; r++) {
     for (const [name, cli] of clis) {
       await resetRoots();
       for (const step of ['a', 'b'] as const) {
+        const timeFile = join(dir, 'time.txt');
+        // JSON lines: the text format (the default off a terminal since issue 19) does not carry bytesRead.
+        const argv = [cli, 'apply', '--yes', '--log-level', 'debug', '--log-format', 'json'];
+        const h0 = harnessCpu();
         const t0 = performance.now();
-        const out = await run(process.execPath, [cli, 'apply', '--yes', '--log-level', 'debug'], { env, maxBuffer: 1 << 28 }).catch((e: { stderr?: string; message: string }) => {
-          throw new Error(`${name} apply (${step}) failed: ${e.stderr ?? e.message}`);
-        });
+        const out = await (gnuTime ? run('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, process.execPath, ...argv], { env, maxBuffer: 1 << 28 }) : run(process.execPath, argv, { env, maxBuffer: 1 << 28 })).catch(
+          (e: { stderr?: string; message: string }) => {
+            throw new Error(`${name} apply (${step}) failed: ${e.stderr ?? e.message}`);
+          },
+        );
         const wallS = (performance.now() - t0) / 1000;
+        const h1 = harnessCpu();
+        const cpuS = gnuTime ? (await readFile(timeFile, 'utf8')).trim().split(/\s+/).map(Number).reduce((a, b) => a + b, 0) : null;
+        const harnessS = h0 === null || h1 === null ? null : h1 - h0;
         const counted = [...out.stderr.matchAll(/"bytesRead":(\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);
-        const row: Row = { run: r, cli: name, step, wallS, sftpBytes: await sftpBytesRead(), counted: out.stderr.includes('"bytesRead"') ? counted : null, load1: loadavg()[0]! };
+        const row: Row = { run: r, cli: name, step, wallS, sftpBytes: await sftpBytesRead(), counted: out.stderr.includes('"bytesRead"') ? counted : null, cpuS, harnessS, load1: loadavg()[0]! };
         rows.push(row);
-        process.stdout.write(`${row.run}\t${row.cli}\t${row.step}\t${row.wallS.toFixed(2)}\t${row.sftpBytes}\t${row.counted ?? '-'}\t${row.load1.toFixed(1)}\n`);
+        process.stdout.write(
+          `${row.run}\t${row.cli}\t${row.step}\t${row.wallS.toFixed(2)}\t${row.cpuS?.toFixed(2) ?? '-'}\t${row.harnessS?.toFixed(2) ?? '-'}\t${row.sftpBytes}\t${row.counted ?? '-'}\t${row.load1.toFixed(1)}\n`,
+        );
       }
     }
   }
@@ -115,14 +154,16 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 process.stdout.write(`\n${count} nodes, ${nics} extra NICs, ${runs} run(s)\n`);
-process.stdout.write('| cli | step | wall median (min-max) s | SFTP bytes read (median) | counted by the CLI (median) |\n|---|---|---|---|---|\n');
+process.stdout.write('| cli | step | wall median (min-max) s | CLI CPU median s | simulation CPU median s | SFTP bytes read (median) | counted by the CLI (median) |\n|---|---|---|---|---|---|---|\n');
 for (const [name] of clis) {
   for (const step of ['a', 'b'] as const) {
     const rs = rows.filter((x) => x.cli === name && x.step === step);
     const w = rs.map((x) => x.wallS);
     const counted = rs.map((x) => x.counted).filter((x): x is number => x !== null);
+    const cpu = rs.map((x) => x.cpuS).filter((x): x is number => x !== null);
+    const harness = rs.map((x) => x.harnessS).filter((x): x is number => x !== null);
     process.stdout.write(
-      `| ${name} | ${step === 'a' ? '(a) first apply' : '(b) no-op apply'} | ${median(w).toFixed(2)} (${Math.min(...w).toFixed(2)}-${Math.max(...w).toFixed(2)}) | ${median(rs.map((x) => x.sftpBytes))} | ${counted.length ? median(counted) : '-'} |\n`,
+      `| ${name} | ${step === 'a' ? '(a) first apply' : '(b) no-op apply'} | ${median(w).toFixed(2)} (${Math.min(...w).toFixed(2)}-${Math.max(...w).toFixed(2)}) | ${cpu.length ? median(cpu).toFixed(2) : '-'} | ${harness.length ? median(harness).toFixed(2) : '-'} | ${median(rs.map((x) => x.sftpBytes))} | ${counted.length ? median(counted) : '-'} |\n`,
     );
   }
 }

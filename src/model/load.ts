@@ -51,11 +51,12 @@ export function parseStateText(text: string, source: string, document = false): 
     const plain = readPlainYaml(text, MAX_NESTING);
     if (plain !== undefined && plain.value !== null) return { value: plain.value, yaml: undefined };
   }
-  const depth = nestingDepth(text);
+  const json = looksLikeJson(text);
+  const depth = json ? jsonNestingDepth(text) : nestingDepth(text);
   if (depth > MAX_NESTING) {
     throw new ValidationError([{ path: '', message: `nests ${depth} levels deep (at most ${MAX_NESTING})` }], source);
   }
-  if (looksLikeJson(text)) return { value: parseJsonState(text, source), yaml: undefined };
+  if (json) return { value: parseJsonState(text, source), yaml: undefined };
   return parseYamlDocument(text, source);
 }
 
@@ -105,7 +106,7 @@ export function parseYamlDocument(text: string, source: string): { value: unknow
  * so those inside comments and quoted scalars do not count; it stops as soon
  * as the limit is passed.
  */
-function nestingDepth(text: string): number {
+export function nestingDepth(text: string): number {
   let depth = 0;
   let max = 0;
   const kept: string[] = [];
@@ -119,13 +120,45 @@ function nestingDepth(text: string): number {
     if (token.startsWith('#') || (token.length === 1 && token < ' ' && token !== '\n')) continue;
     kept.push(token);
   }
-  const code = kept.join('');
-  const indents = new Set<number>();
   // Compact block collections (`- - - x`, `? ? x`) nest on one line without indentation.
+  return Math.max(max, indentationDepth(kept.join('')));
+}
+
+/**
+ * nestingDepth's figure for JSON text, without the YAML lexer: in JSON the
+ * lexer's flow brackets are the brackets outside strings, and its tokens
+ * joined are the text itself (no comments), so the same count comes from one
+ * scan. The lexer and its token list took 30 ms and ~40 MiB more for a 50-node
+ * state, and most of a large JSON state's peak memory (issue 20, issue 22).
+ */
+export function jsonNestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) {
+      max = Math.max(max, ++depth);
+      if (max > MAX_NESTING) return Math.max(max, plainBracketDepth(text));
+    } else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--;
+    else if (c === 0x22) {
+      // A string: to its closing quote, stepping over escapes (an unterminated one ends the text).
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    }
+  }
+  return Math.max(max, indentationDepth(text));
+}
+
+/** The indentation levels (and compact collections) nestingDepth counts on the text of its tokens. */
+function indentationDepth(code: string): number {
+  const indents = new Set<number>();
   let compact = 0;
   for (const m of code.matchAll(/^( *)\S/gm)) indents.add(m[1]!.length);
   for (const m of code.matchAll(/(?:[-?:][ \t]+){2,}/g)) compact = Math.max(compact, (m[0].match(/[-?:]/g) ?? []).length);
-  return Math.max(max, indents.size + compact);
+  return indents.size + compact;
 }
 
 /** Bracket depth counting every bracket, quoted or commented or not: an upper bound, linear and cheap. */

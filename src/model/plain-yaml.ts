@@ -201,16 +201,56 @@ function isSeqItem(text: string): boolean {
   return text === '-' || text.startsWith('- ');
 }
 
+/**
+ * The text's content lines (no blank or comment lines), as offsets into the
+ * text: a 16 MiB state has 1.5 million lines, and an object and a string
+ * kept for each while the whole text is read took ~100 MiB more at the peak
+ * than the values themselves (issue 22). A line's text is cut when asked for.
+ */
+class Lines {
+  private readonly start: Int32Array;
+  private readonly end: Int32Array;
+  private readonly indents: Int32Array;
+  /** Lines the reader rewrote (`- key: value` read as a mapping at the key's column). */
+  private readonly replaced = new Map<number, Line>();
+  length = 0;
+
+  constructor(
+    private readonly text: string,
+    capacity: number,
+  ) {
+    this.start = new Int32Array(capacity);
+    this.end = new Int32Array(capacity);
+    this.indents = new Int32Array(capacity);
+  }
+
+  push(start: number, end: number, indent: number): void {
+    this.start[this.length] = start;
+    this.end[this.length] = end;
+    this.indents[this.length] = indent;
+    this.length++;
+  }
+
+  at(i: number): Line | undefined {
+    if (i >= this.length) return undefined;
+    return this.replaced.get(i) ?? { indent: this.indents[i]!, text: this.text.slice(this.start[i], this.end[i]) };
+  }
+
+  set(i: number, line: Line): void {
+    this.replaced.set(i, line);
+  }
+}
+
 class Reader {
-  private readonly lines: Line[];
+  private readonly lines: Lines;
   private i = 0;
 
-  constructor(lines: Line[]) {
+  constructor(lines: Lines) {
     this.lines = lines;
   }
 
   read(): unknown {
-    const first = this.lines[0];
+    const first = this.lines.at(0);
     if (first === undefined || first.indent !== 0) return notPlain();
     const value = this.block(0);
     if (this.i !== this.lines.length) notPlain();
@@ -218,12 +258,12 @@ class Reader {
   }
 
   private block(indent: number): unknown {
-    return isSeqItem(this.lines[this.i]!.text) ? this.sequence(indent) : this.mapping(indent);
+    return isSeqItem(this.lines.at(this.i)!.text) ? this.sequence(indent) : this.mapping(indent);
   }
 
   /** The value of a `key:` or `-` with nothing after it: a nested block, or null. */
   private nested(parentIndent: number, seqAtSameIndent: boolean): unknown {
-    const next = this.lines[this.i];
+    const next = this.lines.at(this.i);
     if (next === undefined) return null;
     if (next.indent > parentIndent) return this.block(next.indent);
     // YAML lets a mapping's value be a sequence at the key's own indentation.
@@ -233,7 +273,7 @@ class Reader {
 
   /** After a one-line value, a more indented line would continue it (a multi-line scalar): not plain. */
   private endOfValue(indent: number): void {
-    const next = this.lines[this.i];
+    const next = this.lines.at(this.i);
     if (next !== undefined && next.indent > indent) notPlain();
   }
 
@@ -241,7 +281,7 @@ class Reader {
     const map: Record<string, unknown> = {};
     const seen = new Set<string>();
     for (;;) {
-      const line = this.lines[this.i];
+      const line = this.lines.at(this.i);
       if (line === undefined || line.indent < indent) return map;
       if (line.indent > indent || isSeqItem(line.text)) notPlain();
       const entry = keyOf(line.text);
@@ -265,7 +305,7 @@ class Reader {
   private sequence(indent: number): unknown[] {
     const seq: unknown[] = [];
     for (;;) {
-      const line = this.lines[this.i];
+      const line = this.lines.at(this.i);
       if (line === undefined || line.indent < indent) return seq;
       if (line.indent > indent) notPlain();
       // A sequence that is a mapping's value at the key's indentation ends at the next key.
@@ -281,7 +321,7 @@ class Reader {
       const column = indent + 1 + (after.length - item.length);
       if (keyOf(item) !== undefined) {
         // `- key: value` opens a mapping whose keys stand at the column of the first one.
-        this.lines[this.i] = { indent: column, text: item };
+        this.lines.set(this.i, { indent: column, text: item });
         seq.push(this.mapping(column));
       } else {
         this.i++;
@@ -298,16 +338,24 @@ class Reader {
  */
 export function readPlainYaml(text: string, maxNesting: number): { value: unknown } | undefined {
   if (REFUSED_CHARS.test(text)) return undefined;
-  const lines: Line[] = [];
+  let capacity = 1;
+  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', nl + 1)) capacity++;
+  const lines = new Lines(text, capacity);
   const indents = new Set<number>();
   let compact = 0;
-  for (const raw of text.split('\n')) {
+  for (let from = 0; from <= text.length; ) {
+    const nl = text.indexOf('\n', from);
+    const to = nl === -1 ? text.length : nl;
+    const lineStart = from;
+    from = to + 1;
+    // Cut for the checks and dropped: only the offsets are kept.
+    const raw = text.slice(lineStart, to);
     const content = raw.trimStart();
     if (content === '' || content.startsWith('#')) continue;
     // Directives and document markers (`%YAML`, `---`, `...`) are left to `yaml`.
     if (raw.startsWith('%') || raw.startsWith('---') || raw.startsWith('...')) return undefined;
     const indent = raw.length - content.length;
-    lines.push({ indent, text: content.trimEnd() });
+    lines.push(lineStart + indent, lineStart + indent + content.trimEnd().length, indent);
     indents.add(indent);
     // The loader's nesting bound counts indentation levels plus compact `- - x` runs; counted
     // here on whole lines (comments too), so never less than it counts: past the bound, decline.

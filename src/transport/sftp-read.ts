@@ -18,8 +18,8 @@ const call = <T>(f: (cb: Callback<T>) => void): Promise<T> =>
 
 /**
  * The whole file and its permission bits through one handle: open, then
- * fstat and the first read in flight together, then close (three round
- * trips for a file under 64 KiB). Mode and bytes belong to the same open
+ * fstat, the first read and the close in flight together (two round trips
+ * after the lstat for a file under 64 KiB, or a prefix). Mode and bytes belong to the same open
  * file, so a rename between them cannot pair one file's mode with another's
  * bytes. Errors are ssh2's (a missing file: code 2), or a TransportError
  * for what checkReadable refuses.
@@ -31,8 +31,39 @@ const call = <T>(f: (cb: Callback<T>) => void): Promise<T> =>
  * memory and, cut by Buffer's toString, was then reported in sync).
  */
 export async function sftpReadWithMode(sftp: SFTPWrapper, path: string, node: string, maxBytes: number, prefixBytes?: number): Promise<FileContent> {
-  checkReadable(node, path, await call<Stats>((cb) => sftp.lstat(path, cb)), maxBytes);
+  const seen = await call<Stats>((cb) => sftp.lstat(path, cb));
+  checkReadable(node, path, seen, maxBytes);
+  const firstLen = Math.min(FIRST_READ, maxBytes + 1, prefixBytes ?? Infinity);
+  // What the first read will hold whole if the file is still the one lstat saw: then the close
+  // goes out with the fstat and the read (one round trip less per file; issue 20), and only a
+  // file that grew meanwhile is read again, the long way.
+  const oneRead = seen.size < firstLen || (prefixBytes !== undefined && prefixBytes <= firstLen);
+  if (oneRead) {
+    const got = await readHandle(sftp, path, node, maxBytes, prefixBytes, firstLen, true);
+    if (got) return got;
+  }
+  return (await readHandle(sftp, path, node, maxBytes, prefixBytes, firstLen, false))!;
+}
+
+/**
+ * Open, then fstat and the first read in flight together, more reads up to
+ * the size fstat gave, close. `closeEarly` sends the close with the fstat and
+ * the first read, and gives undefined when the first read did not hold all
+ * that was wanted (the caller reads again without it).
+ */
+async function readHandle(
+  sftp: SFTPWrapper,
+  path: string,
+  node: string,
+  maxBytes: number,
+  prefixBytes: number | undefined,
+  firstLen: number,
+  closeEarly: boolean,
+): Promise<FileContent | undefined> {
   const handle = await call<Buffer>((cb) => sftp.open(path, 'r', cb));
+  // A read-only handle: nothing to lose if closing fails, and the read's own error matters more.
+  const close = (): Promise<void> => call<void>((cb) => sftp.close(handle, (err) => cb(err, undefined))).catch(() => undefined);
+  let closed: Promise<void> | undefined;
   try {
     const readAt = (len: number, position: number): Promise<Buffer> =>
       call<Buffer>((cb) => {
@@ -40,7 +71,11 @@ export async function sftpReadWithMode(sftp: SFTPWrapper, path: string, node: st
         // At end of file ssh2 reports 0 bytes, not an error.
         sftp.read(handle, buf, 0, len, position, (err, n) => cb(err, buf.subarray(0, n ?? 0)));
       });
-    const [st, first] = await Promise.all([call<Stats>((cb) => sftp.fstat(handle, cb)), readAt(Math.min(FIRST_READ, maxBytes + 1, prefixBytes ?? Infinity), 0)]);
+    const statP = call<Stats>((cb) => sftp.fstat(handle, cb));
+    const firstP = readAt(firstLen, 0);
+    // SFTP answers a session's requests in order: the close is served after the fstat and the read.
+    if (closeEarly) closed = close();
+    const [st, first] = await Promise.all([statP, firstP]);
     // The open file may not be the one lstat saw (renamed over meanwhile).
     checkReadable(node, path, st, maxBytes);
     checkReadable(node, path, { isFile: () => true, size: first.length }, maxBytes);
@@ -49,6 +84,7 @@ export async function sftpReadWithMode(sftp: SFTPWrapper, path: string, node: st
     // Up to the size fstat gave, or end of file if it shrank meanwhile.
     // It may also grow meanwhile: never past the limit.
     const size = Math.min(st.size, maxBytes, prefixBytes ?? Infinity);
+    if (closeEarly && total < size) return undefined;
     while (total < size) {
       const more = await readAt(Math.min(size - total, NEXT_READ), total);
       if (more.length === 0) break;
@@ -57,7 +93,6 @@ export async function sftpReadWithMode(sftp: SFTPWrapper, path: string, node: st
     }
     return { data: Buffer.concat(chunks, total), mode: st.mode & 0o7777, mtimeMs: st.mtime * 1000 };
   } finally {
-    // A read-only handle: nothing to lose if closing fails, and the read's own error matters more.
-    await call<void>((cb) => sftp.close(handle, (err) => cb(err, undefined))).catch(() => undefined);
+    await (closed ?? close());
   }
 }

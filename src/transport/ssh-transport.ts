@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { posix } from 'node:path';
 import ssh2, { type ConnectConfig, type SFTPWrapper, type Stats } from 'ssh2';
 import { quoteArgv } from '../shell/quote.js';
+import { connectCorked } from './corked-socket.js';
 import { sftpReadWithMode } from './sftp-read.js';
 import {
   checkHostKey,
@@ -91,7 +92,10 @@ export class SshTransport implements Transport {
     let keyProblem: HostKeyError | undefined;
     const known = opts.knownHosts.filter((e) => !e.revoked);
     const knownTypes = [...new Set(known.filter((e) => checkHostKey([e], opts.host, opts.port, e.key).ok).map((e) => e.keyType))];
+    // Our own socket, connecting already: ssh2 waits for it, and its packets of one tick go out in one write.
+    const sock = connectCorked(opts.host, opts.port);
     const config: ConnectConfig = {
+      sock,
       host: opts.host,
       port: opts.port,
       username: opts.user,

@@ -25,6 +25,7 @@ import type { StateDoc } from '../../src/model/state.js';
 
 const { utils } = ssh2;
 const SIM_BIN = resolve(dirname(fileURLToPath(import.meta.url)), 'sim-bin.mjs');
+const SIM_SERVER = resolve(dirname(fileURLToPath(import.meta.url)), 'sim-server.mjs');
 const SSHD = '/usr/sbin/sshd';
 
 export interface SimNodeFacts {
@@ -79,6 +80,11 @@ export class SimNode {
     private readonly configPath: string,
   ) {}
 
+  /** The pid of this node's sshd listener (its CPU and its reaped children's: sessions, sftp-server, commands). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get root(): string {
     return join(this.dir, 'root');
   }
@@ -96,10 +102,10 @@ export class SimNode {
     const child = asRoot
       ? spawn(
           'unshare',
-          ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 755 /run/sshd && mount -t tmpfs -o mode=700 tmpfs "$HOME" && exec "$0" -D -e -f "$1"', SSHD, this.configPath],
+          ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 755 /run/sshd && mount -t tmpfs -o mode=700 tmpfs "$HOME" && exec "$0" -D -e -r -f "$1"', SSHD, this.configPath],
           { stdio: ['ignore', 'ignore', 'pipe'] },
         )
-      : spawn(SSHD, ['-D', '-e', '-f', this.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      : spawn(SSHD, ["-D", "-e", "-r", "-f", this.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     this.exited = new Promise((res) => child.once('exit', () => res()));
     const log = join(this.dir, 'sshd.log');
@@ -256,6 +262,8 @@ export interface SimCluster {
   /** The state written to statePath. */
   state: StateDoc;
   node(name: string): SimNode;
+  /** Processes whose CPU is the simulation's (benchmarks): every sshd listener and the sim-server. */
+  harnessPids(): number[];
   stop(): Promise<void>;
 }
 
@@ -339,10 +347,10 @@ function shQuote(s: string): string {
 }
 
 /**
- * The same record for commands with many plain arguments (digest's paths): one process (date) rather than a sed
- * per argument; an argument holding a quote or a backslash still goes through sed.
+ * Appends the call to calls.jsonl, as sim-bin.mjs does. One process (date) per call rather than a sed per
+ * argument: only an argument holding a quote or a backslash goes through sed (the same escapes).
  */
-const SH_RECORD_QUICK = `rec_quick() {
+const SH_RECORD = `rec() {
   line="{\\"cmd\\":\\"$1\\",\\"args\\":["; shift; sep=''
   for a in "$@"; do
     case "$a" in *[\\"\\\\]*) e=$(printf '%s' "$a" | sed 's/\\\\/\\\\\\\\/g; s/"/\\\\"/g') ;; *) e=$a ;; esac
@@ -352,11 +360,25 @@ const SH_RECORD_QUICK = `rec_quick() {
 }
 `;
 
-/** Appends the call to calls.jsonl, as sim-bin.mjs does. */
-const SH_RECORD = `rec() {
-  line="{\\"cmd\\":\\"$1\\",\\"args\\":["; shift; sep=''
-  for a in "$@"; do e=$(printf '%s' "$a" | sed 's/\\\\/\\\\\\\\/g; s/"/\\\\"/g'); line="$line$sep\\"$e\\""; sep=','; done
-  printf '%s],"at":%s}\\n' "$line" "$(date +%s%3N)" >> "$root/var/sim/calls.jsonl"
+/**
+ * Runs a simulated command that needs Node (sim-commands.mjs) in the cluster's sim-server.mjs, over
+ * bash's /dev/tcp: a Node start per call (~50 ms of CPU) is what made the simulation, not the tool, most of
+ * a first apply's cost. The server's port and token are in the node's directory (`<root>/../sim-server`,
+ * written by startSimCluster); without them (a root laid out outside a cluster) sim-bin.mjs runs the same
+ * function in a Node of its own.
+ */
+const SH_SIM_CALL = `export LC_ALL=C
+sim_call() {
+  local port token code olen elen out
+  if { read -r port token < "\${root%/*}/sim-server" && exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
+    printf '%s\\0' "$token" "$root" "$#" "$@" >&3
+    IFS=' ' read -r code olen elen <&3 || { exec 3>&-; echo "sim-server: no answer" >&2; return 1; }
+    if [ "$olen" -gt 0 ]; then IFS= read -r -N "$olen" out <&3; printf '%s' "$out"; fi
+    if [ "$elen" -gt 0 ]; then IFS= read -r -N "$elen" out <&3; printf '%s' "$out" >&2; fi
+    exec 3>&-
+    return "$code"
+  fi
+  ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} "$root" "$@"
 }
 `;
 
@@ -372,7 +394,7 @@ case "$1" in restart|refresh|enable|disable|clear) [ -n "$2" ] || { echo "usage:
   *) echo "usage: svcadm restart|refresh|enable|disable|clear FMRI" >&2; exit 2 ;; esac
 svc=\${2#svc:/}; svc=\${svc%:default}
 if [ "$1" = restart ]; then
-  if [ "$svc" = network/varpd ]; then ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} "$root" varpd-restart || exit 1; fi
+  if [ "$svc" = network/varpd ]; then sim_call varpd-restart || exit 1; fi
   delay=$(cat "$root/var/sim/svc-delay-ms" 2>/dev/null || echo 200)
   mkdir -p "$root/var/sim/svc"
   echo $(( $(date +%s%3N) + delay )) > "$root/var/sim/svc/$(printf '%s' "$svc" | tr / _)"
@@ -385,7 +407,7 @@ exit 0
   // "ALG (FILE) = HEX" per file, lower-case hex (:773-781; libcryptoutil tohexstr.c:44). A file it cannot open: a
   // message, no line, exit status 2, and the next file is still done (:723-729, :785); a read error (a directory):
   // no line, status 1 (:745-752); the last failure gives the status. Opened O_NONBLOCK (:723): a FIFO reads as empty.
-  digest: `rec_quick digest "$@"
+  digest: `rec digest "$@"
 usage() { printf 'Usage:\\n  digest -l | [-v] -a <algorithm> [file...]\\n' >&2; exit 2; }
 v=0; a=; l=0
 while getopts lva: o; do case $o in v) v=1 ;; a) a=$OPTARG ;; l) l=1 ;; *) usage ;; esac; done
@@ -447,7 +469,7 @@ echo "usage: 020-ipsec-restore.sh start|refresh" >&2; exit 1
   cat "$root/var/sim/overlays.txt"
   exit 0
 fi
-exec ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} "$root" dladm "$@"
+sim_call dladm "$@"
 `,
   // svccfg(8) "import [-V] file" (illumos-gate usr/src/man/man8/svccfg.8, Service Manifest Subcommands): only that
   // subcommand. Imports a manifest that exists and is a service_bundle of type manifest; the instance it creates is
@@ -502,6 +524,11 @@ done
 `,
 };
 
+/** vmadm: `lookup` and `events` (which streams until the channel closes) run in a Node of their own (sim-bin.mjs). */
+const SH_VMADM = `case "$1" in lookup|events) exec ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} "$root" vmadm "$@" ;; esac
+sim_call vmadm "$@"
+`;
+
 /**
  * Writes `<dir>/sim-roots.json`, the roots of simulated nodes the tool reads
  * through ESDC_OVERLAY_SIM_ROOTS (src/transport/sim-roots.ts): `ssh` maps
@@ -520,9 +547,11 @@ export async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimV
   for (const [name, path] of Object.entries(COMMANDS)) {
     const file = join(root, path);
     await mkdir(dirname(file), { recursive: true });
-    const script = SH_COMMANDS[name]
-      ? `#!/bin/sh\nroot=${shQuote(root)}\n${SH_RECORD}${SH_RECORD_QUICK}${SH_COMMANDS[name]}`
-      : `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(SIM_BIN)} ${shQuote(root)} ${name} "$@"\n`;
+    const body = SH_COMMANDS[name] ?? (name === 'vmadm' ? SH_VMADM : `sim_call ${name} "$@"\n`);
+    // bash only where the sim-server is called (/dev/tcp); dash starts faster for the rest.
+    const script = body.includes('sim_call')
+      ? `#!/bin/bash\nroot=${shQuote(root)}\n${SH_RECORD}${SH_SIM_CALL}${body}`
+      : `#!/bin/sh\nroot=${shQuote(root)}\n${SH_RECORD}${body}`;
     await writeFile(file, script, { mode: 0o755 });
   }
   // A /usbkey/config as SmartOS has it, with lines that are not ours and must survive every edit.
@@ -576,6 +605,34 @@ function sshdConfig(port: number, hostKey: string, authorizedKeys: string, user:
   ].join('\n');
 }
 
+/**
+ * The cluster's sim-server.mjs (one Node for the simulated commands of all its nodes): its port, the
+ * token it wants, and how to stop it. It also ends when this process does (its stdin closes).
+ */
+async function startSimServer(roots: readonly string[]): Promise<{ port: number; token: string; pid: number | undefined; stop(): Promise<void> }> {
+  const token = hex(16);
+  const child = spawn(process.execPath, [SIM_SERVER, token, ...roots], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((res) => child.once('exit', () => res()));
+  const port = await new Promise<number>((res, rej) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('\n')) res(Number(out.trim()));
+    });
+    child.once('exit', (code) => rej(new Error(`sim-server.mjs exited (${code}) before listening`)));
+  });
+  return {
+    port,
+    token,
+    pid: child.pid,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 /** Starts `count` simulated nodes under `dir` and writes state.yaml, known_hosts and the client key there. */
 export async function startSimCluster(opts: SimClusterOptions): Promise<SimCluster> {
   const dir = resolve(opts.dir);
@@ -591,6 +648,7 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
   const facts = Array.from({ length: count }, (_, i) => simFacts(i, count));
   const lab = count >= 3 ? [0, 2] : [0];
   const ports = await Promise.all(facts.map(() => freePort()));
+  const server = await startSimServer(facts.map((f) => join(dir, 'nodes', f.hostname, 'root')));
   const nodes: SimNode[] = [];
   await Promise.all(
     facts.map(async (f, i) => {
@@ -603,6 +661,7 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
       const cfg = join(ndir, 'sshd_config');
       await writeFile(cfg, sshdConfig(ports[i]!, hostKey, authorizedKeys, user, join(ndir, 'sftp.log')));
       await writeNodeRoot(join(ndir, 'root'), f, simVms(i, lab));
+      await writeFile(join(ndir, 'sim-server'), `${server.port} ${server.token}\n`, { mode: 0o600 });
       nodes[i] = new SimNode(f.hostname, ndir, ports[i]!, host.public, cfg);
     }),
   );
@@ -632,8 +691,10 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
       if (!n) throw new Error(`no simulated node ${name}`);
       return n;
     },
+    harnessPids: () => [...nodes.flatMap((n) => (n.pid === undefined ? [] : [n.pid])), ...(server.pid === undefined ? [] : [server.pid])],
     stop: async () => {
       await Promise.all(nodes.map((n) => n.drop()));
+      await server.stop();
     },
   };
   if (failed) {

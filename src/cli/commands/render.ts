@@ -13,6 +13,7 @@ import { linuxTarget, linuxTreeFiles } from '../../linux/linux-target.js';
 import { mtuWarnings } from '../../mtu/mtu-warnings.js';
 import { writeRenderTree, writeTree } from '../../render/write-tree.js';
 import { withCommonOptions } from '../common.js';
+import { BOUND_HEAP_FROM_NODES, boundHeapGrowth } from '../heap-growth.js';
 import { CliContext, type CliIo } from '../context.js';
 import { requireKnownNodes } from '../remote.js';
 import { uniqueIssues } from '../../operations/warnings.js';
@@ -43,6 +44,8 @@ export function registerRender(program: Command, io: CliIo): void {
       const total = only?.size ?? snap.model.nodes.length;
       const out = resolve(opts.out);
       const started = performance.now();
+      // Garbage, not data, made the peak of a large render (src/cli/heap-growth.ts).
+      if (total >= BOUND_HEAP_FROM_NODES) boundHeapGrowth();
       const writeOpts = { force: opts.force === true, onNode: (node: string, i: number) => ctx.progress(`[${i + 1}/${total}] ${node}`) };
       let result;
       if (opts.target === 'linux') {
