@@ -13,7 +13,7 @@
  * and the checksum taken again. Anything not in that form (another writer,
  * a damaged bundle) gives undefined, for the caller to parse the bundle instead.
  */
-import { sha256Hex } from '../sha256.js';
+import { createHash } from 'node:crypto';
 import { BUNDLE_FORMAT } from './bundle.js';
 
 /** The tail `serializeBundle` writes after the body's last member. */
@@ -36,25 +36,30 @@ export interface SplicedBundle {
 export function spliceBundleFile(bundle: string, path: string, from: string, to: string, floorMs: number): SplicedBundle | undefined {
   const tail = TAIL.exec(bundle.slice(-80));
   if (!tail) return undefined;
-  const body = `${bundle.slice(0, bundle.length - tail[0].length)}}`;
-  const head = HEAD.exec(body);
-  if (!head || head[1] !== BUNDLE_FORMAT) return undefined;
-  if (sha256Hex(body) !== tail[1]) return undefined;
+  // The body is bundle[0, cut) and a closing "}": read and hashed in place, never copied whole.
+  const cut = bundle.length - tail[0].length;
+  const head = HEAD.exec(bundle.slice(0, 200));
+  if (!head || head[1] !== BUNDLE_FORMAT || head[0].length > cut) return undefined;
+  if (createHash('sha256').update(bundle.slice(0, cut)).update('}').digest('hex') !== tail[1]) return undefined;
   // A file object starts `{"path":` only where the JSON has structure: inside a string every `"` is escaped.
-  const fileAt = body.indexOf(`{"path":${JSON.stringify(path)},`);
-  if (fileAt < 0 || body.indexOf(`{"path":${JSON.stringify(path)},`, fileAt + 1) >= 0) return undefined;
+  const fileKey = `{"path":${JSON.stringify(path)},`;
+  const fileAt = bundle.indexOf(fileKey);
+  if (fileAt < 0 || fileAt >= cut || bundle.indexOf(fileKey, fileAt + 1) >= 0) return undefined;
   // content is the last member serializeBundle writes for a file (bundle.ts bodyOf).
   const key = ',"content":';
-  const contentAt = body.indexOf(key, fileAt);
+  const contentAt = bundle.indexOf(key, fileAt);
   const old = JSON.stringify(from);
   const start = contentAt + key.length;
-  if (contentAt < 0 || !body.startsWith(old, start) || body[start + old.length] !== '}') return undefined;
+  if (contentAt < 0 || start + old.length >= cut || !bundle.startsWith(old, start) || bundle[start + old.length] !== '}') return undefined;
   // Nothing between the path and the content may be another object (the members are scalars).
-  if (/[{}]/.test(body.slice(fileAt + 1, contentAt).replace(/"(?:[^"\\]|\\.)*"/g, ''))) return undefined;
+  if (/[{}]/.test(bundle.slice(fileAt + 1, contentAt).replace(/"(?:[^"\\]|\\.)*"/g, ''))) return undefined;
   const prior = Number(head[2]);
   if (!Number.isSafeInteger(prior) || prior < 1) return undefined;
   const version = Math.max(Math.trunc(floorMs), prior + 1);
   const versionAt = head[0].length - 1 - head[2]!.length;
-  const next = `${body.slice(0, versionAt)}${version}${body.slice(versionAt + head[2]!.length, start)}${JSON.stringify(to)}${body.slice(start + old.length)}`;
-  return { text: `${next.slice(0, -1)},"sha256":"${sha256Hex(next)}"}\n`, version };
+  const parts = [bundle.slice(0, versionAt), String(version), bundle.slice(versionAt + head[2]!.length, start), JSON.stringify(to), bundle.slice(start + old.length, cut)];
+  const sum = createHash('sha256');
+  for (const p of parts) sum.update(p);
+  sum.update('}');
+  return { text: `${parts.join('')},"sha256":"${sum.digest('hex')}"}\n`, version };
 }
