@@ -1,10 +1,10 @@
 /**
  * A VM move at scale, with the daemon's table writes sent as patches (issue 22, docs/arp-deltas.md):
  *
- *   npx tsx bench/daemon/arp-delta.ts [--nodes 500] [--nics 25000] [--pdcs 2] [--moves 5] [--whole-nodes 20] [--workers 2] [--slots 4]
+ *   npx tsx bench/daemon/arp-delta.ts [--nodes 500] [--nics 25000] [--pdcs 2] [--moves 5] [--whole-nodes 20] [--workers 2] [--slots 16]
  *
  * `nodes` light simulated nodes (test/harness/light-nodes.ts: ssh2 servers in this process, each node
- * running `agent patch-table` in `workers` worker threads, node i in worker i % workers, at most 4 at a time;
+ * running `agent patch-table` in `workers` worker threads, node i in worker i % workers, at most `slots` at a time;
  * `--workers 0`: in this thread, behind the daemon's and the SSH servers' event loop), one rule over all of them and
  * `nics` VM NICs; every node's table and bundle laid out as apply leaves them (test/harness/light-arp.ts).
  * The daemon's writers (src/daemon/node-writer.ts, one per node, all at once, as the daemon runs them)
@@ -39,7 +39,7 @@ const { values } = parseArgs({
     moves: { type: 'string', default: '5' },
     'whole-nodes': { type: 'string', default: '20' },
     workers: { type: 'string', default: '2' },
-    slots: { type: 'string', default: '4' },
+    slots: { type: 'string', default: '16' },
   },
 });
 const say = (s: string): void => console.log(`[${new Date().toISOString().slice(11, 19)} load ${loadavg()[0]!.toFixed(1)}] ${s}`);
