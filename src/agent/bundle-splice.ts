@@ -36,7 +36,8 @@ export interface SplicedBundle {
 export function spliceBundleFile(bundle: string, path: string, from: string, to: string, floorMs: number): SplicedBundle | undefined {
   const tail = TAIL.exec(bundle.slice(-80));
   if (!tail) return undefined;
-  // The body is bundle[0, cut) and a closing "}": read and hashed in place, never copied whole.
+  // The body is bundle[0, cut) and a closing "}": read and hashed in place, never copied whole
+  // (SHA-256 of the UTF-8, hex out, as src/sha256.ts takes it; a head longer than 200 characters is parsed instead).
   const cut = bundle.length - tail[0].length;
   const head = HEAD.exec(bundle.slice(0, 200));
   if (!head || head[1] !== BUNDLE_FORMAT || head[0].length > cut) return undefined;
