@@ -18,6 +18,7 @@ import type { NodeWork } from '../plan/plan.js';
 import { sha256Hex } from '../sha256.js';
 import type { Transport } from '../transport/transport.js';
 import { BUNDLE_MODE, BUNDLE_PATH, parseBundle, serializeBundle } from './bundle.js';
+import { spliceBundleFile } from './bundle-splice.js';
 
 export interface PatchReport {
   path: string;
@@ -53,9 +54,10 @@ export async function patchTable(t: Transport, patch: ArpPatch, opts: PatchOptio
   try {
     const have = await t.readFile(patch.path, opts.timeoutMs);
     if (have === undefined) refuse(`${patch.path} does not exist`);
-    const before = sha256Hex(have!.data.toString('utf8'));
+    const haveText = have!.data.toString('utf8');
+    const before = sha256Hex(haveText);
     if (before !== patch.from) refuse(`${patch.path} has SHA-256 ${shortSha(before)}, not ${shortSha(patch.from)} as the head node expects (changed since it was written)`);
-    const text = applyArpPatch(have!.data.toString('utf8'), patch.ops);
+    const text = applyArpPatch(haveText, patch.ops);
     const after = sha256Hex(text);
     if (after !== patch.to) refuse(`the patched ${patch.path} has SHA-256 ${shortSha(after)}, not ${shortSha(patch.to)} as the head node expects`);
     const stage: NodeWork['stage'] = [{ path: patch.path, content: text, mode: ARP_TABLE_MODE, owner: ARP_TABLE_OWNER, group: ARP_TABLE_OWNER }];
@@ -63,12 +65,20 @@ export async function patchTable(t: Transport, patch: ArpPatch, opts: PatchOptio
     const bundle = await t.readFile(BUNDLE_PATH, opts.timeoutMs);
     if (bundle !== undefined) {
       // The agent checks the node against the bundle: its copy of the table moves with the table (as src/daemon/tables.ts does for a whole file).
-      const prior = parseBundle(bundle.data.toString('utf8'), BUNDLE_PATH);
-      if (prior.files.some((f) => f.path === patch.path)) {
-        const { sha256: _, ...body } = prior;
-        version = Math.max(patch.nowMs, prior.version + 1);
-        const files = prior.files.map((f) => (f.path === patch.path ? { ...f, content: text } : f));
-        stage.push({ path: BUNDLE_PATH, content: serializeBundle({ ...body, version, files }), mode: BUNDLE_MODE });
+      const bundleText = bundle.data.toString('utf8');
+      // The copy spliced in the bundle's text (docs/arp-deltas.md#the-bundle-spliced); parsed and rewritten only when that cannot be done.
+      const spliced = spliceBundleFile(bundleText, patch.path, haveText, text, patch.nowMs);
+      if (spliced !== undefined) {
+        version = spliced.version;
+        stage.push({ path: BUNDLE_PATH, content: spliced.text, mode: BUNDLE_MODE });
+      } else {
+        const prior = parseBundle(bundleText, BUNDLE_PATH);
+        if (prior.files.some((f) => f.path === patch.path)) {
+          const { sha256: _, ...body } = prior;
+          version = Math.max(patch.nowMs, prior.version + 1);
+          const files = prior.files.map((f) => (f.path === patch.path ? { ...f, content: text } : f));
+          stage.push({ path: BUNDLE_PATH, content: serializeBundle({ ...body, version, files }), mode: BUNDLE_MODE });
+        }
       }
     }
     const work: NodeWork = { node: t.node, stage, remove: [], leftovers: [], usbkey: undefined, createOverlays: [], services: ['varpd'], manifest: undefined };

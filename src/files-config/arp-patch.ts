@@ -148,50 +148,60 @@ const ENTRY_HEAD = /^ {2}"([0-9a-f]{2}(?::[0-9a-f]{2}){5})": \{\n$/;
 
 /**
  * The patch applied to the text itself, for a table in the form the head
- * node renders (what a matching SHA-256 proves): the entries are found by
- * their first lines, changed ones replaced, new ones put in MAC order, and
- * nothing else is parsed or rewritten. Undefined when the text is not in
- * that form, for the caller to parse it instead.
+ * node renders (what a matching SHA-256 proves): each changed MAC's place is
+ * found by a binary search over the text (an entry starts on a line of its
+ * own, `  "<mac>": {`, in MAC order), changed entries replaced, new ones put
+ * in their place, and the runs of entries between copied as they are: a few
+ * dozen short searches, nothing else read, parsed or rewritten. What is not
+ * looked at is vouched for by the hashes: the table's before, and the
+ * result's after, which patch-table checks against the head node's before
+ * writing (a text not in this form could only give a result that fails that
+ * check). Undefined when the ends or an entry it reads are not in that form,
+ * for the caller to parse the table instead.
  */
 export function spliceArpPatch(text: string, ops: readonly ArpPatchOp[]): string | undefined {
-  const macs: string[] = [];
-  const starts: number[] = [];
-  if (text !== '{}\n') {
-    if (!text.startsWith('{\n') || !text.endsWith('\n}\n')) return undefined;
-    // Entries start each on a line of their own, indented two spaces; inner lines are indented four.
-    for (let p = 1; p >= 0; p = text.indexOf('\n  "', p + 1)) {
-      const head = ENTRY_HEAD.exec(text.slice(p + 1, p + 1 + 25));
-      if (!head) return undefined;
-      macs.push(head[1]!);
-      starts.push(p + 1);
-    }
-  }
-  // Entry i runs to the ",\n" before entry i + 1; the last to the "\n}\n" that ends the text.
-  const bodies: string[] = macs.map((_, i) => text.slice(starts[i]!, i + 1 < starts.length ? starts[i + 1]! - 2 : text.length - 3));
-  // Every entry must be one JSON object closed on its own line, separated by ",\n": else not the rendered form.
-  for (let i = 0; i < bodies.length; i++) {
-    if (!bodies[i]!.endsWith('\n  }') || (i + 1 < starts.length && text.slice(starts[i + 1]! - 2, starts[i + 1]!) !== ',\n')) return undefined;
-    if (i > 0 && byCodePoint(macs[i - 1]!, macs[i]!) >= 0) return undefined;
-  }
-  const changes = new Map(ops.map((o) => [o.mac, o.entry]));
-  const present = new Set(macs);
-  const added = ops.filter((o) => o.entry !== null && !present.has(o.mac)).map((o) => o.mac).sort(byCodePoint);
-  const out: string[] = [];
-  let a = 0;
-  const emitAdded = (before: string | undefined): void => {
-    while (a < added.length && (before === undefined || byCodePoint(added[a]!, before) < 0)) {
-      out.push(entryText(added[a]!, changes.get(added[a]!)!));
-      a++;
-    }
+  const empty = text === '{}\n';
+  if (!empty && (!text.startsWith('{\n') || !text.endsWith('\n  }\n}\n') || !ENTRY_HEAD.test(text.slice(2, 2 + 25)))) return undefined;
+  /** Where the entries end: the "\n}\n" after the last one. */
+  const end = empty ? 1 : text.length - 3;
+  /** The first entry starting at or after p (end when none). */
+  const headFrom = (p: number): number => {
+    if (p <= 2) return empty ? end : 2;
+    const q = text.indexOf('\n  "', p - 1);
+    return q < 0 || q + 1 >= end ? end : q + 1;
   };
-  for (let i = 0; i < macs.length; i++) {
-    const mac = macs[i]!;
-    emitAdded(mac);
-    if (!changes.has(mac)) out.push(bodies[i]!);
-    else if (changes.get(mac) !== null) out.push(entryText(mac, changes.get(mac)!));
+  let bad = false;
+  const macAt = (h: number): string => {
+    const m = ENTRY_HEAD.exec(text.slice(h, h + 25));
+    if (!m) bad = true;
+    return m ? m[1]! : '';
+  };
+  /** The first entry whose MAC is not below `mac`, at or after `from`. */
+  const lowerBound = (mac: string, from: number): number => {
+    let lo = from;
+    let hi = end;
+    while (lo < hi) {
+      const mid = lo + ((hi - lo) >> 1);
+      const h = headFrom(mid);
+      if (h === end || byCodePoint(macAt(h), mac) >= 0) hi = mid;
+      else lo = h + 1;
+    }
+    return headFrom(lo);
+  };
+  const sorted = [...ops].sort((a, b) => byCodePoint(a.mac, b.mac));
+  const chunks: string[] = [];
+  let cursor = headFrom(0);
+  for (const o of sorted) {
+    const h = lowerBound(o.mac, cursor);
+    // The unchanged entries before this one, as they are (without the ",\n" that follows them).
+    if (h > cursor) chunks.push(text.slice(cursor, h === end ? end : h - 2));
+    const found = h !== end && macAt(h) === o.mac;
+    cursor = found ? headFrom(h + 1) : h;
+    if (o.entry !== null) chunks.push(entryText(o.mac, o.entry));
   }
-  emitAdded(undefined);
-  return out.length === 0 ? '{}\n' : `{\n${out.join(',\n')}\n}\n`;
+  if (cursor < end) chunks.push(text.slice(cursor, end));
+  if (bad) return undefined;
+  return chunks.length === 0 ? '{}\n' : `{\n${chunks.join(',\n')}\n}\n`;
 }
 
 /** The table's text after the patch's changes. */

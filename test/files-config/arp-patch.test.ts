@@ -87,6 +87,26 @@ describe('a patch gives the table the head node renders', () => {
     expect(applyArpPatch(other, [])).toBe(renderArpTable(parseArpTable(other)));
   });
 
+  it('in place, by binary search: 300 random patches over a 2,000-entry table give the rendered text', () => {
+    let seed = 7;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const mac = (i: number) => `52:54:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+    const e = (i: number) => (i % 5 === 0 ? { arp: `10.0.${i >> 8}.${i & 255}`, ip: '192.0.2.1', ndp: '2001:db8::1', port: 4790 } : { arp: `10.0.${i >> 8}.${i & 255}`, ip: '192.0.2.1', port: 4790 });
+    let table = new Map(Array.from({ length: 2000 }, (_, k) => 2 * k).map((i) => [mac(i), e(i)]));
+    for (let round = 0; round < 300; round++) {
+      const ops = new Map<string, ArpPatchOp>();
+      for (let n = 1 + rnd(6); n > 0; n--) {
+        const i = rnd(4200);
+        ops.set(mac(i), { mac: mac(i), entry: rnd(3) === 0 ? null : e(i + round) });
+      }
+      const before = renderArpTable(table);
+      const after = new Map(table);
+      for (const o of ops.values()) (o.entry === null ? after.delete(o.mac) : after.set(o.mac, o.entry));
+      expect(spliceArpPatch(before, [...ops.values()])).toBe(renderArpTable(after));
+      table = after;
+    }
+  });
+
   it('nothing changed: no operation for any node', () => {
     expect(checkAllTables(base, () => undefined)).toBe(0);
   });

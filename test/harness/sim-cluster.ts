@@ -503,10 +503,15 @@ f="$root/var/sim/svc/$key"
 if [ -f "$f" ] && [ "$(date +%s%3N)" -lt "$(cat "$f")" ]; then state=offline; nstate=online; fi
 if [ "$3" = state ]; then echo "$state"; else printf '%-14s %s\n' "$state" "$nstate"; fi
 `,
-  // node --version prints var/sim/node-version; node FILE ARGS... runs FILE (a path on the node) with this machine's Node.
+  // node --version prints var/sim/node-version; node FILE --version runs FILE (a path on the node) with this machine's Node.
+  // Nothing else: FILE would run with no root mapping, so the agent bundle's commands (patch-table, --once)
+  // would act on this machine's own /opt and /usbkey, as root. Light nodes run patch-table under their root.
   node: `rec node "$@"
 if [ "$1" = --version ]; then cat "$root/var/sim/node-version"; exit 0; fi
-case "$1" in /*) f="$root$1"; shift; exec ${shQuote(process.execPath)} "$f" "$@" ;; esac
+case "$1" in /*)
+  if [ $# -eq 2 ] && [ "$2" = --version ]; then f="$root$1"; shift; exec ${shQuote(process.execPath)} "$f" "$@"; fi
+  echo "node: this simulated node runs a script only with --version (no root mapping: it would act on this machine's /opt and /usbkey)" >&2; exit 9 ;;
+esac
 echo "node: only --version or an absolute script path here" >&2; exit 9
 `,
   // Records owners in owners.log ("owner:group path", the last line wins); user names are SmartOS's, not this machine's.
