@@ -11,6 +11,7 @@ import { EsdcError } from '../errors.js';
 import { NodesFailedError } from '../apply/fleet.js';
 import { removeNode, type RemoveNodeResult } from '../discovery/remove-node.js';
 import type { StateDoc } from '../model/state.js';
+import type { Snapshot } from '../store/store.js';
 import { MANIFEST_PATH } from '../plan/plan.js';
 import type { OperationContext } from './context.js';
 import type { FleetRun } from './fleet.js';
@@ -84,11 +85,47 @@ function unreachableOf(err: unknown): string | undefined {
   return down ? (err as NodesFailedError).failures.map((f) => f.message).join('; ') : undefined;
 }
 
+/** The wipe planned on the state as loaded, and the connection to the node it needs (none when the node cannot be reached). */
+interface Planned {
+  removal: WipeRemoval;
+  fleet: FleetRun | undefined;
+  timeoutMs: number;
+}
+
+/**
+ * Refuses the removal before any node is contacted (unknown node, still
+ * referenced without --force), then connects to the node and plans its
+ * wipe; an unreachable node is passed over only when forced.
+ */
+async function planRemoval(ctx: OperationContext, req: WipeRemoveRequest, snap: Snapshot, progress: (node: string, line: string) => void): Promise<Planned & { doc: StateDoc }> {
+  const { host } = req;
+  ctx.warn(modelWarnings(snap));
+  const change = removeNode(snap.doc, snap.model, host, req.force);
+  const remote = await remoteFrom(req.remote, ctx.env, {}, snap.model, ctx.log);
+  let fleet: FleetRun | undefined;
+  let wipe: WipePlan | undefined;
+  let unreachable: string | undefined;
+  try {
+    ({ fleet, wipe } = await planWipe(snap.model, host, remote.open, { concurrency: 1, timeoutMs: remote.timeoutMs, maxReadBytes: remote.maxReadBytes, onProgress: progress }));
+  } catch (err) {
+    unreachable = unreachableOf(err);
+    if (unreachable === undefined) throw err;
+    if (!req.force) {
+      throw new EsdcError(
+        `${host} cannot be wiped: ${unreachable}; nothing was changed. To remove it from the state anyway (it then keeps ${LEFT_ON_NODE.join('; ')}), add --force`,
+        { code: 'NodeUnreachable' },
+      );
+    }
+  }
+  const removal: WipeRemoval = { result: change.result, before: snap.doc, wipe, unreachable, wiped: undefined };
+  return { removal, fleet, timeoutMs: remote.timeoutMs, doc: change.doc };
+}
+
 /**
  * `nodes remove --wipe`: under the store's lock, load (a consistent state),
- * refuse the removal before any node is contacted, plan the wipe, `preview`
- * it, `confirm` (not for a dry run), wipe the node, and only then save the
- * state without it. A failed wipe leaves the state as it was.
+ * plan (planRemoval), `preview` it, `confirm` (not for a dry run), wipe the
+ * node, and only then save the state without it. A failed wipe leaves the
+ * state as it was.
  */
 export async function wipeAndRemoveNode(
   ctx: OperationContext,
@@ -97,35 +134,14 @@ export async function wipeAndRemoveNode(
 ): Promise<WipeRemoval> {
   const { host } = req;
   const progress = (node: string, line: string): void => ctx.progress(`${node}: ${line}`);
-  let fleet: FleetRun | undefined;
-  let timeoutMs = 0;
+  let planned: Planned | undefined;
   try {
     const out = await transact(
       ctx.store(),
       async (snap) => {
-        ctx.warn(modelWarnings(snap));
-        // Refused (unknown node, still referenced without --force) before any node is contacted.
-        const change = removeNode(snap.doc, snap.model, host, req.force);
-        const remote = await remoteFrom(req.remote, ctx.env, {}, snap.model, ctx.log);
-        timeoutMs = remote.timeoutMs;
-        let wipe: WipePlan | undefined;
-        let unreachable: string | undefined;
-        try {
-          const planned = await planWipe(snap.model, host, remote.open, { concurrency: 1, timeoutMs, maxReadBytes: remote.maxReadBytes, onProgress: progress });
-          fleet = planned.fleet;
-          wipe = planned.wipe;
-        } catch (err) {
-          unreachable = unreachableOf(err);
-          if (unreachable === undefined) throw err;
-          if (!req.force) {
-            throw new EsdcError(
-              `${host} cannot be wiped: ${unreachable}; nothing was changed. To remove it from the state anyway (it then keeps ${LEFT_ON_NODE.join('; ')}), add --force`,
-              { code: 'NodeUnreachable' },
-            );
-          }
-        }
-        const removal: WipeRemoval = { result: change.result, before: snap.doc, wipe, unreachable, wiped: undefined };
-        return { doc: req.dryRun ? snap.doc : change.doc, result: removal };
+        const p = await planRemoval(ctx, req, snap, progress);
+        planned = p;
+        return { doc: req.dryRun ? snap.doc : p.doc, result: p.removal };
       },
       {
         consistency: 'require',
@@ -138,23 +154,26 @@ export async function wipeAndRemoveNode(
         before: async (r, _base, lock) => {
           const w = r.wipe;
           if (req.dryRun || w === undefined || wipeIsEmpty(w)) return;
-          r.wiped = await executeWipe(fleet!.transports.get(host)!, w, { timeoutMs, lock, onProgress: progress });
-          if (!r.wiped.ok) {
-            const o = r.wiped.execute.outcomes[0]!;
-            const why = r.wiped.error ?? o.error ?? o.status;
-            throw new EsdcError(
-              `wipe of ${host} failed (${why}); it stays in the state. ` +
-                (o.finish !== undefined ? `Finish by hand on the node: ${o.finish.join('; ')}; or ` : '') +
-                `run ${req.again} again`,
-              { code: 'WipeFailed' },
-            );
-          }
+          r.wiped = await executeWipe(planned!.fleet!.transports.get(host)!, w, { timeoutMs: planned!.timeoutMs, lock, onProgress: progress });
+          if (!r.wiped.ok) throw wipeFailed(req, r.wiped);
         },
       },
     );
     if (out.saved) ctx.warn(out.warnings);
     return out.result;
   } finally {
-    await fleet?.close();
+    await planned?.fleet?.close();
   }
+}
+
+/** A wipe that did not finish: the node stays in the state; how to finish it. */
+function wipeFailed(req: WipeRemoveRequest, wiped: WipeResult): EsdcError {
+  const o = wiped.execute.outcomes[0]!;
+  const why = wiped.error ?? o.error ?? o.status;
+  return new EsdcError(
+    `wipe of ${req.host} failed (${why}); it stays in the state. ` +
+      (o.finish !== undefined ? `Finish by hand on the node: ${o.finish.join('; ')}; or ` : '') +
+      `run ${req.again} again`,
+    { code: 'WipeFailed' },
+  );
 }
