@@ -41,6 +41,8 @@ export interface TransactOptions<T, R> {
   execute?: (result: T, snapshot: Snapshot, lock: HeldLock | undefined) => Promise<R>;
   /** How the state is loaded: 'warn' (default) lets a command repair an inconsistent state; apply requires a consistent one. */
   consistency?: Consistency;
+  /** How the new document is checked when saved (default: the store's, a consistent state); 'warn' for store migrate, which copies a state as it is. */
+  saveConsistency?: Consistency;
   /** Load with `loadOrEmpty`: a store that holds no state yet is an empty document, not an error (init). */
   orEmpty?: boolean;
   /**
@@ -89,7 +91,7 @@ export async function transact<T, R = undefined>(
       // An edit that changes nothing returns the document it was given: no write, no new mtime.
       if (computed.doc !== base.doc) {
         try {
-          snapshot = await store.save(computed.doc, base);
+          snapshot = await store.save(computed.doc, base, opts.saveConsistency);
         } catch (err) {
           if (!(err instanceof ConflictError) || err.code !== 'StateChanged' || attempt >= attempts) throw err;
           (opts.onConflict ?? store.onConflict)?.(err, attempt);
