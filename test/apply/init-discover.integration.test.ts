@@ -1,6 +1,6 @@
 /**
  * `init --discover` (issue 19): a new state holding the nodes named, read as
- * `nodes discover` reads them (src/cli/discover-run.ts), written once; a
+ * `nodes discover` reads them (src/operations/discover.ts), written once; a
  * node that cannot be read, or a store that holds a state, writes nothing.
  */
 import { existsSync } from 'node:fs';

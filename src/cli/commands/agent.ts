@@ -3,18 +3,14 @@
  * compute-node agent (src/agent/). Runs on the node itself, so it needs no
  * state file and no SSH.
  */
-import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
 import { EXIT, EsdcError, OutcomeReported, UsageError } from '../../errors.js';
-import { DEFAULT_CONFIG_PATH, loadAgentConfig } from '../../agent/config.js';
-import { runDaemon } from '../../agent/daemon.js';
+import { DEFAULT_CONFIG_PATH } from '../../agent/config.js';
 import { DEFAULT_OUT, PLATFORMS, renderService, type Platform } from '../../agent/install.js';
 import { AGENT_LAYOUT } from '../../agent/layout.js';
-import { patchTableWords } from '../../agent/patch-table.js';
-import { resetFloor, runOnce, type RunReport } from '../../agent/reconcile.js';
-import { LocalTransport } from '../../transport/local-transport.js';
-import { RootedTransport } from '../../transport/rooted-transport.js';
-import { readStatus, renderStatus, EMPTY_STATUS } from '../../agent/status.js';
+import type { RunReport } from '../../agent/reconcile.js';
+import { renderStatus, EMPTY_STATUS } from '../../agent/status.js';
+import { localAgentStatus, patchLocalTable, resetAgentFloor, runAgentOnce, runAgentService } from '../../operations/agent-local.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { snakeJson } from '../json-style.js';
@@ -48,24 +44,33 @@ export function registerAgent(program: Command, io: CliIo): void {
     .description('reconcile this node with the bundle apply left on it: once (--once) or as a service on a cron schedule')
     .option('--once', 'one run, then exit (0 in sync or repaired, 1 failed or refused)')
     .option('--config <file>', 'agent configuration (JSON; default $ESDC_OVERLAY_AGENT_CONFIG or /opt/custom/esdc-overlay/agent.json)')
-    .action(async (opts: AgentOptions, cmd: Command) => {
-      const ctx = CliContext.fromCommand(io, cmd);
-      // The service logs what it does: info by default, unless --log-level says otherwise.
-      const log = ctx.opts.logLevel === undefined && io.env.ESDC_OVERLAY_LOG_LEVEL === undefined ? ctx.log.child({}, { level: 'info' }) : ctx.log;
-      if (!opts.once) {
-        const status = await runDaemon({ configPath: configPath(opts, io.env), env: io.env, log });
-        if (status !== 0) throw new OutcomeReported('agent stopped with an error', { exitStatus: status });
-        return;
-      }
-      const { config } = await loadAgentConfig(configPath(opts, io.env), io.env);
-      const report = await runOnce(config, { log, state: 'once' });
-      ctx.output(() => renderReport(report), () => report);
-      if (report.result === 'failed' || report.result === 'refused') {
-        if (ctx.json) throw new OutcomeReported(`agent run ${report.result}`, { code: 'AgentRunFailed', exitStatus: EXIT.failure });
-        throw new EsdcError(`agent run ${report.result}: ${report.error}`, { code: report.result === 'refused' ? 'BundleRefused' : 'AgentRunFailed' });
-      }
-    });
+    .action((opts: AgentOptions, cmd: Command) => runAgent(io, cmd, opts));
+  registerStatus(agent, io);
+  registerReset(agent, io);
+  registerPatchTable(agent, io);
+  registerAgentDeploy(agent, io);
+  registerInstall(agent, io);
+}
 
+/** `agent [--once]`: the service, or one run reported. */
+async function runAgent(io: CliIo, cmd: Command, opts: AgentOptions): Promise<void> {
+  const ctx = CliContext.fromCommand(io, cmd);
+  // The service logs what it does: info by default, unless --log-level says otherwise.
+  const log = ctx.opts.logLevel === undefined && io.env.ESDC_OVERLAY_LOG_LEVEL === undefined ? ctx.log.child({}, { level: 'info' }) : ctx.log;
+  if (!opts.once) {
+    const status = await runAgentService(configPath(opts, io.env), io.env, log);
+    if (status !== 0) throw new OutcomeReported('agent stopped with an error', { exitStatus: status });
+    return;
+  }
+  const report = await runAgentOnce(configPath(opts, io.env), io.env, log);
+  ctx.output(() => renderReport(report), () => report);
+  if (report.result === 'failed' || report.result === 'refused') {
+    if (ctx.json) throw new OutcomeReported(`agent run ${report.result}`, { code: 'AgentRunFailed', exitStatus: EXIT.failure });
+    throw new EsdcError(`agent run ${report.result}: ${report.error}`, { code: report.result === 'refused' ? 'BundleRefused' : 'AgentRunFailed' });
+  }
+}
+
+function registerStatus(agent: Command, io: CliIo): void {
   withRemoteOptions(withCommonOptions(agent.command('status')))
     .description('what the agent did last: bundle version, last run and result, drift repaired, last error; --all: every node\'s agent over SSH')
     .argument('[nodes...]', 'with --all: only these nodes (default all)')
@@ -79,50 +84,45 @@ export function registerAgent(program: Command, io: CliIo): void {
         return;
       }
       if (nodes.length > 0) throw new UsageError('node names need --all (without it, agent status reads this machine\'s agent)');
-      const { config } = await loadAgentConfig(configPath(opts, io.env, cmd), io.env);
-      const status = await readStatus(config.status);
+      const { path, status } = await localAgentStatus(configPath(opts, io.env, cmd), io.env);
       if (!status && !ctx.json) {
-        io.stdout.write(`no agent status yet (${config.status})\n`);
+        io.stdout.write(`no agent status yet (${path})\n`);
         return;
       }
       ctx.output(() => renderStatus(status!), () => status ?? { ...EMPTY_STATUS, state: null });
     });
+}
 
+function registerReset(agent: Command, io: CliIo): void {
   withCommonOptions(agent.command('reset'))
     .description('clear the bundle version floor (the agent then accepts the next valid bundle, whatever its version)')
     .option('--config <file>', 'agent configuration (names the status file)')
     .action(async (opts: { config?: string }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const { config } = await loadAgentConfig(configPath(opts, io.env, cmd), io.env);
-      const was = await resetFloor(config);
+      const { path, was } = await resetAgentFloor(configPath(opts, io.env, cmd), io.env);
       ctx.output(
         () =>
           was === null
-            ? `no bundle version floor was recorded (${config.status}); nothing to clear`
-            : `cleared the bundle version floor (was ${was}) in ${config.status}; the next run accepts any valid bundle`,
-        () => ({ status: config.status, cleared: was }),
+            ? `no bundle version floor was recorded (${path}); nothing to clear`
+            : `cleared the bundle version floor (was ${was}) in ${path}; the next run accepts any valid bundle`,
+        () => ({ status: path, cleared: was }),
       );
     });
+}
 
+function registerPatchTable(agent: Command, io: CliIo): void {
   withCommonOptions(agent.command('patch-table'))
     .description('change a few entries of an ARP table on this node, as the head node\'s daemon asks (checked against the SHA-256 before and after; refused on any mismatch)')
     .argument('<words...>', '<path> <from-sha256> <to-sha256> <now-ms> [set=<mac>,<arp>,<ip>,<port>[,<ndp>] | del=<mac>]... (docs/arp-deltas.md#on-the-node)')
     .option('--config <file>', 'agent configuration (its timeout_seconds)')
     .action(async (words: string[], opts: { config?: string }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const { config } = await loadAgentConfig(configPath(opts, io.env, cmd), io.env);
-      const local = new LocalTransport(hostname());
-      const t = config.root === undefined ? local : new RootedTransport(local, config.root);
-      try {
-        const r = await patchTableWords(t, words, { timeoutMs: config.timeout_seconds * 1000 });
-        ctx.output(() => `${r.path}: ${r.changes} change(s), sha256 ${r.sha256}${r.bundle_version !== null ? `, bundle version ${r.bundle_version}` : ''}`, () => r);
-      } finally {
-        await t.close();
-      }
+      const r = await patchLocalTable(configPath(opts, io.env, cmd), io.env, words);
+      ctx.output(() => `${r.path}: ${r.changes} change(s), sha256 ${r.sha256}${r.bundle_version !== null ? `, bundle version ${r.bundle_version}` : ''}`, () => r);
     });
+}
 
-  registerAgentDeploy(agent, io);
-
+function registerInstall(agent: Command, io: CliIo): void {
   withConfirmOption(withCommonOptions(agent.command('install')))
     .description('render the service definition that runs the agent: SMF manifest (smartos) or systemd unit (linux); prints it unless --out')
     .addOption(new Option('--platform <platform>', 'smartos or linux').choices(PLATFORMS).makeOptionMandatory())

@@ -1,10 +1,9 @@
 /** `esdc-overlay create <rule> [nodes|all] [raw rule]`: a new overlay rule, Danube's semantics. */
 import type { Command } from 'commander';
-import { buildModel } from '../../model/build-model.js';
 import { ruleMtu } from '../../mtu/rule-mtu.js';
-import { createRule, type RuleChangeRequest } from '../../rules/edit.js';
+import type { RuleChangeRequest } from '../../rules/edit.js';
 import { canonicalRuleString } from '../../syntax/rule-string.js';
-import { transact } from '../../operations/transact.js';
+import { createRuleInStore } from '../../operations/create-rule.js';
 import { intOption, withCommonOptions } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { nextApply, nextSteps } from '../next-steps.js';
@@ -23,21 +22,8 @@ export function registerCreate(program: Command, io: CliIo): void {
     .action(async (name: string, nodes: string | undefined, raw: string | undefined, opts: Record<string, unknown>, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const mtuGiven = pick(opts).mtu !== undefined || /(^|[\s,])mtu=/.test(raw ?? '');
-      let lowered: { from: number; to: number } | undefined;
-      const { result, snapshot, warnings } = await transact(ctx.store(), (snap) => {
-        const change = createRule(snap.doc, snap.model, ruleRequest(name, nodes, raw, opts));
-        if (mtuGiven) return change;
-        // No MTU asked for: Danube's default when the rule's paths carry it, else the safe MTU
-        // of those paths, so that a new rule never starts above what its paths carry.
-        const draft = buildModel(change.doc);
-        const drafted = draft.ruleByName.get(name);
-        const safe = drafted === undefined ? undefined : ruleMtu(draft, drafted).safe;
-        if (drafted === undefined || safe === undefined || safe >= drafted.mtu) return change;
-        lowered = { from: drafted.mtu, to: safe };
-        const withMtu = raw !== undefined ? ruleRequest(name, nodes, `${raw} -p mtu=${safe}`, opts) : ruleRequest(name, nodes, raw, { ...opts, mtu: safe });
-        return createRule(snap.doc, snap.model, withMtu);
-      });
-      const rule = snapshot.model.ruleByName.get(result.name)!;
+      const { result: { created, lowered }, snapshot, warnings } = await createRuleInStore(ctx.store(), ruleRequest(name, nodes, raw, opts), mtuGiven);
+      const rule = snapshot.model.ruleByName.get(created.name)!;
       ctx.log.info({ rule: rule.name, port: rule.port }, 'rule created');
       ctx.warn(warnings);
       const safe = ruleMtu(snapshot.model, rule);

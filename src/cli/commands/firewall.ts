@@ -5,33 +5,14 @@
  * writes ipf.conf-090-administration on every node.
  */
 import type { Command } from 'commander';
-import { administrationView, IPF_ADMIN_PATH } from '../../firewall/generator.js';
 import { disableFirewall, enableFirewall, parseSources, updateFirewall, type FirewallEdit } from '../../firewall/edit.js';
-import { buildModel } from '../../model/build-model.js';
-import type { Model, Node } from '../../model/model.js';
 import type { StateDoc } from '../../model/state.js';
-import { template } from '../../render/template.js';
+import { firewallPreview } from '../../operations/firewall-preview.js';
 import { editFirewall } from '../../operations/state-edits.js';
 import type { Snapshot } from '../../store/store.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { nextApply } from '../next-steps.js';
-
-/** The 090 file of one node under `doc`, as a sample of what every node gets. */
-export function firewallPreview(doc: StateDoc): string {
-  const model: Model = buildModel(doc);
-  const withExt = model.nodes.filter((n): n is Node & { externalIp: string } => n.externalIp !== undefined);
-  if (withExt.length === 0) return 'no node has an external IP: no firewall file is written\n';
-  const sample = withExt[0]!;
-  const others = withExt.length - 1;
-  return (
-    `${IPF_ADMIN_PATH} on ${sample.name}${others > 0 ? ` (and the same with their own address on ${others} other node(s))` : ''}:\n` +
-    template('ipf.conf-090-administration.hbs')(administrationView(model, sample))
-      .split('\n')
-      .map((l) => (l === '' ? l : `  ${l}`))
-      .join('\n')
-  );
-}
 
 /** One firewall edit: shows the rules a node gets when it changes something, asks when `ask` says so, saves. */
 async function changeFirewall(

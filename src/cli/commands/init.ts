@@ -3,22 +3,20 @@
  * head node's PDC when given), so that `nodes discover` and the rule
  * commands have a store to work on. A store that already holds a state is
  * left alone. With `--discover`, the nodes named are read first (as `nodes
- * discover` reads them, src/cli/discover-run.ts) and the state is written
- * once, holding them; a node that cannot be read writes nothing.
+ * discover` reads them) and the state is written once, holding them; a node
+ * that cannot be read writes nothing (src/operations/discover.ts).
  */
 import type { Command } from 'commander';
-import { ConflictError, UsageError, ValidationError } from '../../errors.js';
+import { UsageError, ValidationError } from '../../errors.js';
 import { matches, PDC_NAME } from '../../syntax/patterns.js';
 import type { StateDoc } from '../../model/state.js';
-import { isEmptyDoc } from '../../store/store.js';
 import { intOption, withCommonOptions } from '../common.js';
 import { underlayMtuOption } from '../underlay-mtu-option.js';
 import { CliContext, type CliIo } from '../context.js';
 import { commandPrefix } from '../next-steps.js';
 import { quoteArgv } from '../../shell/quote.js';
-import { buildModel } from '../../model/build-model.js';
-import { changesText, discoveredJson, discoverTargets, mergeFound, type DiscoverOptions } from '../discover-run.js';
-import type { Discovered } from '../../discovery/merge.js';
+import { initState } from '../../operations/discover.js';
+import { changesText, discoveredJson, type DiscoverOptions } from '../discover-run.js';
 
 export function registerInit(program: Command, io: CliIo): void {
   withCommonOptions(program.command('init'))
@@ -42,41 +40,26 @@ export function registerInit(program: Command, io: CliIo): void {
         defaults.head_pdc = opts.headPdc;
       }
       if (Object.keys(defaults).length > 0) doc.defaults = defaults;
-      const store = ctx.store();
-      const refuseExisting = async (): Promise<ReturnType<typeof store.loadOrEmpty>> => {
-        const base = await store.loadOrEmpty('warn');
-        if (!isEmptyDoc(base.doc)) {
-          throw new ConflictError(`${store.location} already holds a state; init writes only a new one`, { code: 'StateExists' });
-        }
-        return base;
-      };
       if (opts.discover === undefined && opts.head !== undefined) throw new UsageError('--head needs --discover');
-      let found: Discovered[] = [];
-      let changes: Record<string, string[]> = {};
-      let written = doc;
+      let discover: { targets: string[]; opts: DiscoverOptions } | undefined;
       if (opts.discover !== undefined) {
         const targets = opts.discover.split(',').map((t) => t.trim()).filter((t) => t !== '');
         if (targets.length === 0) throw new UsageError('--discover needs at least one address [user@]host[:port]');
-        // Before any node is contacted: a store that holds a state is never overwritten.
-        await refuseExisting();
-        found = await discoverTargets(ctx, io, buildModel(doc), targets, opts);
-        ({ doc: written, changes } = mergeFound(doc, found, targets, opts));
+        discover = { targets, opts };
       }
-      await store.withLock(async () => {
-        await store.save(written, await refuseExisting());
-      });
+      const { found, changes, written, location } = await initState(ctx, doc, discover);
       const prefix = commandPrefix(ctx.opts);
       const next = `${quoteArgv([...prefix, 'nodes', 'discover', '--accept-new-host-keys', '--head'])} <head> <head> <other nodes, or root@address>...`;
       ctx.output(
         () =>
           [
-            `wrote a new state to ${store.location}${found.length > 0 ? ` with ${found.length} node(s)` : ''}`,
+            `wrote a new state to ${location}${found.length > 0 ? ` with ${found.length} node(s)` : ''}`,
             ...(found.length > 0
               ? [changesText(changes), `next: ${quoteArgv([...prefix, 'adminoverlay-init'])} <subnet> for the admin overlay, if wanted,`]
               : [`next: add nodes with: ${next}`]),
             `      then create rules (${quoteArgv([...prefix, 'create'])} <rule>) and apply (${quoteArgv([...prefix, 'apply'])})`,
           ].join('\n'),
-        () => ({ initialised: store.location, state: written, nodes: discoveredJson(found, changes), next: found.length > 0 ? quoteArgv([...prefix, 'adminoverlay-init']) + ' <subnet>' : next }),
+        () => ({ initialised: location, state: written, nodes: discoveredJson(found, changes), next: found.length > 0 ? quoteArgv([...prefix, 'adminoverlay-init']) + ' <subnet>' : next }),
       );
     });
 }

@@ -3,14 +3,14 @@
  * the mesh, one per node pair (`defaults.ipsec.keys: pair`) or one per PDC
  * pair (`pdc-pair`; docs/ipsec-keys.md). No key is ever printed, logged or
  * put in an error: pairs are shown by name and keys by fingerprint
- * (src/ipsec/psk.ts).
+ * (src/ipsec/psk.ts). What each does is src/operations/keys.ts; this file
+ * parses options and prints.
  */
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { generateMissingKeys, keyUnit, keyUnits, parseUnitSelection, rotateKeys, storedUnitKeys, type KeyChange } from '../../ipsec/keys.js';
-import { editKeys } from '../../operations/state-edits.js';
-import { pairId, pairLabel, type Pair } from '../../ipsec/pairs.js';
-import { pskFingerprint } from '../../ipsec/psk.js';
+import type { KeyChange } from '../../ipsec/keys.js';
+import { affectedPairs, generateKeys, listKeys, rotateKeysInStore } from '../../operations/keys.js';
+import { pairLabel, type Pair } from '../../ipsec/pairs.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { table } from '../table.js';
@@ -48,15 +48,19 @@ export function registerKeys(program: Command, io: CliIo): void {
   const keys = withCommonOptions(program.command('keys'))
     .description('IPsec pre-shared keys, one per pair of nodes in different PDCs, or one per pair of PDCs (never printed)')
     .addHelpText('after', SCHEME_HELP);
+  registerGenerate(keys, io);
+  registerList(keys, io);
+  registerRotate(keys, io);
+}
 
+function registerGenerate(keys: Command, io: CliIo): void {
   withCommonOptions(keys.command('generate'))
     .description('store a key for every pair (node pair, or PDC pair under pdc-pair) that has none, drop keys of pairs that are gone')
     .addHelpText('after', SCHEME_HELP)
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const { result: change, snapshot, saved, warnings } = await editKeys(ctx.store(), (snap) => generateMissingKeys(snap.doc, snap.model));
+      const { change, saved, warnings, scheme, total } = await generateKeys(ctx);
       ctx.warn(warnings);
-      const total = keyUnits(snapshot.model).length;
       const what = change.unit === 'PDC pair' ? 'PDC pair(s)' : 'pair(s) in the mesh';
       ctx.log.info({ added: change.added.length, pruned: change.pruned.length, dropped: change.dropped, pairs: total, saved }, 'keys generated');
       ctx.output(
@@ -65,25 +69,18 @@ export function registerKeys(program: Command, io: CliIo): void {
             ...summary(change),
             `${total} ${what}, all with a stored key${saved ? '; run "esdc-overlay apply" to install new keys' : ' (nothing changed)'}`,
           ].join('\n'),
-        () => ({ scheme: snapshot.model.defaults.ipsec.keys, added: names(change.added), pruned: names(change.pruned), dropped: change.dropped, pairs: total, saved }),
+        () => ({ scheme, added: names(change.added), pruned: names(change.pruned), dropped: change.dropped, pairs: total, saved }),
       );
     });
+}
 
+function registerList(keys: Command, io: CliIo): void {
   withCommonOptions(keys.command('list'))
     .description('list the pairs of the mesh (PDC pairs under pdc-pair) with their key fingerprints')
     .addHelpText('after', SCHEME_HELP)
     .action(async (_opts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
-      const snap = await ctx.loadAndWarn();
-      const pdc = keyUnit(snap.model) === 'PDC pair';
-      const stored = storedUnitKeys(snap.model);
-      const rows = keyUnits(snap.model).map((p) => {
-        const key = stored.get(pairId(p));
-        return { nodes: p, fingerprint: key === undefined ? null : pskFingerprint(key), status: key === undefined ? 'missing' : 'stored' };
-      });
-      const live = new Set(rows.map((r) => pairId(r.nodes)));
-      const entries = pdc ? snap.model.pdcKeys.map((k) => ({ nodes: k.pdcs, key: k.key })) : snap.model.pairKeys;
-      const stale = entries.filter((k) => !live.has(pairId(k.nodes)));
+      const { scheme, pdc, rows, stale } = await listKeys(ctx);
       ctx.output(
         () =>
           rows.length + stale.length === 0
@@ -92,17 +89,19 @@ export function registerKeys(program: Command, io: CliIo): void {
                 pdc ? ['PDC_A', 'PDC_B', 'STATUS', 'FINGERPRINT'] : ['NODE_A', 'NODE_B', 'STATUS', 'FINGERPRINT'],
                 [
                   ...rows.map((r) => [r.nodes[0], r.nodes[1], r.status, r.fingerprint ?? '-']),
-                  ...stale.map((k) => [k.nodes[0], k.nodes[1], 'stale', pskFingerprint(k.key)]),
+                  ...stale.map((k) => [k.nodes[0], k.nodes[1], 'stale', k.fingerprint]),
                 ],
               ),
         () => ({
-          scheme: snap.model.defaults.ipsec.keys,
+          scheme,
           pairs: rows.map((r) => ({ [pdc ? 'pdcs' : 'nodes']: [...r.nodes], status: r.status, fingerprint: r.fingerprint })),
-          stale: stale.map((k) => ({ nodes: [...k.nodes], fingerprint: pskFingerprint(k.key) })),
+          stale: stale.map((k) => ({ nodes: [...k.nodes], fingerprint: k.fingerprint })),
         }),
       );
     });
+}
 
+function registerRotate(keys: Command, io: CliIo): void {
   withConfirmOption(withCommonOptions(keys.command('rotate')))
     .description('replace keys: the next apply installs each new key on both ends of its pair in one commit phase')
     .option('--pair <a,b>', 'the pair to rotate: two node names, or two PDC names under pdc-pair (repeat for more)', (v: string, prev: string[] = []) => [...prev, v])
@@ -118,45 +117,29 @@ export function registerKeys(program: Command, io: CliIo): void {
       if ((opts.all === true) === (opts.pair !== undefined)) {
         throw new UsageError('keys rotate needs either --all or one or more --pair a,b');
       }
-      const before = new Map<string, string>();
-      const affected = (change: KeyChange): Pair[] => [...change.rotated, ...change.added];
-      const { result: change, snapshot, saved, warnings } = await editKeys(
-        ctx.store(),
-        (snap) => {
-          const selection = opts.all ? 'all' : parseUnitSelection(snap.model, opts.pair!);
-          for (const [id, key] of storedUnitKeys(snap.model)) before.set(id, pskFingerprint(key));
-          return rotateKeys(snap.doc, snap.model, selection);
+      const { change, saved, warnings, rotated, added } = await rotateKeysInStore(ctx, opts.all ? 'all' : opts.pair!, {
+        preview: ({ result }) => {
+          const a = affectedPairs(result);
+          if (a.length === 0 || ctx.json) return;
+          io.stderr.write(
+            `keys rotate: new keys for ${a.length} pair(s): ${a.slice(0, 10).map(pairLabel).join(', ')}` +
+              `${a.length > 10 ? ` and ${a.length - 10} more` : ''}\n` +
+              'the nodes keep the old keys until the next apply, which installs both ends of each pair in one commit phase\n',
+          );
         },
-        {
-          preview: ({ result }) => {
-            const a = affected(result);
-            if (a.length === 0 || ctx.json) return;
-            io.stderr.write(
-              `keys rotate: new keys for ${a.length} pair(s): ${a.slice(0, 10).map(pairLabel).join(', ')}` +
-                `${a.length > 10 ? ` and ${a.length - 10} more` : ''}\n` +
-                'the nodes keep the old keys until the next apply, which installs both ends of each pair in one commit phase\n',
-            );
-          },
-          confirm: async ({ result }) => {
-            if (affected(result).length > 0) await ctx.confirm(`Rotate ${affected(result).length} key(s)?`);
-          },
+        confirm: async ({ result }) => {
+          if (affectedPairs(result).length > 0) await ctx.confirm(`Rotate ${affectedPairs(result).length} key(s)?`);
         },
-      );
-      ctx.warn(warnings);
-      const after = storedUnitKeys(snapshot.model);
-      ctx.log.info({ rotated: change.rotated.length, added: change.added.length, pruned: change.pruned.length, dropped: change.dropped, saved }, 'keys rotated');
-      const fp = (p: Pair): { nodes: string[]; old: string | null; new: string | null } => ({
-        nodes: [p[0], p[1]],
-        old: before.get(pairId(p)) ?? null,
-        new: after.has(pairId(p)) ? pskFingerprint(after.get(pairId(p))!) : null,
       });
+      ctx.warn(warnings);
+      ctx.log.info({ rotated: change.rotated.length, added: change.added.length, pruned: change.pruned.length, dropped: change.dropped, saved }, 'keys rotated');
       ctx.output(
         () =>
           [
             ...summary(change),
             ...(saved ? ['run "esdc-overlay apply" to install the new keys on both ends of each pair'] : ['nothing to rotate']),
           ].join('\n'),
-        () => ({ rotated: change.rotated.map(fp), added: change.added.map(fp), pruned: names(change.pruned), saved }),
+        () => ({ rotated, added, pruned: names(change.pruned), saved }),
       );
     });
 }

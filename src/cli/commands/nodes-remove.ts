@@ -6,30 +6,21 @@
  * an unreachable node is removed only with --force, saying what it keeps.
  */
 import type { Command } from 'commander';
-import { EsdcError } from '../../errors.js';
-import { NodesFailedError } from '../../apply/fleet.js';
-import { executeWipe, planWipe, wipeIsEmpty, type WipePlan, type WipeResult } from '../../operations/wipe.js';
-import { removeNode, type RemoveNodeResult } from '../../discovery/remove-node.js';
+import type { WipePlan } from '../../operations/wipe.js';
+import { LEFT_ON_NODE, removeNodeFromState, wipeAndRemoveNode } from '../../operations/remove-node.js';
+import type { RemoveNodeResult } from '../../discovery/remove-node.js';
 import { MANIFEST_PATH } from '../../plan/plan.js';
 import { planJson, renderNodePlan } from '../../plan/render-plan.js';
 import type { StateDoc } from '../../model/state.js';
 import { quoteArgv } from '../../shell/quote.js';
-import { transact } from '../../operations/transact.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { snakeJson } from '../json-style.js';
 import { commandPrefix, nextSteps } from '../next-steps.js';
-import { remoteFrom, withRemoteOptions, type RemoteOptions } from '../remote.js';
-import { modelWarnings } from '../../operations/warnings.js';
+import { withRemoteOptions, type RemoteOptions } from '../remote.js';
 
 type RemoveOptions = RemoteOptions & { force?: boolean; wipe?: boolean; dryRun?: boolean };
 
-/** What an unreachable node keeps when it leaves the state without a wipe. */
-export const LEFT_ON_NODE = [
-  `the files listed in ${MANIFEST_PATH} and that manifest`,
-  'the overlay_rule_* and adminoverlay_* lines of /usbkey/config',
-  'its overlay links (until its next reboot, or for good while those lines stay)',
-];
 
 export function registerNodesRemove(nodes: Command, io: CliIo): void {
   withRemoteOptions(withConfirmOption(withCommonOptions(nodes.command('remove'))))
@@ -41,28 +32,18 @@ export function registerNodesRemove(nodes: Command, io: CliIo): void {
     .action(async (host: string, opts: RemoveOptions, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       if (opts.wipe === true) return wipeAndRemove(ctx, io, host, opts);
-      if (opts.dryRun === true) {
-        const snap = await ctx.loadAndWarn();
-        const change = removeNode(snap.doc, snap.model, host, opts.force === true);
+      const dryRun = opts.dryRun === true;
+      const { result, before } = await removeNodeFromState(ctx, { host, force: opts.force === true, dryRun }, () => ctx.confirm(`Remove node ${host} from the state?`));
+      if (dryRun) {
         ctx.output(
-          () => [...removedLines(ctx, change.result, snap.doc), '(dry run: the state was not written)'].join('\n'),
-          () => snakeJson({ dry_run: true, removed: removedJson(ctx, change.result, snap.doc), wiped: false }),
+          () => [...removedLines(ctx, result, before), '(dry run: the state was not written)'].join('\n'),
+          () => snakeJson({ dry_run: true, removed: removedJson(ctx, result, before), wiped: false }),
         );
         return;
       }
-      let before: StateDoc | undefined;
-      const { result, warnings } = await transact(
-        ctx.store(),
-        (snap) => {
-          before = snap.doc;
-          return removeNode(snap.doc, snap.model, host, opts.force === true);
-        },
-        { confirm: () => ctx.confirm(`Remove node ${host} from the state?`) },
-      );
-      ctx.warn(warnings);
       ctx.output(
-        () => [...removedLines(ctx, result, before!), `the node itself keeps the files apply wrote there (nodes remove --wipe takes them off); the other nodes drop it at the next apply`, ...nextSteps(ctx.opts, true, 'all')].join('\n'),
-        () => snakeJson({ removed: removedJson(ctx, result, before!), wiped: false, next: quoteArgv([...commandPrefix(ctx.opts), 'apply']) }),
+        () => [...removedLines(ctx, result, before), `the node itself keeps the files apply wrote there (nodes remove --wipe takes them off); the other nodes drop it at the next apply`, ...nextSteps(ctx.opts, true, 'all')].join('\n'),
+        () => snakeJson({ removed: removedJson(ctx, result, before), wiped: false, next: quoteArgv([...commandPrefix(ctx.opts), 'apply']) }),
       );
     });
 }
@@ -112,95 +93,53 @@ function wipeJson(w: WipePlan): unknown {
   return { node: w.node, plan: plan.nodes[0], overlays: w.overlays, remove_after: w.after, stays: w.stays };
 }
 
+/** `--wipe`: the flow is src/operations/remove-node.ts's; this shows the plan, asks, and says what was done. */
 async function wipeAndRemove(ctx: CliContext, io: CliIo, host: string, opts: RemoveOptions): Promise<void> {
-  const store = ctx.store();
-  const force = opts.force === true;
-  await store.withLock(async (lock) => {
-    const snap = await store.load('require');
-    ctx.warn(modelWarnings(snap));
-    // Refused (unknown node, still referenced without --force) before any node is contacted.
-    const change = removeNode(snap.doc, snap.model, host, force);
-    const remote = await remoteFrom(opts, io.env, {}, snap.model, ctx.log);
-    const progress = (node: string, line: string): void => ctx.progress(`${node}: ${line}`);
-    let planned: Awaited<ReturnType<typeof planWipe>> | undefined;
-    let unreachable: string | undefined;
-    try {
-      planned = await planWipe(snap.model, host, remote.open, { concurrency: 1, timeoutMs: remote.timeoutMs, maxReadBytes: remote.maxReadBytes, onProgress: progress });
-    } catch (err) {
-      // Only a node that cannot be connected to; a host key problem, or a node that answers wrongly, is never passed over.
-      const down = err instanceof NodesFailedError && err.message.startsWith('could not connect') && !err.failures.some((f) => f.code.startsWith('HostKey'));
-      if (!down) throw err;
-      unreachable = (err as NodesFailedError).failures.map((f) => f.message).join('; ');
-      if (!force) {
-        throw new EsdcError(
-          `${host} cannot be wiped: ${unreachable}; nothing was changed. To remove it from the state anyway (it then keeps ${LEFT_ON_NODE.join('; ')}), add --force`,
-          { code: 'NodeUnreachable' },
-        );
-      }
-    }
-    try {
-      const w = planned?.wipe;
-      if (!ctx.json) {
-        io.stdout.write(
-          w !== undefined
-            ? `${wipeText(w)}\nthen node ${host} leaves the state\n`
-            : `${host} cannot be reached (${unreachable}): it is removed from the state only; it keeps ${LEFT_ON_NODE.join('; ')}\n`,
-        );
-      }
-      if (opts.dryRun === true) {
-        ctx.output(
-          () => '(dry run: nothing was removed from the node or the state)',
-          () => snakeJson({ dry_run: true, wipe: w === undefined ? null : wipeJson(w), unreachable: unreachable ?? null, removed: removedJson(ctx, change.result, snap.doc) }),
-        );
-        return;
-      }
-      await ctx.confirm(w !== undefined ? `Wipe ${host} and remove it from the state?` : `Remove the unreachable node ${host} from the state?`);
-      let result: WipeResult | undefined;
-      if (w !== undefined && !wipeIsEmpty(w)) {
-        result = await executeWipe(planned!.fleet.transports.get(host)!, w, { timeoutMs: remote.timeoutMs, lock, onProgress: progress });
-        if (!result.ok) {
-          const o = result.execute.outcomes[0]!;
-          const why = result.error ?? o.error ?? o.status;
-          throw new EsdcError(
-            `wipe of ${host} failed (${why}); it stays in the state. ` +
-              (o.finish !== undefined ? `Finish by hand on the node: ${o.finish.join('; ')}; or ` : '') +
-              `run ${quoteArgv([...commandPrefix(ctx.opts), 'nodes', 'remove', host, '--wipe'])} again`,
-            { code: 'WipeFailed' },
-          );
-        }
-      }
-      // Only now, the node wiped: the same edit on the state as read under this lock.
-      const saved = await store.save(change.doc, snap);
-      ctx.warn(modelWarnings(saved));
-      const refused = result?.refused ?? [];
-      ctx.output(
-        () =>
-          [
-            ...(result !== undefined
-              ? [
-                  `wiped ${host}: ${result.execute.outcomes[0]!.removed} file(s) removed, /usbkey/config lines ${w!.plan.usbkey.length} removed, ` +
-                    `overlays deleted: ${result.deleted.join(', ') || 'none'}, refreshed ${result.execute.outcomes[0]!.refreshed.join(', ') || 'nothing'}`,
-                ]
-              : w !== undefined
-                ? [`${host} had nothing of esdc-overlay's to remove`]
-                : [`${host} was not wiped (unreachable): it keeps ${LEFT_ON_NODE.join('; ')}`]),
-            ...refused.map((r) => `overlay ${r.link} stays until the next reboot: ${r.error}`),
-            ...(w?.overlays.filter((o) => o.action === 'keep').map((o) => `overlay ${o.link} stays: ${o.reason}`) ?? []),
-            ...removedLines(ctx, change.result, snap.doc),
-            ...nextSteps(ctx.opts, true, 'all'),
-          ].join('\n'),
-        () =>
-          snakeJson({
-            dry_run: false,
-            wiped: result !== undefined,
-            unreachable: unreachable ?? null,
-            wipe: w === undefined ? null : { ...(wipeJson(w) as object), deleted: result?.deleted ?? [], refused, removed_after: result?.removed ?? [] },
-            removed: removedJson(ctx, change.result, snap.doc),
-            next: quoteArgv([...commandPrefix(ctx.opts), 'apply']),
-          }),
+  const again = quoteArgv([...commandPrefix(ctx.opts), 'nodes', 'remove', host, '--wipe']);
+  const r = await wipeAndRemoveNode(ctx, { host, force: opts.force === true, dryRun: opts.dryRun === true, remote: opts, again }, {
+    preview: ({ wipe: w, unreachable }) => {
+      if (ctx.json) return;
+      io.stdout.write(
+        w !== undefined
+          ? `${wipeText(w)}\nthen node ${host} leaves the state\n`
+          : `${host} cannot be reached (${unreachable}): it is removed from the state only; it keeps ${LEFT_ON_NODE.join('; ')}\n`,
       );
-    } finally {
-      await planned?.fleet.close();
-    }
+    },
+    confirm: ({ wipe: w }) => ctx.confirm(w !== undefined ? `Wipe ${host} and remove it from the state?` : `Remove the unreachable node ${host} from the state?`),
   });
+  const { wipe: w, unreachable, wiped: result } = r;
+  if (opts.dryRun === true) {
+    ctx.output(
+      () => '(dry run: nothing was removed from the node or the state)',
+      () => snakeJson({ dry_run: true, wipe: w === undefined ? null : wipeJson(w), unreachable: unreachable ?? null, removed: removedJson(ctx, r.result, r.before) }),
+    );
+    return;
+  }
+  const refused = result?.refused ?? [];
+  ctx.output(
+    () =>
+      [
+        ...(result !== undefined
+          ? [
+              `wiped ${host}: ${result.execute.outcomes[0]!.removed} file(s) removed, /usbkey/config lines ${w!.plan.usbkey.length} removed, ` +
+                `overlays deleted: ${result.deleted.join(', ') || 'none'}, refreshed ${result.execute.outcomes[0]!.refreshed.join(', ') || 'nothing'}`,
+            ]
+          : w !== undefined
+            ? [`${host} had nothing of esdc-overlay's to remove`]
+            : [`${host} was not wiped (unreachable): it keeps ${LEFT_ON_NODE.join('; ')}`]),
+        ...refused.map((x) => `overlay ${x.link} stays until the next reboot: ${x.error}`),
+        ...(w?.overlays.filter((o) => o.action === 'keep').map((o) => `overlay ${o.link} stays: ${o.reason}`) ?? []),
+        ...removedLines(ctx, r.result, r.before),
+        ...nextSteps(ctx.opts, true, 'all'),
+      ].join('\n'),
+    () =>
+      snakeJson({
+        dry_run: false,
+        wiped: result !== undefined,
+        unreachable: unreachable ?? null,
+        wipe: w === undefined ? null : { ...(wipeJson(w) as object), deleted: result?.deleted ?? [], refused, removed_after: result?.removed ?? [] },
+        removed: removedJson(ctx, r.result, r.before),
+        next: quoteArgv([...commandPrefix(ctx.opts), 'apply']),
+      }),
+  );
 }

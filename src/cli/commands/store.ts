@@ -1,14 +1,12 @@
 /**
  * `esdc-overlay store migrate --from A --to B`: copies the state between
  * stores (state files and zk:// cfgdb trees), then loads both and compares
- * the models, so a migration that lost anything says so.
+ * the models, so a migration that lost anything says so
+ * (src/operations/migrate.ts; this file asks and prints).
  */
 import type { Command } from 'commander';
-import { StoreError } from '../../errors.js';
 import type { Model } from '../../model/model.js';
-import { modelDifferences } from '../../store/compare.js';
-import { isEmptyDoc } from '../../store/store.js';
-import { redact } from '../../store/zk-url.js';
+import { migrateStore } from '../../operations/migrate.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 
@@ -33,35 +31,10 @@ export function registerStore(program: Command, io: CliIo): void {
       const ctx = CliContext.fromCommand(io, cmd);
       const from = ctx.openStore(opts.from);
       const to = ctx.openStore(opts.to);
-      if (from.location === to.location) throw new StoreError(`--from and --to are the same store (${redact(from.location)})`, { code: 'SameStore' });
-      // A cfgdb tree may name nodes not yet discovered: copy it as it is, with the problems as warnings.
-      const source = await from.load('warn');
-      ctx.warn(source.warnings);
-      let replaced = false;
-      // Validation and encoding of a large state take seconds of CPU: done before the lock, whose
-      // ZooKeeper session would otherwise go without pings and expire (bench/RESULTS.md, 2,000 nodes).
-      await to.prepare?.(source.doc, 'warn');
-      await to.withLock(async () => {
-        const target = await to.loadOrEmpty('warn');
-        if (!isEmptyDoc(target.doc)) {
-          replaced = true;
-          if (!ctx.json) io.stderr.write(`${to.location} holds a state (${summary(target.model)}); it will be replaced by ${from.location} (${summary(source.model)})\n`);
-          await ctx.confirm(`Replace the state in ${to.location}?`);
-        }
-        await to.save(source.doc, target, 'warn');
+      const { source, replaced } = await migrateStore(ctx, from, to, async (target, copied) => {
+        if (!ctx.json) io.stderr.write(`${to.location} holds a state (${summary(target)}); it will be replaced by ${from.location} (${summary(copied)})\n`);
+        await ctx.confirm(`Replace the state in ${to.location}?`);
       });
-      // The write is done; if the store drops now, say so, or an operator would take it for a failed copy.
-      const copy = await to.load('warn').catch((err: unknown) => {
-        if (!(err instanceof StoreError)) throw err;
-        throw new StoreError(`wrote the state to ${redact(to.location)} but could not read it back to verify it: ${err.message}`, {
-          code: err.code,
-          cause: err,
-        });
-      });
-      const differences = modelDifferences(source.model, copy.model);
-      if (differences.length > 0) {
-        throw new StoreError(`the copy in ${to.location} differs from ${from.location} in: ${differences.join(', ')}`, { code: 'MigrationMismatch' });
-      }
       ctx.output(
         () => `copied ${summary(source.model)} from ${from.location} to ${to.location}${replaced ? ' (replaced its state)' : ''}; verified: both load to the same model`,
         () => ({
