@@ -4,6 +4,10 @@
  * Entry point only: argv in, exit status out (src/cli/program.ts).
  */
 import { run } from './src/cli/program.js';
+import { corkEachTick } from './src/io/cork-each-tick.js';
+
+// Log lines of one tick in one write(2): a debug-level apply logs a line per remote operation (issue 20).
+corkEachTick(process.stderr);
 
 // A reader that went away (`esdc-overlay list | head`) is not the command's failure: stop writing and
 // end with the status the command has so far, instead of an unhandled EPIPE with a stack trace.

@@ -2,7 +2,11 @@
  * bench/apply/noop.ts: first apply and no-op apply on K simulated nodes
  * (test/harness), with the bytes read from the nodes (issue 20, goals 3, 4).
  *
- *   npx tsx bench/apply/noop.ts [--count 50] [--nics 0] [--runs 5] [--before /path/to/other/dist/esdc-overlay.js]
+ *   npx tsx bench/apply/noop.ts [--count 50] [--nics 0] [--runs 5] [--before /path/to/other/dist/esdc-overlay.js] [--profile DIR]
+ *
+ * `--profile DIR` runs our CLI (not --before's) under `node --cpu-prof`, one
+ * profile per run and step in DIR/<run>-<step>/ (read with bench/profile-top.py);
+ * its CPU and wall figures then include the profiler's overhead.
  *
  * `--nics M` adds M VM NICs on rule customers, spread over the nodes, so
  * every node's ARP table grows (20 nodes x 5,000 NICs: ~1 MB a node).
@@ -35,6 +39,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     before: { type: 'string' },
     dir: { type: 'string', default: join(tmpdir(), 'esdc-bench-noop') },
+    profile: { type: 'string' },
   },
 });
 const count = Number(values.count);
@@ -125,7 +130,8 @@ try {
       for (const step of ['a', 'b'] as const) {
         const timeFile = join(dir, 'time.txt');
         // JSON lines: the text format (the default off a terminal since issue 19) does not carry bytesRead.
-        const argv = [cli, 'apply', '--yes', '--log-level', 'debug', '--log-format', 'json'];
+        const prof = values.profile && name === 'ours' ? ['--cpu-prof', `--cpu-prof-dir=${join(resolve(values.profile), `${r}-${step}`)}`] : [];
+        const argv = [...prof, cli, 'apply', '--yes', '--log-level', 'debug', '--log-format', 'json'];
         const h0 = harnessCpu();
         const t0 = performance.now();
         const out = await (gnuTime ? run('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, process.execPath, ...argv], { env, maxBuffer: 1 << 28 }) : run(process.execPath, argv, { env, maxBuffer: 1 << 28 })).catch(

@@ -3,26 +3,27 @@
  * that name the field by a readable path and show the offending value
  * (except secrets). All problems are reported at once.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Validator } from 'ip-num';
 import type { ValidationIssue } from '../errors.js';
 import * as P from '../syntax/patterns.js';
 import { OVERLAY_MTU_RULE } from '../syntax/rule-string.js';
-import { STATE_SCHEMA } from './schema.js';
+import { makeStateValidator } from './state-validator.generated.js';
 
 let compiled: ValidateFunction | undefined;
 
+/**
+ * The schema's validator, generated ahead of time from src/model/schema.ts
+ * (scripts/gen-state-validator.ts), not compiled at each start: compiling
+ * cost ~45 ms of every command that loads a state.
+ */
 function validator(): ValidateFunction {
-  if (compiled) return compiled;
-  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-  addFormats.default(ajv, ['ipv4', 'ipv6']);
-  ajv.addFormat('ipv4-cidr', { type: 'string', validate: isAlignedCidr });
-  ajv.addFormat('ipv4-source', {
-    type: 'string',
-    validate: (s: string) => (s.includes('/') ? isAlignedCidr(s) : Validator.isValidIPv4String(s)[0]),
-  });
-  compiled = ajv.compile(STATE_SCHEMA);
+  compiled ??= makeStateValidator(
+    {
+      'ipv4-cidr': { validate: isAlignedCidr },
+      'ipv4-source': { validate: (s: string) => (s.includes('/') ? isAlignedCidr(s) : Validator.isValidIPv4String(s)[0]) },
+    }
+  );
   return compiled;
 }
 
