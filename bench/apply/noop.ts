@@ -2,7 +2,11 @@
  * bench/apply/noop.ts: first apply and no-op apply on K simulated nodes
  * (test/harness), with the bytes read from the nodes (issue 20, goals 3, 4).
  *
- *   npx tsx bench/apply/noop.ts [--count 50] [--nics 0] [--runs 5] [--before /path/to/other/dist/esdc-overlay.js] [--profile DIR]
+ *   npx tsx bench/apply/noop.ts [--count 50] [--nics 0] [--runs 5] [--before /path/to/other/dist/esdc-overlay.js] [--profile DIR] [--log-level warn]
+ *
+ * `--log-level` is the CLI's (default debug, which also gives the "counted"
+ * column); `--log-level warn` times what an operator runs: ~900 debug lines
+ * at 50 nodes cost the CLI CPU of their own, and "counted" is then empty.
  *
  * `--profile DIR` runs our CLI (not --before's) under `node --cpu-prof`, one
  * profile per run and step in DIR/<run>-<step>/ (read with bench/profile-top.py);
@@ -40,6 +44,7 @@ const { values } = parseArgs({
     before: { type: 'string' },
     dir: { type: 'string', default: join(tmpdir(), 'esdc-bench-noop') },
     profile: { type: 'string' },
+    'log-level': { type: 'string', default: 'debug' },
   },
 });
 const count = Number(values.count);
@@ -131,7 +136,7 @@ try {
         const timeFile = join(dir, 'time.txt');
         // JSON lines: the text format (the default off a terminal since issue 19) does not carry bytesRead.
         const prof = values.profile && name === 'ours' ? ['--cpu-prof', `--cpu-prof-dir=${join(resolve(values.profile), `${r}-${step}`)}`] : [];
-        const argv = [...prof, cli, 'apply', '--yes', '--log-level', 'debug', '--log-format', 'json'];
+        const argv = [...prof, cli, 'apply', '--yes', '--log-level', values['log-level'], '--log-format', 'json'];
         const h0 = harnessCpu();
         const t0 = performance.now();
         const out = await (gnuTime ? run('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, process.execPath, ...argv], { env, maxBuffer: 1 << 28 }) : run(process.execPath, argv, { env, maxBuffer: 1 << 28 })).catch(
