@@ -33,7 +33,8 @@ import { startZooKeeper } from '../../test/support/zk-server.js';
 import { generateInstallation } from '../generate-installation.js';
 
 const run = promisify(execFile);
-const CLI = resolve(import.meta.dirname, '..', '..', 'dist', 'esdc-overlay.js');
+// SCALE_CLI: another build of the CLI (a before/after comparison); default this tree's dist.
+const CLI = process.env.SCALE_CLI ?? resolve(import.meta.dirname, '..', '..', 'dist', 'esdc-overlay.js');
 const STATE_CAP = 32 * 1024 * 1024;
 const { positionals, values } = parseArgs({
   allowPositionals: true,

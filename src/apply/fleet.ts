@@ -101,6 +101,9 @@ export function desiredText(fleet: Pick<PlannedNodes, 'nodes'>, node: string, pa
   return file === undefined ? undefined : fileText(file);
 }
 
+/** The files the split-pair checks below read, of a subset run's nodes: a fleet run keeps only these once planned. */
+export const SPLIT_CHECK_PATHS: ReadonlySet<string> = new Set([IKE_CONFIG_PATH, IKE_PRESHARED_PATH]);
+
 /**
  * Refuses a subset run that would leave an IPsec pair with different IKE
  * parameters (src/ipsec/ike-subset.ts) or different pre-shared keys

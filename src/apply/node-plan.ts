@@ -50,3 +50,20 @@ export async function readAndPlan(t: Transport, desired: DesiredNode, opts: Node
   const { plan, work } = planNode(complete, actual, opts.node ?? {});
   return { desired: complete, actual, plan, work };
 }
+
+/**
+ * The run as the rest of a fleet run needs it once planned, every file
+ * content dropped but those of `keep` (docs/architecture.md#the-data-path):
+ * the plan, the work (the executor releases its staged contents once
+ * staged), the node's overlays, usbkey and manifest stay. Without this a
+ * fleet run held every node's desired and read-back files, bundle included,
+ * until it ended (~4-5 GiB at 1,000 nodes x 8 PDCs, bench/RESULTS.md).
+ */
+export function releaseContents(run: NodeRun, keep: ReadonlySet<string>): NodeRun {
+  const files = new Map([...run.actual.files].filter(([p]) => keep.has(p)));
+  return {
+    ...run,
+    desired: { ...run.desired, files: run.desired.files.filter((f) => keep.has(f.path)) },
+    actual: { ...run.actual, files },
+  };
+}

@@ -5,8 +5,8 @@
  * (docs/architecture.md#the-data-path). What apply, plan and verify start
  * with; nothing is changed.
  */
-import { connectNodes, closeAll, eachOrFail, type Opener } from '../apply/fleet.js';
-import { readAndPlan, type NodeRun } from '../apply/node-plan.js';
+import { connectNodes, closeAll, eachOrFail, SPLIT_CHECK_PATHS, type Opener } from '../apply/fleet.js';
+import { readAndPlan, releaseContents, type NodeRun } from '../apply/node-plan.js';
 import type { NodeGenerator } from '../desired/desired.js';
 import { RenderContext } from '../desired/render-context.js';
 import type { ValidationIssue } from '../errors.js';
@@ -44,6 +44,8 @@ export interface FleetOptions {
   hashFromBytes?: number;
   /** Told how many bytes were read from each node to plan it (the CLI logs it). */
   onRead?: (node: string, bytes: number) => void;
+  /** Keep every node's desired and read-back file contents in its run (tests that look at them); by default they are dropped once the node is planned. */
+  keepContents?: boolean;
 }
 
 /**
@@ -56,6 +58,10 @@ export async function planFleet(model: Model, only: ReadonlySet<string> | undefi
   const selected = model.nodes.filter((n) => !only || only.has(n.name));
   const transports = await connectNodes(selected, open, opts.concurrency, opts.onProgress);
   const withBundle = opts.bundle ?? true;
+  // Once a node is planned only its work is executed; the split-pair checks (refuseSplitPairs) read the IKE
+  // files of a subset run's nodes. Everything else is dropped, so a run holds one node's files per slot,
+  // not the fleet's.
+  const keep = only === undefined ? new Set<string>() : SPLIT_CHECK_PATHS;
   const nodes = await eachOrFail(selected, (n) => n.name, opts.concurrency, transports, 'could not read the live state', async (n) => {
     const desired = desiredNode(ctx, n, opts.generators ?? GENERATORS);
     const reads = withBundle ? bundleReads(desired, n.pdc) : { extra: [], expected: new Map() };
@@ -69,7 +75,7 @@ export async function planFleet(model: Model, only: ReadonlySet<string> | undefi
     });
     opts.onRead?.(n.name, run.actual.bytesRead ?? 0);
     opts.onProgress?.(n.name, run.plan.changed ? 'read: changes pending' : 'read: in sync');
-    return run;
+    return opts.keepContents ? run : releaseContents(run, keep);
   });
   return {
     transports,

@@ -9,6 +9,12 @@ import { checkReadable, type FileContent } from './transport.js';
 
 /** Asked for by the first read, sent along with the fstat: most files we manage fit (large rules' ARP tables do not). */
 const FIRST_READ = 64 * 1024;
+/**
+ * The most one SFTP READ request of ssh2 asks for, whatever the server: ~31 KiB (34,000 bytes less 2 KiB of
+ * framing) from a server it does not know as OpenSSH by its version string (the light nodes' ssh2 server, an
+ * older sshd); more (255 KiB) only from OpenSSH. A read whose close goes out with it must fit in one request.
+ */
+const ONE_REQUEST = 34_000 - 2 * 1024;
 /** Later reads, for larger files; ssh2 splits each into the server's own maximum. */
 const NEXT_READ = 1024 * 1024;
 
@@ -37,9 +43,12 @@ export async function sftpReadWithMode(sftp: SFTPWrapper, path: string, node: st
   // What the first read will hold whole if the file is still the one lstat saw: then the close
   // goes out with the fstat and the read (one round trip less per file; issue 20), and only a
   // file that grew meanwhile is read again, the long way.
-  const oneRead = seen.size < firstLen || (prefixBytes !== undefined && prefixBytes <= firstLen);
+  // Only what one READ request carries: ssh2 splits a larger read into requests sent one after another, and
+  // the close sent with the first would overtake the rest ("bad handle" from light nodes, issue 22).
+  const earlyLen = Math.min(firstLen, ONE_REQUEST);
+  const oneRead = seen.size < earlyLen || (prefixBytes !== undefined && prefixBytes <= earlyLen);
   if (oneRead) {
-    const got = await readHandle(sftp, path, node, maxBytes, prefixBytes, firstLen, true);
+    const got = await readHandle(sftp, path, node, maxBytes, prefixBytes, earlyLen, true);
     if (got) return got;
   }
   return (await readHandle(sftp, path, node, maxBytes, prefixBytes, firstLen, false))!;

@@ -23,7 +23,7 @@ async function plan(c: SimCluster) {
   const remote = await remoteFrom({}, c.env);
   const bytes = new Map<string, number>();
   // Every node hashes first, however small (the simulated installation's files are a few KiB).
-  const fleet = await planFleet(snap.model, undefined, remote.open, { concurrency: 8, timeoutMs: 30_000, hashFromBytes: 0, onRead: (n, b) => bytes.set(n, b) });
+  const fleet = await planFleet(snap.model, undefined, remote.open, { concurrency: 8, timeoutMs: 30_000, hashFromBytes: 0, keepContents: true, onRead: (n, b) => bytes.set(n, b) });
   await fleet.close();
   return { fleet, bytes };
 }

@@ -8,10 +8,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IKE_PRESHARED_PATH } from '../../src/ipsec/generator.js';
+import { BUNDLE_PATH } from '../../src/agent/bundle.js';
+import { fileText } from '../../src/desired/desired.js';
+import { IKE_CONFIG_PATH, IKE_PRESHARED_PATH } from '../../src/ipsec/generator.js';
 import { parsePreshared } from '../../src/ipsec/ike-files.js';
 import type { StateDoc } from '../../src/model/state.js';
-import { lightFacts, lightNodesDoc, parseExecWords, startLightCluster, writeLightState, type LightCluster } from '../harness/light-nodes.js';
+import { planFleet, type FleetOptions } from '../../src/operations/fleet.js';
+import { remoteFrom } from '../../src/operations/remote.js';
+import { FileStore } from '../../src/store/file-store.js';
+import { lightFacts, lightNodesDoc, parseExecWords, runDigest, startLightCluster, writeLightState, type LightCluster } from '../harness/light-nodes.js';
 import { assertBuilt, runCli } from '../support/cli-process.js';
 
 let dir: string;
@@ -48,6 +53,19 @@ describe('light simulated nodes', () => {
     expect(parseExecWords('echo $(id)')).toBeUndefined();
   });
 
+  it('run digest(1) as illumos does: a line per file in order, exit 2 for a missing file, 1 for a directory or an unknown algorithm', async () => {
+    const root = c.nodes[0]!.root;
+    const ok = await runDigest(root, ['-v', '-a', 'sha256', '/usbkey/config']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^sha256 \(\/usbkey\/config\) = [0-9a-f]{64}\n$/);
+    const missing = await runDigest(root, ['-v', '-a', 'sha256', '/nope', '/usbkey/config']);
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toBe(ok.stdout);
+    expect((await runDigest(root, ['-v', '-a', 'sha256', '/usbkey'])).code).toBe(1);
+    expect((await runDigest(root, ['-a', 'crc32', '/usbkey/config'])).code).toBe(1);
+    expect((await runDigest(root, ['-v', '/usbkey/config'])).code).toBe(2);
+  });
+
   it('take a first apply through the production transport, verify clean, and a second apply has nothing to do', async () => {
     const first = await runCli(['apply', '--yes'], env).done;
     expect(first.code, first.stderr).toBe(0);
@@ -66,6 +84,48 @@ describe('light simulated nodes', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/no changes|nothing to do|in sync/i);
     expect(c.traffic().connections).toBe(before.connections + 4);
+  });
+
+  // Runs after the apply above: the nodes are in sync.
+  async function planIt(only: ReadonlySet<string> | undefined, opts: Partial<FleetOptions> = {}) {
+    const snap = await new FileStore(statePath).load();
+    const remote = await remoteFrom({}, env, {}, snap.model);
+    const bytes = new Map<string, number>();
+    const fleet = await planFleet(snap.model, only, remote.open, { concurrency: 4, timeoutMs: 30_000, onRead: (n, b) => bytes.set(n, b), ...opts });
+    await fleet.close();
+    return { fleet, bytes };
+  }
+
+  it('hash first: a node in sync is known by digest(1), its files not read (without digest they were read whole)', async () => {
+    const { fleet, bytes } = await planIt(undefined, { hashFromBytes: 0, keepContents: true });
+    expect(fleet.plan.nodes.every((p) => !p.changed)).toBe(true);
+    for (const n of fleet.nodes) {
+      const files = n.desired.files.filter((f) => f.path !== BUNDLE_PATH);
+      const desiredBytes = files.reduce((s, f) => s + Buffer.byteLength(fileText(f)), 0);
+      const bundleBytes = Buffer.byteLength(n.actual.files.get(BUNDLE_PATH)!.text);
+      // Read whole, the files and the bundle (which carries them again) are several times what a digest and a
+      // bundle prefix cost.
+      expect(bytes.get(n.desired.node)!).toBeLessThan((desiredBytes + bundleBytes) / 2);
+    }
+  });
+
+  it('a planned fleet keeps no file contents, but the IKE files of a subset run (the split-pair checks)', async () => {
+    const { fleet } = await planIt(undefined);
+    expect(fleet.plan.nodes.every((p) => !p.changed)).toBe(true);
+    for (const n of fleet.nodes) {
+      expect(n.actual.files.size).toBe(0);
+      expect(n.desired.files).toHaveLength(0);
+      expect(n.work.stage).toHaveLength(0);
+      expect(n.actual.manifestText).toBeDefined();
+    }
+    const one = c.nodes[0]!.name;
+    const subset = await planIt(new Set([one]));
+    expect(subset.fleet.nodes).toHaveLength(1);
+    const n = subset.fleet.nodes[0]!;
+    expect([...n.actual.files.keys()].sort()).toEqual([IKE_CONFIG_PATH, IKE_PRESHARED_PATH].filter((p) => n.actual.files.has(p)).sort());
+    expect(n.actual.files.get(IKE_PRESHARED_PATH)?.text).toBe(await readFile(join(c.nodes[0]!.root, IKE_PRESHARED_PATH), 'utf8'));
+    expect(n.desired.files.map((f) => f.path)).toContain(IKE_PRESHARED_PATH);
+    expect(n.desired.files.every((f) => f.path === IKE_CONFIG_PATH || f.path === IKE_PRESHARED_PATH)).toBe(true);
   });
 
   it('refuse a host key that is not the node\'s', async () => {

@@ -22,8 +22,9 @@
  * with the node's simulated commands for chown and svcadm; anything else
  * exits 9, as the sshd nodes' node does for what it cannot run.
  */
+import { createHash } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
@@ -51,6 +52,7 @@ const COMMAND_AT: Record<string, string> = {
   '/usr/bin/svcs': 'svcs',
   '/usr/sbin/ikeadm': 'ikeadm',
   '/usr/bin/chown': 'chown',
+  '/usr/bin/digest': 'digest',
   // Not SmartOS's: the Node an operator installs from pkgsrc-tools (docs/node-on-smartos.md).
   '/opt/tools/bin/node': 'node',
   '/lib/svc/method/net-virtual': 'net-virtual',
@@ -204,6 +206,10 @@ class LightServer {
     if (name === undefined) return finish(127, '', `sh: ${cmd}: not found\n`);
     if (name === 'node') {
       void runNode(this.name, this.root, args, this.patcher, this.patchSlots).then((r) => finish(r.code ?? 1, r.stdout, r.stderr));
+      return undefined;
+    }
+    if (name === 'digest') {
+      void runDigest(this.root, args).then((r) => finish(r.code, r.stdout, r.stderr));
       return undefined;
     }
     try {
@@ -420,6 +426,76 @@ class PatchPool {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+/** digest(1)'s algorithms (usr/src/cmd/cmd-crypto/digest/digest.c:105-117, illumos-joyent @ 6e2c24e1), as Node names them. */
+const DIGEST_ALGORITHMS: Record<string, string> = { md5: 'md5', sha1: 'sha1', sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
+
+/**
+ * illumos digest(1) on a light node, over the node's root: the same rules as
+ * sim-cluster.ts's digest for the sshd nodes (usr/src/cmd/cmd-crypto/digest/digest.c,
+ * illumos-joyent @ 6e2c24e1). Options "lva:" (:79); neither -a nor -l: usage,
+ * exit 2 (:207-211, :236-237); an algorithm it does not know: exit 1 (:404-407).
+ * With -v one line "ALG (FILE) = HEX" per file in argument order, lower-case hex
+ * (:773-781; libcryptoutil tohexstr.c:44). A file it cannot open: a message, no
+ * line, status 2, and the next file is still done (:723-729, :785); a read error
+ * (a directory): no line, status 1 (:745-752). Without a file digest reads its
+ * standard input; a light node's exec has none, so that is the empty input.
+ * Without it a light node failed every hash-first read (exit 127) and the tool
+ * read every file whole (bench/RESULTS.md, issue 22).
+ */
+export async function runDigest(root: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const usage = { code: 2, stdout: '', stderr: 'Usage:\n  digest -l | [-v] -a <algorithm> [file...]\n' };
+  let verbose = false;
+  let list = false;
+  let alg: string | undefined;
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') { i++; break; }
+    if (!a.startsWith('-') || a === '-') break;
+    for (let k = 1; k < a.length; k++) {
+      const o = a[k]!;
+      if (o === 'v') verbose = true;
+      else if (o === 'l') list = true;
+      else if (o === 'a') {
+        const rest = a.slice(k + 1);
+        if (rest !== '') alg = rest;
+        else if (i + 1 < args.length) alg = args[++i]!;
+        else return usage;
+        break;
+      } else return usage;
+    }
+  }
+  if (list) return { code: 0, stdout: Object.keys(DIGEST_ALGORITHMS).join('\n') + '\n', stderr: '' };
+  if (alg === undefined) return usage;
+  const algo = DIGEST_ALGORITHMS[alg];
+  if (algo === undefined) return { code: 1, stdout: '', stderr: `digest: unknown algorithm -- ${alg}\n` };
+  const files = args.slice(i);
+  if (files.length === 0) return { code: 0, stdout: `${createHash(algo).digest('hex')}\n`, stderr: '' };
+  let out = '';
+  let err = '';
+  let code = 0;
+  for (const f of files) {
+    const p = join(root, posix.normalize(`/${f}`));
+    let data: Buffer;
+    try {
+      const st = await stat(p);
+      if (st.isDirectory()) {
+        err += `digest: error reading file: Is a directory\ndigest: crypto operation failed for file ${f}: CKR_GENERAL_ERROR\n\n`;
+        code = 1;
+        continue;
+      }
+      data = st.isFile() ? await readFile(p) : Buffer.alloc(0);
+    } catch {
+      err += `digest: can not open input file ${f}\n\n`;
+      code = 2;
+      continue;
+    }
+    const hex = createHash(algo).update(data).digest('hex');
+    out += verbose ? `${alg} (${f}) = ${hex}\n` : files.length > 1 ? `(${f}) = ${hex}\n` : `${hex}\n`;
+  }
+  return { code, stdout: out, stderr: err };
 }
 
 /** `node <script> ...` on a light node: only the agent bundle's `agent patch-table`. */

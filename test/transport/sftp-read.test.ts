@@ -55,6 +55,16 @@ describe('sftpReadWithMode', () => {
     expect(log.filter((x) => x === 'open')).toHaveLength(1);
   });
 
+  it('a file over one READ request (ssh2 splits those into requests sent one after another) is closed after its reads', async () => {
+    // 40 KiB: under the first read's 64 KiB, over the ~31 KiB ssh2 asks of a server it does not know as OpenSSH.
+    const mid = Buffer.alloc(40 * 1024, 3);
+    const { sftp, log } = fakeSftp(mid.length, mid);
+    const got = await sftpReadWithMode(sftp, '/f', 'n', 1 << 20);
+    expect(got.data.equals(mid)).toBe(true);
+    expect(log.indexOf('close')).toBe(log.length - 1);
+    expect(log.filter((x) => x === 'open')).toHaveLength(1);
+  });
+
   it('a prefix of a large file: one read, closed with it', async () => {
     const big = Buffer.alloc(200 * 1024, 1);
     const { sftp, log } = fakeSftp(big.length, big);
