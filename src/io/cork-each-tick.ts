@@ -16,12 +16,15 @@ import type { Writable } from 'node:stream';
 
 const patched = new WeakSet<Writable>();
 
-export function corkEachTick(stream: Writable): void {
-  if (patched.has(stream)) return;
-  patched.add(stream);
+/**
+ * Wraps `stream.write` on the instance so that the first write of a turn corks
+ * the stream and the next tick uncorks it. Shared with the SSH sockets
+ * (src/transport/corked-socket.ts), which get the wrapper after net.connect.
+ */
+export function corkWritesPerTick<S extends Writable>(stream: S): S {
   const write = stream.write;
   let corked = false;
-  stream.write = function (this: Writable, ...args: unknown[]): boolean {
+  stream.write = function (this: S, ...args: unknown[]): boolean {
     if (!corked && !this.destroyed) {
       corked = true;
       this.cork();
@@ -31,7 +34,14 @@ export function corkEachTick(stream: Writable): void {
       });
     }
     return (write as (...a: unknown[]) => boolean).apply(this, args);
-  } as Writable['write'];
+  } as S['write'];
+  return stream;
+}
+
+export function corkEachTick(stream: Writable): void {
+  if (patched.has(stream)) return;
+  patched.add(stream);
+  corkWritesPerTick(stream);
   process.on('exit', () => {
     // Still corked when exit came before the next tick: flush now (stdio pipes and files are written synchronously).
     while (stream.writableCorked > 0) stream.uncork();

@@ -10,24 +10,11 @@
  * socket writes). Order and bytes are unchanged: only their grouping.
  */
 import { connect, type Socket } from 'node:net';
+import { corkWritesPerTick } from '../io/cork-each-tick.js';
 
 /** Connects (the socket is still connecting when returned, as net.connect's). */
 export function connectCorked(host: string, port: number): Socket {
-  const sock = connect({ host, port });
   // net.Socket's connect() puts its own `write` back on the instance, so a subclass's override
   // would be dropped: the wrapper goes on the instance after it.
-  const write = sock.write;
-  let corked = false;
-  sock.write = function (this: Socket, ...args: unknown[]): boolean {
-    if (!corked && !this.destroyed) {
-      corked = true;
-      this.cork();
-      process.nextTick(() => {
-        corked = false;
-        this.uncork();
-      });
-    }
-    return (write as (...a: unknown[]) => boolean).apply(this, args);
-  } as Socket['write'];
-  return sock;
+  return corkWritesPerTick(connect({ host, port }));
 }
