@@ -4,6 +4,8 @@
  *
  *   npx tsx bench/apply/noop.ts [--count 50] [--nics 0] [--runs 5] [--before /path/to/other/dist/esdc-overlay.js] [--profile DIR] [--log-level warn]
  *
+ * `NOOP_EXTRA="--concurrency 16"` (environment) adds options to every apply.
+ *
  * `--log-level` is the CLI's (default debug, which also gives the "counted"
  * column); `--log-level warn` times what an operator runs: ~900 debug lines
  * at 50 nodes cost the CLI CPU of their own, and "counted" is then empty.
@@ -136,7 +138,7 @@ try {
         const timeFile = join(dir, 'time.txt');
         // JSON lines: the text format (the default off a terminal since issue 19) does not carry bytesRead.
         const prof = values.profile && name === 'ours' ? ['--cpu-prof', `--cpu-prof-dir=${join(resolve(values.profile), `${r}-${step}`)}`] : [];
-        const argv = [...prof, cli, 'apply', '--yes', '--log-level', values['log-level'], '--log-format', 'json'];
+        const argv = [...prof, cli, 'apply', '--yes', '--log-level', values['log-level'], '--log-format', 'json', ...(process.env.NOOP_EXTRA ? process.env.NOOP_EXTRA.split(' ') : [])];
         const h0 = harnessCpu();
         const t0 = performance.now();
         const out = await (gnuTime ? run('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, process.execPath, ...argv], { env, maxBuffer: 1 << 28 }) : run(process.execPath, argv, { env, maxBuffer: 1 << 28 })).catch(

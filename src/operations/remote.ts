@@ -13,6 +13,15 @@ import { Connector, sshSettings, sshTargetOf } from '../transport/connect.js';
 import { loggedTransport } from '../transport/logged.js';
 import { MAX_READ_BYTES } from '../transport/transport.js';
 
+/**
+ * Nodes worked on at once when `--concurrency` is not given. Most of a node's
+ * time in an apply is the node's own (service restarts, waiting for them to
+ * come online), while the head node spends ~25 ms of CPU on it, so the bound
+ * is there for sockets and memory, not CPU: 64 let a 50-node first apply
+ * wait for all its nodes at once (bench/RESULTS.md, "concurrency 16 against 64").
+ */
+export const DEFAULT_CONCURRENCY = 64;
+
 export interface RemoteOptions {
   identity?: string;
   knownHosts?: string;
@@ -66,7 +75,7 @@ export async function remoteFrom(
       const t = await connector.open(node.name, sshTargetOf(node, headPdc));
       return log === undefined ? t : loggedTransport(t, log);
     },
-    concurrency: opts.concurrency ?? 16,
+    concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
     timeoutMs: (opts.timeout ?? 120) * 1000,
     maxReadBytes: opts.maxFileSize !== undefined ? opts.maxFileSize * 1024 * 1024 : MAX_READ_BYTES,
   };
