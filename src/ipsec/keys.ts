@@ -60,26 +60,25 @@ export function keyUnits(model: Model): Pair[] {
   return model.defaults.ipsec.keys === 'pdc-pair' ? pdcPairs(model) : meshPairs(model);
 }
 
-/** The stored keys of the mesh pairs, by pair id; keys of other pairs are left out. */
-export function storedMeshKeys(model: Model): Map<string, string> {
-  const mesh = new Set(meshPairs(model).map(pairId));
+/** The first stored key of each of `units`, by pair id; stored keys of other pairs are left out. */
+function storedKeysOf(units: readonly Pair[], stored: Iterable<{ ends: Pair; key: string }>): Map<string, string> {
+  const wanted = new Set(units.map(pairId));
   const out = new Map<string, string>();
-  for (const k of model.pairKeys) {
-    const id = pairId(k.nodes);
-    if (mesh.has(id) && !out.has(id)) out.set(id, k.key);
+  for (const k of stored) {
+    const id = pairId(k.ends);
+    if (wanted.has(id) && !out.has(id)) out.set(id, k.key);
   }
   return out;
 }
 
+/** The stored keys of the mesh pairs, by pair id; keys of other pairs are left out. */
+export function storedMeshKeys(model: Model): Map<string, string> {
+  return storedKeysOf(meshPairs(model), model.pairKeys.map((k) => ({ ends: k.nodes, key: k.key })));
+}
+
 /** The stored keys of the PDC pairs with nodes, by pair id. */
 export function storedPdcKeys(model: Model): Map<string, string> {
-  const live = new Set(pdcPairs(model).map(pairId));
-  const out = new Map<string, string>();
-  for (const k of model.pdcKeys) {
-    const id = pairId(k.pdcs);
-    if (live.has(id) && !out.has(id)) out.set(id, k.key);
-  }
-  return out;
+  return storedKeysOf(pdcPairs(model), model.pdcKeys.map((k) => ({ ends: k.pdcs, key: k.key })));
 }
 
 /** The stored keys of the units of the model's scheme, by unit id (`pairId`). */

@@ -16,9 +16,10 @@ import { MAX_READ_BYTES } from '../transport/transport.js';
 /**
  * Nodes worked on at once when `--concurrency` is not given. Most of a node's
  * time in an apply is the node's own (service restarts, waiting for them to
- * come online), while the head node spends ~25 ms of CPU on it, so the bound
- * is there for sockets and memory, not CPU: 64 let a 50-node first apply
- * wait for all its nodes at once (bench/RESULTS.md, "concurrency 16 against 64").
+ * come online): a 50-node first apply costs the CLI 1.3-1.6 s of CPU in all,
+ * start-up included, so the bound is there for sockets and memory, not CPU.
+ * 64 let that apply wait for all its nodes at once (bench/RESULTS.md,
+ * "concurrency 16 against 64").
  */
 export const DEFAULT_CONCURRENCY = 64;
 
