@@ -13,6 +13,8 @@ import { parse, stringify } from 'yaml';
 import type { SimCluster } from '../harness/sim-cluster.js';
 import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { runBuiltCli } from '../support/cli.js';
+// @ts-expect-error: a plain .mjs module of the harness, without types
+import { deleteVm, readVms } from '../harness/sim-vms.mjs';
 
 let c: SimCluster;
 useSimCluster({ count: 3, each: true }, (started) => (c = started));
@@ -38,7 +40,9 @@ describe('nodes remove --wipe', () => {
     const overlaysBefore = Object.keys(await n.simJson<Record<string, unknown>>('overlays.json', {}));
     const ruleLink = overlaysBefore.find((l) => l.startsWith('customers'));
     expect(ruleLink).toBeDefined();
-    // The node's VMs moved away before it is decommissioned: no VM NIC of the state is on it any more.
+    // The node's VMs are gone before it is decommissioned: from the node (a VM's vNIC holds its
+    // overlay, which dladm then refuses to delete) and from the state.
+    for (const vm of readVms(n.path('/')) as Array<{ uuid: string }>) deleteVm(c.dir, vm.uuid);
     const doc = await state();
     doc.vnics = (doc.vnics ?? []).filter((v) => v.node !== n.name);
     await writeFile(c.statePath, stringify(doc), { mode: 0o600 });
@@ -62,6 +66,7 @@ describe('nodes remove --wipe', () => {
     const r = runBuiltCli(['nodes', 'remove', n.name, '--wipe', '--yes'], c.env);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`wiped ${n.name}: ${managed.length} file(s) removed`);
+    expect(r.stdout).toContain(`overlays deleted: ${ruleLink}, refreshed`);
     expect(r.stdout).toContain(`removed node ${n.name} from the state`);
     for (const p of [...managed, MANIFEST, '/opt/custom/esdc-overlay/bundle.json']) expect(existsSync(n.path(p)), p).toBe(false);
     const usbkey = await readFile(n.path('/usbkey/config'), 'utf8');
@@ -73,6 +78,24 @@ describe('nodes remove --wipe', () => {
     expect(Object.keys((await state()).nodes)).not.toContain(n.name);
     // The others converge without it.
     expect(runBuiltCli(['apply', '--yes'], c.env).status).toBe(0);
+  });
+
+  it('an overlay a running VM still has a vNIC on is refused by dladm ("link busy"): the wipe says it stays, the rest is done', async () => {
+    const n = c.nodes[1]!;
+    expect(runBuiltCli(['apply', '--yes'], c.env).status).toBe(0);
+    // The state no longer places a VM here, but the node still runs one (Danube created it since).
+    const doc = await state();
+    doc.vnics = (doc.vnics ?? []).filter((v) => v.node !== n.name);
+    await writeFile(c.statePath, stringify(doc), { mode: 0o600 });
+    expect((readVms(n.path('/')) as Array<{ nics: Array<{ nic_tag: string }> }>).some((vm) => vm.nics.some((x) => x.nic_tag === 'customers/1000'))).toBe(true);
+
+    const r = runBuiltCli(['nodes', 'remove', n.name, '--wipe', '--yes'], c.env);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('overlays deleted: none');
+    expect(r.stdout).toContain(`overlay customers1000 stays until the next reboot: ${n.name}: dladm delete-overlay customers1000 failed (exit 1): dladm: failed to delete customers1000: link busy`);
+    expect(Object.keys(await n.simJson<Record<string, unknown>>('overlays.json', {}))).toContain('customers1000');
+    expect(existsSync(n.path(MANIFEST))).toBe(false);
+    expect(Object.keys((await state()).nodes)).not.toContain(n.name);
   });
 
   it('an unreachable node is refused, state unchanged; with --force it leaves the state and the output says what it keeps', async () => {

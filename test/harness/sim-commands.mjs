@@ -11,7 +11,7 @@
 // the light nodes. Synchronous: one call runs to its end before the next.
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { linkHoldingVni, linkNameProblem, OVERLAY_MTU_MAX, OVERLAY_MTU_MIN, parsePropArgs, parseVarpdFilesConfig, droppedEntries } from './smartos-rules.mjs';
+import { linkHoldingVni, linkNameProblem, overlayHolder, OVERLAY_MTU_MAX, OVERLAY_MTU_MIN, parsePropArgs, parseVarpdFilesConfig, droppedEntries } from './smartos-rules.mjs';
 
 /** A command's early end with a status (what `exit` is in a script). */
 class SimExit extends Error {
@@ -109,15 +109,37 @@ function createOverlay(argv) {
   }
   const holder = linkHoldingVni(overlays, vnetid);
   if (holder) fail(`create operation failed: object already exists (vnetid ${vnetid} is used by ${holder})`);
+  // The new varpd instance is started before the link is kept (libdloverlay.c:579-588: a failed
+  // activation deletes the link again): the start reads files/config (libvarpd.c:304-306, vpo_start;
+  // libvarpd_files.c:168-170, its open), so a missing or unparseable table fails the create.
+  const startError = filesConfigError(p['files/config']);
+  if (startError) fail(`overlay creation failed: failed to activate varpd instance: ${startError}`);
   overlays[link] = { vnetid, mtu: '1400', ...p, temporary: argv.includes('-t') };
   writeJson('overlays.json', overlays);
 }
 
+/** Why varpd's files plugin cannot start on `path` (unreadable, or refused by its parser), or undefined. */
+function filesConfigError(path) {
+  let text;
+  try {
+    text = readFileSync(under(path), 'utf8');
+  } catch (e) {
+    return `${path}: ${e.code ?? e.message}`;
+  }
+  const r = parseVarpdFilesConfig(text);
+  return r.error ? `${path}: ${r.error} (at ${r.pos})` : undefined;
+}
+
 /**
- * varpd restarting: every files/config is read again with the files plugin's
- * rules; an overlay whose file fails loses its lookups, modelled as the
- * overlay being gone (varpd-errors.json says why). Entries whose lookups
- * would drop are listed there too, without dropping the overlay.
+ * varpd restarting: every overlay's instance is restored from varpd's own
+ * store, and its files/config read again with the files plugin's rules
+ * (smartos-rules.mjs). An instance whose file cannot be read or parsed fails
+ * its start (libvarpd_persist.c:362-365), is destroyed, and its stored copy is
+ * unlinked (:547-556), so no later restart brings it back, whatever the file
+ * then holds; the link itself stays, degraded with "no varpd instance exists"
+ * (:447-463, :560), until it is deleted and created again. varpd-errors.json
+ * says which links lost their instance and why, and which entries' lookups
+ * would be dropped without failing the start.
  */
 function varpdRestart() {
   const overlays = readJson('overlays.json', {});
@@ -125,24 +147,17 @@ function varpdRestart() {
   for (const [link, o] of Object.entries(overlays)) {
     const path = o['files/config'];
     if (path === undefined) continue;
-    let text;
-    try {
-      text = readFileSync(under(path), 'utf8');
-    } catch (e) {
-      text = undefined;
-      errors[link] = { dropped: true, error: `${path}: ${e.code ?? e.message}` };
-    }
-    if (text === undefined) {
-      delete overlays[link];
+    if (o.degraded) {
+      errors[link] = { dropped: true, error: `${o.degraded} (lost at an earlier restart)` };
       continue;
     }
-    const r = parseVarpdFilesConfig(text);
-    if (r.error) {
-      errors[link] = { dropped: true, error: `${path}: ${r.error} (at ${r.pos})` };
-      delete overlays[link];
+    const error = filesConfigError(path);
+    if (error !== undefined) {
+      errors[link] = { dropped: true, error };
+      o.degraded = 'no varpd instance exists';
       continue;
     }
-    const drops = droppedEntries(r.table);
+    const drops = droppedEntries(parseVarpdFilesConfig(readFileSync(under(path), 'utf8')).table);
     if (drops.length > 0) errors[link] = { dropped: false, lookupsDropped: drops };
   }
   writeJson('overlays.json', overlays);
@@ -154,7 +169,8 @@ function showOverlayLines(overlays, fields, parseable, fabric, links) {
   const rows = [];
   for (const l of links) {
     if (fabric) {
-      rows.push({ link: l, status: 'ONLINE', details: '-' });
+      // dladm.c:10362-10383 (print_overlay_fma_cb): DEGRADED with the kernel's message, else ONLINE and -.
+      rows.push({ link: l, status: overlays[l].degraded ? 'DEGRADED' : 'ONLINE', details: overlays[l].degraded ?? '-' });
       continue;
     }
     for (const prop of ['files/config', 'mtu', 'vnetid', 'vxlan/listen_ip', 'vxlan/listen_port']) {
@@ -224,8 +240,12 @@ function run(args) {
     } else if (sub === 'create-overlay') {
       createOverlay(args);
     } else if (sub === 'delete-overlay') {
-      const link = args[args.length - 1];
-      if (!overlays[link]) fail('delete operation failed: object not found');
+      // dladm.c:9971-9987 (do_delete_overlay): exactly one link name, else usage; a name that is not
+      // a link fails its lookup ("object not found", libdladm.c:216); then the kernel's refusal.
+      if (args.length !== 2) usage('usage:  dladm <subcommand> <args> ...\n    delete-overlay   <overlay>', 1); // dladm.c:1555-1571, 424-425 (abridged)
+      const link = args[1];
+      if (!overlays[link]) fail(`failed to delete ${link}: object not found`);
+      if (overlayHolder(link, readJson('vms.json', []), readJson('vnics.json', {}))) fail(`failed to delete ${link}: link busy`);
       delete overlays[link];
       writeJson('overlays.json', overlays);
     } else fail(`unsupported: dladm ${sub}`);

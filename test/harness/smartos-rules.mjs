@@ -68,6 +68,31 @@ export function linkHoldingVni(overlays, vnetid, encap = 'vxlan') {
 }
 
 /**
+ * An overlay with a vNIC over it cannot be deleted. overlay.c:1494-1513
+ * (overlay_i_delete): the link is taken out of dls, then mac_disable runs,
+ * which returns EBUSY while the mac has clients such as vNICs (mac.c:2672-2676,
+ * `mi_ref > 0`); libdladm maps EBUSY to "link busy" (libdladm.c:493-494,
+ * :272-273). A VM's vNIC on an overlay rule's NIC tag `RULE/VNI` sits on the
+ * link `RULE` + `VNI` (usr/src/lib/brand/jcommon/statechange:236-239), created
+ * with `dladm create-vnic -t` when the zone is readied (:349, run from
+ * post-ready at :884-888), so only a VM that is running holds one. `vms` are
+ * vmadm's VMs (a VM without a state is running, as in sim-vms.mjs); `vnics`
+ * the node's other vNICs by name, each with its `Host Interface`. Returns
+ * what holds `link`, or undefined.
+ */
+export function overlayHolder(link, vms, vnics) {
+  for (const vm of vms) {
+    if ((vm.state ?? 'running') !== 'running') continue;
+    for (const nic of vm.nics ?? []) {
+      const m = /^([A-Za-z0-9_]+)\/([0-9]+)$/.exec(nic.nic_tag ?? '');
+      if (m && `${m[1]}${m[2]}` === link) return `a vNIC of VM ${vm.uuid}`;
+    }
+  }
+  for (const [name, v] of Object.entries(vnics)) if (v['Host Interface'] === link) return `vNIC ${name}`;
+  return undefined;
+}
+
+/**
  * varpd's files plugin reads files/config at start
  * (usr/src/lib/varpd/files/common/libvarpd_files.c:159, varpd_files_start)
  * with its own JSON parser (libvarpd_files.c:189 calls nvlist_parse_json of

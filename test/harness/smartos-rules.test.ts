@@ -38,8 +38,15 @@ async function sh(cmd: string, ...args: string[]): Promise<{ code: number; stdou
   }
 }
 const overlays = async (): Promise<Record<string, unknown>> => JSON.parse(await readFile(join(root, 'var/sim/overlays.json'), 'utf8')) as Record<string, unknown>;
-const create = (link: string, vni: string, ...props: string[]): Promise<{ code: number; stderr: string }> =>
+/** An overlay as apply creates it: its ARP table (here empty) is written first, since varpd's start reads it. */
+const create = async (link: string, vni: string, ...props: string[]): Promise<{ code: number; stderr: string }> => {
+  await mkdir(join(root, 'opt/custom/networking'), { recursive: true });
+  await writeFile(join(root, `opt/custom/networking/${link}.json`), '{}\n');
+  return createBare(link, vni, ...props);
+};
+const createBare = (link: string, vni: string, ...props: string[]): Promise<{ code: number; stderr: string }> =>
   sh('usr/sbin/dladm', 'create-overlay', '-e', 'vxlan', '-p', 'vxlan/listen_ip=0.0.0.0', '-p', 'vxlan/listen_port=4790', '-s', 'files', '-p', `files/config=/opt/custom/networking/${link}.json`, ...props, '-v', vni, link);
+const fma = async (): Promise<string> => (await sh('usr/sbin/dladm', 'show-overlay', '-f', '-p', '-o', 'link,status,details')).stdout;
 
 describe('simulated dladm create-overlay', () => {
   it('accepts an overlay MTU of 576-8900 and refuses 9000 and 575 (OVERLAY_MTU_MAX / MIN)', async () => {
@@ -75,6 +82,34 @@ describe('simulated dladm create-overlay', () => {
   });
 });
 
+describe('simulated dladm delete-overlay', () => {
+  const vms = (list: unknown[]): Promise<void> => writeFile(join(root, 'var/sim/vms.json'), JSON.stringify(list));
+  const nic = (tag: string) => [{ mac: '52:54:00:aa:00:01', ip: '10.210.0.1', nic_tag: tag }];
+
+  it('refuses a link a running VM has a vNIC on ("link busy"), deletes it once the VM is stopped', async () => {
+    expect((await create('customers1000', '1000')).code).toBe(0);
+    await vms([{ uuid: '0b1e0000-0000-4000-8000-000000000001', nics: nic('customers/1000') }]);
+    const busy = await sh('usr/sbin/dladm', 'delete-overlay', 'customers1000');
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toBe('dladm: failed to delete customers1000: link busy\n');
+    expect(Object.keys(await overlays())).toEqual(['customers1000']);
+    await vms([{ uuid: '0b1e0000-0000-4000-8000-000000000001', state: 'stopped', nics: nic('customers/1000') }]);
+    expect((await sh('usr/sbin/dladm', 'delete-overlay', 'customers1000')).code).toBe(0);
+    expect(await overlays()).toEqual({});
+  });
+
+  it('a VM on another VNI of the same rule does not hold the link; an unknown link and a missing name fail as dladm does', async () => {
+    expect((await create('customers1000', '1000')).code).toBe(0);
+    await vms([{ uuid: '0b1e0000-0000-4000-8000-000000000002', nics: nic('customers/100') }]);
+    const missing = await sh('usr/sbin/dladm', 'delete-overlay', 'lab2000');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('dladm: failed to delete lab2000: object not found\n');
+    expect((await sh('usr/sbin/dladm', 'delete-overlay')).code).toBe(1);
+    expect((await sh('usr/sbin/dladm', 'delete-overlay', 'customers1000', 'extra')).code).toBe(1);
+    expect((await sh('usr/sbin/dladm', 'delete-overlay', 'customers1000')).code).toBe(0);
+  });
+});
+
 describe('simulated svcadm restart and svcs', () => {
   it('restart returns at once; svcs shows offline/online until the delay passed, then online/-', async () => {
     await writeFile(join(root, 'var/sim/svc-delay-ms'), '1500');
@@ -103,15 +138,37 @@ describe("varpd's restart reads every files/config with the files plugin's parse
     ['True in capitals', '{ "52:54:00:aa:00:02": { "ip": "10.1.1.1", "port": 4790, "x": True } }', false],
   ];
   for (const [what, text, kept] of cases) {
-    it(`${what}: the overlay is ${kept ? 'kept' : 'dropped'}`, async () => {
+    it(`${what}: the overlay ${kept ? 'stays online' : 'loses its varpd instance and stays, degraded'}`, async () => {
       expect((await create('customers1000', '1000')).code).toBe(0);
       const file = join(root, 'opt/custom/networking/customers1000.json');
-      await mkdir(dirname(file), { recursive: true });
       await writeFile(file, text);
       expect((await sh('usr/sbin/svcadm', 'restart', 'network/varpd')).code).toBe(0);
-      expect(Object.keys(await overlays())).toEqual(kept ? ['customers1000'] : []);
+      expect(Object.keys(await overlays())).toEqual(['customers1000']);
+      expect(await fma()).toBe(kept ? 'customers1000:ONLINE:-\n' : 'customers1000:DEGRADED:no varpd instance exists\n');
     });
   }
+
+  it('an instance lost at a restart does not come back when the file is mended; deleting and creating the link does', async () => {
+    expect((await create('customers1000', '1000')).code).toBe(0);
+    await writeFile(join(root, 'opt/custom/networking/customers1000.json'), '{,}');
+    await sh('usr/sbin/svcadm', 'restart', 'network/varpd');
+    await writeFile(join(root, 'opt/custom/networking/customers1000.json'), '{}\n');
+    await sh('usr/sbin/svcadm', 'restart', 'network/varpd');
+    expect(await fma()).toBe('customers1000:DEGRADED:no varpd instance exists\n');
+    expect((await sh('usr/sbin/dladm', 'delete-overlay', 'customers1000')).code).toBe(0);
+    expect((await createBare('customers1000', '1000')).code).toBe(0);
+    expect(await fma()).toBe('customers1000:ONLINE:-\n');
+  });
+
+  it('dladm create-overlay fails, and keeps no link, when the files/config it names is missing or refused', async () => {
+    const missing = await createBare('lab2000', '2000');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('overlay creation failed: failed to activate varpd instance: /opt/custom/networking/lab2000.json: ENOENT');
+    await mkdir(join(root, 'opt/custom/networking'), { recursive: true });
+    await writeFile(join(root, 'opt/custom/networking/lab2000.json'), '');
+    expect((await createBare('lab2000', '2000')).code).toBe(1);
+    expect(await overlays()).toEqual({});
+  });
 
   it('a string port or a missing ip keeps the overlay but drops lookups to that MAC', () => {
     const r = parseVarpdFilesConfig('{ "52:54:00:aa:00:02": { "ip": "10.1.1.1", "port": "4790" } }');
