@@ -143,7 +143,7 @@ export const COMMAND_INDEX: readonly CommandEntry[] = [
   {
     name: 'verify',
     term: 'verify [options] [nodes...]',
-    description: "compare every node's files and sysinfo facts with the desired state without changing anything; exit 2 on drift",
+    description: "compare every node's files, sysinfo facts and overlays' fault state with the desired state without changing anything; exit 2 on drift",
     load: async () => (await import('./commands/verify.js')).registerVerify,
   },
   {

@@ -44,3 +44,37 @@ export function parseShowOverlay(text: string, source = 'dladm show-overlay'): M
   if (issues.length > 0) throw new ValidationError(issues, source);
   return out;
 }
+
+/**
+ * The overlays' fault state (`dladm show-overlay -f`, dladm(1M)): STATUS is
+ * ONLINE or DEGRADED, DETAILS the reason when degraded. An overlay whose varpd
+ * instance was lost (its table unreadable when varpd restarted) stays DEGRADED
+ * until it is deleted and created again (docs/smartos-rules.md#overlay-devices-and-dladm).
+ */
+export const SHOW_OVERLAY_FMA_ARGV = ['dladm', 'show-overlay', '-f', '-p', '-o', 'link,status,details'] as const;
+
+/** One overlay's fault state as dladm prints it. */
+export interface OverlayStatus {
+  link: string;
+  status: 'ONLINE' | 'DEGRADED';
+  /** The reason when DEGRADED; `-` when ONLINE. */
+  details: string;
+}
+
+export function parseOverlayStatus(text: string, source = 'dladm show-overlay -f'): OverlayStatus[] {
+  const out: OverlayStatus[] = [];
+  const issues = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    const f = splitParseable(line);
+    if (f.length !== 3 || !isValidLinkName(f[0]!) || (f[1] !== 'ONLINE' && f[1] !== 'DEGRADED')) {
+      issues.push({ path: `line ${i + 1}`, value: line, message: 'is not link:ONLINE|DEGRADED:details' });
+      continue;
+    }
+    out.push({ link: f[0]!, status: f[1], details: f[2]! });
+  }
+  if (issues.length > 0) throw new ValidationError(issues, source);
+  return out;
+}

@@ -13,7 +13,6 @@ import { parse, stringify } from 'yaml';
 import type { SimCluster } from '../harness/sim-cluster.js';
 import { useSimCluster } from '../harness/use-sim-cluster.js';
 import { runBuiltCli } from '../support/cli.js';
-// @ts-expect-error: a plain .mjs module of the harness, without types
 import { deleteVm, readVms } from '../harness/sim-vms.mjs';
 
 let c: SimCluster;

@@ -31,7 +31,7 @@ describe('verify reports node facts that changed, and applies nothing', () => {
     expect(apply.stderr).toBe('');
     expect(apply.status).toBe(0);
     const v = await cli(['verify'], c.env);
-    expect(v.stdout).toMatch(/NODE\s+STATUS\s+FACTS\s+AGENT/);
+    expect(v.stdout).toMatch(/NODE\s+STATUS\s+FACTS\s+OVERLAYS\s+AGENT/);
     for (const n of c.nodes) expect(v.stdout).toMatch(new RegExp(`${n.name.replace(/\./g, '\\.')}\\s+in-sync\\s+ok\\s`));
     expect(v.stdout).toContain('In sync.');
     expect(v.status).toBe(0);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
-import { parseShowOverlay } from '../../src/discovery/dladm.js';
+import { parseOverlayStatus, parseShowOverlay } from '../../src/discovery/dladm.js';
 import { mergeDiscovery } from '../../src/discovery/merge.js';
 import { parseSysinfo } from '../../src/discovery/sysinfo.js';
 import { parseVmadmLookup } from '../../src/discovery/vmadm.js';
@@ -69,6 +69,20 @@ describe('vmadm lookup -j', () => {
       { path: '[1].nics[0].mac', value: 'zz', message: 'is not a MAC address' },
     ]);
     expect(issuesOf(() => parseVmadmLookup({}, 'n'))).toEqual([{ path: '', message: 'is not a JSON array of VMs' }]);
+  });
+});
+
+describe('dladm show-overlay -f -p', () => {
+  it('reads link:status:details, a degraded overlay with its reason (escaped colons included)', () => {
+    expect(parseOverlayStatus('customers1000:DEGRADED:no varpd instance exists\nlab2000:ONLINE:-\nx1:DEGRADED:a\\:b\n')).toEqual([
+      { link: 'customers1000', status: 'DEGRADED', details: 'no varpd instance exists' },
+      { link: 'lab2000', status: 'ONLINE', details: '-' },
+      { link: 'x1', status: 'DEGRADED', details: 'a:b' },
+    ]);
+  });
+  it('refuses a status dladm does not print, naming the line', () => {
+    expect(() => parseOverlayStatus('c1000:FAULTED:-\n')).toThrow(ValidationError);
+    expect(() => parseOverlayStatus('c1000:ONLINE\n')).toThrow(ValidationError);
   });
 });
 

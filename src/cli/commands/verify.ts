@@ -8,6 +8,12 @@
  * plan is made from the state's facts, but it is only reported, with the
  * `nodes discover` command that records it. A node whose sysinfo cannot be
  * read has facts "unknown", which, like its agent, does not change the exit.
+ *
+ * Each node's overlays' fault state (`dladm show-overlay -f`) is read too: an
+ * overlay DEGRADED because varpd lost its instance carries nothing until it is
+ * deleted and created again, which neither apply nor a varpd restart does
+ * (docs/smartos-rules.md#overlay-devices-and-dladm), so it makes the exit 2 and
+ * the output says how to recreate it.
  */
 import type { Command } from 'commander';
 import { EXIT, OutcomeReported } from '../../errors.js';
@@ -24,6 +30,7 @@ import { mapLimit } from '../../apply/pool.js';
 import { agentSummary, readRemoteAgent, unreadableAgent } from '../../agent/remote-status.js';
 import { checkNodeFacts, type FactsCheck } from '../../discovery/discover.js';
 import { describeFactChange } from '../../discovery/facts.js';
+import { readOverlayHealth, type OverlayHealth } from '../../discovery/overlay-health.js';
 
 export type VerifyStatus = 'in-sync' | 'pending-reboot' | 'drift';
 
@@ -38,9 +45,18 @@ export function factsCell(f: FactsCheck): string {
   return f.status;
 }
 
+/** What mends an overlay whose varpd instance is gone: only a new link gets a new instance. */
+const RECREATE = 'To recreate it: stop the VMs with a NIC on it (or reboot the node), run `dladm delete-overlay LINK` on the node, then esdc-overlay apply.';
+
+/** The OVERLAYS column: `ok`, `degraded: a, b` or `unknown`. */
+export function overlaysCell(h: OverlayHealth): string {
+  if (h.status === 'degraded') return `degraded: ${h.degraded.map((o) => o.link).join(', ')}`;
+  return h.status;
+}
+
 export function registerVerify(program: Command, io: CliIo): void {
   withRemoteOptions(withCommonOptions(program.command('verify')))
-    .description("compare every node's files and sysinfo facts with the desired state without changing anything; exit 2 on drift")
+    .description("compare every node's files, sysinfo facts and overlays' fault state with the desired state without changing anything; exit 2 on drift")
     .argument('[nodes...]', 'only these nodes (names, or comma-separated lists; default all)')
     .action(async (nodes: string[], opts: RemoteOptions, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
@@ -50,19 +66,21 @@ export function registerVerify(program: Command, io: CliIo): void {
           const t = f.transports.get(p.node)!;
           const agent = await readRemoteAgent(t, remote.timeoutMs).catch((err: unknown) => unreadableAgent(p.node, err));
           const facts = await checkNodeFacts(t, model.nodeByName.get(p.node)!, remote.timeoutMs);
-          return { agent, facts };
+          const overlays = await readOverlayHealth(t, remote.timeoutMs);
+          return { agent, facts, overlays };
         }),
       );
       const inspected = fleet.inspected ?? [];
-      const results = fleet.plan.nodes.map((p, i) => ({ node: p.node, status: verifyStatus(p), plan: p, agent: inspected[i]?.agent, facts: inspected[i]?.facts }));
+      const results = fleet.plan.nodes.map((p, i) => ({ node: p.node, status: verifyStatus(p), plan: p, agent: inspected[i]?.agent, facts: inspected[i]?.facts, overlays: inspected[i]?.overlays }));
       const drift = results.filter((r) => r.status === 'drift');
       const factsChanged = results.filter((r) => r.facts?.status === 'changed');
+      const degraded = results.filter((r) => r.overlays?.status === 'degraded');
       ctx.output(
         () => {
           const lines = [
             table(
-              ['NODE', 'STATUS', 'FACTS', 'AGENT'],
-              results.map((r) => [r.node, r.status, r.facts ? factsCell(r.facts) : '-', r.agent ? `agent ${agentSummary(r.agent)}` : '-']),
+              ['NODE', 'STATUS', 'FACTS', 'OVERLAYS', 'AGENT'],
+              results.map((r) => [r.node, r.status, r.facts ? factsCell(r.facts) : '-', r.overlays ? overlaysCell(r.overlays) : '-', r.agent ? `agent ${agentSummary(r.agent)}` : '-']),
             ),
           ];
           for (const r of results) if (r.status !== 'in-sync') lines.push('', renderNodePlan(r.plan));
@@ -74,8 +92,12 @@ export function registerVerify(program: Command, io: CliIo): void {
               lines.push('', `${r.node}: facts unknown: ${f.reason}`);
             }
           }
+          for (const r of degraded) {
+            for (const o of r.overlays!.degraded) lines.push('', `${r.node}: overlay ${o.link} is DEGRADED (${o.details}): its VMs reach no one over it.`, `  ${RECREATE}`);
+          }
           const outcome: string[] = [];
           if (drift.length > 0) outcome.push(`Drift on ${drift.length} node(s): run esdc-overlay apply.`);
+          if (degraded.length > 0) outcome.push(`Degraded overlays on ${degraded.length} node(s): apply does not mend them; recreate each (above).`);
           if (factsChanged.length > 0) outcome.push(`Node facts changed on ${factsChanged.length} node(s): record them with nodes discover (above), then plan.`);
           lines.push('', outcome.length === 0 ? 'In sync.' : outcome.join('\n'));
           // Danube's tool asked for this after every run (erigones/esdc-ce bin/esdc-overlay:1074-1075): the GUI reads a
@@ -84,7 +106,7 @@ export function registerVerify(program: Command, io: CliIo): void {
           return lines.join('\n');
         },
         () => snakeJson({
-          in_sync: drift.length === 0 && factsChanged.length === 0,
+          in_sync: drift.length === 0 && factsChanged.length === 0 && degraded.length === 0,
           nodes: results.map((r) => ({
             node: r.node,
             status: r.status,
@@ -92,9 +114,10 @@ export function registerVerify(program: Command, io: CliIo): void {
             pending: r.plan.reboot,
             agent: r.agent,
             facts: r.facts,
+            overlays: r.overlays,
           })),
         }),
       );
-      if (drift.length > 0 || factsChanged.length > 0) throw new OutcomeReported('drift', { code: 'Drift', exitStatus: EXIT.drift });
+      if (drift.length > 0 || factsChanged.length > 0 || degraded.length > 0) throw new OutcomeReported('drift', { code: 'Drift', exitStatus: EXIT.drift });
     });
 }
