@@ -97,6 +97,33 @@ describe('nodes remove --wipe', () => {
     expect(Object.keys((await state()).nodes)).not.toContain(n.name);
   });
 
+  it('a wipe whose refresh fails on the node keeps the node in the state and says how to finish; run again, it finishes', async () => {
+    const n = c.nodes[1]!;
+    expect(runBuiltCli(['apply', '--yes'], c.env).status).toBe(0);
+    for (const vm of readVms(n.path('/')) as Array<{ uuid: string }>) deleteVm(c.dir, vm.uuid);
+    const doc = await state();
+    doc.vnics = (doc.vnics ?? []).filter((v) => v.node !== n.name);
+    await writeFile(c.statePath, stringify(doc), { mode: 0o600 });
+    // The node's SMF refuses the refresh (a service in maintenance, say).
+    const svcadm = n.path('/usr/sbin/svcadm');
+    const realSvcadm = await readFile(svcadm, 'utf8');
+    await writeFile(svcadm, '#!/bin/sh\necho "svcadm: Instance is in maintenance state." >&2\nexit 1\n', { mode: 0o755 });
+
+    const failed = runBuiltCli(['nodes', 'remove', n.name, '--wipe', '--yes'], c.env);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain(`wipe of ${n.name} failed (`);
+    expect(failed.stderr).toContain('it stays in the state');
+    expect(Object.keys((await state()).nodes)).toContain(n.name);
+    expect(existsSync(n.path(MANIFEST)), 'the manifest goes last, so a re-run still knows what is ours').toBe(true);
+
+    await writeFile(svcadm, realSvcadm, { mode: 0o755 });
+    const again = runBuiltCli(['nodes', 'remove', n.name, '--wipe', '--yes'], c.env);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`removed node ${n.name} from the state`);
+    expect(existsSync(n.path(MANIFEST))).toBe(false);
+    expect(Object.keys((await state()).nodes)).not.toContain(n.name);
+  });
+
   it('an unreachable node is refused, state unchanged; with --force it leaves the state and the output says what it keeps', async () => {
     const n = c.nodes[1]!;
     const doc = await state();
