@@ -1,33 +1,26 @@
 /**
- * `render` split over threads (docs/operations.md#render-threads). The main
- * thread renders the first share of the nodes (in name order), each worker
- * thread (src/cli/render-worker.ts) a later share, all into the one temporary
- * directory writeTree renames into place once every part is written.
+ * `render --threads N` (docs/operations.md#render-threads): the main thread
+ * renders the first share of the nodes (in name order), each worker thread
+ * (src/cli/render-worker.ts) a later share, all into the one temporary
+ * directory writeTree renames into place once every part is written. A
+ * worker starts before the state is loaded (its own start overlaps the
+ * load), gets the validated document (a structured clone), builds its own
+ * model and render context, and gives back what it wrote and the warnings
+ * it found. The keys agree across parts: the `--key-secret`, or else one
+ * random secret made by the command for all of them.
  *
- * Why: a 200-node render is ~0.5 s of CPU for its files after the state is
- * loaded (generators and the page-cache copies of the writes), all of it per
- * node, while `cp -r` of the same tree is one thread of kernel copies
- * (issue 20, bench/RESULTS.md). A worker gets the validated document (a
- * structured clone), builds its own model and render context, and gives back
- * what it wrote and the warnings it found. The keys agree across parts: the
- * `--key-secret`, or else one random secret made here for all of them.
+ * Not the default: on the 2-core machine of issue 20 a second thread cost
+ * ~0.5 s more CPU (its isolate, modules, model, the keys of pairs split
+ * between threads, a second heap's collector) for ~0.1 s off the main
+ * thread's, so a 200-node render was not faster (bench/RESULTS.md, fourth
+ * pass). It is for a machine with idle cores.
  */
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EsdcError, InternalError, type ValidationIssue } from '../errors.js';
 import type { StateDoc } from '../model/state.js';
 import type { WriteTreeResult } from '../render/write-tree.js';
-import { BOUND_HEAP_FROM_NODES } from './heap-growth.js';
-
-/**
- * Renders of fewer nodes stay on one thread: a worker's own start (its
- * isolate, its modules, its model: ~0.1-0.15 s of CPU) is more than it saves.
- */
-export const THREADED_FROM_NODES = 64;
-/** Threads a render uses at most by default: two, the cores `cp -r` is compared against have one thread. */
-export const DEFAULT_MAX_THREADS = 2;
 
 /** What one worker renders. Secrets travel by message, never argv or environment. */
 export interface RenderPartRequest {
@@ -48,31 +41,20 @@ export type RenderPartMessage =
 
 const WORKER_URL = new URL('./render-worker.js', import.meta.url);
 
-/**
- * Threads a render of `nodes` nodes uses by default. One from
- * BOUND_HEAP_FROM_NODES up: each thread holds a model and its own garbage, and
- * a render of that size is bounded by memory (src/cli/heap-growth.ts). One
- * where the worker's module is not beside this one as JavaScript (the
- * one-file bundle, the sources run by tsx).
- */
-export function defaultRenderThreads(nodes: number): number {
-  if (nodes < THREADED_FROM_NODES || nodes >= BOUND_HEAP_FROM_NODES || !workerAvailable()) return 1;
-  return Math.max(1, Math.min(DEFAULT_MAX_THREADS, availableParallelism()));
-}
-
+/** Whether the worker's module is beside this one as JavaScript (not in the one-file bundle, nor the sources run by tsx). */
 export function workerAvailable(): boolean {
   return WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL));
 }
 
 /**
- * `names` (in render order) cut into `threads` consecutive parts: the
- * first, the main thread's, takes `mainShare` of the whole (it starts
- * rendering while the workers still build their models), the others the rest
- * evenly. Consecutive parts keep the warnings in the order one thread finds them.
+ * `names` (in render order) cut into `threads` consecutive parts: the first,
+ * the main thread's, MAIN_WEIGHT times an even share (it renders while the
+ * workers still build their models), the others the rest evenly.
+ * Consecutive parts keep the warnings in the order one thread finds them.
  */
-export function splitNodes(names: readonly string[], threads: number, mainShare: number): string[][] {
+export function splitNodes(names: readonly string[], threads: number): string[][] {
   if (threads <= 1 || names.length < 2) return [[...names]];
-  const first = Math.min(names.length - 1, Math.max(1, Math.round(names.length * mainShare)));
+  const first = Math.min(names.length - 1, Math.max(1, Math.round((names.length * MAIN_WEIGHT) / threads)));
   const parts: string[][] = [names.slice(0, first)];
   const rest = names.slice(first);
   const workers = Math.min(threads - 1, rest.length);
@@ -82,8 +64,12 @@ export function splitNodes(names: readonly string[], threads: number, mainShare:
   return parts;
 }
 
-/** The share of the nodes the main thread renders (measured: bench/RESULTS.md, issue 20 fourth pass). */
-export const MAIN_SHARE_OF_TWO = 0.55;
+/**
+ * The main thread's share against a worker's: with two threads it renders
+ * 65 % of the nodes (of 55, 65 and 75 %, 65 gave the lowest wall time, 200
+ * nodes; bench/RESULTS.md, issue 20 fourth pass).
+ */
+export const MAIN_WEIGHT = 1.3;
 
 /**
  * One worker thread, started before the state is loaded so that its own

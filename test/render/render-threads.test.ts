@@ -42,7 +42,7 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
   return out;
 }
 
-/** 70 nodes over 3 PDCs, so the default splits it, with a few NICs per node. */
+/** 70 nodes over 3 PDCs, with a few NICs per node. */
 async function state(dir: string): Promise<string> {
   const path = join(dir, 'state.yaml');
   await writeFile(path, serialize(generateInstallation({ nodes: 70, pdcs: 3, rules: 3, nics: 700, seed: 3 }), path), { mode: 0o600 });
@@ -50,18 +50,18 @@ async function state(dir: string): Promise<string> {
 }
 
 describe('splitNodes', () => {
-  it('cuts the names into consecutive parts, the first of the given share, the rest even', () => {
-    const names = Array.from({ length: 10 }, (_, i) => `n${i}`);
-    expect(splitNodes(names, 1, 0.5)).toEqual([names]);
-    expect(splitNodes(names, 2, 0.6)).toEqual([names.slice(0, 6), names.slice(6)]);
-    expect(splitNodes(names, 3, 0.4)).toEqual([names.slice(0, 4), names.slice(4, 7), names.slice(7)]);
-    expect(splitNodes(names.slice(0, 2), 4, 0.5)).toEqual([['n0'], ['n1']]);
-    expect(splitNodes(['n0'], 2, 0.5)).toEqual([['n0']]);
+  it('cuts the names into consecutive parts, the main thread\'s 1.3 times an even share, the rest even', () => {
+    const names = Array.from({ length: 20 }, (_, i) => `n${i}`);
+    expect(splitNodes(names, 1)).toEqual([names]);
+    expect(splitNodes(names, 2)).toEqual([names.slice(0, 13), names.slice(13)]);
+    expect(splitNodes(names, 4)).toEqual([names.slice(0, 7), names.slice(7, 11), names.slice(11, 15), names.slice(15)]);
+    expect(splitNodes(names.slice(0, 2), 4)).toEqual([['n0'], ['n1']]);
+    expect(splitNodes(['n0'], 2)).toEqual([['n0']]);
   });
 });
 
 describe('render split over threads', () => {
-  it('writes the same tree, modes and warnings as one thread, by default and with --threads 2 or 3', async () => {
+  it('writes the same tree, modes and warnings as one thread (the default), with --threads 2, 3 or 8', async () => {
     const dir = await tempDir();
     const path = await state(dir);
     const secret = join(dir, 'key-secret');
@@ -70,7 +70,7 @@ describe('render split over threads', () => {
     expect(one.status, one.stderr).toBe(0);
     const reference = await snapshot(join(dir, 'one'));
     expect(reference.size).toBeGreaterThan(70 * 5);
-    for (const threads of [undefined, '2', '3']) {
+    for (const threads of [undefined, '2', '3', '8']) {
       const out = join(dir, `t${threads ?? 'default'}`);
       const r = render(['--state', path, '--json', 'render', '--key-secret', secret, ...(threads ? ['--threads', threads] : []), '--out', out]);
       expect(r.status, r.stderr).toBe(0);

@@ -1,5 +1,4 @@
 /** `esdc-overlay render --out DIR`: every node's files as they would stand on it (docs/operations.md#render). */
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError, type ValidationIssue } from '../../errors.js';
@@ -15,7 +14,7 @@ import { mtuWarnings } from '../../mtu/mtu-warnings.js';
 import { writeRenderTree, writeTree } from '../../render/write-tree.js';
 import { withCommonOptions } from '../common.js';
 import { BOUND_HEAP_FROM_NODES, boundHeapGrowth } from '../heap-growth.js';
-import { DEFAULT_MAX_THREADS, defaultRenderThreads, EARLY_WORKER_FROM_BYTES, MAIN_SHARE_OF_TWO, RenderWorker, splitNodes, workerAvailable } from '../render-threads.js';
+import { RenderWorker, splitNodes, workerAvailable } from '../render-threads.js';
 import { CliContext, type CliIo } from '../context.js';
 import { requireKnownNodes } from '../remote.js';
 import { uniqueIssues } from '../../operations/warnings.js';
@@ -34,7 +33,7 @@ export function registerRender(program: Command, io: CliIo): void {
     .option('--force', 'replace a non-empty output directory')
     .option('--nodes <list>', 'only these nodes (comma-separated)')
     .option('--key-secret <file>', 'derive the keys of node pairs with no stored key from this secret (owner-only file, >= 32 bytes) rather than a random one, so that two renders are byte-identical')
-    .option('--threads <n>', 'smartos target: render on this many threads (default: 2 for 64 to 499 nodes on a machine with 2 or more CPUs, else 1; each thread holds its own copy of the model)')
+    .option('--threads <n>', 'smartos target: render on this many threads (default 1; each thread holds its own copy of the model: for a machine with idle cores)')
     .option('--target <os>', 'smartos (default): the files of each node; linux: iproute2 batches that build the same overlay', 'smartos')
     .action(async (opts: RenderOpts, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
@@ -42,8 +41,8 @@ export function registerRender(program: Command, io: CliIo): void {
       if (threadsAsked !== undefined && threadsAsked > 1 && !workerAvailable()) {
         throw new UsageError('--threads above 1 needs the built CLI (dist/), not the one-file bundle or the sources');
       }
-      // Workers start while the state loads (src/cli/render-threads.ts); those not needed are closed after.
-      const early = earlyWorkers(opts.target, threadsAsked, ctx.statePath);
+      // Workers start while the state loads (src/cli/render-threads.ts); those not needed are closed.
+      const early = earlyWorkers(opts.target, threadsAsked);
       try {
         await renderAction(ctx, opts, threadsAsked, early);
       } finally {
@@ -54,15 +53,10 @@ export function registerRender(program: Command, io: CliIo): void {
 
 type RenderOpts = { out: string; force?: boolean; nodes?: string; target: string; keySecret?: string; threads?: string };
 
-function earlyWorkers(target: string, threadsAsked: number | undefined, statePath: string): RenderWorker[] {
-  if (target !== 'smartos') return [];
-  let count: number;
-  if (threadsAsked !== undefined) count = threadsAsked - 1;
-  else {
-    const size = statePath.startsWith('zk://') ? 0 : (statSync(statePath, { throwIfNoEntry: false })?.size ?? 0);
-    count = size >= EARLY_WORKER_FROM_BYTES && workerAvailable() ? DEFAULT_MAX_THREADS - 1 : 0;
-  }
-  return Array.from({ length: Math.max(0, count) }, () => new RenderWorker());
+/** Workers for `--threads N` (N - 1 of them), started before the state loads (src/cli/render-threads.ts). */
+function earlyWorkers(target: string, threadsAsked: number | undefined): RenderWorker[] {
+  if (target !== 'smartos' || threadsAsked === undefined) return [];
+  return Array.from({ length: threadsAsked - 1 }, () => new RenderWorker());
 }
 
 async function renderAction(ctx: CliContext, opts: RenderOpts, threadsAsked: number | undefined, early: RenderWorker[]): Promise<void> {
@@ -96,8 +90,7 @@ async function renderAction(ctx: CliContext, opts: RenderOpts, threadsAsked: num
     result = await writeTree(out, linux.nodes.map((n) => ({ node: n.node, files: linuxTreeFiles(n) })), writeOpts);
   } else {
     const names = snap.model.nodes.map((n) => n.name).filter((n) => only === undefined || only.has(n));
-    const threads = threadsAsked ?? defaultRenderThreads(names.length);
-    const [mine, ...others] = splitNodes(names, threads, MAIN_SHARE_OF_TWO);
+    const [mine, ...others] = splitNodes(names, threadsAsked ?? 1);
     // Workers started for a render that stays on fewer threads end now, not after it.
     for (const w of early.splice(others.length)) void w.close();
     const found: ValidationIssue[][] = others.map(() => []);
