@@ -379,6 +379,8 @@ function buildVnics(
   const vnics: VNic[] = [];
   const tagRe = new RegExp(NIC_TAG, 'u');
   const ipOnOverlay = new Map<string, number>();
+  // Asked once per NIC: rule.nodes.includes scanned every node of the rule (10,000 x 200 at issue 20's size).
+  const membersOf = new Map([...ruleByName].map(([name, r]) => [name, new Set(r.nodes)]));
   (doc.vnics ?? []).forEach((d, index) => {
     const m = tagRe.exec(d.nic_tag);
     const rule = m?.[1] ?? '';
@@ -389,7 +391,7 @@ function buildVnics(
     const r = ruleByName.get(rule);
     if (!r) {
       issues.push({ path: p('vnics', index, 'nic_tag'), value: d.nic_tag, message: `names rule ${JSON.stringify(rule)}, which does not exist` });
-    } else if (nodeByName.has(d.node) && !r.nodes.includes(d.node)) {
+    } else if (nodeByName.has(d.node) && !membersOf.get(rule)!.has(d.node)) {
       issues.push({ path: p('vnics', index, 'node'), value: d.node, message: `does not have rule ${rule} (its nodes: ${r.nodes.join(', ') || 'none'})` });
     }
     if (vni < 1 || vni > VNI_MAX) {
