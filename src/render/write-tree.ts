@@ -69,9 +69,10 @@ export async function writeTree(
   const tmp = join(dirname(outDir), `.${basename(outDir)}.render-${randomBytes(4).toString('hex')}`);
   await mkdir(tmp, { mode: 0o755 });
   const result: WriteTreeResult = { nodes: 0, files: 0, bytes: 0 };
-  const others = opts.alongside?.(tmp) ?? [];
+  let others: Promise<WriteTreeResult>[] = [];
   try {
     try {
+      others = opts.alongside?.(tmp) ?? [];
       writeNodes(tmp, nodes, opts, result);
     } finally {
       // Even when this thread failed, the others are waited for: none may still write into tmp once it is removed.
