@@ -15,6 +15,13 @@ export interface RenderOptions {
    * keys differ between renders.
    */
   keySecret?: Buffer;
+  /**
+   * Without `keySecret`: the render's random secret, made by the caller so
+   * that the parts of one render split over threads derive the same keys
+   * (src/cli/render-threads.ts). Absent: made at first use. Unlike
+   * `keySecret`, the warning still says the keys are random.
+   */
+  randomSecret?: Buffer;
 }
 
 export class RenderContext {

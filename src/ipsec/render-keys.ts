@@ -50,6 +50,11 @@ function prkOf(secret: Buffer): Buffer {
   return prk;
 }
 
+/** A random secret for one render's keys (RenderOptions.randomSecret). */
+export function newRenderSecret(random: RandomBytes = systemRandom): Buffer {
+  return Buffer.from(newPsk(random), 'hex');
+}
+
 const ONE = Buffer.of(1);
 const TWO = Buffer.of(2);
 
@@ -82,7 +87,7 @@ export class RenderKeys {
     this.ctx = ctx;
     this.stored = storedUnitKeys(ctx.model);
     this.random = random;
-    this.secret = ctx.options.keySecret;
+    this.secret = ctx.options.keySecret ?? ctx.options.randomSecret;
   }
 
   /**
@@ -112,7 +117,7 @@ export class RenderKeys {
 
   /** PDC pairs get a marked HKDF info, so a PDC and a node of one name never share a derived key. */
   private derived(id: string): string {
-    this.secret ??= Buffer.from(newPsk(this.random), 'hex');
+    this.secret ??= newRenderSecret(this.random);
     const info = this.ctx.model.defaults.ipsec.keys === 'pdc-pair' ? `pdc\u0000${id}` : id;
     return deriveRenderKey(this.secret, info);
   }

@@ -22,6 +22,13 @@ export interface WriteTreeOptions {
   force: boolean;
   /** Called after each node is written, for progress. */
   onNode?: (node: string, index: number) => void;
+  /**
+   * Other nodes written into the same temporary directory at the same time,
+   * by other threads (src/cli/render-threads.ts): started before this
+   * thread writes its own nodes, awaited before the rename, so the tree is
+   * still renamed into place whole or not at all. Each returns what it wrote.
+   */
+  alongside?: (tmp: string) => Promise<WriteTreeResult>[];
 }
 
 export async function writeRenderTree(
@@ -29,7 +36,12 @@ export async function writeRenderTree(
   nodes: Iterable<DesiredNode>,
   opts: WriteTreeOptions,
 ): Promise<WriteTreeResult> {
-  return writeTree(outDir, mapNodes(nodes, (d) => ({ node: d.node, files: treeFiles(d) })), opts);
+  return writeTree(outDir, renderNodeTrees(nodes), opts);
+}
+
+/** Each node's desired state as its directory of the render tree. */
+export function renderNodeTrees(nodes: Iterable<DesiredNode>): Iterable<NodeTree> {
+  return mapNodes(nodes, (d) => ({ node: d.node, files: treeFiles(d) }));
 }
 
 function* mapNodes<A, B>(items: Iterable<A>, fn: (a: A) => B): Generator<B> {
@@ -57,8 +69,17 @@ export async function writeTree(
   const tmp = join(dirname(outDir), `.${basename(outDir)}.render-${randomBytes(4).toString('hex')}`);
   await mkdir(tmp, { mode: 0o755 });
   const result: WriteTreeResult = { nodes: 0, files: 0, bytes: 0 };
+  let others: Promise<WriteTreeResult>[] = [];
   try {
-    writeNodes(tmp, nodes, opts, result);
+    try {
+      others = opts.alongside?.(tmp) ?? [];
+      writeNodes(tmp, nodes, opts, result);
+    } finally {
+      // Even when this thread failed, the others are waited for: none may still write into tmp once it is removed.
+      const settled = await Promise.allSettled(others);
+      for (const s of settled) if (s.status === 'rejected') throw s.reason;
+      for (const s of settled) if (s.status === 'fulfilled') addResult(result, s.value);
+    }
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
@@ -72,6 +93,23 @@ export async function writeTree(
     if (existing === 'empty') await rmdir(outDir);
     await rename(tmp, outDir);
   }
+  return result;
+}
+
+function addResult(into: WriteTreeResult, part: WriteTreeResult): void {
+  into.nodes += part.nodes;
+  into.files += part.files;
+  into.bytes += part.bytes;
+}
+
+/**
+ * One part of a tree, written by a helper thread into the directory another
+ * thread's writeTree made (`alongside`): the same writes, no directory checks
+ * and no rename of its own.
+ */
+export function writeNodesInto(tmp: string, nodes: Iterable<NodeTree>): WriteTreeResult {
+  const result: WriteTreeResult = { nodes: 0, files: 0, bytes: 0 };
+  writeNodes(tmp, nodes, {}, result);
   return result;
 }
 
@@ -89,7 +127,7 @@ const WRITE_CHUNK = 1 << 20;
  * text is made, written in chunks of at most WRITE_CHUNK and dropped, so
  * memory holds one file at a time.
  */
-function writeNodes(base: string, nodes: Iterable<NodeTree>, opts: WriteTreeOptions, result: WriteTreeResult): void {
+function writeNodes(base: string, nodes: Iterable<NodeTree>, opts: Pick<WriteTreeOptions, 'onNode'>, result: WriteTreeResult): void {
   // Directories made so far (base exists): each missing one is made once, parents first, as `cp -r` does.
   const made = new Set<string>([base]);
   const ensureDir = (dir: string): void => {
@@ -177,12 +215,22 @@ function writevAll(fd: number, buffers: Uint8Array[]): number {
   return total;
 }
 
-/** writeSync may write less than asked; the rest follows. */
+/**
+ * writeSync may write less than asked; the rest follows. The text goes to
+ * writeSync as a string: Node encodes it into memory of its own and frees it,
+ * where a Buffer.from per chunk made 30 MB of short-lived external memory per
+ * 200-node render for the collector to track (issue 20).
+ */
 function writeAll(fd: number, text: string): number {
-  const data = Buffer.from(text, 'utf8');
-  let off = 0;
-  while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-  return data.length;
+  const total = Buffer.byteLength(text, 'utf8');
+  const written = writeSync(fd, text, null, 'utf8');
+  if (written < total) {
+    // Rare (a signal, a full disk): finish byte-exactly from where the kernel stopped.
+    const data = Buffer.from(text, 'utf8');
+    let off = written;
+    while (off < total) off += writeSync(fd, data, off, total - off);
+  }
+  return total;
 }
 
 async function dirState(dir: string): Promise<'absent' | 'empty' | 'nonempty' | 'file'> {

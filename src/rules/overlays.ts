@@ -35,10 +35,22 @@ function vnicsOf(model: Model, node: string): readonly VNic[] {
   return index.get(node) ?? [];
 }
 
+// Asked once per NIC of the node: rule.nodes.includes was a scan of every node of the rule.
+const memberSets = new WeakMap<OverlayRule, ReadonlySet<string>>();
+
+function ruleMembers(rule: OverlayRule): ReadonlySet<string> {
+  let set = memberSets.get(rule);
+  if (set === undefined) {
+    set = new Set(rule.nodes);
+    memberSets.set(rule, set);
+  }
+  return set;
+}
+
 export function overlaysOfNode(model: Model, node: Node): OverlayLink[] {
   const wanted = new Map<string, { rule: OverlayRule; vni: number }>();
   const add = (rule: OverlayRule | undefined, vni: number): void => {
-    if (!rule || !rule.nodes.includes(node.name)) return;
+    if (!rule || !ruleMembers(rule).has(node.name)) return;
     wanted.set(overlayLinkName(rule.name, vni), { rule, vni });
   };
   for (const v of vnicsOf(model, node.name)) add(model.ruleByName.get(v.rule), v.vni);
