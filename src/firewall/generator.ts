@@ -12,14 +12,14 @@
 import type { Model, Node } from '../model/model.js';
 import type { Contribution, DesiredFile, NodeGenerator } from '../desired/desired.js';
 import type { RenderContext } from '../desired/render-context.js';
-import { ipfAdministrationText, ipfOverlaysText, type IpfAdministrationView, type IpfOverlaysView } from './ipf-text.js';
+import { template } from '../render/template.js';
 
 export const IPF_DIR = '/opt/custom/etc/ipf.d';
 export const IPF_OVERLAYS_PATH = `${IPF_DIR}/ipf.conf-020-overlays`;
 export const IPF_ADMIN_PATH = `${IPF_DIR}/ipf.conf-090-administration`;
 
 /** The view of ipf.conf-020-overlays. */
-export function overlaysView(model: Model, node: Node & { externalIp: string }): IpfOverlaysView {
+export function overlaysView(model: Model, node: Node & { externalIp: string }): object {
   return {
     node: node.name,
     externalIp: node.externalIp,
@@ -28,7 +28,7 @@ export function overlaysView(model: Model, node: Node & { externalIp: string }):
 }
 
 /** The view of ipf.conf-090-administration. */
-export function administrationView(model: Model, node: Node & { externalIp: string }): IpfAdministrationView {
+export function administrationView(model: Model, node: Node & { externalIp: string }): object {
   return {
     node: node.name,
     externalIp: node.externalIp,
@@ -45,8 +45,8 @@ export function firewallFiles(ctx: RenderContext, node: Node): DesiredFile[] {
   const n = node as Node & { externalIp: string };
   const base = { mode: 0o640, owner: 'root', group: 'root', secret: false, refresh: 'ipf' as const };
   return [
-    { ...base, path: IPF_OVERLAYS_PATH, content: () => [ipfOverlaysText(overlaysView(ctx.model, n))] },
-    { ...base, path: IPF_ADMIN_PATH, content: () => [ipfAdministrationText(administrationView(ctx.model, n))] },
+    { ...base, path: IPF_OVERLAYS_PATH, content: () => [template('ipf.conf-020-overlays.hbs')(overlaysView(ctx.model, n))] },
+    { ...base, path: IPF_ADMIN_PATH, content: () => [template('ipf.conf-090-administration.hbs')(administrationView(ctx.model, n))] },
   ];
 }
 

@@ -14,7 +14,7 @@
 import { orderedPair, type Model, type Node, type OverlayRule } from '../model/model.js';
 import type { Contribution, DesiredFile, NodeGenerator } from '../desired/desired.js';
 import type { RenderContext } from '../desired/render-context.js';
-import { ikeConfigText, ikePresharedText, ipsecinitText, type IpsecPeerView } from './ipsec-text.js';
+import { template } from '../render/template.js';
 import { meshPeers } from './pairs.js';
 import { p1XformText, profileParams, type ProfileParams } from './profile.js';
 import { renderKeys } from './render-keys.js';
@@ -54,7 +54,17 @@ function ruleMembers(rule: OverlayRule): ReadonlySet<string> {
   return set;
 }
 
-function peerViews(ctx: RenderContext, node: Node, profile: ProfileParams): IpsecPeerView[] {
+interface PeerView {
+  name: string;
+  pdc: string;
+  local: string;
+  remote: string;
+  label: string;
+  ports: number[];
+  key: string;
+}
+
+function peerViews(ctx: RenderContext, node: Node, profile: ProfileParams): PeerView[] {
   const keys = renderKeys(ctx);
   return meshPeers(ctx.model, node).map((peer) => ({
     name: peer.name,
@@ -75,9 +85,9 @@ export function ipsecFiles(ctx: RenderContext, node: Node): DesiredFile[] {
   // Keys are looked up now (one render-only key per pair, whichever end comes
   // first); the text is made only when asked for.
   const views = peerViews(ctx, node, profile);
-  const peers = (): IpsecPeerView[] => views;
+  const peers = (): PeerView[] => views;
   const policy = (): string =>
-    ipsecinitText({
+    template('ipsecinit.conf.hbs')({
       node: node.name,
       adminIp: node.adminIp,
       allUdp: profile.allUdp,
@@ -85,7 +95,7 @@ export function ipsecFiles(ctx: RenderContext, node: Node): DesiredFile[] {
       peers: peers(),
     });
   const ike = (): string =>
-    ikeConfigText({
+    template('ike-config.hbs')({
       node: node.name,
       p1Lifetime: IKE_LIFETIMES.p1,
       p2Lifetime: IKE_LIFETIMES.p2,
@@ -95,7 +105,7 @@ export function ipsecFiles(ctx: RenderContext, node: Node): DesiredFile[] {
       pfsRule: profile.ike.pfsRule,
       peers: peers(),
     });
-  const preshared = (): string => ikePresharedText({ node: node.name, peers: peers() });
+  const preshared = (): string => template('ike.preshared.hbs')({ node: node.name, peers: peers() });
   return [
     { ...base, path: IPSECINIT_PATH, mode: 0o640, secret: false, content: once(policy) },
     { ...base, path: IKE_CONFIG_PATH, mode: 0o640, secret: false, content: once(ike) },

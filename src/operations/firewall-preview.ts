@@ -9,7 +9,7 @@ import { administrationView, IPF_ADMIN_PATH } from '../firewall/generator.js';
 import { buildModel } from '../model/build-model.js';
 import type { Node } from '../model/model.js';
 import type { StateDoc } from '../model/state.js';
-import { ipfAdministrationText } from '../firewall/ipf-text.js';
+import { template } from '../render/template.js';
 
 /** The 090 file of one node under `doc`, indented, with a line saying which node and how many others. */
 export function firewallPreview(doc: StateDoc): string {
@@ -20,7 +20,7 @@ export function firewallPreview(doc: StateDoc): string {
   const others = withExt.length - 1;
   return (
     `${IPF_ADMIN_PATH} on ${sample.name}${others > 0 ? ` (and the same with their own address on ${others} other node(s))` : ''}:\n` +
-    ipfAdministrationText(administrationView(model, sample))
+    template('ipf.conf-090-administration.hbs')(administrationView(model, sample))
       .split('\n')
       .map((l) => (l === '' ? l : `  ${l}`))
       .join('\n')
