@@ -14,8 +14,9 @@
  * - ssh2's optional native parts (cpu-features, the sshcrypto .node binding)
  *   become modules that throw when loaded: ssh2 loads both inside try/catch
  *   and falls back to its JavaScript code;
- * - handlebars is taken from its CommonJS build, not its lib/index.js, which
- *   registers a require.extensions hook for .hbs files we do not use.
+ * - (handlebars: only its runtime is imported, handlebars/runtime.js, the
+ *   templates being precompiled by scripts/gen-templates.ts; its lib/index.js,
+ *   which registers a require.extensions hook, is never reached.)
  * The target is the oldest Node it must run on (docs/node-on-smartos.md).
  */
 import { readdirSync, readFileSync, statSync, chmodSync } from 'node:fs';
@@ -88,7 +89,6 @@ const result = await build({
       'const __dirname = __esdcDirname(__filename);',
     ].join('\n'),
   },
-  alias: { handlebars: 'handlebars/dist/cjs/handlebars.js' },
   plugins: [bundleSeams],
   legalComments: 'eof',
   logLevel: 'warning',
