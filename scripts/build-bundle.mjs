@@ -8,13 +8,15 @@
  * What the bundle does differently from dist/:
  * - src/embedded.ts is replaced by the package version and every file under
  *   templates/, read here at build time;
- * - src/log-pretty.ts is replaced by a plain require esbuild can follow
- *   (pino-pretty is still only run for a terminal);
+ * - src/log-pretty.ts and src/yaml-lib.ts are replaced by plain requires
+ *   esbuild can follow (pino-pretty is still only run for a terminal, yaml
+ *   only loaded when a text needs it);
  * - ssh2's optional native parts (cpu-features, the sshcrypto .node binding)
  *   become modules that throw when loaded: ssh2 loads both inside try/catch
  *   and falls back to its JavaScript code;
- * - handlebars is taken from its CommonJS build, not its lib/index.js, which
- *   registers a require.extensions hook for .hbs files we do not use.
+ * - (handlebars: only its runtime is imported, handlebars/runtime.js, the
+ *   templates being precompiled by scripts/gen-templates.ts; its lib/index.js,
+ *   which registers a require.extensions hook, is never reached.)
  * The target is the oldest Node it must run on (docs/node-on-smartos.md).
  */
 import { readdirSync, readFileSync, statSync, chmodSync } from 'node:fs';
@@ -55,6 +57,11 @@ const bundleSeams = {
       loader: 'js',
       resolveDir: join(ROOT, 'src'),
     }));
+    b.onLoad({ filter: /[\\/]src[\\/]yaml-lib\.ts$/ }, () => ({
+      contents: `let lib;\nexport function yamlLib() { return (lib ??= require('yaml')); }\n`,
+      loader: 'js',
+      resolveDir: join(ROOT, 'src'),
+    }));
     b.onResolve({ filter: /^cpu-features$|\.node$/ }, (args) => ({ path: args.path, namespace: 'absent-native' }));
     b.onLoad({ filter: /.*/, namespace: 'absent-native' }, (args) => ({
       contents: `throw new Error(${JSON.stringify(`${args.path}: native module left out of the bundle`)});\n`,
@@ -82,7 +89,6 @@ const result = await build({
       'const __dirname = __esdcDirname(__filename);',
     ].join('\n'),
   },
-  alias: { handlebars: 'handlebars/dist/cjs/handlebars.js' },
   plugins: [bundleSeams],
   legalComments: 'eof',
   logLevel: 'warning',

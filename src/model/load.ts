@@ -2,7 +2,7 @@
  * Text → validated Model. Parsing (YAML 1.2; JSON is a subset), the shape
  * check and the consistency check, with every problem reported at once.
  */
-import { Lexer, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import type { Document } from 'yaml';
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { redactIssue } from '../redact.js';
 import { buildModel } from './build-model.js';
@@ -11,6 +11,7 @@ import { readPlainYaml } from './plain-yaml.js';
 import type { Model } from './model.js';
 import type { StateDoc } from './state.js';
 import { validateShape } from './validate-shape.js';
+import { yamlLib } from '../yaml-lib.js';
 
 /** Larger states are refused before parsing: 50,000 NICs take about 8 MiB of YAML. */
 export const MAX_STATE_BYTES = 32 * 1024 * 1024;
@@ -62,6 +63,7 @@ export function parseStateText(text: string, source: string, document = false): 
 
 /** Parses YAML text into a `yaml` Document and its value. Throws ValidationError like parseStateText. */
 export function parseYamlDocument(text: string, source: string): { value: unknown; yaml: Document } {
+  const { LineCounter, parseDocument, visit } = yamlLib();
   const lines = new LineCounter();
   const yaml = parseDocument(text, { uniqueKeys: true, prettyErrors: true, lineCounter: lines });
   if (yaml.errors.length > 0) {
@@ -110,7 +112,7 @@ export function nestingDepth(text: string): number {
   let depth = 0;
   let max = 0;
   const kept: string[] = [];
-  for (const token of new Lexer().lex(text)) {
+  for (const token of new (yamlLib().Lexer)().lex(text)) {
     if (token === '[' || token === '{') {
       max = Math.max(max, ++depth);
       // Refused: say how deep, by the plain count of brackets (no need to lex the rest).

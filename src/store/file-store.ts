@@ -4,7 +4,6 @@
  * and refuses if the file changed since it was read.
  */
 import { sha256Hex } from '../sha256.js';
-import { stringify } from 'yaml';
 import { ConflictError, StoreError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { octalMode, readFileWithMode, secretExposed } from '../io/read-with-mode.js';
@@ -14,6 +13,7 @@ import type { StateDoc } from '../model/state.js';
 import { withFileLock } from './file-lock.js';
 import { emptySnapshot, type Snapshot, type Store } from './store.js';
 import { updateYamlDocument } from './yaml-update.js';
+import { yamlLib } from '../yaml-lib.js';
 
 export const DEFAULT_STATE_PATH = '/opt/erigones/var/esdc-overlay/state.yaml';
 export const STATE_FILE_MODE = 0o600;
@@ -128,7 +128,7 @@ export class FileStore implements Store {
       updateYamlDocument(yaml, doc);
       return yaml.toString({ lineWidth: 0 });
     }
-    return stringify(doc, { lineWidth: 0 });
+    return yamlLib().stringify(doc, { lineWidth: 0 });
   }
 
   private async readTextIfExists(): Promise<string | undefined> {

@@ -3,7 +3,13 @@
  * re-serialising it, so comments, key order and flow/block style survive a
  * `create` or `update`. Values that did not change keep their nodes.
  */
-import { isMap, isScalar, isSeq, type Document, type Node as YamlNode, YAMLMap, YAMLSeq } from 'yaml';
+import type { Document, Node as YamlNode, YAMLMap, YAMLSeq } from 'yaml';
+import { yamlLib, type YamlLib } from '../yaml-lib.js';
+
+// Only a save of a YAML state comes here: the package is loaded then (src/yaml-lib.ts).
+const isMap = ((node: unknown) => yamlLib().isMap(node)) as YamlLib['isMap'];
+const isSeq = ((node: unknown) => yamlLib().isSeq(node)) as YamlLib['isSeq'];
+const isScalar = ((node: unknown) => yamlLib().isScalar(node)) as YamlLib['isScalar'];
 
 export function updateYamlDocument(doc: Document, value: unknown): void {
   doc.contents = reconcile(doc, doc.contents as YamlNode | null, value, false) as typeof doc.contents;

@@ -38,7 +38,6 @@ const IO_MODULES = new Set([
 
 /** Core modules allowed an OS module today, and why (file relative to src/ → module). */
 const CORE_IO_ALLOWED: Record<string, { module: string; why: string }[]> = {
-  'render/template.ts': [{ module: 'fs', why: 'reads the package\'s own templates/, never a state or node value' }],
   'render/write-tree.ts': [
     { module: 'fs/promises', why: '`render --out` writer; an edge file in a core folder (issue 17)' },
     { module: 'fs', why: 'the same writer, with synchronous calls: each async one waited for the thread pool (issue 20)' },

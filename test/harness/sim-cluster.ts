@@ -347,8 +347,9 @@ function shQuote(s: string): string {
 }
 
 /**
- * Appends the call to calls.jsonl, as sim-bin.mjs does. One process (date) per call rather than a sed per
- * argument: only an argument holding a quote or a backslash goes through sed (the same escapes).
+ * Appends the call to calls.jsonl, as sim-bin.mjs does. No process per argument: only an argument holding a
+ * quote or a backslash goes through sed (the same escapes). The time in milliseconds: bash's $EPOCHREALTIME
+ * (seconds, a decimal point, microseconds) where the script runs in bash, else one `date`.
  */
 const SH_RECORD = `rec() {
   line="{\\"cmd\\":\\"$1\\",\\"args\\":["; shift; sep=''
@@ -356,7 +357,9 @@ const SH_RECORD = `rec() {
     case "$a" in *[\\"\\\\]*) e=$(printf '%s' "$a" | sed 's/\\\\/\\\\\\\\/g; s/"/\\\\"/g') ;; *) e=$a ;; esac
     line="$line$sep\\"$e\\""; sep=','
   done
-  printf '%s],"at":%s}\\n' "$line" "$(date +%s%3N)" >> "$root/var/sim/calls.jsonl"
+  at=\${EPOCHREALTIME:-}
+  case "$at" in [0-9]*[.,][0-9][0-9][0-9][0-9][0-9][0-9]) at=\${at%[.,]*}\${at#*[.,]}; at=\${at%???} ;; *) at=$(date +%s%3N) ;; esac
+  printf '%s],"at":%s}\\n' "$line" "$at" >> "$root/var/sim/calls.jsonl"
 }
 `;
 
@@ -463,10 +466,12 @@ echo "usage: 010-ipf-restore.sh start|refresh" >&2; exit 1
 case "$1" in start|refresh) exit 0 ;; esac
 echo "usage: 020-ipsec-restore.sh start|refresh" >&2; exit 1
 `,
-  // The read every plan makes is answered from overlays.txt (kept by sim-bin.mjs); the rest goes to sim-bin.mjs.
+  // The read every plan makes is answered from overlays.txt (kept by sim-bin.mjs), by bash alone (no process:
+  // it runs on every node at every plan); the rest goes to sim-bin.mjs.
   dladm: `if [ "$*" = "show-overlay -p -o link,property,value" ]; then
   rec dladm "$@"
-  cat "$root/var/sim/overlays.txt"
+  IFS= read -r -d '' out < "$root/var/sim/overlays.txt"
+  printf '%s' "$out"
   exit 0
 fi
 sim_call dladm "$@"
@@ -602,7 +607,8 @@ function sshdConfig(port: number, hostKey: string, authorizedKeys: string, user:
     // -l INFO logs every SFTP open/rename/remove, so tests can prove "no write". internal-sftp would log to
     // syslog, which has no /dev/log here: those lines were lost and "no write" held vacuously. The external
     // server logs to stderr (-e), which the shell sshd runs it with sends to a file of ours.
-    `Subsystem sftp /usr/lib/openssh/sftp-server -e -l INFO 2>>${sftpLog}`,
+    // `exec`: the shell sshd runs it with makes the redirection, then becomes the server (no process more).
+    `Subsystem sftp exec /usr/lib/openssh/sftp-server -e -l INFO 2>>${sftpLog}`,
     'LogLevel VERBOSE',
     'MaxStartups 100',
     'MaxSessions 100',
