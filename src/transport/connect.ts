@@ -12,7 +12,8 @@ import type { Node } from '../model/model.js';
 import { parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
 import { RootedTransport } from './rooted-transport.js';
 import { endpointKey, simRootsFrom, type SimRoots } from './sim-roots.js';
-import type { SshTarget } from './ssh-transport.js';
+import type { ParsedKey } from 'ssh2';
+import type { ClientKey, SshTarget } from './ssh-transport.js';
 import type { Transport } from './transport.js';
 import { passphrasePrompt, type PassphrasePrompt } from './passphrase-hook.js';
 
@@ -81,13 +82,12 @@ export const PASSPHRASE_ATTEMPTS = 3;
 export class Connector {
   private constructor(
     private readonly settings: SshSettings,
-    private readonly privateKey: Buffer | undefined,
+    private readonly privateKey: ClientKey | undefined,
     private readonly knownHosts: readonly KnownHostEntry[],
-    private readonly passphrase: string | undefined,
   ) {}
 
   static async create(settings: SshSettings): Promise<Connector> {
-    const { key, passphrase } = (await readIdentity(settings)) ?? {};
+    const key = await readIdentity(settings);
     let text = '';
     try {
       text = await readFile(settings.knownHostsFile, 'utf8');
@@ -96,7 +96,7 @@ export class Connector {
         throw new EsdcError(`cannot read known_hosts ${settings.knownHostsFile}: ${(err as Error).message}`, { code: 'KnownHostsUnreadable' });
       }
     }
-    return new Connector(settings, key, parseKnownHosts(text), passphrase);
+    return new Connector(settings, key, parseKnownHosts(text));
   }
 
   async open(nodeName: string, target: ResolvedTarget): Promise<Transport> {
@@ -108,7 +108,6 @@ export class Connector {
       port: target.port,
       user: target.user,
       privateKey: this.privateKey,
-      ...(this.passphrase !== undefined ? { passphrase: this.passphrase } : {}),
       agent: this.settings.agentSocket,
       knownHosts: this.knownHosts,
       knownHostsFile: this.settings.knownHostsFile,
@@ -125,9 +124,12 @@ export class Connector {
  * files that exists; none is needed when an agent is there. A key with a
  * passphrase is asked for on a terminal (up to PASSPHRASE_ATTEMPTS times);
  * off a terminal it is refused, naming it and the fix (ssh-agent holds it
- * unlocked).
+ * unlocked). Such a key is kept decrypted, as ssh2's parsed key, and the
+ * passphrase is not kept: ssh2 would otherwise decrypt the key again for
+ * every connection (bcrypt-pbkdf in JavaScript, ~0.5 s of CPU each for an
+ * OpenSSH key; bench/RESULTS.md, "A key with a passphrase").
  */
-async function readIdentity(settings: SshSettings): Promise<{ key: Buffer; passphrase?: string } | undefined> {
+async function readIdentity(settings: SshSettings): Promise<ClientKey | undefined> {
   const candidates = settings.identityCandidates ?? [settings.identityFile];
   for (const file of candidates) {
     let key: Buffer;
@@ -145,7 +147,7 @@ async function readIdentity(settings: SshSettings): Promise<{ key: Buffer; passp
     if (await isEncrypted(key)) {
       if (settings.agentSocket !== undefined && settings.identityGiven !== true) continue;
       const ask = settings.askPassphrase ?? passphrasePrompt();
-      if (ask !== undefined) return { key, passphrase: await unlock(key, file, ask) };
+      if (ask !== undefined) return await unlock(key, file, ask);
       throw new EsdcError(
         `the SSH private key ${file} is protected by a passphrase, which cannot be asked for here; ` +
           `load it into ssh-agent (eval "$(ssh-agent)"; ssh-add ${file}) and run again with SSH_AUTH_SOCK set and without --identity, ` +
@@ -153,7 +155,7 @@ async function readIdentity(settings: SshSettings): Promise<{ key: Buffer; passp
         { code: 'SshKeyEncrypted' },
       );
     }
-    return { key };
+    return key;
   }
   if (settings.agentSocket !== undefined) return undefined;
   throw new EsdcError(
@@ -163,12 +165,17 @@ async function readIdentity(settings: SshSettings): Promise<{ key: Buffer; passp
   );
 }
 
-/** Asks until the passphrase opens the key; refused after PASSPHRASE_ATTEMPTS wrong ones (never saying what was typed). */
-async function unlock(key: Buffer, file: string, ask: PassphrasePrompt): Promise<string> {
+/**
+ * Asks until the passphrase opens the key, and returns the key decrypted;
+ * refused after PASSPHRASE_ATTEMPTS wrong ones (never saying what was typed).
+ */
+async function unlock(key: Buffer, file: string, ask: PassphrasePrompt): Promise<ParsedKey> {
   const ssh2 = (await import('ssh2')).default;
   for (let attempt = 1; attempt <= PASSPHRASE_ATTEMPTS; attempt++) {
-    const passphrase = await ask(file, attempt);
-    if (!(ssh2.utils.parseKey(key, passphrase) instanceof Error)) return passphrase;
+    const parsed = ssh2.utils.parseKey(key, await ask(file, attempt));
+    // An OpenSSH key file holds one key, given as a list of one.
+    const first = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
+    if (first !== undefined && !(first instanceof Error) && first.isPrivateKey()) return first;
   }
   throw new EsdcError(`the passphrase of the SSH private key ${file} was wrong ${PASSPHRASE_ATTEMPTS} times; nothing was changed`, { code: 'SshKeyPassphraseWrong' });
 }

@@ -7,7 +7,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { posix } from 'node:path';
-import ssh2, { type ConnectConfig, type SFTPWrapper, type Stats } from 'ssh2';
+import ssh2, { type AgentAuthMethod, type ConnectConfig, type NoAuthMethod, type ParsedKey, type PublicKeyAuthMethod, type SFTPWrapper, type Stats } from 'ssh2';
 import { quoteArgv } from '../shell/quote.js';
 import { connectCorked } from './corked-socket.js';
 import { sftpReadWithMode } from './sftp-read.js';
@@ -50,12 +50,35 @@ export interface SshTarget {
   user: string;
 }
 
+/**
+ * The client key: the file's bytes, or the key already decrypted (one that
+ * had a passphrase; src/transport/connect.ts), which ssh2 takes as it is.
+ */
+export type ClientKey = Buffer | ParsedKey;
+
+/**
+ * How ssh2 is to authenticate. A decrypted key goes in an auth list, in the
+ * order ssh2 itself tries (none, the key, the agent): ssh2's `privateKey`
+ * option takes only a string or Buffer and drops anything else
+ * (ssh2/lib/client.js, config.privateKey), while a method of the list is
+ * parsed by its parseKey, which returns a parsed key as it is.
+ */
+function clientAuth(opts: SshOptions): Pick<ConnectConfig, 'privateKey' | 'authHandler'> {
+  const key = opts.privateKey;
+  if (key === undefined) return {};
+  if (Buffer.isBuffer(key)) return { privateKey: key };
+  const methods: Array<NoAuthMethod | PublicKeyAuthMethod | AgentAuthMethod> = [
+    { type: 'none', username: opts.user },
+    { type: 'publickey', username: opts.user, key },
+  ];
+  if (opts.agent !== undefined) methods.push({ type: 'agent', username: opts.user, agent: opts.agent });
+  return { authHandler: methods };
+}
+
 export interface SshOptions extends SshTarget {
   node: string;
   /** The client key; undefined when only the agent authenticates. */
-  privateKey: Buffer | undefined;
-  /** The key's passphrase, asked on a terminal (src/transport/connect.ts); never logged. */
-  passphrase?: string | undefined;
+  privateKey: ClientKey | undefined;
   /** An ssh-agent socket (SSH_AUTH_SOCK), tried as OpenSSH does. */
   agent?: string | undefined;
   knownHosts: readonly KnownHostEntry[];
@@ -99,8 +122,7 @@ export class SshTransport implements Transport {
       host: opts.host,
       port: opts.port,
       username: opts.user,
-      ...(opts.privateKey !== undefined ? { privateKey: opts.privateKey } : {}),
-      ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}),
+      ...clientAuth(opts),
       ...(opts.agent !== undefined ? { agent: opts.agent } : {}),
       readyTimeout: opts.connectTimeoutMs,
       keepaliveInterval: 5000,
