@@ -24,7 +24,7 @@ import { patchTable } from '../../src/agent/patch-table.js';
 import { DeltaState } from '../../src/daemon/delta.js';
 import { fileText } from '../../src/desired/desired.js';
 import { RenderContext } from '../../src/desired/render-context.js';
-import { applyArpPatch } from '../../src/files-config/arp-patch.js';
+import { spliceArpPatchBytes } from '../../src/files-config/arp-patch.js';
 import { arpTableFile } from '../../src/files-config/generator.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { sha256Hex } from '../../src/sha256.js';
@@ -98,13 +98,13 @@ async function main(): Promise<void> {
     const tableText = tableBytes.toString('latin1');
     const bundleBytes = await readFile(join(root, BUNDLE_PATH));
     const ops = new DeltaState().patch(0, model, RULE, node) ?? [];
-    const patched = Buffer.from(applyArpPatch(tableText, ops));
+    const patched = spliceArpPatchBytes(tableBytes, tableText, ops)!;
     const patchedSha = sha256Hex(patched.toString('latin1'));
     const phases: Record<string, () => unknown> = {
       'read table (fs, 2 syscalls)': () => readFile(join(root, file.path)),
       'table bytes to string (ASCII: latin1)': () => tableBytes.toString(isAscii(tableBytes) ? 'latin1' : 'utf8'),
       'sha256 of the table bytes': () => createHash('sha256').update(tableBytes).digest('hex'),
-      'splice the patch into the table, to bytes': () => Buffer.from(applyArpPatch(tableText, ops)),
+      'splice the patch into the table, as bytes': () => spliceArpPatchBytes(tableBytes, tableText, ops),
       'read bundle (fs)': () => readFile(join(root, BUNDLE_PATH)),
       'bundle: splice (index checked, contents copied)': () => spliceBundleFile(bundleBytes, file.path, patched, patchedSha, 0),
       'bundle: parse whole (what the agent does, for comparison)': () => parseBundle(bundleBytes, BUNDLE_PATH),

@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import { EsdcError } from '../errors.js';
 import { executeWork } from '../apply/execute.js';
 import { acquireNodeLock } from '../apply/node-lock.js';
-import { applyArpPatch, ArpPatchError, parsePatchWords, type ArpPatch } from '../files-config/arp-patch.js';
+import { applyArpPatch, ArpPatchError, parsePatchWords, spliceArpPatchBytes, type ArpPatch } from '../files-config/arp-patch.js';
 import { ARP_TABLE_MODE, ARP_TABLE_OWNER } from '../files-config/generator.js';
 import type { NodeWork } from '../plan/plan.js';
 import type { Transport } from '../transport/transport.js';
@@ -64,7 +64,8 @@ export async function patchTable(t: Transport, patch: ArpPatch, opts: PatchOptio
     const before = sha256Bytes(have!.data);
     if (before !== patch.from) refuse(`${patch.path} has SHA-256 ${shortSha(before)}, not ${shortSha(patch.from)} as the head node expects (changed since it was written)`);
     const haveText = have!.data.toString(isAscii(have!.data) ? 'latin1' : 'utf8');
-    const next = Buffer.from(applyArpPatch(haveText, patch.ops), 'utf8');
+    // The unchanged runs copied as bytes; a table in another form is parsed and rendered again (applyArpPatch).
+    const next = spliceArpPatchBytes(have!.data, haveText, patch.ops) ?? Buffer.from(applyArpPatch(haveText, patch.ops), 'utf8');
     const after = sha256Bytes(next);
     if (after !== patch.to) refuse(`the patched ${patch.path} has SHA-256 ${shortSha(after)}, not ${shortSha(patch.to)} as the head node expects`);
     const stage: NodeWork['stage'] = [{ path: patch.path, content: next, mode: ARP_TABLE_MODE, owner: ARP_TABLE_OWNER, group: ARP_TABLE_OWNER }];

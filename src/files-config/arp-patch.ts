@@ -5,6 +5,7 @@
  * parser, and the one function that applies a patch to a table's text and
  * renders the result byte for byte as arp-table.ts writes it.
  */
+import { isAscii } from 'node:buffer';
 import { EsdcError } from '../errors.js';
 import { byCodePoint } from '../model/model.js';
 import { isIpv4 } from '../net/ipv4.js';
@@ -160,6 +161,26 @@ const ENTRY_HEAD = /^ {2}"([0-9a-f]{2}(?::[0-9a-f]{2}){5})": \{\n$/;
  * for the caller to parse the table instead.
  */
 export function spliceArpPatch(text: string, ops: readonly ArpPatchOp[]): string | undefined {
+  return splicePieces(text, ops)
+    ?.map((p) => (typeof p === 'string' ? p : text.slice(p[0], p[1])))
+    .join('');
+}
+
+/**
+ * spliceArpPatch's result as bytes, for a table read as bytes: `text` is
+ * `data` decoded, and `data` must be ASCII (as the head node renders every
+ * table), so that an offset in one is the same offset in the other; the
+ * unchanged runs are copied from `data`, never encoded again. Undefined when
+ * spliceArpPatch's would be, or `data` is not ASCII text as long as `text`.
+ */
+export function spliceArpPatchBytes(data: Uint8Array, text: string, ops: readonly ArpPatchOp[]): Buffer | undefined {
+  if (text.length !== data.length || !isAscii(data)) return undefined;
+  const pieces = splicePieces(text, ops);
+  return pieces && Buffer.concat(pieces.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : data.subarray(p[0], p[1]))));
+}
+
+/** The result of spliceArpPatch as pieces in order: new text, or a [start, end) range of `text` copied as it is. */
+function splicePieces(text: string, ops: readonly ArpPatchOp[]): Array<string | [number, number]> | undefined {
   const empty = text === '{}\n';
   if (!empty && (!text.startsWith('{\n') || !text.endsWith('\n  }\n}\n') || !ENTRY_HEAD.test(text.slice(2, 2 + 25)))) return undefined;
   /** Where the entries end: the "\n}\n" after the last one. */
@@ -189,19 +210,21 @@ export function spliceArpPatch(text: string, ops: readonly ArpPatchOp[]): string
     return headFrom(lo);
   };
   const sorted = [...ops].sort((a, b) => byCodePoint(a.mac, b.mac));
-  const chunks: string[] = [];
+  const chunks: Array<string | [number, number]> = [];
   let cursor = headFrom(0);
   for (const o of sorted) {
     const h = lowerBound(o.mac, cursor);
     // The unchanged entries before this one, as they are (without the ",\n" that follows them).
-    if (h > cursor) chunks.push(text.slice(cursor, h === end ? end : h - 2));
+    if (h > cursor) chunks.push([cursor, h === end ? end : h - 2]);
     const found = h !== end && macAt(h) === o.mac;
     cursor = found ? headFrom(h + 1) : h;
     if (o.entry !== null) chunks.push(entryText(o.mac, o.entry));
   }
-  if (cursor < end) chunks.push(text.slice(cursor, end));
+  if (cursor < end) chunks.push([cursor, end]);
   if (bad) return undefined;
-  return chunks.length === 0 ? '{}\n' : `{\n${chunks.join(',\n')}\n}\n`;
+  if (chunks.length === 0) return ['{}\n'];
+  // `{\n` chunk `,\n` chunk ... `\n}\n`
+  return ['{\n', ...chunks.flatMap((c, i) => (i === 0 ? [c] : [',\n', c])), '\n}\n'];
 }
 
 /** The table's text after the patch's changes. */
