@@ -16,7 +16,6 @@ import { mkdir, mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isAscii } from 'node:buffer';
 import { buildBundle, BUNDLE_PATH, parseBundle } from '../../src/agent/bundle.js';
 import { spliceBundleFile } from '../../src/agent/bundle-splice.js';
 import { AGENT_LAYOUT } from '../../src/agent/layout.js';
@@ -95,16 +94,14 @@ async function main(): Promise<void> {
     console.log(`patch-table: CPU median ${median(cpu).toFixed(1)} ms (${cpu.map((x) => x.toFixed(0)).join(' ')}), wall median ${median(wall).toFixed(1)} ms`);
     // The phases, each alone, on the root's files (median of `runs`).
     const tableBytes = await readFile(join(root, file.path));
-    const tableText = tableBytes.toString('latin1');
     const bundleBytes = await readFile(join(root, BUNDLE_PATH));
     const ops = new DeltaState().patch(0, model, RULE, node) ?? [];
-    const patched = spliceArpPatchBytes(tableBytes, tableText, ops)!;
-    const patchedSha = sha256Hex(patched.toString('latin1'));
+    const patched = spliceArpPatchBytes(tableBytes, ops)!;
+    const patchedSha = createHash('sha256').update(patched).digest('hex');
     const phases: Record<string, () => unknown> = {
       'read table (fs, 2 syscalls)': () => readFile(join(root, file.path)),
-      'table bytes to string (ASCII: latin1)': () => tableBytes.toString(isAscii(tableBytes) ? 'latin1' : 'utf8'),
       'sha256 of the table bytes': () => createHash('sha256').update(tableBytes).digest('hex'),
-      'splice the patch into the table, as bytes': () => spliceArpPatchBytes(tableBytes, tableText, ops),
+      'splice the patch into the table, as bytes': () => spliceArpPatchBytes(tableBytes, ops),
       'read bundle (fs)': () => readFile(join(root, BUNDLE_PATH)),
       'bundle: splice (index checked, contents copied)': () => spliceBundleFile(bundleBytes, file.path, patched, patchedSha, 0),
       'bundle: parse whole (what the agent does, for comparison)': () => parseBundle(bundleBytes, BUNDLE_PATH),

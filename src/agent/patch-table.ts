@@ -8,7 +8,6 @@
  * restarted, by the executor apply uses. Any mismatch refuses with the
  * reason and changes nothing; the daemon then sends the whole file.
  */
-import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { EsdcError } from '../errors.js';
@@ -60,12 +59,10 @@ export async function patchTable(t: Transport, patch: ArpPatch, opts: PatchOptio
   try {
     const have = await t.readFile(patch.path, opts.timeoutMs);
     if (have === undefined) refuse(`${patch.path} does not exist`);
-    // Bytes hashed as read; the text (an ARP table is ASCII: latin1 decodes it as UTF-8 would, faster) only for the splice.
+    // Hashed and patched as bytes, as read (src/files-config/arp-patch.ts spliceArpPatchBytes); a table not in the head node's form is decoded and parsed.
     const before = sha256Bytes(have!.data);
     if (before !== patch.from) refuse(`${patch.path} has SHA-256 ${shortSha(before)}, not ${shortSha(patch.from)} as the head node expects (changed since it was written)`);
-    const haveText = have!.data.toString(isAscii(have!.data) ? 'latin1' : 'utf8');
-    // The unchanged runs copied as bytes; a table in another form is parsed and rendered again (applyArpPatch).
-    const next = spliceArpPatchBytes(have!.data, haveText, patch.ops) ?? Buffer.from(applyArpPatch(haveText, patch.ops), 'utf8');
+    const next = spliceArpPatchBytes(have!.data, patch.ops) ?? Buffer.from(applyArpPatch(have!.data.toString('utf8'), patch.ops), 'utf8');
     const after = sha256Bytes(next);
     if (after !== patch.to) refuse(`the patched ${patch.path} has SHA-256 ${shortSha(after)}, not ${shortSha(patch.to)} as the head node expects`);
     const stage: NodeWork['stage'] = [{ path: patch.path, content: next, mode: ARP_TABLE_MODE, owner: ARP_TABLE_OWNER, group: ARP_TABLE_OWNER }];

@@ -167,24 +167,33 @@ export function spliceArpPatch(text: string, ops: readonly ArpPatchOp[]): string
 }
 
 /**
- * spliceArpPatch's result as bytes, for a table read as bytes: `text` is
- * `data` decoded, and `data` must be ASCII (as the head node renders every
- * table), so that an offset in one is the same offset in the other; the
- * unchanged runs are copied from `data`, never encoded again. Undefined when
- * spliceArpPatch's would be, or `data` is not ASCII text as long as `text`.
+ * spliceArpPatch's result as bytes, for a table read as bytes and searched as
+ * bytes (never decoded whole: a 2.4 MB table is not made a 2.4 MB string).
+ * `data` must be ASCII, as the head node renders every table, so that a byte
+ * is a character; the unchanged runs are copied from `data`. Undefined when
+ * spliceArpPatch's would be, or `data` is not ASCII.
  */
-export function spliceArpPatchBytes(data: Uint8Array, text: string, ops: readonly ArpPatchOp[]): Buffer | undefined {
-  if (text.length !== data.length || !isAscii(data)) return undefined;
+export function spliceArpPatchBytes(data: Buffer, ops: readonly ArpPatchOp[]): Buffer | undefined {
+  if (!isAscii(data)) return undefined;
+  const text: TextLike = { length: data.length, indexOf: (s, from) => data.indexOf(s, from, 'latin1'), slice: (a, b) => data.toString('latin1', a, b) };
   const pieces = splicePieces(text, ops);
   return pieces && Buffer.concat(pieces.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : data.subarray(p[0], p[1]))));
 }
 
+/** What the splice reads of a table: a string, or an ASCII table's bytes seen as one. */
+interface TextLike {
+  readonly length: number;
+  indexOf(s: string, from: number): number;
+  slice(start: number, end: number): string;
+}
+
 /** The result of spliceArpPatch as pieces in order: new text, or a [start, end) range of `text` copied as it is. */
-function splicePieces(text: string, ops: readonly ArpPatchOp[]): Array<string | [number, number]> | undefined {
-  const empty = text === '{}\n';
-  if (!empty && (!text.startsWith('{\n') || !text.endsWith('\n  }\n}\n') || !ENTRY_HEAD.test(text.slice(2, 2 + 25)))) return undefined;
+function splicePieces(text: TextLike, ops: readonly ArpPatchOp[]): Array<string | [number, number]> | undefined {
+  const n = text.length;
+  const empty = n === 3 && text.slice(0, 3) === '{}\n';
+  if (!empty && (n < 10 || text.slice(0, 2) !== '{\n' || text.slice(n - 7, n) !== '\n  }\n}\n' || !ENTRY_HEAD.test(text.slice(2, 2 + 25)))) return undefined;
   /** Where the entries end: the "\n}\n" after the last one. */
-  const end = empty ? 1 : text.length - 3;
+  const end = empty ? 1 : n - 3;
   /** The first entry starting at or after p (end when none). */
   const headFrom = (p: number): number => {
     if (p <= 2) return empty ? end : 2;
