@@ -4,25 +4,26 @@
  *   npx tsx bench/daemon/patch-table-cpu.ts [--nodes 500] [--nics 25000] [--runs 8]
  *
  * Node 0 of a `nodes`-node, `nics`-NIC state (one rule over all: its table holds every NIC of the
- * others, 2.4 MB at 25,000) laid out in two roots as apply leaves them, table and a bundle listing
- * it. A VM move per run, patched into both roots, interleaved: root A's bundle as serializeBundle
- * writes it (spliced: src/agent/bundle-splice.ts), root B's the same bundle pretty-printed, which
- * the splice refuses, so patch-table parses, checks and re-serialises it: the code before the splice.
- * Then the phases of one run, each timed alone. CPU is this process's (user + system), in process,
- * no SSH: the node's own share of a move (test/harness/light-nodes.ts runs the same call per node).
+ * others, 2.4 MB at 25,000) laid out in a root as apply leaves it, table and a bundle listing it
+ * (src/agent/bundle.ts: an index line, then the contents raw). A VM move per run, patched in (the
+ * bundle's copy spliced: src/agent/bundle-splice.ts). Then the phases of one run, each timed alone.
+ * CPU is this process's (user + system, the fs thread pool's included), in process, no SSH: the
+ * node's own share of a move (test/harness/light-nodes.ts runs the same call per node). `--dir`
+ * puts the root elsewhere (e.g. /dev/shm, to see what the disk's writeback costs).
  */
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildBundle, BUNDLE_PATH, parseBundle, serializeBundle } from '../../src/agent/bundle.js';
+import { buildBundle, BUNDLE_PATH, parseBundle } from '../../src/agent/bundle.js';
 import { spliceBundleFile } from '../../src/agent/bundle-splice.js';
 import { AGENT_LAYOUT } from '../../src/agent/layout.js';
 import { patchTable } from '../../src/agent/patch-table.js';
 import { DeltaState } from '../../src/daemon/delta.js';
 import { fileText } from '../../src/desired/desired.js';
 import { RenderContext } from '../../src/desired/render-context.js';
-import { applyArpPatch } from '../../src/files-config/arp-patch.js';
+import { spliceArpPatchBytes } from '../../src/files-config/arp-patch.js';
 import { arpTableFile } from '../../src/files-config/generator.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { sha256Hex } from '../../src/sha256.js';
@@ -31,7 +32,7 @@ import { arpDoc, modelOf, moved, RULE } from '../../test/harness/light-arp.js';
 import { lightFacts, LightLocalTransport, type LightCluster } from '../../test/harness/light-nodes.js';
 import { simVms, writeNodeRoot } from '../../test/harness/sim-cluster.js';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string', default: '500' }, nics: { type: 'string', default: '25000' }, runs: { type: 'string', default: '8' } } });
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '500' }, nics: { type: 'string', default: '25000' }, runs: { type: 'string', default: '8' }, dir: { type: 'string' } } });
 const count = Number(values.nodes);
 const nics = Number(values.nics);
 const runs = Number(values.runs);
@@ -57,24 +58,22 @@ async function put(path: string, text: string, mode: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'esdc-bench-patch-cpu-'));
+  const dir = await mkdtemp(join(values.dir ?? tmpdir(), 'esdc-bench-patch-cpu-'));
   try {
     let doc: StateDoc = arpDoc(fake, facts, nics);
     let model = modelOf(doc);
     const rule = model.rules.find((r) => r.name === RULE)!;
     const file = arpTableFile(new RenderContext(model), rule, model.nodeByName.get(node)!);
     const bundle = buildBundle({ node, files: [file], usbkey: [], overlays: [] }, model.nodeByName.get(node)!.pdc, undefined, Date.now());
-    const roots = { splice: join(dir, 'a'), parse: join(dir, 'b') };
-    for (const root of Object.values(roots)) {
-      await writeNodeRoot(root, facts(0, count), simVms(0, []));
-      await put(join(root, file.path), fileText(file), 0o400);
-      await put(join(root, BUNDLE_PATH), bundle, 0o400);
-      await put(join(root, AGENT_LAYOUT.smartos.cli), '//\n', 0o644);
-      await writeFile(join(root, 'var/sim/svc-delay-ms'), '0\n');
-    }
-    console.log(`load ${loadavg().map((x) => x.toFixed(1)).join(' ')}; table ${fileText(file).length} B, bundle ${bundle.length} B`);
-    const cpu = { splice: [] as number[], parse: [] as number[] };
-    const wall = { splice: [] as number[], parse: [] as number[] };
+    const root = join(dir, 'a');
+    await writeNodeRoot(root, facts(0, count), simVms(0, []));
+    await put(join(root, file.path), fileText(file), 0o400);
+    await put(join(root, BUNDLE_PATH), bundle, 0o400);
+    await put(join(root, AGENT_LAYOUT.smartos.cli), '//\n', 0o644);
+    await writeFile(join(root, 'var/sim/svc-delay-ms'), '0\n');
+    console.log(`load ${loadavg().map((x) => x.toFixed(1)).join(' ')}; table ${fileText(file).length} B, bundle ${Buffer.byteLength(bundle)} B`);
+    const cpu: number[] = [];
+    const wall: number[] = [];
     for (let i = 0; i < runs; i++) {
       const k = (i * 7919 + 1) % nics;
       const next = moved(doc, k, names[(k + 1) % count]!);
@@ -82,40 +81,30 @@ async function main(): Promise<void> {
       const delta = new DeltaState();
       const g = delta.generation(model).gen;
       const ops = delta.patch(g, m1, RULE, node)!;
-      const from = sha256Hex(await readFile(join(roots.splice, file.path), 'utf8'));
+      const from = sha256Hex(await readFile(join(root, file.path), 'utf8'));
       const to = sha256Hex(fileText(arpTableFile(new RenderContext(m1), m1.rules.find((r) => r.name === RULE)!, m1.nodeByName.get(node)!)));
-      // Root B's bundle pretty-printed: valid for parseBundle (the checksum covers the compact body), refused by the splice.
-      const b = join(roots.parse, BUNDLE_PATH);
-      const pretty = `${JSON.stringify(JSON.parse(await readFile(b, 'utf8')), null, 1)}\n`;
-      await put(b, pretty, 0o400);
-      for (const way of (i % 2 === 0 ? ['splice', 'parse'] : ['parse', 'splice']) as Array<'splice' | 'parse'>) {
-        const t = new LightLocalTransport(new LocalTransport(node), roots[way]);
-        const w0 = performance.now();
-        cpu[way].push(await cpuMs(() => patchTable(t, { path: file.path, from, to, nowMs: Date.now(), ops }, { timeoutMs: 30_000 })));
-        wall[way].push(performance.now() - w0);
-        await t.close();
-      }
+      const t = new LightLocalTransport(new LocalTransport(node), root);
+      const w0 = performance.now();
+      cpu.push(await cpuMs(() => patchTable(t, { path: file.path, from, to, nowMs: Date.now(), ops }, { timeoutMs: 30_000 })));
+      wall.push(performance.now() - w0);
+      await t.close();
       doc = next;
       model = m1;
     }
-    console.log(`patch-table, bundle spliced: CPU median ${median(cpu.splice).toFixed(1)} ms (${cpu.splice.map((x) => x.toFixed(0)).join(' ')}), wall median ${median(wall.splice).toFixed(1)} ms`);
-    console.log(`patch-table, bundle parsed (before): CPU median ${median(cpu.parse).toFixed(1)} ms (${cpu.parse.map((x) => x.toFixed(0)).join(' ')}), wall median ${median(wall.parse).toFixed(1)} ms`);
-    // The phases, each alone, on root A's files (median of `runs`).
-    const tableText = await readFile(join(roots.splice, file.path), 'utf8');
-    const bundleText = await readFile(join(roots.splice, BUNDLE_PATH), 'utf8');
+    console.log(`patch-table: CPU median ${median(cpu).toFixed(1)} ms (${cpu.map((x) => x.toFixed(0)).join(' ')}), wall median ${median(wall).toFixed(1)} ms`);
+    // The phases, each alone, on the root's files (median of `runs`).
+    const tableBytes = await readFile(join(root, file.path));
+    const bundleBytes = await readFile(join(root, BUNDLE_PATH));
     const ops = new DeltaState().patch(0, model, RULE, node) ?? [];
-    const patched = applyArpPatch(tableText, ops);
+    const patched = spliceArpPatchBytes(tableBytes, ops)!;
+    const patchedSha = createHash('sha256').update(patched).digest('hex');
     const phases: Record<string, () => unknown> = {
-      'read table (fs, 2 syscalls)': () => readFile(join(roots.splice, file.path)),
-      'table bytes to string': () => Buffer.from(tableText).toString('utf8'),
-      'sha256 of the table': () => sha256Hex(tableText),
-      'splice the patch into the table': () => applyArpPatch(tableText, ops),
-      'read bundle (fs)': () => readFile(join(roots.splice, BUNDLE_PATH)),
-      'bundle: splice (verify + rehash)': () => spliceBundleFile(bundleText, file.path, tableText, patched, 0),
-      'bundle: parse + check + serialise (before)': () => {
-        const { sha256: _, ...body } = parseBundle(bundleText, BUNDLE_PATH);
-        return serializeBundle({ ...body, version: body.version + 1, files: body.files.map((f) => ({ ...f, content: patched })) });
-      },
+      'read table (fs, 2 syscalls)': () => readFile(join(root, file.path)),
+      'sha256 of the table bytes': () => createHash('sha256').update(tableBytes).digest('hex'),
+      'splice the patch into the table, as bytes': () => spliceArpPatchBytes(tableBytes, ops),
+      'read bundle (fs)': () => readFile(join(root, BUNDLE_PATH)),
+      'bundle: splice (index checked, contents copied)': () => spliceBundleFile(bundleBytes, file.path, patched, patchedSha, 0),
+      'bundle: parse whole (what the agent does, for comparison)': () => parseBundle(bundleBytes, BUNDLE_PATH),
     };
     for (const [name, f] of Object.entries(phases)) {
       const xs: number[] = [];

@@ -12,7 +12,16 @@
  * keeps it increasing on one node even when a clock steps back. Because an
  * unchanged content keeps its version (and its bytes), an apply with nothing
  * to do rewrites no bundle.
+ *
+ * Layout (docs/file-formats.md#bundle-json): one line of JSON, the index,
+ * then the files' contents raw, one after another. The index lists each
+ * file's byte length and SHA-256, and its own checksum covers those: so
+ * replacing one file's content (a VM move's patch, src/agent/bundle-splice.ts)
+ * rewrites a few kilobytes of index and copies the other contents' bytes,
+ * where a JSON string would have to be escaped, unescaped and rehashed whole.
  */
+import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { EsdcError, formatIssue, type ValidationIssue } from '../errors.js';
 import { sha256Hex } from '../sha256.js';
 import type { DesiredFile, DesiredNode, OverlayLink, UsbkeyLine } from '../desired/desired.js';
@@ -25,7 +34,7 @@ import { bundleMayWrite, modeProblem } from './bundle-paths.js';
 export const BUNDLE_PATH = '/opt/custom/esdc-overlay/bundle.json';
 /** It holds keys. */
 export const BUNDLE_MODE = 0o400;
-export const BUNDLE_FORMAT = 'esdc-overlay-bundle/1';
+export const BUNDLE_FORMAT = 'esdc-overlay-bundle/2';
 
 /** A desired file with its content as one string, as the bundle carries it. */
 export type BundleFile = Omit<DesiredFile, 'content' | 'onlyIfMissing' | 'outsideManifest' | 'bytes' | 'refresh'> & {
@@ -48,7 +57,23 @@ export interface BundleBody {
 }
 
 export interface Bundle extends BundleBody {
+  /** The index's checksum: over the index, which holds every file's SHA-256, so it stands for the whole bundle. */
   sha256: string;
+}
+
+/** A file as the index lists it: its content follows the index, `bytes` long (UTF-8), with SHA-256 `sha256`. */
+export type BundleIndexFile = Omit<BundleFile, 'content'> & { bytes: number; sha256: string };
+
+/** The index line: the body with each content replaced by its length and hash, and the index's own checksum. */
+export interface BundleIndex extends Omit<BundleBody, 'files'> {
+  files: BundleIndexFile[];
+  sha256: string;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+function sha256Of(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 
@@ -77,18 +102,38 @@ function bodyOf(desired: DesiredNode, pdc: string | undefined): Omit<BundleBody,
   };
 }
 
-export function serializeBundle(body: BundleBody): string {
-  const ordered: BundleBody = {
-    format: BUNDLE_FORMAT,
-    node: body.node,
-    version: body.version,
-    ...(body.pdc !== undefined ? { pdc: body.pdc } : {}),
-    files: body.files,
-    usbkey: body.usbkey,
-    overlays: body.overlays,
+/** A file's index entry, in the key order every writer uses. */
+export function indexFile(f: Omit<BundleFile, 'content'>, bytes: number, sha256: string): BundleIndexFile {
+  return {
+    path: f.path,
+    mode: f.mode,
+    owner: f.owner,
+    group: f.group,
+    secret: f.secret,
+    refresh: f.refresh,
+    ...(f.only_if_missing ? { only_if_missing: true } : {}),
+    bytes,
+    sha256,
   };
-  const text = JSON.stringify(ordered);
-  return `${JSON.stringify({ ...ordered, sha256: sha256Hex(text) })}\n`;
+}
+
+/** The index line (with its newline) for `index` without its checksum: the checksum is the SHA-256 of the JSON text of the rest, in this key order. */
+export function serializeIndex(index: Omit<BundleIndex, 'sha256' | 'format'>): string {
+  const ordered: Omit<BundleIndex, 'sha256'> = {
+    format: BUNDLE_FORMAT,
+    node: index.node,
+    version: index.version,
+    ...(index.pdc !== undefined ? { pdc: index.pdc } : {}),
+    files: index.files,
+    usbkey: index.usbkey,
+    overlays: index.overlays,
+  };
+  return `${JSON.stringify({ ...ordered, sha256: sha256Hex(JSON.stringify(ordered)) })}\n`;
+}
+
+export function serializeBundle(body: BundleBody): string {
+  const files = body.files.map((f) => indexFile(f, Buffer.byteLength(f.content), sha256Hex(f.content)));
+  return `${serializeIndex({ ...body, files })}${body.files.map((f) => f.content).join('')}`;
 }
 
 /**
@@ -100,7 +145,7 @@ export function bundleTextAt(desired: DesiredNode, pdc: string | undefined, vers
   return serializeBundle({ format: BUNDLE_FORMAT, version, ...bodyOf(desired, pdc) });
 }
 
-/** Where a bundle's version stands: `serializeBundle` writes format, node, then version, first. */
+/** Where a bundle's version stands: `serializeIndex` writes format, node, then version, first. */
 export function bundleVersionIn(prefix: string): number | undefined {
   const m = /^\{"format":"[^"]*","node":"[^"\\]*","version":(\d{1,16})[,}]/.exec(prefix);
   return m ? Number(m[1]) : undefined;
@@ -151,37 +196,55 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A bundle's index, checked, and where its first file's content starts. */
+export interface ParsedIndex {
+  index: BundleIndex;
+  /** Byte offset of the first content (just past the index line's newline). */
+  contentAt: number;
+}
+
+function badBundle(source: string, issues: ValidationIssue[]): never {
+  throw new BundleError(`${source} is not a valid bundle`, issues, { code: 'BadBundle' });
+}
+
+function checksumMismatch(source: string, path: string, what: string): never {
+  throw new BundleError(`${source}: checksum mismatch: the bundle is damaged or was edited`, [{ path, message: `does not match ${what}` }], {
+    code: 'BundleChecksum',
+  });
+}
+
 /**
- * Parses and verifies a bundle: JSON, checksum, then the shape of every
- * field, and (`policy`, the default) what the agent may take: only the paths
- * the plan writes, no setuid/setgid/sticky or world-writable mode. Messages
- * name the field, never a file's content (it may be a key).
+ * Parses and verifies a bundle's index (its first line): JSON, format,
+ * checksum, then the shape of every field, and (`policy`, the default) what
+ * the agent may take: only the paths the plan writes, no setuid/setgid/sticky
+ * or world-writable mode; and that the contents' lengths add up to what
+ * follows the index. The contents themselves are not read. Messages name the
+ * field, never a file's content (it may be a key).
  */
-export function parseBundle(text: string, source = 'bundle', opts: { policy?: boolean } = {}): Bundle {
+export function parseBundleIndex(data: Buffer, source = 'bundle', opts: { policy?: boolean } = {}): ParsedIndex {
   const policy = opts.policy ?? true;
-  const fail = (issues: ValidationIssue[]): never => {
-    throw new BundleError(`${source} is not a valid bundle`, issues, { code: 'BadBundle' });
-  };
+  const fail = (issues: ValidationIssue[]): never => badBundle(source, issues);
+  const nl = data.indexOf(10);
+  if (nl < 0) return fail([{ path: '', message: 'has no index line' }]);
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(data.toString('utf8', 0, nl));
   } catch (err) {
-    return fail([{ path: '', message: `not JSON (${(err as Error).message})` }]);
+    return fail([{ path: '', message: `index line is not JSON (${(err as Error).message})` }]);
   }
-  if (!isRecord(raw)) return fail([{ path: '', message: 'not a JSON object' }]);
+  if (!isRecord(raw)) return fail([{ path: '', message: 'index line is not a JSON object' }]);
   const { sha256: sum, ...body } = raw;
-  if (body.format !== BUNDLE_FORMAT) return fail([{ path: 'format', value: body.format, message: `must be ${BUNDLE_FORMAT}` }]);
-  if (typeof sum !== 'string' || sum !== sha256Hex(JSON.stringify(body))) {
-    throw new BundleError(`${source}: checksum mismatch: the bundle is damaged or was edited`, [{ path: 'sha256', message: 'does not match the content' }], {
-      code: 'BundleChecksum',
-    });
+  if (body.format !== BUNDLE_FORMAT) {
+    return fail([{ path: 'format', value: body.format, message: `must be ${BUNDLE_FORMAT} (a bundle written by an older esdc-overlay: run apply from the head node to rewrite it)` }]);
   }
+  if (typeof sum !== 'string' || sum !== sha256Hex(JSON.stringify(body))) checksumMismatch(source, 'sha256', 'the index');
   const issues: ValidationIssue[] = [];
   const b = body as Record<string, unknown>;
   if (typeof b.node !== 'string' || b.node === '') issues.push({ path: 'node', value: b.node, message: 'must be a node name' });
   if (typeof b.version !== 'number' || !Number.isSafeInteger(b.version) || b.version < 1) issues.push({ path: 'version', value: b.version, message: 'must be a positive integer' });
   if (b.pdc !== undefined && typeof b.pdc !== 'string') issues.push({ path: 'pdc', value: b.pdc, message: 'must be a string' });
   const files = Array.isArray(b.files) ? b.files : (issues.push({ path: 'files', message: 'must be a list' }), []);
+  let total = 0;
   files.forEach((f: unknown, i) => {
     const at = `files[${i}]`;
     if (!isRecord(f)) return issues.push({ path: at, message: 'must be an object' });
@@ -195,7 +258,9 @@ export function parseBundle(text: string, source = 'bundle', opts: { policy?: bo
     for (const k of ['owner', 'group'] as const) if (typeof f[k] !== 'string' || !OWNER.test(f[k] as string)) issues.push({ path: `${at}.${k}`, value: f[k], message: 'must be a user or group name' });
     if (typeof f.secret !== 'boolean') issues.push({ path: `${at}.secret`, message: 'must be true or false' });
     if (typeof f.refresh !== 'string' || !(SERVICE_ORDER as readonly string[]).includes(f.refresh)) issues.push({ path: `${at}.refresh`, value: f.refresh, message: `must be one of ${SERVICE_ORDER.join(', ')}` });
-    if (typeof f.content !== 'string') issues.push({ path: `${at}.content`, message: 'must be a string' });
+    if (typeof f.bytes !== 'number' || !Number.isSafeInteger(f.bytes) || f.bytes < 0) issues.push({ path: `${at}.bytes`, value: f.bytes, message: 'must be the byte length of the content' });
+    else total += f.bytes;
+    if (typeof f.sha256 !== 'string' || !SHA256.test(f.sha256)) issues.push({ path: `${at}.sha256`, message: 'must be the SHA-256 of the content (64 hex digits)' });
     if (f.only_if_missing !== undefined && f.only_if_missing !== true) issues.push({ path: `${at}.only_if_missing`, value: f.only_if_missing, message: 'must be true or absent' });
     return undefined;
   });
@@ -221,8 +286,31 @@ export function parseBundle(text: string, source = 'bundle', opts: { policy?: bo
     }
     return undefined;
   });
+  if (issues.length === 0 && total !== data.length - (nl + 1)) {
+    issues.push({ path: 'files[].bytes', value: total, message: `must add up to the ${data.length - (nl + 1)} bytes that follow the index` });
+  }
   if (issues.length > 0) fail(issues);
-  return raw as unknown as Bundle;
+  return { index: raw as unknown as BundleIndex, contentAt: nl + 1 };
+}
+
+/**
+ * Parses and verifies a bundle: its index (parseBundleIndex), then every
+ * file's content against the length and SHA-256 the index gives it. Messages
+ * name the field, never a file's content (it may be a key).
+ */
+export function parseBundle(text: string | Buffer, source = 'bundle', opts: { policy?: boolean } = {}): Bundle {
+  const data = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  const { index, contentAt } = parseBundleIndex(data, source, opts);
+  let at = contentAt;
+  const files = index.files.map((f, i): BundleFile => {
+    const bytes = data.subarray(at, at + f.bytes);
+    at += f.bytes;
+    if (sha256Of(bytes) !== f.sha256) checksumMismatch(source, `files[${i}].sha256`, 'the content');
+    if (!isUtf8(bytes)) badBundle(source, [{ path: `files[${i}].bytes`, message: 'must be UTF-8 text' }]);
+    const { bytes: _, sha256: __, ...meta } = f;
+    return { ...meta, content: bytes.toString('utf8') };
+  });
+  return { ...index, files };
 }
 
 /** The DesiredNode a bundle describes: what the agent plans against. */

@@ -8,16 +8,16 @@
  * restarted, by the executor apply uses. Any mismatch refuses with the
  * reason and changes nothing; the daemon then sends the whole file.
  */
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { EsdcError } from '../errors.js';
 import { executeWork } from '../apply/execute.js';
 import { acquireNodeLock } from '../apply/node-lock.js';
-import { applyArpPatch, ArpPatchError, parsePatchWords, type ArpPatch } from '../files-config/arp-patch.js';
+import { applyArpPatch, ArpPatchError, parsePatchWords, spliceArpPatchBytes, type ArpPatch } from '../files-config/arp-patch.js';
 import { ARP_TABLE_MODE, ARP_TABLE_OWNER } from '../files-config/generator.js';
 import type { NodeWork } from '../plan/plan.js';
-import { sha256Hex } from '../sha256.js';
 import type { Transport } from '../transport/transport.js';
-import { BUNDLE_MODE, BUNDLE_PATH, parseBundle, serializeBundle } from './bundle.js';
+import { BUNDLE_MODE, BUNDLE_PATH, BundleError } from './bundle.js';
 import { spliceBundleFile } from './bundle-splice.js';
 
 export interface PatchReport {
@@ -40,6 +40,11 @@ export function shortSha(sha: string): string {
   return `${sha.slice(0, 16)}...`;
 }
 
+/** SHA-256 of bytes as read (src/sha256.ts takes the same of the UTF-8 of a text). */
+function sha256Bytes(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
 function refuse(why: string): never {
   throw new ArpPatchError(`patch refused: ${why}; nothing was changed (the head node sends the whole file)`);
 }
@@ -54,31 +59,28 @@ export async function patchTable(t: Transport, patch: ArpPatch, opts: PatchOptio
   try {
     const have = await t.readFile(patch.path, opts.timeoutMs);
     if (have === undefined) refuse(`${patch.path} does not exist`);
-    const haveText = have!.data.toString('utf8');
-    const before = sha256Hex(haveText);
+    // Hashed and patched as bytes, as read (src/files-config/arp-patch.ts spliceArpPatchBytes); a table not in the head node's form is decoded and parsed.
+    const before = sha256Bytes(have!.data);
     if (before !== patch.from) refuse(`${patch.path} has SHA-256 ${shortSha(before)}, not ${shortSha(patch.from)} as the head node expects (changed since it was written)`);
-    const text = applyArpPatch(haveText, patch.ops);
-    const after = sha256Hex(text);
+    const next = spliceArpPatchBytes(have!.data, patch.ops) ?? Buffer.from(applyArpPatch(have!.data.toString('utf8'), patch.ops), 'utf8');
+    const after = sha256Bytes(next);
     if (after !== patch.to) refuse(`the patched ${patch.path} has SHA-256 ${shortSha(after)}, not ${shortSha(patch.to)} as the head node expects`);
-    const stage: NodeWork['stage'] = [{ path: patch.path, content: text, mode: ARP_TABLE_MODE, owner: ARP_TABLE_OWNER, group: ARP_TABLE_OWNER }];
+    const stage: NodeWork['stage'] = [{ path: patch.path, content: next, mode: ARP_TABLE_MODE, owner: ARP_TABLE_OWNER, group: ARP_TABLE_OWNER }];
     let version: number | null = null;
     const bundle = await t.readFile(BUNDLE_PATH, opts.timeoutMs);
     if (bundle !== undefined) {
-      // The agent checks the node against the bundle: its copy of the table moves with the table (as src/daemon/tables.ts does for a whole file).
-      const bundleText = bundle.data.toString('utf8');
-      // The copy spliced in the bundle's text (docs/arp-deltas.md#the-bundle-spliced); parsed and rewritten only when that cannot be done.
-      const spliced = spliceBundleFile(bundleText, patch.path, haveText, text, patch.nowMs);
+      // The agent checks the node against the bundle: its copy of the table moves with the table (as src/daemon/tables.ts does for a whole file),
+      // spliced in (docs/arp-deltas.md#the-bundle-spliced). A bundle the agent would refuse is refused here: nothing changes, the head node sends the whole file.
+      let spliced: ReturnType<typeof spliceBundleFile>;
+      try {
+        spliced = spliceBundleFile(bundle.data, patch.path, next, after, patch.nowMs, BUNDLE_PATH);
+      } catch (err) {
+        if (err instanceof BundleError) refuse(err.message.split('\n').join(' '));
+        throw err;
+      }
       if (spliced !== undefined) {
         version = spliced.version;
-        stage.push({ path: BUNDLE_PATH, content: spliced.text, mode: BUNDLE_MODE });
-      } else {
-        const prior = parseBundle(bundleText, BUNDLE_PATH);
-        if (prior.files.some((f) => f.path === patch.path)) {
-          const { sha256: _, ...body } = prior;
-          version = Math.max(patch.nowMs, prior.version + 1);
-          const files = prior.files.map((f) => (f.path === patch.path ? { ...f, content: text } : f));
-          stage.push({ path: BUNDLE_PATH, content: serializeBundle({ ...body, version, files }), mode: BUNDLE_MODE });
-        }
+        stage.push({ path: BUNDLE_PATH, content: spliced.data, mode: BUNDLE_MODE });
       }
     }
     const work: NodeWork = { node: t.node, stage, remove: [], leftovers: [], usbkey: undefined, createOverlays: [], services: ['varpd'], manifest: undefined };

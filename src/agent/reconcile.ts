@@ -69,7 +69,7 @@ async function loadBundle(config: AgentConfig): Promise<Bundle> {
   const refuse = (why: string): never => {
     throw new EsdcError(`${config.bundle} ${why}; refused (apply writes it root-owned, mode 0400)`, { code: 'BadBundle' });
   };
-  let text: string;
+  let data: Buffer;
   try {
     // No symlink followed, and a FIFO cannot block the open.
     const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
@@ -79,7 +79,8 @@ async function loadBundle(config: AgentConfig): Promise<Bundle> {
       if (st.uid !== config.bundle_owner_uid) refuse(`is owned by uid ${st.uid}, not ${config.bundle_owner_uid}`);
       if ((st.mode & 0o7777) !== BUNDLE_MODE) refuse(`has mode 0${(st.mode & 0o7777).toString(8)}, not 0${BUNDLE_MODE.toString(8)}`);
       if (st.size > MAX_READ_BYTES) refuse(`is ${st.size} bytes, above the limit of ${MAX_READ_BYTES}`);
-      text = await fh.readFile('utf8');
+      // Bytes: the contents' lengths and hashes in the index are of bytes (src/agent/bundle.ts).
+      data = await fh.readFile();
     } finally {
       await fh.close();
     }
@@ -89,7 +90,7 @@ async function loadBundle(config: AgentConfig): Promise<Bundle> {
     if (code === 'ELOOP') refuse('is a symbolic link');
     throw new EsdcError(`cannot read the bundle ${config.bundle}: ${code ?? (err as Error).message}`, { code: 'NoBundle' });
   }
-  return parseBundle(text!, config.bundle);
+  return parseBundle(data!, config.bundle);
 }
 
 /** Refuses a bundle below the applied floor, or another bundle with the applied version. */

@@ -165,8 +165,8 @@ export async function writeTables(model: Model, req: TableRequest, transports: R
       const bundle = await t.readFile(BUNDLE_PATH, opts.timeoutMs);
       if (bundle !== undefined) {
         // The agent's reference moves with the tables: same files otherwise, a higher version.
-        const prior = parseBundle(bundle.data.toString('utf8'), `${node.name}: ${BUNDLE_PATH}`);
-        const byPath = new Map(stage.map((s) => [s.path, s.content]));
+        const prior = parseBundle(bundle.data, `${node.name}: ${BUNDLE_PATH}`);
+        const byPath = new Map(stage.map((s) => [s.path, s.content as string]));
         if (prior.files.some((f) => byPath.has(f.path))) {
           const { sha256: _, ...body } = prior;
           const files = prior.files.map((f) => (byPath.has(f.path) ? { ...f, content: byPath.get(f.path)! } : f));

@@ -5,6 +5,7 @@
  * parser, and the one function that applies a patch to a table's text and
  * renders the result byte for byte as arp-table.ts writes it.
  */
+import { isAscii } from 'node:buffer';
 import { EsdcError } from '../errors.js';
 import { byCodePoint } from '../model/model.js';
 import { isIpv4 } from '../net/ipv4.js';
@@ -160,10 +161,39 @@ const ENTRY_HEAD = /^ {2}"([0-9a-f]{2}(?::[0-9a-f]{2}){5})": \{\n$/;
  * for the caller to parse the table instead.
  */
 export function spliceArpPatch(text: string, ops: readonly ArpPatchOp[]): string | undefined {
-  const empty = text === '{}\n';
-  if (!empty && (!text.startsWith('{\n') || !text.endsWith('\n  }\n}\n') || !ENTRY_HEAD.test(text.slice(2, 2 + 25)))) return undefined;
+  return splicePieces(text, ops)
+    ?.map((p) => (typeof p === 'string' ? p : text.slice(p[0], p[1])))
+    .join('');
+}
+
+/**
+ * spliceArpPatch's result as bytes, for a table read as bytes and searched as
+ * bytes (never decoded whole: a 2.4 MB table is not made a 2.4 MB string).
+ * `data` must be ASCII, as the head node renders every table, so that a byte
+ * is a character; the unchanged runs are copied from `data`. Undefined when
+ * spliceArpPatch's would be, or `data` is not ASCII.
+ */
+export function spliceArpPatchBytes(data: Buffer, ops: readonly ArpPatchOp[]): Buffer | undefined {
+  if (!isAscii(data)) return undefined;
+  const text: TextLike = { length: data.length, indexOf: (s, from) => data.indexOf(s, from, 'latin1'), slice: (a, b) => data.toString('latin1', a, b) };
+  const pieces = splicePieces(text, ops);
+  return pieces && Buffer.concat(pieces.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : data.subarray(p[0], p[1]))));
+}
+
+/** What the splice reads of a table: a string, or an ASCII table's bytes seen as one. */
+interface TextLike {
+  readonly length: number;
+  indexOf(s: string, from: number): number;
+  slice(start: number, end: number): string;
+}
+
+/** The result of spliceArpPatch as pieces in order: new text, or a [start, end) range of `text` copied as it is. */
+function splicePieces(text: TextLike, ops: readonly ArpPatchOp[]): Array<string | [number, number]> | undefined {
+  const n = text.length;
+  const empty = n === 3 && text.slice(0, 3) === '{}\n';
+  if (!empty && (n < 10 || text.slice(0, 2) !== '{\n' || text.slice(n - 7, n) !== '\n  }\n}\n' || !ENTRY_HEAD.test(text.slice(2, 2 + 25)))) return undefined;
   /** Where the entries end: the "\n}\n" after the last one. */
-  const end = empty ? 1 : text.length - 3;
+  const end = empty ? 1 : n - 3;
   /** The first entry starting at or after p (end when none). */
   const headFrom = (p: number): number => {
     if (p <= 2) return empty ? end : 2;
@@ -189,19 +219,21 @@ export function spliceArpPatch(text: string, ops: readonly ArpPatchOp[]): string
     return headFrom(lo);
   };
   const sorted = [...ops].sort((a, b) => byCodePoint(a.mac, b.mac));
-  const chunks: string[] = [];
+  const chunks: Array<string | [number, number]> = [];
   let cursor = headFrom(0);
   for (const o of sorted) {
     const h = lowerBound(o.mac, cursor);
     // The unchanged entries before this one, as they are (without the ",\n" that follows them).
-    if (h > cursor) chunks.push(text.slice(cursor, h === end ? end : h - 2));
+    if (h > cursor) chunks.push([cursor, h === end ? end : h - 2]);
     const found = h !== end && macAt(h) === o.mac;
     cursor = found ? headFrom(h + 1) : h;
     if (o.entry !== null) chunks.push(entryText(o.mac, o.entry));
   }
-  if (cursor < end) chunks.push(text.slice(cursor, end));
+  if (cursor < end) chunks.push([cursor, end]);
   if (bad) return undefined;
-  return chunks.length === 0 ? '{}\n' : `{\n${chunks.join(',\n')}\n}\n`;
+  if (chunks.length === 0) return ['{}\n'];
+  // `{\n` chunk `,\n` chunk ... `\n}\n`
+  return ['{\n', ...chunks.flatMap((c, i) => (i === 0 ? [c] : [',\n', c])), '\n}\n'];
 }
 
 /** The table's text after the patch's changes. */

@@ -93,7 +93,7 @@ export function planIsEmpty(plan: Plan): boolean {
 /** What the executor does on one node; holds file contents, so it is never printed. */
 export interface NodeWork {
   node: string;
-  stage: Array<{ path: string; content: string; mode: number; owner?: string; group?: string }>;
+  stage: Array<{ path: string; content: string | Buffer; mode: number; owner?: string; group?: string }>;
   remove: string[];
   /** Staged files of an interrupted run, removed with the commit (they refresh nothing). */
   leftovers: string[];

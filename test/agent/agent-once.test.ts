@@ -9,7 +9,7 @@ import { stagedTarget } from '../../src/transport/transport.js';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE_PATH } from '../../src/agent/bundle.js';
+import { BUNDLE_PATH, parseBundle } from '../../src/agent/bundle.js';
 import { MANIFEST_PATH } from '../../src/plan/manifest.js';
 import { cli, runCli } from '../support/cli.js';
 import { agentSim, type AgentSim } from './sim-node.js';
@@ -153,7 +153,7 @@ describe('agent --once refuses bundles it must not apply', () => {
     const changedDoc = structuredClone(s.sim.doc);
     changedDoc.overlay_rules!.lab!.port = 4795;
     const newer = s.sim.bundleFor(changedDoc, old, 2_000_000);
-    expect(JSON.parse(newer).version).toBe(2_000_000);
+    expect(parseBundle(newer).version).toBe(2_000_000);
     await s.sim.writeBundle(newer);
     expect((await once(s)).status).toBe(0);
 

@@ -20,8 +20,7 @@ import { agentSim, type AgentSim } from './sim-node.js';
 
 /** A bundle body as apply would make it, with `edit` applied, and a correct checksum. */
 function tampered(sim: AgentSim, edit: (b: BundleBody) => void): string {
-  const body = JSON.parse(sim.bundleFor(sim.doc, undefined, 1_000_000)) as BundleBody & { sha256?: string };
-  delete body.sha256;
+  const { sha256: _, ...body }: BundleBody & { sha256?: string } = parseBundle(sim.bundleFor(sim.doc, undefined, 1_000_000), 'bundle', { policy: false });
   edit(body);
   return serializeBundle(body);
 }

@@ -4,6 +4,7 @@ import { BundleError, buildBundle, desiredFromBundle, parseBundle, serializeBund
 import { checkVersion } from '../../src/agent/reconcile.js';
 import { EMPTY_STATUS } from '../../src/agent/status.js';
 import { fileText, textFile, type DesiredNode } from '../../src/desired/desired.js';
+import { sha256Hex } from '../../src/sha256.js';
 
 function desired(arp = '{"02:00:00:00:00:01":{"arp":"10.0.0.1"}}\n'): DesiredNode {
   return {
@@ -70,13 +71,41 @@ describe('verifying a bundle', () => {
   });
 
   it('refuses one that is not JSON, or of another format', () => {
-    expect(() => parseBundle('{')).toThrow(/not JSON/);
-    expect(() => parseBundle(good.replace('esdc-overlay-bundle/1', 'esdc-overlay-bundle/9'))).toThrow(/format: .*must be esdc-overlay-bundle\/1/s);
+    expect(() => parseBundle('{')).toThrow(/has no index line/);
+    expect(() => parseBundle('{\n')).toThrow(/not JSON/);
+    expect(() => parseBundle(good.replace('esdc-overlay-bundle/2', 'esdc-overlay-bundle/9'))).toThrow(/format: .*must be esdc-overlay-bundle\/2/s);
+  });
+
+  it('refuses a bundle of the format before (contents escaped in one JSON line), naming the field and its value', () => {
+    const { sha256: _, ...body } = parseBundle(good);
+    const old = { ...body, format: 'esdc-overlay-bundle/1' };
+    let err: BundleError | undefined;
+    try {
+      parseBundle(`${JSON.stringify({ ...old, sha256: sha256Hex(JSON.stringify(old)) })}\n`, '/x/bundle.json');
+    } catch (e) {
+      err = e as BundleError;
+    }
+    expect(err?.code).toBe('BadBundle');
+    expect(err?.issues).toEqual([expect.objectContaining({ path: 'format', value: 'esdc-overlay-bundle/1' })]);
+    expect(err?.message).toMatch(/run apply/);
+    expect(err?.message).not.toContain('secret-key-material');
+  });
+
+  it('stores contents raw after the index, each checked by its own length and hash', () => {
+    const nl = good.indexOf('\n');
+    const index = JSON.parse(good.slice(0, nl)) as { files: Array<{ bytes: number; sha256: string; content?: unknown }> };
+    const b = parseBundle(good);
+    expect(index.files.map((f) => f.content)).toEqual(b.files.map(() => undefined));
+    expect(good.slice(nl + 1)).toBe(b.files.map((f) => f.content).join(''));
+    expect(index.files.map((f) => [f.bytes, f.sha256])).toEqual(b.files.map((f) => [Buffer.byteLength(f.content), sha256Hex(f.content)]));
+    // One content one byte longer, its hash and length in an index re-checksummed: the contents' lengths no longer add up, or the hash shows it.
+    expect(() => parseBundle(`${good}x`)).toThrow(expect.objectContaining({ code: 'BadBundle', issues: [expect.objectContaining({ path: 'files[].bytes' })] }));
+    const swapped = `${good.slice(0, nl + 1)}${good.slice(nl + 2)}${good[nl + 1]}`;
+    expect(() => parseBundle(swapped)).toThrow(expect.objectContaining({ code: 'BundleChecksum', issues: [expect.objectContaining({ path: 'files[0].sha256' })] }));
   });
 
   it('names every bad field of a well-checksummed bundle, and never a file content', () => {
-    const b = JSON.parse(good) as Bundle;
-    const { sha256: _, ...body } = b;
+    const { sha256: _, ...body } = parseBundle(good);
     body.files[0]!.path = 'relative/../path';
     body.files[1]!.refresh = 'sshd' as never;
     body.usbkey[0]!.key = 'root_shadow';
@@ -99,7 +128,7 @@ describe('verifying a bundle', () => {
     const carried = { ...d, overlays: [{ ...d.overlays[0]!, properties: { 'vxlan/listen_port': '4790', mtu: '1400' } }] };
     const back = desiredFromBundle(parseBundle(buildBundle(carried, 'prg', undefined, 1000)));
     expect(back.overlays[0]!.properties).toEqual({ 'vxlan/listen_port': '4790', mtu: '1400' });
-    const { sha256: _, ...body } = JSON.parse(good) as Bundle;
+    const { sha256: _, ...body } = parseBundle(good);
     delete (body.overlays[0] as Partial<Bundle['overlays'][number]>).properties;
     delete body.usbkey[0]!.properties;
     expect(() => parseBundle(serializeBundle(body))).toThrow(/usbkey\[0\]\.properties: must map.*overlays\[0\]\.properties: must map each -p property/s);

@@ -105,4 +105,23 @@ describe('agent patch-table', () => {
     expect(r.stderr).toContain(`not ${'d'.repeat(16)}... as the head node expects`);
     expect(await readFile(join(sim.root, ARP), 'utf8')).toBe(before);
   });
+
+  it('refuses a bundle of the format before (contents escaped in one JSON line), naming the field, and changes nothing', async () => {
+    const before = await readFile(join(sim.root, ARP), 'utf8');
+    const current = await readFile(join(sim.root, BUNDLE_PATH), 'utf8');
+    const { sha256: _, ...body } = parseBundle(current);
+    const old = { ...body, format: 'esdc-overlay-bundle/1' };
+    const oldText = `${JSON.stringify({ ...old, sha256: sha256Hex(JSON.stringify(old)) })}\n`;
+    await sim.writeBundle(oldText);
+    try {
+      const r = await cli(['agent', 'patch-table', '--config', configPath, ...words(sim.doc, moveOne(sim.doc))], sim.env);
+      expect(r.status).toBe(1);
+      // The daemon reads "patch refused" as: send the whole file (src/daemon/tables.ts).
+      expect(r.stderr).toMatch(/patch refused: .*format: must be esdc-overlay-bundle\/2 .*run apply.*\(got "esdc-overlay-bundle\/1"\); nothing was changed/);
+      expect(await readFile(join(sim.root, ARP), 'utf8')).toBe(before);
+      expect(await readFile(join(sim.root, BUNDLE_PATH), 'utf8')).toBe(oldText);
+    } finally {
+      await sim.writeBundle(current);
+    }
+  });
 });

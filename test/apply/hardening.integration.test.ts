@@ -12,6 +12,7 @@ import { existsSync, readlinkSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseBundle } from '../../src/agent/bundle.js';
 import { executeWork } from '../../src/apply/execute.js';
 import { planFleet } from '../../src/operations/fleet.js';
 import { NODE_LOCK_PATH } from '../../src/apply/node-lock.js';
@@ -66,7 +67,7 @@ const BUNDLE = '/opt/custom/esdc-overlay/bundle.json';
 /** The agent's bundle carries the run's version (a time) and a checksum over it: compare without them. */
 function norm(path: string, text: string | undefined): string | undefined {
   if (text === undefined || !path.startsWith(BUNDLE)) return text;
-  const { version: _v, sha256: _s, ...rest } = JSON.parse(text) as Record<string, unknown>;
+  const { version: _v, sha256: _s, ...rest } = parseBundle(text, BUNDLE, { policy: false });
   return JSON.stringify(rest);
 }
 

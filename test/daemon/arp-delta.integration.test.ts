@@ -109,6 +109,39 @@ describe('ARP tables sent as patches', () => {
     for (const n of c.nodes.filter((x) => x !== drifted)) expect(r.sent.get(n.name)!.patched).toEqual([path]);
   });
 
+  it('a node whose bundle is of the format before refuses the patch naming format; the whole-file write fails naming it too and changes nothing there', async () => {
+    const delta = new DeltaState();
+    await write(modelOf(doc), delta, true);
+    const old = c.nodes[1]!;
+    const bundlePath = join(old.root, BUNDLE_PATH);
+    const current = await readFile(bundlePath);
+    const { sha256: _, ...body } = parseBundle(current);
+    const legacy = { ...body, format: 'esdc-overlay-bundle/1' };
+    const legacyText = `${JSON.stringify({ ...legacy, sha256: sha256Hex(JSON.stringify(legacy)) })}\n`;
+    await chmod(bundlePath, 0o600);
+    await writeFile(bundlePath, legacyText);
+    await chmod(bundlePath, 0o400);
+    try {
+      const m0 = modelOf(doc);
+      const path = want(m0, old.name).path;
+      const tableBefore = await onNode(old.name, path);
+      doc = moved(doc, 9, c.nodes[2]!.name);
+      const m1 = modelOf(doc);
+      const r = await write(m1, delta, false);
+      const sent = r.sent.get(old.name)!;
+      expect(sent.patched).toEqual([]);
+      expect(sent.fallbacks[0]!.reason).toMatch(/patch refused: .*format: must be esdc-overlay-bundle\/2/);
+      expect(r.failed.get(old.name)).toMatch(/format: must be esdc-overlay-bundle\/2 .*run apply/);
+      expect(await onNode(old.name, path)).toBe(tableBefore);
+      expect(await onNode(old.name, BUNDLE_PATH)).toBe(legacyText);
+      for (const n of c.nodes.filter((x) => x !== old)) expect(r.sent.get(n.name)!.patched).toEqual([path]);
+    } finally {
+      await chmod(bundlePath, 0o600);
+      await writeFile(bundlePath, current);
+      await chmod(bundlePath, 0o400);
+    }
+  });
+
   it('a node without the agent bundle gets whole files, and is not asked to patch again', async () => {
     const delta = new DeltaState();
     const bare = c.nodes[3]!;

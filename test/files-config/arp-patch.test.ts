@@ -9,7 +9,7 @@ import { DeltaState } from '../../src/daemon/delta.js';
 import { tableSha256 } from '../../src/daemon/delta.js';
 import { fileText } from '../../src/desired/desired.js';
 import { RenderContext } from '../../src/desired/render-context.js';
-import { applyArpPatch, parseArpTable, parsePatchWords, patchWords, renderArpTable, spliceArpPatch, type ArpPatch, type ArpPatchOp } from '../../src/files-config/arp-patch.js';
+import { applyArpPatch, parseArpTable, parsePatchWords, patchWords, renderArpTable, spliceArpPatch, spliceArpPatchBytes, type ArpPatch, type ArpPatchOp } from '../../src/files-config/arp-patch.js';
 import { arpTableFile } from '../../src/files-config/generator.js';
 import { validateDoc } from '../../src/model/load.js';
 import type { Model } from '../../src/model/model.js';
@@ -38,6 +38,7 @@ function checkAllTables(before: StateDoc, edit: (d: StateDoc) => void): number {
       const want = text(m1, rule.name, name);
       // The rendered form is patched in place, without parsing the table.
       expect(spliceArpPatch(old, ops), `${rule.name} on ${name}`).toBe(want);
+      expect(spliceArpPatchBytes(Buffer.from(old), ops)?.toString('utf8'), `${rule.name} on ${name}`).toBe(want);
       expect(applyArpPatch(old, ops), `${rule.name} on ${name}`).toBe(want);
       expect(tableSha256(delta.context(m1), rule, m1.nodeByName.get(name)!)).toBe(sha256Hex(want));
       if (ops.length > 0) changed++;
@@ -78,12 +79,21 @@ describe('a patch gives the table the head node renders', () => {
         const after = new Map(t);
         for (const o of ops) (o.entry === null ? after.delete(o.mac) : after.set(o.mac, o.entry));
         expect(spliceArpPatch(before, ops), `${before} ${JSON.stringify(ops)}`).toBe(renderArpTable(after));
+        expect(spliceArpPatchBytes(Buffer.from(before), ops)?.toString('utf8')).toBe(renderArpTable(after));
         expect(applyArpPatch(before, ops)).toBe(renderArpTable(after));
       }
     }
     // Not the rendered form (four-space indentation): parsed instead, and rendered as the head node renders.
     const other = `${JSON.stringify(Object.fromEntries([[mac(3), e(3)]]), null, 4)}\n`;
     expect(spliceArpPatch(other, [])).toBeUndefined();
+    expect(spliceArpPatchBytes(Buffer.from(other), [])).toBeUndefined();
+    // Bytes that are not ASCII: a byte would not be a character.
+    const ascii = renderArpTable(parseArpTable(other));
+    expect(spliceArpPatchBytes(Buffer.from(ascii), [])?.toString('utf8')).toBe(ascii);
+    // Where the splice does not look (inside an entry it copies): only the ASCII check can refuse it.
+    const wide = Buffer.from(ascii);
+    wide[ascii.indexOf('"port"') + 1] = 0xff;
+    expect(spliceArpPatchBytes(wide, [])).toBeUndefined();
     expect(applyArpPatch(other, [])).toBe(renderArpTable(parseArpTable(other)));
   });
 
@@ -103,6 +113,7 @@ describe('a patch gives the table the head node renders', () => {
       const after = new Map(table);
       for (const o of ops.values()) (o.entry === null ? after.delete(o.mac) : after.set(o.mac, o.entry));
       expect(spliceArpPatch(before, [...ops.values()])).toBe(renderArpTable(after));
+      expect(spliceArpPatchBytes(Buffer.from(before), [...ops.values()])?.toString('utf8')).toBe(renderArpTable(after));
       table = after;
     }
   });

@@ -8,7 +8,11 @@ import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { BundleError, buildBundle, parseBundle } from '../../src/agent/bundle.js';
+import { spliceBundleFile } from '../../src/agent/bundle-splice.js';
+import { textFile, type DesiredNode } from '../../src/desired/desired.js';
 import { ValidationError } from '../../src/errors.js';
+import { sha256Hex } from '../../src/sha256.js';
 import { loadStateText, validateDoc } from '../../src/model/load.js';
 import { normalizeMac } from '../../src/model/mac.js';
 import { HOSTNAME, matches } from '../../src/syntax/patterns.js';
@@ -164,6 +168,67 @@ describe('shell quoting', () => {
         expect(r.stdout.split('\0').slice(0, -1)).toEqual(argv);
       }),
       { ...FUZZ, numRuns: Math.min(FUZZ.numRuns, 100) },
+    );
+  });
+});
+
+describe('the agent bundle parser (index line, then contents raw)', () => {
+  const desired: DesiredNode = {
+    node: 'cn1',
+    files: [
+      textFile({ path: '/opt/custom/networking/a_overlay.json', mode: 0o400, owner: 'root', group: 'root', secret: false, refresh: 'varpd', text: '{\n  "x": 1\n}\n' }),
+      textFile({ path: '/opt/custom/etc/ipsec/ike.preshared', mode: 0o400, owner: 'root', group: 'root', secret: true, refresh: 'ipsec', text: 'secret-key-material\n' }),
+    ],
+    usbkey: [],
+    overlays: [],
+  };
+  const good = buildBundle(desired, 'pdc0', undefined, 1000);
+  const nl = good.indexOf('\n');
+  const index = JSON.parse(good.slice(0, nl)) as Record<string, unknown>;
+
+  /** Passes if `fn` returns, or throws a BundleError whose issues name a field, never the secret content. */
+  function bundleTypedOrValue(fn: () => unknown): void {
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof BundleError)) throw e;
+      expect(e.issues.length).toBeGreaterThan(0);
+      for (const issue of e.issues) expect(typeof issue.path).toBe('string');
+      expect(e.message).not.toContain('secret-key-material');
+    }
+  }
+  const both = (data: Buffer): void => {
+    bundleTypedOrValue(() => parseBundle(data, 'fuzz'));
+    bundleTypedOrValue(() => spliceBundleFile(data, '/opt/custom/networking/a_overlay.json', Buffer.from('{}\n'), sha256Hex('{}\n'), 0, 'fuzz'));
+  };
+
+  it('arbitrary bytes', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => both(Buffer.from(bytes))), FUZZ);
+  });
+
+  it('the good bundle with bytes changed after its index', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.integer({ min: 0, max: 255 }), (at, byte) => {
+        const data = Buffer.from(good);
+        data[nl + 1 + (at % (data.length - nl - 1))] = byte;
+        both(data);
+      }),
+      FUZZ,
+    );
+  });
+
+  it('an index with one field replaced by arbitrary JSON, its checksum recomputed', () => {
+    const keys = ['format', 'node', 'version', 'pdc', 'files', 'usbkey', 'overlays', 'files.0', 'files.0.bytes', 'files.0.sha256', 'files.0.path', 'files.1.bytes', 'files.1.mode'];
+    fc.assert(
+      fc.property(fc.constantFrom(...keys), fc.jsonValue(), (key, value) => {
+        const { sha256: _, ...body } = structuredClone(index);
+        const parts = key.split('.');
+        let cur = body as Record<string, unknown>;
+        for (const p of parts.slice(0, -1)) cur = cur[p] as Record<string, unknown>;
+        cur[parts.at(-1)!] = value;
+        both(Buffer.from(`${JSON.stringify({ ...body, sha256: sha256Hex(JSON.stringify(body)) })}\n${good.slice(nl + 1)}`));
+      }),
+      FUZZ,
     );
   });
 });

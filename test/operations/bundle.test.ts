@@ -42,7 +42,7 @@ describe('the bundle as a desired file', () => {
   });
 
   it('a node with the same bundle and mode gets nothing for it', () => {
-    const first = plan({}).work.stage.find((s) => s.path === BUNDLE_PATH)!.content;
+    const first = plan({}).work.stage.find((s) => s.path === BUNDLE_PATH)!.content as string;
     const { plan: p, work } = plan({ [BUNDLE_PATH]: { mode: 0o400, text: first } });
     expect(p.files.map((f) => f.path)).not.toContain(BUNDLE_PATH);
     expect(work.stage.map((s) => s.path)).not.toContain(BUNDLE_PATH);
@@ -51,8 +51,8 @@ describe('the bundle as a desired file', () => {
   it('another bundle, or a wider mode, is replaced; a version above the agent floor', () => {
     const a = plan({ [BUNDLE_PATH]: { mode: 0o400, text: 'B1' }, [AGENT_STATUS_PATH]: { mode: 0o644, text: JSON.stringify({ bundle_version: 5_000, bundle_sha256: null }) } });
     expect(a.plan.files.find((f) => f.path === BUNDLE_PATH)).toMatchObject({ action: 'change', contentChanged: true });
-    expect(parseBundle(a.work.stage.find((s) => s.path === BUNDLE_PATH)!.content).version).toBe(5_001);
-    const text = plan({}).work.stage.find((s) => s.path === BUNDLE_PATH)!.content;
+    expect(parseBundle(a.work.stage.find((s) => s.path === BUNDLE_PATH)!.content as string).version).toBe(5_001);
+    const text = plan({}).work.stage.find((s) => s.path === BUNDLE_PATH)!.content as string;
     const b = plan({ [BUNDLE_PATH]: { mode: 0o644, text } });
     expect(b.plan.files.find((f) => f.path === BUNDLE_PATH)).toMatchObject({ action: 'change', contentChanged: false, oldMode: 0o644, mode: 0o400 });
     expect(b.work.stage.map((s) => s.path)).toContain(BUNDLE_PATH);
