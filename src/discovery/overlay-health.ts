@@ -1,24 +1,28 @@
 /**
  * A node's overlays' fault state, read for `verify`: which overlays dladm
  * shows DEGRADED and why (docs/smartos-rules.md#overlay-devices-and-dladm).
- * A node whose state cannot be read is `unknown`, with the reason; that alone
- * does not make verify fail, as with its facts.
+ * Only an overlay the state wants on the node counts: one of a rule the state
+ * no longer has loses its table, and so its varpd instance, at the next varpd
+ * restart, and stays until the node reboots, as the plan says; it is listed
+ * apart. A node whose state cannot be read is `unknown`, with the reason;
+ * that alone does not make verify fail, as with its facts.
  */
 import { checkExec, type Transport } from '../transport/transport.js';
 import { parseOverlayStatus, SHOW_OVERLAY_FMA_ARGV, type OverlayStatus } from './dladm.js';
 
 export type OverlayHealth =
-  | { status: 'ok'; degraded: [] }
-  | { status: 'degraded'; degraded: OverlayStatus[] }
-  | { status: 'unknown'; degraded: []; reason: string };
+  | { status: 'ok' | 'degraded'; degraded: OverlayStatus[]; unwanted: OverlayStatus[] }
+  | { status: 'unknown'; degraded: []; unwanted: []; reason: string };
 
-export async function readOverlayHealth(t: Transport, timeoutMs: number): Promise<OverlayHealth> {
+/** `wanted`: the overlay links the state wants on this node. */
+export async function readOverlayHealth(t: Transport, wanted: ReadonlySet<string>, timeoutMs: number): Promise<OverlayHealth> {
   try {
     const r = checkExec(t.node, SHOW_OVERLAY_FMA_ARGV, await t.exec(SHOW_OVERLAY_FMA_ARGV, timeoutMs));
-    const degraded = parseOverlayStatus(r.stdout, `${t.node}: dladm show-overlay -f`).filter((o) => o.status === 'DEGRADED');
-    return degraded.length > 0 ? { status: 'degraded', degraded } : { status: 'ok', degraded: [] };
+    const all = parseOverlayStatus(r.stdout, `${t.node}: dladm show-overlay -f`).filter((o) => o.status === 'DEGRADED');
+    const degraded = all.filter((o) => wanted.has(o.link));
+    return { status: degraded.length > 0 ? 'degraded' : 'ok', degraded, unwanted: all.filter((o) => !wanted.has(o.link)) };
   } catch (err) {
     const reason = (err instanceof Error ? err.message : String(err)).split('\n').map((l) => l.trim()).filter((l) => l !== '').join('; ');
-    return { status: 'unknown', degraded: [], reason };
+    return { status: 'unknown', degraded: [], unwanted: [], reason };
   }
 }

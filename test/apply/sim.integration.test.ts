@@ -251,6 +251,11 @@ describe('discover, plan, apply, verify on 4 simulated nodes', () => {
     const pending = body.nodes.filter((n) => n.status === 'pending-reboot');
     expect(pending.map((n) => (n as unknown as { node: string }).node)).toEqual(['cn02.sim.test', 'cn03.sim.test', 'cn04.sim.test']);
     expect(pending[0]!.pending.join('\n')).toContain('overlay customers1000: vxlan/listen_port: 4790 → 4795');
+    // The lab rule went away (above): its overlay lost its table and so its varpd instance, and stays until
+    // reboot; verify lists it apart and does not fail for it.
+    const withLab = body.nodes.find((n) => (n as unknown as { node: string }).node === 'cn01.sim.test') as unknown as { overlays: { status: string; unwanted: Array<{ link: string }> } };
+    expect(withLab.overlays.status).toBe('ok');
+    expect(withLab.overlays.unwanted.map((o) => o.link)).toEqual(['lab2000']);
   });
 
   it('the built CLI under plain node (where ssh2 is imported as CommonJS) verifies the same nodes', () => {

@@ -52,8 +52,8 @@ describe('verify reports overlays that lost their varpd instance', () => {
     expect(body.in_sync).toBe(false);
     const cn02 = body.nodes.find((x) => x.node === 'cn02.sim.test')!;
     expect(cn02.status).toBe('in-sync');
-    expect(cn02.overlays).toEqual({ status: 'degraded', degraded: [{ link: 'customers1000', status: 'DEGRADED', details: 'no varpd instance exists' }] });
-    expect(body.nodes.find((x) => x.node === 'cn01.sim.test')!.overlays).toEqual({ status: 'ok', degraded: [] });
+    expect(cn02.overlays).toEqual({ status: 'degraded', degraded: [{ link: 'customers1000', status: 'DEGRADED', details: 'no varpd instance exists' }], unwanted: [] });
+    expect(body.nodes.find((x) => x.node === 'cn01.sim.test')!.overlays).toEqual({ status: 'ok', degraded: [], unwanted: [] });
 
     // The remedy verify prints: the VM stopped (its vNIC gone), the link deleted, apply creates it anew.
     const vmsPath = n.path('/var/sim/vms.json');

@@ -31,6 +31,7 @@ import { agentSummary, readRemoteAgent, unreadableAgent } from '../../agent/remo
 import { checkNodeFacts, type FactsCheck } from '../../discovery/discover.js';
 import { describeFactChange } from '../../discovery/facts.js';
 import { readOverlayHealth, type OverlayHealth } from '../../discovery/overlay-health.js';
+import { overlaysOfNode } from '../../rules/overlays.js';
 
 export type VerifyStatus = 'in-sync' | 'pending-reboot' | 'drift';
 
@@ -65,8 +66,9 @@ export function registerVerify(program: Command, io: CliIo): void {
         mapLimit(f.plan.nodes, remote.concurrency, async (p) => {
           const t = f.transports.get(p.node)!;
           const agent = await readRemoteAgent(t, remote.timeoutMs).catch((err: unknown) => unreadableAgent(p.node, err));
-          const facts = await checkNodeFacts(t, model.nodeByName.get(p.node)!, remote.timeoutMs);
-          const overlays = await readOverlayHealth(t, remote.timeoutMs);
+          const node = model.nodeByName.get(p.node)!;
+          const facts = await checkNodeFacts(t, node, remote.timeoutMs);
+          const overlays = await readOverlayHealth(t, new Set(overlaysOfNode(model, node).map((o) => o.link)), remote.timeoutMs);
           return { agent, facts, overlays };
         }),
       );
@@ -94,6 +96,10 @@ export function registerVerify(program: Command, io: CliIo): void {
           }
           for (const r of degraded) {
             for (const o of r.overlays!.degraded) lines.push('', `${r.node}: overlay ${o.link} is DEGRADED (${o.details}): its VMs reach no one over it.`, `  ${RECREATE}`);
+          }
+          for (const r of results) {
+            const gone = r.overlays?.unwanted ?? [];
+            if (gone.length > 0) lines.push('', `${r.node}: no longer wanted, DEGRADED until the node reboots: ${gone.map((o) => o.link).join(', ')}`);
           }
           const outcome: string[] = [];
           if (drift.length > 0) outcome.push(`Drift on ${drift.length} node(s): run esdc-overlay apply.`);
