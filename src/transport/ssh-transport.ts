@@ -7,7 +7,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { posix } from 'node:path';
-import ssh2, { type AgentAuthMethod, type ConnectConfig, type NoAuthMethod, type ParsedKey, type PublicKeyAuthMethod, type SFTPWrapper, type Stats } from 'ssh2';
+import ssh2, { type AgentAuthMethod, type ConnectConfig, type ParsedKey, type PublicKeyAuthMethod, type SFTPWrapper, type Stats } from 'ssh2';
 import { quoteArgv } from '../shell/quote.js';
 import { connectCorked } from './corked-socket.js';
 import { sftpReadWithMode } from './sftp-read.js';
@@ -57,20 +57,19 @@ export interface SshTarget {
 export type ClientKey = Buffer | ParsedKey;
 
 /**
- * How ssh2 is to authenticate. A decrypted key goes in an auth list, in the
- * order ssh2 itself tries (none, the key, the agent): ssh2's `privateKey`
- * option takes only a string or Buffer and drops anything else
- * (ssh2/lib/client.js, config.privateKey), while a method of the list is
- * parsed by its parseKey, which returns a parsed key as it is.
+ * How ssh2 is to authenticate, as a list: the key, then the agent. A list,
+ * not ssh2's `privateKey` option, for two reasons: that option takes only a
+ * string or Buffer and drops a decrypted key (ssh2/lib/client.js,
+ * config.privateKey), while a method of the list goes through its parseKey,
+ * which returns a parsed key as it is; and ssh2's own order starts with a
+ * `none` request whose only answer is the list of methods we already know,
+ * one round trip per node for nothing (one across the WAN to a far PDC).
+ * With no key ssh2's default stays (none, then the agent).
  */
-function clientAuth(opts: SshOptions): Pick<ConnectConfig, 'privateKey' | 'authHandler'> {
+function clientAuth(opts: SshOptions): Pick<ConnectConfig, 'authHandler'> {
   const key = opts.privateKey;
   if (key === undefined) return {};
-  if (Buffer.isBuffer(key)) return { privateKey: key };
-  const methods: Array<NoAuthMethod | PublicKeyAuthMethod | AgentAuthMethod> = [
-    { type: 'none', username: opts.user },
-    { type: 'publickey', username: opts.user, key },
-  ];
+  const methods: Array<PublicKeyAuthMethod | AgentAuthMethod> = [{ type: 'publickey', username: opts.user, key }];
   if (opts.agent !== undefined) methods.push({ type: 'agent', username: opts.user, agent: opts.agent });
   return { authHandler: methods };
 }

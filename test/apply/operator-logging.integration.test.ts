@@ -5,7 +5,7 @@
  * none of it.
  */
 import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -99,6 +99,29 @@ describe('ssh-agent', () => {
       const withoutAgent = runBuiltCli(['plan', c.nodes[0]!.name], { ...env, HOME: home });
       expect(withoutAgent.status).toBe(1);
       const r = runBuiltCli(['plan', c.nodes[0]!.name], { ...env, HOME: home, SSH_AUTH_SOCK: sock });
+      expect([0, 2], r.stderr).toContain(r.status);
+    } finally {
+      process.kill(pid, 'SIGTERM');
+    }
+  });
+
+  it('a default key file the node refuses is followed by the agent, as ssh(1) does', async () => {
+    const dir = await tempDir();
+    const sock = join(dir, 'agent.sock');
+    const home = await tempDir();
+    await mkdir(join(home, '.ssh'), { mode: 0o700 });
+    expect(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(home, '.ssh', 'id_ed25519')]).status).toBe(0);
+    const started = spawnSync('ssh-agent', ['-a', sock, '-s'], { encoding: 'utf8' });
+    expect(started.status).toBe(0);
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(started.stdout)![1]);
+    try {
+      expect(spawnSync('ssh-add', ['-q', c.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: sock } }).status).toBe(0);
+      const { ESDC_OVERLAY_IDENTITY: _key, ...rest } = c.env;
+      const env = { ...rest, HOME: home };
+      const refused = runBuiltCli(['plan', c.nodes[0]!.name], env);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain('All configured authentication methods failed');
+      const r = runBuiltCli(['plan', c.nodes[0]!.name], { ...env, SSH_AUTH_SOCK: sock });
       expect([0, 2], r.stderr).toContain(r.status);
     } finally {
       process.kill(pid, 'SIGTERM');
