@@ -10,6 +10,15 @@
 import { checkExec, type Transport } from '../transport/transport.js';
 import { parseOverlayStatus, SHOW_OVERLAY_FMA_ARGV, type OverlayStatus } from './dladm.js';
 
+/** What mends an overlay whose varpd instance is gone: only a new link gets a new instance. */
+export const RECREATE_DEGRADED =
+  'To recreate it: stop the VMs with a NIC on it (or reboot the node), run `dladm delete-overlay LINK` on the node, then esdc-overlay apply.';
+
+/** The lines that name a degraded overlay and how to mend it. */
+export function degradedLines(node: string, o: OverlayStatus, when = ''): string[] {
+  return [`${node}: overlay ${o.link} is DEGRADED${when} (${o.details}): its VMs reach no one over it.`, `  ${RECREATE_DEGRADED.replace('LINK', o.link)}`];
+}
+
 export type OverlayHealth =
   | { status: 'ok' | 'degraded'; degraded: OverlayStatus[]; unwanted: OverlayStatus[] }
   | { status: 'unknown'; degraded: []; unwanted: []; reason: string };

@@ -9,6 +9,10 @@
 import { adminOverlayGaps } from '../model/build-model.js';
 import { updateAdminOverlay, type MemberChange } from '../adminoverlay/edit.js';
 import { executeWork, type ExecuteResult } from '../apply/execute.js';
+import { mapLimit } from '../apply/pool.js';
+import { readOverlayHealth } from '../discovery/overlay-health.js';
+import type { OverlayStatus } from '../discovery/dladm.js';
+import { overlaysOfNode } from '../rules/overlays.js';
 import { NodesFailedError, refuseSplitPairs, type NodeFailure } from '../apply/fleet.js';
 import { EsdcError } from '../errors.js';
 import { generateMissingKeys, type KeyChange } from '../ipsec/keys.js';
@@ -56,6 +60,13 @@ export interface ApplyOutcome extends ApplyPreview {
   result: ExecuteResult;
   /** Nodes left out of this run, by request or unreachable. */
   left: string[];
+  /**
+   * Overlays the state wants that are DEGRADED after this run restarted varpd
+   * on their node (read with `dladm show-overlay -f` only where varpd was
+   * restarted): their VMs reach no one until each is recreated
+   * (docs/operations.md#verify); the files were applied all the same.
+   */
+  degraded: Array<{ node: string; overlays: OverlayStatus[] }>;
 }
 
 interface Prepared extends ApplyPreview {
@@ -68,6 +79,24 @@ interface Prepared extends ApplyPreview {
 /** The nodes of the run: the selection minus `out`. */
 function without(model: Model, only: ReadonlySet<string> | undefined, out: readonly string[]): Set<string> {
   return new Set((only !== undefined ? [...only] : model.nodes.map((n) => n.name)).filter((n) => !out.includes(n)));
+}
+
+/**
+ * The overlays left DEGRADED on the nodes whose varpd this run restarted: a
+ * restart is when varpd drops the instance of an overlay whose table it
+ * cannot read, for good (docs/smartos-rules.md#overlay-devices-and-dladm).
+ * A node whose state cannot be read is passed over here; verify reports it.
+ */
+async function degradedAfterRestart(p: Prepared, result: ExecuteResult): Promise<ApplyOutcome['degraded']> {
+  const restarted = result.outcomes.filter((o) => o.status === 'applied' && o.refreshed.includes('varpd')).map((o) => o.node);
+  const found = await mapLimit(restarted, p.concurrency, async (name) => {
+    const node = p.model.nodeByName.get(name);
+    const t = p.fleet.transports.get(name);
+    if (node === undefined || t === undefined) return { node: name, overlays: [] };
+    const health = await readOverlayHealth(t, new Set(overlaysOfNode(p.model, node).map((o) => o.link)), p.timeoutMs);
+    return { node: name, overlays: health.degraded };
+  });
+  return found.filter((d) => d.overlays.length > 0);
 }
 
 export async function applyNodes(ctx: OperationContext, req: ApplyRequest, hooks: ApplyHooks): Promise<ApplyOutcome> {
@@ -153,7 +182,8 @@ export async function applyNodes(ctx: OperationContext, req: ApplyRequest, hooks
       },
     );
     const p = out.result;
-    return { plan: p.plan, empty: p.empty, keys: p.keys, assigned: p.assigned, result: out.executed!, left };
+    const degraded = await degradedAfterRestart(p, out.executed!);
+    return { plan: p.plan, empty: p.empty, keys: p.keys, assigned: p.assigned, result: out.executed!, left, degraded };
   } finally {
     await fleet?.close();
   }

@@ -4,8 +4,9 @@
  * read when varpd restarted, stays DEGRADED even once the table is mended
  * (illumos destroys the instance and unlinks its stored copy;
  * docs/smartos-rules.md#overlay-devices-and-dladm). verify says so, with exit 2 and
- * how to recreate it, after apply too, since apply cannot mend it; once the
- * link is deleted and apply creates it again, verify is clean.
+ * how to recreate it, after apply too, since apply cannot mend it (apply
+ * itself says so when it restarted varpd there, exit 2); once the link is
+ * deleted and apply creates it again, both are clean.
  */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -41,10 +42,14 @@ describe('verify reports overlays that lost their varpd instance', () => {
     expect(v.stdout).toMatch(/cn02\.sim\.test\s+drift\s+ok\s+degraded: customers1000\s/);
     expect(v.stdout).toMatch(/cn01\.sim\.test\s+in-sync\s+ok\s+ok\s/);
     expect(v.stdout).toContain('cn02.sim.test: overlay customers1000 is DEGRADED (no varpd instance exists): its VMs reach no one over it.');
-    expect(v.stdout).toContain('dladm delete-overlay LINK');
+    expect(v.stdout).toContain('run `dladm delete-overlay customers1000` on the node, then esdc-overlay apply');
 
-    // apply puts the table back and restarts varpd: the file is in sync, the overlay is not mended.
-    expect((await cli(['apply', '--yes'], c.env)).status).toBe(0);
+    // apply puts the table back and restarts varpd: the file is in sync, the overlay is not mended, and
+    // apply says so (exit 2) rather than "done".
+    const a = await cli(['apply', '--yes'], c.env);
+    expect(a.status).toBe(2);
+    expect(a.stdout).toContain("cn02.sim.test: overlay customers1000 is DEGRADED after varpd's restart (no varpd instance exists): its VMs reach no one over it.");
+    expect(a.stdout).toContain('run `dladm delete-overlay customers1000` on the node, then esdc-overlay apply');
     expect(await readFile(table, 'utf8')).toBe(good);
     const j = await cli(['verify', '--json'], c.env);
     expect(j.status).toBe(2);

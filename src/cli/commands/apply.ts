@@ -13,6 +13,7 @@ import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { snakeJson } from '../json-style.js';
 import { withRemoteOptions, type RemoteOptions } from '../remote.js';
+import { degradedLines } from '../../discovery/overlay-health.js';
 import { table } from '../table.js';
 import { commandPrefix } from '../next-steps.js';
 import { quoteArgv } from '../../shell/quote.js';
@@ -79,10 +80,17 @@ export function registerApply(program: Command, io: CliIo): void {
           skipped: (f) => io.stderr.write(`skipping unreachable node ${f.node}: ${f.message}\n`),
         },
       );
-      const { result, left } = out;
+      const { result, left, degraded } = out;
       ctx.output(
-        () => (out.empty ? '' : `\n${renderSummary(result)}`),
-        () => snakeJson({ ok: result.ok, phase: result.phase, plan: planJson(out.plan), outcomes: result.outcomes.map((o) => ({ ...o, counts: outcomeCounts(o) })) }),
+        () => (out.empty ? '' : `\n${renderSummary(result)}`) + degraded.flatMap((d) => d.overlays.flatMap((o) => ['', ...degradedLines(d.node, o, " after varpd's restart")])).map((l) => `\n${l}`).join(''),
+        () =>
+          snakeJson({
+            ok: result.ok,
+            phase: result.phase,
+            plan: planJson(out.plan),
+            outcomes: result.outcomes.map((o) => ({ ...o, counts: outcomeCounts(o) })),
+            degraded,
+          }),
       );
       if (left.length > 0 && !ctx.json) {
         io.stdout.write(`\nleft out of this run: ${left.join(', ')}; finish them with: ${quoteArgv([...commandPrefix(ctx.opts), 'apply', ...left])}\n`);
@@ -92,5 +100,7 @@ export function registerApply(program: Command, io: CliIo): void {
         const failed = result.outcomes.filter((o) => o.status === 'stage-failed' || o.status === 'commit-failed').map((o) => o.node);
         throw new EsdcError(`apply failed on ${failed.join(', ')} (see the summary above)`, { code: 'ApplyFailed' });
       }
+      // The files are applied, but a VM network is down until someone recreates its overlay: not "done".
+      if (degraded.length > 0) throw new OutcomeReported('degraded overlays', { code: 'Degraded', exitStatus: EXIT.drift });
     });
 }

@@ -30,7 +30,7 @@ import { mapLimit } from '../../apply/pool.js';
 import { agentSummary, readRemoteAgent, unreadableAgent } from '../../agent/remote-status.js';
 import { checkNodeFacts, type FactsCheck } from '../../discovery/discover.js';
 import { describeFactChange } from '../../discovery/facts.js';
-import { readOverlayHealth, type OverlayHealth } from '../../discovery/overlay-health.js';
+import { degradedLines, readOverlayHealth, type OverlayHealth } from '../../discovery/overlay-health.js';
 import { overlaysOfNode } from '../../rules/overlays.js';
 
 export type VerifyStatus = 'in-sync' | 'pending-reboot' | 'drift';
@@ -46,8 +46,6 @@ export function factsCell(f: FactsCheck): string {
   return f.status;
 }
 
-/** What mends an overlay whose varpd instance is gone: only a new link gets a new instance. */
-const RECREATE = 'To recreate it: stop the VMs with a NIC on it (or reboot the node), run `dladm delete-overlay LINK` on the node, then esdc-overlay apply.';
 
 /** The OVERLAYS column: `ok`, `degraded: a, b` or `unknown`. */
 export function overlaysCell(h: OverlayHealth): string {
@@ -95,7 +93,7 @@ export function registerVerify(program: Command, io: CliIo): void {
             }
           }
           for (const r of degraded) {
-            for (const o of r.overlays!.degraded) lines.push('', `${r.node}: overlay ${o.link} is DEGRADED (${o.details}): its VMs reach no one over it.`, `  ${RECREATE}`);
+            for (const o of r.overlays!.degraded) lines.push('', ...degradedLines(r.node, o));
           }
           for (const r of results) {
             const gone = r.overlays?.unwanted ?? [];
