@@ -73,6 +73,11 @@ export function parseOverlayStatus(text: string, source = 'dladm show-overlay -f
       issues.push({ path: `line ${i + 1}`, value: line, message: 'is not link:ONLINE|DEGRADED:details' });
       continue;
     }
+    // The reason is printed to the operator's terminal: a node's text never carries control characters there.
+    if (/[\x00-\x1f\x7f]/.test(f[2]!)) {
+      issues.push({ path: `line ${i + 1}`, message: 'has control characters in its details' });
+      continue;
+    }
     out.push({ link: f[0]!, status: f[1], details: f[2]! });
   }
   if (issues.length > 0) throw new ValidationError(issues, source);

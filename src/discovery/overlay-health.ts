@@ -1,6 +1,6 @@
 /**
- * A node's overlays' fault state, read for `verify`: which overlays dladm
- * shows DEGRADED and why (docs/smartos-rules.md#overlay-devices-and-dladm).
+ * A node's overlays' fault state, read by `verify` and by `apply` where it
+ * restarted varpd: which overlays dladm shows DEGRADED and why (docs/smartos-rules.md#overlay-devices-and-dladm).
  * Only an overlay the state wants on the node counts: one of a rule the state
  * no longer has loses its table, and so its varpd instance, at the next varpd
  * restart, and stays until the node reboots, as the plan says; it is listed

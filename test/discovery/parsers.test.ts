@@ -84,6 +84,9 @@ describe('dladm show-overlay -f -p', () => {
     expect(() => parseOverlayStatus('c1000:FAULTED:-\n')).toThrow(ValidationError);
     expect(() => parseOverlayStatus('c1000:ONLINE\n')).toThrow(ValidationError);
   });
+  it("refuses details with control characters (they would reach the operator's terminal)", () => {
+    expect(() => parseOverlayStatus('c1000:DEGRADED:gone\u001b[2Jaway\n')).toThrow(ValidationError);
+  });
 });
 
 describe('dladm show-overlay -p', () => {

@@ -46,7 +46,6 @@ export function factsCell(f: FactsCheck): string {
   return f.status;
 }
 
-
 /** The OVERLAYS column: `ok`, `degraded: a, b` or `unknown`. */
 export function overlaysCell(h: OverlayHealth): string {
   if (h.status === 'degraded') return `degraded: ${h.degraded.map((o) => o.link).join(', ')}`;
