@@ -7,6 +7,8 @@
  * apart. A node whose state cannot be read is `unknown`, with the reason;
  * that alone does not make verify fail, as with its facts.
  */
+import type { Model, Node } from '../model/model.js';
+import { overlaysOfNode } from '../rules/overlays.js';
 import { checkExec, type Transport } from '../transport/transport.js';
 import { parseOverlayStatus, SHOW_OVERLAY_FMA_ARGV, type OverlayStatus } from './dladm.js';
 
@@ -23,8 +25,9 @@ export type OverlayHealth =
   | { status: 'ok' | 'degraded'; degraded: OverlayStatus[]; unwanted: OverlayStatus[] }
   | { status: 'unknown'; degraded: []; unwanted: []; reason: string };
 
-/** `wanted`: the overlay links the state wants on this node. */
-export async function readOverlayHealth(t: Transport, wanted: ReadonlySet<string>, timeoutMs: number): Promise<OverlayHealth> {
+/** Reads the fault state of `node`'s overlays over `t`, and sorts the degraded ones by whether `model` wants them there. */
+export async function readOverlayHealth(t: Transport, model: Model, node: Node, timeoutMs: number): Promise<OverlayHealth> {
+  const wanted = new Set(overlaysOfNode(model, node).map((o) => o.link));
   try {
     const r = checkExec(t.node, SHOW_OVERLAY_FMA_ARGV, await t.exec(SHOW_OVERLAY_FMA_ARGV, timeoutMs));
     const all = parseOverlayStatus(r.stdout, `${t.node}: dladm show-overlay -f`).filter((o) => o.status === 'DEGRADED');

@@ -12,7 +12,6 @@ import { executeWork, type ExecuteResult } from '../apply/execute.js';
 import { mapLimit } from '../apply/pool.js';
 import { readOverlayHealth } from '../discovery/overlay-health.js';
 import type { OverlayStatus } from '../discovery/dladm.js';
-import { overlaysOfNode } from '../rules/overlays.js';
 import { NodesFailedError, refuseSplitPairs, type NodeFailure } from '../apply/fleet.js';
 import { EsdcError } from '../errors.js';
 import { generateMissingKeys, type KeyChange } from '../ipsec/keys.js';
@@ -93,7 +92,7 @@ async function degradedAfterRestart(p: Prepared, result: ExecuteResult): Promise
     const node = p.model.nodeByName.get(name);
     const t = p.fleet.transports.get(name);
     if (node === undefined || t === undefined) return { node: name, overlays: [] };
-    const health = await readOverlayHealth(t, new Set(overlaysOfNode(p.model, node).map((o) => o.link)), p.timeoutMs);
+    const health = await readOverlayHealth(t, p.model, node, p.timeoutMs);
     return { node: name, overlays: health.degraded };
   });
   return found.filter((d) => d.overlays.length > 0);

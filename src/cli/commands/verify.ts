@@ -31,7 +31,6 @@ import { agentSummary, readRemoteAgent, unreadableAgent } from '../../agent/remo
 import { checkNodeFacts, type FactsCheck } from '../../discovery/discover.js';
 import { describeFactChange } from '../../discovery/facts.js';
 import { degradedLines, readOverlayHealth, type OverlayHealth } from '../../discovery/overlay-health.js';
-import { overlaysOfNode } from '../../rules/overlays.js';
 
 export type VerifyStatus = 'in-sync' | 'pending-reboot' | 'drift';
 
@@ -65,7 +64,7 @@ export function registerVerify(program: Command, io: CliIo): void {
           const agent = await readRemoteAgent(t, remote.timeoutMs).catch((err: unknown) => unreadableAgent(p.node, err));
           const node = model.nodeByName.get(p.node)!;
           const facts = await checkNodeFacts(t, node, remote.timeoutMs);
-          const overlays = await readOverlayHealth(t, new Set(overlaysOfNode(model, node).map((o) => o.link)), remote.timeoutMs);
+          const overlays = await readOverlayHealth(t, model, node, remote.timeoutMs);
           return { agent, facts, overlays };
         }),
       );
