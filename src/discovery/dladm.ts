@@ -23,8 +23,13 @@ function splitParseable(line: string): string[] {
   return fields;
 }
 
-export function parseShowOverlay(text: string, source = 'dladm show-overlay'): Map<string, Map<string, string>> {
-  const out = new Map<string, Map<string, string>>();
+/**
+ * Each non-empty line of parseable output whose first field is a link name
+ * dladm accepts and that has `n` fields, as its fields; `bad(fields)` may
+ * refuse more. Refused lines are issues naming the line; any issue throws.
+ */
+function parseableRows(text: string, n: number, what: string, source: string, bad: (f: string[]) => string | undefined = () => undefined): string[][] {
+  const rows: string[][] = [];
   const issues = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -32,16 +37,25 @@ export function parseShowOverlay(text: string, source = 'dladm show-overlay'): M
     if (line === '') continue;
     const f = splitParseable(line);
     // Any name dladm accepts (a `.` included), so one link of another tool's cannot fail the whole read.
-    if (f.length !== 3 || !isValidLinkName(f[0]!)) {
-      issues.push({ path: `line ${i + 1}`, value: line, message: 'is not link:property:value' });
+    if (f.length !== n || !isValidLinkName(f[0]!)) {
+      issues.push({ path: `line ${i + 1}`, value: line, message: `is not ${what}` });
       continue;
     }
-    const [link, prop, value] = f as [string, string, string];
+    const why = bad(f);
+    if (why !== undefined) issues.push({ path: `line ${i + 1}`, message: why });
+    else rows.push(f);
+  }
+  if (issues.length > 0) throw new ValidationError(issues, source);
+  return rows;
+}
+
+export function parseShowOverlay(text: string, source = 'dladm show-overlay'): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const [link, prop, value] of parseableRows(text, 3, 'link:property:value', source) as Array<[string, string, string]>) {
     let props = out.get(link);
     if (!props) out.set(link, (props = new Map()));
     if (prop !== '') props.set(prop, value);
   }
-  if (issues.length > 0) throw new ValidationError(issues, source);
   return out;
 }
 
@@ -62,24 +76,13 @@ export interface OverlayStatus {
 }
 
 export function parseOverlayStatus(text: string, source = 'dladm show-overlay -f'): OverlayStatus[] {
-  const out: OverlayStatus[] = [];
-  const issues = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '') continue;
-    const f = splitParseable(line);
-    if (f.length !== 3 || !isValidLinkName(f[0]!) || (f[1] !== 'ONLINE' && f[1] !== 'DEGRADED')) {
-      issues.push({ path: `line ${i + 1}`, value: line, message: 'is not link:ONLINE|DEGRADED:details' });
-      continue;
-    }
-    // The reason is printed to the operator's terminal: a node's text never carries control characters there.
-    if (/[\x00-\x1f\x7f]/.test(f[2]!)) {
-      issues.push({ path: `line ${i + 1}`, message: 'has control characters in its details' });
-      continue;
-    }
-    out.push({ link: f[0]!, status: f[1], details: f[2]! });
-  }
-  if (issues.length > 0) throw new ValidationError(issues, source);
-  return out;
+  const rows = parseableRows(text, 3, 'link:ONLINE|DEGRADED:details', source, (f) =>
+    f[1] !== 'ONLINE' && f[1] !== 'DEGRADED'
+      ? `has status ${JSON.stringify(f[1])}, not ONLINE or DEGRADED`
+      : // The reason is printed to the operator's terminal: a node's text never carries control characters there.
+        /[\x00-\x1f\x7f]/.test(f[2]!)
+        ? 'has control characters in its details'
+        : undefined,
+  );
+  return rows.map((f) => ({ link: f[0]!, status: f[1] as OverlayStatus['status'], details: f[2]! }));
 }

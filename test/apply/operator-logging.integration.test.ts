@@ -85,37 +85,36 @@ describe('nodes discover --head', () => {
   });
 });
 
+/** Runs `fn` with an ssh-agent of its own that holds the cluster's key, stopped afterwards. */
+async function withAgent(fn: (sock: string) => Promise<void>): Promise<void> {
+  const sock = join(await tempDir(), 'agent.sock');
+  const started = spawnSync('ssh-agent', ['-a', sock, '-s'], { encoding: 'utf8' });
+  expect(started.status).toBe(0);
+  const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(started.stdout)![1]);
+  try {
+    expect(spawnSync('ssh-add', ['-q', c.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: sock } }).status).toBe(0);
+    await fn(sock);
+  } finally {
+    process.kill(pid, 'SIGTERM');
+  }
+}
+
 describe('ssh-agent', () => {
-  it('with SSH_AUTH_SOCK and no key file, the agent authenticates', async () => {
-    const dir = await tempDir();
-    const sock = join(dir, 'agent.sock');
-    const started = spawnSync('ssh-agent', ['-a', sock, '-s'], { encoding: 'utf8' });
-    expect(started.status).toBe(0);
-    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(started.stdout)![1]);
-    try {
-      expect(spawnSync('ssh-add', ['-q', c.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: sock } }).status).toBe(0);
+  it('with SSH_AUTH_SOCK and no key file, the agent authenticates', () =>
+    withAgent(async (sock) => {
       const { ESDC_OVERLAY_IDENTITY: _key, ...env } = c.env;
       const home = await tempDir();
       const withoutAgent = runBuiltCli(['plan', c.nodes[0]!.name], { ...env, HOME: home });
       expect(withoutAgent.status).toBe(1);
       const r = runBuiltCli(['plan', c.nodes[0]!.name], { ...env, HOME: home, SSH_AUTH_SOCK: sock });
       expect([0, 2], r.stderr).toContain(r.status);
-    } finally {
-      process.kill(pid, 'SIGTERM');
-    }
-  });
+    }));
 
-  it('a default key file the node refuses is followed by the agent, as ssh(1) does', async () => {
-    const dir = await tempDir();
-    const sock = join(dir, 'agent.sock');
-    const home = await tempDir();
-    await mkdir(join(home, '.ssh'), { mode: 0o700 });
-    expect(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(home, '.ssh', 'id_ed25519')]).status).toBe(0);
-    const started = spawnSync('ssh-agent', ['-a', sock, '-s'], { encoding: 'utf8' });
-    expect(started.status).toBe(0);
-    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(started.stdout)![1]);
-    try {
-      expect(spawnSync('ssh-add', ['-q', c.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: sock } }).status).toBe(0);
+  it('a default key file the node refuses is followed by the agent, as ssh(1) does', () =>
+    withAgent(async (sock) => {
+      const home = await tempDir();
+      await mkdir(join(home, '.ssh'), { mode: 0o700 });
+      expect(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(home, '.ssh', 'id_ed25519')]).status).toBe(0);
       const { ESDC_OVERLAY_IDENTITY: _key, ...rest } = c.env;
       const env = { ...rest, HOME: home };
       const refused = runBuiltCli(['plan', c.nodes[0]!.name], env);
@@ -123,8 +122,5 @@ describe('ssh-agent', () => {
       expect(refused.stderr).toContain('All configured authentication methods failed');
       const r = runBuiltCli(['plan', c.nodes[0]!.name], { ...env, SSH_AUTH_SOCK: sock });
       expect([0, 2], r.stderr).toContain(r.status);
-    } finally {
-      process.kill(pid, 'SIGTERM');
-    }
-  });
+    }));
 });
