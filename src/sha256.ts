@@ -1,10 +1,11 @@
 /**
- * The SHA-256 of a text as lower-case hex: a plan's file checksum, a
- * bundle's checksum, a state file's revision. One helper, so the three agree
- * on the encoding (UTF-8 in, hex out). Pure; shared by every layer.
+ * The SHA-256 of a text or of bytes as lower-case hex: a plan's file
+ * checksum, a bundle's checksum and its contents', a patched table's, a state
+ * file's revision. One helper, so they all agree on the encoding (a text is
+ * taken as UTF-8, bytes as they are; hex out). Pure; shared by every layer.
  */
 import { createHash } from 'node:crypto';
 
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }

@@ -20,7 +20,6 @@
  * rewrites a few kilobytes of index and copies the other contents' bytes,
  * where a JSON string would have to be escaped, unescaped and rehashed whole.
  */
-import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { EsdcError, formatIssue, type ValidationIssue } from '../errors.js';
 import { sha256Hex } from '../sha256.js';
@@ -71,10 +70,6 @@ export interface BundleIndex extends Omit<BundleBody, 'files'> {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
-
-function sha256Of(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 
 /** The body without version: what decides whether a new version is due. */
@@ -305,7 +300,7 @@ export function parseBundle(text: string | Buffer, source = 'bundle', opts: { po
   const files = index.files.map((f, i): BundleFile => {
     const bytes = data.subarray(at, at + f.bytes);
     at += f.bytes;
-    if (sha256Of(bytes) !== f.sha256) checksumMismatch(source, `files[${i}].sha256`, 'the content');
+    if (sha256Hex(bytes) !== f.sha256) checksumMismatch(source, `files[${i}].sha256`, 'the content');
     if (!isUtf8(bytes)) badBundle(source, [{ path: `files[${i}].bytes`, message: 'must be UTF-8 text' }]);
     const { bytes: _, sha256: __, ...meta } = f;
     return { ...meta, content: bytes.toString('utf8') };

@@ -8,9 +8,9 @@
  * restarted, by the executor apply uses. Any mismatch refuses with the
  * reason and changes nothing; the daemon then sends the whole file.
  */
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { EsdcError } from '../errors.js';
+import { sha256Hex } from '../sha256.js';
 import { executeWork } from '../apply/execute.js';
 import { acquireNodeLock } from '../apply/node-lock.js';
 import { applyArpPatch, ArpPatchError, parsePatchWords, spliceArpPatchBytes, type ArpPatch } from '../files-config/arp-patch.js';
@@ -40,11 +40,6 @@ export function shortSha(sha: string): string {
   return `${sha.slice(0, 16)}...`;
 }
 
-/** SHA-256 of bytes as read (src/sha256.ts takes the same of the UTF-8 of a text). */
-function sha256Bytes(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 function refuse(why: string): never {
   throw new ArpPatchError(`patch refused: ${why}; nothing was changed (the head node sends the whole file)`);
 }
@@ -60,10 +55,10 @@ export async function patchTable(t: Transport, patch: ArpPatch, opts: PatchOptio
     const have = await t.readFile(patch.path, opts.timeoutMs);
     if (have === undefined) refuse(`${patch.path} does not exist`);
     // Hashed and patched as bytes, as read (src/files-config/arp-patch.ts spliceArpPatchBytes); a table not in the head node's form is decoded and parsed.
-    const before = sha256Bytes(have!.data);
+    const before = sha256Hex(have!.data);
     if (before !== patch.from) refuse(`${patch.path} has SHA-256 ${shortSha(before)}, not ${shortSha(patch.from)} as the head node expects (changed since it was written)`);
     const next = spliceArpPatchBytes(have!.data, patch.ops) ?? Buffer.from(applyArpPatch(have!.data.toString('utf8'), patch.ops), 'utf8');
-    const after = sha256Bytes(next);
+    const after = sha256Hex(next);
     if (after !== patch.to) refuse(`the patched ${patch.path} has SHA-256 ${shortSha(after)}, not ${shortSha(patch.to)} as the head node expects`);
     const stage: NodeWork['stage'] = [{ path: patch.path, content: next, mode: ARP_TABLE_MODE, owner: ARP_TABLE_OWNER, group: ARP_TABLE_OWNER }];
     let version: number | null = null;

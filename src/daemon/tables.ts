@@ -177,7 +177,7 @@ export async function writeTables(model: Model, req: TableRequest, transports: R
       }
       const work: NodeWork = { node: node.name, stage, remove: [], leftovers: [], usbkey: undefined, createOverlays: [], services: ['varpd'], manifest: undefined };
       // Sizes and hashes before the executor runs: it releases each staged content once it is on the node.
-      const tables = stage.filter((s) => s.path !== BUNDLE_PATH).map((s) => ({ path: s.path, sha256: sha256Hex(s.content as string) }));
+      const tables = stage.filter((s) => s.path !== BUNDLE_PATH).map((s) => ({ path: s.path, sha256: sha256Hex(s.content) }));
       for (const s of stage) sent.bytes += Buffer.byteLength(s.content);
       const run = await executeWork(new Map([[node.name, t]]), [work], { concurrency: 1, timeoutMs: opts.timeoutMs });
       result.outcomes.push(...run.outcomes);

@@ -112,22 +112,22 @@ function createOverlay(argv) {
   // The new varpd instance is started before the link is kept (libdloverlay.c:579-588: a failed
   // activation deletes the link again): the start reads files/config (libvarpd.c:304-306, vpo_start;
   // libvarpd_files.c:168-170, its open), so a missing or unparseable table fails the create.
-  const startError = filesConfigError(p['files/config']);
-  if (startError) fail(`overlay creation failed: failed to activate varpd instance: ${startError}`);
+  const start = startFiles(p['files/config']);
+  if (start.error) fail(`overlay creation failed: failed to activate varpd instance: ${start.error}`);
   overlays[link] = { vnetid, mtu: '1400', ...p, temporary: argv.includes('-t') };
   writeJson('overlays.json', overlays);
 }
 
-/** Why varpd's files plugin cannot start on `path` (unreadable, or refused by its parser), or undefined. */
-function filesConfigError(path) {
+/** varpd's files plugin starting on `path`: the table it reads, or why it cannot (unreadable, or refused by its parser). */
+function startFiles(path) {
   let text;
   try {
     text = readFileSync(under(path), 'utf8');
   } catch (e) {
-    return `${path}: ${e.code ?? e.message}`;
+    return { error: `${path}: ${e.code ?? e.message}` };
   }
   const r = parseVarpdFilesConfig(text);
-  return r.error ? `${path}: ${r.error} (at ${r.pos})` : undefined;
+  return r.error ? { error: `${path}: ${r.error} (at ${r.pos})` } : { table: r.table };
 }
 
 /**
@@ -151,13 +151,13 @@ function varpdRestart() {
       errors[link] = { dropped: true, error: `${o.degraded} (lost at an earlier restart)` };
       continue;
     }
-    const error = filesConfigError(path);
-    if (error !== undefined) {
-      errors[link] = { dropped: true, error };
+    const start = startFiles(path);
+    if (start.error !== undefined) {
+      errors[link] = { dropped: true, error: start.error };
       o.degraded = 'no varpd instance exists';
       continue;
     }
-    const drops = droppedEntries(parseVarpdFilesConfig(readFileSync(under(path), 'utf8')).table);
+    const drops = droppedEntries(start.table);
     if (drops.length > 0) errors[link] = { dropped: false, lookupsDropped: drops };
   }
   writeJson('overlays.json', overlays);

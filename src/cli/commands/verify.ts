@@ -61,10 +61,13 @@ export function registerVerify(program: Command, io: CliIo): void {
       const fleet = await planNodes(ctx, { nodes, remote: opts }, (f, remote, model) =>
         mapLimit(f.plan.nodes, remote.concurrency, async (p) => {
           const t = f.transports.get(p.node)!;
-          const agent = await readRemoteAgent(t, remote.timeoutMs).catch((err: unknown) => unreadableAgent(p.node, err));
           const node = model.nodeByName.get(p.node)!;
-          const facts = await checkNodeFacts(t, node, remote.timeoutMs);
-          const overlays = await readOverlayHealth(t, model, node, remote.timeoutMs);
+          // Three reads over the one connection, at once: none waits for another's round trips.
+          const [agent, facts, overlays] = await Promise.all([
+            readRemoteAgent(t, remote.timeoutMs).catch((err: unknown) => unreadableAgent(p.node, err)),
+            checkNodeFacts(t, node, remote.timeoutMs),
+            readOverlayHealth(t, model, node, remote.timeoutMs),
+          ]);
           return { agent, facts, overlays };
         }),
       );
