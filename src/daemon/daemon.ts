@@ -18,13 +18,13 @@ import type { VmEvent } from '../inventory/events.js';
 import type { Logger } from '../log.js';
 import type { Model, Node } from '../model/model.js';
 import type { ArpTableOwner } from '../model/state.js';
-import type { Store } from '../store/store.js';
+import type { Lease, Store } from '../store/store.js';
 import { transact } from '../operations/transact.js';
 import { loadState, type LoadedSnapshot } from '../operations/warnings.js';
 import { formatIssue } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
 import { NodeLink, type LinkStatus } from './node-link.js';
-import { emptyDaemonStatus, sentSummary, writeDaemonStatus, type DaemonStatus } from './status.js';
+import { emptyDaemonStatus, sentSummary, writeDaemonStatus, writeStandbyStatus, type DaemonStatus } from './status.js';
 import { NodeWriter } from './node-writer.js';
 import { DeltaState } from './delta.js';
 import type { TableResult } from './tables.js';
@@ -44,7 +44,15 @@ export interface InventoryDaemonOptions {
   concurrency?: number;
   /** How long a batch waits for the nodes' table writes before it logs and goes on (default 5000). */
   batchWaitMs?: number;
+  /**
+   * The lease that makes this the installation's one daemon (docs/daemon.md#one-daemon), checked
+   * before each save and before each round of table writes; none in tests that run one daemon.
+   */
+  lease?: Lease;
 }
+
+/** The exit status when the lease was lost: the service restarts the daemon, which stands by until it can lead (EX_TEMPFAIL). */
+export const EXIT_LEASE_LOST = 75;
 
 /** What sysinfo says that the state does not (reported by `daemon status`, never applied); the comparison is `verify`'s too. */
 export function factsDiffer(node: Node, facts: NodeFacts): string[] {
@@ -78,6 +86,7 @@ export class InventoryDaemon {
   private running: Promise<void> | undefined;
   private again = false;
   private stopping = false;
+  private leaseLost = false;
   private storeFailures = 0;
   private statusWrite: Promise<void> = Promise.resolve();
 
@@ -218,8 +227,27 @@ export class InventoryDaemon {
     this.writeStatus();
   }
 
+  /**
+   * False (and `lease-lost` emitted, which stops the daemon) once the lease
+   * is not ours: another daemon may lead by now, so this one saves and
+   * writes nothing more.
+   */
+  private async leading(): Promise<boolean> {
+    if (!this.opts.lease) return true;
+    if (this.leaseLost) return false;
+    try {
+      await this.opts.lease.assertHeld();
+      return true;
+    } catch (err) {
+      this.leaseLost = true;
+      this.events.emit('lease-lost', (err as Error)?.message ?? String(err));
+      return false;
+    }
+  }
+
   private async batch(): Promise<void> {
     if (!this.model || (this.dirty.size === 0 && this.tableRetry.size === 0)) return;
+    if (!(await this.leading())) return;
     const started = this.firstEventAt;
     this.firstEventAt = undefined;
     const nodes = [...this.dirty].sort();
@@ -269,7 +297,7 @@ export class InventoryDaemon {
     let sent: ReturnType<typeof sentSummary> | undefined;
     let appliedAt: number | undefined;
     let tableError: string | null = null;
-    if (this.owner === 'esdc-overlay') {
+    if (this.owner === 'esdc-overlay' && (await this.leading())) {
       const rules = affectedRules(r);
       const all = new Set([...resynced, ...this.tableRetry]);
       this.tableRetry.clear();
@@ -386,28 +414,66 @@ export class InventoryDaemon {
 
 }
 
-/** Runs until SIGTERM or SIGINT (SIGHUP reloads); resolves with the exit status. */
+/**
+ * Runs until SIGTERM or SIGINT (SIGHUP reloads); resolves with the exit
+ * status. First it takes the store's daemon lease, standing by (writing
+ * nothing) while another daemon holds it; losing the lease later stops it
+ * with EXIT_LEASE_LOST.
+ */
 export async function runInventoryDaemon(opts: InventoryDaemonOptions, signals: NodeJS.EventEmitter = process): Promise<number> {
+  const waiting = new AbortController();
+  const stopWaiting = (): void => waiting.abort();
+  signals.on('SIGTERM', stopWaiting);
+  signals.on('SIGINT', stopWaiting);
+  let lease: Lease | undefined;
+  try {
+    lease = await opts.store.lead('daemon', {
+      signal: waiting.signal,
+      onWait: (holder) => {
+        opts.log.info({ leader: holder }, 'another daemon leads this installation; standing by');
+        void writeStandbyStatus(opts.statusPath, holder).catch((err: unknown) => opts.log.error({ error: (err as Error).message }, 'cannot write the daemon status'));
+      },
+    });
+  } finally {
+    signals.off('SIGTERM', stopWaiting);
+    signals.off('SIGINT', stopWaiting);
+  }
+  if (!lease) {
+    opts.log.info('stopped while standing by');
+    return 0;
+  }
+  try {
+    return await runLeading({ ...opts, lease }, lease, signals);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function runLeading(opts: InventoryDaemonOptions, lease: Lease, signals: NodeJS.EventEmitter): Promise<number> {
   const daemon = new InventoryDaemon(opts);
   let stopping: Promise<number> | undefined;
   const onHup = (): void => {
     void daemon.reload().catch((err: unknown) => opts.log.error({ error: (err as Error).message }, 'configuration not reloaded; keeping the running one'));
   };
   const result = new Promise<number>((resolve) => {
-    const onStop = (signal: string): void => {
+    const stop = (why: Record<string, string>, message: string, code: number): void => {
       if (stopping) return;
-      opts.log.info({ signal }, 'stopping after the current batch');
-      stopping = daemon.stop().then(() => 0);
-      void stopping.then((code) => {
+      if (code === 0) opts.log.info(why, message);
+      else opts.log.error(why, message);
+      stopping = daemon.stop().then(() => code);
+      void stopping.then((c) => {
         signals.off('SIGHUP', onHup);
         signals.off('SIGTERM', onTerm);
         signals.off('SIGINT', onInt);
         opts.log.info('daemon stopped');
-        resolve(code);
+        resolve(c);
       });
     };
-    const onTerm = (): void => onStop('SIGTERM');
-    const onInt = (): void => onStop('SIGINT');
+    const onTerm = (): void => stop({ signal: 'SIGTERM' }, 'stopping after the current batch', 0);
+    const onInt = (): void => stop({ signal: 'SIGINT' }, 'stopping after the current batch', 0);
+    const onLost = (reason: string): void => stop({ reason }, 'the daemon lease was lost: another daemon may lead now; stopping (no further save or table write)', EXIT_LEASE_LOST);
+    void lease.lost.then(onLost);
+    daemon.events.on('lease-lost', onLost);
     signals.on('SIGHUP', onHup);
     signals.on('SIGTERM', onTerm);
     signals.on('SIGINT', onInt);

@@ -9,6 +9,7 @@ import { EsdcError } from '../errors.js';
 import type { AddressConflict, MacConflict, MigratingMac } from '../inventory/merge.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import type { LinkStatus } from './node-link.js';
+import { processAlive } from '../agent/status.js';
 
 export const DEFAULT_DAEMON_STATUS = '/opt/erigones/var/esdc-overlay/daemon-status.json';
 
@@ -56,7 +57,10 @@ export function sentSummary(perNode: ReadonlyArray<{ bytes: number; patched: num
 }
 
 export interface DaemonStatus {
-  state: 'running' | 'stopped';
+  /** `standby`: another daemon holds the lease (docs/daemon.md#one-daemon); this one writes nothing. */
+  state: 'running' | 'stopped' | 'standby';
+  /** While standing by: the daemon that leads (a process and its host); absent otherwise. */
+  leader?: string;
   pid: number | null;
   started_at: string | null;
   stopped_at: string | null;
@@ -138,9 +142,20 @@ export async function writeDaemonStatus(path: string, status: DaemonStatus): Pro
   await writeFileAtomic(path, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644, mkdirMode: 0o755 });
 }
 
+/**
+ * A standby daemon's status: its pid and who leads. Not written over the
+ * status of a live running daemon (two daemons on one host given the same
+ * status file): the leader's status is the one worth reading there.
+ */
+export async function writeStandbyStatus(path: string, leader: string): Promise<void> {
+  const now = await readDaemonStatus(path).catch(() => undefined);
+  if (now?.state === 'running' && now.pid !== null && now.pid !== process.pid && processAlive(now.pid)) return;
+  await writeDaemonStatus(path, { ...emptyDaemonStatus(), state: 'standby', leader });
+}
+
 export function renderDaemonStatus(s: DaemonStatus, alive: (pid: number) => boolean): string {
   const lines = [
-    `state:       ${s.state}${s.pid !== null && s.state === 'running' ? ` (pid ${s.pid}${alive(s.pid) ? '' : ', no such process: it died without recording a stop'})` : ''}`,
+    `state:       ${s.state}${s.pid !== null && s.state !== 'stopped' ? ` (pid ${s.pid}${alive(s.pid) ? '' : ', no such process: it died without recording a stop'})` : ''}${s.state === 'standby' ? `; ${s.leader ?? 'another daemon'} leads, this one writes nothing until it can lead` : ''}`,
     `ARP tables:  ${s.arp_tables === 'danube' ? 'danube (the daemon records vnics only; Danube writes the tables)' : 'esdc-overlay (the daemon writes them)'}`,
     `store:       ${s.store.ok ? 'ok' : `UNAVAILABLE since ${s.store.since}: ${s.store.last_error}`}`,
     'nodes:',

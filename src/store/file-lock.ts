@@ -37,7 +37,7 @@ export interface LockOptions {
   staleEmptyMs?: number;
 }
 
-interface LockInfo {
+export interface LockInfo {
   pid: number;
   host: string;
   since: string;
@@ -56,12 +56,12 @@ export async function withFileLock<T>(lockPath: string, opts: LockOptions, fn: (
   }
 }
 
-function newInfo(): LockInfo {
+export function newInfo(): LockInfo {
   return { pid: process.pid, host: hostname(), since: new Date().toISOString(), token: randomBytes(12).toString('hex') };
 }
 
 /** Creates `path` holding `info`, whole, or returns false when it exists. */
-async function createWhole(path: string, info: LockInfo): Promise<boolean> {
+export async function createWhole(path: string, info: LockInfo): Promise<boolean> {
   const tmp = `${path}.${info.pid}.${info.token}.tmp`;
   try {
     await writeFile(tmp, JSON.stringify(info), { mode: 0o600, flag: 'wx' });
@@ -98,7 +98,7 @@ async function acquire(lockPath: string, opts: LockOptions): Promise<string> {
   }
 }
 
-interface Seen {
+export interface Seen {
   gone: boolean;
   stale: boolean;
   ino: number;
@@ -106,7 +106,7 @@ interface Seen {
 }
 
 /** What is at `path` now, and whether it may be taken over. */
-async function inspect(path: string, opts: LockOptions): Promise<Seen> {
+export async function inspect(path: string, opts: LockOptions): Promise<Seen> {
   let ino: number;
   let mtimeMs: number;
   let text: string;
@@ -127,7 +127,7 @@ async function inspect(path: string, opts: LockOptions): Promise<Seen> {
  * Removes the stale lock `ino` at `lockPath`, if it is still there, under the
  * takeover guard; returns without waiting when another waiter holds the guard.
  */
-async function takeOver(lockPath: string, ino: number, opts: LockOptions): Promise<void> {
+export async function takeOver(lockPath: string, ino: number, opts: LockOptions): Promise<void> {
   const guard = `${lockPath}.takeover`;
   const info = newInfo();
   if (!(await createWhole(guard, info))) {
@@ -154,7 +154,7 @@ async function unlinkIfSame(path: string, ino: number): Promise<void> {
 }
 
 /** Removes the lock only if it is still ours. */
-async function release(lockPath: string, token: string): Promise<void> {
+export async function release(lockPath: string, token: string): Promise<void> {
   try {
     if (parseHolder(await readFile(lockPath, 'utf8'))?.token === token) await unlink(lockPath);
   } catch {
@@ -162,7 +162,7 @@ async function release(lockPath: string, token: string): Promise<void> {
   }
 }
 
-function parseHolder(text: string): LockInfo | undefined {
+export function parseHolder(text: string): LockInfo | undefined {
   try {
     const parsed = JSON.parse(text) as Partial<LockInfo>;
     if (typeof parsed.pid === 'number' && typeof parsed.host === 'string') {

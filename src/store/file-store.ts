@@ -11,7 +11,8 @@ import { loadStateText, parseYamlDocument, validateDoc, type Consistency, type L
 import { looksLikeJson } from '../model/json-text.js';
 import type { StateDoc } from '../model/state.js';
 import { withFileLock } from './file-lock.js';
-import { emptySnapshot, type Snapshot, type Store } from './store.js';
+import { leadByFile } from './file-lease.js';
+import { emptySnapshot, type LeadOptions, type Lease, type LeaseRole, type Snapshot, type Store } from './store.js';
 import { updateYamlDocument } from './yaml-update.js';
 import { yamlLib } from '../yaml-lib.js';
 
@@ -22,17 +23,21 @@ export interface FileStoreOptions {
   lockTimeoutMs?: number;
   /** Load a state holding keys even when group or others may read it (like ssh's StrictModes off). */
   allowInsecure?: boolean;
+  /** The daemon lease's timings (src/store/file-lease.ts; defaults 1 s and 5 s): shorter in tests. */
+  lease?: { pollMs?: number; checkMs?: number };
 }
 
 export class FileStore implements Store {
   readonly location: string;
   private readonly lockTimeoutMs: number;
   private readonly allowInsecure: boolean;
+  private readonly leaseTimes: FileStoreOptions['lease'];
 
   constructor(path: string, opts: FileStoreOptions = {}) {
     this.location = path;
     this.lockTimeoutMs = opts.lockTimeoutMs ?? 10_000;
     this.allowInsecure = opts.allowInsecure ?? false;
+    this.leaseTimes = opts.lease;
   }
 
   private get isJson(): boolean {
@@ -112,6 +117,11 @@ export class FileStore implements Store {
 
   withLock<T>(fn: () => Promise<T>): Promise<T> {
     return withFileLock(`${this.location}.lock`, { timeoutMs: this.lockTimeoutMs }, fn);
+  }
+
+  /** `<state>.daemon.lock` beside the write lock (src/store/file-lease.ts). */
+  lead(role: LeaseRole, opts: LeadOptions): Promise<Lease | undefined> {
+    return leadByFile(`${this.location}.${role}.lock`, { ...this.leaseTimes, ...opts });
   }
 
   /**

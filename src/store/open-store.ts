@@ -9,7 +9,7 @@ import { StoreError, UsageError } from '../errors.js';
 import { DEFAULT_STATE_PATH, FileStore } from './file-store.js';
 import { validateDoc, type Consistency, type LoadedState } from '../model/load.js';
 import type { StateDoc } from '../model/state.js';
-import type { HeldLock, Snapshot, Store } from './store.js';
+import type { HeldLock, LeadOptions, Lease, LeaseRole, Snapshot, Store } from './store.js';
 import { formatZkUrl, isZkUrl, parseZkUrl, type ZkUrl } from './zk-url.js';
 import type { ZkStoreOptions } from './zk-store.js';
 
@@ -143,6 +143,10 @@ class LazyZkStore implements Store {
 
   async withLock<T>(fn: (lock?: HeldLock) => Promise<T>): Promise<T> {
     return (await this.real()).withLock(fn);
+  }
+
+  async lead(role: LeaseRole, opts: LeadOptions): Promise<Lease | undefined> {
+    return (await this.real()).lead(role, opts);
   }
 
   /** Validation and encoding before the lock (store migrate of a large state: docs/zk-large-saves.md). */

@@ -42,6 +42,36 @@ export interface Store {
    * step that must not run beside another holder; the file lock passes none.
    */
   withLock<T>(fn: (lock?: HeldLock) => Promise<T>): Promise<T>;
+  /**
+   * Waits until this process is the one holder of `role` among every process
+   * using this store (the daemon: docs/daemon.md#one-daemon), then returns
+   * its lease; undefined when `opts.signal` aborted the wait first.
+   */
+  lead(role: LeaseRole, opts: LeadOptions): Promise<Lease | undefined>;
+}
+
+/** What a lease is held for: one daemon per installation. */
+export type LeaseRole = 'daemon';
+
+export interface LeadOptions {
+  /** Told who holds the role, each time that changes while we wait (a process and its host, or a description). */
+  onWait: (holder: string) => void;
+  /** Ends the wait (the process was told to stop). */
+  signal: AbortSignal;
+}
+
+/**
+ * Being the one holder of a role. Held until released or lost: a ZooKeeper
+ * lease vanishes with its session, a file lease when its file is removed or
+ * replaced.
+ */
+export interface Lease {
+  /** Resolves when the lease is still ours; rejects (StoreError LeaseLost or StoreUnavailable) when it is not, or cannot be told. */
+  assertHeld(): Promise<void>;
+  /** Settles with the reason once the lease is known to be lost; never rejects, and never settles after `release`. */
+  readonly lost: Promise<string>;
+  /** Gives the lease up; a second call does nothing. */
+  release(): Promise<void>;
 }
 
 /** A lock being held, as long work sees it. */

@@ -32,30 +32,28 @@ export async function withZkLock<T>(session: ZkSession, dir: string, timeoutMs: 
   const myName = me.slice(dir.length + 1);
   try {
     await waitTurn(session, dir, myName, Date.now() + timeoutMs);
-    return await fn({ assertHeld: () => assertHeld(session, me) });
+    return await fn({ assertHeld: () => assertOwned(session, me, 'lock', 'LockLost') });
   } finally {
     await session.remove(me).catch(() => undefined); // gone with the session anyway
   }
 }
 
 /**
- * The lock is ours while our node exists and belongs to our session. A round
+ * A lock (or lease) is ours while our node exists and belongs to our session. A round
  * trip, not a flag: a client that was paused or cut off learns that its
  * session expired only when it next talks to the server, and by then another
  * command may hold the lock. A lost session fails here (the session refuses
  * every call after a disconnect or expiry); so does a server that does not
  * answer within the timeout, since then nobody can tell.
  */
-async function assertHeld(session: ZkSession, me: string): Promise<void> {
+export async function assertOwned(session: ZkSession, me: string, what: 'lock' | 'lease', code: 'LockLost' | 'LeaseLost'): Promise<void> {
   const node = await session.get(me);
   if (node === undefined) {
-    throw new StoreError(`our lock ${me} is gone (the ZooKeeper session was lost or the node was removed); stopping before another step`, {
-      code: 'LockLost',
-    });
+    throw new StoreError(`our ${what} ${me} is gone (the ZooKeeper session was lost or the node was removed); stopping before another step`, { code });
   }
   const owner = node.stat.ephemeralOwner.toString('hex');
   if (owner !== session.sessionId()) {
-    throw new StoreError(`our lock ${me} now belongs to another ZooKeeper session (${owner}); stopping before another step`, { code: 'LockLost' });
+    throw new StoreError(`our ${what} ${me} now belongs to another ZooKeeper session (${owner}); stopping before another step`, { code });
   }
 }
 
@@ -74,11 +72,12 @@ async function waitTurn(session: ZkSession, dir: string, myName: string, deadlin
   }
 }
 
-function bySequence(a: string, b: string): number {
-  return Number(a.slice(PREFIX.length)) - Number(b.slice(PREFIX.length));
+/** Orders sequential nodes by the 10-digit counter ZooKeeper appends to their names. */
+export function bySequence(a: string, b: string): number {
+  return Number(a.slice(-10)) - Number(b.slice(-10));
 }
 
-async function describeHolder(session: ZkSession, path: string): Promise<string> {
+export async function describeHolder(session: ZkSession, path: string): Promise<string> {
   try {
     const node = await session.get(path);
     const h = JSON.parse(node?.data.toString('utf8') ?? '{}') as Holder;

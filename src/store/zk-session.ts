@@ -63,6 +63,21 @@ export class ZkSession {
     client.on('authenticationFailed', () => fail('ZooKeeper refused the credentials of ESDC_OVERLAY_ZK_AUTH'));
   }
 
+  /** The session timeout the server granted (it may differ from the one asked: ZooKeeper bounds it by its tick time). */
+  sessionTimeoutMs(): number {
+    return this.client.getSessionTimeout();
+  }
+
+  /** Calls `fn` once when the session is lost (at once if it already is); returns what stops that. */
+  whenLost(fn: (err: StoreError) => void): () => void {
+    if (this.lost) {
+      fn(this.lost);
+      return () => undefined;
+    }
+    this.onLost.add(fn);
+    return () => this.onLost.delete(fn);
+  }
+
   /** Connects, or fails within `timeoutMs` (the client itself would retry forever). */
   static async connect(opts: ZkSessionOptions): Promise<ZkSession> {
     const client = createClient(opts.hosts, {

@@ -17,11 +17,12 @@ import { buildModel } from '../model/build-model.js';
 import { validateDoc, type Consistency, type LoadedState } from '../model/load.js';
 import type { StateDoc } from '../model/state.js';
 import { LOCKS, OURS, READ_SCOPES, decodeState, encodeState, keepEquivalent, type Tree } from './cfgdb-layout.js';
-import { emptySnapshot, type HeldLock, type Snapshot, type Store } from './store.js';
+import { emptySnapshot, type HeldLock, type LeadOptions, type Lease, type LeaseRole, type Snapshot, type Store } from './store.js';
 import { isOpenAcl, isWorldReadable, KEY_ZNODE, worldReadableKeysWarning } from './zk-acl.js';
 import { modelDifferences } from './compare.js';
 import { formatZkUrl, type ZkUrl } from './zk-url.js';
 import { withZkLock } from './zk-lock.js';
+import { leadByZk } from './zk-lease.js';
 import { ZK, zkCode } from './zk-codes.js';
 import type { ZkSession } from './zk-session.js';
 import { changesAnything, planWrites, type ReadZnode, type WriteOp } from './zk-writes.js';
@@ -364,6 +365,11 @@ export class ZkStore implements Store {
     // lock directory lets anyone remove the lock node of a running apply.
     this.refuseOpenWrite();
     return this.session((s) => withZkLock(s, this.abs(LOCKS), this.lockTimeoutMs, fn));
+  }
+
+  /** A session of the lease's own, kept for the daemon's life (src/store/zk-lease.ts). */
+  lead(role: LeaseRole, opts: LeadOptions): Promise<Lease | undefined> {
+    return leadByZk(() => this.connect(), this.abs(`${LOCKS}/${role}`), opts);
   }
 
   private abs(rel: string): string {

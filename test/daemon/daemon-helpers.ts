@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { InventoryDaemon } from '../../src/daemon/daemon.js';
 import { FileStore } from '../../src/store/file-store.js';
-import type { Store } from '../../src/store/store.js';
+import type { Lease, Store } from '../../src/store/store.js';
 import { remoteFrom } from '../../src/cli/remote.js';
 import type { SimCluster, SimNode } from '../harness/sim-cluster.js';
 
-export async function startDaemon(c: SimCluster, opts: { debounceMs?: number; log?: pino.Logger; store?: Store } = {}): Promise<InventoryDaemon> {
+export async function startDaemon(c: SimCluster, opts: { debounceMs?: number; log?: pino.Logger; store?: Store; lease?: Lease } = {}): Promise<InventoryDaemon> {
   const remote = await remoteFrom({ connectTimeout: 10 }, { ...process.env, ...c.env });
   const daemon = new InventoryDaemon({
     store: opts.store ?? new FileStore(c.statePath, { lockTimeoutMs: 1000 }),
@@ -18,6 +18,7 @@ export async function startDaemon(c: SimCluster, opts: { debounceMs?: number; lo
     timeoutMs: 30_000,
     debounceMs: opts.debounceMs ?? 250,
     backoff: { minMs: 200, maxMs: 2000 },
+    ...(opts.lease ? { lease: opts.lease } : {}),
   });
   await daemon.start();
   return daemon;

@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { BUNDLE_PATH, parseBundle } from '../../src/agent/bundle.js';
 import type { InventoryDaemon } from '../../src/daemon/daemon.js';
+import { StoreError } from '../../src/errors.js';
+import type { Lease } from '../../src/store/store.js';
 import type { DaemonStatus } from '../../src/daemon/status.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { writeSimRoots, type SimCluster } from '../harness/sim-cluster.js';
@@ -107,6 +109,30 @@ describe('daemon: VMs come, move and go', () => {
     daemon = undefined;
     await waitFor('the nodes\' vmadm events processes gone', 5000, async () => (await processesWith(c.dir, 'vmadm', 'events')).length === 0);
   }, 120_000);
+
+  it('a daemon whose lease is no longer its own saves nothing and writes no table (docs/daemon.md#one-daemon)', async () => {
+    expect((await cli(['apply', '--yes'], c.env)).status).toBe(0);
+    let held = true;
+    const lease: Lease = {
+      lost: new Promise<string>(() => undefined),
+      assertHeld: async () => {
+        if (!held) throw new StoreError('the lease is gone (test)', { code: 'LeaseLost' });
+      },
+      release: async () => undefined,
+    };
+    daemon = await startDaemon(c, { lease });
+    await waitFor('all nodes connected', BOUND_MS, () => allConnected(daemon!, 3));
+    await waitFor('the first batch', BOUND_MS, () => daemon!.status.counters.batches >= 1);
+    const lost = new Promise<string>((r) => daemon!.events.once('lease-lost', r));
+    const peerTable = await readFile(c.nodes[1]!.path('/opt/custom/networking/customers_overlay.json'), 'utf8');
+    const stateBefore = await readFile(c.statePath, 'utf8');
+    held = false;
+    createVm(c.dir, c.nodes[0]!.name, { mac: '52:54:00:cc:00:09', ip: '10.210.0.109', nicTag: 'customers/1000' });
+    expect(await Promise.race([lost, new Promise((r) => setTimeout(() => r('no lease-lost within the bound'), BOUND_MS))])).toBe('the lease is gone (test)');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await readFile(c.statePath, 'utf8')).toBe(stateBefore);
+    expect(await readFile(c.nodes[1]!.path('/opt/custom/networking/customers_overlay.json'), 'utf8')).toBe(peerTable);
+  });
 });
 
 describe('daemon: the built CLI as a service', () => {

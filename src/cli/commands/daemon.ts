@@ -8,7 +8,7 @@ import { OutcomeReported, UsageError } from '../../errors.js';
 import { PLATFORMS, type Platform } from '../../agent/install.js';
 import { AGENT_LAYOUT } from '../../agent/layout.js';
 import { processAlive } from '../../agent/status.js';
-import { runInventoryDaemon } from '../../daemon/daemon.js';
+import { EXIT_LEASE_LOST, runInventoryDaemon } from '../../daemon/daemon.js';
 import { DAEMON_DEFAULT_OUT, renderDaemonService } from '../../daemon/install.js';
 import { DEFAULT_DAEMON_STATUS, readDaemonStatus, renderDaemonStatus } from '../../daemon/status.js';
 import { intOption, withCommonOptions, withConfirmOption } from '../common.js';
@@ -30,6 +30,10 @@ export function registerDaemon(program: Command, io: CliIo): void {
     .description('head node, foreground: follow every node\'s VMs (vmadm events), keep the state\'s vnics and the ARP tables true')
     .option('--status <file>', `status file (default $ESDC_OVERLAY_DAEMON_STATUS or ${DEFAULT_DAEMON_STATUS})`)
     .option('--debounce-ms <ms>', 'a batch runs this long after its first event (default 250)', intOption('--debounce-ms'))
+    .addHelpText(
+      'after',
+      '\nOne daemon leads per store: it holds the store\'s daemon lease (ZooKeeper: an ephemeral node under\nesdc_overlay/locks/daemon; a state file: <state>.daemon.lock). Any other stands by, writing nothing,\nuntil it can lead. Exit status 75 when the lease is lost (the service restarts it to stand by).\n',
+    )
     .action(async (opts: DaemonOptions, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const log = ctx.opts.logLevel === undefined && io.env.ESDC_OVERLAY_LOG_LEVEL === undefined ? ctx.log.child({}, { level: 'info' }) : ctx.log;
@@ -45,6 +49,7 @@ export function registerDaemon(program: Command, io: CliIo): void {
         debounceMs: opts.debounceMs ?? 250,
         concurrency: remote.concurrency,
       });
+      if (code === EXIT_LEASE_LOST) throw new OutcomeReported('daemon stopped: it lost its lease, and another daemon may lead now (docs/daemon.md#one-daemon)', { exitStatus: code });
       if (code !== 0) throw new OutcomeReported('daemon stopped with an error', { exitStatus: code });
     });
 
@@ -59,7 +64,7 @@ export function registerDaemon(program: Command, io: CliIo): void {
         ctx.output(() => `no daemon status yet (${path})`, () => ({ state: null, path }));
         return;
       }
-      const alive = status.state === 'running' && status.pid !== null && processAlive(status.pid);
+      const alive = status.state !== 'stopped' && status.pid !== null && processAlive(status.pid);
       ctx.output(() => renderDaemonStatus(status, processAlive), () => ({ ...status, alive }));
     });
 
