@@ -115,12 +115,25 @@ export function mergeInventory(input: MergeInput): MergeResult {
     addressConflicts: [],
     ignored: { noRule: 0, ruleNotOnNode: 0 },
   };
+  const candidates = collectCandidates(input, report);
+  const current = new Map<string, VnicDoc>();
+  for (const v of input.vnics) if (!current.has(normalize(v.mac))) current.set(normalize(v.mac), v);
+  const macs = [...new Set([...current.keys(), ...[...candidates.keys()].sort()])];
+  const decided = new Map<string, VnicDoc | undefined>();
+  for (const mac of macs) decided.set(mac, decide(mac, current.get(mac), (candidates.get(mac) ?? []).sort(byNode), input, report));
+  claimAddresses(macs, current, decided, report);
+  const out = emit(input.vnics, macs, decided);
+  const changed = out.length !== input.vnics.length || out.some((v, i) => v !== input.vnics[i]);
+  return { vnics: changed ? out : [...input.vnics], changed, report };
+}
+
+/** Every reported NIC on a rule its node has, by MAC (nodes in name order); the others counted as ignored. */
+function collectCandidates(input: MergeInput, report: MergeReport): Map<string, Candidate[]> {
   const candidates = new Map<string, Candidate[]>();
   for (const node of [...input.views.keys()].sort()) {
     for (const vm of input.views.get(node)!.values()) {
       for (const nic of vm.nics) {
-        const rule = nic.nicTag.split('/')[0]!;
-        const has = input.rules.get(rule);
+        const has = input.rules.get(nic.nicTag.split('/')[0]!);
         if (!has) {
           report.ignored.noRule++;
           continue;
@@ -135,64 +148,56 @@ export function mergeInventory(input: MergeInput): MergeResult {
       }
     }
   }
+  return candidates;
+}
 
-  const current = new Map<string, VnicDoc>();
-  for (const v of input.vnics) if (!current.has(normalize(v.mac))) current.set(normalize(v.mac), v);
-  const decided = new Map<string, VnicDoc | undefined>();
-
-  const decide = (mac: string): VnicDoc | undefined => {
-    const cur = current.get(mac);
-    const cands = (candidates.get(mac) ?? []).sort(byNode);
-    const curKnown = cur !== undefined && input.views.has(cur.node);
-    if (cur !== undefined && cur.vm === undefined) {
-      // The operator's entry: it stays; a VM claiming its MAC is a conflict.
-      if (cands.length > 0) {
-        report.conflicts.push({ mac, claims: [`operator entry on ${cur.node}`, ...cands.map((c) => `vm ${c.nic.vm} on ${c.nic.node}`)], kept: cur.node });
-      }
-      return cur;
+/** The entry one MAC gets: `cur` (the state's), `cands` (what the nodes report, by node name); conflicts and moves go to `report`. */
+function decide(mac: string, cur: VnicDoc | undefined, cands: Candidate[], input: MergeInput, report: MergeReport): VnicDoc | undefined {
+  const curKnown = cur !== undefined && input.views.has(cur.node);
+  const claims = (): string[] => cands.map((c) => `vm ${c.nic.vm} on ${c.nic.node}`);
+  if (cur !== undefined && cur.vm === undefined) {
+    // The operator's entry: it stays; a VM claiming its MAC is a conflict.
+    if (cands.length > 0) report.conflicts.push({ mac, claims: [`operator entry on ${cur.node}`, ...claims()], kept: cur.node });
+    return cur;
+  }
+  if (input.reservedMacs?.has(mac) && cands.length > 0) {
+    report.conflicts.push({ mac, claims: ['adminoverlay', ...claims()], kept: cur?.node });
+    return cur;
+  }
+  const vms = new Set(cands.map((c) => c.nic.vm));
+  if (cur !== undefined && !curKnown) vms.add(cur.vm!);
+  if (vms.size > 1) {
+    report.conflicts.push({ mac, claims: cur !== undefined && !curKnown ? [`vm ${cur.vm} on ${cur.node} (not connected)`, ...claims()] : claims(), kept: cur?.node });
+    return cur;
+  }
+  if (cands.length === 0) {
+    if (cur !== undefined && curKnown) {
+      report.removed.push(cur);
+      return undefined;
     }
-    if (input.reservedMacs?.has(mac) && cands.length > 0) {
-      report.conflicts.push({ mac, claims: ['adminoverlay', ...cands.map((c) => `vm ${c.nic.vm} on ${c.nic.node}`)], kept: cur?.node });
-      return cur;
-    }
-    const vms = new Set(cands.map((c) => c.nic.vm));
-    if (cur !== undefined && !curKnown) vms.add(cur.vm!);
-    if (vms.size > 1) {
-      const claims = cands.map((c) => `vm ${c.nic.vm} on ${c.nic.node}`);
-      if (cur !== undefined && !curKnown) claims.unshift(`vm ${cur.vm} on ${cur.node} (not connected)`);
-      report.conflicts.push({ mac, claims, kept: cur?.node });
-      return cur;
-    }
-    if (cands.length === 0) {
-      if (cur !== undefined && curKnown) {
-        report.removed.push(cur);
-        return undefined;
-      }
-      return cur;
-    }
-    const running = cands.filter((c) => c.running);
-    let owner: Candidate | undefined;
-    if (running.length === 1) owner = running[0];
-    else if (cur !== undefined && !curKnown) owner = undefined; // the previous owner, unreachable, keeps it
-    else owner = cands.find((c) => c.nic.node === cur?.node) ?? cands[0];
-    const nodes = [...new Set([...cands.map((c) => c.nic.node), ...(cur !== undefined && !curKnown ? [cur.node] : [])])].sort();
-    if (nodes.length > 1) report.migrating.push({ mac, vm: [...vms][0]!, nodes, owner: owner?.nic.node ?? cur!.node });
-    if (owner === undefined) return cur;
-    const next = docOf(owner.nic, cur);
-    if (cur === undefined) {
-      report.added.push(next);
-      return next;
-    }
-    if (sameDoc(cur, next)) return cur;
-    if (cur.node !== next.node) report.moved.push({ mac, vm: next.vm, from: cur.node, to: next.node, before: cur, after: next });
-    else report.changed.push({ before: cur, after: next });
+    return cur;
+  }
+  const running = cands.filter((c) => c.running);
+  let owner: Candidate | undefined;
+  if (running.length === 1) owner = running[0];
+  else if (cur !== undefined && !curKnown) owner = undefined; // the previous owner, unreachable, keeps it
+  else owner = cands.find((c) => c.nic.node === cur?.node) ?? cands[0];
+  const nodes = [...new Set([...cands.map((c) => c.nic.node), ...(cur !== undefined && !curKnown ? [cur.node] : [])])].sort();
+  if (nodes.length > 1) report.migrating.push({ mac, vm: [...vms][0]!, nodes, owner: owner?.nic.node ?? cur!.node });
+  if (owner === undefined) return cur;
+  const next = docOf(owner.nic, cur);
+  if (cur === undefined) {
+    report.added.push(next);
     return next;
-  };
+  }
+  if (sameDoc(cur, next)) return cur;
+  if (cur.node !== next.node) report.moved.push({ mac, vm: next.vm, from: cur.node, to: next.node, before: cur, after: next });
+  else report.changed.push({ before: cur, after: next });
+  return next;
+}
 
-  const macs = [...new Set([...current.keys(), ...[...candidates.keys()].sort()])];
-  for (const mac of macs) decided.set(mac, decide(mac));
-
-  // Addresses: entries that did not change claim theirs first; a newcomer on a taken address is left out.
+/** Addresses: entries that did not change claim theirs first; a newcomer on a taken address is left out (its MAC keeps its old entry). */
+function claimAddresses(macs: readonly string[], current: ReadonlyMap<string, VnicDoc>, decided: Map<string, VnicDoc | undefined>, report: MergeReport): void {
   const held = new Map<string, string>();
   const addressKey = (v: VnicDoc): string => `${v.nic_tag}/${v.ip}`;
   for (const mac of macs) {
@@ -205,19 +210,21 @@ export function mergeInventory(input: MergeInput): MergeResult {
     const other = held.get(addressKey(v));
     if (other !== undefined && other !== mac) {
       report.addressConflicts.push({ mac, node: v.node, nicTag: v.nic_tag, ip: v.ip, heldBy: other });
-      const cur = current.get(mac);
       report.added = report.added.filter((a) => a !== v);
       report.moved = report.moved.filter((m) => m.mac !== mac);
       report.changed = report.changed.filter((c) => c.after !== v);
-      decided.set(mac, cur);
+      decided.set(mac, current.get(mac));
       continue;
     }
     held.set(addressKey(v), mac);
   }
+}
 
+/** The new list: the state's order first (a duplicate it already had stays), then new MACs in order. */
+function emit(vnics: readonly VnicDoc[], macs: readonly string[], decided: ReadonlyMap<string, VnicDoc | undefined>): VnicDoc[] {
   const out: VnicDoc[] = [];
   const emitted = new Set<string>();
-  for (const v of input.vnics) {
+  for (const v of vnics) {
     const mac = normalize(v.mac);
     if (emitted.has(mac)) {
       out.push(v); // a duplicate the state already had: not ours to drop
@@ -232,8 +239,7 @@ export function mergeInventory(input: MergeInput): MergeResult {
     const d = decided.get(mac);
     if (d !== undefined) out.push(d);
   }
-  const changed = out.length !== input.vnics.length || out.some((v, i) => v !== input.vnics[i]);
-  return { vnics: changed ? out : [...input.vnics], changed, report };
+  return out;
 }
 
 /** The rules whose ARP tables a merge changed: every rule of an entry added, removed, moved or changed (old and new tag). */
