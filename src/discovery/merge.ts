@@ -66,73 +66,86 @@ export function mergeDiscovery(doc: StateDoc, found: readonly Discovered[], opts
   let vnics = [...(next.vnics ?? [])];
   let vnicsChanged = false;
   const rules = new Set([...Object.keys(next.overlay_rules ?? {}), ...(next.adminoverlay ? ['adminoverlay'] : [])]);
-  for (const { facts, vnics: seen, ssh } of found) {
-    const name = facts.hostname;
+  for (const d of found) {
+    const name = d.facts.hostname;
     const log: string[] = (changes[name] = []);
-    const old = Object.hasOwn(nodes, name) ? nodes[name] : undefined;
-    const updated: NodeDoc = old ? { ...old } : { uuid: facts.uuid, pdc: facts.pdc, admin_ip: facts.adminIp };
-    if (!old) {
-      log.push(`new node: uuid ${facts.uuid}, pdc ${facts.pdc}, admin ${facts.adminIp}${facts.externalIp ? `, external ${facts.externalIp}` : ''}`);
-      if (ssh && Object.keys(ssh).length > 0) updated.ssh = ssh;
-    } else if (ssh !== undefined && identityChange(old, facts) !== undefined) {
-      // Replaced (--replace) through an address: the new node is reached where it was found.
-      log.push(`replaced: reached at ${ssh.host ?? facts.adminIp}${ssh.port !== undefined ? `:${ssh.port}` : ''}`);
-      if (Object.keys(ssh).length > 0) updated.ssh = ssh;
-      else delete updated.ssh;
-    }
-    const set = <K extends 'uuid' | 'pdc' | 'admin_ip' | 'external_ip'>(key: K, value: NodeDoc[K] | undefined): void => {
-      if (old && old[key] !== value && value !== undefined) log.push(`${key}: ${old[key] ?? '(none)'} → ${value}`);
-      if (value !== undefined) updated[key] = value;
-    };
-    set('uuid', old && old.uuid.toLowerCase() === facts.uuid ? old.uuid : facts.uuid);
-    set('pdc', facts.pdc);
-    set('admin_ip', facts.adminIp);
-    set('external_ip', facts.externalIp);
-    if (facts.mtu.admin !== undefined || facts.mtu.external !== undefined) {
-      const defaultMtu = next.defaults?.underlay_mtu ?? 1500;
-      const admin = facts.mtu.admin ?? defaultMtu;
-      const external = facts.mtu.external ?? defaultMtu;
-      const want: NodeDoc['underlay_mtu'] = admin === external ? admin : { admin, external };
-      const had = updated.underlay_mtu;
-      const same = JSON.stringify(had ?? defaultMtu) === JSON.stringify(want) || (admin === defaultMtu && external === defaultMtu && had === undefined);
-      if (!same) {
-        log.push(`underlay_mtu: ${JSON.stringify(had ?? defaultMtu)} → ${JSON.stringify(want)}`);
-        updated.underlay_mtu = want;
-      }
-    }
-    nodes[name] = updated;
-
-    const wanted = seen.filter((v) => {
-      const rule = v.nic_tag.split('/')[0]!;
-      if (rules.has(rule)) return true;
-      log.push(`skipped NIC ${vnicText(v)}: the state has no rule ${rule}`);
-      return false;
-    });
-    const mine = vnics.filter((v) => v.node === name);
-    const before = new Set(mine.map(vnicKey));
-    const after = new Set(wanted.map(vnicKey));
-    for (const v of mine) if (!after.has(vnicKey(v))) log.push(`- vnic ${vnicText(v)}`);
-    for (const v of wanted) if (!before.has(vnicKey(v))) log.push(`+ vnic ${vnicText(v)}`);
-    if (mine.length !== wanted.length || [...after].some((k) => !before.has(k))) {
-      // Keep the entries that did not change where they were; add the new ones at the end.
-      vnics = vnics.filter((v) => v.node !== name || after.has(vnicKey(v)));
-      for (const v of wanted) if (!before.has(vnicKey(v))) vnics.push(v);
-      vnicsChanged = true;
-    }
-    const ruleNames = Object.keys(facts.overlayRules).sort();
-    for (const r of ruleNames) if (!rules.has(r)) log.push(`note: the node has overlay rule ${r}, which the state does not`);
+    nodes[name] = mergedNode(Object.hasOwn(nodes, name) ? nodes[name] : undefined, d, next.defaults?.underlay_mtu ?? 1500, log);
+    const merged = mergedVnics(vnics, name, d.vnics, rules, log);
+    vnics = merged.vnics;
+    vnicsChanged ||= merged.changed;
+    for (const r of Object.keys(d.facts.overlayRules).sort()) if (!rules.has(r)) log.push(`note: the node has overlay rule ${r}, which the state does not`);
   }
-  // A VM that moved is on its new node only: drop its old entry on a node not rediscovered in this run.
+  const kept = withoutMoved(vnics, found, changes);
+  if (vnicsChanged || kept.length !== vnics.length) next.vnics = kept;
+  return { doc: next, changes };
+}
+
+/** The node's entry with what it reports (`old` undefined: a new node); each change in words to `log`. */
+function mergedNode(old: NodeDoc | undefined, { facts, ssh }: Discovered, defaultMtu: number, log: string[]): NodeDoc {
+  const updated: NodeDoc = old ? { ...old } : { uuid: facts.uuid, pdc: facts.pdc, admin_ip: facts.adminIp };
+  if (!old) {
+    log.push(`new node: uuid ${facts.uuid}, pdc ${facts.pdc}, admin ${facts.adminIp}${facts.externalIp ? `, external ${facts.externalIp}` : ''}`);
+    if (ssh && Object.keys(ssh).length > 0) updated.ssh = ssh;
+  } else if (ssh !== undefined && identityChange(old, facts) !== undefined) {
+    // Replaced (--replace) through an address: the new node is reached where it was found.
+    log.push(`replaced: reached at ${ssh.host ?? facts.adminIp}${ssh.port !== undefined ? `:${ssh.port}` : ''}`);
+    if (Object.keys(ssh).length > 0) updated.ssh = ssh;
+    else delete updated.ssh;
+  }
+  const set = <K extends 'uuid' | 'pdc' | 'admin_ip' | 'external_ip'>(key: K, value: NodeDoc[K] | undefined): void => {
+    if (old && old[key] !== value && value !== undefined) log.push(`${key}: ${old[key] ?? '(none)'} → ${value}`);
+    if (value !== undefined) updated[key] = value;
+  };
+  set('uuid', old && old.uuid.toLowerCase() === facts.uuid ? old.uuid : facts.uuid);
+  set('pdc', facts.pdc);
+  set('admin_ip', facts.adminIp);
+  set('external_ip', facts.externalIp);
+  if (facts.mtu.admin !== undefined || facts.mtu.external !== undefined) {
+    const admin = facts.mtu.admin ?? defaultMtu;
+    const external = facts.mtu.external ?? defaultMtu;
+    const want: NodeDoc['underlay_mtu'] = admin === external ? admin : { admin, external };
+    const had = updated.underlay_mtu;
+    const same = JSON.stringify(had ?? defaultMtu) === JSON.stringify(want) || (admin === defaultMtu && external === defaultMtu && had === undefined);
+    if (!same) {
+      log.push(`underlay_mtu: ${JSON.stringify(had ?? defaultMtu)} → ${JSON.stringify(want)}`);
+      updated.underlay_mtu = want;
+    }
+  }
+  return updated;
+}
+
+/**
+ * `vnics` with node `name`'s entries replaced by what it reports on the
+ * state's rules (NICs on other tags skipped, said in `log`). Entries that did
+ * not change keep their place; new ones go at the end.
+ */
+function mergedVnics(vnics: VnicDoc[], name: string, seen: readonly VnicDoc[], rules: ReadonlySet<string>, log: string[]): { vnics: VnicDoc[]; changed: boolean } {
+  const wanted = seen.filter((v) => {
+    const rule = v.nic_tag.split('/')[0]!;
+    if (rules.has(rule)) return true;
+    log.push(`skipped NIC ${vnicText(v)}: the state has no rule ${rule}`);
+    return false;
+  });
+  const mine = vnics.filter((v) => v.node === name);
+  const before = new Set(mine.map(vnicKey));
+  const after = new Set(wanted.map(vnicKey));
+  for (const v of mine) if (!after.has(vnicKey(v))) log.push(`- vnic ${vnicText(v)}`);
+  for (const v of wanted) if (!before.has(vnicKey(v))) log.push(`+ vnic ${vnicText(v)}`);
+  if (mine.length === wanted.length && [...after].every((k) => before.has(k))) return { vnics, changed: false };
+  const out = vnics.filter((v) => v.node !== name || after.has(vnicKey(v)));
+  for (const v of wanted) if (!before.has(vnicKey(v))) out.push(v);
+  return { vnics: out, changed: true };
+}
+
+/** A VM that moved is on its new node only: its old entry on a node not rediscovered in this run goes (said in `changes`). */
+function withoutMoved(vnics: readonly VnicDoc[], found: readonly Discovered[], changes: Record<string, string[]>): VnicDoc[] {
   const rediscovered = new Set(found.map((f) => f.facts.hostname));
   const macsSeen = new Map(found.flatMap((f) => f.vnics.map((v) => [normalizeMac(v.mac), f.facts.hostname] as const)));
-  const kept = vnics.filter((v) => {
+  return vnics.filter((v) => {
     const now = macsSeen.get(normalizeMac(v.mac));
     if (now === undefined || now === v.node || rediscovered.has(v.node)) return true;
     if (!Object.hasOwn(changes, v.node)) changes[v.node] = [];
     changes[v.node]!.push(`- vnic ${vnicText(v)} (now on ${now})`);
     return false;
   });
-  if (kept.length !== vnics.length) vnicsChanged = true;
-  if (vnicsChanged) next.vnics = kept;
-  return { doc: next, changes };
 }
