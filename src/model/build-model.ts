@@ -104,34 +104,12 @@ export function buildModel(doc: StateDoc): Model {
   const nodes = buildNodes(doc, defaults, issues);
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
   const pdcs = [...new Set(nodes.map((n) => n.pdc))].sort(byCodePoint);
-  // A misspelt head PDC would send every node's SSH to its external IP.
-  if (defaults.headPdc !== undefined && nodes.length > 0 && !pdcs.includes(defaults.headPdc)) {
-    issues.push({ path: 'defaults.head_pdc', value: defaults.headPdc, message: `is not the PDC of any node${didYouMean(defaults.headPdc, pdcs)}` });
-  }
-  if (pdcs.length > 1) {
-    const missing = nodes.filter((n) => n.externalIp === undefined).map((n) => n.name);
-    if (missing.length > 0) {
-      issues.push({
-        path: 'nodes',
-        value: missing,
-        message: `the installation spans ${pdcs.length} PDCs (${pdcs.join(', ')}), so every node needs an external_ip; missing on ${missing.join(', ')}`,
-      });
-    }
-  }
+  checkPdcs(defaults, nodes, pdcs, issues);
 
   const rules = buildRules(doc, nodes, nodeByName, issues, warnings);
   const adminOverlay = buildAdminOverlay(doc, nodeByName, rules, issues);
   if (adminOverlay) {
-    rules.push({
-      name: ADMIN_OVERLAY_RULE,
-      port: adminOverlay.port,
-      listenIp: RULE_DEFAULTS.listenIp,
-      filesConfig: defaultFilesConfig(ADMIN_OVERLAY_RULE),
-      mtu: adminOverlay.mtu,
-      nodeSelector: 'all',
-      nodes: nodes.map((n) => n.name),
-      adminOverlay: true,
-    });
+    rules.push(adminOverlayRule(adminOverlay, nodes));
     rules.sort((a, b) => byCodePoint(a.name, b.name));
   }
   const ruleByName = new Map(rules.map((r) => [r.name, r]));
@@ -169,6 +147,37 @@ export function buildModel(doc: StateDoc): Model {
     vdcs,
     issues,
     warnings,
+  };
+}
+
+/** The head PDC names a PDC of the nodes; an installation over several PDCs has every node's external IP. */
+function checkPdcs(defaults: Defaults, nodes: readonly Node[], pdcs: readonly string[], issues: ValidationIssue[]): void {
+  // A misspelt head PDC would send every node's SSH to its external IP.
+  if (defaults.headPdc !== undefined && nodes.length > 0 && !pdcs.includes(defaults.headPdc)) {
+    issues.push({ path: 'defaults.head_pdc', value: defaults.headPdc, message: `is not the PDC of any node${didYouMean(defaults.headPdc, pdcs)}` });
+  }
+  if (pdcs.length <= 1) return;
+  const missing = nodes.filter((n) => n.externalIp === undefined).map((n) => n.name);
+  if (missing.length > 0) {
+    issues.push({
+      path: 'nodes',
+      value: missing,
+      message: `the installation spans ${pdcs.length} PDCs (${pdcs.join(', ')}), so every node needs an external_ip; missing on ${missing.join(', ')}`,
+    });
+  }
+}
+
+/** The adminoverlay as a rule on every node, so overlays, tables and MTUs treat it like the others. */
+function adminOverlayRule(adminOverlay: AdminOverlay, nodes: readonly Node[]): OverlayRule {
+  return {
+    name: ADMIN_OVERLAY_RULE,
+    port: adminOverlay.port,
+    listenIp: RULE_DEFAULTS.listenIp,
+    filesConfig: defaultFilesConfig(ADMIN_OVERLAY_RULE),
+    mtu: adminOverlay.mtu,
+    nodeSelector: 'all',
+    nodes: nodes.map((n) => n.name),
+    adminOverlay: true,
   };
 }
 
