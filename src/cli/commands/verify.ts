@@ -77,39 +77,7 @@ export function registerVerify(program: Command, io: CliIo): void {
       const factsChanged = results.filter((r) => r.facts?.status === 'changed');
       const degraded = results.filter((r) => r.overlays?.status === 'degraded');
       ctx.output(
-        () => {
-          const lines = [
-            table(
-              ['NODE', 'STATUS', 'FACTS', 'OVERLAYS', 'AGENT'],
-              results.map((r) => [r.node, r.status, r.facts ? factsCell(r.facts) : '-', r.overlays ? overlaysCell(r.overlays) : '-', r.agent ? `agent ${agentSummary(r.agent)}` : '-']),
-            ),
-          ];
-          for (const r of results) if (r.status !== 'in-sync') lines.push('', renderNodePlan(r.plan));
-          for (const r of results) {
-            const f = r.facts;
-            if (f?.status === 'changed') {
-              lines.push('', `${r.node}: sysinfo differs from the state (nothing was applied):`, ...f.changed.map((c) => `  ${c.field}: state ${c.state}, node ${c.node}`), `  to record: ${f.record}`);
-            } else if (f?.status === 'unknown') {
-              lines.push('', `${r.node}: facts unknown: ${f.reason}`);
-            }
-          }
-          for (const r of degraded) {
-            for (const o of r.overlays!.degraded) lines.push('', ...degradedLines(r.node, o));
-          }
-          for (const r of results) {
-            const gone = r.overlays?.unwanted ?? [];
-            if (gone.length > 0) lines.push('', `${r.node}: no longer wanted, DEGRADED until the node reboots: ${gone.map((o) => o.link).join(', ')}`);
-          }
-          const outcome: string[] = [];
-          if (drift.length > 0) outcome.push(`Drift on ${drift.length} node(s): run esdc-overlay apply.`);
-          if (degraded.length > 0) outcome.push(`Degraded overlays on ${degraded.length} node(s): apply does not mend them; recreate each (above).`);
-          if (factsChanged.length > 0) outcome.push(`Node facts changed on ${factsChanged.length} node(s): record them with nodes discover (above), then plan.`);
-          lines.push('', outcome.length === 0 ? 'In sync.' : outcome.join('\n'));
-          // Danube's tool asked for this after every run (erigones/esdc-ce bin/esdc-overlay:1074-1075): the GUI reads a
-          // node's NICs and overlays at a refresh, not when they change.
-          if (drift.length === 0) lines.push(danubeRefreshNote(results.map((r) => r.node)).replace(' once apply has run', ' if it still shows the old ones'));
-          return lines.join('\n');
-        },
+        () => verifyText(results),
         () => snakeJson({
           in_sync: drift.length === 0 && factsChanged.length === 0 && degraded.length === 0,
           nodes: results.map((r) => ({
@@ -125,4 +93,52 @@ export function registerVerify(program: Command, io: CliIo): void {
       );
       if (drift.length > 0 || factsChanged.length > 0 || degraded.length > 0) throw new OutcomeReported('drift', { code: 'Drift', exitStatus: EXIT.drift });
     });
+}
+
+/** One node's verdict: its plan against the desired files, and the three reads beside it (absent when the node was not reached). */
+interface VerifyResult {
+  node: string;
+  status: VerifyStatus;
+  plan: NodePlan;
+  agent: Awaited<ReturnType<typeof readRemoteAgent>> | undefined;
+  facts: Awaited<ReturnType<typeof checkNodeFacts>> | undefined;
+  overlays: Awaited<ReturnType<typeof readOverlayHealth>> | undefined;
+}
+
+/** verify's report for people: the table, each node's drift, facts and degraded overlays, then what to do. */
+function verifyText(results: readonly VerifyResult[]): string {
+  const drift = results.filter((r) => r.status === 'drift');
+  const factsChanged = results.filter((r) => r.facts?.status === 'changed');
+  const degraded = results.filter((r) => r.overlays?.status === 'degraded');
+  const lines = [
+    table(
+      ['NODE', 'STATUS', 'FACTS', 'OVERLAYS', 'AGENT'],
+      results.map((r) => [r.node, r.status, r.facts ? factsCell(r.facts) : '-', r.overlays ? overlaysCell(r.overlays) : '-', r.agent ? `agent ${agentSummary(r.agent)}` : '-']),
+    ),
+  ];
+  for (const r of results) if (r.status !== 'in-sync') lines.push('', renderNodePlan(r.plan));
+  for (const r of results) {
+    const f = r.facts;
+    if (f?.status === 'changed') {
+      lines.push('', `${r.node}: sysinfo differs from the state (nothing was applied):`, ...f.changed.map((c) => `  ${c.field}: state ${c.state}, node ${c.node}`), `  to record: ${f.record}`);
+    } else if (f?.status === 'unknown') {
+      lines.push('', `${r.node}: facts unknown: ${f.reason}`);
+    }
+  }
+  for (const r of degraded) {
+    for (const o of r.overlays!.degraded) lines.push('', ...degradedLines(r.node, o));
+  }
+  for (const r of results) {
+    const gone = r.overlays?.unwanted ?? [];
+    if (gone.length > 0) lines.push('', `${r.node}: no longer wanted, DEGRADED until the node reboots: ${gone.map((o) => o.link).join(', ')}`);
+  }
+  const outcome: string[] = [];
+  if (drift.length > 0) outcome.push(`Drift on ${drift.length} node(s): run esdc-overlay apply.`);
+  if (degraded.length > 0) outcome.push(`Degraded overlays on ${degraded.length} node(s): apply does not mend them; recreate each (above).`);
+  if (factsChanged.length > 0) outcome.push(`Node facts changed on ${factsChanged.length} node(s): record them with nodes discover (above), then plan.`);
+  lines.push('', outcome.length === 0 ? 'In sync.' : outcome.join('\n'));
+  // Danube's tool asked for this after every run (erigones/esdc-ce bin/esdc-overlay:1074-1075): the GUI reads a
+  // node's NICs and overlays at a refresh, not when they change.
+  if (drift.length === 0) lines.push(danubeRefreshNote(results.map((r) => r.node)).replace(' once apply has run', ' if it still shows the old ones'));
+  return lines.join('\n');
 }
