@@ -109,29 +109,34 @@ export function parseRuleString(text: string, path = 'rule'): ParsedRule {
       if (arg !== 'files') fail(`search plugin ${JSON.stringify(arg)} is not supported (only files)`, arg);
       continue;
     }
-    for (const pair of arg.split(',')) {
-      const eq = pair.indexOf('=');
-      if (eq <= 0) {
-        fail(`property ${JSON.stringify(pair)} is not of the form key=value`, pair);
-        continue;
-      }
-      const key = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      if (!(PROPERTY_KEYS as readonly string[]).includes(key)) {
-        fail(`property ${JSON.stringify(key)} is not supported (known: ${PROPERTY_KEYS.join(', ')})`, pair);
-        continue;
-      }
-      if (seen.has(key)) {
-        fail(`sets property ${key} twice`, pair);
-        continue;
-      }
-      seen.add(key);
-      setProperty(params, key as (typeof PROPERTY_KEYS)[number], value, fail);
-    }
+    parseProperties(arg, params, seen, fail);
   }
   if (encap === undefined) fail('is missing "-e vxlan"', text);
   if (search === undefined) fail('is missing "-s files"', text);
   return { params, issues };
+}
+
+/** One `-p` argument's `key=value` pairs into `params`; `seen` holds the keys earlier `-p`s set (a key set twice is refused). */
+function parseProperties(arg: string, params: RuleParams, seen: Set<string>, fail: (message: string, value?: unknown) => void): void {
+  for (const pair of arg.split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) {
+      fail(`property ${JSON.stringify(pair)} is not of the form key=value`, pair);
+      continue;
+    }
+    const key = pair.slice(0, eq);
+    const value = pair.slice(eq + 1);
+    if (!(PROPERTY_KEYS as readonly string[]).includes(key)) {
+      fail(`property ${JSON.stringify(key)} is not supported (known: ${PROPERTY_KEYS.join(', ')})`, pair);
+      continue;
+    }
+    if (seen.has(key)) {
+      fail(`sets property ${key} twice`, pair);
+      continue;
+    }
+    seen.add(key);
+    setProperty(params, key as (typeof PROPERTY_KEYS)[number], value, fail);
+  }
 }
 
 function setProperty(
