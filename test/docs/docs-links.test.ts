@@ -165,4 +165,10 @@ describe('documentation links', () => {
     }
     expect(broken).toEqual([]);
   });
+
+  it('every page in docs/ has its row in the index, docs/README.md (as the index asks)', () => {
+    const index = readFileSync(join(ROOT, 'docs', 'README.md'), 'utf8');
+    const pages = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md') && f !== 'README.md');
+    expect(pages.filter((p) => !index.includes(`| [${p}](${p}) |`))).toEqual([]);
+  });
 });
