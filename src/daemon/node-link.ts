@@ -168,40 +168,62 @@ export class NodeLink {
     this.transport = t;
     if (this.stopped) return;
     if (!t.stream) throw new TransportError(this.node.name, 'the transport cannot stream vmadm events', { code: 'StreamUnsupported' });
+    // Events that arrive before the resync are held, then replayed on top of it (docs/daemon.md#what-it-reads-from-each-node).
     const early: Array<{ ev: VmEvent; at: number }> = [];
     let live = false;
     let readyResolve: () => void = () => undefined;
     const ready = new Promise<void>((res) => (readyResolve = res));
-    const deliver = (ev: VmEvent, at: number): void => {
-      switch (ev.kind) {
-        case 'ready':
-          readyResolve();
-          return;
-        case 'malformed':
-          this.status.counters.malformed++;
-          log.warn({ issues: ev.issues.map(formatIssue) }, 'malformed vmadm event line skipped');
-          return;
-        case 'unknown':
-          this.status.counters.unknown++;
-          log.debug({ type: ev.type }, 'vmadm event of an unknown type skipped');
-          return;
-        default:
-          this.status.counters.events++;
-          log.debug({ type: ev.kind === 'upsert' ? ev.type : 'delete', vm: ev.kind === 'upsert' ? ev.vm.uuid : ev.uuid, state: ev.kind === 'upsert' ? ev.vm.state : undefined }, 'vmadm event');
-          this.handlers.onEvent(this.node.name, ev, at);
-      }
-    };
     const stream = await t.stream(
       EVENTS_ARGV,
       (line) => {
         const ev = parseEventLine(line, this.node.name);
         if (ev.kind === 'ready') readyResolve();
-        else if (live) deliver(ev, performance.now());
+        else if (live) this.deliver(ev, performance.now(), log);
         else early.push({ ev, at: performance.now() });
       },
       { openTimeoutMs: this.opts.timeoutMs, maxLineLength: MAX_EVENT_LINE },
     );
     this.stream = stream;
+    await this.awaitReady(stream, ready);
+    const { vms, facts } = await this.resync(t, log);
+    this.status.counters.connects++;
+    this.status.last_resync = new Date().toISOString();
+    this.handlers.onResync(this.node.name, new Map(vms.map((vm) => [vm.uuid, vm])), facts);
+    live = true;
+    for (const e of early.splice(0)) this.deliver(e.ev, e.at, log);
+    this.setState('connected');
+    log.info({ vms: vms.length, target: t.target }, 'node resynced; following vmadm events');
+    const end = await stream.done;
+    if (end.reason === 'cancelled' && this.stopped) return;
+    throw new TransportError(
+      this.node.name,
+      end.reason === 'closed' ? 'connection lost' : `vmadm events -jr ended (exit ${end.code ?? 'none'}${lastLine(end.stderr)})`,
+      { code: 'EventsEnded' },
+    );
+  }
+
+  /** One parsed event line: counted, and handed on when it is a VM's. */
+  private deliver(ev: VmEvent, at: number, log: Logger): void {
+    switch (ev.kind) {
+      case 'ready':
+        return;
+      case 'malformed':
+        this.status.counters.malformed++;
+        log.warn({ issues: ev.issues.map(formatIssue) }, 'malformed vmadm event line skipped');
+        return;
+      case 'unknown':
+        this.status.counters.unknown++;
+        log.debug({ type: ev.type }, 'vmadm event of an unknown type skipped');
+        return;
+      default:
+        this.status.counters.events++;
+        log.debug({ type: ev.kind === 'upsert' ? ev.type : 'delete', vm: ev.kind === 'upsert' ? ev.vm.uuid : ev.uuid, state: ev.kind === 'upsert' ? ev.vm.state : undefined }, 'vmadm event');
+        this.handlers.onEvent(this.node.name, ev, at);
+    }
+  }
+
+  /** Waits for the stream's ready line (bounded); a stream that ends or stays silent first is cancelled and fails the session. */
+  private async awaitReady(stream: LineStream, ready: Promise<void>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       ready.then(() => 'ready' as const),
@@ -209,15 +231,18 @@ export class NodeLink {
       new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), this.opts.readyTimeoutMs))),
     ]);
     clearTimeout(timer);
-    if (outcome !== 'ready') {
-      stream.cancel();
-      const end = outcome === 'ended' ? await stream.done : undefined;
-      throw new TransportError(
-        this.node.name,
-        outcome === 'timeout' ? `vmadm events -jr gave no ready line within ${this.opts.readyTimeoutMs} ms` : `vmadm events -jr ended before its ready line (exit ${end?.code ?? 'none'}${end?.stderr ? `: ${end.stderr.trim().split('\n').slice(-1)[0]}` : ''})`,
-        { code: 'EventsNotReady' },
-      );
-    }
+    if (outcome === 'ready') return;
+    stream.cancel();
+    const end = outcome === 'ended' ? await stream.done : undefined;
+    throw new TransportError(
+      this.node.name,
+      outcome === 'timeout' ? `vmadm events -jr gave no ready line within ${this.opts.readyTimeoutMs} ms` : `vmadm events -jr ended before its ready line (exit ${end?.code ?? 'none'}${lastLine(end?.stderr)})`,
+      { code: 'EventsNotReady' },
+    );
+  }
+
+  /** The node's whole VM list (a bad one fails the session) and its facts (only reported: unreadable is logged, not fatal). */
+  private async resync(t: Transport, log: Logger): Promise<{ vms: VmObservation[]; facts: NodeFacts | undefined }> {
     const lookup = checkExec(this.node.name, [...LOOKUP_ARGV], await t.exec(LOOKUP_ARGV, this.opts.timeoutMs));
     const parsed = parseLookup(json(lookup.stdout) ?? lookup.stdout, this.node.name);
     if (!parsed.ok) throw new TransportError(this.node.name, `vmadm lookup -j: ${parsed.issues.map(formatIssue).join('; ')}`, { code: 'BadLookup' });
@@ -229,19 +254,11 @@ export class NodeLink {
       // Facts are only reported; a node whose sysinfo fails still has its VMs followed.
       log.warn({ error: (err as Error).message }, 'sysinfo unreadable; node facts not checked');
     }
-    this.status.counters.connects++;
-    this.status.last_resync = new Date().toISOString();
-    this.handlers.onResync(this.node.name, new Map(parsed.vms.map((vm) => [vm.uuid, vm])), facts);
-    live = true;
-    for (const e of early.splice(0)) deliver(e.ev, e.at);
-    this.setState('connected');
-    log.info({ vms: parsed.vms.length, target: t.target }, 'node resynced; following vmadm events');
-    const end = await stream.done;
-    if (end.reason === 'cancelled' && this.stopped) return;
-    throw new TransportError(
-      this.node.name,
-      end.reason === 'closed' ? 'connection lost' : `vmadm events -jr ended (exit ${end.code ?? 'none'}${end.stderr ? `: ${end.stderr.trim().split('\n').slice(-1)[0]}` : ''})`,
-      { code: 'EventsEnded' },
-    );
+    return { vms: parsed.vms, facts };
   }
+}
+
+/** `: <the last line of stderr>`, or nothing when there is none. */
+function lastLine(stderr: string | undefined): string {
+  return stderr ? `: ${stderr.trim().split('\n').slice(-1)[0]}` : '';
 }
