@@ -6,33 +6,17 @@
  * partition, a paused head node); the first then learns it has lost the lease.
  * The ZooKeeper is real.
  */
-import type { Client } from 'node-zookeeper-client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { ZkStore } from '../../src/store/zk-store.js';
 import type { Lease } from '../../src/store/store.js';
-import { startProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { close, freshRoot, rawClient } from '../support/zk-tree.js';
+import { cb, useZkAdminAndProxy } from '../support/zk-fixture.js';
+import { freshRoot } from '../support/zk-tree.js';
 
 const hosts = inject('zkHosts');
 const AUTH = 'esdc:install-pw';
-let admin: Client;
-let proxy: TcpProxy;
-
-beforeAll(async () => {
-  admin = await rawClient(hosts);
-  admin.addAuthInfo('digest', Buffer.from(AUTH));
-  const [h, p] = hosts.split(':');
-  proxy = await startProxy(h!, Number(p));
-});
-afterAll(async () => {
-  close(admin);
-  await proxy.close();
-});
-
-const cb = <T>(f: (done: (err: unknown, v?: T) => void) => void): Promise<T> =>
-  new Promise((resolve, reject) => f((err, v) => (err ? reject(err) : resolve(v as T))));
+const zk = useZkAdminAndProxy(hosts, AUTH);
 const leaseNodes = (root: string): Promise<string[]> =>
-  cb<string[]>((d) => admin.getChildren(`${root}/esdc_overlay/locks/daemon`, (e, c) => d(e, c))).catch(() => []);
+  cb<string[]>((d) => zk.admin.getChildren(`${root}/esdc_overlay/locks/daemon`, (e, c) => d(e, c))).catch(() => []);
 const settledWithin = <T>(p: Promise<T>, ms: number): Promise<T | 'pending'> => Promise.race([p, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);
 
 function lead(store: ZkStore, waits: string[] = [], signal = new AbortController().signal): Promise<Lease | undefined> {
@@ -65,14 +49,14 @@ describe('the daemon lease in ZooKeeper', () => {
     const root = freshRoot();
     // Through the proxy, so the test can cut the leader off. An 8 s timeout: each of the leader's calls may
     // wait that long, so a check bounded by the call timeout alone would learn of the loss too late.
-    const first = (await lead(new ZkStore({ hosts: proxy.hosts, root }, { auth: AUTH, timeoutMs: 8000 })))!;
+    const first = (await lead(new ZkStore({ hosts: zk.proxy.hosts, root }, { auth: AUTH, timeoutMs: 8000 })))!;
     const second = lead(new ZkStore({ hosts, root }, { auth: AUTH, timeoutMs: 2000 }));
     expect(await settledWithin(second, 300)).toBe('pending');
     let lostAt = Infinity;
     let ledAt = Infinity;
     void first.lost.then(() => (lostAt = Date.now()));
     void second.then(() => (ledAt = Date.now()));
-    proxy.freeze();
+    zk.proxy.freeze();
     const l = await settledWithin(second, 20_000);
     expect(l).not.toBe('pending');
     // The old leader knows by its checks (every third of the session timeout, each given a third), before
@@ -80,7 +64,7 @@ describe('the daemon lease in ZooKeeper', () => {
     expect(await settledWithin(first.lost, 5000)).toMatch(/ZooKeeper/);
     expect(lostAt).toBeLessThan(ledAt);
     await expect(first.assertHeld()).rejects.toMatchObject({ code: expect.stringMatching(/^(LeaseLost|StoreUnavailable)$/) });
-    proxy.thaw();
+    zk.proxy.thaw();
     await first.release();
     await (l as Lease).release();
   });

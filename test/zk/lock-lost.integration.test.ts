@@ -6,36 +6,20 @@
  * nodes are a fake Transport whose staging waits until the test lets it go.
  */
 import { posix } from 'node:path';
-import type { Client } from 'node-zookeeper-client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { executeWork } from '../../src/apply/execute.js';
 import type { NodeWork } from '../../src/plan/plan.js';
 import { ZkStore } from '../../src/store/zk-store.js';
 import { stagedPath, type ExecResult, type FileContent, type Transport } from '../../src/transport/transport.js';
 import { stagingWork } from '../support/node-work.js';
-import { startProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { close, freshRoot, rawClient } from '../support/zk-tree.js';
+import { cb, useZkAdminAndProxy } from '../support/zk-fixture.js';
+import { freshRoot } from '../support/zk-tree.js';
 
 const hosts = inject('zkHosts');
 const AUTH = 'esdc:install-pw';
 const ARP = '/opt/custom/networking/customers_overlay.json';
 const RULE = '/opt/custom/etc/overlay-rules';
-let admin: Client;
-let proxy: TcpProxy;
-
-beforeAll(async () => {
-  admin = await rawClient(hosts);
-  admin.addAuthInfo('digest', Buffer.from(AUTH));
-  const [h, p] = hosts.split(':');
-  proxy = await startProxy(h!, Number(p));
-});
-afterAll(async () => {
-  close(admin);
-  await proxy.close();
-});
-
-const cb = <T>(f: (done: (err: unknown, v?: T) => void) => void): Promise<T> =>
-  new Promise((resolve, reject) => f((err, v) => (err ? reject(err) : resolve(v as T))));
+const zk = useZkAdminAndProxy(hosts, AUTH);
 
 /** A node in memory: staging the first file signals `staging` and waits for `release`. */
 class GatedNode implements Transport {
@@ -109,7 +93,7 @@ const work = (): NodeWork =>
   ]);
 
 async function lockNodes(root: string): Promise<string[]> {
-  return cb<string[]>((d) => admin.getChildren(`${root}/esdc_overlay/locks`, (e, c) => d(e, c))).catch(() => []);
+  return cb<string[]>((d) => zk.admin.getChildren(`${root}/esdc_overlay/locks`, (e, c) => d(e, c))).catch(() => []);
 }
 
 async function until(what: string, ms: number, ok: () => Promise<boolean>): Promise<void> {
@@ -129,7 +113,7 @@ describe('apply under a ZooKeeper lock that is lost while it stages', () => {
   it('aborts before committing when its session expired, and a second apply could take the lock meanwhile', async () => {
     const root = freshRoot();
     // Through the proxy, so the test can cut this session off; 4 s session timeout (the least the store asks for).
-    const store = new ZkStore({ hosts: proxy.hosts, root }, { auth: AUTH, timeoutMs: 2000 });
+    const store = new ZkStore({ hosts: zk.proxy.hosts, root }, { auth: AUTH, timeoutMs: 2000 });
     const node = new GatedNode();
     const run = applyUnderLock(store, node);
     const outcome = run.then(
@@ -141,13 +125,13 @@ describe('apply under a ZooKeeper lock that is lost while it stages', () => {
 
     // A partition (or a paused process): the client hears nothing, the server expires the session
     // and drops its ephemeral lock node.
-    proxy.freeze();
+    zk.proxy.freeze();
     await until('the server to expire the session', 15_000, async () => (await lockNodes(root)).length === 0);
     // Another apply now gets the lock at once.
     const second = new ZkStore({ hosts, root }, { auth: AUTH, timeoutMs: 2000, lockTimeoutMs: 1000 });
     expect(await second.withLock(async () => 'second apply ran')).toBe('second apply ran');
 
-    proxy.thaw();
+    zk.proxy.thaw();
     node.release();
     const err = (await outcome) as { code?: string; message?: string };
     expect(err).not.toBe('committed');
@@ -172,7 +156,7 @@ describe('apply under a ZooKeeper lock that is lost while it stages', () => {
     );
     await node.staging;
     const [mine] = await lockNodes(root);
-    await cb<void>((d) => admin.remove(`${root}/esdc_overlay/locks/${mine!}`, -1, (e) => d(e)));
+    await cb<void>((d) => zk.admin.remove(`${root}/esdc_overlay/locks/${mine!}`, -1, (e) => d(e)));
     node.release();
     const err = (await outcome) as { code?: string; message?: string };
     expect(err.code).toBe('LockLost');
