@@ -70,4 +70,11 @@ describe('daemon install and status', () => {
     expect(text).toContain('52:54:00:aa:00:01 vm v on cn01, cn02; owner cn02');
     expect(text).toContain('52:54:00:aa:00:02: vm a on cn01; vm b on cn02; state keeps cn01');
   });
+  it('status of a standby daemon names the leader and says it writes nothing', () => {
+    const s = { ...emptyDaemonStatus(), state: 'standby' as const, pid: 4242, leader: 'process 17 on head-2 since 2026-12-01T05:00:00.000Z' };
+    expect(renderDaemonStatus(s, () => true).split('\n')[0]).toBe(
+      'state:       standby (pid 4242); process 17 on head-2 since 2026-12-01T05:00:00.000Z leads, this one writes nothing until it can lead',
+    );
+    expect(renderDaemonStatus(s, () => false).split('\n')[0]).toMatch(/^state: {7}standby \(pid 4242, no such process: it died without recording a stop\); process 17/);
+  });
 });
