@@ -8,9 +8,9 @@
  * What the bundle does differently from dist/:
  * - src/embedded.ts is replaced by the package version and every file under
  *   templates/, read here at build time;
- * - src/log-pretty.ts and src/yaml-lib.ts are replaced by plain requires
- *   esbuild can follow (pino-pretty is still only run for a terminal, yaml
- *   only loaded when a text needs it);
+ * - src/log-pretty.ts, src/yaml-lib.ts and src/ip-num-lib.ts are replaced by
+ *   plain requires esbuild can follow (pino-pretty is still only run for a
+ *   terminal, yaml only loaded when a text needs it);
  * - ssh2's optional native parts (cpu-features, the sshcrypto .node binding)
  *   become modules that throw when loaded: ssh2 loads both inside try/catch
  *   and falls back to its JavaScript code;
@@ -59,6 +59,11 @@ const bundleSeams = {
     }));
     b.onLoad({ filter: /[\\/]src[\\/]yaml-lib\.ts$/ }, () => ({
       contents: `let lib;\nexport function yamlLib() { return (lib ??= require('yaml')); }\n`,
+      loader: 'js',
+      resolveDir: join(ROOT, 'src'),
+    }));
+    b.onLoad({ filter: /[\\/]src[\\/]ip-num-lib\.ts$/ }, () => ({
+      contents: `const lib = require('ip-num');\nexport const { IPv4CidrRange, IPv4Mask, RangedSet, Validator } = lib;\n`,
       loader: 'js',
       resolveDir: join(ROOT, 'src'),
     }));

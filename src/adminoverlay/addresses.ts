@@ -6,7 +6,7 @@
  * the low hosts subnet + 1 ... + 10, skipping every address in use and never
  * the network or broadcast address. A full subnet is an error that says so.
  */
-import { IPv4CidrRange, RangedSet, Validator } from 'ip-num';
+import { IPv4CidrRange, RangedSet, Validator } from '../ip-num-lib.js';
 import { ConflictError, ValidationError, type ValidationIssue } from '../errors.js';
 import { intToIpv4, ipv4ToInt, isHostOf, isIpv4, type Ipv4Network } from '../net/ipv4.js';
 

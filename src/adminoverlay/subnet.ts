@@ -4,7 +4,7 @@
  * docs/state-format.md#adminoverlay). Either way the network address must be the network itself (Danube
  * checks `net == net & mask`); we say which network was probably meant.
  */
-import { IPv4Mask, Validator } from 'ip-num';
+import { IPv4Mask, Validator } from '../ip-num-lib.js';
 import { ValidationError } from '../errors.js';
 import { intToIpv4, ipv4ToInt, isIpv4, parseNetwork, type Ipv4Network } from '../net/ipv4.js';
 

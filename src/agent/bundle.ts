@@ -162,6 +162,17 @@ export interface VersionFloor {
  */
 export function buildBundle(desired: DesiredNode, pdc: string | undefined, previous: string | undefined, nowMs: number, floor?: VersionFloor): string {
   const body = bodyOf(desired, pdc);
+  const belowFloor = (b: Pick<Bundle, 'version' | 'sha256'>): boolean =>
+    floor !== undefined && (b.version < floor.version || (b.version === floor.version && floor.sha256 !== null && floor.sha256 !== b.sha256));
+  // The usual case first (every no-op, on every node): the node's bundle is, byte for byte, the one this
+  // body serializes to at the node's version. Then its contents are this body's and hash to what its
+  // index says (they are the same strings), and only the index needs checking (bench/RESULTS.md, "No-op
+  // apply: the CLI's per-node work"). Anything else, even one byte, takes the full comparison below.
+  const same = previous === undefined ? undefined : sameAtVersion(body, previous);
+  if (same !== undefined) {
+    if (!belowFloor(same)) return previous!;
+    return serializeBundle({ format: BUNDLE_FORMAT, version: Math.max(Math.trunc(nowMs), same.version + 1, (floor?.version ?? 0) + 1), ...body });
+  }
   let prior: Bundle | undefined;
   try {
     // Only to compare contents: what the agent may take is the agent's check, not apply's.
@@ -169,11 +180,26 @@ export function buildBundle(desired: DesiredNode, pdc: string | undefined, previ
   } catch {
     prior = undefined;
   }
-  const belowFloor = (b: Bundle): boolean =>
-    floor !== undefined && (b.version < floor.version || (b.version === floor.version && floor.sha256 !== null && floor.sha256 !== b.sha256));
   if (prior && contentKey(prior) === contentKey(body) && !belowFloor(prior)) return previous!;
   const version = Math.max(Math.trunc(nowMs), (prior?.version ?? 0) + 1, (floor?.version ?? 0) + 1);
   return serializeBundle({ format: BUNDLE_FORMAT, version, ...body });
+}
+
+/**
+ * `previous`'s index when `previous` is exactly `body` serialized at the
+ * version its start names, and that index passes parseBundleIndex (as the
+ * full parse would require); else undefined. Equal text means equal
+ * contents, so their hashes need not be recomputed from the node's bytes.
+ */
+function sameAtVersion(body: Omit<BundleBody, 'version' | 'format'>, previous: string): BundleIndex | undefined {
+  const version = bundleVersionIn(previous.slice(0, 512));
+  if (version === undefined || version < 1 || !Number.isSafeInteger(version)) return undefined;
+  if (serializeBundle({ format: BUNDLE_FORMAT, version, ...body }) !== previous) return undefined;
+  try {
+    return parseBundleIndex(Buffer.from(previous, 'utf8'), 'bundle', { policy: false }).index;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Raised for a bundle that is malformed or whose checksum does not match; nothing is changed. */

@@ -5,7 +5,7 @@
  * node here; what differs is where the desired state comes from and which
  * extra files are read.
  */
-import type { DesiredFile, DesiredNode } from '../desired/desired.js';
+import { contentOnce, type DesiredFile, type DesiredNode } from '../desired/desired.js';
 import { byCodePoint } from '../model/model.js';
 import { planNode, type ActualNode, type NodeContext, type NodePlan, type NodeWork } from '../plan/plan.js';
 import type { Transport } from '../transport/transport.js';
@@ -25,7 +25,7 @@ export interface NodeReadOptions {
    * (the agent's bundle: its version follows the node's bundle and the
    * agent's floor). Kept in path order with the others.
    */
-  complete?: (actual: ActualNode) => readonly DesiredFile[];
+  complete?: (actual: ActualNode, desired: DesiredNode) => readonly DesiredFile[];
   node?: NodeContext;
 }
 
@@ -46,7 +46,12 @@ export function withFiles(desired: DesiredNode, more: readonly DesiredFile[]): D
 /** Reads the node for `desired` and plans it. Changes nothing. */
 export async function readAndPlan(t: Transport, desired: DesiredNode, opts: NodeReadOptions): Promise<NodeRun> {
   const actual = await readActual(t, desired, opts.timeoutMs, opts.extra ?? [], opts.maxReadBytes, opts.expected, opts.hashFromBytes);
-  const complete = withFiles(desired, opts.complete?.(actual) ?? []);
+  // From here on each file's text is made once, not once per reader (the bundle, the plan;
+  // bench/RESULTS.md, "No-op apply: the CLI's per-node work"), and only once the node was read:
+  // kept from before, the texts of every node being read at once (up to --concurrency) would be
+  // held across their reads, where now only the node being planned holds its own.
+  const once = contentOnce(desired);
+  const complete = withFiles(once, opts.complete?.(actual, once) ?? []);
   const { plan, work } = planNode(complete, actual, opts.node ?? {});
   return { desired: complete, actual, plan, work };
 }

@@ -78,29 +78,41 @@ export async function readActual(
   for (const f of desired.files) want.set(f.path, expectedFile(f));
   // Small nodes are read as before: hashing costs a command, reading them a few round trips.
   if (desiredBytes(desired) < hashFromBytes) want.clear();
-  // What needs nothing else is asked at once: the manifest, the hashes, /usbkey/config and the live
-  // overlays travel together over the one connection, instead of one round trip after another.
+  const digested = digestFiles(t, [...want.keys()].sort(), timeoutMs);
+  const readPath = async (p: string): Promise<ActualFile | null> => {
+    const hash = want.has(p) ? (await digested).hashes.get(p) : undefined;
+    const known = hash === undefined ? undefined : await byHash(t, p, hash, want.get(p)!, timeoutMs, maxBytes ?? MAX_READ_BYTES, n);
+    return known ?? readOne(t, p, timeoutMs, maxBytes, n);
+  };
+  // The desired paths and the extra ones are known before the manifest is: they are read, and their
+  // directories listed, together with the manifest, the hashes, /usbkey/config and the live overlays,
+  // over the one connection. Only what the manifest alone names (files we stopped writing) waits for
+  // it: a node is read in one read's round trips less than when every path waited (issue 20).
+  const first = [...new Set([...desired.files.map((f) => f.path), ...extra])].sort();
+  const firstDirs = dirsOf([...first, MANIFEST_PATH, USBKEY_CONFIG]);
+  const firstRead = mapLimit(first, 8, readPath);
+  const firstListed = findLeftovers(t, firstDirs, timeoutMs);
+  // Awaited below; until then a failure elsewhere must not leave them rejected with no one listening.
+  firstRead.catch(() => undefined);
+  firstListed.catch(() => undefined);
   const [manifest, digest, usbkey, show] = await Promise.all([
     t.readFile(MANIFEST_PATH, timeoutMs, maxBytes === undefined ? {} : { maxBytes }),
-    digestFiles(t, [...want.keys()].sort(), timeoutMs),
+    digested,
     readOne(t, USBKEY_CONFIG, timeoutMs, maxBytes, n),
     t.exec(SHOW_OVERLAY_ARGV, timeoutMs).then((r) => checkExec(t.node, SHOW_OVERLAY_ARGV, r)),
   ]);
   n.bytes += (manifest?.data.length ?? 0) + digest.bytesRead + Buffer.byteLength(show.stdout);
   const manifestText = manifest?.data.toString('utf8');
-  const managed = Object.keys(parseManifest(manifestText).manifest.files);
-  const paths = [...new Set([...desired.files.map((f) => f.path), ...managed, ...extra])].sort();
-  const [read, leftovers] = await Promise.all([
-    mapLimit(paths, 8, async (p) => {
-      const hash = digest.hashes.get(p);
-      const known = hash === undefined || !want.has(p) ? undefined : await byHash(t, p, hash, want.get(p)!, timeoutMs, maxBytes ?? MAX_READ_BYTES, n);
-      return known ?? readOne(t, p, timeoutMs, maxBytes, n);
-    }),
-    findLeftovers(t, [...paths, MANIFEST_PATH, USBKEY_CONFIG], timeoutMs),
-  ]);
-  const files = new Map(paths.map((p, i) => [p, read[i]!]));
+  const firstSet = new Set(first);
+  const later = [...new Set(Object.keys(parseManifest(manifestText).manifest.files))].filter((p) => !firstSet.has(p)).sort();
+  const laterDirs = dirsOf(later).filter((d) => !firstDirs.includes(d));
+  const [read, readLater, listed, listedLater] = await Promise.all([firstRead, mapLimit(later, 8, readPath), firstListed, findLeftovers(t, laterDirs, timeoutMs)]);
+  const got = new Map<string, ActualFile | null>();
+  first.forEach((p, i) => got.set(p, read[i]!));
+  later.forEach((p, i) => got.set(p, readLater[i]!));
+  const files = new Map([...first, ...later].sort().map((p) => [p, got.get(p)!]));
   const overlays = parseShowOverlay(show.stdout, `${t.node}: dladm show-overlay`);
-  return { node: t.node, files, usbkey, overlays, manifestText, leftovers, bytesRead: n.bytes };
+  return { node: t.node, files, usbkey, overlays, manifestText, leftovers: [...listed, ...listedLater].sort(), bytesRead: n.bytes };
 }
 
 /**
@@ -125,14 +137,18 @@ function expectedFile(f: DesiredFile): ExpectedText {
   return { text: () => (text ??= fileText(f)) };
 }
 
+/** The directories of `paths`, each once, sorted. */
+function dirsOf(paths: readonly string[]): string[] {
+  return [...new Set(paths.map((p) => posix.dirname(p)))].sort();
+}
+
 /**
  * Staged files an interrupted run left (a killed apply or agent): only names
  * of our staging pattern (stagedTarget), only in the directories of the
- * paths we write. Another tool's files, even in those directories, are never
- * listed.
+ * paths we write (`dirs`). Another tool's files, even in those directories,
+ * are never listed.
  */
-async function findLeftovers(t: Transport, paths: readonly string[], timeoutMs: number): Promise<string[]> {
-  const dirs = [...new Set(paths.map((p) => posix.dirname(p)))].sort();
+async function findLeftovers(t: Transport, dirs: readonly string[], timeoutMs: number): Promise<string[]> {
   const names = await mapLimit(dirs, 8, (d) => t.list(d, timeoutMs));
   return dirs.flatMap((d, i) => (names[i] ?? []).map((n) => posix.join(d, n)).filter((p) => stagedTarget(p) !== undefined)).sort();
 }

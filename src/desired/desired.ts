@@ -98,3 +98,20 @@ export function textFile(spec: Omit<DesiredFile, 'content'> & { text: string }):
   const { text, ...rest } = spec;
   return { ...rest, content: () => [text] };
 }
+
+/**
+ * `desired` with each file's content made at most once, then kept as one
+ * string: for one node's plan, where the bundle and the comparison each ask
+ * for every file's text (an ipf template rendered, an ARP table built, once
+ * for each; bench/RESULTS.md, "No-op apply: the CLI's per-node work"). The
+ * plan holds each text whole anyway; drop the result with the run.
+ */
+export function contentOnce(desired: DesiredNode): DesiredNode {
+  return {
+    ...desired,
+    files: desired.files.map((f) => {
+      let text: string | undefined;
+      return { ...f, content: () => [(text ??= fileText(f))] };
+    }),
+  };
+}

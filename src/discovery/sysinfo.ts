@@ -2,7 +2,7 @@
  * `sysinfo` JSON (docs/file-formats.md#sysinfo) → the facts the state records about a
  * node. Pure; bad input is a ValidationError naming the field.
  */
-import { Validator } from 'ip-num';
+import { Validator } from '../ip-num-lib.js';
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { HOSTNAME, matches, PDC_NAME, UUID } from '../syntax/patterns.js';
 

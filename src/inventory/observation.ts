@@ -7,7 +7,7 @@
  * The VM object is vminfod's (smartos-live src/vm/node_modules/vminfod/vminfod.js:305-311
  * puts it in each create and modify event); `vmadm lookup -j` prints the same objects.
  */
-import { Validator } from 'ip-num';
+import { Validator } from '../ip-num-lib.js';
 import type { ValidationIssue } from '../errors.js';
 import { normalizeMac } from '../model/mac.js';
 import { MAC, matches, NIC_TAG, UUID } from '../syntax/patterns.js';

@@ -4,7 +4,7 @@
  * (except secrets). All problems are reported at once.
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { Validator } from 'ip-num';
+import { Validator } from '../ip-num-lib.js';
 import type { ValidationIssue } from '../errors.js';
 import * as P from '../syntax/patterns.js';
 import { OVERLAY_MTU_RULE } from '../syntax/rule-string.js';

@@ -3,7 +3,7 @@
  * over thousands of NICs). Parsing and CIDR validation defer to ip-num's
  * validator so the accepted syntax is one library's.
  */
-import { IPv4CidrRange, Validator } from 'ip-num';
+import { IPv4CidrRange, Validator } from '../ip-num-lib.js';
 
 /** Dotted quad → unsigned 32-bit number. Throws on a malformed address. */
 export function ipv4ToInt(ip: string): number {

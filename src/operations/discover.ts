@@ -6,7 +6,7 @@
  * recording the head node's PDC when asked, and save it in one store
  * transaction. src/cli/discover-run.ts says what changed.
  */
-import { Validator } from 'ip-num';
+import { Validator } from '../ip-num-lib.js';
 import { settleLimit } from '../apply/pool.js';
 import { failureOf, NodesFailedError } from '../apply/fleet.js';
 import { updateAdminOverlay } from '../adminoverlay/edit.js';

@@ -70,7 +70,7 @@ export async function planFleet(model: Model, only: ReadonlySet<string> | undefi
       ...(opts.maxReadBytes !== undefined ? { maxReadBytes: opts.maxReadBytes } : {}),
       ...(opts.hashFromBytes !== undefined ? { hashFromBytes: opts.hashFromBytes } : {}),
       ...reads,
-      ...(withBundle ? { complete: (actual) => [bundleFile(desired, n.pdc, actual, (opts.now ?? Date.now)())] } : {}),
+      ...(withBundle ? { complete: (actual, d) => [bundleFile(d, n.pdc, actual, (opts.now ?? Date.now)())] } : {}),
       node: { pdc: n.pdc },
     });
     opts.onRead?.(n.name, run.actual.bytesRead ?? 0);

@@ -9,7 +9,7 @@
  * passed through, because the string is pasted into /usbkey/config, which
  * SmartOS evaluates as shell.
  */
-import { Validator } from 'ip-num';
+import { Validator } from '../ip-num-lib.js';
 import type { ValidationIssue } from '../errors.js';
 import { OVERLAY_MTU_MAX, OVERLAY_MTU_MIN } from './overlay-limits.js';
 import { FILES_CONFIG_PATH, FILES_CONFIG_ROOTS, matches } from './patterns.js';

@@ -78,11 +78,36 @@ export type HostKeyVerdict =
 
 /** Decides whether `key` (a raw SSH public key blob) is acceptable for host:port. */
 export function checkHostKey(entries: readonly KnownHostEntry[], host: string, port: number, key: Buffer): HostKeyVerdict {
-  if (entries.some((e) => e.revoked && e.key.equals(key))) return { ok: false, reason: 'revoked', known: [] };
-  const known = entriesFor(entries, host, port).filter((e) => !e.revoked);
-  if (known.length === 0) return { ok: false, reason: 'unknown', known };
-  if (known.some((e) => e.key.equals(key))) return { ok: true };
-  return { ok: false, reason: 'mismatch', known };
+  return hostKeyChecker(entries, host, port).check(key);
+}
+
+/** What one connection needs of known_hosts: the key types to ask the host for, and the verdict on the key it shows. */
+export interface HostKeyChecker {
+  /** The key types of the entries (not revoked) that name host:port, each once, in file order. */
+  knownTypes: string[];
+  check(key: Buffer): HostKeyVerdict;
+}
+
+/**
+ * The entries naming host:port, found once for both questions: a hashed
+ * entry (HashKnownHosts, ssh's default on some systems) is matched with an
+ * HMAC of the name, so asking twice cost two HMACs per line and connection,
+ * ~2 x 1,000 x 1,000 for a 1,000-node fleet (bench/RESULTS.md, "No-op apply:
+ * the CLI's per-node work").
+ */
+export function hostKeyChecker(entries: readonly KnownHostEntry[], host: string, port: number): HostKeyChecker {
+  const named = entriesFor(entries, host, port);
+  const known = named.filter((e) => !e.revoked);
+  return {
+    knownTypes: [...new Set(known.map((e) => e.keyType))],
+    check(key) {
+      // A revoked key is refused whichever host its line names.
+      if (entries.some((e) => e.revoked && e.key.equals(key))) return { ok: false, reason: 'revoked', known: [] };
+      if (known.length === 0) return { ok: false, reason: 'unknown', known };
+      if (known.some((e) => e.key.equals(key))) return { ok: true };
+      return { ok: false, reason: 'mismatch', known };
+    },
+  };
 }
 
 /** The key type named inside an SSH public key blob (first string field). */

@@ -12,8 +12,8 @@ import { quoteArgv } from '../shell/quote.js';
 import { connectCorked } from './corked-socket.js';
 import { sftpReadWithMode } from './sftp-read.js';
 import {
-  checkHostKey,
   fingerprint,
+  hostKeyChecker,
   hostPattern,
   keyTypeOf,
   knownHostsLine,
@@ -112,8 +112,8 @@ export class SshTransport implements Transport {
     const target = `${opts.user}@${hostPattern(opts.host, opts.port)}`;
     const client = new Client();
     let keyProblem: HostKeyError | undefined;
-    const known = opts.knownHosts.filter((e) => !e.revoked);
-    const knownTypes = [...new Set(known.filter((e) => checkHostKey([e], opts.host, opts.port, e.key).ok).map((e) => e.keyType))];
+    const hostKeys = hostKeyChecker(opts.knownHosts, opts.host, opts.port);
+    const knownTypes = hostKeys.knownTypes;
     // Our own socket, connecting already: ssh2 waits for it, and its packets of one tick go out in one write.
     const sock = connectCorked(opts.host, opts.port);
     const config: ConnectConfig = {
@@ -127,7 +127,7 @@ export class SshTransport implements Transport {
       keepaliveInterval: 5000,
       keepaliveCountMax: 3,
       hostVerifier: (key: Buffer): boolean => {
-        const verdict = checkHostKey(opts.knownHosts, opts.host, opts.port, key);
+        const verdict = hostKeys.check(key);
         if (verdict.ok) return true;
         const fp = `${keyTypeOf(key)} ${fingerprint(key)}`;
         if (verdict.reason === 'unknown' && opts.acceptNewHostKeys) {

@@ -55,6 +55,39 @@ describe('building a bundle', () => {
   it('starts afresh from the clock when the previous bundle is damaged', () => {
     expect(parseBundle(buildBundle(desired(), 'prg', '{"not":"a bundle"}', 42)).version).toBe(42);
   });
+
+  // The node's bundle is first compared as text with this content serialized at its version; these hold
+  // what the full comparison decided before that shortcut, whichever way a bundle reaches it.
+  it('gets a new version when its content was changed on the node, its index left as it was', () => {
+    const first = buildBundle(desired(), 'prg', undefined, 5000);
+    const edited = first.replace('10.0.0.1', '10.0.0.9');
+    expect(edited).not.toBe(first);
+    expect(parseBundle(buildBundle(desired(), 'prg', edited, 9000)).version).toBe(9000);
+  });
+
+  it('gets a new version when the content is the same but the version is not a positive integer', () => {
+    const zero = serializeBundle({ ...parseBundle(buildBundle(desired(), 'prg', undefined, 5000)), version: 0 });
+    expect(parseBundle(buildBundle(desired(), 'prg', zero, 9000)).version).toBe(9000);
+  });
+
+  it('keeps a bundle with the same content whose index line is spelt differently (same JSON, other spacing)', () => {
+    const first = buildBundle(desired(), 'prg', undefined, 5000);
+    const nl = first.indexOf('\n');
+    const spaced = `${JSON.stringify(JSON.parse(first.slice(0, nl)), null, 1).replace(/\n/g, ' ')}${first.slice(nl)}`;
+    expect(spaced).not.toBe(first);
+    expect(parseBundle(spaced).version).toBe(5000);
+    expect(buildBundle(desired(), 'prg', spaced, 9000)).toBe(spaced);
+  });
+
+  it('with the same content, still goes above the agent floor, or past a floor of its version with another checksum', () => {
+    const first = buildBundle(desired(), 'prg', undefined, 5000);
+    const sum = parseBundle(first).sha256;
+    expect(buildBundle(desired(), 'prg', first, 9000, { version: 5000, sha256: sum })).toBe(first);
+    expect(buildBundle(desired(), 'prg', first, 9000, { version: 4000, sha256: null })).toBe(first);
+    expect(parseBundle(buildBundle(desired(), 'prg', first, 9000, { version: 7000, sha256: null })).version).toBe(9000);
+    expect(parseBundle(buildBundle(desired(), 'prg', first, 10, { version: 7000, sha256: null })).version).toBe(7001);
+    expect(parseBundle(buildBundle(desired(), 'prg', first, 10, { version: 5000, sha256: 'f'.repeat(64) })).version).toBe(5001);
+  });
 });
 
 describe('verifying a bundle', () => {
