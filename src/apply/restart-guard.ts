@@ -9,13 +9,16 @@
  *
  * What is read: `dladm show-overlay -p -o link,property,value` for each
  * overlay's `files/config` (overlays of another search plugin have none and
- * read no table); tables this run just wrote are skipped (we rendered them);
+ * read no table); tables this run writes are skipped (we rendered them), and
+ * so are those it removes (their overlays' loss is planned);
  * with hashes of contents known to parse (`knownGood`), one `digest` over the
  * others skips those whose hash is known; the rest are read, each up to
  * `maxBytes` (MAX_READ_BYTES unless given: a larger one is refused unchecked),
  * and parsed with varpd's rules (src/files-config/varpd-table-check.ts).
+ * A failing table whose overlays all have no varpd instance already (an
+ * earlier restart dropped it) refuses nothing: there is nothing left to lose.
  */
-import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
+import { parseOverlayStatus, parseShowOverlay, SHOW_OVERLAY_ARGV, SHOW_OVERLAY_FMA_ARGV } from '../discovery/dladm.js';
 import { EsdcError } from '../errors.js';
 import { varpdTableProblem } from '../files-config/varpd-table-check.js';
 import { checkExec, MAX_READ_BYTES, TransportError, type Transport } from '../transport/transport.js';
@@ -24,13 +27,20 @@ import { mapLimit } from './pool.js';
 
 export interface RestartGuardOptions {
   timeoutMs: number;
-  /** Tables this run writes before the restart (their content is ours): not read. */
-  written: ReadonlySet<string>;
+  /**
+   * Tables this run writes before the restart (their content is ours) or
+   * removes (a rule the state no longer has: its overlay is meant to lose
+   * its instance at this restart, as the plan says): not read.
+   */
+  ours: ReadonlySet<string>;
   /** SHA-256 of table contents known to parse (ones we rendered): a table with one of them is not read. */
   knownGood?: ReadonlySet<string>;
   /** Largest table read (default MAX_READ_BYTES); a larger one is refused, unchecked. */
   maxBytes?: number;
 }
+
+/** What `dladm show-overlay -f` says of a link whose varpd instance a restart found missing. */
+export const NO_INSTANCE = 'no varpd instance exists';
 
 /** What the check did, for logs and benchmarks. */
 export interface RestartGuardResult {
@@ -110,13 +120,29 @@ export async function checkTablesBeforeRestart(t: Transport, o: RestartGuardOpti
   const show = checkExec(t.node, SHOW_OVERLAY_ARGV, await t.exec(SHOW_OVERLAY_ARGV, o.timeoutMs));
   const tables = overlayTables(parseShowOverlay(show.stdout, `${t.node}: dladm show-overlay`));
   const n: RestartGuardResult = { tables: tables.size, read: 0, bytesRead: 0 };
-  let others = [...tables.keys()].filter((p) => !o.written.has(p)).sort();
+  let others = [...tables.keys()].filter((p) => !o.ours.has(p)).sort();
   if (others.length > 0 && o.knownGood !== undefined && o.knownGood.size > 0) {
     const { hashes } = await digestFiles(t, others.filter((p) => pathProblem(p) === undefined), o.timeoutMs);
     others = others.filter((p) => !o.knownGood!.has(hashes.get(p) ?? ''));
   }
   const problems = await mapLimit(others, 4, (p) => tableProblem(t, p, o, n));
-  const bad = others.flatMap((path, i) => (problems[i] === undefined ? [] : [{ path, links: tables.get(path)!, reason: problems[i]! }]));
+  let bad = others.flatMap((path, i) => (problems[i] === undefined ? [] : [{ path, links: tables.get(path)!, reason: problems[i]! }]));
+  if (bad.length > 0) {
+    // A link with no varpd instance has nothing left to lose (an earlier restart dropped it: a rule the state
+    // no longer has, or damage verify reports): only tables some live instance still uses refuse the restart.
+    const lost = await instanceless(t, o.timeoutMs);
+    bad = bad.filter((b) => !b.links.every((l) => lost.has(l)));
+  }
   if (bad.length > 0) throw new RestartRefusedError(t.node, bad);
   return n;
+}
+
+/**
+ * The links varpd says have no instance: DEGRADED with the text its restart
+ * gives them (libvarpd_persist.c:447-463, in dladm show-overlay -f). Read
+ * only when a table failed, so the usual check costs no second command.
+ */
+async function instanceless(t: Transport, timeoutMs: number): Promise<Set<string>> {
+  const r = checkExec(t.node, SHOW_OVERLAY_FMA_ARGV, await t.exec(SHOW_OVERLAY_FMA_ARGV, timeoutMs));
+  return new Set(parseOverlayStatus(r.stdout, `${t.node}: dladm show-overlay -f`).filter((s) => s.status === 'DEGRADED' && s.details === NO_INSTANCE).map((s) => s.link));
 }

@@ -8,10 +8,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { etherAtonAccepts, varpdTableProblem } from '../../src/files-config/varpd-table-check.js';
+// @ts-expect-error: a plain .mjs module of the harness, without types
 import { parseVarpdFilesConfig } from '../harness/smartos-rules.mjs';
 
 const ok = (s: string): boolean => varpdTableProblem(Buffer.from(s, 'utf8')) === undefined;
-const sim = (s: string): boolean => parseVarpdFilesConfig(s).error === undefined;
+const sim = (s: string): boolean => (parseVarpdFilesConfig(s) as { error?: string }).error === undefined;
 const entry = '{"arp":"10.0.0.1","ip":"192.168.1.2","port":4789}';
 
 describe('varpdTableProblem', () => {
