@@ -200,9 +200,9 @@ function tablesStep({ t, timeoutMs, knownGoodTables }: CommitContext, w: NodeWor
     what: 'check every overlay table before restarting varpd',
     command: '# first mend or remove each files/config table named above (docs/smartos-rules.md#before-a-restart)',
     run: async () => {
-      // Ours to skip: the tables this commit writes, and those it removes (a rule the state no longer has: its
-      // overlay loses its instance at this restart, as the plan says).
-      const ours = new Set([...w.stage.map((f) => f.path), ...w.remove]);
+      // Ours to skip: the tables this commit writes, those it removes (a rule the state no longer has: its
+      // overlay loses its instance at this restart, as the plan says), and those the plan knows as ours.
+      const ours = new Set([...w.stage.map((f) => f.path), ...w.remove, ...(w.ourTables ?? [])]);
       await checkTablesBeforeRestart(t, { timeoutMs, ours, ...(knownGoodTables ? { knownGood: knownGoodTables } : {}) });
     },
   };
