@@ -381,7 +381,8 @@ export async function patchInProcess(node: string, root: string, words: readonly
   const t = new LightLocalTransport(new LocalTransport(node), root);
   try {
     const r = await patchTableWords(t, words, { timeoutMs: 30_000 });
-    return { code: 0, stdout: `${JSON.stringify(r)}\n`, stderr: '', ms: performance.now() - started };
+    // Exit 2 when an overlay is DEGRADED after the restart, as the CLI (src/cli/commands/agent.ts).
+    return { code: r.degraded.length > 0 ? 2 : 0, stdout: `${JSON.stringify(r)}\n`, stderr: '', ms: performance.now() - started };
   } catch (err) {
     // As the CLI's edge prints it: the message, exit 1.
     return { code: err instanceof EsdcError ? err.exitStatus : 1, stdout: '', stderr: `esdc-overlay: ${(err as Error).message}\n`, ms: performance.now() - started };
