@@ -350,11 +350,13 @@ class LightServer {
 }
 
 /** A command of a light node, run in this process: the node's simulated commands, resolved as LightServer.exec does. */
-function simExec(root: string, argv: readonly string[]): ExecResult {
+function simExec(root: string, argv: readonly string[]): ExecResult | Promise<ExecResult> {
   const [cmd, ...args] = argv as [string, ...string[]];
   const path = cmd.includes('/') ? posix.normalize(cmd) : PATH_DIRS.map((d) => `${d}/${cmd}`).find((p) => p in COMMAND_AT);
   const name = path?.startsWith('/') ? COMMAND_AT[path] : undefined;
   if (name === undefined || name === 'node') return { code: 127, stdout: '', stderr: `sh: ${cmd}: not found\n` };
+  // digest(1) as over SSH (runDigest): the node's own commands have it too.
+  if (name === 'digest') return runDigest(root, args);
   try {
     return runSimCommand(root, name, args);
   } catch (err) {
