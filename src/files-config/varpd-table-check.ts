@@ -54,7 +54,10 @@ class Reader {
   }
 
   ws(): void {
-    while (isSpace(this.peek())) this.pos++;
+    const d = this.data;
+    let i = this.pos;
+    while (i < d.length && isSpace(d[i]!)) i++;
+    this.pos = i;
   }
 
   fail(reason: string): never {
@@ -138,7 +141,10 @@ class Reader {
     if (c === 0x2d || isDigit(c)) {
       if (c === 0x2d) this.pos++;
       if (!isDigit(this.peek())) this.fail('a number without digits');
-      while (isDigit(this.peek())) this.pos++;
+      const d = this.data;
+      let i = this.pos;
+      while (i < d.length && isDigit(d[i]!)) i++;
+      this.pos = i;
       const n = this.peek();
       if (n === 0x2e || n === 0x65 || n === 0x45) this.fail('a number with a fraction or an exponent (integers only)');
       return 'scalar';
