@@ -19,6 +19,8 @@ import type { NodeWork } from '../plan/plan.js';
 import type { Transport } from '../transport/transport.js';
 import { BUNDLE_MODE, BUNDLE_PATH, BundleError } from './bundle.js';
 import { spliceBundleFile } from './bundle-splice.js';
+import { bundleOverlays, degradedAfterRestart } from './restart-report.js';
+import type { OverlayStatus } from '../discovery/dladm.js';
 
 export interface PatchReport {
   path: string;
@@ -27,6 +29,8 @@ export interface PatchReport {
   /** The bundle's new version, or null when the node has no bundle listing the table. */
   bundle_version: number | null;
   refreshed: string[];
+  /** The bundle's overlays (every one without a bundle) DEGRADED after the varpd restart (docs/arp-deltas.md#on-the-node). */
+  degraded: OverlayStatus[];
 }
 
 export interface PatchOptions {
@@ -79,10 +83,13 @@ export async function patchTable(t: Transport, patch: ArpPatch, opts: PatchOptio
       }
     }
     const work: NodeWork = { node: t.node, stage, remove: [], leftovers: [], usbkey: undefined, createOverlays: [], services: ['varpd'], manifest: undefined };
-    const run = await executeWork(new Map([[t.node, t]]), [work], { concurrency: 1, timeoutMs: opts.timeoutMs, nodeLock: false });
+    // Every other overlay's table is checked before the restart (src/apply/restart-guard.ts); ours by their hash in the bundle.
+    const ours = bundleOverlays(bundle?.data);
+    const run = await executeWork(new Map([[t.node, t]]), [work], { concurrency: 1, timeoutMs: opts.timeoutMs, nodeLock: false, ...(ours ? { knownGoodTables: ours.knownGood } : {}) });
     const out = run.outcomes[0];
     if (!run.ok) throw new EsdcError(`patch of ${patch.path} failed: ${out?.status ?? 'failed'}: ${out?.error ?? ''}`, { code: 'PatchFailed' });
-    return { path: patch.path, sha256: after, changes: patch.ops.length, bundle_version: version, refreshed: out?.refreshed ?? [] };
+    const degraded = out?.refreshed.includes('varpd') ? await degradedAfterRestart(t, ours?.links ?? 'all', opts.timeoutMs) : [];
+    return { path: patch.path, sha256: after, changes: patch.ops.length, bundle_version: version, refreshed: out?.refreshed ?? [], degraded };
   } finally {
     await lock.release();
   }

@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { EsdcError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { executeWork } from '../apply/execute.js';
+import type { OverlayStatus } from '../discovery/dladm.js';
 import { acquireNodeLock, NodeLockedError } from '../apply/node-lock.js';
 import { readAndPlan } from '../apply/node-plan.js';
 import { workIsEmpty, type NodePlan } from '../plan/plan.js';
@@ -20,6 +21,7 @@ import { RootedTransport } from '../transport/rooted-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { withFileLock } from '../store/file-lock.js';
 import { MAX_READ_BYTES } from '../transport/transport.js';
+import { degradedAfterRestart } from './restart-report.js';
 import { BUNDLE_MODE, desiredFromBundle, parseBundle, type Bundle } from './bundle.js';
 import { onNode, type AgentConfig } from './config.js';
 import { EMPTY_STATUS, readStatus, writeStatus, type AgentStatus, type Drift, type RunResult } from './status.js';
@@ -32,6 +34,12 @@ export interface RunReport {
   refreshed: string[];
   /** Overlays whose live properties differ: they change only at reboot. */
   pending_reboot: string[];
+  /**
+   * Overlays of the bundle that `dladm show-overlay -f` shows DEGRADED after
+   * this run restarted varpd (read only then): their VMs reach no one until
+   * each is deleted and created again (docs/operations.md#the-agent).
+   */
+  degraded: OverlayStatus[];
   error: string | null;
   duration_ms: number;
 }
@@ -143,6 +151,7 @@ async function reconcile(config: AgentConfig, status: AgentStatus, opts: RunOpti
         drift: NO_DRIFT,
         refreshed: [],
         pending_reboot: [],
+        degraded: [],
         error: `${err.message}; this run is skipped`,
         duration_ms: ms(),
       },
@@ -158,7 +167,7 @@ async function reconcileLocked(t: Transport, bundle: Bundle, opts: RunOptions, t
     const { plan, work } = await readAndPlan(t, desiredFromBundle(bundle), { timeoutMs, node: bundle.pdc !== undefined ? { pdc: bundle.pdc } : {} });
     for (const w of plan.warnings) opts.log.warn({ node: bundle.node }, w);
     const pending = plan.overlays.filter((o) => o.action === 'pending').map((o) => o.link);
-    const base = { node: bundle.node, bundle_version: bundle.version, pending_reboot: pending, error: null };
+    const base = { node: bundle.node, bundle_version: bundle.version, pending_reboot: pending, degraded: [] as OverlayStatus[], error: null };
     if (workIsEmpty(work)) return { report: { ...base, result: 'in-sync', drift: NO_DRIFT, refreshed: [], duration_ms: ms() }, bundle };
     const drift = driftOf(plan);
     if (opts.shouldStop?.()) {
@@ -170,11 +179,12 @@ async function reconcileLocked(t: Transport, bundle: Bundle, opts: RunOptions, t
     const result = await executeWork(new Map([[bundle.node, t]]), [work], { concurrency: 1, timeoutMs, nodeLock: false });
     const out = result.outcomes[0]!;
     for (const s of out.refreshed) opts.log.info({ node: bundle.node, service: s }, 'refreshed');
+    const degraded = out.refreshed.includes('varpd') ? await degradedAfterRestart(t, new Set(bundle.overlays.map((o) => o.link)), timeoutMs, opts.log) : [];
     if (!result.ok) {
       const finish = out.finish?.length ? `; to finish by hand: ${out.finish.join('; ')}` : '';
-      return { report: { ...base, result: 'failed', drift, refreshed: out.refreshed, error: `${out.status}: ${out.error}${finish}`, duration_ms: ms() } };
+      return { report: { ...base, result: 'failed', drift, refreshed: out.refreshed, degraded, error: `${out.status}: ${out.error}${finish}`, duration_ms: ms() } };
     }
-    return { report: { ...base, result: 'repaired', drift, refreshed: out.refreshed, duration_ms: ms() }, bundle };
+    return { report: { ...base, result: 'repaired', drift, refreshed: out.refreshed, degraded, duration_ms: ms() }, bundle };
   }
 }
 
@@ -209,6 +219,7 @@ export async function runOnce(config: AgentConfig, opts: RunOptions): Promise<Ru
     drift: NO_DRIFT,
     refreshed: [],
     pending_reboot: [],
+    degraded: [],
     error: (err as Error)?.message ?? String(err),
     duration_ms: Math.round(performance.now() - started),
   });

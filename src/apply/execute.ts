@@ -18,6 +18,7 @@ import { EsdcError, InternalError } from '../errors.js';
 import { acquireNodeLock, type NodeLock } from './node-lock.js';
 import { isOwnedPath } from '../syntax/owned-paths.js';
 import { settleLimit } from './pool.js';
+import { checkTablesBeforeRestart, RestartRefusedError } from './restart-guard.js';
 
 export type NodeStatus = 'unchanged' | 'applied' | 'stage-failed' | 'rolled-back' | 'commit-failed';
 
@@ -62,6 +63,12 @@ export interface ExecuteOptions {
    * agent run to finish. `false` for a caller that holds it already (the agent).
    */
   nodeLock?: false | { waitMs: number };
+  /**
+   * SHA-256 of table contents known to parse (tables the caller rendered):
+   * before a varpd restart, a node's table with one of these hashes is not
+   * read (src/apply/restart-guard.ts).
+   */
+  knownGoodTables?: ReadonlySet<string>;
   /** Test hooks: run between reading and staging, and between the phases. */
   hooks?: { beforeStage?: () => Promise<void>; afterStage?: () => Promise<void> };
 }
@@ -132,6 +139,7 @@ interface CommitContext {
   timeoutMs: number;
   out: NodeOutcome;
   onlineWaitMs: number;
+  knownGoodTables?: ReadonlySet<string> | undefined;
 }
 
 /**
@@ -141,12 +149,20 @@ interface CommitContext {
  */
 function commitSteps(cx: CommitContext, w: NodeWork): Step[] {
   const steps: Step[] = [];
+  // Every overlay's table is checked before varpd restarts (restart-guard.ts): right before the restart when
+  // the manifest records it as owed (the next run does it), else before anything is renamed, so a refusal
+  // leaves the node as it was and the next run writes and restarts again (the daemon's writes).
+  const guard = w.services.includes('varpd') ? tablesStep(cx, w) : undefined;
+  if (guard && !w.manifest) steps.push(guard);
   if (w.manifest) steps.push(renameStep(cx, MANIFEST_PATH, false));
   for (const f of w.stage) steps.push(renameStep(cx, f.path));
   if (w.usbkey) steps.push(renameStep(cx, USBKEY_CONFIG));
   for (const path of w.remove) steps.push(removeStep(cx, path, true));
   for (const path of w.leftovers) steps.push(removeStep(cx, path, false));
-  for (const s of w.services) steps.push(refreshStep(cx, s));
+  for (const s of w.services) {
+    if (s === 'varpd' && guard && w.manifest) steps.push(guard);
+    steps.push(refreshStep(cx, s));
+  }
   if (w.createOverlays.length > 0) steps.push(createOverlaysStep(cx, w.createOverlays));
   if (w.manifest && w.manifest.final !== w.manifest.atCommit) steps.push(recordRefreshesStep(cx, w.manifest.final));
   return steps;
@@ -174,6 +190,20 @@ function removeStep({ t, timeoutMs, out }: CommitContext, path: string, owned: b
       if (owned && !isOwnedPath(path)) throw new InternalError(`refusing to remove ${path}: not a file in a directory esdc-overlay owns`);
       await t.remove(path, timeoutMs);
       out.removed++;
+    },
+  };
+}
+
+/** Checks that varpd can start on every overlay's table on the node but the ones this commit writes; refuses the restart if not. */
+function tablesStep({ t, timeoutMs, knownGoodTables }: CommitContext, w: NodeWork): Step {
+  return {
+    what: 'check every overlay table before restarting varpd',
+    command: '# first mend or remove each files/config table named above (docs/smartos-rules.md#before-a-restart)',
+    run: async () => {
+      // Ours to skip: the tables this commit writes, those it removes (a rule the state no longer has: its
+      // overlay loses its instance at this restart, as the plan says), and those the plan knows as ours.
+      const ours = new Set([...w.stage.map((f) => f.path), ...w.remove, ...(w.ourTables ?? [])]);
+      await checkTablesBeforeRestart(t, { timeoutMs, ours, ...(knownGoodTables ? { knownGood: knownGoodTables } : {}) });
     },
   };
 }
@@ -370,7 +400,7 @@ async function stageAndCommit(run: Run): Promise<ExecuteResult> {
   }
   // Phase 2: commit and refresh, node by node.
   const onlineWaitMs = opts.onlineWaitMs ?? ONLINE_WAIT_SECONDS * 1000;
-  await eachBusy(run, (w, t) => commitNode({ t, timeoutMs: opts.timeoutMs, out: outcomes.get(w.node)!, onlineWaitMs }, w, opts));
+  await eachBusy(run, (w, t) => commitNode({ t, timeoutMs: opts.timeoutMs, out: outcomes.get(w.node)!, onlineWaitMs, knownGoodTables: opts.knownGoodTables }, w, opts));
   const ok = [...outcomes.values()].every((o) => o.status === 'applied' || o.status === 'unchanged');
   return { ok, phase: 'commit', outcomes: run.ordered() };
 }
@@ -387,6 +417,11 @@ async function commitNode(cx: CommitContext, w: NodeWork, opts: ExecuteOptions):
       out.status = 'commit-failed';
       out.error = `${steps[i]!.what}: ${message(err)}`;
       out.finish = steps.slice(i).map((s) => s.command);
+      if (err instanceof RestartRefusedError && i === 0) {
+        // Refused before anything was renamed: the node is as it was; this run's staged copies go, and the next run starts over.
+        await Promise.all(stagedTargets(w).map((p) => cx.t.remove(stagedPath(p, cx.t.runId), cx.timeoutMs).catch(() => undefined)));
+        out.finish = [];
+      }
       out.ms += performance.now() - started;
       opts.onProgress?.(w.node, `commit failed at ${steps[i]!.what}`);
       return;

@@ -26,6 +26,7 @@ import type { Transport } from '../transport/transport.js';
 import { NodeLink, type LinkStatus } from './node-link.js';
 import { emptyDaemonStatus, sentSummary, writeDaemonStatus, writeStandbyStatus, type DaemonStatus } from './status.js';
 import { NodeWriter } from './node-writer.js';
+import { recordDegraded } from './degraded.js';
 import { DeltaState } from './delta.js';
 import type { TableResult } from './tables.js';
 
@@ -374,6 +375,7 @@ export class InventoryDaemon {
       for (const f of sent.fallbacks) this.opts.log.info({ node, path: f.path, reason: f.reason }, 'patch refused; the whole table was sent');
     }
     this.status.tables_missing = [...this.status.tables_missing.filter((m) => !m.startsWith(`${node}:`)), ...r.missing.map((m) => `${m.node}:${m.path}`)];
+    recordDegraded(this.status, r, this.opts.log);
     if (r.failed.size > 0) {
       c.table_failures++;
       this.opts.log.warn({ node, error: r.failed.get(node) }, 'ARP tables not written; retrying with the next batch');

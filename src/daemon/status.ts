@@ -75,6 +75,8 @@ export interface DaemonStatus {
   node_facts_changed: Record<string, string[]>;
   /** Tables the state wants on a node that lacks them: `apply` creates them. */
   tables_missing: string[];
+  /** Overlays the state wants that were DEGRADED after the daemon's last varpd restart on their node (`node: link (details)`); absent in older files. */
+  overlays_degraded?: string[];
   counters: {
     batches: number;
     vnics_added: number;
@@ -169,6 +171,9 @@ export function renderDaemonStatus(s: DaemonStatus, alive: (pid: number) => bool
   const facts = Object.entries(s.node_facts_changed).filter(([, d]) => d.length > 0);
   if (facts.length > 0) lines.push('node facts that differ from the state (run nodes discover):', ...facts.map(([n, d]) => `  ${n}: ${d.join('; ')}`));
   if (s.tables_missing.length > 0) lines.push(`tables not on their node yet (run apply): ${s.tables_missing.join(', ')}`);
+  if ((s.overlays_degraded ?? []).length > 0) {
+    lines.push("overlays DEGRADED after the daemon's varpd restart (their VMs reach no one; delete the overlay on the node, then apply):", ...s.overlays_degraded!.map((d) => `  ${d}`));
+  }
   const c = s.counters;
   lines.push(
     `batches ${c.batches}; vnics +${c.vnics_added} -${c.vnics_removed} moved ${c.vnics_moved} changed ${c.vnics_changed}; tables written ${c.tables_written} (patched ${c.tables_patched ?? 0}, patch refused ${c.patch_fallbacks ?? 0}), failed ${c.table_failures}; bytes sent ${c.bytes_sent ?? 0}; store failures ${c.store_failures}; NICs ignored: no rule ${c.ignored_no_rule}, rule not on node ${c.ignored_rule_not_on_node}`,

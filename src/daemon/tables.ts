@@ -30,6 +30,8 @@ import { MAX_PATCH_OPS, patchWords, type ArpPatch } from '../files-config/arp-pa
 import { quoteArgv } from '../shell/quote.js';
 import { sha256Hex } from '../sha256.js';
 import { tableSha256, type DeltaState } from './delta.js';
+import { knownTables, noteDegraded } from './degraded.js';
+import type { OverlayStatus } from '../discovery/dladm.js';
 
 export interface TableRequest {
   /** Rules whose tables changed, on every node that has them. */
@@ -50,6 +52,8 @@ export interface TableResult {
   outcomes: NodeOutcome[];
   /** What was sent to each node that was sent anything (docs/arp-deltas.md#bytes). */
   sent: Map<string, SentToNode>;
+  /** Per node whose varpd this batch restarted, the overlays the state wants there that are DEGRADED after it (docs/daemon.md#tables). */
+  degraded: Map<string, OverlayStatus[]>;
 }
 
 /** Bytes sent to one node for its tables: file contents and patch commands (SSH framing not counted). */
@@ -72,10 +76,11 @@ export interface TableOptions {
 }
 
 export function emptyTableResult(): TableResult {
-  return { written: new Map(), failed: new Map(), missing: [], bundles: [], outcomes: [], sent: new Map() };
+  return { written: new Map(), failed: new Map(), missing: [], bundles: [], outcomes: [], sent: new Map(), degraded: new Map() };
 }
 
-type PatchOutcome = { ok: true; bytes: number } | { ok: false; bytes: number; reason: string };
+/** `degraded`: the patch is in, and the node said an overlay is DEGRADED after the restart (exit 2). */
+type PatchOutcome = { ok: true; bytes: number; degraded: boolean } | { ok: false; bytes: number; reason: string };
 
 /**
  * Runs the patch on the node: `<node> <bundle> agent patch-table <words>`,
@@ -93,9 +98,9 @@ async function sendPatch(t: Transport, delta: DeltaState, patch: ArpPatch, timeo
     const argv = [bin, AGENT_LAYOUT.smartos.cli, ...words];
     bytes += Buffer.byteLength(quoteArgv(argv));
     const r = await t.exec(argv, timeoutMs);
-    if (r.code === 0) {
+    if (r.code === 0 || r.code === 2) {
       delta.nodeBinary.set(t.node, bin);
-      return { ok: true, bytes };
+      return { ok: true, bytes, degraded: r.code === 2 };
     }
     if (r.code === 127 && known === undefined) continue;
     const reason = (r.stderr.trim().split('\n').pop() ?? '') || `exit ${r.code}`;
@@ -119,6 +124,7 @@ export async function writeTables(model: Model, req: TableRequest, transports: R
     const rules = rulesOfNode(model, node).filter((r) => req.nodes.has(node.name) || req.rules.has(r.name));
     if (rules.length === 0) return;
     const sent: SentToNode = { bytes: 0, patched: [], whole: [], fallbacks: [] };
+    let restarted = false;
     // A resync may find an agent deployed since: patches are tried again.
     if (req.nodes.has(node.name)) delta?.noPatch.delete(node.name);
     try {
@@ -138,6 +144,7 @@ export async function writeTables(model: Model, req: TableRequest, transports: R
             const p = await sendPatch(t, delta, { path: want.path, from: known.sha256, to: sha, nowMs: Math.trunc((opts.now ?? Date.now)()), ops }, opts.timeoutMs);
             sent.bytes += p.bytes;
             if (p.ok) {
+              restarted ||= p.degraded;
               delta.record(node.name, want.path, sha, model);
               sent.patched.push(want.path);
               continue;
@@ -160,6 +167,7 @@ export async function writeTables(model: Model, req: TableRequest, transports: R
       }
       if (stage.length === 0) {
         if (sent.patched.length > 0) result.written.set(node.name, [...sent.patched]);
+        if (restarted) await noteDegraded(result, t, model, node, opts.timeoutMs);
         return;
       }
       const bundle = await t.readFile(BUNDLE_PATH, opts.timeoutMs);
@@ -179,7 +187,9 @@ export async function writeTables(model: Model, req: TableRequest, transports: R
       // Sizes and hashes before the executor runs: it releases each staged content once it is on the node.
       const tables = stage.filter((s) => s.path !== BUNDLE_PATH).map((s) => ({ path: s.path, sha256: sha256Hex(s.content) }));
       for (const s of stage) sent.bytes += Buffer.byteLength(s.content);
-      const run = await executeWork(new Map([[node.name, t]]), [work], { concurrency: 1, timeoutMs: opts.timeoutMs });
+      // The node's other tables are checked before varpd restarts (src/apply/restart-guard.ts); those we know by hash are not read.
+      const knownGood = knownTables(delta, model, node);
+      const run = await executeWork(new Map([[node.name, t]]), [work], { concurrency: 1, timeoutMs: opts.timeoutMs, knownGoodTables: knownGood });
       result.outcomes.push(...run.outcomes);
       if (!run.ok) {
         for (const s of stage) delta?.forget(node.name, s.path);
@@ -191,6 +201,7 @@ export async function writeTables(model: Model, req: TableRequest, transports: R
         sent.whole.push(s.path);
       }
       result.written.set(node.name, [...sent.patched, ...tables.map((s) => s.path)]);
+      await noteDegraded(result, t, model, node, opts.timeoutMs);
     } catch (err) {
       delta?.forget(node.name);
       result.failed.set(node.name, (err as Error)?.message ?? String(err));

@@ -27,12 +27,21 @@ export type OverlayHealth =
 
 /** Reads the fault state of `node`'s overlays over `t`, and sorts the degraded ones by whether `model` wants them there. */
 export async function readOverlayHealth(t: Transport, model: Model, node: Node, timeoutMs: number): Promise<OverlayHealth> {
-  const wanted = new Set(overlaysOfNode(model, node).map((o) => o.link));
+  return readWantedHealth(t, new Set(overlaysOfNode(model, node).map((o) => o.link)), timeoutMs);
+}
+
+/**
+ * The same, with the wanted links given (`all`: every link): the agent and
+ * `agent patch-table` run on the node without the state, and know them from
+ * the bundle (after their own varpd restart, docs/operations.md#the-agent).
+ */
+export async function readWantedHealth(t: Transport, wanted: ReadonlySet<string> | 'all', timeoutMs: number): Promise<OverlayHealth> {
   try {
     const r = checkExec(t.node, SHOW_OVERLAY_FMA_ARGV, await t.exec(SHOW_OVERLAY_FMA_ARGV, timeoutMs));
     const all = parseOverlayStatus(r.stdout, `${t.node}: dladm show-overlay -f`).filter((o) => o.status === 'DEGRADED');
-    const degraded = all.filter((o) => wanted.has(o.link));
-    return { status: degraded.length > 0 ? 'degraded' : 'ok', degraded, unwanted: all.filter((o) => !wanted.has(o.link)) };
+    const wants = (link: string): boolean => wanted === 'all' || wanted.has(link);
+    const degraded = all.filter((o) => wants(o.link));
+    return { status: degraded.length > 0 ? 'degraded' : 'ok', degraded, unwanted: all.filter((o) => !wants(o.link)) };
   } catch (err) {
     const reason = (err instanceof Error ? err.message : String(err)).split('\n').map((l) => l.trim()).filter((l) => l !== '').join('; ');
     return { status: 'unknown', degraded: [], unwanted: [], reason };

@@ -103,6 +103,13 @@ export interface NodeWork {
   services: ServiceName[];
   /** The manifest to commit with the files (with the refreshes still owed), and the one after refreshes. */
   manifest: { atCommit: string; final: string } | undefined;
+  /**
+   * ARP tables that are ours on the node: the desired ones (written now, or
+   * found equal to what we render) and those the manifest lists (being
+   * removed, or removed by a run whose restart is still owed). The check
+   * before a varpd restart reads only the others (docs/smartos-rules.md#before-a-restart).
+   */
+  ourTables?: readonly string[];
 }
 
 export function workIsEmpty(w: NodeWork): boolean {
@@ -310,6 +317,7 @@ export function planNode(desired: DesiredNode, actual: ActualNode, node: NodeCon
       createOverlays,
       services: sortedServices,
       manifest,
+      ourTables: [...new Set([...desired.files.filter((f) => f.refresh === 'varpd').map((f) => f.path), ...Object.keys(prior.files).filter((p) => prior.files[p]!.refresh === 'varpd')])].sort(),
     },
   };
 }

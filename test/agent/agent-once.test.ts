@@ -41,8 +41,9 @@ async function calls(root: string): Promise<string[]> {
 }
 const clearCalls = (root: string): Promise<void> => writeFile(join(root, 'var/sim/calls.jsonl'), '');
 /** Refreshes and creates: every recorded call but the plan's read of dladm and chown of staged files. */
-// Reads (show-overlay; svcs, polled while a restarted service comes back) and owners are not changes.
-const changes = (all: string[]): string[] => all.filter((c) => c !== 'dladm show-overlay -p -o link,property,value' && !c.startsWith('chown ') && !c.startsWith('svcs '));
+// Reads (show-overlay, before a varpd restart too, and its fault state after one; svcs, polled while a restarted
+// service comes back) and owners are not changes.
+const changes = (all: string[]): string[] => all.filter((c) => !c.startsWith('dladm show-overlay ') && !c.startsWith('chown ') && !c.startsWith('svcs '));
 
 async function mtimes(root: string, paths: readonly string[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -109,6 +110,9 @@ describe('agent --once repairs drift on a simulated node', () => {
     const all = await calls(s.sim.root);
     expect(changes(all)).toEqual(['svcadm restart network/varpd', 'net-virtual refresh']);
     expect(all.indexOf('svcs -H -o state,nstate svc:/network/varpd:default')).toBeGreaterThan(all.indexOf('svcadm restart network/varpd'));
+    // Every overlay's table checked before the restart (docs/smartos-rules.md#before-a-restart), the fault state read after it.
+    expect(all.lastIndexOf('dladm show-overlay -p -o link,property,value')).toBeLessThan(all.indexOf('svcadm restart network/varpd'));
+    expect(all.indexOf('dladm show-overlay -f -p -o link,status,details')).toBeGreaterThan(all.indexOf('svcadm restart network/varpd'));
     const chowns = all.filter((c) => c.startsWith('chown '));
     expect(chowns).toHaveLength(1);
     expect(stagedTarget(chowns[0]!.slice('chown netadm:netadm '.length))).toBe(ARP);

@@ -350,11 +350,13 @@ class LightServer {
 }
 
 /** A command of a light node, run in this process: the node's simulated commands, resolved as LightServer.exec does. */
-function simExec(root: string, argv: readonly string[]): ExecResult {
+function simExec(root: string, argv: readonly string[]): ExecResult | Promise<ExecResult> {
   const [cmd, ...args] = argv as [string, ...string[]];
   const path = cmd.includes('/') ? posix.normalize(cmd) : PATH_DIRS.map((d) => `${d}/${cmd}`).find((p) => p in COMMAND_AT);
   const name = path?.startsWith('/') ? COMMAND_AT[path] : undefined;
   if (name === undefined || name === 'node') return { code: 127, stdout: '', stderr: `sh: ${cmd}: not found\n` };
+  // digest(1) as over SSH (runDigest): the node's own commands have it too.
+  if (name === 'digest') return runDigest(root, args);
   try {
     return runSimCommand(root, name, args);
   } catch (err) {
@@ -381,7 +383,8 @@ export async function patchInProcess(node: string, root: string, words: readonly
   const t = new LightLocalTransport(new LocalTransport(node), root);
   try {
     const r = await patchTableWords(t, words, { timeoutMs: 30_000 });
-    return { code: 0, stdout: `${JSON.stringify(r)}\n`, stderr: '', ms: performance.now() - started };
+    // Exit 2 when an overlay is DEGRADED after the restart, as the CLI (src/cli/commands/agent.ts).
+    return { code: r.degraded.length > 0 ? 2 : 0, stdout: `${JSON.stringify(r)}\n`, stderr: '', ms: performance.now() - started };
   } catch (err) {
     // As the CLI's edge prints it: the message, exit 1.
     return { code: err instanceof EsdcError ? err.exitStatus : 1, stdout: '', stderr: `esdc-overlay: ${(err as Error).message}\n`, ms: performance.now() - started };

@@ -3,7 +3,9 @@
  * compute-node agent (src/agent/). Runs on the node itself, so it needs no
  * state file and no SSH.
  */
+import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
+import { degradedLines } from '../../discovery/overlay-health.js';
 import { EXIT, EsdcError, OutcomeReported, UsageError } from '../../errors.js';
 import { DEFAULT_CONFIG_PATH } from '../../agent/config.js';
 import { DEFAULT_OUT, PLATFORMS, renderService, type Platform } from '../../agent/install.js';
@@ -36,13 +38,14 @@ export function renderReport(r: RunReport): string {
   if (r.refreshed.length > 0) lines.push(`  refreshed: ${r.refreshed.join(', ')}`);
   if (r.pending_reboot.length > 0) lines.push(`  pending reboot: ${r.pending_reboot.join(', ')}`);
   if (r.error !== null) lines.push(`  error: ${r.error}`);
+  for (const o of r.degraded) lines.push(...degradedLines(r.node ?? 'agent', o, " after varpd's restart"));
   return lines.join('\n');
 }
 
 export function registerAgent(program: Command, io: CliIo): void {
   const agent = withCommonOptions(program.command('agent'))
     .description('reconcile this node with the bundle apply left on it: once (--once) or as a service on a cron schedule')
-    .option('--once', 'one run, then exit (0 in sync or repaired, 1 failed or refused)')
+    .option('--once', "one run, then exit (0 in sync or repaired, 1 failed or refused, 2 an overlay of the bundle DEGRADED after the run's varpd restart)")
     .option('--config <file>', 'agent configuration (JSON; default $ESDC_OVERLAY_AGENT_CONFIG or /opt/custom/esdc-overlay/agent.json)')
     .action((opts: AgentOptions, cmd: Command) => runAgent(io, cmd, opts));
   registerStatus(agent, io);
@@ -68,6 +71,8 @@ async function runAgent(io: CliIo, cmd: Command, opts: AgentOptions): Promise<vo
     if (ctx.json) throw new OutcomeReported(`agent run ${report.result}`, { code: 'AgentRunFailed', exitStatus: EXIT.failure });
     throw new EsdcError(`agent run ${report.result}: ${report.error}`, { code: report.result === 'refused' ? 'BundleRefused' : 'AgentRunFailed' });
   }
+  // Repaired, but a VM network is down until someone recreates its overlay: not "done" (as apply).
+  if (report.degraded.length > 0) throw new OutcomeReported('degraded overlays', { code: 'Degraded', exitStatus: EXIT.drift });
 }
 
 function registerStatus(agent: Command, io: CliIo): void {
@@ -112,13 +117,21 @@ function registerReset(agent: Command, io: CliIo): void {
 
 function registerPatchTable(agent: Command, io: CliIo): void {
   withCommonOptions(agent.command('patch-table'))
-    .description('change a few entries of an ARP table on this node, as the head node\'s daemon asks (checked against the SHA-256 before and after; refused on any mismatch)')
+    .description('change a few entries of an ARP table on this node, as the head node\'s daemon asks (checked against the SHA-256 before and after; refused on any mismatch, or when another overlay\'s table would not survive the varpd restart); exit 2 when an overlay of the bundle is DEGRADED after the restart')
     .argument('<words...>', '<path> <from-sha256> <to-sha256> <now-ms> [set=<mac>,<arp>,<ip>,<port>[,<ndp>] | del=<mac>]... (docs/arp-deltas.md#on-the-node)')
     .option('--config <file>', 'agent configuration (its timeout_seconds)')
     .action(async (words: string[], opts: { config?: string }, cmd: Command) => {
       const ctx = CliContext.fromCommand(io, cmd);
       const r = await patchLocalTable(configPath(opts, io.env, cmd), io.env, words);
-      ctx.output(() => `${r.path}: ${r.changes} change(s), sha256 ${r.sha256}${r.bundle_version !== null ? `, bundle version ${r.bundle_version}` : ''}`, () => r);
+      ctx.output(
+        () =>
+          [`${r.path}: ${r.changes} change(s), sha256 ${r.sha256}${r.bundle_version !== null ? `, bundle version ${r.bundle_version}` : ''}`]
+            .concat(r.degraded.flatMap((o) => degradedLines(hostname(), o, " after varpd's restart")))
+            .join('\n'),
+        () => r,
+      );
+      // The patch is in place, but an overlay is down until recreated: exit 2, as apply (the daemon reads it so).
+      if (r.degraded.length > 0) throw new OutcomeReported('degraded overlays', { code: 'Degraded', exitStatus: EXIT.drift });
     });
 }
 
