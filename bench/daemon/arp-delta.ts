@@ -22,7 +22,8 @@
  * same kind of move with the delta off on that many nodes (the bytes of the old way).
  * Everything (daemon, 500 SSH servers, 500 nodes' patch work) shares this machine: see bench/RESULTS.md.
  */
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -45,6 +46,8 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     slots: { type: 'string', default: '64' },
     dir: { type: 'string' },
+    /** Profile this process's main thread over moves 2 onwards (the code warm) into this .cpuprofile file. */
+    'profile-moves': { type: 'string' },
   },
 });
 const say = (s: string): void => console.log(`[${new Date().toISOString().slice(11, 19)} load ${loadavg()[0]!.toFixed(1)}] ${s}`);
@@ -165,7 +168,14 @@ async function main(): Promise<void> {
     for (const n of model.nodes) delta.record(n.name, rule.filesConfig, tableSha256(ctx, rule, n), model);
     say(`hashes of ${model.nodes.length} tables (what a resync learns) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     const figures: MoveFigures[] = [];
+    let profiler: Session | undefined;
     for (let i = 0; i < Number(values.moves); i++) {
+      if (i === 1 && values['profile-moves']) {
+        profiler = new Session();
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+      }
       // NIC k sits on node k % count: move it one node along.
       const k = (i * 7919) % nics;
       doc = moved(doc, k, c.nodes[(k + 1) % count]!.name);
@@ -175,6 +185,12 @@ async function main(): Promise<void> {
       figures.push(f);
       say(line(`move ${i + 1} (NIC ${k})`, f));
       say(`  node-side patch-table (wall, in its thread): median ${pct(lightPatchMs, 50).toFixed(0)} ms, p99 ${pct(lightPatchMs, 99).toFixed(0)} ms over ${lightPatchMs.length} runs`);
+    }
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      await writeFile(values['profile-moves']!, JSON.stringify(profile));
+      profiler.disconnect();
+      say(`main thread profile of moves 2-${figures.length} in ${values['profile-moves']}`);
     }
     const all = (g: (f: MoveFigures) => number): number[] => figures.map(g);
     say(`over ${figures.length} moves: sent per node median of medians ${pct(all((f) => f.sentMedian), 50)} B, max ${Math.max(...all((f) => f.sentMax))} B; convergence p99 worst ${Math.max(...all((f) => f.p99)).toFixed(0)} ms`);
