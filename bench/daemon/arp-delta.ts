@@ -34,7 +34,7 @@ import type { Model } from '../../src/model/model.js';
 import type { StateDoc } from '../../src/model/state.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { arpDoc, lightTransports, modelOf, moved, RULE, seedTables } from '../../test/harness/light-arp.js';
-import { lightFacts, lightPatchMs, startLightCluster, type LightCluster } from '../../test/harness/light-nodes.js';
+import { lightFacts, lightNodeExecAt, lightPatchMs, startLightCluster, type LightCluster } from '../../test/harness/light-nodes.js';
 
 const { values } = parseArgs({
   options: {
@@ -79,6 +79,9 @@ function timed(t: Transport): Transport {
 interface MoveFigures {
   issuedP50: number;
   issuedP99: number;
+  /** When the patch commands reached the nodes (ms since the move started): the head node's part as the nodes see it. */
+  receivedP50: number;
+  receivedP99: number;
   sentMedian: number;
   sentMax: number;
   countedMedian: number;
@@ -102,6 +105,7 @@ async function move(c: LightCluster, model: Model, transports: Map<string, Trans
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   issuedAt.clear();
+  lightNodeExecAt.length = 0;
   moveStart = t0;
   await Promise.all(
     nodes.map((n) => {
@@ -121,6 +125,8 @@ async function move(c: LightCluster, model: Model, transports: Map<string, Trans
   return {
     issuedP50: issued.length ? pct(issued, 50) : NaN,
     issuedP99: issued.length ? pct(issued, 99) : NaN,
+    receivedP50: lightNodeExecAt.length ? pct(lightNodeExecAt.map((x) => x - t0), 50) : NaN,
+    receivedP99: lightNodeExecAt.length ? pct(lightNodeExecAt.map((x) => x - t0), 99) : NaN,
     sentMedian: pct(sent, 50),
     sentMax: Math.max(...sent),
     countedMedian: counted.length ? pct(counted, 50) : 0,
@@ -138,7 +144,7 @@ async function move(c: LightCluster, model: Model, transports: Map<string, Trans
 
 const line = (label: string, f: MoveFigures): string =>
   `${label}: sent per node (socket bytes) median ${f.sentMedian} B, max ${f.sentMax} B; daemon's count median ${f.countedMedian} B, max ${f.countedMax} B; ` +
-  `convergence p50 ${f.p50.toFixed(0)} ms, p99 ${f.p99.toFixed(0)} ms, max ${f.max.toFixed(0)} ms; first command sent p50 ${f.issuedP50.toFixed(0)} ms, p99 ${f.issuedP99.toFixed(0)} ms; patched ${f.patched}, whole ${f.whole}, fallbacks ${f.fallbacks}, failed ${f.failed}; ` +
+  `convergence p50 ${f.p50.toFixed(0)} ms, p99 ${f.p99.toFixed(0)} ms, max ${f.max.toFixed(0)} ms; first command sent p50 ${f.issuedP50.toFixed(0)} ms, p99 ${f.issuedP99.toFixed(0)} ms; patch command received p50 ${f.receivedP50.toFixed(0)} ms, p99 ${f.receivedP99.toFixed(0)} ms; patched ${f.patched}, whole ${f.whole}, fallbacks ${f.fallbacks}, failed ${f.failed}; ` +
   `this process CPU ${f.cpuS.toFixed(1)} s`;
 
 async function main(): Promise<void> {
