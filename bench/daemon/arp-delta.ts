@@ -1,7 +1,7 @@
 /**
  * A VM move at scale, with the daemon's table writes sent as patches (issue 22, docs/arp-deltas.md):
  *
- *   npx tsx bench/daemon/arp-delta.ts [--nodes 500] [--nics 25000] [--pdcs 2] [--moves 5] [--whole-nodes 20] [--workers 2] [--slots 64] [--dir DIR]
+ *   npx tsx bench/daemon/arp-delta.ts [--nodes 500] [--nics 25000] [--pdcs 2] [--moves 5] [--whole-nodes 20] [--workers 2] [--slots 64] [--dir DIR] [--profile-moves FILE]
  *
  * `--dir`: where the nodes' roots go (default the temp directory; /dev/shm puts them on tmpfs).
  * `--slots`: patches in flight at once. A slot is held for the whole patch, the simulated varpd restart and
@@ -17,7 +17,10 @@
  * the move is handed to every writer (the moment the daemon has saved it) and the time is taken until
  * each node's write has returned (its table renamed into place and varpd restarted).
  * Reported per move: bytes the nodes' sockets read (what the daemon sent, SSH framing included) and the
- * daemon's own count, median and max per node; convergence p50, p99 and max; patches and fallbacks.
+ * daemon's own count, median and max per node; convergence p50, p99 and max; when the daemon called exec
+ * for each node's patch ("sent") and when the command reached the node's SSH server ("received": the head
+ * node's part as the nodes see it); patches and fallbacks. `--profile-moves FILE`: a CPU profile of this
+ * process's main thread (daemon and SSH servers) over moves 2 onwards, the code warm.
  * Then one node alone, three times: its latency when the machine works for it only. `whole-nodes`: the
  * same kind of move with the delta off on that many nodes (the bytes of the old way).
  * Everything (daemon, 500 SSH servers, 500 nodes' patch work) shares this machine: see bench/RESULTS.md.
