@@ -1,7 +1,7 @@
 /**
  * A VM move at scale, with the daemon's table writes sent as patches (issue 22, docs/arp-deltas.md):
  *
- *   npx tsx bench/daemon/arp-delta.ts [--nodes 500] [--nics 25000] [--pdcs 2] [--moves 5] [--whole-nodes 20] [--workers 2] [--slots 64] [--dir DIR]
+ *   npx tsx bench/daemon/arp-delta.ts [--nodes 500] [--nics 25000] [--pdcs 2] [--moves 5] [--whole-nodes 20] [--workers 2] [--slots 64] [--dir DIR] [--profile-moves FILE]
  *
  * `--dir`: where the nodes' roots go (default the temp directory; /dev/shm puts them on tmpfs).
  * `--slots`: patches in flight at once. A slot is held for the whole patch, the simulated varpd restart and
@@ -17,12 +17,16 @@
  * the move is handed to every writer (the moment the daemon has saved it) and the time is taken until
  * each node's write has returned (its table renamed into place and varpd restarted).
  * Reported per move: bytes the nodes' sockets read (what the daemon sent, SSH framing included) and the
- * daemon's own count, median and max per node; convergence p50, p99 and max; patches and fallbacks.
+ * daemon's own count, median and max per node; convergence p50, p99 and max; when the daemon called exec
+ * for each node's patch ("sent") and when the command reached the node's SSH server ("received": the head
+ * node's part as the nodes see it); patches and fallbacks. `--profile-moves FILE`: a CPU profile of this
+ * process's main thread (daemon and SSH servers) over moves 2 onwards, the code warm.
  * Then one node alone, three times: its latency when the machine works for it only. `whole-nodes`: the
  * same kind of move with the delta off on that many nodes (the bytes of the old way).
  * Everything (daemon, 500 SSH servers, 500 nodes' patch work) shares this machine: see bench/RESULTS.md.
  */
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,7 +37,7 @@ import type { Model } from '../../src/model/model.js';
 import type { StateDoc } from '../../src/model/state.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { arpDoc, lightTransports, modelOf, moved, RULE, seedTables } from '../../test/harness/light-arp.js';
-import { lightFacts, lightPatchMs, startLightCluster, type LightCluster } from '../../test/harness/light-nodes.js';
+import { lightFacts, lightNodeExecAt, lightPatchMs, startLightCluster, type LightCluster } from '../../test/harness/light-nodes.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,6 +49,8 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     slots: { type: 'string', default: '64' },
     dir: { type: 'string' },
+    /** Profile this process's main thread over moves 2 onwards (the code warm) into this .cpuprofile file. */
+    'profile-moves': { type: 'string' },
   },
 });
 const say = (s: string): void => console.log(`[${new Date().toISOString().slice(11, 19)} load ${loadavg()[0]!.toFixed(1)}] ${s}`);
@@ -76,6 +82,9 @@ function timed(t: Transport): Transport {
 interface MoveFigures {
   issuedP50: number;
   issuedP99: number;
+  /** When the patch commands reached the nodes (ms since the move started): the head node's part as the nodes see it. */
+  receivedP50: number;
+  receivedP99: number;
   sentMedian: number;
   sentMax: number;
   countedMedian: number;
@@ -99,6 +108,7 @@ async function move(c: LightCluster, model: Model, transports: Map<string, Trans
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   issuedAt.clear();
+  lightNodeExecAt.length = 0;
   moveStart = t0;
   await Promise.all(
     nodes.map((n) => {
@@ -118,6 +128,8 @@ async function move(c: LightCluster, model: Model, transports: Map<string, Trans
   return {
     issuedP50: issued.length ? pct(issued, 50) : NaN,
     issuedP99: issued.length ? pct(issued, 99) : NaN,
+    receivedP50: lightNodeExecAt.length ? pct(lightNodeExecAt.map((x) => x - t0), 50) : NaN,
+    receivedP99: lightNodeExecAt.length ? pct(lightNodeExecAt.map((x) => x - t0), 99) : NaN,
     sentMedian: pct(sent, 50),
     sentMax: Math.max(...sent),
     countedMedian: counted.length ? pct(counted, 50) : 0,
@@ -135,7 +147,7 @@ async function move(c: LightCluster, model: Model, transports: Map<string, Trans
 
 const line = (label: string, f: MoveFigures): string =>
   `${label}: sent per node (socket bytes) median ${f.sentMedian} B, max ${f.sentMax} B; daemon's count median ${f.countedMedian} B, max ${f.countedMax} B; ` +
-  `convergence p50 ${f.p50.toFixed(0)} ms, p99 ${f.p99.toFixed(0)} ms, max ${f.max.toFixed(0)} ms; first command sent p50 ${f.issuedP50.toFixed(0)} ms, p99 ${f.issuedP99.toFixed(0)} ms; patched ${f.patched}, whole ${f.whole}, fallbacks ${f.fallbacks}, failed ${f.failed}; ` +
+  `convergence p50 ${f.p50.toFixed(0)} ms, p99 ${f.p99.toFixed(0)} ms, max ${f.max.toFixed(0)} ms; first command sent p50 ${f.issuedP50.toFixed(0)} ms, p99 ${f.issuedP99.toFixed(0)} ms; patch command received p50 ${f.receivedP50.toFixed(0)} ms, p99 ${f.receivedP99.toFixed(0)} ms; patched ${f.patched}, whole ${f.whole}, fallbacks ${f.fallbacks}, failed ${f.failed}; ` +
   `this process CPU ${f.cpuS.toFixed(1)} s`;
 
 async function main(): Promise<void> {
@@ -165,7 +177,14 @@ async function main(): Promise<void> {
     for (const n of model.nodes) delta.record(n.name, rule.filesConfig, tableSha256(ctx, rule, n), model);
     say(`hashes of ${model.nodes.length} tables (what a resync learns) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     const figures: MoveFigures[] = [];
+    let profiler: Session | undefined;
     for (let i = 0; i < Number(values.moves); i++) {
+      if (i === 1 && values['profile-moves']) {
+        profiler = new Session();
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+      }
       // NIC k sits on node k % count: move it one node along.
       const k = (i * 7919) % nics;
       doc = moved(doc, k, c.nodes[(k + 1) % count]!.name);
@@ -175,6 +194,12 @@ async function main(): Promise<void> {
       figures.push(f);
       say(line(`move ${i + 1} (NIC ${k})`, f));
       say(`  node-side patch-table (wall, in its thread): median ${pct(lightPatchMs, 50).toFixed(0)} ms, p99 ${pct(lightPatchMs, 99).toFixed(0)} ms over ${lightPatchMs.length} runs`);
+    }
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      await writeFile(values['profile-moves']!, JSON.stringify(profile));
+      profiler.disconnect();
+      say(`main thread profile of moves 2-${figures.length} in ${values['profile-moves']}`);
     }
     const all = (g: (f: MoveFigures) => number): number[] => figures.map(g);
     say(`over ${figures.length} moves: sent per node median of medians ${pct(all((f) => f.sentMedian), 50)} B, max ${Math.max(...all((f) => f.sentMax))} B; convergence p99 worst ${Math.max(...all((f) => f.p99)).toFixed(0)} ms`);

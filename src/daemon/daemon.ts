@@ -408,6 +408,7 @@ export class InventoryDaemon {
     await this.running;
     await Promise.all([...this.writers.values()].map((w) => w.idle()));
     await Promise.all([...this.links.values()].map((l) => l.stop()));
+    await this.delta.close();
     this.status.state = 'stopped';
     this.status.stopped_at = new Date().toISOString();
     this.writeStatus();

@@ -21,6 +21,7 @@ import type { ArpPatchOp } from '../files-config/arp-patch.js';
 import { arpTableFile } from '../files-config/generator.js';
 import type { Model, Node, OverlayRule } from '../model/model.js';
 import { RenderContext } from '../desired/render-context.js';
+import { HashPool } from './hash-pool.js';
 
 /**
  * One rule's entries as one PDC sees them: MAC → `owner \t arp \t ip \t ndp \t port`.
@@ -63,6 +64,8 @@ export class DeltaState {
   readonly noPatch = new Map<string, string>();
   /** The Node binary that ran a patch on each node. */
   readonly nodeBinary = new Map<string, string>();
+  /** Where new tables are hashed (docs/arp-deltas.md#hashing-off-the-event-loop); its threads start at the first hash. */
+  readonly hashes = new HashPool();
 
   constructor(private readonly keep = GENERATIONS_KEPT) {}
 
@@ -100,6 +103,11 @@ export class DeltaState {
   forget(node: string, path?: string): void {
     if (path === undefined) this.known.delete(node);
     else this.known.get(node)?.delete(path);
+  }
+
+  /** Ends the hashing threads (the daemon stopping); later hashes are taken on the event loop. */
+  close(): Promise<void> {
+    return this.hashes.close();
   }
 
   /** Forgets a node entirely (removed from the state). */
@@ -170,4 +178,17 @@ export function tableSha256(ctx: RenderContext, rule: OverlayRule, node: Node): 
   if (file.bytes) for (const b of file.bytes()) h.update(b);
   else for (const c of file.content()) h.update(c);
   return h.digest('hex');
+}
+
+/**
+ * The same SHA-256 as `tableSha256`, taken by `pool` in another thread
+ * (docs/arp-deltas.md#hashing-off-the-event-loop): the daemon's hash of every
+ * changed table (~1.8 ms each at 2.5 MB) no longer holds back the SSH traffic
+ * and the other nodes' writers. The table's slices are handed over, not its
+ * bytes; a table not in shared memory is hashed here.
+ */
+export function tableSha256Async(ctx: RenderContext, rule: OverlayRule, node: Node, pool: HashPool): Promise<string> {
+  const file = arpTableFile(ctx, rule, node);
+  if (!file.bytes) return Promise.resolve(tableSha256(ctx, rule, node));
+  return pool.sha256([...file.bytes()]);
 }

@@ -29,7 +29,7 @@ import { AGENT_LAYOUT } from '../agent/layout.js';
 import { MAX_PATCH_OPS, patchWords, type ArpPatch } from '../files-config/arp-patch.js';
 import { quoteArgv } from '../shell/quote.js';
 import { sha256Hex } from '../sha256.js';
-import { tableSha256, type DeltaState } from './delta.js';
+import { tableSha256Async, type DeltaState } from './delta.js';
 import { knownTables, noteDegraded } from './degraded.js';
 import type { OverlayStatus } from '../discovery/dladm.js';
 
@@ -134,7 +134,8 @@ export async function writeTables(model: Model, req: TableRequest, transports: R
         // A resync (req.nodes) reads every table: what the node holds may have changed while it was away.
         const known = delta && !req.nodes.has(node.name) ? delta.knownTable(node.name, want.path) : undefined;
         if (delta && known) {
-          const sha = tableSha256(ctx, rule, node);
+          // In another thread (docs/arp-deltas.md#hashing-off-the-event-loop): meanwhile the loop sends the patches already hashed.
+          const sha = await tableSha256Async(ctx, rule, node, delta.hashes);
           if (sha === known.sha256) {
             delta.record(node.name, want.path, sha, model);
             continue;

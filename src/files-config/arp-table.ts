@@ -192,6 +192,7 @@ export function indexOfNode(model: Model, node: Node): number {
  * entry i is `,\n<entry>` at `text[starts[i] .. starts[i + 1])`. An entry's
  * text depends on the viewer only through its PDC, so this is made once per
  * (rule, PDC) and each node's table is slices of it (`arpTableBytes`).
+ * The text is in shared memory (docs/arp-deltas.md#hashing-off-the-event-loop).
  */
 export interface ArpTableText {
   owners: Uint32Array;
@@ -211,7 +212,10 @@ export function arpTableText(compiled: CompiledRuleTable, column: readonly strin
     offset += Buffer.byteLength(part, 'utf8');
   }
   starts[owners.length] = offset;
-  return { owners, text: Buffer.from(parts.join(''), 'utf8'), starts };
+  // In shared memory: the daemon hashes each node's slices of it in another thread without copying them (src/daemon/hash-pool.ts).
+  const text = Buffer.from(new SharedArrayBuffer(offset));
+  text.write(parts.join(''), 0, 'utf8');
+  return { owners, text, starts };
 }
 
 const OPEN = Buffer.from('{\n');

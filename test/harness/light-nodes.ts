@@ -205,6 +205,7 @@ class LightServer {
     const name = path?.startsWith('/') ? COMMAND_AT[path] : undefined;
     if (name === undefined) return finish(127, '', `sh: ${cmd}: not found\n`);
     if (name === 'node') {
+      lightNodeExecAt.push(performance.now());
       void runNode(this.name, this.root, args, this.patcher, this.patchSlots).then((r) => finish(r.code ?? 1, r.stdout, r.stderr));
       return undefined;
     }
@@ -370,6 +371,9 @@ export class LightLocalTransport extends RootedTransport {
     return Promise.resolve(simExec(this.root, argv));
   }
 }
+
+/** When each `node` command (the agent's patch-table) reached its light node's SSH server (performance.now() of this thread): for benchmarks. */
+export const lightNodeExecAt: number[] = [];
 
 /** How long each node's `agent patch-table` took (its own work, not its wait for a slot; wall time, in a worker when there are): for benchmarks. */
 export const lightPatchMs: number[] = [];

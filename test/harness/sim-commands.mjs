@@ -64,14 +64,25 @@ function readJson(file, fallback) {
   }
 }
 function writeJson(file, value) {
-  const p = join(sim, file);
-  writeFileSync(`${p}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(`${p}.tmp`, p);
+  replaceText(join(sim, file), `${JSON.stringify(value, null, 2)}\n`);
   // The shell dladm answers the common `show-overlay -p -o link,property,value` from this.
-  if (file === 'overlays.json') {
-    writeFileSync(join(sim, 'overlays.txt.tmp'), showOverlayLines(value, ['link', 'property', 'value'], true, false, Object.keys(value).sort()).join(''));
-    renameSync(join(sim, 'overlays.txt.tmp'), join(sim, 'overlays.txt'));
+  if (file === 'overlays.json') replaceText(join(sim, 'overlays.txt'), showOverlayLines(value, ['link', 'property', 'value'], true, false, Object.keys(value).sort()).join(''));
+}
+
+/**
+ * The simulation's own bookkeeping file replaced whole, unless it already holds `text` (every varpd
+ * restart rewrote its unchanged state files: three writes and renames a restart, none of it a node's work).
+ */
+function replaceText(p, text) {
+  let had;
+  try {
+    had = readFileSync(p, 'utf8');
+  } catch {
+    had = undefined;
   }
+  if (had === text) return;
+  writeFileSync(`${p}.tmp`, text);
+  renameSync(`${p}.tmp`, p);
 }
 
 
@@ -330,19 +341,25 @@ function svcadm(args) {
   } catch {
     // the default
   }
+  // Online at once (delay 0) and online already: what svcs shows stays the same, so the file is left as it is
+  // (the simulation's own bookkeeping: rewriting it cost each restart a synchronous write in the node's thread).
+  if (delay <= 0 && onlineFrom(file) <= Date.now()) return;
   mkdirSync(join(sim, 'svc'), { recursive: true });
   writeFileSync(file, `${Date.now() + delay}\n`);
 }
 
+/** When a restarted instance is online again (ms since the epoch; 0: never restarted). */
+function onlineFrom(file) {
+  try {
+    return Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    return 0; // never restarted
+  }
+}
+
 function svcs(args) {
   if (args.slice(0, 3).join(' ') !== '-H -o state,nstate' || !args[3]) usage('usage: svcs -H -o state,nstate FMRI', 2);
-  let until = 0;
-  try {
-    until = Number(readFileSync(svcFile(args[3]), 'utf8').trim());
-  } catch {
-    // never restarted
-  }
-  stdout(Date.now() < until ? 'offline        online\n' : 'online         -\n');
+  stdout(Date.now() < onlineFrom(svcFile(args[3])) ? 'offline        online\n' : 'online         -\n');
 }
 
 // Danube's restore script concatenates every file whose name starts with the conf file's name, in `ls`
