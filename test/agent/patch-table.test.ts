@@ -9,43 +9,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_PATH, parseBundle } from '../../src/agent/bundle.js';
-import { DeltaState } from '../../src/daemon/delta.js';
-import { fileText } from '../../src/desired/desired.js';
-import { RenderContext } from '../../src/desired/render-context.js';
-import { patchWords } from '../../src/files-config/arp-patch.js';
-import { arpTableFile } from '../../src/files-config/generator.js';
-import { validateDoc } from '../../src/model/load.js';
 import type { Model } from '../../src/model/model.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { sha256Hex } from '../../src/sha256.js';
 import { cli } from '../support/cli.js';
 import { agentSim, type AgentSim } from './sim-node.js';
+import { customersTable, modelOf, moveOne as moveOneNic, moveWords } from './patch-words.js';
 
 const ARP = '/opt/custom/networking/customers_overlay.json';
 let dir: string;
 let sim: AgentSim;
 let configPath: string;
 
-const model = (d: StateDoc): Model => validateDoc(structuredClone(d), 'test', 'warn').model;
-const table = (m: Model): string => fileText(arpTableFile(new RenderContext(m), m.rules.find((r) => r.name === 'customers')!, m.nodeByName.get(sim.node)!));
-
-/** The words the daemon sends to take this node's table from `before` to `after`. */
-function words(before: StateDoc, after: StateDoc, from = sha256Hex(table(model(before)))): string[] {
-  const delta = new DeltaState();
-  const g = delta.generation(model(before)).gen;
-  const m1 = model(after);
-  const ops = delta.patch(g, m1, 'customers', sim.node)!;
-  return patchWords({ path: ARP, from, to: sha256Hex(table(m1)), nowMs: Date.now(), ops });
-}
-
-/** The state with the first customers NIC of another node moved to a third one. */
-function moveOne(d: StateDoc): StateDoc {
-  const next = structuredClone(d);
-  const i = next.vnics!.findIndex((v) => v.node !== sim.node && v.nic_tag.startsWith('customers/'));
-  const other = Object.keys(next.nodes!).find((n) => n !== sim.node && n !== next.vnics![i]!.node)!;
-  next.vnics![i] = { ...next.vnics![i]!, node: other };
-  return next;
-}
+const model = modelOf;
+const table = (m: Model): string => customersTable(m, sim.node);
+const words = (before: StateDoc, after: StateDoc, from?: string): string[] => moveWords(sim.node, before, after, from);
+const moveOne = (d: StateDoc): StateDoc => moveOneNic(d, sim.node);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'esdc-patch-'));

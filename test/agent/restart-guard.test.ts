@@ -14,17 +14,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_PATH } from '../../src/agent/bundle.js';
-import { DeltaState } from '../../src/daemon/delta.js';
-import { fileText } from '../../src/desired/desired.js';
-import { RenderContext } from '../../src/desired/render-context.js';
-import { patchWords } from '../../src/files-config/arp-patch.js';
-import { arpTableFile } from '../../src/files-config/generator.js';
-import { validateDoc } from '../../src/model/load.js';
 import type { Model } from '../../src/model/model.js';
 import type { StateDoc } from '../../src/model/state.js';
-import { sha256Hex } from '../../src/sha256.js';
 import { cli } from '../support/cli.js';
 import { agentSim, type AgentSim } from './sim-node.js';
+import { customersTable, modelOf, moveOne as moveOneNic, moveWords } from './patch-words.js';
 
 const run = promisify(execFile);
 const ARP = '/opt/custom/networking/customers_overlay.json';
@@ -34,27 +28,12 @@ let dir: string;
 let sim: AgentSim;
 let configPath: string;
 
-const model = (d: StateDoc): Model => validateDoc(structuredClone(d), 'test', 'warn').model;
-const table = (m: Model): string => fileText(arpTableFile(new RenderContext(m), m.rules.find((r) => r.name === 'customers')!, m.nodeByName.get(sim.node)!));
+const model = modelOf;
+const table = (m: Model): string => customersTable(m, sim.node);
 const at = (p: string): string => join(sim.root, p);
 const dladm = (...args: string[]) => run(at('/usr/sbin/dladm'), args);
-
-/** The words the daemon sends to take this node's table from `before` to `after`. */
-function words(before: StateDoc, after: StateDoc): string[] {
-  const delta = new DeltaState();
-  const g = delta.generation(model(before)).gen;
-  const m1 = model(after);
-  return patchWords({ path: ARP, from: sha256Hex(table(model(before))), to: sha256Hex(table(m1)), nowMs: Date.now(), ops: delta.patch(g, m1, 'customers', sim.node)! });
-}
-
-/** The state with the first customers NIC of another node moved to a third one. */
-function moveOne(d: StateDoc): StateDoc {
-  const next = structuredClone(d);
-  const i = next.vnics!.findIndex((v) => v.node !== sim.node && v.nic_tag.startsWith('customers/'));
-  const other = Object.keys(next.nodes!).find((n) => n !== sim.node && n !== next.vnics![i]!.node)!;
-  next.vnics![i] = { ...next.vnics![i]!, node: other };
-  return next;
-}
+const words = (before: StateDoc, after: StateDoc): string[] => moveWords(sim.node, before, after);
+const moveOne = (d: StateDoc): StateDoc => moveOneNic(d, sim.node);
 
 async function fault(): Promise<Record<string, string>> {
   const { stdout } = await dladm('show-overlay', '-f', '-p', '-o', 'link,status');
