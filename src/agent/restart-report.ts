@@ -7,7 +7,7 @@
  * tables that are not ours as we wrote them.
  */
 import type { OverlayStatus } from '../discovery/dladm.js';
-import { readWantedHealth, RECREATE_DEGRADED } from '../discovery/overlay-health.js';
+import { logDegraded, readWantedHealth } from '../discovery/overlay-health.js';
 import type { Logger } from '../log.js';
 import type { Transport } from '../transport/transport.js';
 import { parseBundleIndex } from './bundle.js';
@@ -40,6 +40,6 @@ export function bundleOverlays(data: Buffer | undefined): BundleOverlays | undef
 export async function degradedAfterRestart(t: Transport, wanted: ReadonlySet<string> | 'all', timeoutMs: number, log?: Logger): Promise<OverlayStatus[]> {
   const health = await readWantedHealth(t, wanted, timeoutMs);
   if (health.status === 'unknown') log?.warn({ node: t.node, reason: health.reason }, 'overlay fault state unreadable after the varpd restart');
-  for (const o of health.degraded) log?.error({ node: t.node, link: o.link, details: o.details }, `overlay DEGRADED after varpd's restart: ${RECREATE_DEGRADED.replace('LINK', o.link)}`);
+  if (log) logDegraded(log, t.node, health.degraded);
   return health.degraded;
 }

@@ -8,7 +8,7 @@
  * only where varpd restarted; an unreadable fault state records nothing
  * (verify reports it).
  */
-import { readOverlayHealth, RECREATE_DEGRADED } from '../discovery/overlay-health.js';
+import { logDegraded, readOverlayHealth } from '../discovery/overlay-health.js';
 import type { Logger } from '../log.js';
 import type { Model, Node } from '../model/model.js';
 import type { Transport } from '../transport/transport.js';
@@ -40,6 +40,6 @@ export async function noteDegraded(result: TableResult, t: Transport, model: Mod
 export function recordDegraded(status: DaemonStatus, r: TableResult, log: Logger): void {
   for (const [node, overlays] of r.degraded) {
     status.overlays_degraded = [...(status.overlays_degraded ?? []).filter((d) => !d.startsWith(`${node}: `)), ...overlays.map((o) => `${node}: ${o.link} (${o.details})`)];
-    for (const o of overlays) log.error({ node, link: o.link, details: o.details }, `overlay DEGRADED after varpd's restart: ${RECREATE_DEGRADED.replace('LINK', o.link)}`);
+    logDegraded(log, node, overlays);
   }
 }

@@ -7,6 +7,7 @@
  * apart. A node whose state cannot be read is `unknown`, with the reason;
  * that alone does not make verify fail, as with its facts.
  */
+import type { Logger } from '../log.js';
 import type { Model, Node } from '../model/model.js';
 import { overlaysOfNode } from '../rules/overlays.js';
 import { checkExec, type Transport } from '../transport/transport.js';
@@ -15,6 +16,11 @@ import { parseOverlayStatus, SHOW_OVERLAY_FMA_ARGV, type OverlayStatus } from '.
 /** What mends an overlay whose varpd instance is gone: only a new link gets a new instance. */
 export const RECREATE_DEGRADED =
   'To recreate it: stop the VMs with a NIC on it (or reboot the node), run `dladm delete-overlay LINK` on the node, then esdc-overlay apply.';
+
+/** Logs each overlay left DEGRADED by our varpd restart on `node` as an error, with how to mend it (the agent, patch-table and the daemon). */
+export function logDegraded(log: Logger, node: string, overlays: readonly OverlayStatus[]): void {
+  for (const o of overlays) log.error({ node, link: o.link, details: o.details }, `overlay DEGRADED after varpd's restart: ${RECREATE_DEGRADED.replace('LINK', o.link)}`);
+}
 
 /** The lines that name a degraded overlay and how to mend it. */
 export function degradedLines(node: string, o: OverlayStatus, when = ''): string[] {

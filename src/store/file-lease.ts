@@ -13,7 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { StoreError } from '../errors.js';
-import { createWhole, inspect, newInfo, parseHolder, release, takeOver, type LockInfo } from './file-lock.js';
+import { createWhole, describeHolder, inspect, newInfo, parseHolder, release, takeOver } from './file-lock.js';
 import type { LeadOptions, Lease } from './store.js';
 
 export interface FileLeaseOptions extends LeadOptions {
@@ -21,11 +21,6 @@ export interface FileLeaseOptions extends LeadOptions {
   pollMs?: number;
   /** How often the holder checks the file is still its own (default 5000 ms). */
   checkMs?: number;
-}
-
-/** Who holds a lock, for messages. */
-export function describeHolder(h: LockInfo | undefined): string {
-  return h ? `process ${h.pid} on ${h.host} since ${h.since}` : 'another process';
 }
 
 /** Waits for the lease at `path`; undefined when aborted first. */

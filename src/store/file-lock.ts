@@ -89,13 +89,17 @@ async function acquire(lockPath: string, opts: LockOptions): Promise<string> {
     }
     if (seen.gone) continue;
     if (Date.now() >= deadline) {
-      const who = seen.holder ? `process ${seen.holder.pid} on ${seen.holder.host} since ${seen.holder.since}` : 'another process';
-      throw new StoreError(`the state is locked by ${who} (${lockPath}); try again when it has finished`, {
+      throw new StoreError(`the state is locked by ${describeHolder(seen.holder)} (${lockPath}); try again when it has finished`, {
         code: 'StateLocked',
       });
     }
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 50));
   }
+}
+
+/** Who holds a lock, for messages. */
+export function describeHolder(h: LockInfo | undefined): string {
+  return h ? `process ${h.pid} on ${h.host} since ${h.since}` : 'another process';
 }
 
 export interface Seen {
