@@ -1,7 +1,7 @@
 /**
  * A VM move at scale, with the daemon's table writes sent as patches (issue 22, docs/arp-deltas.md):
  *
- *   npx tsx bench/daemon/arp-delta.ts [--nodes 500] [--nics 25000] [--pdcs 2] [--moves 5] [--whole-nodes 20] [--workers 2] [--slots 64] [--dir DIR] [--profile-moves FILE]
+ *   npx tsx bench/daemon/arp-delta.ts [--nodes 500] [--nics 25000] [--pdcs 2] [--moves 5] [--whole-nodes 20] [--workers 2] [--slots 64] [--dir DIR] [--profile-moves FILE] [--profile-first FILE]
  *
  * `--dir`: where the nodes' roots go (default the temp directory; /dev/shm puts them on tmpfs).
  * `--slots`: patches in flight at once. A slot is held for the whole patch, the simulated varpd restart and
@@ -21,6 +21,7 @@
  * for each node's patch ("sent") and when the command reached the node's SSH server ("received": the head
  * node's part as the nodes see it); patches and fallbacks. `--profile-moves FILE`: a CPU profile of this
  * process's main thread (daemon and SSH servers) over moves 2 onwards, the code warm.
+ * `--profile-first FILE`: the same over move 1 alone, the code as the start left it.
  * Then one node alone, three times: its latency when the machine works for it only. `whole-nodes`: the
  * same kind of move with the delta off on that many nodes (the bytes of the old way).
  * Everything (daemon, 500 SSH servers, 500 nodes' patch work) shares this machine: see bench/RESULTS.md.
@@ -51,6 +52,8 @@ const { values } = parseArgs({
     dir: { type: 'string' },
     /** Profile this process's main thread over moves 2 onwards (the code warm) into this .cpuprofile file. */
     'profile-moves': { type: 'string' },
+    /** Profile this process's main thread over move 1 alone (the code as the daemon's start leaves it) into this .cpuprofile file. */
+    'profile-first': { type: 'string' },
   },
 });
 const say = (s: string): void => console.log(`[${new Date().toISOString().slice(11, 19)} load ${loadavg()[0]!.toFixed(1)}] ${s}`);
@@ -179,7 +182,14 @@ async function main(): Promise<void> {
     const figures: MoveFigures[] = [];
     let profiler: Session | undefined;
     for (let i = 0; i < Number(values.moves); i++) {
-      if (i === 1 && values['profile-moves']) {
+      if (i === 1 && profiler && values['profile-first']) {
+        const { profile } = await profiler.post('Profiler.stop');
+        await writeFile(values['profile-first'], JSON.stringify(profile));
+        profiler.disconnect();
+        profiler = undefined;
+        say(`main thread profile of move 1 in ${values['profile-first']}`);
+      }
+      if ((i === 0 && values['profile-first']) || (i === 1 && values['profile-moves'])) {
         profiler = new Session();
         profiler.connect();
         await profiler.post('Profiler.enable');
