@@ -5,10 +5,10 @@
  */
 import { run } from './src/cli/program.js';
 import { corkEachTick } from './src/io/cork-each-tick.js';
-import { delayTierUp } from './src/cli/tier-up.js';
+import { delayTierUp, runsLong } from './src/cli/tier-up.js';
 
-// A command is short: its hot code is optimized later than V8's default, or not at all (src/cli/tier-up.ts).
-delayTierUp();
+// A command is short: its hot code is optimized later than V8's default, or not at all; the daemon keeps the default (src/cli/tier-up.ts).
+if (!runsLong(process.argv.slice(2))) delayTierUp();
 
 // Log lines of one tick in one write(2): a debug-level apply logs a line per remote operation (issue 20).
 corkEachTick(process.stderr);

@@ -27,3 +27,19 @@ export const CLI_INTERRUPT_BUDGET = 16 * 66 * 1024;
 export function delayTierUp(budget: number = CLI_INTERRUPT_BUDGET): void {
   setFlagsFromString(`--interrupt-budget=${Math.trunc(budget)}`);
 }
+
+/**
+ * Whether `argv` (after the program name) runs the daemon itself: `daemon`
+ * with its options, not its `status` or `install` subcommands. The daemon
+ * runs for days and its work comes in bursts (a VM move re-renders and
+ * patches every node's table), so a later tier-up only makes its first
+ * bursts run slower; V8's default suits it. The daemon's benchmarks
+ * (bench/daemon/) run it in-process with that default too, so this keeps
+ * the service what they measure. The command is always argv's first word
+ * (the program has no options of its own besides --version and --help); a
+ * subcommand is any later word of that name (an option's value that happens
+ * to be one only costs that run the CLI's setting, a matter of speed).
+ */
+export function runsLong(argv: readonly string[]): boolean {
+  return argv[0] === 'daemon' && !argv.slice(1).some((a) => a === 'status' || a === 'install');
+}
