@@ -23,10 +23,10 @@ import { patchTable } from '../../src/agent/patch-table.js';
 import { DeltaState } from '../../src/daemon/delta.js';
 import { fileText } from '../../src/desired/desired.js';
 import { RenderContext } from '../../src/desired/render-context.js';
-import { spliceArpPatchBytes } from '../../src/files-config/arp-patch.js';
+import { spliceArpPatchChunks } from '../../src/files-config/arp-patch.js';
 import { arpTableFile } from '../../src/files-config/generator.js';
 import type { StateDoc } from '../../src/model/state.js';
-import { sha256Hex } from '../../src/sha256.js';
+import { sha256Hex, sha256HexChunks } from '../../src/sha256.js';
 import { LocalTransport } from '../../src/transport/local-transport.js';
 import { arpDoc, modelOf, moved, RULE } from '../../test/harness/light-arp.js';
 import { lightFacts, LightLocalTransport, type LightCluster } from '../../test/harness/light-nodes.js';
@@ -96,14 +96,14 @@ async function main(): Promise<void> {
     const tableBytes = await readFile(join(root, file.path));
     const bundleBytes = await readFile(join(root, BUNDLE_PATH));
     const ops = new DeltaState().patch(0, model, RULE, node) ?? [];
-    const patched = spliceArpPatchBytes(tableBytes, ops)!;
-    const patchedSha = createHash('sha256').update(patched).digest('hex');
+    const patched = spliceArpPatchChunks(tableBytes, ops)!;
+    const patchedSha = sha256HexChunks(patched);
     const phases: Record<string, () => unknown> = {
       'read table (fs, 2 syscalls)': () => readFile(join(root, file.path)),
       'sha256 of the table bytes': () => createHash('sha256').update(tableBytes).digest('hex'),
-      'splice the patch into the table, as bytes': () => spliceArpPatchBytes(tableBytes, ops),
+      'splice the patch into the table, as chunks': () => spliceArpPatchChunks(tableBytes, ops),
       'read bundle (fs)': () => readFile(join(root, BUNDLE_PATH)),
-      'bundle: splice (index checked, contents copied)': () => spliceBundleFile(bundleBytes, file.path, patched, patchedSha, 0),
+      'bundle: splice (index checked, contents as views)': () => spliceBundleFile(bundleBytes, file.path, patched, patchedSha, 0),
       'bundle: parse whole (what the agent does, for comparison)': () => parseBundle(bundleBytes, BUNDLE_PATH),
     };
     for (const [name, f] of Object.entries(phases)) {

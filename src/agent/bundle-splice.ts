@@ -14,38 +14,47 @@
  * as it would have refused the old one; nothing is laundered. The result is
  * byte for byte what `serializeBundle` writes for the same body with that
  * file's content and the new version (test/agent/bundle-splice.test.ts).
+ * It is returned as chunks (src/byte-chunks.ts), never assembled: the new
+ * index, then views of the old bundle and the new content's own chunks.
  */
+import { contentBytes, type ByteChunks } from '../byte-chunks.js';
 import { indexFile, parseBundleIndex, serializeIndex } from './bundle.js';
 
 export interface SplicedBundle {
-  data: Buffer;
+  /** The new bundle: its concatenation is the file (src/byte-chunks.ts). */
+  chunks: Buffer[];
   /** The version written. */
   version: number;
 }
 
 /**
- * `bundle` with the content of the file at `path` replaced by `to` (whose
- * SHA-256 the caller has checked: `toSha256`) and its version set to
+ * `bundle` with the content of the file at `path` replaced by `to`, as
+ * chunks (whose SHA-256 the caller has checked: `toSha256`), and its version set to
  * `max(floorMs, version + 1)`; undefined when the bundle does not list
  * `path`. A bundle whose index is not valid is refused (BundleError, naming
  * the field), so the caller changes nothing.
  */
-export function spliceBundleFile(bundle: Buffer, path: string, to: Buffer, toSha256: string, floorMs: number, source = 'bundle'): SplicedBundle | undefined {
+export function spliceBundleFile(bundle: Buffer, path: string, to: ByteChunks, toSha256: string, floorMs: number, source = 'bundle'): SplicedBundle | undefined {
   const { index, contentAt } = parseBundleIndex(bundle, source);
   if (!index.files.some((f) => f.path === path)) return undefined;
   const version = Math.max(Math.trunc(floorMs), index.version + 1);
+  const toBytes = contentBytes(to);
+  // The contents before and after the replaced one, each run of them one view of the old bundle.
   const parts: Buffer[] = [];
+  let run = contentAt;
   let at = contentAt;
   const files = index.files.map((f) => {
-    const old = bundle.subarray(at, at + f.bytes);
-    at += f.bytes;
     if (f.path !== path) {
-      parts.push(old);
+      at += f.bytes;
       return f;
     }
-    parts.push(to);
-    return indexFile(f, to.length, toSha256);
+    if (at > run) parts.push(bundle.subarray(run, at));
+    parts.push(...to);
+    at += f.bytes;
+    run = at;
+    return indexFile(f, toBytes, toSha256);
   });
+  if (at > run) parts.push(bundle.subarray(run, at));
   const { sha256: _, format: __, ...body } = index;
-  return { data: Buffer.concat([Buffer.from(serializeIndex({ ...body, version, files }), 'utf8'), ...parts]), version };
+  return { chunks: [Buffer.from(serializeIndex({ ...body, version, files }), 'utf8'), ...parts], version };
 }

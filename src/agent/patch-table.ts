@@ -10,10 +10,10 @@
  */
 import { hostname } from 'node:os';
 import { EsdcError } from '../errors.js';
-import { sha256Hex } from '../sha256.js';
+import { sha256Hex, sha256HexChunks } from '../sha256.js';
 import { executeWork } from '../apply/execute.js';
 import { acquireNodeLock } from '../apply/node-lock.js';
-import { applyArpPatch, ArpPatchError, parsePatchWords, spliceArpPatchBytes, type ArpPatch } from '../files-config/arp-patch.js';
+import { applyArpPatch, ArpPatchError, parsePatchWords, spliceArpPatchChunks, type ArpPatch } from '../files-config/arp-patch.js';
 import { ARP_TABLE_MODE, ARP_TABLE_OWNER } from '../files-config/generator.js';
 import type { NodeWork } from '../plan/plan.js';
 import type { Transport } from '../transport/transport.js';
@@ -58,11 +58,13 @@ export async function patchTable(t: Transport, patch: ArpPatch, opts: PatchOptio
   try {
     const have = await t.readFile(patch.path, opts.timeoutMs);
     if (have === undefined) refuse(`${patch.path} does not exist`);
-    // Hashed and patched as bytes, as read (src/files-config/arp-patch.ts spliceArpPatchBytes); a table not in the head node's form is decoded and parsed.
+    // Hashed and patched as bytes, as read (src/files-config/arp-patch.ts spliceArpPatchChunks); a table not in the head node's form is decoded and parsed.
     const before = sha256Hex(have!.data);
     if (before !== patch.from) refuse(`${patch.path} has SHA-256 ${shortSha(before)}, not ${shortSha(patch.from)} as the head node expects (changed since it was written)`);
-    const next = spliceArpPatchBytes(have!.data, patch.ops) ?? Buffer.from(applyArpPatch(have!.data.toString('utf8'), patch.ops), 'utf8');
-    const after = sha256Hex(next);
+    // The new table as chunks, views of what was read and the new entries: hashed, staged and spliced into the bundle
+    // without ever being one new buffer (docs/arp-deltas.md#chunks-not-copies).
+    const next = spliceArpPatchChunks(have!.data, patch.ops) ?? [Buffer.from(applyArpPatch(have!.data.toString('utf8'), patch.ops), 'utf8')];
+    const after = sha256HexChunks(next);
     if (after !== patch.to) refuse(`the patched ${patch.path} has SHA-256 ${shortSha(after)}, not ${shortSha(patch.to)} as the head node expects`);
     const stage: NodeWork['stage'] = [{ path: patch.path, content: next, mode: ARP_TABLE_MODE, owner: ARP_TABLE_OWNER, group: ARP_TABLE_OWNER }];
     let version: number | null = null;
@@ -79,7 +81,7 @@ export async function patchTable(t: Transport, patch: ArpPatch, opts: PatchOptio
       }
       if (spliced !== undefined) {
         version = spliced.version;
-        stage.push({ path: BUNDLE_PATH, content: spliced.data, mode: BUNDLE_MODE });
+        stage.push({ path: BUNDLE_PATH, content: spliced.chunks, mode: BUNDLE_MODE });
       }
     }
     const work: NodeWork = { node: t.node, stage, remove: [], leftovers: [], usbkey: undefined, createOverlays: [], services: ['varpd'], manifest: undefined };

@@ -128,7 +128,8 @@ export async function writeTables(model: Model, req: TableRequest, transports: R
     // A resync may find an agent deployed since: patches are tried again.
     if (req.nodes.has(node.name)) delta?.noPatch.delete(node.name);
     try {
-      const stage: NodeWork['stage'] = [];
+      // Texts only (the tables and the bundle, rendered here): hashed and counted below.
+      const stage: Array<NodeWork['stage'][number] & { content: string }> = [];
       for (const rule of rules) {
         const want = arpTableFile(ctx, rule, node);
         // A resync (req.nodes) reads every table: what the node holds may have changed while it was away.
@@ -175,7 +176,7 @@ export async function writeTables(model: Model, req: TableRequest, transports: R
       if (bundle !== undefined) {
         // The agent's reference moves with the tables: same files otherwise, a higher version.
         const prior = parseBundle(bundle.data, `${node.name}: ${BUNDLE_PATH}`);
-        const byPath = new Map(stage.map((s) => [s.path, s.content as string]));
+        const byPath = new Map(stage.map((s) => [s.path, s.content]));
         if (prior.files.some((f) => byPath.has(f.path))) {
           const { sha256: _, ...body } = prior;
           const files = prior.files.map((f) => (byPath.has(f.path) ? { ...f, content: byPath.get(f.path)! } : f));

@@ -168,16 +168,31 @@ export function spliceArpPatch(text: string, ops: readonly ArpPatchOp[]): string
 
 /**
  * spliceArpPatch's result as bytes, for a table read as bytes and searched as
- * bytes (never decoded whole: a 2.4 MB table is not made a 2.4 MB string).
- * `data` must be ASCII, as the head node renders every table, so that a byte
- * is a character; the unchanged runs are copied from `data`. Undefined when
- * spliceArpPatch's would be, or `data` is not ASCII.
+ * bytes (never decoded whole: a 2.4 MB table is not made a 2.4 MB string),
+ * and as chunks (src/byte-chunks.ts), not one buffer: the runs of unchanged
+ * entries are views of `data`, each run of new text between them one small
+ * buffer, so nothing of the table is copied. `data` must be ASCII, as the
+ * head node renders every table, so that a byte is a character. Undefined
+ * when spliceArpPatch's would be, or `data` is not ASCII.
  */
-export function spliceArpPatchBytes(data: Buffer, ops: readonly ArpPatchOp[]): Buffer | undefined {
+export function spliceArpPatchChunks(data: Buffer, ops: readonly ArpPatchOp[]): Buffer[] | undefined {
   if (!isAscii(data)) return undefined;
   const text: TextLike = { length: data.length, indexOf: (s, from) => data.indexOf(s, from, 'latin1'), slice: (a, b) => data.toString('latin1', a, b) };
   const pieces = splicePieces(text, ops);
-  return pieces && Buffer.concat(pieces.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : data.subarray(p[0], p[1]))));
+  if (pieces === undefined) return undefined;
+  const chunks: Buffer[] = [];
+  let fresh = '';
+  for (const p of pieces) {
+    if (typeof p === 'string') {
+      fresh += p;
+      continue;
+    }
+    if (fresh !== '') chunks.push(Buffer.from(fresh, 'utf8'));
+    fresh = '';
+    if (p[1] > p[0]) chunks.push(data.subarray(p[0], p[1]));
+  }
+  if (fresh !== '') chunks.push(Buffer.from(fresh, 'utf8'));
+  return chunks;
 }
 
 /** What the splice reads of a table: a string, or an ASCII table's bytes seen as one. */

@@ -5,6 +5,7 @@
  */
 import type { DesiredNode, OverlayLink, UsbkeyLine } from '../desired/desired.js';
 import { fileText } from '../desired/desired.js';
+import type { StageContent } from '../byte-chunks.js';
 import { sha256Hex } from '../sha256.js';
 import { lineDiff } from './line-diff.js';
 import { MANIFEST_MODE, MANIFEST_PATH, parseManifest, serializeManifest, type Manifest } from './manifest.js';
@@ -93,7 +94,8 @@ export function planIsEmpty(plan: Plan): boolean {
 /** What the executor does on one node; holds file contents, so it is never printed. */
 export interface NodeWork {
   node: string;
-  stage: Array<{ path: string; content: string | Buffer; mode: number; owner?: string; group?: string }>;
+  /** Each file's content: a text, bytes, or bytes in chunks (src/byte-chunks.ts, what `agent patch-table` stages). */
+  stage: Array<{ path: string; content: StageContent; mode: number; owner?: string; group?: string }>;
   remove: string[];
   /** Staged files of an interrupted run, removed with the commit (they refresh nothing). */
   leftovers: string[];

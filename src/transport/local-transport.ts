@@ -5,8 +5,9 @@
  */
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { isChunks, type ByteChunks, type StageContent } from '../byte-chunks.js';
 import { fsyncDir } from '../io/atomic-file.js';
 import {
   checkReadable,
@@ -22,6 +23,26 @@ import {
   type StageOptions,
   type Transport,
 } from './transport.js';
+
+/** Most buffers one writev(2) takes (IOV_MAX on Linux and illumos). */
+const WRITEV_MAX = 1024;
+
+/**
+ * Writes the chunks in order from the file's offset, without joining them
+ * (src/byte-chunks.ts): writev, IOV_MAX buffers a call, again from where a
+ * short write stopped.
+ */
+async function writeChunks(fh: FileHandle, chunks: ByteChunks): Promise<void> {
+  let rest = chunks.filter((c) => c.length > 0);
+  while (rest.length > 0) {
+    const batch = rest.slice(0, WRITEV_MAX);
+    let { bytesWritten } = await fh.writev(batch);
+    if (bytesWritten <= 0) throw new Error('writev wrote nothing');
+    let i = 0;
+    while (i < batch.length && bytesWritten >= batch[i]!.length) bytesWritten -= batch[i++]!.length;
+    rest = i < batch.length ? [batch[i]!.subarray(bytesWritten), ...rest.slice(i + 1)] : rest.slice(batch.length);
+  }
+}
 
 export class LocalTransport implements Transport {
   readonly node: string;
@@ -77,7 +98,7 @@ export class LocalTransport implements Transport {
     }
   }
 
-  async stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void> {
+  async stage(path: string, content: StageContent, opts: StageOptions, timeoutMs: number): Promise<void> {
     const staged = stagedPath(path, this.runId);
     const work = async (): Promise<void> => {
       await mkdir(dirname(path), { recursive: true, mode: 0o755 });
@@ -87,7 +108,8 @@ export class LocalTransport implements Transport {
       });
       const fh = await open(staged, 'wx', opts.mode);
       try {
-        await fh.writeFile(content);
+        if (isChunks(content)) await writeChunks(fh, content);
+        else await fh.writeFile(content);
         await fh.chmod(opts.mode);
         await fh.sync();
       } finally {

@@ -5,6 +5,7 @@
  * its size is logged, and a command line is logged as given (no key ever
  * travels in argv; keys are written as files).
  */
+import { contentBytes, type StageContent } from '../byte-chunks.js';
 import type { Logger } from '../log.js';
 import { redactText } from '../redact.js';
 import type { ExecResult, FileContent, ReadOptions, StageOptions, Transport } from './transport.js';
@@ -39,8 +40,8 @@ export function loggedTransport(t: Transport, log: Logger): Transport {
     readFile: (path: string, timeoutMs: number, opts?: ReadOptions) =>
       timed('read', path, () => t.readFile(path, timeoutMs, opts), (r: FileContent | undefined) => ({ bytes_read: r?.data.length ?? 0 })),
     stat: (path: string, timeoutMs: number) => timed('stat', path, () => t.stat(path, timeoutMs)),
-    stage: (path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number) =>
-      timed('stage', path, () => t.stage(path, content, opts, timeoutMs), () => ({ bytes_written: Buffer.byteLength(content) })),
+    stage: (path: string, content: StageContent, opts: StageOptions, timeoutMs: number) =>
+      timed('stage', path, () => t.stage(path, content, opts, timeoutMs), () => ({ bytes_written: contentBytes(content) })),
     commit: (path, timeoutMs) => timed('commit', path, () => t.commit(path, timeoutMs)),
     link: (existing, path, timeoutMs) => timed('link', `${existing} -> ${path}`, () => t.link(existing, path, timeoutMs)),
     rename: (from, to, timeoutMs) => timed('rename', `${from} -> ${to}`, () => t.rename(from, to, timeoutMs)),

@@ -10,6 +10,7 @@
  * PATH=...`), so `sysinfo` or `svcadm` reach the node's simulated commands.
  */
 import { posix } from 'node:path';
+import type { StageContent } from '../byte-chunks.js';
 import { TransportError, type ExecResult, type FileContent, type FileInfo, type LineStream, type ReadOptions, type StageOptions, type StreamOptions, type Transport } from './transport.js';
 
 export class RootedTransport implements Transport {
@@ -36,7 +37,7 @@ export class RootedTransport implements Transport {
     return this.inner.stat(this.map(path), timeoutMs);
   }
 
-  stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void> {
+  stage(path: string, content: StageContent, opts: StageOptions, timeoutMs: number): Promise<void> {
     return this.inner.stage(this.map(path), content, opts, timeoutMs);
   }
 

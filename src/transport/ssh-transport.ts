@@ -8,6 +8,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { posix } from 'node:path';
 import ssh2, { type AgentAuthMethod, type ConnectConfig, type ParsedKey, type PublicKeyAuthMethod, type SFTPWrapper, type Stats } from 'ssh2';
+import { asChunks, windows, type StageContent } from '../byte-chunks.js';
 import { quoteArgv } from '../shell/quote.js';
 import { connectCorked } from './corked-socket.js';
 import { sftpReadWithMode } from './sftp-read.js';
@@ -261,10 +262,11 @@ export class SshTransport implements Transport {
     }
   }
 
-  async stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void> {
+  async stage(path: string, content: StageContent, opts: StageOptions, timeoutMs: number): Promise<void> {
     const staged = stagedPath(path, this.runId);
     await this.mkdirp(posix.dirname(path), timeoutMs);
-    const data = typeof content === 'string' ? Buffer.from(content) : content;
+    // 32 KiB writes, each a view of the content (or of one chunk); only a write spanning chunks is a (32 KiB) copy.
+    const pieces = windows(asChunks(content), 32 * 1024);
     // A leftover staged file may have a wider mode: remove it and create afresh ('wx'), so a
     // secret is never written into a file others can read, even for a moment.
     await this.remove(staged, timeoutMs);
@@ -273,13 +275,14 @@ export class SshTransport implements Transport {
         if (err) return done(err);
         const finish = (e: unknown): void => sftp.close(handle, (e2) => done(e ?? e2));
         const writeAt = (offset: number): void => {
-          if (offset >= data.length) {
+          const next = pieces.next();
+          if (next.done) {
             // The open mode passes through the server's umask: set the exact bits.
             sftp.fchmod(handle, opts.mode, finish);
             return;
           }
-          const n = Math.min(32 * 1024, data.length - offset);
-          sftp.write(handle, data, offset, n, offset, (e) => (e ? finish(e) : writeAt(offset + n)));
+          const piece = next.value;
+          sftp.write(handle, piece, 0, piece.length, offset, (e) => (e ? finish(e) : writeAt(offset + piece.length)));
         };
         writeAt(0);
       });

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
+import type { StageContent } from '../byte-chunks.js';
 import { EsdcError } from '../errors.js';
 
 export interface ExecResult {
@@ -71,10 +72,12 @@ export interface Transport {
   stat(path: string, timeoutMs: number): Promise<FileInfo | undefined>;
   /**
    * Writes `content` to `stagedPath(path, runId)` with its final mode, creating
-   * missing parent directories (0755). The target is untouched. Owners are
-   * set by the executor with the node's own `chown` (src/apply/execute.ts).
+   * missing parent directories (0755); chunks are written one after another,
+   * never joined into one buffer (src/byte-chunks.ts). The target is
+   * untouched. Owners are set by the executor with the node's own `chown`
+   * (src/apply/execute.ts).
    */
-  stage(path: string, content: string | Buffer, opts: StageOptions, timeoutMs: number): Promise<void>;
+  stage(path: string, content: StageContent, opts: StageOptions, timeoutMs: number): Promise<void>;
   /** Renames a staged file over its target, atomically. */
   commit(path: string, timeoutMs: number): Promise<void>;
   /**

@@ -28,8 +28,11 @@ function parsedWay(bundle: string, path: string, to: string, floorMs: number): s
   return serializeBundle({ ...body, version, files: body.files.map((f) => (f.path === path ? { ...f, content: to } : f)) });
 }
 
-const splice = (bundle: string | Buffer, path: string, to: string, floor: number) =>
-  spliceBundleFile(Buffer.isBuffer(bundle) ? bundle : Buffer.from(bundle), path, Buffer.from(to), sha256Hex(to), floor);
+/** The spliced bundle, its chunks joined (the test's copy; patch-table stages them as they are). */
+const splice = (bundle: string | Buffer, path: string, to: string, floor: number) => {
+  const s = spliceBundleFile(Buffer.isBuffer(bundle) ? bundle : Buffer.from(bundle), path, [Buffer.from(to)], sha256Hex(to), floor);
+  return s && { data: Buffer.concat(s.chunks), version: s.version };
+};
 
 describe('spliceBundleFile', () => {
   const bundle = buildBundle(desired(table(1), 'ünï "other"\n'), 'pdc0', undefined, 1_000);

@@ -12,7 +12,11 @@ import { BUNDLE_PATH, parseBundle } from '../../src/agent/bundle.js';
 import type { Model } from '../../src/model/model.js';
 import type { StateDoc } from '../../src/model/state.js';
 import { sha256Hex } from '../../src/sha256.js';
+import { patchTableWords } from '../../src/agent/patch-table.js';
+import type { StageContent } from '../../src/byte-chunks.js';
+import { LocalTransport } from '../../src/transport/local-transport.js';
 import { cli } from '../support/cli.js';
+import { LightLocalTransport } from '../harness/light-nodes.js';
 import { agentSim, type AgentSim } from './sim-node.js';
 import { customersTable, modelOf, moveOne as moveOneNic, moveWords } from './patch-words.js';
 
@@ -102,5 +106,34 @@ describe('agent patch-table', () => {
     } finally {
       await sim.writeBundle(current);
     }
+  });
+
+  it('stages the table and the bundle as chunks, never as one new buffer, and they are the files the CLI writes (docs/arp-deltas.md#chunks-not-copies)', async () => {
+    const after = moveOne(sim.doc);
+    const w = words(sim.doc, after);
+    // In this process, on the node's root, with a transport that records what is staged.
+    const staged = new Map<string, StageContent>();
+    const t = new (class extends LightLocalTransport {
+      override stage(path: string, content: StageContent, opts: { mode: number }, timeoutMs: number): Promise<void> {
+        staged.set(path, content);
+        return super.stage(path, content, opts, timeoutMs);
+      }
+    })(new LocalTransport(sim.node), sim.root);
+    const report = await patchTableWords(t, w, { timeoutMs: 30_000 });
+    expect(report.refreshed).toEqual(['varpd']);
+    const want = table(model(after));
+    expect(await readFile(join(sim.root, ARP), 'utf8')).toBe(want);
+    // Chunks (lists), the table's among the bundle's: a whole copy of either would be one Buffer here.
+    const [tableChunks, bundleChunks] = [staged.get(ARP), staged.get(BUNDLE_PATH)];
+    expect([Array.isArray(tableChunks), Array.isArray(bundleChunks)]).toEqual([true, true]);
+    expect((tableChunks as Buffer[]).length).toBeGreaterThan(1);
+    expect((tableChunks as Buffer[]).every((c) => (bundleChunks as Buffer[]).includes(c))).toBe(true);
+    const parsed = parseBundle(await readFile(join(sim.root, BUNDLE_PATH), 'utf8'));
+    expect(parsed.files.find((f) => f.path === ARP)!.content).toBe(want);
+    expect(report.bundle_version).toBe(parsed.version);
+    sim.doc = after;
+    // The agent finds the node in sync with what was written.
+    const again = await cli(['agent', '--once', '--config', configPath, '--json'], sim.env);
+    expect(JSON.parse(again.stdout).result).toBe('in-sync');
   });
 });

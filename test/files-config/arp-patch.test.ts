@@ -9,17 +9,19 @@ import { DeltaState } from '../../src/daemon/delta.js';
 import { tableSha256 } from '../../src/daemon/delta.js';
 import { fileText } from '../../src/desired/desired.js';
 import { RenderContext } from '../../src/desired/render-context.js';
-import { applyArpPatch, parseArpTable, parsePatchWords, patchWords, renderArpTable, spliceArpPatch, spliceArpPatchBytes, type ArpPatch, type ArpPatchOp } from '../../src/files-config/arp-patch.js';
+import { applyArpPatch, parseArpTable, parsePatchWords, patchWords, renderArpTable, spliceArpPatch, spliceArpPatchChunks, type ArpPatch, type ArpPatchOp } from '../../src/files-config/arp-patch.js';
 import { arpTableFile } from '../../src/files-config/generator.js';
 import { validateDoc } from '../../src/model/load.js';
 import type { Model } from '../../src/model/model.js';
 import type { StateDoc } from '../../src/model/state.js';
-import { sha256Hex } from '../../src/sha256.js';
+import { sha256Hex, sha256HexChunks } from '../../src/sha256.js';
 import { simFacts, simState } from '../harness/sim-cluster.js';
 
 const facts = [0, 1, 2, 3].map((i) => simFacts(i, 4));
 const base = simState(facts, facts.map((_, i) => ({ port: 2200 + i, user: 'root' })));
 const model = (d: StateDoc): Model => validateDoc(structuredClone(d), 'test', 'warn').model;
+/** Chunks joined, for comparing (patch-table never joins them). */
+const bytesOf = (chunks: Buffer[] | undefined): Buffer | undefined => chunks && Buffer.concat(chunks);
 const text = (m: Model, rule: string, node: string): string => fileText(arpTableFile(new RenderContext(m), m.rules.find((r) => r.name === rule)!, m.nodeByName.get(node)!));
 
 /** The state after `edit`: every node's tables patched from `before` must be byte-identical to those rendered from `after`. */
@@ -38,7 +40,7 @@ function checkAllTables(before: StateDoc, edit: (d: StateDoc) => void): number {
       const want = text(m1, rule.name, name);
       // The rendered form is patched in place, without parsing the table.
       expect(spliceArpPatch(old, ops), `${rule.name} on ${name}`).toBe(want);
-      expect(spliceArpPatchBytes(Buffer.from(old), ops)?.toString('utf8'), `${rule.name} on ${name}`).toBe(want);
+      expect(bytesOf(spliceArpPatchChunks(Buffer.from(old), ops))?.toString('utf8'), `${rule.name} on ${name}`).toBe(want);
       expect(applyArpPatch(old, ops), `${rule.name} on ${name}`).toBe(want);
       expect(tableSha256(delta.context(m1), rule, m1.nodeByName.get(name)!)).toBe(sha256Hex(want));
       if (ops.length > 0) changed++;
@@ -79,21 +81,21 @@ describe('a patch gives the table the head node renders', () => {
         const after = new Map(t);
         for (const o of ops) (o.entry === null ? after.delete(o.mac) : after.set(o.mac, o.entry));
         expect(spliceArpPatch(before, ops), `${before} ${JSON.stringify(ops)}`).toBe(renderArpTable(after));
-        expect(spliceArpPatchBytes(Buffer.from(before), ops)?.toString('utf8')).toBe(renderArpTable(after));
+        expect(bytesOf(spliceArpPatchChunks(Buffer.from(before), ops))?.toString('utf8')).toBe(renderArpTable(after));
         expect(applyArpPatch(before, ops)).toBe(renderArpTable(after));
       }
     }
     // Not the rendered form (four-space indentation): parsed instead, and rendered as the head node renders.
     const other = `${JSON.stringify(Object.fromEntries([[mac(3), e(3)]]), null, 4)}\n`;
     expect(spliceArpPatch(other, [])).toBeUndefined();
-    expect(spliceArpPatchBytes(Buffer.from(other), [])).toBeUndefined();
+    expect(spliceArpPatchChunks(Buffer.from(other), [])).toBeUndefined();
     // Bytes that are not ASCII: a byte would not be a character.
     const ascii = renderArpTable(parseArpTable(other));
-    expect(spliceArpPatchBytes(Buffer.from(ascii), [])?.toString('utf8')).toBe(ascii);
+    expect(bytesOf(spliceArpPatchChunks(Buffer.from(ascii), []))?.toString('utf8')).toBe(ascii);
     // Where the splice does not look (inside an entry it copies): only the ASCII check can refuse it.
     const wide = Buffer.from(ascii);
     wide[ascii.indexOf('"port"') + 1] = 0xff;
-    expect(spliceArpPatchBytes(wide, [])).toBeUndefined();
+    expect(spliceArpPatchChunks(wide, [])).toBeUndefined();
     expect(applyArpPatch(other, [])).toBe(renderArpTable(parseArpTable(other)));
   });
 
@@ -113,9 +115,34 @@ describe('a patch gives the table the head node renders', () => {
       const after = new Map(table);
       for (const o of ops.values()) (o.entry === null ? after.delete(o.mac) : after.set(o.mac, o.entry));
       expect(spliceArpPatch(before, [...ops.values()])).toBe(renderArpTable(after));
-      expect(spliceArpPatchBytes(Buffer.from(before), [...ops.values()])?.toString('utf8')).toBe(renderArpTable(after));
+      expect(bytesOf(spliceArpPatchChunks(Buffer.from(before), [...ops.values()]))?.toString('utf8')).toBe(renderArpTable(after));
       table = after;
     }
+  });
+
+  it('as chunks: the unchanged runs are views of the bytes read, the new entries the only new bytes, hashed chunk by chunk as the whole', () => {
+    const mac = (i: number) => `52:54:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+    const e = (i: number) => ({ arp: `10.0.${i >> 8}.${i & 255}`, ip: '192.0.2.1', port: 4790 });
+    const table = new Map(Array.from({ length: 3000 }, (_, k) => 2 * k).map((i) => [mac(i), e(i)]));
+    const data = Buffer.from(renderArpTable(table));
+    const ops: ArpPatchOp[] = [
+      { mac: mac(1001), entry: e(7) },
+      { mac: mac(2000), entry: null },
+      { mac: mac(4000), entry: e(9) },
+    ];
+    const after = new Map(table);
+    after.set(mac(1001), e(7)).delete(mac(2000));
+    after.set(mac(4000), e(9));
+    const want = renderArpTable(after);
+    const chunks = spliceArpPatchChunks(data, ops)!;
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(want);
+    // Nothing of the table copied: a chunk is a view of `data`, or new text (the two new entries, separators, the ends).
+    const views = chunks.filter((c) => c.buffer === data.buffer);
+    expect(views.every((c) => c.byteOffset >= data.byteOffset && c.byteOffset + c.length <= data.byteOffset + data.length)).toBe(true);
+    const fresh = chunks.filter((c) => c.buffer !== data.buffer).reduce((n, c) => n + c.length, 0);
+    expect(fresh).toBeLessThan(300);
+    expect(fresh + views.reduce((n, c) => n + c.length, 0)).toBe(Buffer.byteLength(want));
+    expect(sha256HexChunks(chunks)).toBe(sha256Hex(want));
   });
 
   it('nothing changed: no operation for any node', () => {

@@ -199,7 +199,7 @@ describe('the agent bundle parser (index line, then contents raw)', () => {
   }
   const both = (data: Buffer): void => {
     bundleTypedOrValue(() => parseBundle(data, 'fuzz'));
-    bundleTypedOrValue(() => spliceBundleFile(data, '/opt/custom/networking/a_overlay.json', Buffer.from('{}\n'), sha256Hex('{}\n'), 0, 'fuzz'));
+    bundleTypedOrValue(() => spliceBundleFile(data, '/opt/custom/networking/a_overlay.json', [Buffer.from('{}\n')], sha256Hex('{}\n'), 0, 'fuzz'));
   };
 
   it('arbitrary bytes', () => {

@@ -36,7 +36,7 @@ describe('the bundle as a desired file', () => {
     expect(b).toEqual({ path: BUNDLE_PATH, action: 'add', mode: 0o400, contentChanged: true, secret: true, refresh: null, diff: [] });
     const staged = work.stage.find((s) => s.path === BUNDLE_PATH)!;
     expect(staged.mode).toBe(0o400);
-    expect(parseBundle(staged.content).files.map((f) => f.path)).toEqual(['/opt/custom/networking/r_1.arp']);
+    expect(parseBundle(staged.content as string).files.map((f) => f.path)).toEqual(['/opt/custom/networking/r_1.arp']);
     expect(p.services).not.toContain(null);
     expect(Object.keys(parseManifest(work.manifest!.final).manifest.files)).toEqual(['/opt/custom/networking/r_1.arp']);
   });
