@@ -11,7 +11,7 @@
 // the light nodes. Synchronous: one call runs to its end before the next.
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { linkHoldingVni, linkNameProblem, overlayHolder, OVERLAY_MTU_MAX, OVERLAY_MTU_MIN, parsePropArgs, parseVarpdFilesConfig, droppedEntries } from './smartos-rules.mjs';
+import { linkHoldingVni, linkNameProblem, overlayHolder, OVERLAY_MTU_MAX, OVERLAY_MTU_MIN, parsePropArgs, parseVarpdFilesConfig, droppedEntries, unusableProxyFields } from './smartos-rules.mjs';
 
 /** A command's early end with a status (what `exit` is in a script). */
 class SimExit extends Error {
@@ -133,7 +133,8 @@ function createOverlay(argv) {
 function startFiles(path) {
   let text;
   try {
-    text = readFileSync(under(path), 'utf8');
+    // The bytes, as varpd maps them (libvarpd_files.c:180): its parser reads chars, not UTF-8.
+    text = readFileSync(under(path));
   } catch (e) {
     return { error: `${path}: ${e.code ?? e.message}` };
   }
@@ -149,8 +150,9 @@ function startFiles(path) {
  * unlinked (:547-556), so no later restart brings it back, whatever the file
  * then holds; the link itself stays, degraded with "no varpd instance exists"
  * (:447-463, :560), until it is deleted and created again. varpd-errors.json
- * says which links lost their instance and why, and which entries' lookups
- * would be dropped without failing the start.
+ * says which links lost their instance and why, which entries' lookups
+ * would be dropped, and which arp, ndp or dhcp-proxy members varpd cannot
+ * answer from, none of which fails the start.
  */
 function varpdRestart() {
   const overlays = readJson('overlays.json', {});
@@ -169,7 +171,8 @@ function varpdRestart() {
       continue;
     }
     const drops = droppedEntries(start.table);
-    if (drops.length > 0) errors[link] = { dropped: false, lookupsDropped: drops };
+    const unusable = unusableProxyFields(start.table);
+    if (drops.length > 0 || unusable.length > 0) errors[link] = { dropped: false, lookupsDropped: drops, proxyFieldsUnusable: unusable };
   }
   writeJson('overlays.json', overlays);
   writeJson('varpd-errors.json', errors);
