@@ -45,7 +45,7 @@ export function commandsScript(desired: DesiredNode): string {
     'set -e',
     ...(waits ? [AWAIT_ONLINE_SH] : []),
     ...services.flatMap((s) => refreshShellLines(s, quoteArgv)),
-    ...desired.overlays.map((o) => `dladm show-overlay ${quoteArgv([o.link])} >/dev/null 2>&1 || ${quoteArgv(o.argv)}`),
+    ...desired.overlays.map((o) => `dladm show-overlay -f ${quoteArgv([o.link])} >/dev/null 2>&1 || ${quoteArgv(o.argv)}`),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -66,7 +66,11 @@ function readJson(file, fallback) {
 function writeJson(file, value) {
   replaceText(join(sim, file), `${JSON.stringify(value, null, 2)}\n`);
   // The shell dladm answers the common `show-overlay -p -o link,property,value` from this.
-  if (file === 'overlays.json') replaceText(join(sim, 'overlays.txt'), showOverlayLines(value, ['link', 'property', 'value'], true, false, Object.keys(value).sort()).join(''));
+  if (file === 'overlays.json') {
+    const links = Object.keys(value).sort();
+    replaceText(join(sim, 'overlays.txt'), showOverlayLines(value, ['link', 'property', 'value'], true, false, links).join(''));
+    replaceText(join(sim, 'overlays.warn'), lostInstanceWarnings(value, links).join(''));
+  }
 }
 
 /**
@@ -125,7 +129,9 @@ function createOverlay(argv) {
   // libvarpd_files.c:168-170, its open), so a missing or unparseable table fails the create.
   const start = startFiles(p['files/config']);
   if (start.error) fail(`overlay creation failed: failed to activate varpd instance: ${start.error}`);
-  overlays[link] = { vnetid, mtu: '1400', ...p, temporary: argv.includes('-t') };
+  // The instance's number, as show-overlay's warning prints it: the simulator's own count (varpd takes one from its id space).
+  const varpdId = Math.max(0, ...Object.values(overlays).map((o) => o.varpdId ?? 0)) + 1;
+  overlays[link] = { vnetid, mtu: '1400', ...p, temporary: argv.includes('-t'), varpdId };
   writeJson('overlays.json', overlays);
 }
 
@@ -188,6 +194,8 @@ function showOverlayLines(overlays, fields, parseable, fabric, links) {
       continue;
     }
     for (const prop of ['files/config', 'mtu', 'vnetid', 'vxlan/listen_ip', 'vxlan/listen_port']) {
+      // files/config is varpd's, asked of the overlay's instance (libdloverlay.c:445-466): with none, it is not listed.
+      if (prop === 'files/config' && overlays[l].degraded) continue;
       if (overlays[l][prop] !== undefined) rows.push({ link: l, property: prop, value: overlays[l][prop] });
     }
   }
@@ -200,6 +208,11 @@ function showOverlayLines(overlays, fields, parseable, fabric, links) {
     out.push(`${line}\n`);
   }
   return out;
+}
+
+/** show-overlay's warning for each of `links` whose varpd instance is gone (see its caller in run). */
+function lostInstanceWarnings(overlays, links) {
+  return links.filter((l) => overlays[l].degraded).map((l) => `dladm: warning: failed to get varpd props for overlay ${l}, varpd id ${overlays[l].varpdId ?? 1}: ok\n`);
 }
 
 function escapeField(v) {
@@ -246,11 +259,21 @@ function run(args) {
       const rest = args.slice(1);
       const parseable = rest.includes('-p');
       const oi = rest.indexOf('-o');
-      const fields = oi >= 0 ? rest[oi + 1].split(',') : ['link', 'property', 'value'];
+      // The default fields: dladm.c overlay_fields and overlay_fma_fields (-f).
+      const fields = oi >= 0 ? rest[oi + 1].split(',') : rest.includes('-f') ? ['link', 'status', 'details'] : ['link', 'property', 'value'];
       const positional = rest.filter((a, i) => !a.startsWith('-') && rest[i - 1] !== '-o');
       const links = positional.length > 0 ? positional : Object.keys(overlays).sort();
       for (const l of links) if (!overlays[l]) fail(`show-overlay failed: object not found`);
-      stdout(showOverlayLines(overlays, fields, parseable, rest.includes('-f'), links).join(''));
+      const fabric = rest.includes('-f');
+      stdout(showOverlayLines(overlays, fields, parseable, fabric, links).join(''));
+      // An overlay whose varpd instance is gone: show-overlay walks its kernel properties, then asks varpd
+      // for the instance's (libdloverlay.c:445-466), which fails (libvarpd_door.c:101-103, ENOENT); the
+      // walk's error is printed as a warning (dladm.c:10227-10233, :9111-9124; the message's status is the
+      // earlier lookup's, DLADM_STATUS_OK, libdloverlay.c:468-471, libdladm.c:200-201) and dladm exits 1
+      // (dladm.c:10491-10497). -f reads the kernel's status only (libdloverlay.c:886-908).
+      const warnings = fabric ? [] : lostInstanceWarnings(overlays, links);
+      for (const w of warnings) stderr(w);
+      if (warnings.length > 0) throw new SimExit(1);
     } else if (sub === 'create-overlay') {
       createOverlay(args);
     } else if (sub === 'delete-overlay') {

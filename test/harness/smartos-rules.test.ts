@@ -160,6 +160,24 @@ describe("varpd's restart reads every files/config with the files plugin's parse
     expect(await fma()).toBe('customers1000:ONLINE:-\n');
   });
 
+  it('an overlay that lost its instance: show-overlay lists its kernel properties, not files/config, warns and exits 1; -f exits 0', async () => {
+    expect((await create('customers1000', '1000')).code).toBe(0);
+    expect((await create('lab2000', '2000')).code).toBe(0);
+    await writeFile(join(root, 'opt/custom/networking/customers1000.json'), '{,}');
+    await sh('usr/sbin/svcadm', 'restart', 'network/varpd');
+    const all = await sh('usr/sbin/dladm', 'show-overlay', '-p', '-o', 'link,property,value');
+    expect(all.code).toBe(1);
+    expect(all.stderr).toMatch(/^dladm: warning: failed to get varpd props for overlay customers1000, varpd id \d+: ok\n$/);
+    expect(all.stdout).toContain('customers1000:mtu:1400\n');
+    expect(all.stdout).not.toContain('customers1000:files/config');
+    expect(all.stdout).toContain('lab2000:files/config:/opt/custom/networking/lab2000.json\n');
+    expect((await sh('usr/sbin/dladm', 'show-overlay', 'lab2000')).code).toBe(0);
+    expect((await sh('usr/sbin/dladm', 'show-overlay', 'customers1000')).code).toBe(1);
+    const f = await sh('usr/sbin/dladm', 'show-overlay', '-f', 'customers1000');
+    expect(f.code).toBe(0);
+    expect(f.stderr).toBe('');
+  });
+
   it('dladm create-overlay fails, and keeps no link, when the files/config it names is missing or refused', async () => {
     const missing = await createBare('lab2000', '2000');
     expect(missing.code).toBe(1);

@@ -22,12 +22,12 @@ const scripts = new Map([...desiredNodes(new RenderContext(model))].map((d) => [
 const cn01 = scripts.get('cn01.prg.example.com')!;
 
 describe('commands.sh', () => {
-  it('guards every create-overlay with dladm show-overlay of the same link', () => {
+  it('guards every create-overlay with dladm show-overlay -f of the same link (plain show-overlay exits 1 for an overlay whose varpd instance is gone)', () => {
     const creates = cn01.lines.filter((l) => l.includes('dladm create-overlay'));
     expect(creates.map((l) => l.split(' ').pop())).toEqual(cn01.d.overlays.map((o) => o.link));
     for (const line of creates) {
       const link = line.split(' ').pop()!;
-      expect(line.startsWith(`dladm show-overlay ${link} >/dev/null 2>&1 || dladm create-overlay `), line).toBe(true);
+      expect(line.startsWith(`dladm show-overlay -f ${link} >/dev/null 2>&1 || dladm create-overlay `), line).toBe(true);
     }
   });
 
