@@ -8,7 +8,6 @@
  * node with the steps that finish it.
  */
 import { hostname } from 'node:os';
-import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
 import { type NodeWork, MANIFEST_MODE, MANIFEST_PATH, USBKEY_CONFIG } from '../plan/plan.js';
 import { AWAIT_ONLINE_SH, ONLINE_WAIT_SECONDS, refreshShellLines, SERVICE_REFRESH, svcsStateArgv, type ServiceName } from '../desired/services.js';
 import { awaitOnline, parseSvcsState } from './await-online.js';
@@ -19,6 +18,7 @@ import { acquireNodeLock, type NodeLock } from './node-lock.js';
 import { isOwnedPath } from '../syntax/owned-paths.js';
 import { settleLimit } from './pool.js';
 import { checkTablesBeforeRestart, RestartRefusedError } from './restart-guard.js';
+import { showOverlay } from './show-overlay.js';
 
 export type NodeStatus = 'unchanged' | 'applied' | 'stage-failed' | 'rolled-back' | 'commit-failed';
 
@@ -231,11 +231,10 @@ function refreshStep({ t, timeoutMs, out, onlineWaitMs }: CommitContext, s: Serv
 function createOverlaysStep({ t, timeoutMs, out }: CommitContext, overlays: NodeWork['createOverlays']): Step {
   return {
     what: `create overlay(s) ${overlays.map((o) => o.link).join(', ')}`,
-    command: overlays.map((o) => `dladm show-overlay ${quoteArgv([o.link])} >/dev/null 2>&1 || ${quoteArgv(o.argv)}`).join('; '),
+    command: overlays.map((o) => `dladm show-overlay -f ${quoteArgv([o.link])} >/dev/null 2>&1 || ${quoteArgv(o.argv)}`).join('; '),
     run: async () => {
       // net-virtual refresh may just have created some (the adminoverlay link): look again, once.
-      const show = checkExec(t.node, SHOW_OVERLAY_ARGV, await t.exec(SHOW_OVERLAY_ARGV, timeoutMs));
-      const live = parseShowOverlay(show.stdout, `${t.node}: dladm show-overlay`);
+      const live = (await showOverlay(t, timeoutMs)).overlays;
       for (const o of overlays) {
         // Absent when planned, there now: this run's refresh made it (src/plan/counts.ts).
         if (live.has(o.link)) {

@@ -1,5 +1,4 @@
 /** Reads what a node has, for the paths and links its desired state names: the actual half of a plan. */
-import { parseShowOverlay, SHOW_OVERLAY_ARGV } from '../discovery/dladm.js';
 import { fileText, type DesiredFile, type DesiredNode } from '../desired/desired.js';
 import { parseManifest } from '../plan/manifest.js';
 import { MANIFEST_PATH, USBKEY_CONFIG, type ActualFile, type ActualNode } from '../plan/plan.js';
@@ -7,6 +6,7 @@ import { posix } from 'node:path';
 import { checkExec, MAX_READ_BYTES, stagedTarget, type Transport } from '../transport/transport.js';
 import { digestFiles } from './digest.js';
 import { mapLimit } from './pool.js';
+import { showOverlay } from './show-overlay.js';
 import { sha256Hex } from '../sha256.js';
 
 /**
@@ -99,7 +99,7 @@ export async function readActual(
     t.readFile(MANIFEST_PATH, timeoutMs, maxBytes === undefined ? {} : { maxBytes }),
     digested,
     readOne(t, USBKEY_CONFIG, timeoutMs, maxBytes, n),
-    t.exec(SHOW_OVERLAY_ARGV, timeoutMs).then((r) => checkExec(t.node, SHOW_OVERLAY_ARGV, r)),
+    showOverlay(t, timeoutMs),
   ]);
   n.bytes += (manifest?.data.length ?? 0) + digest.bytesRead + Buffer.byteLength(show.stdout);
   const manifestText = manifest?.data.toString('utf8');
@@ -111,7 +111,7 @@ export async function readActual(
   first.forEach((p, i) => got.set(p, read[i]!));
   later.forEach((p, i) => got.set(p, readLater[i]!));
   const files = new Map([...first, ...later].sort().map((p) => [p, got.get(p)!]));
-  const overlays = parseShowOverlay(show.stdout, `${t.node}: dladm show-overlay`);
+  const overlays = show.overlays;
   return { node: t.node, files, usbkey, overlays, manifestText, leftovers: [...listed, ...listedLater].sort(), bytesRead: n.bytes };
 }
 

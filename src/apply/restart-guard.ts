@@ -9,7 +9,7 @@
  *
  * What is read: `dladm show-overlay -p -o link,property,value` for each
  * overlay's `files/config` (overlays of another search plugin have none and
- * read no table); tables this run writes are skipped (we rendered them), and
+ * read no table, nor do overlays whose instance is gone: src/apply/show-overlay.ts); tables this run writes are skipped (we rendered them), and
  * so are those it removes (their overlays' loss is planned);
  * with hashes of contents known to parse (`knownGood`), one `digest` over the
  * others skips those whose hash is known; the rest are read, each up to
@@ -18,12 +18,13 @@
  * A failing table whose overlays all have no varpd instance already (an
  * earlier restart dropped it) refuses nothing: there is nothing left to lose.
  */
-import { parseOverlayStatus, parseShowOverlay, SHOW_OVERLAY_ARGV, SHOW_OVERLAY_FMA_ARGV } from '../discovery/dladm.js';
+import { parseOverlayStatus, SHOW_OVERLAY_FMA_ARGV } from '../discovery/dladm.js';
 import { EsdcError } from '../errors.js';
 import { varpdTableProblem } from '../files-config/varpd-table-check.js';
 import { checkExec, MAX_READ_BYTES, TransportError, type Transport } from '../transport/transport.js';
 import { digestFiles } from './digest.js';
 import { mapLimit } from './pool.js';
+import { showOverlay } from './show-overlay.js';
 
 export interface RestartGuardOptions {
   timeoutMs: number;
@@ -117,8 +118,8 @@ async function tableProblem(t: Transport, path: string, o: RestartGuardOptions, 
 
 /** Throws RestartRefusedError when a table of the node's overlays would fail varpd's start; else says what it read. */
 export async function checkTablesBeforeRestart(t: Transport, o: RestartGuardOptions): Promise<RestartGuardResult> {
-  const show = checkExec(t.node, SHOW_OVERLAY_ARGV, await t.exec(SHOW_OVERLAY_ARGV, o.timeoutMs));
-  const tables = overlayTables(parseShowOverlay(show.stdout, `${t.node}: dladm show-overlay`));
+  // An overlay with no varpd instance lists no files/config (and makes dladm exit 1): it reads no table.
+  const tables = overlayTables((await showOverlay(t, o.timeoutMs)).overlays);
   const n: RestartGuardResult = { tables: tables.size, read: 0, bytesRead: 0 };
   let others = [...tables.keys()].filter((p) => !o.ours.has(p)).sort();
   if (others.length > 0 && o.knownGood !== undefined && o.knownGood.size > 0) {

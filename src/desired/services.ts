@@ -61,9 +61,10 @@ export const ONLINE_WAIT_SECONDS = 60;
  * ONLINE_WAIT_SECONDS, until an SMF instance is online with no state pending.
  */
 export const AWAIT_ONLINE_SH =
-  'await_online() { f=$1; n=0; while :; do set -- $(svcs -H -o state,nstate "$f"); ' +
-  '[ "$1 $2" = "online -" ] && return 0; n=$((n + 1)); ' +
-  `[ "$n" -ge ${ONLINE_WAIT_SECONDS} ] && { echo "$f is not online after ${ONLINE_WAIT_SECONDS} s (state: $1 $2)" >&2; return 1; }; sleep 1; done; }`;
+  // svcs's two words are split on purpose (unquoted); every variable is guarded or defaulted.
+  'await_online() { f="${1:?}"; n=0; while :; do set -- $(svcs -H -o state,nstate "${f:?}"); ' +
+  '[ "${1:-} ${2:-}" = "online -" ] && return 0; n=$((n + 1)); ' +
+  `[ "\${n:?}" -ge ${ONLINE_WAIT_SECONDS} ] && { echo "\${f:?} is not online after ${ONLINE_WAIT_SECONDS} s (state: \${1:-} \${2:-})" >&2; return 1; }; sleep 1; done; }`;
 
 /** The shell lines of one service's refresh (commands.sh; the finish steps of a failed commit). */
 export function refreshShellLines(s: ServiceName, quote: (argv: readonly string[]) => string): string[] {

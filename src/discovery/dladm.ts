@@ -60,6 +60,28 @@ export function parseShowOverlay(text: string, source = 'dladm show-overlay'): M
 }
 
 /**
+ * The overlays `dladm show-overlay` could not read varpd's properties of,
+ * from its exit status and warnings: an overlay whose varpd instance is gone
+ * (lost at a restart) has its kernel properties listed but not `files/config`,
+ * a warning `dladm: warning: failed to get varpd props for overlay LINK,
+ * varpd id N: ...` on stderr, and dladm exits 1 when the rest is printed
+ * (docs/smartos-rules.md#overlay-devices-and-dladm). Returns those links when
+ * the exit is 1 and every stderr line is such a warning, else undefined (the
+ * command failed for another reason). Pure.
+ */
+export function showOverlayLostInstances(code: number | null, stderr: string): string[] | undefined {
+  if (code !== 1) return undefined;
+  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+  const links: string[] = [];
+  for (const line of lines) {
+    const m = /^(?:\S*\/)?dladm: warning: failed to get varpd props for overlay (\S+), varpd id [0-9]+: [^\x00-\x1f\x7f]*$/.exec(line.trimEnd());
+    if (!m || !isValidLinkName(m[1]!)) return undefined;
+    links.push(m[1]!);
+  }
+  return links.length > 0 ? links : undefined;
+}
+
+/**
  * The overlays' fault state (`dladm show-overlay -f`, dladm(1M)): STATUS is
  * ONLINE or DEGRADED, DETAILS the reason when degraded. An overlay whose varpd
  * instance was lost (its table unreadable when varpd restarted) stays DEGRADED

@@ -212,11 +212,12 @@ function atoi(bytes: readonly number[]): number {
 }
 
 /**
- * ether_aton_r's test of a key: `sscanf(s, " %x:%x:%x:%x:%x:%x") == 6`.
- * Each %x skips white space, takes a sign and a `0x` prefix, then hex digits
- * (any value: it is cut to a byte); text after the sixth is ignored. A `0x`
- * with no digit after it is refused here, whatever the C library makes of it:
- * the doubt goes to not restarting.
+ * ether_aton_r's test of a key: `sscanf(s, " %x:%x:%x:%x:%x:%x") == 6`
+ * (docs/smartos-rules.md#before-a-restart has the source lines). Each %x
+ * skips white space, takes a sign, and a `0x` prefix only when a hex digit
+ * follows it (else the `0` is the number and the `x` is left over); then
+ * hex digits, any value (it is cut to a byte), but at most 62 of them: the
+ * C library's buffer fails the 63rd. Text after the sixth is ignored.
  */
 export function etherAtonAccepts(key: string): boolean {
   let i = 0;
@@ -228,12 +229,19 @@ export function etherAtonAccepts(key: string): boolean {
     }
     while (isSpace(at(i))) i++;
     if (at(i) === 0x2b || at(i) === 0x2d) i++;
-    if (at(i) === 0x30 && (at(i + 1) === 0x78 || at(i + 1) === 0x58)) i += 2;
-    if (!isHex(at(i))) return false;
-    while (isHex(at(i))) i++;
+    if (at(i) === 0x30 && (at(i + 1) === 0x78 || at(i + 1) === 0x58) && isHex(at(i + 2))) i += 2;
+    const start = i;
+    while (isHex(at(i))) {
+      if (i - start >= MAX_SCANF_DIGITS) return false;
+      i++;
+    }
+    if (i === start) return false;
   }
   return true;
 }
+
+/** The most characters sscanf keeps of one number: a longer one fails the conversion. */
+const MAX_SCANF_DIGITS = 62;
 
 /**
  * Why varpd's files plugin would not start on this table, or undefined when

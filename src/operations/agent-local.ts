@@ -1,6 +1,7 @@
 /**
  * The agent's commands on the node itself (docs/architecture.md#operations):
- * `agent [--once]`, `agent status`, `agent reset`, `agent patch-table`. They
+ * `agent [--once]`, `agent status`, `agent reset`, `agent patch-table`,
+ * `agent check-tables`. They
  * need no state and no SSH: each reads the agent's configuration (whose
  * `root`, in the simulated cluster, is where this node's files are) and
  * does one thing with the machinery of src/agent/.
@@ -11,6 +12,7 @@ import { runDaemon } from '../agent/daemon.js';
 import { patchTableWords, type PatchReport } from '../agent/patch-table.js';
 import { resetFloor, runOnce, type RunReport } from '../agent/reconcile.js';
 import { readStatus, type AgentStatus } from '../agent/status.js';
+import { checkTablesBeforeRestart, type RestartGuardResult } from '../apply/restart-guard.js';
 import type { Logger } from '../log.js';
 import { LocalTransport } from '../transport/local-transport.js';
 import { RootedTransport } from '../transport/rooted-transport.js';
@@ -45,6 +47,23 @@ export async function patchLocalTable(configPath: string | undefined, env: NodeJ
   const t = config.root === undefined ? local : new RootedTransport(local, config.root);
   try {
     return await patchTableWords(t, words, { timeoutMs: config.timeout_seconds * 1000 });
+  } finally {
+    await t.close();
+  }
+}
+
+/**
+ * `agent check-tables`: whether varpd may restart on this node, every
+ * overlay's table read and parsed as varpd would (docs/smartos-rules.md#before-a-restart);
+ * throws RestartRefusedError naming each table that would fail. None is
+ * skipped as ours: commands.sh runs it after our tables are in place.
+ */
+export async function checkLocalTables(configPath: string | undefined, env: NodeJS.ProcessEnv): Promise<RestartGuardResult> {
+  const { config } = await loadAgentConfig(configPath, env);
+  const local = new LocalTransport(hostname());
+  const t = config.root === undefined ? local : new RootedTransport(local, config.root);
+  try {
+    return await checkTablesBeforeRestart(t, { timeoutMs: config.timeout_seconds * 1000, ours: new Set() });
   } finally {
     await t.close();
   }

@@ -69,4 +69,31 @@ describe('apply refuses a varpd restart that would cost an overlay its instance'
     expect(await varpdRestarts(n)).toBe(1);
     expect(await fault(n)).toEqual({ adminoverlay2: 'ONLINE', customers1000: 'ONLINE', danube2999: 'ONLINE' });
   });
+
+  it('a foreign overlay that lost its instance earlier: dladm show-overlay warns and exits 1, and apply reads, checks and restarts all the same', async () => {
+    expect((await cli(['apply', '--yes'], c.env)).status).toBe(0);
+    const n = c.node('cn01.sim.test');
+    await foreignOverlay(n);
+    // Someone restarted varpd while Danube's table was broken: danube2999 has no instance, for good.
+    await writeFile(n.path(FOREIGN), GOOD.slice(0, 30));
+    await run(n.path('/usr/sbin/svcadm'), ['restart', 'network/varpd']);
+    expect((await fault(n)).danube2999).toBe('DEGRADED');
+    const show = await run(n.path('/usr/sbin/dladm'), ['show-overlay', '-p', '-o', 'link,property,value']).then(
+      () => undefined,
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(show?.code).toBe(1);
+    expect(show?.stderr).toMatch(/^dladm: warning: failed to get varpd props for overlay danube2999, varpd id \d+: ok\n$/);
+    expect(show?.stdout).toContain('danube2999:mtu:');
+    expect(show?.stdout).not.toContain('danube2999:files/config:');
+
+    // Our table drifted: apply rewrites it and restarts varpd; the lost overlay's table is not read (no files/config).
+    await writeFile(n.path(OURS), '{}\n');
+    await n.clearCalls();
+    const a = await cli(['apply', '--yes'], c.env);
+    expect(a.stderr).toBe('');
+    expect(a.status).toBe(0);
+    expect(await varpdRestarts(n)).toBe(1);
+    expect(await fault(n)).toEqual({ adminoverlay2: 'ONLINE', customers1000: 'ONLINE', danube2999: 'DEGRADED', lab2000: 'ONLINE' });
+  });
 });

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
-import { parseOverlayStatus, parseShowOverlay } from '../../src/discovery/dladm.js';
+import { parseOverlayStatus, parseShowOverlay, showOverlayLostInstances } from '../../src/discovery/dladm.js';
+import { readShowOverlayResult } from '../../src/apply/show-overlay.js';
+import { TransportError } from '../../src/transport/transport.js';
 import { mergeDiscovery } from '../../src/discovery/merge.js';
 import { parseSysinfo } from '../../src/discovery/sysinfo.js';
 import { parseVmadmLookup } from '../../src/discovery/vmadm.js';
@@ -106,6 +108,32 @@ describe('dladm show-overlay -p', () => {
     for (const bad of ['1lab7', 'lab07', `${'a'.repeat(30)}10`]) {
       expect(() => parseShowOverlay(`${bad}:mtu:1400\n`), bad).toThrow(ValidationError);
     }
+  });
+});
+
+describe('dladm show-overlay with an overlay whose varpd instance is gone (exit 1, a warning each)', () => {
+  const warn = (l: string, id = 3): string => `dladm: warning: failed to get varpd props for overlay ${l}, varpd id ${id}: ok\n`;
+  it('names the overlays warned about when every stderr line is that warning', () => {
+    expect(showOverlayLostInstances(1, warn('danube2999') + warn('vx.lab7', 12))).toEqual(['danube2999', 'vx.lab7']);
+    expect(showOverlayLostInstances(1, warn('c1000').replace('dladm', '/usr/sbin/dladm'))).toEqual(['c1000']);
+  });
+  it('is no such case otherwise: exit 0 or 2, another message beside it, no message, a link dladm would refuse', () => {
+    expect(showOverlayLostInstances(0, '')).toBeUndefined();
+    expect(showOverlayLostInstances(2, warn('c1000'))).toBeUndefined();
+    expect(showOverlayLostInstances(1, '')).toBeUndefined();
+    expect(showOverlayLostInstances(1, `${warn('c1000')}dladm: failed to find x: object not found\n`)).toBeUndefined();
+    expect(showOverlayLostInstances(1, warn('1lab7'))).toBeUndefined();
+    expect(showOverlayLostInstances(1, 'dladm: warning: failed to get overlay properties for overlay c1000: Bad file number\n')).toBeUndefined();
+  });
+  it('the read keeps the listing (the lost overlay without files/config) and names the overlay; anything else fails as before', () => {
+    const stdout = 'c1000:files/config:/a.json\nc1000:mtu:1400\ndanube2999:mtu:1400\n';
+    const r = readShowOverlayResult('n1', { code: 1, stdout, stderr: warn('danube2999') });
+    expect([...r.overlays.keys()]).toEqual(['c1000', 'danube2999']);
+    expect(r.overlays.get('danube2999')!.has('files/config')).toBe(false);
+    expect([...r.noInstance]).toEqual(['danube2999']);
+    expect(() => readShowOverlayResult('n1', { code: 1, stdout, stderr: warn('other3') })).toThrow(TransportError);
+    expect(() => readShowOverlayResult('n1', { code: 1, stdout, stderr: 'dladm: something else\n' })).toThrow(/exit 1/);
+    expect([...readShowOverlayResult('n1', { code: 0, stdout, stderr: '' }).noInstance]).toEqual([]);
   });
 });
 

@@ -472,6 +472,10 @@ echo "usage: 020-ipsec-restore.sh start|refresh" >&2; exit 1
   rec dladm "$@"
   IFS= read -r -d '' out < "$root/var/sim/overlays.txt"
   printf '%s' "$out"
+  # An overlay with no varpd instance: a warning each and exit 1 after the listing (sim-commands.mjs says why).
+  warn=
+  [ -f "$root/var/sim/overlays.warn" ] && IFS= read -r -d '' warn < "$root/var/sim/overlays.warn"
+  [ -z "$warn" ] || { printf '%s' "$warn" >&2; exit 1; }
   exit 0
 fi
 sim_call dladm "$@"
@@ -586,6 +590,7 @@ export async function writeNodeRoot(root: string, facts: SimNodeFacts, vms: SimV
   await writeFile(join(root, 'var/sim/vms.json'), `${JSON.stringify(vms, null, 2)}\n`);
   await writeFile(join(root, 'var/sim/overlays.json'), '{}\n');
   await writeFile(join(root, 'var/sim/overlays.txt'), '');
+  await writeFile(join(root, 'var/sim/overlays.warn'), '');
   await writeFile(join(root, 'var/sim/calls.jsonl'), '');
   await writeFile(join(root, 'var/sim/node-version'), 'v20.11.1\n');
 }

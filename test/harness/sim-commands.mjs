@@ -11,7 +11,7 @@
 // the light nodes. Synchronous: one call runs to its end before the next.
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { linkHoldingVni, linkNameProblem, overlayHolder, OVERLAY_MTU_MAX, OVERLAY_MTU_MIN, parsePropArgs, parseVarpdFilesConfig, droppedEntries } from './smartos-rules.mjs';
+import { linkHoldingVni, linkNameProblem, overlayHolder, OVERLAY_MTU_MAX, OVERLAY_MTU_MIN, parsePropArgs, parseVarpdFilesConfig, droppedEntries, unusableProxyFields } from './smartos-rules.mjs';
 
 /** A command's early end with a status (what `exit` is in a script). */
 class SimExit extends Error {
@@ -66,7 +66,11 @@ function readJson(file, fallback) {
 function writeJson(file, value) {
   replaceText(join(sim, file), `${JSON.stringify(value, null, 2)}\n`);
   // The shell dladm answers the common `show-overlay -p -o link,property,value` from this.
-  if (file === 'overlays.json') replaceText(join(sim, 'overlays.txt'), showOverlayLines(value, ['link', 'property', 'value'], true, false, Object.keys(value).sort()).join(''));
+  if (file === 'overlays.json') {
+    const links = Object.keys(value).sort();
+    replaceText(join(sim, 'overlays.txt'), showOverlayLines(value, ['link', 'property', 'value'], true, false, links).join(''));
+    replaceText(join(sim, 'overlays.warn'), lostInstanceWarnings(value, links).join(''));
+  }
 }
 
 /**
@@ -125,7 +129,9 @@ function createOverlay(argv) {
   // libvarpd_files.c:168-170, its open), so a missing or unparseable table fails the create.
   const start = startFiles(p['files/config']);
   if (start.error) fail(`overlay creation failed: failed to activate varpd instance: ${start.error}`);
-  overlays[link] = { vnetid, mtu: '1400', ...p, temporary: argv.includes('-t') };
+  // The instance's number, as show-overlay's warning prints it: the simulator's own count (varpd takes one from its id space).
+  const varpdId = Math.max(0, ...Object.values(overlays).map((o) => o.varpdId ?? 0)) + 1;
+  overlays[link] = { vnetid, mtu: '1400', ...p, temporary: argv.includes('-t'), varpdId };
   writeJson('overlays.json', overlays);
 }
 
@@ -133,7 +139,8 @@ function createOverlay(argv) {
 function startFiles(path) {
   let text;
   try {
-    text = readFileSync(under(path), 'utf8');
+    // The bytes, as varpd maps them (libvarpd_files.c:180): its parser reads chars, not UTF-8.
+    text = readFileSync(under(path));
   } catch (e) {
     return { error: `${path}: ${e.code ?? e.message}` };
   }
@@ -149,8 +156,9 @@ function startFiles(path) {
  * unlinked (:547-556), so no later restart brings it back, whatever the file
  * then holds; the link itself stays, degraded with "no varpd instance exists"
  * (:447-463, :560), until it is deleted and created again. varpd-errors.json
- * says which links lost their instance and why, and which entries' lookups
- * would be dropped without failing the start.
+ * says which links lost their instance and why, which entries' lookups
+ * would be dropped, and which arp, ndp or dhcp-proxy members varpd cannot
+ * answer from, none of which fails the start.
  */
 function varpdRestart() {
   const overlays = readJson('overlays.json', {});
@@ -169,7 +177,8 @@ function varpdRestart() {
       continue;
     }
     const drops = droppedEntries(start.table);
-    if (drops.length > 0) errors[link] = { dropped: false, lookupsDropped: drops };
+    const unusable = unusableProxyFields(start.table);
+    if (drops.length > 0 || unusable.length > 0) errors[link] = { dropped: false, lookupsDropped: drops, proxyFieldsUnusable: unusable };
   }
   writeJson('overlays.json', overlays);
   writeJson('varpd-errors.json', errors);
@@ -185,6 +194,8 @@ function showOverlayLines(overlays, fields, parseable, fabric, links) {
       continue;
     }
     for (const prop of ['files/config', 'mtu', 'vnetid', 'vxlan/listen_ip', 'vxlan/listen_port']) {
+      // files/config is varpd's, asked of the overlay's instance (libdloverlay.c:445-466): with none, it is not listed.
+      if (prop === 'files/config' && overlays[l].degraded) continue;
       if (overlays[l][prop] !== undefined) rows.push({ link: l, property: prop, value: overlays[l][prop] });
     }
   }
@@ -197,6 +208,11 @@ function showOverlayLines(overlays, fields, parseable, fabric, links) {
     out.push(`${line}\n`);
   }
   return out;
+}
+
+/** show-overlay's warning for each of `links` whose varpd instance is gone (see its caller in run). */
+function lostInstanceWarnings(overlays, links) {
+  return links.filter((l) => overlays[l].degraded).map((l) => `dladm: warning: failed to get varpd props for overlay ${l}, varpd id ${overlays[l].varpdId ?? 1}: ok\n`);
 }
 
 function escapeField(v) {
@@ -243,11 +259,21 @@ function run(args) {
       const rest = args.slice(1);
       const parseable = rest.includes('-p');
       const oi = rest.indexOf('-o');
-      const fields = oi >= 0 ? rest[oi + 1].split(',') : ['link', 'property', 'value'];
+      // The default fields: dladm.c overlay_fields and overlay_fma_fields (-f).
+      const fields = oi >= 0 ? rest[oi + 1].split(',') : rest.includes('-f') ? ['link', 'status', 'details'] : ['link', 'property', 'value'];
       const positional = rest.filter((a, i) => !a.startsWith('-') && rest[i - 1] !== '-o');
       const links = positional.length > 0 ? positional : Object.keys(overlays).sort();
       for (const l of links) if (!overlays[l]) fail(`show-overlay failed: object not found`);
-      stdout(showOverlayLines(overlays, fields, parseable, rest.includes('-f'), links).join(''));
+      const fabric = rest.includes('-f');
+      stdout(showOverlayLines(overlays, fields, parseable, fabric, links).join(''));
+      // An overlay whose varpd instance is gone: show-overlay walks its kernel properties, then asks varpd
+      // for the instance's (libdloverlay.c:445-466), which fails (libvarpd_door.c:101-103, ENOENT); the
+      // walk's error is printed as a warning (dladm.c:10227-10233, :9111-9124; the message's status is the
+      // earlier lookup's, DLADM_STATUS_OK, libdloverlay.c:468-471, libdladm.c:200-201) and dladm exits 1
+      // (dladm.c:10491-10497). -f reads the kernel's status only (libdloverlay.c:886-908).
+      const warnings = fabric ? [] : lostInstanceWarnings(overlays, links);
+      for (const w of warnings) stderr(w);
+      if (warnings.length > 0) throw new SimExit(1);
     } else if (sub === 'create-overlay') {
       createOverlay(args);
     } else if (sub === 'delete-overlay') {

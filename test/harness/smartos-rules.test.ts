@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { simFacts, writeNodeRoot } from './sim-cluster.js';
 // @ts-expect-error: a plain .mjs module of the harness, without types
-import { droppedEntries, parseVarpdFilesConfig } from './smartos-rules.mjs';
+import { droppedEntries, parseVarpdFilesConfig, proxyArpAnswer, unusableProxyFields } from './smartos-rules.mjs';
 
 const run = promisify(execFile);
 const dirs: string[] = [];
@@ -160,6 +160,24 @@ describe("varpd's restart reads every files/config with the files plugin's parse
     expect(await fma()).toBe('customers1000:ONLINE:-\n');
   });
 
+  it('an overlay that lost its instance: show-overlay lists its kernel properties, not files/config, warns and exits 1; -f exits 0', async () => {
+    expect((await create('customers1000', '1000')).code).toBe(0);
+    expect((await create('lab2000', '2000')).code).toBe(0);
+    await writeFile(join(root, 'opt/custom/networking/customers1000.json'), '{,}');
+    await sh('usr/sbin/svcadm', 'restart', 'network/varpd');
+    const all = await sh('usr/sbin/dladm', 'show-overlay', '-p', '-o', 'link,property,value');
+    expect(all.code).toBe(1);
+    expect(all.stderr).toMatch(/^dladm: warning: failed to get varpd props for overlay customers1000, varpd id \d+: ok\n$/);
+    expect(all.stdout).toContain('customers1000:mtu:1400\n');
+    expect(all.stdout).not.toContain('customers1000:files/config');
+    expect(all.stdout).toContain('lab2000:files/config:/opt/custom/networking/lab2000.json\n');
+    expect((await sh('usr/sbin/dladm', 'show-overlay', 'lab2000')).code).toBe(0);
+    expect((await sh('usr/sbin/dladm', 'show-overlay', 'customers1000')).code).toBe(1);
+    const f = await sh('usr/sbin/dladm', 'show-overlay', '-f', 'customers1000');
+    expect(f.code).toBe(0);
+    expect(f.stderr).toBe('');
+  });
+
   it('dladm create-overlay fails, and keeps no link, when the files/config it names is missing or refused', async () => {
     const missing = await createBare('lab2000', '2000');
     expect(missing.code).toBe(1);
@@ -176,5 +194,69 @@ describe("varpd's restart reads every files/config with the files plugin's parse
     expect(droppedEntries(r.table)).toEqual(['52:54:0:aa:0:2']);
     const noIp = parseVarpdFilesConfig('{ "52:54:00:aa:00:03": { "port": 4790 } }');
     expect(droppedEntries(noIp.table)).toEqual(['52:54:0:aa:0:3']);
+  });
+
+  // Per entry, what varpd's lookups take (libvarpd_files.c:290-323) and what its ARP, NDP and DHCP
+  // proxies take (:458-569); none of it fails the start.
+  const lookups: Array<[string, string, boolean]> = [
+    ['an entry as we write it', '{ "arp": "10.10.0.2", "ip": "10.100.0.12", "port": 4790 }', false],
+    ['unknown members beside port and ip', '{ "ip": "10.1.1.1", "port": 4790, "vm": "web1", "x": [1] }', false],
+    ['an IPv6 ip', '{ "ip": "2001:db8::1", "port": 4790 }', false],
+    ['an IPv4-mapped IPv6 ip', '{ "ip": "::ffff:10.1.1.1", "port": 4790 }', false],
+    ['leading zeroes in an IPv4 part (inet_pton4 takes them)', '{ "ip": "010.001.1.1", "port": 4790 }', false],
+    ['an ip part above 255', '{ "ip": "10.1.1.256", "port": 4790 }', true],
+    ['an ip of three parts', '{ "ip": "10.1.1", "port": 4790 }', true],
+    ['white space around the ip', '{ "ip": " 10.1.1.1", "port": 4790 }', true],
+    ['a host name as ip', '{ "ip": "node1:x", "port": 4790 }', true],
+    ['an ip that is an array', '{ "ip": ["10.1.1.1"], "port": 4790 }', true],
+    ['port 0', '{ "ip": "10.1.1.1", "port": 0 }', true],
+    ['port 65536', '{ "ip": "10.1.1.1", "port": 65536 }', true],
+    ['port true', '{ "ip": "10.1.1.1", "port": true }', true],
+    ['an entry that is an array', '[ "10.1.1.1", 4790 ]', true],
+    ['a \\u0000 cutting the ip short', '{ "ip": "10.1.1.1\\u0000garbage", "port": 4790 }', false],
+  ];
+  it.each(lookups)('%s: lookups to the MAC %s', (_what, entry, dropped) => {
+    const r = parseVarpdFilesConfig(`{ "52:54:00:aa:00:02": ${entry} }`);
+    expect(r.error).toBeUndefined();
+    expect(droppedEntries(r.table)).toEqual(dropped ? ['52:54:0:aa:0:2'] : []);
+  });
+
+  it('an arp that is no IPv4 address, an ndp that is no IPv6 one, a dhcp-proxy that is no MAC: varpd skips that entry for that question', () => {
+    const r = parseVarpdFilesConfig(
+      '{ "2:0:0:0:0:1": { "arp": "10.0.0.300", "ndp": "10.0.0.1", "dhcp-proxy": "gw" },' +
+        ' "2:0:0:0:0:2": { "arp": 167772161, "ndp": "fe80::2", "dhcp-proxy": "2:0:0:0:0:9" },' +
+        ' "2:0:0:0:0:3": { "port": 4790 } }',
+    );
+    expect(r.error).toBeUndefined();
+    expect(unusableProxyFields(r.table)).toEqual([
+      { mac: '2:0:0:0:0:1', field: 'arp' },
+      { mac: '2:0:0:0:0:1', field: 'ndp' },
+      { mac: '2:0:0:0:0:1', field: 'dhcp-proxy' },
+      { mac: '2:0:0:0:0:2', field: 'arp' },
+    ]);
+  });
+
+  it('an ARP question is answered by the first entry, in the table order, whose arp matches; a repeated MAC moves to the end', () => {
+    const r = parseVarpdFilesConfig('{ "2:0:0:0:0:1": { "arp": "10.0.0.5" }, "2:0:0:0:0:2": { "arp": "010.0.0.5" }, "02:00:00:00:00:01": { "arp": "10.0.0.5" } }');
+    expect(Object.keys(r.table)).toEqual(['2:0:0:0:0:2', '2:0:0:0:0:1']);
+    expect(proxyArpAnswer(r.table, '10.0.0.5')).toBe('2:0:0:0:0:2');
+    expect(proxyArpAnswer(r.table, '10.0.0.6')).toBeUndefined();
+  });
+
+  it('a port past 32 bits wraps as illumos atoi does (a reading of atoi.c, not seen on illumos)', () => {
+    const r = parseVarpdFilesConfig('{ "2:0:0:0:0:1": { "ip": "10.0.0.1", "port": 4294967297 }, "2:0:0:0:0:2": { "ip": "10.0.0.1", "port": -4294962506 } }');
+    expect(r.table['2:0:0:0:0:1'].port).toEqual({ int: 1 });
+    expect(r.table['2:0:0:0:0:2'].port).toEqual({ int: 4790 });
+    expect(droppedEntries(r.table)).toEqual([]);
+  });
+
+  it('an entry that is an array starts (an nvlist to varpd), and its lookups are dropped, at a restart too', async () => {
+    expect((await create('customers1000', '1000')).code).toBe(0);
+    await writeFile(join(root, 'opt/custom/networking/customers1000.json'), '{ "52:54:00:aa:00:02": [ "10.1.1.1", 4790 ], "52:54:00:aa:00:03": { "arp": "10.9.9.9.9", "ip": "10.1.1.3", "port": 4790 } }');
+    expect((await sh('usr/sbin/svcadm', 'restart', 'network/varpd')).code).toBe(0);
+    expect(await fma()).toBe('customers1000:ONLINE:-\n');
+    expect(JSON.parse(await readFile(join(root, 'var/sim/varpd-errors.json'), 'utf8'))).toEqual({
+      customers1000: { dropped: false, lookupsDropped: ['52:54:0:aa:0:2'], proxyFieldsUnusable: [{ mac: '52:54:0:aa:0:3', field: 'arp' }] },
+    });
   });
 });

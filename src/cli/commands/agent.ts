@@ -12,7 +12,7 @@ import { DEFAULT_OUT, PLATFORMS, renderService, type Platform } from '../../agen
 import { AGENT_LAYOUT } from '../../agent/layout.js';
 import type { RunReport } from '../../agent/reconcile.js';
 import { renderStatus, EMPTY_STATUS } from '../../agent/status.js';
-import { localAgentStatus, patchLocalTable, resetAgentFloor, runAgentOnce, runAgentService } from '../../operations/agent-local.js';
+import { checkLocalTables, localAgentStatus, patchLocalTable, resetAgentFloor, runAgentOnce, runAgentService } from '../../operations/agent-local.js';
 import { withCommonOptions, withConfirmOption } from '../common.js';
 import { CliContext, type CliIo } from '../context.js';
 import { snakeJson } from '../json-style.js';
@@ -51,6 +51,7 @@ export function registerAgent(program: Command, io: CliIo): void {
   registerStatus(agent, io);
   registerReset(agent, io);
   registerPatchTable(agent, io);
+  registerCheckTables(agent, io);
   registerAgentDeploy(agent, io);
   registerInstall(agent, io);
 }
@@ -132,6 +133,20 @@ function registerPatchTable(agent: Command, io: CliIo): void {
       );
       // The patch is in place, but an overlay is down until recreated: exit 2, as apply (the daemon reads it so).
       if (r.degraded.length > 0) throw new OutcomeReported('degraded overlays', { code: 'Degraded', exitStatus: EXIT.drift });
+    });
+}
+
+function registerCheckTables(agent: Command, io: CliIo): void {
+  withCommonOptions(agent.command('check-tables'))
+    .description("check that varpd may restart on this node: every overlay's files/config table read and parsed as varpd reads it (exit 1 naming each one that would cost its overlay the varpd instance); commands.sh runs it before its varpd restart")
+    .option('--config <file>', 'agent configuration (its timeout_seconds)')
+    .action(async (opts: { config?: string }, cmd: Command) => {
+      const ctx = CliContext.fromCommand(io, cmd);
+      const r = await checkLocalTables(configPath(opts, io.env, cmd), io.env);
+      ctx.output(
+        () => `${hostname()}: ${r.tables} overlay table(s), ${r.read} read: each parses as varpd reads it; varpd may restart`,
+        () => ({ tables: r.tables, read: r.read, bytes_read: r.bytesRead }),
+      );
     });
 }
 
