@@ -4,7 +4,7 @@
  * then stop with exit 0; SIGHUP reloads the configuration file and
  * reschedules, keeping the running configuration if the new one is bad.
  */
-import nodeCron, { type ScheduledTask } from 'node-cron';
+import nodeCron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
 import type { Logger } from '../log.js';
 import { loadAgentConfig, type AgentConfig } from './config.js';
 import { runOnce } from './reconcile.js';
@@ -36,72 +36,30 @@ async function markState(config: AgentConfig, state: 'running' | 'stopped', log:
 
 /** Runs until SIGTERM or SIGINT; resolves with the exit status. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
-  const { log } = opts;
   const signals = opts.signals ?? process;
-  let { config, source } = await loadAgentConfig(opts.configPath, opts.env);
-  let stopping = false;
-  let current: Promise<unknown> | undefined;
-  let task: ScheduledTask | undefined;
+  const { config, source } = await loadAgentConfig(opts.configPath, opts.env);
+  const agent = new AgentService(config, source, opts);
+  await agent.start();
+  return untilStopped(agent, signals, opts.log);
+}
 
-  const tick = async (): Promise<void> => {
-    if (stopping || current) {
-      if (current) log.warn('previous run still in progress; this one is skipped');
-      return;
-    }
-    current = runOnce(config, { log, state: 'running', shouldStop: () => stopping });
-    try {
-      await current;
-    } finally {
-      current = undefined;
-    }
-  };
-  const schedule = (c: AgentConfig): ScheduledTask =>
-    nodeCron.schedule(c.schedule, tick, {
-      name: 'esdc-overlay-agent',
-      noOverlap: true,
-      maxRandomDelay: Math.round(c.start_delay_max_seconds * 1000),
-      // node-cron's own messages (missed or overlapping executions) as log lines like ours.
-      logger: {
-        info: (m) => log.debug({ source: 'node-cron' }, String(m)),
-        warn: (m) => log.warn({ source: 'node-cron' }, String(m)),
-        error: (m, e) => log.error({ source: 'node-cron', error: (e ?? m) instanceof Error ? ((e ?? m) as Error).message : undefined }, String(m)),
-        debug: (m) => log.debug({ source: 'node-cron' }, String(m)),
-      },
-    });
-
-  await markState(config, 'running', log);
-  task = schedule(config);
-  log.info({ schedule: config.schedule, config: source, start_delay_max_seconds: config.start_delay_max_seconds }, 'agent started');
-
+/**
+ * The signals wired to the agent: SIGHUP reloads, the first SIGTERM or
+ * SIGINT stops it; resolves with exit 0 once it has stopped and the
+ * handlers are gone.
+ */
+function untilStopped(agent: AgentService, signals: NodeJS.EventEmitter, log: Logger): Promise<number> {
   return new Promise<number>((resolve) => {
-    const onHup = (): void => {
-      void (async () => {
-        try {
-          const next = await loadAgentConfig(opts.configPath, opts.env);
-          await task?.destroy();
-          config = next.config;
-          source = next.source;
-          task = schedule(config);
-          log.info({ schedule: config.schedule, config: source }, 'configuration reloaded');
-        } catch (err) {
-          log.error({ error: (err as Error).message }, 'configuration not reloaded; keeping the running one');
-        }
-      })();
-    };
+    const onHup = (): void => void agent.reload();
     const onStop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'stopping after the current step');
-      void (async () => {
-        await task?.destroy();
-        await current?.catch(() => undefined);
-        await markState(config, 'stopped', log);
+      if (agent.stopping) return;
+      void agent.stop(signal).then(() => {
         signals.off('SIGHUP', onHup);
         signals.off('SIGTERM', onTerm);
         signals.off('SIGINT', onInt);
         log.info('agent stopped');
         resolve(0);
-      })();
+      });
     };
     const onTerm = (): void => onStop('SIGTERM');
     const onInt = (): void => onStop('SIGINT');
@@ -109,4 +67,82 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     signals.on('SIGTERM', onTerm);
     signals.on('SIGINT', onInt);
   });
+}
+
+/** The running agent: the configuration in force, its cron task, and the run in progress (one at a time). */
+class AgentService {
+  stopping = false;
+  private current: Promise<unknown> | undefined;
+  private task: ScheduledTask | undefined;
+
+  constructor(
+    private config: AgentConfig,
+    private source: string,
+    private readonly opts: DaemonOptions,
+  ) {}
+
+  /** The status says running, the schedule starts. */
+  async start(): Promise<void> {
+    const { log } = this.opts;
+    await markState(this.config, 'running', log);
+    this.task = this.schedule();
+    log.info({ schedule: this.config.schedule, config: this.source, start_delay_max_seconds: this.config.start_delay_max_seconds }, 'agent started');
+  }
+
+  /** SIGHUP: the configuration file again and a new schedule; a bad file keeps the running configuration. */
+  async reload(): Promise<void> {
+    const { log } = this.opts;
+    try {
+      const next = await loadAgentConfig(this.opts.configPath, this.opts.env);
+      await this.task?.destroy();
+      this.config = next.config;
+      this.source = next.source;
+      this.task = this.schedule();
+      log.info({ schedule: this.config.schedule, config: this.source }, 'configuration reloaded');
+    } catch (err) {
+      log.error({ error: (err as Error).message }, 'configuration not reloaded; keeping the running one');
+    }
+  }
+
+  /** No run starts from now on; the one in progress ends after its current step; then the status says stopped. */
+  async stop(signal: string): Promise<void> {
+    this.stopping = true;
+    this.opts.log.info({ signal }, 'stopping after the current step');
+    await this.task?.destroy();
+    await this.current?.catch(() => undefined);
+    await markState(this.config, 'stopped', this.opts.log);
+  }
+
+  /** One scheduled run, unless one is still going (or the agent is stopping). */
+  private async tick(): Promise<void> {
+    if (this.stopping || this.current) {
+      if (this.current) this.opts.log.warn('previous run still in progress; this one is skipped');
+      return;
+    }
+    this.current = runOnce(this.config, { log: this.opts.log, state: 'running', shouldStop: () => this.stopping });
+    try {
+      await this.current;
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  private schedule(): ScheduledTask {
+    return nodeCron.schedule(this.config.schedule, () => this.tick(), {
+      name: 'esdc-overlay-agent',
+      noOverlap: true,
+      maxRandomDelay: Math.round(this.config.start_delay_max_seconds * 1000),
+      logger: cronLogger(this.opts.log),
+    });
+  }
+}
+
+/** node-cron's own messages (missed or overlapping executions) as log lines like ours. */
+function cronLogger(log: Logger): CronLogger {
+  return {
+    info: (m) => log.debug({ source: 'node-cron' }, String(m)),
+    warn: (m) => log.warn({ source: 'node-cron' }, String(m)),
+    error: (m, e) => log.error({ source: 'node-cron', error: (e ?? m) instanceof Error ? ((e ?? m) as Error).message : undefined }, String(m)),
+    debug: (m) => log.debug({ source: 'node-cron' }, String(m)),
+  };
 }

@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { compareFacts } from '../discovery/facts.js';
 import type { NodeFacts } from '../discovery/sysinfo.js';
-import { affectedRules, mergeInventory, type MergeResult } from '../inventory/merge.js';
+import { affectedRules, mergeInventory, type MergeReport, type MergeResult } from '../inventory/merge.js';
 import type { VmObservation } from '../inventory/observation.js';
 import type { VmEvent } from '../inventory/events.js';
 import type { Logger } from '../log.js';
@@ -24,11 +24,13 @@ import { loadState, type LoadedSnapshot } from '../operations/warnings.js';
 import { formatIssue } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
 import { NodeLink, type LinkStatus } from './node-link.js';
-import { emptyDaemonStatus, sentSummary, writeDaemonStatus, writeStandbyStatus, type DaemonStatus } from './status.js';
+import { emptyDaemonStatus, writeDaemonStatus, writeStandbyStatus, type DaemonStatus } from './status.js';
 import { NodeWriter } from './node-writer.js';
 import { recordDegraded } from './degraded.js';
 import { DeltaState } from './delta.js';
 import type { TableResult } from './tables.js';
+import { tableAsks } from './table-asks.js';
+import { batchLogFields, batchSummary, recordMerge, summariseWrites, type BatchTables, type SettledWrites } from './batch-report.js';
 
 
 export interface InventoryDaemonOptions {
@@ -67,6 +69,24 @@ function targetKey(n: Node): string {
 /** `danube`: the daemon records vnics and writes no table (Danube's management server does). */
 export function arpTableOwner(model: Model): ArpTableOwner {
   return model.defaults.arpTables;
+}
+
+/** A batch's share of what changed, taken from the daemon when it starts. */
+interface PendingBatch {
+  /** When the batch's first event came (performance.now()), if any did. */
+  started: number | undefined;
+  /** The nodes whose views changed, sorted. */
+  nodes: string[];
+  /** The nodes resynced since the last batch: every table of theirs is checked. */
+  resynced: Set<string>;
+}
+
+/** A batch's merge as saved. */
+interface SavedBatch {
+  report: MergeReport;
+  /** The model as saved: the tables are written from it. */
+  model: Model;
+  committedAt: number;
 }
 
 export class InventoryDaemon {
@@ -246,15 +266,40 @@ export class InventoryDaemon {
     }
   }
 
+  /**
+   * One batch: the views merged into the state in one save, then (this
+   * daemon leading, and the tables its own) the changed tables written, then
+   * the batch reported. Each step below is one of these; the lease is checked
+   * before the save and again before the writes (docs/daemon.md#one-daemon).
+   */
   private async batch(): Promise<void> {
     if (!this.model || (this.dirty.size === 0 && this.tableRetry.size === 0)) return;
     if (!(await this.leading())) return;
+    const pending = this.takePending();
+    const saved = await this.saveViews(pending);
+    if (!saved) return;
+    recordMerge(this.status, saved.report);
+    const tables = this.owner === 'esdc-overlay' && (await this.leading()) ? await this.writeBatchTables(saved.model, saved.report, pending.resynced) : undefined;
+    this.reportBatch(pending, saved, tables);
+  }
+
+  /** What the batch is for: the nodes changed since the last one (and those resynced), taken, so later events start the next. */
+  private takePending(): PendingBatch {
     const started = this.firstEventAt;
     this.firstEventAt = undefined;
     const nodes = [...this.dirty].sort();
     this.dirty.clear();
     const resynced = new Set(this.resynced);
     this.resynced.clear();
+    return { started, nodes, resynced };
+  }
+
+  /**
+   * The views merged into the state's `vnics` in one store transaction; the
+   * model as saved is adopted. Undefined when the store failed: then the
+   * batch is put back and retried later (saveFailed).
+   */
+  private async saveViews(pending: PendingBatch): Promise<SavedBatch | undefined> {
     let merged: MergeResult;
     let model: Model;
     try {
@@ -270,88 +315,48 @@ export class InventoryDaemon {
       this.status.arp_tables = arpTableOwner(model);
       this.markStore(true);
     } catch (err) {
-      // Nothing recorded, so nothing applied: the same views are merged again later.
-      for (const n of nodes) this.dirty.add(n);
-      for (const n of resynced) this.resynced.add(n);
-      this.firstEventAt ??= started;
-      this.storeDown(err);
-      this.status.last_batch = { ...this.emptyBatch(nodes), error: (err as Error)?.message ?? String(err) };
-      this.events.emit('batch', this.status.last_batch);
-      this.schedule(Math.min(30_000, 500 * 2 ** Math.min(this.storeFailures, 6)));
-      return;
+      this.saveFailed(pending, err);
+      return undefined;
     }
-    const committedAt = performance.now();
-    const r = merged.report;
-    const c = this.status.counters;
-    c.batches++;
-    c.vnics_added += r.added.length;
-    c.vnics_removed += r.removed.length;
-    c.vnics_moved += r.moved.length;
-    c.vnics_changed += r.changed.length;
-    c.ignored_no_rule = r.ignored.noRule;
-    c.ignored_rule_not_on_node = r.ignored.ruleNotOnNode;
-    this.status.migrating = r.migrating;
-    this.status.conflicts = r.conflicts;
-    this.status.address_conflicts = r.addressConflicts;
+    return { report: merged.report, model, committedAt: performance.now() };
+  }
 
-    let written = 0;
-    let sent: ReturnType<typeof sentSummary> | undefined;
-    let appliedAt: number | undefined;
-    let tableError: string | null = null;
-    if (this.owner === 'esdc-overlay' && (await this.leading())) {
-      const rules = affectedRules(r);
-      const all = new Set([...resynced, ...this.tableRetry]);
-      this.tableRetry.clear();
-      const runs: Array<Promise<TableResult>> = [];
-      for (const node of model.nodes) {
-        if (!this.links.get(node.name)?.connected) continue;
-        const mine = new Set(model.rules.filter((x) => x.nodes.includes(node.name) && rules.has(x.name)).map((x) => x.name));
-        if (mine.size === 0 && !all.has(node.name)) continue;
-        runs.push(this.writer(node.name).request({ model, rules: mine, all: all.has(node.name) }));
-      }
-      // A node that hangs holds back only itself: the batch waits a bounded while, then goes on.
-      const settled = await Promise.race([
-        Promise.all(runs).then((results) => ({ results, complete: true })),
-        new Promise<{ results: TableResult[]; complete: boolean }>((res) => setTimeout(() => res({ results: [], complete: false }), this.opts.batchWaitMs ?? 5000).unref()),
-      ]);
-      appliedAt = settled.complete ? performance.now() : undefined;
-      for (const t of settled.results) for (const paths of t.written.values()) written += paths.length;
-      sent = sentSummary(settled.results.flatMap((t) => [...t.sent.values()].map((x) => ({ bytes: x.bytes, patched: x.patched.length, whole: x.whole.length, fallbacks: x.fallbacks.length }))));
-      const failed = settled.results.flatMap((t) => [...t.failed]);
-      if (failed.length > 0) tableError = failed.map(([n, e]) => `${n}: ${e}`).join('; ');
-      if (!settled.complete) tableError = `${tableError ? `${tableError}; ` : ''}some nodes still writing after ${this.opts.batchWaitMs ?? 5000} ms`;
-    }
-    const ms = (t: number | undefined): number | null => (started === undefined || t === undefined ? null : Math.round(t - started));
-    this.status.last_batch = {
-      at: new Date().toISOString(),
-      nodes,
-      added: r.added.length,
-      removed: r.removed.length,
-      moved: r.moved.length,
-      changed: r.changed.length,
-      tables_written: written,
-      event_to_commit_ms: ms(committedAt),
-      event_to_applied_ms: ms(appliedAt),
-      error: tableError,
-      ...(sent ? { sent } : {}),
-    };
-    this.opts.log.info(
-      {
-        nodes,
-        added: r.added.length,
-        removed: r.removed.length,
-        moved: r.moved.length,
-        changed: r.changed.length,
-        migrating: r.migrating.length,
-        conflicts: r.conflicts.length,
-        tables_written: written,
-        ...(sent ? { bytes_sent_per_node_median: sent.median_bytes, bytes_sent_per_node_max: sent.max_bytes, tables_patched: sent.tables_patched, patch_fallbacks: sent.patch_fallbacks } : {}),
-        arp_tables: this.owner,
-        event_to_commit_ms: ms(committedAt),
-        event_to_applied_ms: ms(appliedAt),
-      },
-      'batch',
-    );
+  /** Nothing recorded, so nothing applied: the same views are merged again later, after a backoff. */
+  private saveFailed(pending: PendingBatch, err: unknown): void {
+    for (const n of pending.nodes) this.dirty.add(n);
+    for (const n of pending.resynced) this.resynced.add(n);
+    this.firstEventAt ??= pending.started;
+    this.storeDown(err);
+    this.status.last_batch = { ...this.emptyBatch(pending.nodes), error: (err as Error)?.message ?? String(err) };
+    this.events.emit('batch', this.status.last_batch);
+    this.schedule(Math.min(30_000, 500 * 2 ** Math.min(this.storeFailures, 6)));
+  }
+
+  /**
+   * The tables the merge changed, asked of the connected nodes' writers
+   * (every table of a node resynced or to retry). A node that hangs holds
+   * back only itself: the batch waits a bounded while, then goes on.
+   */
+  private async writeBatchTables(model: Model, report: MergeReport, resynced: ReadonlySet<string>): Promise<{ tables: BatchTables; appliedAt: number | undefined }> {
+    const all = new Set([...resynced, ...this.tableRetry]);
+    this.tableRetry.clear();
+    const asks = tableAsks(model, affectedRules(report), all, (node) => Boolean(this.links.get(node)?.connected));
+    const runs = asks.map((a) => this.writer(a.node).request({ model, rules: a.rules, all: a.all }));
+    const waitMs = this.opts.batchWaitMs ?? 5000;
+    const settled = await Promise.race([
+      Promise.all(runs).then((results) => ({ results, complete: true })),
+      new Promise<SettledWrites>((res) => setTimeout(() => res({ results: [], complete: false }), waitMs).unref()),
+    ]);
+    const appliedAt = settled.complete ? performance.now() : undefined;
+    return { tables: summariseWrites(settled, waitMs), appliedAt };
+  }
+
+  /** The batch into the status (last_batch), the log and the `batch` event. */
+  private reportBatch(pending: PendingBatch, saved: SavedBatch, written: { tables: BatchTables; appliedAt: number | undefined } | undefined): void {
+    const ms = (t: number | undefined): number | null => (pending.started === undefined || t === undefined ? null : Math.round(t - pending.started));
+    const times = { eventToCommitMs: ms(saved.committedAt), eventToAppliedMs: ms(written?.appliedAt) };
+    this.status.last_batch = batchSummary(new Date().toISOString(), pending.nodes, saved.report, written?.tables, times);
+    this.opts.log.info(batchLogFields(pending.nodes, saved.report, written?.tables, this.owner, times), 'batch');
     this.writeStatus();
     this.events.emit('batch', this.status.last_batch);
   }

@@ -12,17 +12,20 @@ import { executeWork, type ExecuteResult } from '../apply/execute.js';
 import { mapLimit } from '../apply/pool.js';
 import { readOverlayHealth } from '../discovery/overlay-health.js';
 import type { OverlayStatus } from '../discovery/dladm.js';
-import { NodesFailedError, refuseSplitPairs, type NodeFailure } from '../apply/fleet.js';
+import { refuseSplitPairs, type NodeFailure, type Opener } from '../apply/fleet.js';
 import { EsdcError } from '../errors.js';
 import { generateMissingKeys, type KeyChange } from '../ipsec/keys.js';
 import { validateDoc } from '../model/load.js';
 import type { Model } from '../model/model.js';
+import type { Mutation, StateDoc } from '../model/state.js';
+import type { Snapshot, Store } from '../store/store.js';
 import { planIsEmpty, type Plan } from '../plan/plan.js';
 import type { OperationContext } from './context.js';
-import { planFleet, type FleetRun } from './fleet.js';
+import { planFleet, type FleetOptions, type FleetRun } from './fleet.js';
+import { excludedNames, unreachableToSkip, without } from './apply-run-nodes.js';
 import { fleetProgress } from './nodes.js';
 import { remoteFrom, requireKnownNodes, selectNodes, type RemoteOptions } from './remote.js';
-import { transact } from './transact.js';
+import { transact, type TransactOptions } from './transact.js';
 import { modelWarnings } from './warnings.js';
 
 export interface ApplyRequest {
@@ -75,9 +78,16 @@ interface Prepared extends ApplyPreview {
   timeoutMs: number;
 }
 
-/** The nodes of the run: the selection minus `out`. */
-function without(model: Model, only: ReadonlySet<string> | undefined, out: readonly string[]): Set<string> {
-  return new Set((only !== undefined ? [...only] : model.nodes.map((n) => n.name)).filter((n) => !out.includes(n)));
+/** What the steps of one apply share: the request, the hooks, and what they leave for after the transaction. */
+interface ApplyRun {
+  ctx: OperationContext;
+  req: ApplyRequest;
+  hooks: ApplyHooks;
+  store: Store;
+  /** Nodes left out of the run, by request or unreachable, in the order found. */
+  left: string[];
+  /** The fleet once planned: closed once the run is over, whatever happened. */
+  fleet: FleetRun | undefined;
 }
 
 /**
@@ -99,91 +109,119 @@ async function degradedAfterRestart(p: Prepared, result: ExecuteResult): Promise
 }
 
 export async function applyNodes(ctx: OperationContext, req: ApplyRequest, hooks: ApplyHooks): Promise<ApplyOutcome> {
-  const left: string[] = [];
-  let fleet: FleetRun | undefined;
   // One store object for the transaction and the prepared save: the model of the state with the new keys is built once.
-  const store = ctx.store();
+  const run: ApplyRun = { ctx, req, hooks, store: ctx.store(), left: [], fleet: undefined };
   try {
-    const out = await transact<Prepared, ExecuteResult>(
-      store,
-      async (snap) => {
-        ctx.warn(modelWarnings(snap));
-        let only = selectNodes(snap.model, req.nodes);
-        if (req.exclude !== undefined) {
-          const excluded = req.exclude.flatMap((e) => e.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-          requireKnownNodes(snap.model, excluded);
-          left.push(...excluded);
-          only = without(snap.model, only, excluded);
-        }
-        // Pairs without a key get one now, so what is applied is what the state will hold;
-        // it is stored only once the operator confirms, and before any node is touched.
-        const keys = generateMissingKeys(snap.doc, snap.model);
-        const newKeys = keys.change.added.length + keys.change.pruned.length + keys.change.dropped > 0;
-        let doc = newKeys ? keys.doc : snap.doc;
-        // Nodes the adminoverlay rule reaches without an address get no adminoverlay vNIC: on request they
-        // get one now (stored with the keys, on confirmation); otherwise the model's warning named them.
-        const gaps = req.assignAdminoverlay ? adminOverlayGaps(snap.model.nodes, snap.model.adminOverlay) : [];
-        const edit = gaps.length > 0 ? updateAdminOverlay(doc, snap.model, {}) : undefined;
-        const assigned = edit?.result.members.filter((m) => m.kind !== 'unchanged') ?? [];
-        if (edit && assigned.length > 0) doc = edit.doc;
-        // The state apply will store, validated and its model built once: the plan is made with it, and the
-        // save on confirmation writes the text prepared here without loading it again.
-        const model = doc === snap.doc ? snap.model : store.prepare ? (await store.prepare(doc, 'require', snap)).model : validateDoc(doc, store.location).model;
-        const remote = await remoteFrom(req.remote, ctx.env, {}, model, ctx.log);
-        const fleetOpts = { concurrency: remote.concurrency, timeoutMs: remote.timeoutMs, maxReadBytes: remote.maxReadBytes, ...fleetProgress(ctx) };
-        try {
-          fleet = await planFleet(model, only, remote.open, fleetOpts);
-        } catch (err) {
-          // Only nodes that could not be reached at all; a host key problem is never skipped.
-          const skippable =
-            req.skipUnreachable === true && err instanceof NodesFailedError && err.message.startsWith('could not connect') && !err.failures.some((f) => f.code.startsWith('HostKey'));
-          if (!skippable) throw err;
-          const failures = (err as NodesFailedError).failures;
-          for (const f of failures) hooks.skipped(f);
-          const down = failures.map((f) => f.node);
-          left.push(...down);
-          only = without(model, only, down);
-          fleet = await planFleet(model, only, remote.open, fleetOpts);
-        }
-        if (only !== undefined && only.size === 0) throw new EsdcError('no node is left to apply to', { code: 'NoNodes' });
-        ctx.warn(fleet.warnings);
-        // Before anything is shown as to be done: a run that would cut IPsec pairs is not offered.
-        refuseSplitPairs(model, fleet);
-        const result: Prepared = {
-          model,
-          fleet,
-          plan: fleet.plan,
-          empty: planIsEmpty(fleet.plan),
-          keys: newKeys ? keys.change : undefined,
-          assigned,
-          concurrency: remote.concurrency,
-          timeoutMs: remote.timeoutMs,
-        };
-        return { doc, result };
-      },
-      {
-        consistency: 'require',
-        preview: ({ result: p }) => hooks.preview({ plan: p.plan, empty: p.empty, keys: p.keys, assigned: p.assigned }),
-        confirm: async ({ result: p }) => {
-          if (!p.empty) await hooks.confirm(`Apply these changes to ${p.plan.nodes.filter((n) => n.changed).length} node(s)?`);
-        },
-        // The key save refuses (ConflictError) if the state changed since it was read: nothing was staged yet,
-        // and what the operator confirmed is not run again on another state.
-        attempts: 1,
-        // An empty plan may still owe bookkeeping (our manifest); that runs without asking. The lock is checked
-        // again before staging and before committing: a ZooKeeper lock goes with a lost session.
-        execute: (p, _saved, lock) =>
-          executeWork(
-            p.fleet.transports,
-            p.fleet.nodes.map((n) => n.work),
-            { concurrency: p.concurrency, timeoutMs: p.timeoutMs, onProgress: fleetProgress(ctx).onProgress, ...(lock ? { lock } : {}) },
-          ),
-      },
-    );
+    const out = await transact<Prepared, ExecuteResult>(run.store, (snap) => prepareApply(run, snap), applySteps(ctx, hooks));
     const p = out.result;
     const degraded = await degradedAfterRestart(p, out.executed!);
-    return { plan: p.plan, empty: p.empty, keys: p.keys, assigned: p.assigned, result: out.executed!, left, degraded };
+    return { plan: p.plan, empty: p.empty, keys: p.keys, assigned: p.assigned, result: out.executed!, left: run.left, degraded };
   } finally {
-    await fleet?.close();
+    await run.fleet?.close();
   }
+}
+
+/**
+ * Inside the transaction, before anything is shown: the nodes of the run,
+ * the state apply will store, its model, the nodes read and the plan made.
+ * Throws (nothing stored, nothing changed) on an unknown node, no node left,
+ * a node that cannot be read, or a run that would split IPsec pairs.
+ */
+async function prepareApply(run: ApplyRun, snap: Snapshot): Promise<Mutation<Prepared>> {
+  const { ctx, req, store } = run;
+  ctx.warn(modelWarnings(snap));
+  let only = selectNodes(snap.model, req.nodes);
+  const excluded = excludedNames(req.exclude);
+  if (excluded !== undefined) {
+    requireKnownNodes(snap.model, excluded);
+    run.left.push(...excluded);
+    only = without(snap.model, only, excluded);
+  }
+  const { doc, keys, assigned } = stateToApply(snap, req.assignAdminoverlay);
+  // The state apply will store, validated and its model built once: the plan is made with it, and the
+  // save on confirmation writes the text prepared here without loading it again.
+  const model = doc === snap.doc ? snap.model : store.prepare ? (await store.prepare(doc, 'require', snap)).model : validateDoc(doc, store.location).model;
+  const remote = await remoteFrom(req.remote, ctx.env, {}, model, ctx.log);
+  const fleetOpts = { concurrency: remote.concurrency, timeoutMs: remote.timeoutMs, maxReadBytes: remote.maxReadBytes, ...fleetProgress(ctx) };
+  const planned = await planReachable(run, model, only, remote.open, fleetOpts);
+  if (planned.only !== undefined && planned.only.size === 0) throw new EsdcError('no node is left to apply to', { code: 'NoNodes' });
+  const fleet = planned.fleet;
+  ctx.warn(fleet.warnings);
+  // Before anything is shown as to be done: a run that would cut IPsec pairs is not offered.
+  refuseSplitPairs(model, fleet);
+  const result: Prepared = {
+    model,
+    fleet,
+    plan: fleet.plan,
+    empty: planIsEmpty(fleet.plan),
+    keys,
+    assigned,
+    concurrency: remote.concurrency,
+    timeoutMs: remote.timeoutMs,
+  };
+  return { doc, result };
+}
+
+/**
+ * The state changes apply brings, computed, not stored (no I/O): pairs
+ * without a key get one now, so what is applied is what the state will
+ * hold; and, on request, nodes the adminoverlay rule reaches without an
+ * address get one. Both are stored only once the operator confirms, and
+ * before any node is touched. `doc` is the snapshot's own when neither
+ * applies.
+ */
+function stateToApply(snap: Snapshot, assignAdminoverlay: boolean | undefined): { doc: StateDoc; keys: KeyChange | undefined; assigned: MemberChange[] } {
+  const keys = generateMissingKeys(snap.doc, snap.model);
+  const newKeys = keys.change.added.length + keys.change.pruned.length + keys.change.dropped > 0;
+  let doc = newKeys ? keys.doc : snap.doc;
+  // Nodes the adminoverlay rule reaches without an address get no adminoverlay vNIC: on request they
+  // get one now (stored with the keys, on confirmation); otherwise the model's warning named them.
+  const gaps = assignAdminoverlay ? adminOverlayGaps(snap.model.nodes, snap.model.adminOverlay) : [];
+  const edit = gaps.length > 0 ? updateAdminOverlay(doc, snap.model, {}) : undefined;
+  const assigned = edit?.result.members.filter((m) => m.kind !== 'unchanged') ?? [];
+  if (edit && assigned.length > 0) doc = edit.doc;
+  return { doc, keys: newKeys ? keys.change : undefined, assigned };
+}
+
+/**
+ * The nodes read and the plan made; with --skip-unreachable, the nodes that
+ * could not be reached at all are told to the hooks, left out, and the rest
+ * planned again. The fleet is kept on `run` to be closed after the run.
+ */
+async function planReachable(run: ApplyRun, model: Model, only: Set<string> | undefined, open: Opener, fleetOpts: FleetOptions): Promise<{ fleet: FleetRun; only: Set<string> | undefined }> {
+  try {
+    run.fleet = await planFleet(model, only, open, fleetOpts);
+    return { fleet: run.fleet, only };
+  } catch (err) {
+    const failures = unreachableToSkip(err, run.req.skipUnreachable);
+    if (!failures) throw err;
+    for (const f of failures) run.hooks.skipped(f);
+    const down = failures.map((f) => f.node);
+    run.left.push(...down);
+    const rest = without(model, only, down);
+    run.fleet = await planFleet(model, rest, open, fleetOpts);
+    return { fleet: run.fleet, only: rest };
+  }
+}
+
+/** After the plan: the preview, the question (only when there is work), and the work on every node under the lock. */
+function applySteps(ctx: OperationContext, hooks: ApplyHooks): TransactOptions<Prepared, ExecuteResult> {
+  return {
+    consistency: 'require',
+    preview: ({ result: p }) => hooks.preview({ plan: p.plan, empty: p.empty, keys: p.keys, assigned: p.assigned }),
+    confirm: async ({ result: p }) => {
+      if (!p.empty) await hooks.confirm(`Apply these changes to ${p.plan.nodes.filter((n) => n.changed).length} node(s)?`);
+    },
+    // The key save refuses (ConflictError) if the state changed since it was read: nothing was staged yet,
+    // and what the operator confirmed is not run again on another state.
+    attempts: 1,
+    // An empty plan may still owe bookkeeping (our manifest); that runs without asking. The lock is checked
+    // again before staging and before committing: a ZooKeeper lock goes with a lost session.
+    execute: (p, _saved, lock) =>
+      executeWork(
+        p.fleet.transports,
+        p.fleet.nodes.map((n) => n.work),
+        { concurrency: p.concurrency, timeoutMs: p.timeoutMs, onProgress: fleetProgress(ctx).onProgress, ...(lock ? { lock } : {}) },
+      ),
+  };
 }

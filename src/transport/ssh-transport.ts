@@ -12,14 +12,8 @@ import { asChunks, windows, type StageContent } from '../byte-chunks.js';
 import { quoteArgv } from '../shell/quote.js';
 import { connectCorked } from './corked-socket.js';
 import { sftpReadWithMode } from './sftp-read.js';
-import {
-  fingerprint,
-  hostKeyChecker,
-  hostPattern,
-  keyTypeOf,
-  knownHostsLine,
-  type KnownHostEntry,
-} from './known-hosts.js';
+import { hostKeyChecker, hostPattern, knownHostsLine, type HostKeyChecker, type KnownHostEntry } from './known-hosts.js';
+import { hostKeyRefusal } from './host-key-refusal.js';
 import {
   HostKeyError,
   MAX_READ_BYTES,
@@ -93,6 +87,44 @@ function algorithmsFor(keyType: string): string[] {
   return keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType];
 }
 
+/**
+ * ssh2's settings for one connection: our socket, the client's
+ * authentication, keepalives, the host key check run before anything is
+ * sent, and (when known_hosts lists the node) only the key types it lists.
+ */
+function connectConfig(opts: SshOptions, sock: NonNullable<ConnectConfig['sock']>, knownTypes: readonly string[], hostVerifier: (key: Buffer) => boolean): ConnectConfig {
+  const config: ConnectConfig = {
+    sock,
+    host: opts.host,
+    port: opts.port,
+    username: opts.user,
+    ...clientAuth(opts),
+    ...(opts.agent !== undefined ? { agent: opts.agent } : {}),
+    readyTimeout: opts.connectTimeoutMs,
+    keepaliveInterval: 5000,
+    keepaliveCountMax: 3,
+    hostVerifier,
+  };
+  if (knownTypes.length > 0) config.algorithms = { serverHostKey: knownTypes.flatMap(algorithmsFor) as never };
+  return config;
+}
+
+/**
+ * The node's host key against known_hosts (docs/security.md#host-keys):
+ * undefined when it is accepted (a new one recorded first, when new keys are
+ * accepted), else the error the connection is refused with.
+ */
+function verifyHostKey(opts: SshOptions, hostKeys: HostKeyChecker, key: Buffer): HostKeyError | undefined {
+  const verdict = hostKeys.check(key);
+  if (verdict.ok) return undefined;
+  if (verdict.reason === 'unknown' && opts.acceptNewHostKeys) {
+    mkdirSync(dirname(opts.knownHostsFile), { recursive: true, mode: 0o700 });
+    appendFileSync(opts.knownHostsFile, `${knownHostsLine(opts.host, opts.port, key)}\n`, { mode: 0o600 });
+    return undefined;
+  }
+  return hostKeyRefusal(opts.node, opts, verdict, key);
+}
+
 export class SshTransport implements Transport {
   readonly node: string;
   readonly target: string;
@@ -114,51 +146,23 @@ export class SshTransport implements Transport {
     const client = new Client();
     let keyProblem: HostKeyError | undefined;
     const hostKeys = hostKeyChecker(opts.knownHosts, opts.host, opts.port);
-    const knownTypes = hostKeys.knownTypes;
     // Our own socket, connecting already: ssh2 waits for it, and its packets of one tick go out in one write.
     const sock = connectCorked(opts.host, opts.port);
-    const config: ConnectConfig = {
-      sock,
-      host: opts.host,
-      port: opts.port,
-      username: opts.user,
-      ...clientAuth(opts),
-      ...(opts.agent !== undefined ? { agent: opts.agent } : {}),
-      readyTimeout: opts.connectTimeoutMs,
-      keepaliveInterval: 5000,
-      keepaliveCountMax: 3,
-      hostVerifier: (key: Buffer): boolean => {
-        const verdict = hostKeys.check(key);
-        if (verdict.ok) return true;
-        const fp = `${keyTypeOf(key)} ${fingerprint(key)}`;
-        if (verdict.reason === 'unknown' && opts.acceptNewHostKeys) {
-          mkdirSync(dirname(opts.knownHostsFile), { recursive: true, mode: 0o700 });
-          appendFileSync(opts.knownHostsFile, `${knownHostsLine(opts.host, opts.port, key)}\n`, { mode: 0o600 });
-          return true;
-        }
-        keyProblem =
-          verdict.reason === 'unknown'
-            ? new HostKeyError(
-                opts.node,
-                `host key of ${hostPattern(opts.host, opts.port)} is not in ${opts.knownHostsFile} (it offers ${fp}); ` +
-                  'check the fingerprint on the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then add it to known_hosts ' +
-                  'or record it with `esdc-overlay nodes discover <node> --accept-new-host-keys`',
-                { code: 'HostKeyUnknown' },
-              )
-            : verdict.reason === 'revoked'
-              ? new HostKeyError(opts.node, `host ${hostPattern(opts.host, opts.port)} offers a revoked key (${fp})`, { code: 'HostKeyRevoked' })
-              : new HostKeyError(
-                  opts.node,
-                  `HOST KEY MISMATCH for ${hostPattern(opts.host, opts.port)}: it offers ${fp}, but ${opts.knownHostsFile} ` +
-                    `line${verdict.known.length > 1 ? 's' : ''} ${verdict.known.map((e) => e.line).join(', ')} ` +
-                    'say otherwise; refusing to connect (someone may be intercepting, or the node was reinstalled: ' +
-                    'then remove the old line)',
-                  { code: 'HostKeyMismatch' },
-                );
-        return false;
-      },
-    };
-    if (knownTypes.length > 0) config.algorithms = { serverHostKey: knownTypes.flatMap(algorithmsFor) as never };
+    const config = connectConfig(opts, sock, hostKeys.knownTypes, (key) => {
+      const problem = verifyHostKey(opts, hostKeys, key);
+      if (problem === undefined) return true;
+      keyProblem = problem;
+      return false;
+    });
+    return SshTransport.handshake(client, config, opts.node, target, () => keyProblem);
+  }
+
+  /**
+   * ssh2's handshake: resolves once authenticated. A failure rejects with
+   * the host key problem when there was one (else ConnectFailed) and leaves
+   * the client ended, its later errors swallowed.
+   */
+  private static handshake(client: Client, config: ConnectConfig, node: string, target: string, keyProblem: () => HostKeyError | undefined): Promise<SshTransport> {
     return new Promise<SshTransport>((resolve, reject) => {
       const fail = (err: Error): void => {
         client.removeAllListeners('ready');
@@ -166,17 +170,14 @@ export class SshTransport implements Transport {
         // before handshake"); with no listener left they would crash the process.
         client.on('error', () => undefined);
         client.end();
-        reject(
-          keyProblem ??
-            new TransportError(opts.node, `cannot connect to ${target}: ${err.message}`, { code: 'ConnectFailed', cause: err }),
-        );
+        reject(keyProblem() ?? new TransportError(node, `cannot connect to ${target}: ${err.message}`, { code: 'ConnectFailed', cause: err }));
       };
       client.once('error', fail);
       client.once('ready', () => {
         client.removeListener('error', fail);
         // Later errors surface through the operation that hit them.
         client.on('error', () => undefined);
-        resolve(new SshTransport(opts.node, target, client));
+        resolve(new SshTransport(node, target, client));
       });
       client.connect(config);
     });

@@ -24,6 +24,10 @@ describe('apply with nodes left out', () => {
     expect(r.stdout).toContain(`left out of this run: ${a}; finish them with: esdc-overlay apply ${a}`);
     expect(r.stdout).toMatch(new RegExp(`${b.replace(/\./g, '\\.')}\\s+applied`));
     expect(runBuiltCli(['apply', '--yes', '--exclude', 'cn1.sim.tst'], c.env).status).toBe(1);
+    // Every node left out (one list, comma-separated): refused, nothing to apply to.
+    const none = runBuiltCli(['apply', '--yes', '--exclude', c.nodes.map((n) => n.name).join(',')], c.env);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain('no node is left to apply to');
   });
 
   it('--skip-unreachable leaves out a node that is down; without it nothing is applied', async () => {

@@ -186,4 +186,32 @@ describe('ARP tables sent as patches', () => {
     }
     expect(await onNode(n.name, path)).toBe(before);
   });
+  it('on a resync: a table missing on the node is left for apply (reported, not created); one that differs is sent whole, its bundle copy moved with it', async () => {
+    const delta = new DeltaState();
+    const m = modelOf(doc);
+    const [gone, drifted] = [c.nodes[0]!, c.nodes[1]!];
+    const path = want(m, gone.name).path;
+    const saved = await onNode(gone.name, path);
+    await rm(join(gone.root, path));
+    await chmod(join(drifted.root, path), 0o600);
+    await writeFile(join(drifted.root, path), '{}\n');
+    await chmod(join(drifted.root, path), 0o400);
+    try {
+      const r = await write(m, delta, true);
+      expect(r.failed).toEqual(new Map());
+      expect(r.missing).toEqual([{ node: gone.name, path }]);
+      expect(r.written.has(gone.name)).toBe(false);
+      await expect(onNode(gone.name, path)).rejects.toMatchObject({ code: 'ENOENT' });
+      expect(r.written.get(drifted.name)).toEqual([path]);
+      expect(r.bundles).toEqual([drifted.name]);
+      expect(r.sent.get(drifted.name)).toMatchObject({ patched: [], whole: [path], fallbacks: [] });
+      expect(await onNode(drifted.name, path)).toBe(want(m, drifted.name).text);
+      expect(parseBundle(await onNode(drifted.name, BUNDLE_PATH), drifted.name).files.find((f) => f.path === path)!.content).toBe(want(m, drifted.name).text);
+      // The others hold what the state wants: read, found equal, nothing sent.
+      for (const n of c.nodes.slice(2)) expect(r.sent.has(n.name), n.name).toBe(false);
+      expect(delta.knownTable(c.nodes[2]!.name, path)?.sha256).toBe(sha256Hex(want(m, c.nodes[2]!.name).text));
+    } finally {
+      await writeFile(join(gone.root, path), saved, { mode: 0o400 });
+    }
+  });
 });

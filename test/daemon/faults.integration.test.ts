@@ -130,6 +130,9 @@ describe('daemon faults', () => {
     try {
       createVm(c.dir, cn01.name, { mac: '52:54:00:cc:00:31', ip: '10.210.0.131', nicTag: 'customers/1000' });
       await waitFor('the store failure seen', BOUND_MS, () => d.status.store.ok === false);
+      // The failed batch is reported as such: nothing merged, no table, the store's error.
+      expect(d.status.last_batch).toMatchObject({ added: 0, tables_written: 0, event_to_commit_ms: null, error: d.status.store.last_error });
+      expect(d.status.last_batch?.error).toMatch(/lock/);
       await new Promise((r) => setTimeout(r, 1500));
       expect((await table(cn02, 'customers'))?.['52:54:00:cc:00:31']).toBeUndefined();
       expect(await stateMacs(c)).not.toContain(`52:54:00:cc:00:31@${cn01.name}`);
