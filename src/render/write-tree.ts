@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { EsdcError, InternalError } from '../errors.js';
 import type { DesiredNode } from '../desired/desired.js';
 import { treeFiles, type TreeFile } from './render-tree.js';
+import { PoolWriter } from './pool-writer.js';
 
 export interface WriteTreeResult {
   nodes: number;
@@ -73,7 +74,7 @@ export async function writeTree(
   try {
     try {
       others = opts.alongside?.(tmp) ?? [];
-      writeNodes(tmp, nodes, opts, result);
+      await writeNodesPooled(tmp, nodes, opts, result);
     } finally {
       // Even when this thread failed, the others are waited for: none may still write into tmp once it is removed.
       const settled = await Promise.allSettled(others);
@@ -116,19 +117,8 @@ export function writeNodesInto(tmp: string, nodes: Iterable<NodeTree>): WriteTre
 /** Chunks are gathered up to this many characters per write call. */
 const WRITE_CHUNK = 1 << 20;
 
-/**
- * Writes every node's files under `base`, one file after another, with
- * synchronous calls. Why not asynchronous ones: each `await`ed open, write,
- * chmod and close is a hand-off to libuv's thread pool and back, four or more
- * per file; awaited one by one they left the CPU idle 41 % of a 1,907-file
- * render (issue 20), and with 8 files in flight still 49 % (the pool's threads
- * wait to be scheduled on a busy machine). The calls themselves only copy into
- * the page cache, as `cp -r` does; made directly, nothing waits. Each file's
- * text is made, written in chunks of at most WRITE_CHUNK and dropped, so
- * memory holds one file at a time.
- */
-function writeNodes(base: string, nodes: Iterable<NodeTree>, opts: Pick<WriteTreeOptions, 'onNode'>, result: WriteTreeResult): void {
-  // Directories made so far (base exists): each missing one is made once, parents first, as `cp -r` does.
+/** Makes each missing directory under `base` once, parents first, as `cp -r` does. */
+function dirMaker(base: string): (dir: string) => void {
   const made = new Set<string>([base]);
   const ensureDir = (dir: string): void => {
     if (made.has(dir)) return;
@@ -138,6 +128,21 @@ function writeNodes(base: string, nodes: Iterable<NodeTree>, opts: Pick<WriteTre
     mkdirSync(dir, { mode: 0o755 });
     made.add(dir);
   };
+  return ensureDir;
+}
+
+/**
+ * Writes every node's files under `base`, one file after another, with
+ * synchronous calls (a helper thread's part, src/cli/render-worker.ts).
+ * Why not asynchronous ones awaited one by one: each open, write, chmod and
+ * close is then a hand-off to libuv's thread pool and back, four or more
+ * per file; that left the CPU idle 41 % of a 1,907-file render (issue 20),
+ * and with 8 files in flight still 49 %. Each file's text is made, written
+ * in chunks of at most WRITE_CHUNK and dropped, so memory holds one file at
+ * a time.
+ */
+function writeNodes(base: string, nodes: Iterable<NodeTree>, opts: Pick<WriteTreeOptions, 'onNode'>, result: WriteTreeResult): void {
+  const ensureDir = dirMaker(base);
   let index = 0;
   for (const desired of nodes) {
     const nodeDir = join(base, desired.node);
@@ -150,6 +155,54 @@ function writeNodes(base: string, nodes: Iterable<NodeTree>, opts: Pick<WriteTre
     result.nodes++;
     opts.onNode?.(desired.node, index++);
   }
+}
+
+/**
+ * The main thread's writes: the same files, their bytes handed to libuv's
+ * thread pool (src/render/pool-writer.ts), so that the kernel copies one
+ * node's files on another core while this thread makes the next node's.
+ * Between nodes the thread gives the event loop a turn, where finished
+ * writes close their files, and waits when too much is still in flight.
+ * Returns only once every file is written and closed, also on an error:
+ * nothing may still write into `base` when the caller removes it.
+ */
+async function writeNodesPooled(
+  base: string,
+  nodes: Iterable<NodeTree>,
+  opts: Pick<WriteTreeOptions, 'onNode'>,
+  result: WriteTreeResult,
+): Promise<void> {
+  const ensureDir = dirMaker(base);
+  const writer = new PoolWriter();
+  let index = 0;
+  try {
+    for (const desired of nodes) {
+      const nodeDir = join(base, desired.node);
+      for (const file of desired.files) {
+        const path = join(nodeDir, file.path);
+        ensureDir(dirname(path));
+        result.bytes += file.bytes ? writer.buffers(path, file.mode, file.bytes()) : writer.text(path, file.mode, file.content());
+        result.files++;
+        if (writer.full) await writer.room();
+      }
+      // A write that failed stops the render at the next node, as a synchronous one would have at once.
+      const failed = writer.error;
+      if (failed !== undefined) throw failed.error;
+      result.nodes++;
+      opts.onNode?.(desired.node, index++);
+      await turn();
+    }
+  } finally {
+    // Waited for also after an error (which then stays the one thrown); a write's own error is thrown below.
+    await writer.settle().catch(() => undefined);
+  }
+  const failed = writer.error;
+  if (failed !== undefined) throw failed.error;
+}
+
+/** One turn of the event loop: the pool's finished writes get their callbacks. */
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function writeChunks(path: string, chunks: Iterable<string>, mode: number): number {

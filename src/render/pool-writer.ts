@@ -1,0 +1,197 @@
+/**
+ * The render's file writes handed to libuv's thread pool, so that the
+ * kernel's copying of one node's files runs on another core while the main
+ * thread makes the next node's (docs/operations.md#render-writes).
+ *
+ * Each file is opened (exclusively) and given its mode on the main thread,
+ * where opening costs little and an error stops the render at once; its
+ * bytes then go out as positioned writes (pwrite, pwritev) on the pool, and
+ * the file is closed when the last of them is done. Positions make the
+ * order of the pool's writes irrelevant. Memory stays bounded: past
+ * IN_FLIGHT_BYTES (or IN_FLIGHT_FILES open files) not yet written, the
+ * render waits (`room`) before it makes more.
+ *
+ * Why not one awaited open, write, chmod, close per file: that hands every
+ * call to the pool and waits for it, and left the CPU idle (issue 20,
+ * bench/RESULTS.md). Here nothing the main thread does waits on a write
+ * unless the bound is reached.
+ */
+import { closeSync, fchmodSync, openSync, write, writev } from 'node:fs';
+
+/** Bytes handed to the pool and not yet written, past which the render waits. */
+export const IN_FLIGHT_BYTES = 32 << 20;
+/** Files open and not yet fully written, past which the render waits (each holds a descriptor). */
+export const IN_FLIGHT_FILES = 256;
+
+/** Text is written in pieces of at most this many characters (one pwrite each). */
+const TEXT_PIECE = 1 << 20;
+/** Buffers in one pwritev: well under IOV_MAX (1024 on Linux and illumos). */
+const IOV_BATCH = 512;
+
+export class PoolWriter {
+  private bytesInFlight = 0;
+  private filesInFlight = 0;
+  private failure: { error: unknown } | undefined;
+  private wake: (() => void) | undefined;
+
+  /** The first error of any write or close, once it has happened. */
+  get error(): { error: unknown } | undefined {
+    return this.failure;
+  }
+
+  /** Writes a file of text chunks; returns its length in bytes. Throws at once if the file cannot be created. */
+  text(path: string, mode: number, chunks: Iterable<string>): number {
+    const file = this.open(path, mode);
+    let pos = 0;
+    let piece = '';
+    try {
+      for (const chunk of chunks) {
+        piece += chunk;
+        if (piece.length >= TEXT_PIECE) {
+          pos += this.writeText(file, piece, pos);
+          piece = '';
+        }
+      }
+      if (piece !== '') pos += this.writeText(file, piece, pos);
+    } finally {
+      this.done(file);
+    }
+    return pos;
+  }
+
+  /** Writes a file of byte chunks (which must not change until written); returns its length. */
+  buffers(path: string, mode: number, chunks: Iterable<Uint8Array>): number {
+    const file = this.open(path, mode);
+    let pos = 0;
+    try {
+      let batch: Uint8Array[] = [];
+      let batchBytes = 0;
+      for (const chunk of chunks) {
+        batch.push(chunk);
+        batchBytes += chunk.byteLength;
+        if (batch.length >= IOV_BATCH) {
+          this.writeBuffers(file, batch, batchBytes, pos);
+          pos += batchBytes;
+          batch = [];
+          batchBytes = 0;
+        }
+      }
+      if (batch.length > 0) {
+        this.writeBuffers(file, batch, batchBytes, pos);
+        pos += batchBytes;
+      }
+    } finally {
+      this.done(file);
+    }
+    return pos;
+  }
+
+  /** Whether the bounds leave room for more; `room()` waits until they do. */
+  get full(): boolean {
+    return this.bytesInFlight >= IN_FLIGHT_BYTES || this.filesInFlight >= IN_FLIGHT_FILES;
+  }
+
+  /** Resolves once the writes in flight are under the bounds (at once if they are). */
+  async room(): Promise<void> {
+    while (this.full) await new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  /** Resolves once every write has finished and every file is closed; rejects with the first error. */
+  async settle(): Promise<void> {
+    while (this.filesInFlight > 0) await new Promise<void>((resolve) => (this.wake = resolve));
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+
+  private open(path: string, mode: number): OpenFile {
+    const fd = openSync(path, 'wx', mode);
+    try {
+      // The exact mode, whatever the umask: set before any byte is written.
+      fchmodSync(fd, mode);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    this.filesInFlight++;
+    // `writes` starts at 1: the file's own hold, released by done() once every write is handed over.
+    return { fd, writes: 1 };
+  }
+
+  private writeText(file: OpenFile, text: string, pos: number): number {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    this.begin(file, bytes);
+    write(file.fd, text, pos, 'utf8', (err, written) => {
+      // Rare (a signal, a full disk): the rest follows from where the kernel stopped.
+      if (err === null && written < bytes) this.rest(file, [Buffer.from(text, 'utf8').subarray(written)], pos + written, bytes);
+      else this.end(file, bytes, err);
+    });
+    return bytes;
+  }
+
+  private writeBuffers(file: OpenFile, batch: Uint8Array[], bytes: number, pos: number): void {
+    this.begin(file, bytes);
+    this.writevFrom(file, batch, pos, bytes);
+  }
+
+  private writevFrom(file: OpenFile, batch: Uint8Array[], pos: number, bytes: number): void {
+    const want = batch.reduce((n, b) => n + b.byteLength, 0);
+    writev(file.fd, batch, pos, (err, written) => {
+      if (err === null && written < want) this.rest(file, skip(batch, written), pos + written, bytes);
+      else this.end(file, bytes, err);
+    });
+  }
+
+  private rest(file: OpenFile, batch: Uint8Array[], pos: number, bytes: number): void {
+    this.writevFrom(file, batch, pos, bytes);
+  }
+
+  private begin(file: OpenFile, bytes: number): void {
+    file.writes++;
+    this.bytesInFlight += bytes;
+  }
+
+  private end(file: OpenFile, bytes: number, err: NodeJS.ErrnoException | null): void {
+    this.bytesInFlight -= bytes;
+    if (err !== null) this.fail(err);
+    this.done(file);
+  }
+
+  /** One hold on the file released; the last one closes it. */
+  private done(file: OpenFile): void {
+    if (--file.writes > 0) return;
+    try {
+      closeSync(file.fd);
+    } catch (err) {
+      this.fail(err);
+    }
+    this.filesInFlight--;
+    const wake = this.wake;
+    if (wake !== undefined && (!this.full || this.filesInFlight === 0)) {
+      this.wake = undefined;
+      wake();
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.failure ??= { error: err };
+  }
+}
+
+interface OpenFile {
+  fd: number;
+  /** Writes not yet finished, plus one while the file is still being handed over. */
+  writes: number;
+}
+
+/** The buffers past the first `n` bytes. */
+function skip(buffers: Uint8Array[], n: number): Uint8Array[] {
+  const rest: Uint8Array[] = [];
+  let left = n;
+  for (const b of buffers) {
+    if (left >= b.byteLength) left -= b.byteLength;
+    else {
+      rest.push(left > 0 ? b.subarray(left) : b);
+      left = 0;
+    }
+  }
+  return rest;
+}
