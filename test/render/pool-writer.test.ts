@@ -1,14 +1,14 @@
 /**
- * The render's writes on libuv's thread pool (src/render/pool-writer.ts,
- * src/render/write-tree.ts): the same bytes and modes as written one by one,
+ * The render's writes on libuv's thread pool (src/io/pool-writer.ts,
+ * src/io/write-tree.ts): the same bytes and modes as written one by one,
  * bounded memory, and on an error nothing left behind.
  */
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IN_FLIGHT_BYTES, IN_FLIGHT_FILES, PoolWriter } from '../../src/render/pool-writer.js';
-import { writeTree, type NodeTree } from '../../src/render/write-tree.js';
+import { IN_FLIGHT_BYTES, IN_FLIGHT_FILES, PoolWriter } from '../../src/io/pool-writer.js';
+import { writeTree, type NodeTree } from '../../src/io/write-tree.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

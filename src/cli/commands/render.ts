@@ -11,7 +11,7 @@ import { deriveRenderKey, newRenderSecret } from '../../ipsec/render-keys.js';
 import { randomBytes } from 'node:crypto';
 import { linuxTarget, linuxTreeFiles } from '../../linux/linux-target.js';
 import { mtuWarnings } from '../../mtu/mtu-warnings.js';
-import { writeRenderTree, writeTree } from '../../render/write-tree.js';
+import { writeRenderTree, writeTree } from '../../io/write-tree.js';
 import { withCommonOptions } from '../common.js';
 import { BOUND_HEAP_FROM_NODES, boundHeapGrowth } from '../heap-growth.js';
 import { RenderWorker, splitNodes, workerAvailable } from '../render-threads.js';

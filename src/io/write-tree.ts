@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EsdcError, InternalError } from '../errors.js';
 import type { DesiredNode } from '../desired/desired.js';
-import { treeFiles, type TreeFile } from './render-tree.js';
+import { treeFiles, type TreeFile } from '../render/render-tree.js';
 import { PoolWriter } from './pool-writer.js';
 
 export interface WriteTreeResult {
