@@ -60,7 +60,8 @@ function earlyWorkers(target: string, threadsAsked: number | undefined): RenderW
 }
 
 async function renderAction(ctx: CliContext, opts: RenderOpts, threadsAsked: number | undefined, early: RenderWorker[]): Promise<void> {
-  const snap = await ctx.loadState('require');
+  // render writes no store: the parse may come from the parse cache (docs/operations.md#the-parse-cache).
+  const snap = await ctx.loadState('require', { readOnly: true });
   const keySecret = opts.keySecret === undefined ? undefined : await readKeySecretFile(opts.keySecret);
   // Every thread of a split render derives the same keys: from --key-secret, or from one random secret made here.
   const rctx = new RenderContext(snap.model, keySecret === undefined ? { randomSecret: newRenderSecret() } : { keySecret });
