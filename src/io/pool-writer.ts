@@ -16,7 +16,7 @@
  * bench/RESULTS.md). Here nothing the main thread does waits on a write
  * unless the bound is reached.
  */
-import { closeSync, fchmodSync, openSync, write, writev } from 'node:fs';
+import { closeSync, fchmodSync, openSync, writev } from 'node:fs';
 
 /** Bytes handed to the pool and not yet written, past which the render waits. */
 export const IN_FLIGHT_BYTES = 32 << 20;
@@ -116,15 +116,15 @@ export class PoolWriter {
     return { fd, writes: 1 };
   }
 
+  /**
+   * The text encoded once, here (the pool needs bytes; a string handed to an
+   * asynchronous write is copied by Node all the same), then written as bytes:
+   * its length comes with the encoding, not from a second pass over the text.
+   */
   private writeText(file: OpenFile, text: string, pos: number): number {
-    const bytes = Buffer.byteLength(text, 'utf8');
-    this.begin(file, bytes);
-    write(file.fd, text, pos, 'utf8', (err, written) => {
-      // Rare (a signal, a full disk): the rest follows from where the kernel stopped.
-      if (err === null && written < bytes) this.rest(file, [Buffer.from(text, 'utf8').subarray(written)], pos + written, bytes);
-      else this.end(file, bytes, err);
-    });
-    return bytes;
+    const bytes = Buffer.from(text, 'utf8');
+    this.writeBuffers(file, [bytes], bytes.length, pos);
+    return bytes.length;
   }
 
   private writeBuffers(file: OpenFile, batch: Uint8Array[], bytes: number, pos: number): void {
