@@ -1,10 +1,11 @@
 /**
- * The parsed state of a read-only command, kept between runs and keyed by
- * the SHA-256 of the state file's bytes (docs/operations.md#the-parse-cache).
- * Reading the 1.7 MB YAML of a 200-node state took ~90 ms of a ~0.8 s render;
- * the same value from V8's serializer takes ~5-10 ms (issue 20,
- * bench/RESULTS.md). Only the parse is skipped: the value is validated and
- * the model built as from the text.
+ * The parsed and checked state of a read-only command (the document and
+ * its model), kept between runs and keyed by the SHA-256 of the state
+ * file's bytes (docs/operations.md#the-parse-cache). Reading the 1.7 MB
+ * YAML of a 200-node state, its shape check and its model took ~0.2 s of a
+ * ~0.8 s render; the same values from V8's serializer take ~10-20 ms
+ * (issue 20, bench/RESULTS.md). The serializer keeps Maps, Sets and shared
+ * references, so the model comes back as it was built.
  *
  * A cache entry is the state's value, so it holds the state's IPsec keys:
  * the directory is made 0700 and each file 0600, and a directory or file
@@ -14,8 +15,9 @@
  * changed; an entry that does not read back whole is ignored.
  */
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 
 /** `ESDC_OVERLAY_PARSE_CACHE`: unset for the default directory, `off` for none, or an absolute directory. */
@@ -24,8 +26,47 @@ export const PARSE_CACHE_ENV = 'ESDC_OVERLAY_PARSE_CACHE';
 /** Entries kept; the oldest beyond this are removed when one is added. */
 export const PARSE_CACHE_ENTRIES = 4;
 
-/** What an entry starts with: the format, and the V8 whose serializer wrote it. */
-const MAGIC = `esdc-overlay parse cache 1 v8 ${process.versions.v8}\n`;
+/**
+ * What an entry starts with: the format, the V8 whose serializer wrote it,
+ * and the code that parsed and checked the state (codeIdentity): an entry
+ * of another build of this tool, whose reader or model may differ, is
+ * never served.
+ */
+let magic: string | undefined;
+function entryHead(): string {
+  magic ??= `esdc-overlay parse cache 2 v8 ${process.versions.v8} code ${codeIdentity()}\n`;
+  return magic;
+}
+
+/**
+ * The running build, by the path, size and modification time of each of
+ * its code files: the one-file bundle itself, or every .js (.ts under tsx)
+ * file of the tree this module is part of (dist/src, or src). A build, an
+ * edit or an upgrade changes it; ~5 ms for dist's ~220 files.
+ */
+function codeIdentity(): string {
+  const self = fileURLToPath(import.meta.url);
+  const files = /[\\/]io[\\/]parse-cache\.[jt]s$/.test(self) ? treeFiles(dirname(dirname(self))) : [self];
+  const h = createHash('sha256');
+  for (const f of files) {
+    const st = statSync(f);
+    h.update(`${f}\u0000${st.size}\u0000${st.mtimeMs}\u0000${st.ino}\n`);
+  }
+  return h.digest('hex');
+}
+
+function treeFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && /\.(?:js|mjs|ts)$/.test(e.name) && !e.name.endsWith('.d.ts')) out.push(p);
+    }
+  };
+  walk(root);
+  return out;
+}
 
 export class ParseCache {
   readonly dir: string;
@@ -75,7 +116,7 @@ export class ParseCache {
       const st = fstatSync(fd);
       if (!st.isFile() || !ownedPrivately(st.uid, st.mode)) return undefined;
       const data = readFileSync(fd);
-      const head = Buffer.from(MAGIC, 'utf8');
+      const head = Buffer.from(entryHead(), 'utf8');
       if (data.length < head.length + 8 || !data.subarray(0, head.length).equals(head)) return undefined;
       const length = Number(data.readBigUInt64BE(head.length));
       const body = data.subarray(head.length + 8);
@@ -94,9 +135,10 @@ export class ParseCache {
     const tmp = join(this.dir, `.${sha256}.${randomBytes(4).toString('hex')}.tmp`);
     try {
       const body = serialize(value);
-      const head = Buffer.alloc(Buffer.byteLength(MAGIC) + 8);
-      head.write(MAGIC, 0, 'utf8');
-      head.writeBigUInt64BE(BigInt(body.length), Buffer.byteLength(MAGIC));
+      const text = entryHead();
+      const head = Buffer.alloc(Buffer.byteLength(text) + 8);
+      head.write(text, 0, 'utf8');
+      head.writeBigUInt64BE(BigInt(body.length), Buffer.byteLength(text));
       const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
       try {
         writeAll(fd, head);

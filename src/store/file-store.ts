@@ -8,7 +8,7 @@ import { ConflictError, StoreError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import type { ParseCache } from '../io/parse-cache.js';
 import { octalMode, readFileWithMode, secretExposed } from '../io/read-with-mode.js';
-import { loadStateText, parseStateText, parseYamlDocument, validateDoc, type Consistency, type LoadedState } from '../model/load.js';
+import { checkedState, loadStateText, parseStateText, parseYamlDocument, validateDoc, withConsistency, type CheckedState, type Consistency, type LoadedState } from '../model/load.js';
 import { looksLikeJson } from '../model/json-text.js';
 import type { StateDoc } from '../model/state.js';
 import { withFileLock } from './file-lock.js';
@@ -58,13 +58,14 @@ export class FileStore implements Store {
   }
 
   /**
-   * loadStateText with the parse from the cache when it holds this very text
-   * (the revision is its SHA-256): validated and built as from the text. No
-   * YAML Document: a read-only command saves nothing.
+   * loadStateText with the parsed and checked state (the document and its
+   * model) from the cache when it holds this very text (the revision is its
+   * SHA-256); the consistency asked is applied as from the text. No YAML
+   * Document: a read-only command saves nothing.
    */
   private loadCached(text: string, revision: string, consistency: Consistency): LoadedState {
-    const value = this.parseCache!.value(revision, () => parseStateText(text, this.location).value);
-    return { ...validateDoc(value, this.location, consistency), yaml: undefined };
+    const { doc, model } = this.parseCache!.value(revision, () => checkedState(parseStateText(text, this.location).value, this.location)) as CheckedState;
+    return { ...withConsistency(doc, model, this.location, consistency), yaml: undefined };
   }
 
   /** Keys in a file others can read are keys others have: refuse, as ssh does for a private key. */

@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateInstallation } from '../../bench/generate-installation.js';
 import { PARSE_CACHE_ENTRIES, ParseCache, parseCacheFromEnv } from '../../src/io/parse-cache.js';
-import { parseStateText, validateDoc } from '../../src/model/load.js';
+import { checkedState, parseStateText, validateDoc, withConsistency, type CheckedState } from '../../src/model/load.js';
 import { sha256Hex } from '../../src/sha256.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { FUZZ } from '../fuzz/fuzz-config.js';
@@ -46,23 +46,38 @@ function throughCache(cache: ParseCache, text: string): { miss: unknown; hit: un
 /**
  * Exactly the same value: the same prototypes, the same own keys in the same
  * order (the model's iteration order follows them), the same property
- * attributes, and Object.is for every leaf (so -0 is not 0). toStrictEqual
- * is not enough: it ignores key order, and a key named `constructor` defeats
- * its type check.
+ * attributes, Maps and Sets with the same entries in the same order,
+ * Object.is for every leaf (so -0 is not 0), and the same sharing (an
+ * object reached twice in one is reached twice in the other, as the model's
+ * maps share its nodes and rules). toStrictEqual is not enough: it ignores
+ * key order and sharing, and a key named `constructor` defeats its type check.
  */
-function sameValue(a: unknown, b: unknown, path = '$'): string | undefined {
+function sameValue(a: unknown, b: unknown, path = '$', pairs = new Map<object, object>()): string | undefined {
   if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) {
     return Object.is(a, b) ? undefined : `${path}: ${String(a)} !== ${String(b)}`;
   }
+  const paired = pairs.get(a);
+  if (paired !== undefined) return paired === b ? undefined : `${path}: shared in one, not in the other`;
+  pairs.set(a, b);
   if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return `${path}: another prototype`;
+  if (a instanceof Map || a instanceof Set) {
+    const ea = [...(a as Map<unknown, unknown>).entries()];
+    const eb = [...(b as Map<unknown, unknown>).entries()];
+    if (ea.length !== eb.length) return `${path}: ${ea.length} entries vs ${eb.length}`;
+    for (let i = 0; i < ea.length; i++) {
+      const inner = sameValue(ea[i]![0], eb[i]![0], `${path}<key ${i}>`, pairs) ?? sameValue(ea[i]![1], eb[i]![1], `${path}<${String(ea[i]![0])}>`, pairs);
+      if (inner !== undefined) return inner;
+    }
+  }
   const ka = Reflect.ownKeys(a);
   const kb = Reflect.ownKeys(b);
   if (JSON.stringify(ka.map(String)) !== JSON.stringify(kb.map(String))) return `${path}: keys ${String(ka)} vs ${String(kb)}`;
+  if (Object.isFrozen(a) !== Object.isFrozen(b) || Object.isExtensible(a) !== Object.isExtensible(b)) return `${path}: frozen or extensible`;
   for (const k of ka) {
     const da = Object.getOwnPropertyDescriptor(a, k)!;
     const db = Object.getOwnPropertyDescriptor(b, k)!;
     if (da.enumerable !== db.enumerable || da.writable !== db.writable || da.configurable !== db.configurable) return `${path}.${String(k)}: attributes`;
-    const inner = sameValue(da.value, db.value, `${path}.${String(k)}`);
+    const inner = sameValue(da.value, db.value, `${path}.${String(k)}`, pairs);
     if (inner !== undefined) return inner;
   }
   return undefined;
@@ -73,8 +88,9 @@ function expectSameValue(got: unknown, want: unknown): void {
 }
 
 describe('parse cache: the same value as the parse', () => {
-  it('over generated installations: the cached document equals the parsed one, and so does the model built from it', async () => {
+  it('over generated installations: the cached document and model (as the file store caches them) are the ones the text gives', async () => {
     const dir = await tempDir();
+    let run = 0;
     fc.assert(
       fc.property(
         fc.record({
@@ -90,13 +106,33 @@ describe('parse cache: the same value as the parse', () => {
         (spec, indentSeq, asJson) => {
           const state = generateInstallation({ ...spec, pdcs: Math.min(spec.pdcs, spec.nodes) });
           const text = asJson ? JSON.stringify(state, null, 2) : stringify(state, { lineWidth: 0, indentSeq });
-          const cache = new ParseCache(join(dir, 'c'));
-          const { hit, direct } = throughCache(cache, text);
-          expectSameValue(hit, direct);
-          const a = validateDoc(hit, 's', 'warn');
-          const b = validateDoc(direct, 's', 'warn');
-          expect(a.model).toStrictEqual(b.model);
-          expect(a.warnings).toStrictEqual(b.warnings);
+          const cache = new ParseCache(join(dir, `c${run++}`));
+          const check = (): CheckedState => checkedState(parseStateText(text, 's').value, 's');
+          let built = 0;
+          const counted = (): CheckedState => {
+            built++;
+            return check();
+          };
+          cache.value(sha256Hex(text), counted);
+          const hit = cache.value(sha256Hex(text), counted) as CheckedState;
+          expect(built, 'the second read must come from the cache').toBe(1);
+          expectSameValue(hit, check());
+          // And what a command gets from it, in either consistency.
+          for (const consistency of ['warn', 'require'] as const) {
+            let fromHit: unknown;
+            let direct: unknown;
+            try {
+              fromHit = withConsistency(hit.doc, hit.model, 's', consistency);
+            } catch (err) {
+              fromHit = (err as Error).message;
+            }
+            try {
+              direct = validateDoc(parseStateText(text, 's').value, 's', consistency);
+            } catch (err) {
+              direct = (err as Error).message;
+            }
+            expectSameValue(fromHit, direct);
+          }
         },
       ),
       { seed: FUZZ.seed, numRuns: Math.min(FUZZ.numRuns, 60) },
