@@ -19,7 +19,7 @@
 import { closeSync, fchmodSync, openSync, writev } from 'node:fs';
 
 /** Bytes handed to the pool and not yet written, past which the render waits. */
-export const IN_FLIGHT_BYTES = 32 << 20;
+export const IN_FLIGHT_BYTES = 8 << 20;
 /** Files open and not yet fully written, past which the render waits (each holds a descriptor). */
 export const IN_FLIGHT_FILES = 256;
 
