@@ -25,6 +25,7 @@ const LEAD = 16;
 /** Indices into the shared control words. */
 const CONSUMED = 0; // the node the render is at (the helper skips nodes before it)
 const STOP = 1; // 1: the render is done; the helper stops
+const WAITING = 2; // 1 while the helper waits for the render (so the render wakes it only then)
 
 /**
  * The helper's code: HKDF-SHA-512 as src/ipsec/render-keys.ts's
@@ -46,7 +47,9 @@ port.once('message', ({ secret, salt, names, pdcs }) => {
         if (Atomics.load(c, ${STOP}) === 1) return;
         const at = Atomics.load(c, ${CONSUMED});
         if (i - at < lead) break;
+        Atomics.store(c, ${WAITING}, 1);
         Atomics.wait(c, ${CONSUMED}, at, 1000);
+        Atomics.store(c, ${WAITING}, 0);
       }
       if (i < Atomics.load(c, ${CONSUMED})) continue;
       let count = 0;
@@ -92,7 +95,7 @@ export class KeyPrefetch {
   constructor() {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const ctrl = new SharedArrayBuffer(8);
+    const ctrl = new SharedArrayBuffer(12);
     this.ctrl = new Int32Array(ctrl);
     this.worker = new Worker(HELPER, { eval: true, workerData: { port: port2, ctrl, lead: LEAD }, transferList: [port2] });
     this.worker.unref();
@@ -153,7 +156,9 @@ export class KeyPrefetch {
     for (const k of this.batches.keys()) if (k < i) this.batches.delete(k);
     this.at = i;
     Atomics.store(this.ctrl, CONSUMED, i);
-    Atomics.notify(this.ctrl, CONSUMED);
+    // A wake-up only when the helper waits: each one costs this thread a switch on a busy machine. (The helper
+    // sets WAITING before it waits on CONSUMED's old value: either it sees the new value, or this sees WAITING.)
+    if (Atomics.load(this.ctrl, WAITING) === 1) Atomics.notify(this.ctrl, CONSUMED);
   }
 
   /** Takes what the helper has sent so far, without waiting. */

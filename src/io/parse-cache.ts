@@ -32,10 +32,25 @@ export const PARSE_CACHE_ENTRIES = 4;
  * of another build of this tool, whose reader or model may differ, is
  * never served.
  */
-let magic: string | undefined;
+let build: { head: string; tag: string } | undefined;
+function thisBuild(): { head: string; tag: string } {
+  if (build === undefined) {
+    const code = codeIdentity();
+    // The tag names the entry's file with the state's hash: two builds (an upgrade, a before/after
+    // comparison) keep an entry each rather than replacing each other's at every run.
+    const tag = createHash('sha256').update(`${process.versions.v8}\u0000${code}`).digest('hex').slice(0, 16);
+    build = { head: `esdc-overlay parse cache 2 v8 ${process.versions.v8} code ${code}\n`, tag };
+  }
+  return build;
+}
+
 function entryHead(): string {
-  magic ??= `esdc-overlay parse cache 2 v8 ${process.versions.v8} code ${codeIdentity()}\n`;
-  return magic;
+  return thisBuild().head;
+}
+
+/** The entry of a state text (its SHA-256) for this build. */
+export function entryName(sha256: string): string {
+  return `${sha256}.${thisBuild().tag}.v8`;
 }
 
 /**
@@ -107,7 +122,7 @@ export class ParseCache {
   private read(sha256: string): { value: unknown } | undefined {
     let fd: number;
     try {
-      fd = openSync(join(this.dir, `${sha256}.v8`), constants.O_RDONLY | constants.O_NOFOLLOW);
+      fd = openSync(join(this.dir, entryName(sha256)), constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch {
       return undefined;
     }
@@ -131,7 +146,7 @@ export class ParseCache {
 
   /** Written beside, then renamed: a reader sees a whole entry or none. */
   private write(sha256: string, value: unknown): void {
-    const path = join(this.dir, `${sha256}.v8`);
+    const path = join(this.dir, entryName(sha256));
     const tmp = join(this.dir, `.${sha256}.${randomBytes(4).toString('hex')}.tmp`);
     try {
       const body = serialize(value);
@@ -160,7 +175,7 @@ export class ParseCache {
   /** Keeps the PARSE_CACHE_ENTRIES newest entries (the one just written among them). */
   private prune(kept: string): void {
     const entries = readdirSync(this.dir)
-      .filter((n) => /^[0-9a-f]{64}\.v8$/.test(n))
+      .filter((n) => /^[0-9a-f]{64}\.[0-9a-f]{16}\.v8$/.test(n))
       .map((n) => ({ path: join(this.dir, n), mtime: mtimeOf(join(this.dir, n)) }))
       .sort((a, b) => b.mtime - a.mtime);
     for (const e of entries.slice(PARSE_CACHE_ENTRIES)) if (e.path !== kept) unlinkSync(e.path);

@@ -16,7 +16,7 @@
  * bench/RESULTS.md). Here nothing the main thread does waits on a write
  * unless the bound is reached.
  */
-import { closeSync, fchmodSync, openSync, writev } from 'node:fs';
+import { closeSync, fchmodSync, openSync, writev, writevSync } from 'node:fs';
 
 /** Bytes handed to the pool and not yet written, past which the render waits. */
 export const IN_FLIGHT_BYTES = 8 << 20;
@@ -27,6 +27,8 @@ export const IN_FLIGHT_FILES = 256;
 const TEXT_PIECE = 1 << 20;
 /** Buffers in one pwritev: well under IOV_MAX (1024 on Linux and illumos). */
 const IOV_BATCH = 512;
+/** Whole files smaller than this are written on the main thread (commands.sh, usbkey lines, ipf rules). */
+export const SYNC_BELOW = 32 * 1024;
 
 export class PoolWriter {
   private bytesInFlight = 0;
@@ -52,7 +54,7 @@ export class PoolWriter {
           piece = '';
         }
       }
-      if (piece !== '') pos += this.writeText(file, piece, pos);
+      if (piece !== '') pos += this.writeText(file, piece, pos, pos === 0);
     } finally {
       this.done(file);
     }
@@ -70,14 +72,14 @@ export class PoolWriter {
         batch.push(chunk);
         batchBytes += chunk.byteLength;
         if (batch.length >= IOV_BATCH) {
-          this.writeBuffers(file, batch, batchBytes, pos);
+          this.writeBuffers(file, batch, batchBytes, pos, false);
           pos += batchBytes;
           batch = [];
           batchBytes = 0;
         }
       }
       if (batch.length > 0) {
-        this.writeBuffers(file, batch, batchBytes, pos);
+        this.writeBuffers(file, batch, batchBytes, pos, pos === 0);
         pos += batchBytes;
       }
     } finally {
@@ -121,13 +123,22 @@ export class PoolWriter {
    * asynchronous write is copied by Node all the same), then written as bytes:
    * its length comes with the encoding, not from a second pass over the text.
    */
-  private writeText(file: OpenFile, text: string, pos: number): number {
+  private writeText(file: OpenFile, text: string, pos: number, whole = false): number {
     const bytes = Buffer.from(text, 'utf8');
-    this.writeBuffers(file, [bytes], bytes.length, pos);
+    this.writeBuffers(file, [bytes], bytes.length, pos, whole);
     return bytes.length;
   }
 
-  private writeBuffers(file: OpenFile, batch: Uint8Array[], bytes: number, pos: number): void {
+  /**
+   * A whole file under SYNC_BELOW bytes is written here and now: handing it
+   * to the pool costs more than the copy (a wake-up of a pool thread, which
+   * on a busy machine preempts this one, and a callback).
+   */
+  private writeBuffers(file: OpenFile, batch: Uint8Array[], bytes: number, pos: number, whole: boolean): void {
+    if (whole && bytes < SYNC_BELOW) {
+      writevAllSync(file.fd, batch, bytes);
+      return;
+    }
     this.begin(file, bytes);
     this.writevFrom(file, batch, pos, bytes);
   }
@@ -180,6 +191,12 @@ interface OpenFile {
   fd: number;
   /** Writes not yet finished, plus one while the file is still being handed over. */
   writes: number;
+}
+
+/** writevSync until every byte is written (a short write is rare: a signal, a full disk). */
+function writevAllSync(fd: number, buffers: Uint8Array[], total: number): void {
+  let done = writevSync(fd, buffers);
+  while (done < total) done += writevSync(fd, skip(buffers, done));
 }
 
 /** The buffers past the first `n` bytes. */

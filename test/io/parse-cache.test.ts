@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateInstallation } from '../../bench/generate-installation.js';
-import { PARSE_CACHE_ENTRIES, ParseCache, parseCacheFromEnv } from '../../src/io/parse-cache.js';
+import { entryName, PARSE_CACHE_ENTRIES, ParseCache, parseCacheFromEnv } from '../../src/io/parse-cache.js';
 import { checkedState, parseStateText, validateDoc, withConsistency, type CheckedState } from '../../src/model/load.js';
 import { sha256Hex } from '../../src/sha256.js';
 import { FileStore } from '../../src/store/file-store.js';
@@ -193,7 +193,7 @@ describe('parse cache: private to the user, whole entries only', () => {
     new ParseCache(dir).value(sha, parse);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     const entries = readdirSync(dir);
-    expect(entries).toEqual([`${sha}.v8`]);
+    expect(entries).toEqual([entryName(sha)]);
     expect(statSync(join(dir, entries[0]!)).mode & 0o777).toBe(0o600);
   });
 
@@ -202,16 +202,16 @@ describe('parse cache: private to the user, whole entries only', () => {
     const cache = new ParseCache(dir);
     cache.value(sha, parse);
     expect(cache.value(sha, fromCache)).toEqual(parse());
-    chmodSync(join(dir, `${sha}.v8`), 0o640);
+    chmodSync(join(dir, entryName(sha)), 0o640);
     expect(cache.value(sha, fromCache)).toEqual(fromCache());
     // ... and replaces it with a private one, of the value just parsed.
-    expect(statSync(join(dir, `${sha}.v8`)).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, entryName(sha))).mode & 0o777).toBe(0o600);
     expect(cache.value(sha, parse)).toEqual(fromCache());
     chmodSync(dir, 0o755);
     expect(cache.value(sha, parse)).toEqual(parse());
     // Nor is anything written into such a directory.
     expect(cache.value(sha256Hex('other'), parse)).toEqual(parse());
-    expect(readdirSync(dir)).toEqual([`${sha}.v8`]);
+    expect(readdirSync(dir)).toEqual([entryName(sha)]);
     chmodSync(dir, 0o700);
     expect(cache.value(sha, parse)).toEqual(fromCache());
   });
@@ -221,7 +221,7 @@ describe('parse cache: private to the user, whole entries only', () => {
     const dir = join(root, 'c');
     const cache = new ParseCache(dir);
     cache.value(sha, parse);
-    const entry = join(dir, `${sha}.v8`);
+    const entry = join(dir, entryName(sha));
     const whole = readFileSync(entry);
     writeFileSync(entry, whole.subarray(0, whole.length - 3), { mode: 0o600 });
     expect(cache.value(sha, fromCache)).toEqual(fromCache());
