@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { EsdcError, InternalError } from '../errors.js';
 import type { DesiredNode } from '../desired/desired.js';
 import { treeFiles, type TreeFile } from '../render/render-tree.js';
-import { PoolWriter } from './pool-writer.js';
 
 export interface WriteTreeResult {
   nodes: number;
@@ -74,7 +73,7 @@ export async function writeTree(
   try {
     try {
       others = opts.alongside?.(tmp) ?? [];
-      await writeNodesPooled(tmp, nodes, opts, result);
+      writeNodes(tmp, nodes, opts, result);
     } finally {
       // Even when this thread failed, the others are waited for: none may still write into tmp once it is removed.
       const settled = await Promise.allSettled(others);
@@ -133,13 +132,14 @@ function dirMaker(base: string): (dir: string) => void {
 
 /**
  * Writes every node's files under `base`, one file after another, with
- * synchronous calls (a helper thread's part, src/cli/render-worker.ts).
- * Why not asynchronous ones awaited one by one: each open, write, chmod and
- * close is then a hand-off to libuv's thread pool and back, four or more
- * per file; that left the CPU idle 41 % of a 1,907-file render (issue 20),
- * and with 8 files in flight still 49 %. Each file's text is made, written
- * in chunks of at most WRITE_CHUNK and dropped, so memory holds one file at
- * a time.
+ * synchronous calls (docs/operations.md#render-writes). Why not asynchronous
+ * ones awaited one by one: each open, write, chmod and close is then a
+ * hand-off to libuv's thread pool and back, four or more per file; that left
+ * the CPU idle 41 % of a 1,907-file render (issue 20), and with 8 files in
+ * flight still 49 %. Nor writes handed to the pool without waiting (issue 20,
+ * fifth pass): the main thread's CPU went down ~40 ms, the wall time did not.
+ * Each file's text is made, written in chunks of at most WRITE_CHUNK and
+ * dropped, so memory holds one file at a time.
  */
 function writeNodes(base: string, nodes: Iterable<NodeTree>, opts: Pick<WriteTreeOptions, 'onNode'>, result: WriteTreeResult): void {
   const ensureDir = dirMaker(base);
@@ -155,54 +155,6 @@ function writeNodes(base: string, nodes: Iterable<NodeTree>, opts: Pick<WriteTre
     result.nodes++;
     opts.onNode?.(desired.node, index++);
   }
-}
-
-/**
- * The main thread's writes: the same files, their bytes handed to libuv's
- * thread pool (src/render/pool-writer.ts), so that the kernel copies one
- * node's files on another core while this thread makes the next node's.
- * Between nodes the thread gives the event loop a turn, where finished
- * writes close their files, and waits when too much is still in flight.
- * Returns only once every file is written and closed, also on an error:
- * nothing may still write into `base` when the caller removes it.
- */
-async function writeNodesPooled(
-  base: string,
-  nodes: Iterable<NodeTree>,
-  opts: Pick<WriteTreeOptions, 'onNode'>,
-  result: WriteTreeResult,
-): Promise<void> {
-  const ensureDir = dirMaker(base);
-  const writer = new PoolWriter();
-  let index = 0;
-  try {
-    for (const desired of nodes) {
-      const nodeDir = join(base, desired.node);
-      for (const file of desired.files) {
-        const path = join(nodeDir, file.path);
-        ensureDir(dirname(path));
-        result.bytes += file.bytes ? writer.buffers(path, file.mode, file.bytes()) : writer.text(path, file.mode, file.content());
-        result.files++;
-        if (writer.full) await writer.room();
-      }
-      // A write that failed stops the render at the next node, as a synchronous one would have at once.
-      const failed = writer.error;
-      if (failed !== undefined) throw failed.error;
-      result.nodes++;
-      opts.onNode?.(desired.node, index++);
-      await turn();
-    }
-  } finally {
-    // Waited for also after an error (which then stays the one thrown); a write's own error is thrown below.
-    await writer.settle().catch(() => undefined);
-  }
-  const failed = writer.error;
-  if (failed !== undefined) throw failed.error;
-}
-
-/** One turn of the event loop: the pool's finished writes get their callbacks. */
-function turn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function writeChunks(path: string, chunks: Iterable<string>, mode: number): number {
