@@ -23,6 +23,15 @@ import { deserialize, serialize } from 'node:v8';
 /** `ESDC_OVERLAY_PARSE_CACHE`: unset for the default directory, `off` for none, or an absolute directory. */
 export const PARSE_CACHE_ENV = 'ESDC_OVERLAY_PARSE_CACHE';
 
+/**
+ * States larger than this (characters of text) are not cached. A model
+ * read back from V8's serializer holds its own copy of every string (the
+ * serializer keeps shared objects, not shared strings): the 2,000-node x
+ * 100,000-NIC state (16 MiB) peaked 75 MiB higher from the cache, where the
+ * memory goal (512 MiB) matters more than ~0.1 s. 50,000 NICs are ~8 MiB.
+ */
+export const PARSE_CACHE_MAX_STATE_CHARS = 4 * 1024 * 1024;
+
 /** Entries kept; the oldest beyond this are removed when one is added. */
 export const PARSE_CACHE_ENTRIES = 4;
 
@@ -85,9 +94,16 @@ function treeFiles(root: string): string[] {
 
 export class ParseCache {
   readonly dir: string;
+  private readonly maxStateChars: number;
 
-  constructor(dir: string) {
+  constructor(dir: string, opts: { maxStateChars?: number } = {}) {
     this.dir = dir;
+    this.maxStateChars = opts.maxStateChars ?? PARSE_CACHE_MAX_STATE_CHARS;
+  }
+
+  /** Whether a state of this many characters is cached (PARSE_CACHE_MAX_STATE_CHARS). */
+  accepts(stateChars: number): boolean {
+    return stateChars <= this.maxStateChars;
   }
 
   /**

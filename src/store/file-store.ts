@@ -52,7 +52,8 @@ export class FileStore implements Store {
   async load(consistency: Consistency = 'require'): Promise<Snapshot> {
     const { text, mode } = await this.readText();
     const revision = revisionOf(text);
-    const loaded = this.parseCache === undefined ? loadStateText(text, this.location, consistency) : this.loadCached(text, revision, consistency);
+    const loaded =
+      this.parseCache?.accepts(text.length) === true ? this.loadCached(text, revision, consistency) : loadStateText(text, this.location, consistency);
     if ((loaded.doc.ipsec?.psk?.length ?? 0) > 0 && !this.allowInsecure) this.refuseIfExposed(mode);
     return { ...loaded, revision };
   }

@@ -271,6 +271,10 @@ describe('the file store with a parse cache', () => {
       expect(a.revision).toBe(b.revision);
     }
     expect(readdirSync(join(dir, 'c')).length).toBe(1);
+    // A state above the cache's size limit is read from its text, and not cached.
+    const small = new FileStore(path, { parseCache: new ParseCache(join(dir, 'small'), { maxStateChars: 100 }) });
+    expect((await small.load()).model).toStrictEqual((await plain.load()).model);
+    expect(readdirSync(dir)).not.toContain('small');
     // Another text, even of the same value, is another key: parsed again, never served from the old entry.
     writeFileSync(path, `${stringify(state, { lineWidth: 0 })}# changed\n`, { mode: 0o600 });
     expect((await cached.load()).doc).toStrictEqual((await plain.load()).doc);
