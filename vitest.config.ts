@@ -7,6 +7,10 @@ import { defineConfig } from 'vitest/config';
 // SmartOS nodes), "zk" a real ZooKeeper. A setup file is used once it exists.
 const setup = (...files: string[]): string[] => files.filter((f) => existsSync(f));
 
+// The CLIs the tests run must not write the user's parse cache (docs/operations.md#the-parse-cache):
+// off for every test and every process it starts, unless a test sets its own directory.
+process.env.ESDC_OVERLAY_PARSE_CACHE = 'off';
+
 const BUNDLE = fileURLToPath(new URL('./dist/esdc-overlay.mjs', import.meta.url));
 const OLD_NODE = process.env.ESDC_OVERLAY_OLD_NODE;
 /** Tests that run the CLI as a process: rerun against the bundle (test/support/paths.ts reads the env). */

@@ -14,7 +14,7 @@ import { filesConfigGenerator } from '../src/files-config/generator.js';
 import { loadStateText } from '../src/model/load.js';
 import { desiredNode, rulesGenerator } from '../src/plan/desired-state.js';
 import { RenderContext } from '../src/desired/render-context.js';
-import { writeRenderTree } from '../src/render/write-tree.js';
+import { writeRenderTree } from '../src/io/write-tree.js';
 
 const [path, flag, outDir] = process.argv.slice(2);
 if (path === undefined || (flag !== undefined && (flag !== '--out' || outDir === undefined))) {

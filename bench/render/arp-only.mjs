@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { filesConfigGenerator } from '../../dist/src/files-config/generator.js';
 import { loadStateText } from '../../dist/src/model/load.js';
 import { RenderContext } from '../../dist/src/desired/render-context.js';
-import { writeTree } from '../../dist/src/render/write-tree.js';
+import { writeTree } from '../../dist/src/io/write-tree.js';
 
 const [state, out] = process.argv.slice(2);
 if (state === undefined || out === undefined) {

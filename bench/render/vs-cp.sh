@@ -4,6 +4,15 @@
 # by run so all three see the same machine load (issue 20, goal 1).
 #
 #   bench/render/vs-cp.sh [--runs 7] [--py-runs 3] [--work DIR | --disk] [--state FILE] [--golden DIR]
+#                         [--before DIR] [--parse-cache DIR|off]
+#
+# --before DIR: also render with DIR/dist/esdc-overlay.js (another build, e.g.
+# a base commit's `git archive` with node_modules linked) in every run, just
+# before this build's render, so the two see the same load ("before" rows).
+# --parse-cache: the render's parse cache (docs/operations.md#the-parse-cache);
+# by default WORK/parse-cache, emptied when the script starts, so run 1 is a
+# miss that fills it and later runs are hits (a user rendering the same state
+# again); `off` measures without it.
 #
 # Where the trees go: by default on tmpfs (/dev/shm/esdc-bench-vs-cp, when
 # /dev/shm is a writable directory), else /tmp/esdc-bench-vs-cp. Why tmpfs: on
@@ -27,7 +36,7 @@
 # timed step starts after a `sync`, with the trees of earlier runs removed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-runs=7 pyruns=3 work='' state='' golden=''
+runs=7 pyruns=3 work='' state='' golden='' before='' pcache=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -36,6 +45,8 @@ while [ $# -gt 0 ]; do
     --disk) work=/tmp/esdc-bench-vs-cp; shift ;;
     --state) state=$2; shift 2 ;;
     --golden) golden=$2; shift 2 ;;
+    --before) before=$2; shift 2 ;;
+    --parse-cache) pcache=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 64 ;;
   esac
 done
@@ -50,6 +61,9 @@ if [ -z "$state" ]; then
   state="$work/state-200.yaml"
   [ -f "$state" ] || npx tsx bench/generate-installation.ts --nodes 200 --pdcs 4 --rules 4 --nics 10000 --seed 1 --out "$state" >&2
 fi
+if [ -z "$pcache" ]; then pcache="$work/parse-cache"; rm -rf "${pcache:?}"; fi
+export ESDC_OVERLAY_PARSE_CACHE="$pcache"
+echo "parse cache: $pcache" >&2
 secret="$work/key-secret"
 [ -f "$secret" ] || (umask 077 && head -c 64 /dev/urandom >"$secret")
 tsv="$work/runs.tsv"
@@ -75,7 +89,12 @@ same_tree() { # a b: contents and modes
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 identical=yes
 for ((i = 1; i <= runs; i++)); do
-  rm -rf "${work:?}/render" "${work:?}/copy" "${work:?}/py"
+  rm -rf "${work:?}/render" "${work:?}/copy" "${work:?}/py" "${work:?}/before"
+  if [ -n "$before" ]; then
+    measure "$i" before node "$before/dist/esdc-overlay.js" --state "$state" render --key-secret "$secret" --out "$work/before"
+    [ -z "$golden" ] || same_tree "$golden" "$work/before" || { identical=no; echo "run $i: before's render differs from $golden" >&2; }
+    rm -rf "${work:?}/before"
+  fi
   measure "$i" render node dist/esdc-overlay.js --state "$state" render --key-secret "$secret" --out "$work/render"
   measure "$i" cp cp -r "$work/render" "$work/copy"
   if [ "$i" -le "$pyruns" ]; then measure "$i" python python3 bench/render/baseline.py "$state" "$work/py"; fi
@@ -99,14 +118,14 @@ def med(side, key):
     return (statistics.median(v), min(v), max(v)) if v else None
 print('| side | runs | wall median (min-max) s | CPU median s | peak RSS max MiB |')
 print('|---|---|---|---|---|')
-for side in ('render', 'cp', 'python'):
+for side in ('before', 'render', 'cp', 'python'):
     if side not in by: continue
     w = med(side, 'wall_s'); c = med(side, 'cpu_s')
     rss = max(int(r['peak_rss_kib']) for r in by[side].values()) / 1024
     print(f'| {side} | {len(by[side])} | {w[0]:.2f} ({w[1]:.2f}-{w[2]:.2f}) | {c[0]:.2f} | {rss:.0f} |')
 def ratios(a, b, key):
     return [float(by[a][k][key]) / float(by[b][k][key]) for k in by.get(a, {}) if k in by.get(b, {}) and float(by[b][k][key]) > 0]
-for a, b, what in (('render', 'cp', 'render / cp -r'), ('python', 'render', 'python / render')):
+for a, b, what in (('render', 'cp', 'render / cp -r'), ('before', 'cp', 'before / cp -r'), ('python', 'render', 'python / render'), ('before', 'render', 'before / render')):
     for key in ('wall_s', 'cpu_s'):
         r = ratios(a, b, key)
         if r: print(f'{what} ({key}), same run: median {statistics.median(r):.2f}x (min {min(r):.2f}, max {max(r):.2f}) over {len(r)} runs')

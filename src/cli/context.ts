@@ -69,14 +69,15 @@ export class CliContext {
     return storeSpec(this.opts, this.io.env);
   }
 
-  store(): Store {
-    const store = this.openStore(this.statePath);
+  /** `readOnly`: the command saves nothing, so a state file's parse may come from the parse cache (docs/operations.md#the-parse-cache). */
+  store(opts: { readOnly?: boolean } = {}): Store {
+    const store = this.openStore(this.statePath, opts);
     store.onConflict = (err, attempt) => this.onConflict(err, attempt);
     return store;
   }
 
   /** A store named on the command line (e.g. `store migrate --from`), with this command's timeout and credentials. */
-  openStore(spec: string): Store {
+  openStore(spec: string, opts: { readOnly?: boolean } = {}): Store {
     return openStore(
       spec,
       {
@@ -84,6 +85,7 @@ export class CliContext {
         zkAuthFile: this.opts.zkAuthFile,
         zkInsecure: this.opts.zkInsecure,
         allowInsecure: this.opts.insecureState,
+        readOnly: opts.readOnly,
       },
       this.io.env,
     );
@@ -117,8 +119,8 @@ export class CliContext {
   }
 
   /** The state, its model's warnings (the one list every command shows, src/operations/warnings.ts) reported on stderr. */
-  async loadState(consistency: Consistency): Promise<LoadedSnapshot> {
-    return loadState(this.store(), consistency, (issues) => this.warn(issues));
+  async loadState(consistency: Consistency, opts: { readOnly?: boolean } = {}): Promise<LoadedSnapshot> {
+    return loadState(this.store(opts), consistency, (issues) => this.warn(issues));
   }
 
   /** Reports warnings on stderr (never on stdout, which scripts parse). */

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EsdcError, InternalError, type ValidationIssue } from '../errors.js';
 import type { StateDoc } from '../model/state.js';
-import type { WriteTreeResult } from '../render/write-tree.js';
+import type { WriteTreeResult } from '../io/write-tree.js';
 
 /** What one worker renders. Secrets travel by message, never argv or environment. */
 export interface RenderPartRequest {

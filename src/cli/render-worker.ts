@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { RenderContext, type RenderOptions } from '../desired/render-context.js';
 import { buildModel } from '../model/build-model.js';
 import { desiredNodes } from '../plan/desired-state.js';
-import { renderNodeTrees, writeNodesInto, type NodeTree } from '../render/write-tree.js';
+import { renderNodeTrees, writeNodesInto, type NodeTree } from '../io/write-tree.js';
 import { failedMessage, type RenderPartMessage, type RenderPartRequest } from './render-threads.js';
 
 function post(m: RenderPartMessage): void {

@@ -22,6 +22,13 @@ export interface RenderOptions {
    * `keySecret`, the warning still says the keys are random.
    */
   randomSecret?: Buffer;
+  /**
+   * A node pair's render-only key derived ahead by a helper thread
+   * (src/cli/key-prefetch.ts), or undefined when it does not have it yet:
+   * the same bytes as deriving it from the render's secret, which the
+   * render then does. `a` and `b` in code-point order.
+   */
+  derivedAhead?: (a: string, b: string) => string | undefined;
 }
 
 export class RenderContext {

@@ -29,7 +29,8 @@ const NAMED_IN_WARNING = 5;
  */
 export const PSK_BYTES = 128;
 
-const HKDF_SALT = 'esdc-overlay render-only psk';
+/** HKDF's salt for render-only keys (also the helper's, src/cli/key-prefetch.ts). */
+export const HKDF_SALT = 'esdc-overlay render-only psk';
 
 /**
  * HKDF-SHA-512 (RFC 5869) in its two steps, so that the first is done once
@@ -101,7 +102,7 @@ export class RenderKeys {
     const stored = this.stored.get(id);
     if (stored !== undefined) return stored;
     this.warnOnce();
-    return this.derivedForPairEnd(id);
+    return this.derivedForPairEnd(id, unit === pair ? pair : undefined);
   }
 
   /**
@@ -122,14 +123,19 @@ export class RenderKeys {
     return deriveRenderKey(this.secret, info);
   }
 
-  /** `derived`, remembered between the two ends of a pair (see PENDING_CAP). */
-  private derivedForPairEnd(id: string): string {
+  /**
+   * `derived`, remembered between the two ends of a pair (see PENDING_CAP);
+   * a node pair's key taken from the helper that derives keys ahead, when it
+   * has it (RenderOptions.derivedAhead: the same bytes).
+   */
+  private derivedForPairEnd(id: string, pair: Pair | undefined): string {
     const pending = this.pending.get(id);
     if (pending !== undefined) {
       this.pending.delete(id);
       return pending;
     }
-    const key = this.derived(id);
+    const ahead = pair === undefined ? undefined : this.ctx.options.derivedAhead?.(pair[0], pair[1]);
+    const key = ahead ?? this.derived(id);
     if (this.pending.size < PENDING_CAP) this.pending.set(id, key);
     return key;
   }

@@ -177,10 +177,26 @@ function plainBracketDepth(text: string): number {
 
 /** Validates a document (already parsed). Throws ValidationError listing every problem. */
 export function validateDoc(value: unknown, source: string, consistency: Consistency = 'require'): { doc: StateDoc; model: Model; warnings: ValidationIssue[] } {
+  const { doc, model } = checkedState(value, source);
+  return withConsistency(doc, model, source, consistency);
+}
+
+/** A document whose shape is valid, and its model (with the model's issues and warnings, whatever the consistency asked). */
+export interface CheckedState {
+  doc: StateDoc;
+  model: Model;
+}
+
+/** The shape check and the model: what does not depend on the consistency asked. Throws ValidationError for a bad shape. */
+export function checkedState(value: unknown, source: string): CheckedState {
   const shape = validateShape(value);
   if (shape.length > 0) throw new ValidationError(shape, source);
   const doc = value as StateDoc;
-  const model = buildModel(doc);
+  return { doc, model: buildModel(doc) };
+}
+
+/** validateDoc's last step: the model's issues refused (`require`) or reported (`warn`). */
+export function withConsistency(doc: StateDoc, model: Model, source: string, consistency: Consistency): { doc: StateDoc; model: Model; warnings: ValidationIssue[] } {
   if (consistency === 'require' && model.issues.length > 0) throw new ValidationError(model.issues, source);
   const warnings = (consistency === 'warn' ? [...model.issues, ...model.warnings] : [...model.warnings]).map(redactIssue);
   return { doc, model, warnings };

@@ -1,6 +1,6 @@
 /**
  * DesiredNode → the files of the render tree (docs/operations.md#render), relative to
- * `DIR/<hostname>/`. Pure: writing them is write-tree.ts's job.
+ * `DIR/<hostname>/`. Pure: writing them is src/io/write-tree.ts's job.
  */
 import { quoteArgv } from '../shell/quote.js';
 import type { DesiredNode } from '../desired/desired.js';

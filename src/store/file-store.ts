@@ -6,8 +6,9 @@
 import { sha256Hex } from '../sha256.js';
 import { ConflictError, StoreError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
+import type { ParseCache } from '../io/parse-cache.js';
 import { octalMode, readFileWithMode, secretExposed } from '../io/read-with-mode.js';
-import { loadStateText, parseYamlDocument, validateDoc, type Consistency, type LoadedState } from '../model/load.js';
+import { checkedState, loadStateText, parseStateText, parseYamlDocument, validateDoc, withConsistency, type CheckedState, type Consistency, type LoadedState } from '../model/load.js';
 import { looksLikeJson } from '../model/json-text.js';
 import type { StateDoc } from '../model/state.js';
 import { withFileLock } from './file-lock.js';
@@ -25,6 +26,8 @@ export interface FileStoreOptions {
   allowInsecure?: boolean;
   /** The daemon lease's timings (src/store/file-lease.ts; defaults 1 s and 5 s): shorter in tests. */
   lease?: { pollMs?: number; checkMs?: number };
+  /** For a read-only command: the parsed value of a state read before (docs/operations.md#the-parse-cache). */
+  parseCache?: ParseCache;
 }
 
 export class FileStore implements Store {
@@ -32,9 +35,11 @@ export class FileStore implements Store {
   private readonly lockTimeoutMs: number;
   private readonly allowInsecure: boolean;
   private readonly leaseTimes: FileStoreOptions['lease'];
+  private readonly parseCache: ParseCache | undefined;
 
   constructor(path: string, opts: FileStoreOptions = {}) {
     this.location = path;
+    this.parseCache = opts.parseCache;
     this.lockTimeoutMs = opts.lockTimeoutMs ?? 10_000;
     this.allowInsecure = opts.allowInsecure ?? false;
     this.leaseTimes = opts.lease;
@@ -46,9 +51,22 @@ export class FileStore implements Store {
 
   async load(consistency: Consistency = 'require'): Promise<Snapshot> {
     const { text, mode } = await this.readText();
-    const loaded = loadStateText(text, this.location, consistency);
+    const revision = revisionOf(text);
+    const loaded =
+      this.parseCache?.accepts(text.length) === true ? this.loadCached(text, revision, consistency) : loadStateText(text, this.location, consistency);
     if ((loaded.doc.ipsec?.psk?.length ?? 0) > 0 && !this.allowInsecure) this.refuseIfExposed(mode);
-    return { ...loaded, revision: revisionOf(text) };
+    return { ...loaded, revision };
+  }
+
+  /**
+   * loadStateText with the parsed and checked state (the document and its
+   * model) from the cache when it holds this very text (the revision is its
+   * SHA-256); the consistency asked is applied as from the text. No YAML
+   * Document: a read-only command saves nothing.
+   */
+  private loadCached(text: string, revision: string, consistency: Consistency): LoadedState {
+    const { doc, model } = this.parseCache!.value(revision, () => checkedState(parseStateText(text, this.location).value, this.location)) as CheckedState;
+    return { ...withConsistency(doc, model, this.location, consistency), yaml: undefined };
   }
 
   /** Keys in a file others can read are keys others have: refuse, as ssh does for a private key. */

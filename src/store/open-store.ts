@@ -12,6 +12,7 @@ import type { StateDoc } from '../model/state.js';
 import type { HeldLock, LeadOptions, Lease, LeaseRole, Snapshot, Store } from './store.js';
 import { formatZkUrl, isZkUrl, parseZkUrl, type ZkUrl } from './zk-url.js';
 import type { ZkStoreOptions } from './zk-store.js';
+import { parseCacheFromEnv } from '../io/parse-cache.js';
 
 export interface StoreSelection {
   /** `--store`: a zk:// URL or a file path. */
@@ -26,6 +27,8 @@ export interface StoreSelection {
   zkInsecure?: boolean | undefined;
   /** `--insecure-state`: load a state file holding keys that others can read. */
   allowInsecure?: boolean | undefined;
+  /** A read-only command: a state file's parse may come from the parse cache (src/io/parse-cache.ts). */
+  readOnly?: boolean | undefined;
 }
 
 /** Which store: --store or --state (not both), else ESDC_OVERLAY_STORE, ESDC_OVERLAY_STATE, the default file. */
@@ -45,7 +48,8 @@ export function openStore(spec: string, sel: StoreSelection, env: NodeJS.Process
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
       throw new UsageError(`store ${JSON.stringify(spec)}: only zk:// URLs and file paths are stores`);
     }
-    return new FileStore(spec, { allowInsecure: sel.allowInsecure === true });
+    const parseCache = sel.readOnly === true ? parseCacheFromEnv(env) : undefined;
+    return new FileStore(spec, { allowInsecure: sel.allowInsecure === true, ...(parseCache !== undefined ? { parseCache } : {}) });
   }
   const timeout = sel.timeoutSeconds ?? envSeconds(env.ESDC_OVERLAY_STORE_TIMEOUT);
   const maxRequest = envRequestBytes(env.ESDC_OVERLAY_ZK_MAX_REQUEST_BYTES);

@@ -36,13 +36,8 @@ const IO_MODULES = new Set([
   'commander', 'node-cron', 'node-zookeeper-client', 'pino', 'pino-pretty', 'ssh2',
 ]);
 
-/** Core modules allowed an OS module today, and why (file relative to src/ → module). */
-const CORE_IO_ALLOWED: Record<string, { module: string; why: string }[]> = {
-  'render/write-tree.ts': [
-    { module: 'fs/promises', why: '`render --out` writer; an edge file in a core folder (issue 17)' },
-    { module: 'fs', why: 'the same writer, with synchronous calls: each async one waited for the thread pool (issue 20)' },
-  ],
-};
+/** Core modules allowed an OS module today, and why (file relative to src/ → module): none since render/write-tree.ts moved to io/ (issue 20). */
+const CORE_IO_ALLOWED: Record<string, { module: string; why: string }[]> = {};
 
 /** Core → edge imports that exist today (from → to, relative to src/): none since issue 17 item 3 (Mutation went to model/state.ts). */
 const CORE_TO_EDGE_ALLOWED = new Set<string>([]);

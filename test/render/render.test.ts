@@ -63,6 +63,25 @@ describe('render of the example', () => {
     expect(await snapshot(join(dir, 'a'))).toEqual(await snapshot(join(dir, 'b')));
   });
 
+  it('gives the same tree from the parse cache (a miss, then a hit) as without it (docs/operations.md#the-parse-cache)', async () => {
+    const dir = await tempDir();
+    const state = join(dir, 'state.yaml');
+    await copyFile(join(FIXTURES, 'ipsec', 'two-sites-keys.yaml'), state);
+    await chmod(state, 0o600);
+    const cache = join(dir, 'cache');
+    const plain = runBuiltCli(['--state', state, 'render', '--out', join(dir, 'plain')]);
+    expect(plain.status, plain.stderr).toBe(0);
+    for (const out of ['miss', 'hit']) {
+      const r = runBuiltCli(['--state', state, 'render', '--out', join(dir, out)], { ESDC_OVERLAY_PARSE_CACHE: cache });
+      expect(r.status, r.stderr).toBe(0);
+      expect(await snapshot(join(dir, out))).toEqual(await snapshot(join(dir, 'plain')));
+    }
+    const entries = await readdir(cache);
+    expect(entries).toHaveLength(1);
+    expect((await stat(join(cache, entries[0]!))).mode & 0o777).toBe(0o600);
+    expect((await stat(cache)).mode & 0o777).toBe(0o700);
+  });
+
   it('without stored keys, only the key files differ between renders, and a warning says so', async () => {
     const dir = await tempDir();
     const a = await runCli(['--state', EXAMPLE, 'render', '--out', join(dir, 'a')]);

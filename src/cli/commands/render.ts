@@ -11,10 +11,12 @@ import { deriveRenderKey, newRenderSecret } from '../../ipsec/render-keys.js';
 import { randomBytes } from 'node:crypto';
 import { linuxTarget, linuxTreeFiles } from '../../linux/linux-target.js';
 import { mtuWarnings } from '../../mtu/mtu-warnings.js';
-import { writeRenderTree, writeTree } from '../../render/write-tree.js';
+import { writeRenderTree, writeTree } from '../../io/write-tree.js';
 import { withCommonOptions } from '../common.js';
 import { BOUND_HEAP_FROM_NODES, boundHeapGrowth } from '../heap-growth.js';
 import { RenderWorker, splitNodes, workerAvailable } from '../render-threads.js';
+import { KeyPrefetch } from '../key-prefetch.js';
+import type { Model } from '../../model/model.js';
 import { CliContext, type CliIo } from '../context.js';
 import { requireKnownNodes } from '../remote.js';
 import { uniqueIssues } from '../../operations/warnings.js';
@@ -51,6 +53,21 @@ export function registerRender(program: Command, io: CliIo): void {
     });
 }
 
+/**
+ * Whether the helper's keys would be used: node-pair keys (not \`pdc-pair\`),
+ * more than one PDC, and no stored key at all (a state that has been applied
+ * stores every key; one that has some would have the helper derive keys
+ * the render never asks for).
+ */
+function derivesAhead(model: Model): boolean {
+  return model.defaults.ipsec.keys === 'pair' && model.pdcs.length > 1 && model.pairKeys.length === 0;
+}
+
+function prefetchFrom(prefetch: KeyPrefetch, model: Model, secret: Buffer): (a: string, b: string) => string | undefined {
+  prefetch.begin(model, secret);
+  return (a, b) => prefetch.keyOf(a, b);
+}
+
 type RenderOpts = { out: string; force?: boolean; nodes?: string; target: string; keySecret?: string; threads?: string };
 
 /** Workers for `--threads N` (N - 1 of them), started before the state loads (src/cli/render-threads.ts). */
@@ -60,10 +77,32 @@ function earlyWorkers(target: string, threadsAsked: number | undefined): RenderW
 }
 
 async function renderAction(ctx: CliContext, opts: RenderOpts, threadsAsked: number | undefined, early: RenderWorker[]): Promise<void> {
-  const snap = await ctx.loadState('require');
+  // One thread rendering every node: its keys may be derived ahead on a helper (docs/operations.md#keys-derived-ahead),
+  // started now so that its start overlaps the state's read.
+  const prefetch = opts.target === 'smartos' && (threadsAsked ?? 1) === 1 && opts.nodes === undefined ? new KeyPrefetch() : undefined;
+  try {
+    await renderWith(ctx, opts, threadsAsked, early, prefetch);
+  } finally {
+    prefetch?.close();
+  }
+}
+
+async function renderWith(
+  ctx: CliContext,
+  opts: RenderOpts,
+  threadsAsked: number | undefined,
+  early: RenderWorker[],
+  prefetch: KeyPrefetch | undefined,
+): Promise<void> {
+  // render writes no store: the parse may come from the parse cache (docs/operations.md#the-parse-cache).
+  const snap = await ctx.loadState('require', { readOnly: true });
   const keySecret = opts.keySecret === undefined ? undefined : await readKeySecretFile(opts.keySecret);
   // Every thread of a split render derives the same keys: from --key-secret, or from one random secret made here.
-  const rctx = new RenderContext(snap.model, keySecret === undefined ? { randomSecret: newRenderSecret() } : { keySecret });
+  const secret = keySecret ?? newRenderSecret();
+  const rctx = new RenderContext(snap.model, {
+    ...(keySecret === undefined ? { randomSecret: secret } : { keySecret }),
+    ...(prefetch !== undefined && derivesAhead(snap.model) ? { derivedAhead: prefetchFrom(prefetch, snap.model, secret) } : {}),
+  });
   for (const w of vdcWarnings(snap.model)) rctx.warn(w);
   let only: Set<string> | undefined;
   if (opts.nodes !== undefined) {

@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EsdcError, InternalError } from '../errors.js';
 import type { DesiredNode } from '../desired/desired.js';
-import { treeFiles, type TreeFile } from './render-tree.js';
+import { treeFiles, type TreeFile } from '../render/render-tree.js';
 
 export interface WriteTreeResult {
   nodes: number;
@@ -116,19 +116,8 @@ export function writeNodesInto(tmp: string, nodes: Iterable<NodeTree>): WriteTre
 /** Chunks are gathered up to this many characters per write call. */
 const WRITE_CHUNK = 1 << 20;
 
-/**
- * Writes every node's files under `base`, one file after another, with
- * synchronous calls. Why not asynchronous ones: each `await`ed open, write,
- * chmod and close is a hand-off to libuv's thread pool and back, four or more
- * per file; awaited one by one they left the CPU idle 41 % of a 1,907-file
- * render (issue 20), and with 8 files in flight still 49 % (the pool's threads
- * wait to be scheduled on a busy machine). The calls themselves only copy into
- * the page cache, as `cp -r` does; made directly, nothing waits. Each file's
- * text is made, written in chunks of at most WRITE_CHUNK and dropped, so
- * memory holds one file at a time.
- */
-function writeNodes(base: string, nodes: Iterable<NodeTree>, opts: Pick<WriteTreeOptions, 'onNode'>, result: WriteTreeResult): void {
-  // Directories made so far (base exists): each missing one is made once, parents first, as `cp -r` does.
+/** Makes each missing directory under `base` once, parents first, as `cp -r` does. */
+function dirMaker(base: string): (dir: string) => void {
   const made = new Set<string>([base]);
   const ensureDir = (dir: string): void => {
     if (made.has(dir)) return;
@@ -138,6 +127,22 @@ function writeNodes(base: string, nodes: Iterable<NodeTree>, opts: Pick<WriteTre
     mkdirSync(dir, { mode: 0o755 });
     made.add(dir);
   };
+  return ensureDir;
+}
+
+/**
+ * Writes every node's files under `base`, one file after another, with
+ * synchronous calls (docs/operations.md#render-writes). Why not asynchronous
+ * ones awaited one by one: each open, write, chmod and close is then a
+ * hand-off to libuv's thread pool and back, four or more per file; that left
+ * the CPU idle 41 % of a 1,907-file render (issue 20), and with 8 files in
+ * flight still 49 %. Nor writes handed to the pool without waiting (issue 20,
+ * fifth pass): the main thread's CPU went down ~40 ms, the wall time did not.
+ * Each file's text is made, written in chunks of at most WRITE_CHUNK and
+ * dropped, so memory holds one file at a time.
+ */
+function writeNodes(base: string, nodes: Iterable<NodeTree>, opts: Pick<WriteTreeOptions, 'onNode'>, result: WriteTreeResult): void {
+  const ensureDir = dirMaker(base);
   let index = 0;
   for (const desired of nodes) {
     const nodeDir = join(base, desired.node);
