@@ -20,7 +20,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 
-/** `ESDC_OVERLAY_PARSE_CACHE`: unset for the default directory, `off` for none, or an absolute directory. */
+/** `ESDC_OVERLAY_PARSE_CACHE`: `on` for the user's cache directory, or an absolute directory; unset or `off` for none (the default). */
 export const PARSE_CACHE_ENV = 'ESDC_OVERLAY_PARSE_CACHE';
 
 /**
@@ -199,17 +199,21 @@ export class ParseCache {
 }
 
 /**
- * The cache a read-only command uses, from the environment: `off` gives
- * none; an absolute directory that one; unset or empty the user's cache
- * directory (`$XDG_CACHE_HOME/esdc-overlay/parsed`, else
- * `$HOME/.cache/esdc-overlay/parsed`), or none when neither is set or the
- * process has no user id to check owners by.
+ * The cache a read-only command uses, from the environment. It is opt-in:
+ * an entry is a second copy of the state's keys at rest, which outlives a
+ * rotation (up to PARSE_CACHE_ENTRIES states), and an operator who did not
+ * ask for that should not find it (docs/security.md). Unset, empty or `off`
+ * gives none; `on` the user's cache directory
+ * (`$XDG_CACHE_HOME/esdc-overlay/parsed`, else
+ * `$HOME/.cache/esdc-overlay/parsed`; none when neither is set); an absolute
+ * directory that one; anything else none. None either when the process has
+ * no user id to check owners by.
  */
 export function parseCacheFromEnv(env: NodeJS.ProcessEnv): ParseCache | undefined {
   const setting = env[PARSE_CACHE_ENV];
-  if (setting === 'off') return undefined;
+  if (setting === undefined || setting === '' || setting === 'off') return undefined;
   if (typeof process.getuid !== 'function') return undefined;
-  if (setting !== undefined && setting !== '') return setting.startsWith('/') ? new ParseCache(setting) : undefined;
+  if (setting !== 'on') return setting.startsWith('/') ? new ParseCache(setting) : undefined;
   const xdg = env.XDG_CACHE_HOME;
   if (xdg !== undefined && xdg.startsWith('/')) return new ParseCache(join(xdg, 'esdc-overlay', 'parsed'));
   const home = env.HOME;

@@ -244,13 +244,15 @@ describe('parse cache: private to the user, whole entries only', () => {
     expect(readdirSync(dir).length).toBe(PARSE_CACHE_ENTRIES);
   });
 
-  it('is off with ESDC_OVERLAY_PARSE_CACHE=off or a relative directory, else where the environment says', () => {
+  it('is off unless asked for (an entry is a copy of the keys at rest); on, where the environment says', () => {
+    expect(parseCacheFromEnv({ HOME: '/h', XDG_CACHE_HOME: '/xdg' })).toBeUndefined();
+    expect(parseCacheFromEnv({ ESDC_OVERLAY_PARSE_CACHE: '', HOME: '/h' })).toBeUndefined();
     expect(parseCacheFromEnv({ ESDC_OVERLAY_PARSE_CACHE: 'off', HOME: '/h' })).toBeUndefined();
     expect(parseCacheFromEnv({ ESDC_OVERLAY_PARSE_CACHE: 'rel/dir', HOME: '/h' })).toBeUndefined();
     expect(parseCacheFromEnv({ ESDC_OVERLAY_PARSE_CACHE: '/x/y' })?.dir).toBe('/x/y');
-    expect(parseCacheFromEnv({ XDG_CACHE_HOME: '/xdg', HOME: '/h' })?.dir).toBe('/xdg/esdc-overlay/parsed');
-    expect(parseCacheFromEnv({ HOME: '/h' })?.dir).toBe('/h/.cache/esdc-overlay/parsed');
-    expect(parseCacheFromEnv({})).toBeUndefined();
+    expect(parseCacheFromEnv({ ESDC_OVERLAY_PARSE_CACHE: 'on', XDG_CACHE_HOME: '/xdg', HOME: '/h' })?.dir).toBe('/xdg/esdc-overlay/parsed');
+    expect(parseCacheFromEnv({ ESDC_OVERLAY_PARSE_CACHE: 'on', HOME: '/h' })?.dir).toBe('/h/.cache/esdc-overlay/parsed');
+    expect(parseCacheFromEnv({ ESDC_OVERLAY_PARSE_CACHE: 'on' })).toBeUndefined();
   });
 });
 
