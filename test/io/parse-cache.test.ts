@@ -18,6 +18,7 @@ import { checkedState, parseStateText, validateDoc, withConsistency, type Checke
 import { sha256Hex } from '../../src/sha256.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { FUZZ } from '../fuzz/fuzz-config.js';
+import { installationSpec } from '../support/installation-arb.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -93,14 +94,7 @@ describe('parse cache: the same value as the parse', () => {
     let run = 0;
     fc.assert(
       fc.property(
-        fc.record({
-          nodes: fc.integer({ min: 1, max: 12 }),
-          pdcs: fc.integer({ min: 1, max: 4 }),
-          rules: fc.integer({ min: 1, max: 4 }),
-          nics: fc.integer({ min: 0, max: 60 }),
-          seed: fc.integer({ min: 1, max: 1_000_000 }),
-          adminoverlay: fc.boolean(),
-        }),
+        installationSpec,
         fc.boolean(),
         fc.boolean(),
         (spec, indentSeq, asJson) => {

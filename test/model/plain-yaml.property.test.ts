@@ -15,6 +15,7 @@ import { MAX_NESTING, parseStateText } from '../../src/model/load.js';
 import { readPlainYaml } from '../../src/model/plain-yaml.js';
 import { REPO } from '../support/paths.js';
 import { FUZZ } from '../fuzz/fuzz-config.js';
+import { installationSpec } from '../support/installation-arb.js';
 
 /** What `yaml` makes of the text, as the state loader asks it; undefined when it reports an error. */
 function viaYaml(text: string): { value: unknown } | undefined {
@@ -49,14 +50,7 @@ describe('plain YAML reader', () => {
   it('reads generated installations, as the file store writes them, to the same value as yaml', () => {
     fc.assert(
       fc.property(
-        fc.record({
-          nodes: fc.integer({ min: 1, max: 12 }),
-          pdcs: fc.integer({ min: 1, max: 4 }),
-          rules: fc.integer({ min: 1, max: 4 }),
-          nics: fc.integer({ min: 0, max: 60 }),
-          seed: fc.integer({ min: 1, max: 1_000_000 }),
-          adminoverlay: fc.boolean(),
-        }),
+        installationSpec,
         fc.boolean(),
         (spec, indentSeq) => {
           const text = stringify(generateInstallation({ ...spec, pdcs: Math.min(spec.pdcs, spec.nodes) }), { lineWidth: 0, indentSeq });

@@ -8,18 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { asChunks, contentBytes, isChunks, windows } from '../../src/byte-chunks.js';
 import { sha256Hex, sha256HexChunks } from '../../src/sha256.js';
+import { cut } from '../support/cut-chunks.js';
 
-/** Cuts `whole` at the given lengths (the rest is the last chunk). */
-function cut(whole: Buffer, lengths: number[]): Buffer[] {
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const n of lengths) {
-    out.push(whole.subarray(at, at + n));
-    at += n;
-  }
-  out.push(whole.subarray(at));
-  return out;
-}
 
 const whole = randomBytes(100_000);
 const SPLITS: Array<{ name: string; chunks: Buffer[] }> = [

@@ -17,18 +17,8 @@ import { RootedTransport } from '../../src/transport/rooted-transport.js';
 import type { Transport } from '../../src/transport/transport.js';
 import type { SimCluster } from '../harness/sim-cluster.js';
 import { useSimCluster } from '../harness/use-sim-cluster.js';
+import { cut } from '../support/cut-chunks.js';
 
-/** `whole` cut at the given lengths (the rest is the last chunk). */
-function cut(whole: Buffer, lengths: number[]): Buffer[] {
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const n of lengths) {
-    out.push(whole.subarray(at, at + n));
-    at += n;
-  }
-  out.push(whole.subarray(at));
-  return out;
-}
 
 const big = randomBytes(300 * 1024 + 17);
 const CASES: Array<{ name: string; mode: number; chunks: Buffer[] }> = [
