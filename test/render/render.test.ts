@@ -3,11 +3,12 @@
  * the dladm steps, matching reviewed golden files; byte-identical on a
  * second run; never written over a non-empty directory without --force.
  */
+import { spawnSync } from 'node:child_process';
 import { chmod, copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBuiltCli, runCli } from '../support/cli.js';
-import { EXAMPLE, FIXTURES } from '../support/paths.js';
+import { BUNDLE, EXAMPLE, FIXTURES, REPO } from '../support/paths.js';
 import { tempDir } from '../support/tmp.js';
 
 const GOLDEN = join(FIXTURES, 'render', 'two-sites');
@@ -80,6 +81,39 @@ describe('render of the example', () => {
     expect(entries).toHaveLength(1);
     expect((await stat(join(cache, entries[0]!))).mode & 0o777).toBe(0o600);
     expect((await stat(cache)).mode & 0o777).toBe(0o700);
+  });
+
+  // Runs both builds itself: once is enough (not again in the bundle projects).
+  it.skipIf(process.env.ESDC_OVERLAY_CLI_ENTRY !== undefined)('keeps an entry per build: the dist tree and the one-file bundle never serve each other (docs/operations.md#the-parse-cache)', async () => {
+    const dir = await tempDir();
+    const state = join(dir, 'state.yaml');
+    await copyFile(join(FIXTURES, 'ipsec', 'two-sites-keys.yaml'), state);
+    await chmod(state, 0o600);
+    const cache = join(dir, 'cache');
+    const builds = [join(REPO, 'dist', 'esdc-overlay.js'), BUNDLE];
+    const render = (entry: string, out: string): void => {
+      const r = spawnSync(process.execPath, [entry, '--state', state, 'render', '--out', join(dir, out)], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ESDC_OVERLAY_PARSE_CACHE: cache },
+      });
+      expect(r.status, r.stderr).toBe(0);
+    };
+    render(builds[0]!, 'dist-1');
+    const afterFirst = await readdir(cache);
+    expect(afterFirst).toHaveLength(1);
+    render(builds[1]!, 'bundle-1');
+    const both = (await readdir(cache)).sort();
+    // Same state, same hash: the entries differ only by the build's tag.
+    expect(both).toHaveLength(2);
+    expect(new Set(both.map((n) => n.split('.')[0])).size).toBe(1);
+    // Each build again: each finds its own entry, neither replaces the other's.
+    const mtimes = async (): Promise<number[]> => Promise.all(both.map(async (n) => (await stat(join(cache, n))).mtimeMs));
+    const before = await mtimes();
+    render(builds[0]!, 'dist-2');
+    render(builds[1]!, 'bundle-2');
+    expect((await readdir(cache)).sort()).toEqual(both);
+    expect(await mtimes()).toEqual(before);
+    expect(await snapshot(join(dir, 'bundle-2'))).toEqual(await snapshot(join(dir, 'dist-1')));
   });
 
   it('without stored keys, only the key files differ between renders, and a warning says so', async () => {
