@@ -5,14 +5,13 @@
  * taken as UTF-8, bytes as they are; hex out). Pure; shared by every layer.
  */
 import { createHash } from 'node:crypto';
-import type { ByteChunks } from './byte-chunks.js';
 
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
 /** The SHA-256 of the chunks' concatenation, taken chunk by chunk (src/byte-chunks.ts): no whole copy made to hash it. */
-export function sha256HexChunks(chunks: ByteChunks): string {
+export function sha256HexChunks(chunks: readonly Uint8Array[]): string {
   const h = createHash('sha256');
   for (const c of chunks) h.update(c);
   return h.digest('hex');

@@ -15,7 +15,7 @@
  * at once. A worker that fails is not used again: its requests and every
  * later one are hashed here, so the hash never depends on the worker.
  */
-import { createHash } from 'node:crypto';
+import { sha256HexChunks } from '../sha256.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
@@ -35,12 +35,6 @@ parentPort.on('message', ({ id, pieces }) => {
   parentPort.postMessage({ id, sha256: h.digest('hex') });
 });
 `;
-
-function hashHere(chunks: readonly Uint8Array[]): string {
-  const h = createHash('sha256');
-  for (const c of chunks) h.update(c);
-  return h.digest('hex');
-}
 
 /** `chunks` as a request, or undefined when too many of their bytes are outside shared memory. */
 function piecesOf(chunks: readonly Uint8Array[]): Piece[] | undefined {
@@ -77,9 +71,9 @@ export class HashPool {
   /** The SHA-256 (hex) of the concatenation of `chunks`, the same as hashing them in order here. */
   sha256(chunks: readonly Uint8Array[]): Promise<string> {
     const pieces = this.broken || this.size < 1 ? undefined : piecesOf(chunks);
-    if (!pieces) return Promise.resolve(hashHere(chunks));
+    if (!pieces) return Promise.resolve(sha256HexChunks(chunks));
     const index = this.pick();
-    if (index === undefined) return Promise.resolve(hashHere(chunks));
+    if (index === undefined) return Promise.resolve(sha256HexChunks(chunks));
     const slot = this.workers[index]!;
     const id = this.next++;
     return new Promise((done) => {
@@ -137,7 +131,7 @@ export class HashPool {
   private rescue(): void {
     const left = [...this.pending.values()];
     this.pending.clear();
-    for (const p of left) p.done(hashHere(p.chunks));
+    for (const p of left) p.done(sha256HexChunks(p.chunks));
   }
 }
 
