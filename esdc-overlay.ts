@@ -3,7 +3,6 @@
  * esdc-overlay: overlay networking automation for SmartOS / Danube Cloud.
  * Entry point only: argv in, exit status out (src/cli/program.ts).
  */
-import { run } from './src/cli/program.js';
 import { corkEachTick } from './src/io/cork-each-tick.js';
 import { delayTierUp, runsLong } from './src/cli/tier-up.js';
 
@@ -22,10 +21,18 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const status = await run(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdin: process.stdin,
-  env: process.env,
-});
-process.exitCode = status;
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  // Answered before the program loads (commander, the command index, the error printer): the same line
+  // commander prints for it (test/cli/entry-point.test.ts); commander alone took ~13 ms to load (issue 20).
+  const { versionLine } = await import('./src/version.js');
+  process.stdout.write(`${versionLine()}\n`);
+} else {
+  const { run } = await import('./src/cli/program.js');
+  process.exitCode = await run(argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+  });
+}

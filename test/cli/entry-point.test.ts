@@ -5,7 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/program.js';
+import { buildProgram, run } from '../../src/cli/program.js';
+import { captureIo } from '../ipsec/helpers.js';
 import { runBuiltCli } from '../support/cli.js';
 import { CLI_NODE, REPO } from '../support/paths.js';
 import { PassThrough } from 'node:stream';
@@ -35,6 +36,19 @@ describe('the built CLI', () => {
     expect(r.stdout).toContain(`Usage: esdc-overlay ${name}`);
     expect(r.stdout).toContain('--state <file>');
     expect(r.stdout).toContain('--json');
+  });
+
+  it('answers --version and -V before the program loads with the line the program prints', async () => {
+    const io = captureIo();
+    expect(await run(['--version'], io)).toBe(0);
+    // The program under vitest runs on vitest's Node; the built CLI on CLI_NODE: compare all but the Node version.
+    const programLine = io.out().replace(/\(node v[^)]*\)/, '(node)');
+    for (const flag of ['--version', '-V']) {
+      const r = runBuiltCli([flag]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.replace(/\(node v[^)]*\)/, '(node)')).toBe(programLine);
+    }
   });
 
   it('an unknown command or option is a usage error (64)', () => {
