@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -22,8 +23,15 @@ const BUNDLE_CLI_TESTS = [
   'test/agent/agent-daemon.test.ts',
 ];
 
+// vitest's default is one worker per core but one: on CI's two cores, one worker, and the suite ran file after
+// file, ~1,200 s of it mostly waiting (sshd sessions, ZooKeeper, the fault tests' timeouts). Files are
+// independent (each starts its own nodes and servers or shares the global ones), so more workers than cores
+// overlap those waits (docs/testing.md#workers).
+const WORKERS = Math.max(3, availableParallelism() - 1);
+
 export default defineConfig({
   test: {
+    maxWorkers: WORKERS,
     projects: [
       {
         extends: true,
