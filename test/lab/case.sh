@@ -6,15 +6,18 @@
 # `ping -M do -s N` that is answered with no fragment created or reassembled
 # in either host, and prints one line:
 #   LAB-RESULT <id> measured=<N+28> next=<fail|PASS> probes=<k> seconds=<s>
-# Usage: case.sh ID U IPVER(4|6) VLAN(0|1) NATT(0|1) PREFIX [XFRM-ALGO-ARGS...]
+# Usage: case.sh ID U IPVER(4|6) VLAN(0|1) NATT(0|1) PREFIX EXPECT [XFRM-ALGO-ARGS...]
+#   EXPECT: the inner MTU src/mtu computes, tried first (it passes and one
+#   byte more fails: that is the answer, in two probes); 0, or any other
+#   outcome, runs the blind bisection, which reports what the path really takes.
 #   XFRM-ALGO-ARGS: empty for no ESP, else the `ip xfrm state` algorithm
 #   arguments (their keys are fixed test bytes, not secrets).
 # Everything it creates lives in namespaces named PREFIX-*, deleted on exit,
 # also on failure. Commands go to `ip -batch` per namespace and the probe
 # loop runs inside the guest namespace: under emulation every process costs.
 set -u
-id=$1 U=$2 ipver=$3 vlan=$4 natt=$5 prefix=$6
-shift 6
+id=$1 U=$2 ipver=$3 vlan=$4 natt=$5 prefix=$6 expect=$7
+shift 7
 algo=("$@")
 started=$SECONDS
 hA=$prefix-hA hB=$prefix-hB gA=$prefix-gA gB=$prefix-gB
@@ -119,7 +122,7 @@ done
 # through the holders' /proc entries with bash builtins only.
 cat > "$work/probe.sh" <<'PROBE'
 set -u
-U=$1 watchA=$2 watchB=$3
+U=$1 watchA=$2 watchB=$3 expect=$4
 probes=0
 # IP fragments created or reassembled in both hosts, IPv4 and IPv6, into
 # $frag (no subshell: under emulation every fork costs).
@@ -173,6 +176,17 @@ search() {
     if probe "$mid"; then lo=$mid; else hi=$mid; fi
   done
 }
+# The directed check: the computed size passes and one byte more fails, both
+# with the long wait. A path passes every size below one that passes and fails
+# every size above one that fails (the bisection relies on the same), so these
+# two probes prove the maximum as well as the search does, in a quarter of the
+# probes: under emulation each failing one waits out its timeout.
+wait=1.5
+if [ "$expect" -gt 28 ] && probe $((expect - 28)) && ! probe $((expect - 27)); then
+  echo "measured=$expect next=fail probes=$probes wait=$wait directed=1"
+  exit 0
+fi
+wait=0.5
 search
 # A short wait keeps failing probes cheap; a reply slower than that (a busy
 # machine) would show here: one byte more is tried again with a long wait,
@@ -183,10 +197,10 @@ if probe $((lo + 1)); then
   search
   probe $((lo + 1)) && next=PASS
 fi
-echo "measured=$((lo + 28)) next=$next probes=$probes wait=$wait"
+echo "measured=$((lo + 28)) next=$next probes=$probes wait=$wait directed=0"
 PROBE
 [ "$natt" = 1 ] && sleep 0.3 # the NAT-T socket must be bound before ESP-in-UDP arrives
-out=$(ip netns exec "$gA" bash "$work/probe.sh" "$U" "${holders[0]}" "${holders[1]}")
+out=$(ip netns exec "$gA" bash "$work/probe.sh" "$U" "${holders[0]}" "${holders[1]}" "$expect")
 case $out in
   error=*) fail "${out#error=}" ;;
 esac

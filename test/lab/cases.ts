@@ -53,10 +53,16 @@ export function labCases(): LabCase[] {
   return out;
 }
 
-/** The argv of test/lab/case.sh for a case (after the script path). */
-export function caseArgv(c: LabCase, prefix: string): string[] {
+/**
+ * The argv of test/lab/case.sh for a case (after the script path). The computed value goes along so the
+ * case tries it first (it passes, one byte more fails); `directed: false` makes it search blind.
+ */
+export function caseArgv(c: LabCase, prefix: string, directed = true): string[] {
   const s = c.spec;
-  return [c.id, String(s.underlayMtu), String(s.ipVersion), s.vlan ? '1' : '0', s.natT ? '1' : '0', prefix, ...xfrmAlgoArgs(s.esp)];
+  return [
+    c.id, String(s.underlayMtu), String(s.ipVersion), s.vlan ? '1' : '0', s.natT ? '1' : '0', prefix,
+    directed ? String(c.expected) : '0', ...xfrmAlgoArgs(s.esp),
+  ];
 }
 
 export interface LabResult {
@@ -65,6 +71,8 @@ export interface LabResult {
   next?: string;
   probes?: number;
   seconds?: number;
+  /** True when the computed value was confirmed directly, false when the case searched. */
+  directed?: boolean;
   error?: string;
 }
 
@@ -77,6 +85,7 @@ export function parseResult(line: string): LabResult | undefined {
     const [k, v = ''] = kv.split('=', 2) as [string, string?];
     if (k === 'measured' || k === 'probes' || k === 'seconds') r[k] = Number(v);
     else if (k === 'next') r.next = v;
+    else if (k === 'directed') r.directed = v === '1';
     else if (k === 'error') r.error = v;
   }
   return r;

@@ -17,12 +17,21 @@ describe('lab cases', () => {
 
   it('hand case.sh the suite\'s xfrm algorithms', () => {
     const c = cases.find((x) => x.id === 'u1500-ipv6-aes-cbc-sha256-novlan')!;
-    expect(caseArgv(c, 'p')).toEqual([c.id, '1500', '6', '0', '0', 'p', 'enc', 'cbc(aes)', `0x${'1a'.repeat(16)}`, 'auth-trunc', 'hmac(sha256)', `0x${'2b'.repeat(32)}`, '128']);
+    expect(caseArgv(c, 'p')).toEqual([c.id, '1500', '6', '0', '0', 'p', String(c.expected), 'enc', 'cbc(aes)', `0x${'1a'.repeat(16)}`, 'auth-trunc', 'hmac(sha256)', `0x${'2b'.repeat(32)}`, '128']);
+  });
+
+  it('hand case.sh the computed value to try first, or 0 to search blind', () => {
+    const c = cases.find((x) => x.id === 'u9000-ipv4-none-novlan')!;
+    expect(caseArgv(c, 'p')[6]).toBe(String(c.expected));
+    expect(caseArgv(c, 'p', false)[6]).toBe('0');
   });
 
   it('parse result and error lines', () => {
     expect(parseResult('[ 12.3] LAB-RESULT u1500-ipv4-none-vlan measured=1446 next=fail probes=12 wait=3 seconds=33')).toEqual({
       id: 'u1500-ipv4-none-vlan', measured: 1446, next: 'fail', probes: 12, seconds: 33,
+    });
+    expect(parseResult('LAB-RESULT u9000-ipv4-none-novlan measured=8950 next=fail probes=3 wait=1.5 directed=1 seconds=4')).toMatchObject({
+      measured: 8950, next: 'fail', directed: true,
     });
     expect(parseResult('LAB-RESULT x error=lower_bound')).toEqual({ id: 'x', error: 'lower_bound' });
     expect(parseResult('noise')).toBeUndefined();
