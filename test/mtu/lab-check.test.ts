@@ -1,18 +1,35 @@
 // The lab's own judging code (test/lab/), tested without a kernel: what it
 // parses and when it says "fail".
 import { describe, expect, it } from 'vitest';
-import { caseArgv, labCases, parseResult } from '../lab/cases.js';
+import { readFileSync } from 'node:fs';
+import type { EspChoice } from '../../src/mtu/overhead.js';
+import { caseArgv, caseId, labCases, parseResult } from '../lab/cases.js';
 import { checkThreeNodeLines } from '../lab/three-nodes.js';
 
 const HERE = new URL('../lab/', import.meta.url).pathname;
 
 describe('lab cases', () => {
   const cases = labCases();
-  it('cover IPv4/IPv6, U 1500/9000, every suite and none, VLAN on/off, NAT-T for IPv4', () => {
-    expect(cases).toHaveLength(44);
-    expect(new Set(cases.map((c) => c.id)).size).toBe(44);
+  it('cover IPv4/IPv6, U 1500/9000 (and 1800 on IPv4), every suite and none, VLAN on/off, NAT-T for IPv4', () => {
+    // Per U: IPv4 none x VLAN (2) + 3 suites x VLAN x NAT-T (12) = 14; IPv6 4 x VLAN = 8; U 1800: 2 + 2 x 4.
+    expect(cases.filter((c) => c.spec.ipVersion === 4 && c.spec.underlayMtu !== 1800)).toHaveLength(28);
+    expect(cases.filter((c) => c.spec.ipVersion === 6)).toHaveLength(16);
+    expect(cases.filter((c) => c.spec.underlayMtu === 1800)).toHaveLength(10);
+    expect(new Set(cases.map((c) => c.id)).size).toBe(54);
     expect(cases.find((c) => c.id === 'u1500-ipv4-aes-cbc-sha512-vlan')!.expected).toBe(1388);
     expect(cases.filter((c) => c.spec.natT).every((c) => c.spec.ipVersion === 4 && c.spec.esp !== 'none')).toBe(true);
+  });
+
+  it('measure every row of the reference table (test/fixtures/mtu-table.md), with its value', () => {
+    const text = readFileSync(new URL('../fixtures/mtu-table.md', import.meta.url), 'utf8');
+    const rows = text.split('\n').map((l) => l.split('|').map((c) => c.trim()).filter((c) => c !== '')).filter((c) => c.length === 6 && /^\d+$/.test(c[0]!));
+    expect(rows.length).toBeGreaterThan(20);
+    for (const [u, family, esp, natT, noVlan, vlan] of rows) {
+      for (const [tag, value] of [[false, noVlan], [true, vlan]] as const) {
+        const id = caseId({ underlayMtu: Number(u), ipVersion: family === 'IPv6' ? 6 : 4, esp: esp as EspChoice, vlan: tag, natT: natT === 'yes' });
+        expect(cases.find((c) => c.id === id)?.expected, id).toBe(Number(value));
+      }
+    }
   });
 
   it('hand case.sh the suite\'s xfrm algorithms', () => {
