@@ -120,6 +120,54 @@ describe('plain YAML reader', () => {
     );
   });
 
+  // YAML's white space is only space and tab; JS's trim() and \s also take these, which YAML reads as content.
+  const UNICODE_SPACES = ['\u00a0', '\u2003', '\u3000', '\ufeff'];
+
+  it('reads Unicode space characters around and inside scalars and keys as yaml does, or declines', () => {
+    for (const c of UNICODE_SPACES) {
+      const texts = [
+        `a: x${c}\n`, `a: ${c}x\n`, `a: x${c}y\n`, `a: ${c}\n`, `a: 1${c}\n`, `a: ${c}# c\n`, `a: x${c}#c\n`, `a: x ${c}\n`,
+        `a:\n  b: 1${c}\n`, `a:\n  ${c}b: 1\n`, `a:\n  b${c}: 1\n`, `${c}a: 1\n`, `a${c}: 1\n`, `"${c}a${c}": 1\n`, `'a${c}b': 1\n`,
+        `a: [x${c}, y]\n`, `a: [${c}x, y]\n`, `a: [x, ${c}]\n`, `a: {k: ${c}v}\n`, `a: {${c}k: v}\n`, `a: [x, y]${c}\n`,
+        `- ${c}x\n`, `- x${c}\n`, `-${c}x\n`, `a: "q"${c}\n`, `a:${c}x\n`, `a:\n- x\n${c}- y\n`, `a: b\n${c}\n`,
+      ];
+      for (const text of texts) agreesOrDeclines(text);
+    }
+  });
+
+  it('keeps Unicode space characters in plain scalars instead of trimming them (the fast path still answers)', () => {
+    for (const c of UNICODE_SPACES.filter((c) => c !== '\ufeff')) {
+      for (const [text, value] of [
+        [`a: x${c}\n`, { a: `x${c}` }],
+        [`a: ${c}x\n`, { a: `${c}x` }],
+        [`a: 1${c}\n`, { a: `1${c}` }],
+        [`a: ${c}\n`, { a: c }],
+        [`a: [x${c}, ${c}y]\n`, { a: [`x${c}`, `${c}y`] }],
+        [`- ${c}x\n`, [`${c}x`]],
+      ] as const) {
+        const fast = readPlainYaml(text, 64);
+        expect(fast, JSON.stringify(text)).toBeDefined();
+        expect(fast!.value).toEqual(value);
+        expectSame(fast!, viaYaml(text), text);
+      }
+    }
+  });
+
+  it('agrees with yaml or declines on keys, values and flow items with Unicode space characters anywhere', () => {
+    const text = (pieces: readonly string[]) => fc.array(fc.constantFrom(...pieces, ...UNICODE_SPACES), { minLength: 1, maxLength: 6 }).map((p) => p.join(''));
+    const scalar = text(['x', '1', ' ', '#', ' #c', ':', '-']);
+    const value = fc.oneof(scalar, fc.array(scalar, { minLength: 1, maxLength: 3 }).map((items) => `[${items.join(',')}]`));
+    const entry = fc.tuple(fc.boolean(), text(['k', '"k"', ' ']), value).map(([seq, key, v]) => (seq ? `- ${v}` : `${key}: ${v}`));
+    fc.assert(
+      fc.property(fc.array(entry, { minLength: 1, maxLength: 4 }), (lines) => {
+        // One kind per document: all sequence items, or all `key: value` lines under one parent key.
+        const items = lines.filter((l) => l.startsWith('- '));
+        agreesOrDeclines(items.length > 0 ? items.join('\n') : `top:\n${lines.map((l) => `  ${l}`).join('\n')}`);
+      }),
+      { seed: FUZZ.seed, numRuns: FUZZ.numRuns * 10 },
+    );
+  });
+
   it('declines what it leaves to yaml: anchors, tags, block scalars, floats, duplicates, tabs, CR', () => {
     for (const text of ['a: &x 1\nb: *x\n', 'a: !!str 1\n', 'a: |\n  x\n', 'a: 1.5\n', 'a: 1\na: 2\n', 'a:\n\tb: 1\n', 'a: 1\r\n', 'a: "\\x41"\n', 'a: [1, [2]]\n', 'a:\n  multi\n  line\n']) {
       expect(readPlainYaml(text, 64), JSON.stringify(text)).toBeUndefined();
