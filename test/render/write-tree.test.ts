@@ -3,11 +3,14 @@
  * the bytes and modes the nodes say, every node counted, and on an error
  * neither the tree nor its temporary directory left behind.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeTree, type NodeTree } from '../../src/io/write-tree.js';
+import { REPO } from '../support/paths.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -72,4 +75,45 @@ describe('writeTree', () => {
     expect((await readFile(join(out, 'n2/a/d.bin'))).equals(pattern(1002, 2))).toBe(true);
     expect(await readdir(dir)).toEqual(['out']);
   });
+
+  // The writer fchmods only files whose mode open() did not give as asked (issue 20): under any umask every
+  // file has its exact mode, the first of each mode (looked at) and the later ones (trusted or fixed) alike.
+  // Directories are made 0755 less the umask, as before. Each umask in a process of its own: it is process-wide.
+  const MODES = [0o644, 0o600, 0o755, 0o400, 0o700, 0o640, 0o444];
+  for (const umask of [0o022, 0o077, 0o027, 0o000]) {
+    it(`gives every file its exact mode under umask ${umask.toString(8).padStart(3, '0')}`, async () => {
+      const dir = await tempDir();
+      const out = join(dir, 'out');
+      const script = `
+        process.umask(${umask});
+        const { writeTree } = await import(${JSON.stringify(pathToFileURL(join(REPO, 'src/io/write-tree.ts')).href)});
+        const modes = ${JSON.stringify(MODES)};
+        const nodes = Array.from({ length: 3 }, (_, n) => ({
+          node: 'n' + n,
+          files: modes.flatMap((mode, i) => [
+            { path: 'text/f' + i, mode, content: () => ['text ' + i] },
+            { path: 'bin/sub/f' + i, mode, content: () => [], bytes: () => [Buffer.from('bytes ' + i)] },
+          ]),
+        }));
+        const r = await writeTree(${JSON.stringify(out)}, nodes, { force: false });
+        console.log(JSON.stringify(r));
+      `;
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ nodes: 3, files: 3 * 2 * MODES.length });
+      const dirMode = 0o755 & ~umask;
+      expect((await stat(out)).mode & 0o7777).toBe(dirMode);
+      for (let n = 0; n < 3; n++) {
+        for (const sub of ['text', 'bin', 'bin/sub']) expect((await stat(join(out, `n${n}`, sub))).mode & 0o7777).toBe(dirMode);
+        for (const [i, mode] of MODES.entries()) {
+          for (const [path, body] of [[`text/f${i}`, `text ${i}`], [`bin/sub/f${i}`, `bytes ${i}`]]) {
+            const file = join(out, `n${n}`, path!);
+            expect((await stat(file)).mode & 0o7777, `${file} under umask ${umask.toString(8)}`).toBe(mode);
+            expect(await readFile(file, 'utf8')).toBe(body);
+          }
+        }
+      }
+    });
+  }
 });
