@@ -17,7 +17,8 @@ describe('templates from templates/', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(InternalError);
-    expect((err as Error).message).toMatch(/^template ike.preshared.hbs failed: "key" not defined/);
+    // The field and where the template reads it (line 11, column 11: `{{key}}`).
+    expect((err as Error).message).toMatch(/^template ike.preshared.hbs failed: "key" not defined in \[object Object\] - 11:11$/);
     expect((err as Error).message).not.toContain('SEKRIT');
   });
 
