@@ -6,9 +6,13 @@
  */
 import { ValidationError } from '../errors.js';
 
-/** JSON text starts with `{` (a state is an object); YAML states never do at the top. */
+/**
+ * JSON text starts with `{` (a state is an object); YAML states never do at the top. Only JSON's own
+ * white space may come before it (space, tab, LF, CR): `\s` would also pass a byte-order mark or
+ * U+00A0, which JSON.parse refuses and YAML reads (docs/state-format.md#where-it-lives).
+ */
 export function looksLikeJson(text: string): boolean {
-  return /^\s*\{/.test(text);
+  return /^[ \t\n\r]*\{/.test(text);
 }
 
 export function parseJsonState(text: string, source: string): unknown {

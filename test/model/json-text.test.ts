@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ValidationError } from '../../src/errors.js';
-import { findDuplicateKey, parseJsonState } from '../../src/model/json-text.js';
+import { findDuplicateKey, looksLikeJson, parseJsonState } from '../../src/model/json-text.js';
 import { loadStateText } from '../../src/model/load.js';
 import { FUZZ } from '../fuzz/fuzz-config.js';
 
@@ -50,5 +50,16 @@ describe('JSON states are parsed as JSON, with duplicate keys refused', () => {
     const doc = { version: 1, overlay_rules: { net: { port: 4790 } } };
     expect(loadStateText(JSON.stringify(doc), 's.json').model.ruleByName.get('net')!.port).toBe(4790);
     expect(loadStateText(JSON.stringify(doc), 's.json').yaml).toBeUndefined();
+  });
+
+  it("only JSON's own white space may come before the `{`: a byte-order mark or a no-break space sends the text to YAML", () => {
+    expect(looksLikeJson(' \t\r\n{}')).toBe(true);
+    expect(looksLikeJson('\uFEFF{}')).toBe(false);
+    expect(looksLikeJson('\u00A0{}')).toBe(false);
+    expect(looksLikeJson('version: 1')).toBe(false);
+    // A JSON state saved with a byte-order mark: JSON.parse refuses it, YAML (of which JSON is a subset) reads it.
+    const doc = { version: 1, overlay_rules: { net: { port: 4790 } } };
+    const loaded = loadStateText(`\uFEFF${JSON.stringify(doc)}`, 's.json');
+    expect(loaded.model.ruleByName.get('net')!.port).toBe(4790);
   });
 });
