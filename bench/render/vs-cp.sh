@@ -47,7 +47,8 @@ while [ $# -gt 0 ]; do
     --golden) golden=$2; shift 2 ;;
     --before) before=$2; shift 2 ;;
     --parse-cache) pcache=$2; shift 2 ;;
-    *) echo "unknown option $1" >&2; exit 64 ;;
+    -h|--help) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+    *) echo "unknown option $1 (--help lists them)" >&2; exit 64 ;;
   esac
 done
 if [ -z "$work" ]; then
