@@ -1,10 +1,9 @@
 // The lab's own judging code (test/lab/), tested without a kernel: what it
 // parses and when it says "fail".
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import type { EspChoice } from '../../src/mtu/overhead.js';
 import { caseArgv, caseId, labCases, parseResult } from '../lab/cases.js';
 import { checkThreeNodeLines } from '../lab/three-nodes.js';
+import { readMtuTable } from './mtu-table.js';
 
 const HERE = new URL('../lab/', import.meta.url).pathname;
 
@@ -21,13 +20,12 @@ describe('lab cases', () => {
   });
 
   it('measure every row of the reference table (test/fixtures/mtu-table.md), with its value', () => {
-    const text = readFileSync(new URL('../fixtures/mtu-table.md', import.meta.url), 'utf8');
-    const rows = text.split('\n').map((l) => l.split('|').map((c) => c.trim()).filter((c) => c !== '')).filter((c) => c.length === 6 && /^\d+$/.test(c[0]!));
+    const rows = readMtuTable();
     expect(rows.length).toBeGreaterThan(20);
-    for (const [u, family, esp, natT, noVlan, vlan] of rows) {
-      for (const [tag, value] of [[false, noVlan], [true, vlan]] as const) {
-        const id = caseId({ underlayMtu: Number(u), ipVersion: family === 'IPv6' ? 6 : 4, esp: esp as EspChoice, vlan: tag, natT: natT === 'yes' });
-        expect(cases.find((c) => c.id === id)?.expected, id).toBe(Number(value));
+    for (const r of rows) {
+      for (const [vlan, value] of [[false, r.noVlan], [true, r.vlan]] as const) {
+        const id = caseId({ underlayMtu: r.U, ipVersion: r.ipVersion, esp: r.esp, vlan, natT: r.natT });
+        expect(cases.find((c) => c.id === id)?.expected, id).toBe(value);
       }
     }
   });

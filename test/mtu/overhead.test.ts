@@ -1,39 +1,11 @@
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { ESP_CHOICES, innerMtu, type EspChoice, type PathSpec } from '../../src/mtu/overhead.js';
+import { ESP_CHOICES, innerMtu, type PathSpec } from '../../src/mtu/overhead.js';
 import { runCli } from '../support/cli.js';
+import { readMtuTable } from './mtu-table.js';
 
-/** One row of the MTU lab's table (docs/mtu.md#values), both VLAN columns. */
-interface Row {
-  U: number;
-  ipVersion: 4 | 6;
-  esp: EspChoice;
-  natT: boolean;
-  noVlan: number;
-  vlan: number;
-}
-
-function readTable(): Row[] {
-  const text = readFileSync(new URL('../fixtures/mtu-table.md', import.meta.url), 'utf8');
-  const rows: Row[] = [];
-  for (const line of text.split('\n')) {
-    const cells = line.split('|').map((c) => c.trim()).filter((c) => c !== '');
-    if (cells.length !== 6 || !/^\d+$/.test(cells[0]!)) continue;
-    rows.push({
-      U: Number(cells[0]),
-      ipVersion: cells[1] === 'IPv6' ? 6 : 4,
-      esp: cells[2] as EspChoice,
-      natT: cells[3] === 'yes',
-      noVlan: Number(cells[4]),
-      vlan: Number(cells[5]),
-    });
-  }
-  return rows;
-}
-
-const rows = readTable();
+const rows = readMtuTable();
 const cases = rows.flatMap((r) => [
   { ...r, vlan: false, expected: r.noVlan },
   { ...r, vlan: true, expected: r.vlan },
